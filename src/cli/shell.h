@@ -1,0 +1,59 @@
+/*
+ * shell: what command handlers may use.  Handlers print through the shell
+ * (console-log output, errors prefixed with "% "), prompt through it (so
+ * scripted mode reads answers from the following lines), and reach the
+ * state directory and running configuration through it (both opened
+ * lazily: start-up does no key loading and no network).
+ */
+#ifndef NETPKI_SHELL_H
+#define NETPKI_SHELL_H
+
+#include <stddef.h>
+
+struct config;
+struct err;
+struct shell;
+struct store;
+struct cmd_args;
+
+void		 shell_printf(struct shell *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Prints "% <message>" and returns -1, so handlers can "return shell_error". */
+int		 shell_error(struct shell *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* Prints "% <e->msg>" and returns -1. */
+int		 shell_err(struct shell *, const struct err *);
+
+/*
+ * Prompts.  Return 0 with the answer, or -1 on end of input (scripted
+ * mode ran out of lines, or Ctrl-D).  Scripted mode echoes the answer
+ * after the prompt, except for secrets.
+ */
+int		 shell_ask(struct shell *, const char *, char *, size_t, int);
+/* "[yes/no]" question: *yes = 1 or 0; asks again on anything else. */
+int		 shell_confirm(struct shell *, const char *, int *);
+/*
+ * Pasted text: lines until a blank line or "quit" on a line by itself.
+ * *out is NUL-terminated, caller frees.
+ */
+int		 shell_paste(struct shell *, char **, size_t, size_t *);
+/* True when input is a terminal (Ctrl-C may interrupt waits). */
+int		 shell_interactive(const struct shell *);
+/* Set by SIGINT while a handler waits; handlers poll it in long waits. */
+int		 shell_interrupted(struct shell *);
+
+/* The state directory, opened on first use; NULL with an error printed. */
+struct store	*shell_store(struct shell *);
+const char	*shell_state_dir(const struct shell *);
+/* Running configuration (committed), loaded on first use. */
+const struct config *shell_running(struct shell *);
+/* hostname and domain name from the running configuration. */
+const char	*shell_hostname(struct shell *);
+const char	*shell_domain(struct shell *);
+
+/* Configuration statement handlers: store the canonical line. */
+int		 shell_config_set(struct shell *, const struct cmd_args *);
+/* Block key of the current submode ("crypto ca trustpoint myca"), or NULL. */
+const char	*shell_block(const struct shell *);
+
+#endif

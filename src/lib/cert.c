@@ -1,0 +1,398 @@
+/*
+ * cert: names, times, fingerprints and certificate parsing shared by the
+ * trustpoint, trust pool, enrollment and verify code.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "err.h"
+
+void
+cert_fmt_time(char *buf, size_t sz, time_t t)
+{
+	static const char	*wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+				    "Fri", "Sat" };
+	static const char	*mo[] = { "Jan", "Feb", "Mar", "Apr", "May",
+				    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+				    "Dec" };
+	struct tm		 tm;
+
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, sz, "(bad time)");
+		return;
+	}
+	snprintf(buf, sz, "%02d:%02d:%02d UTC %s %s %d %d", tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, wd[tm.tm_wday], mo[tm.tm_mon], tm.tm_mday,
+	    tm.tm_year + 1900);
+}
+
+int
+cert_asn1_time(const ASN1_TIME *at, time_t *out)
+{
+	struct tm	 tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (at == NULL || ASN1_TIME_to_tm(at, &tm) != 1)
+		return ERR_INVAL;
+	*out = timegm(&tm);
+	return 0;
+}
+
+struct cert_sbuf {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+static void
+cert_sbuf_add(struct cert_sbuf *b, const char *s, size_t n)
+{
+	char	*np;
+	size_t	 ncap;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap * 2 : 128;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if ((np = realloc(b->p, ncap)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+cert_dn_value(struct cert_sbuf *b, const ASN1_STRING *v)
+{
+	unsigned char	*u = NULL;
+	char		 esc[8];
+	int		 n, i;
+
+	if ((n = ASN1_STRING_to_UTF8(&u, v)) < 0) {
+		cert_sbuf_add(b, "?", 1);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char	 c = u[i];
+
+		if (c == ',' || c == '+' || c == '"' || c == '\\' ||
+		    c == '<' || c == '>' || c == ';' || c == '=') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			cert_sbuf_add(b, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\%02X", c);
+			cert_sbuf_add(b, esc, 3);
+		} else
+			cert_sbuf_add(b, (const char *)&u[i], 1);
+	}
+	OPENSSL_free(u);
+}
+
+char *
+cert_dn(const X509_NAME *name, int style)
+{
+	struct cert_sbuf	 b = { NULL, 0, 0, 0 };
+	const X509_NAME_ENTRY	*ne;
+	char			 attr[80];
+	int			 i, n, set, prevset = -1, nid;
+	size_t			 k;
+
+	n = X509_NAME_entry_count(name);
+	for (i = n - 1; i >= 0; i--) {
+		ne = X509_NAME_get_entry(name, i);
+		set = X509_NAME_ENTRY_set(ne);
+		if (i != n - 1)
+			cert_sbuf_add(&b, set == prevset ? "+" : ",", 1);
+		prevset = set;
+		nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(ne));
+		if (nid != NID_undef)
+			snprintf(attr, sizeof(attr), "%s", OBJ_nid2sn(nid));
+		else
+			OBJ_obj2txt(attr, sizeof(attr),
+			    X509_NAME_ENTRY_get_object(ne), 1);
+		/* Lower only the all-capital short names (CN, OU, ST ...). */
+		if (style == CERT_DN_LOWER) {
+			for (k = 0; attr[k] != '\0'; k++)
+				if (islower((unsigned char)attr[k]))
+					break;
+			if (attr[k] == '\0')
+				for (k = 0; attr[k] != '\0'; k++)
+					attr[k] = (char)tolower(
+					    (unsigned char)attr[k]);
+		}
+		cert_sbuf_add(&b, attr, strlen(attr));
+		cert_sbuf_add(&b, "=", 1);
+		cert_dn_value(&b, X509_NAME_ENTRY_get_data(ne));
+	}
+	if (b.p == NULL && !b.oom)
+		b.p = strdup("");
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+char *
+cert_fingerprint(const unsigned char *der, size_t len, const char *mdname,
+    int sep)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	EVP_MD			*md = NULL;
+	unsigned char		 d[EVP_MAX_MD_SIZE];
+	unsigned int		 dlen = 0, i;
+	char			*out = NULL, *p;
+
+	if ((md = EVP_MD_fetch(NULL, mdname, NULL)) == NULL)
+		goto out;
+	if (EVP_Digest(der, len, d, &dlen, md, NULL) != 1)
+		goto out;
+	if ((out = malloc(dlen * 3 + 1)) == NULL)
+		goto out;
+	for (p = out, i = 0; i < dlen; i++) {
+		if (i > 0 && sep != 0 && sep != 'w')
+			*p++ = (char)sep;
+		else if (i > 0 && sep == 'w' && i % 4 == 0)
+			*p++ = ' ';
+		*p++ = hex[d[i] >> 4];
+		*p++ = hex[d[i] & 15];
+	}
+	*p = '\0';
+ out:
+	EVP_MD_free(md);
+	return out;
+}
+
+char *
+cert_x509_fingerprint(X509 *x, const char *mdname, int sep)
+{
+	unsigned char	*der = NULL;
+	char		*fp;
+	int		 n;
+
+	if ((n = i2d_X509(x, &der)) <= 0)
+		return NULL;
+	fp = cert_fingerprint(der, (size_t)n, mdname, sep);
+	OPENSSL_free(der);
+	return fp;
+}
+
+char *
+cert_serial_hex(const X509 *x, int sep)
+{
+	BIGNUM	*bn = NULL;
+	char	*hex = NULL, *out = NULL, *p;
+	size_t	 n, i;
+
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL)) == NULL)
+		return NULL;
+	if ((hex = BN_bn2hex(bn)) == NULL)
+		goto out;
+	n = strlen(hex);
+	if ((out = malloc(n * 2 + 3)) == NULL)
+		goto out;
+	p = out;
+	/* Pad to whole bytes, then separate bytes. */
+	for (i = 0; i < n + (n % 2); i++) {
+		if (i > 0 && sep != 0 && i % 2 == 0)
+			*p++ = (char)sep;
+		if (n % 2 == 1 && i == 0)
+			*p++ = '0';
+		else
+			*p++ = (char)toupper((unsigned char)hex[i - (n % 2)]);
+	}
+	*p = '\0';
+ out:
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return out;
+}
+
+int
+cert_is_self_signed(X509 *x)
+{
+	return X509_self_signed(x, 1) == 1;
+}
+
+int
+cert_is_ca(X509 *x)
+{
+	uint32_t	 fl = X509_get_extension_flags(x);
+
+	if (fl & EXFLAG_INVALID)
+		return 0;
+	if ((fl & EXFLAG_BCONS) != 0)
+		return (fl & EXFLAG_CA) != 0;
+	/* A v1 self-signed root carries no extensions at all. */
+	return X509_get_version(x) == X509_VERSION_1 && cert_is_self_signed(x);
+}
+
+static int
+cert_push(STACK_OF(X509) *sk, X509 *x, size_t maxcount, struct err *e)
+{
+	if ((size_t)sk_X509_num(sk) >= maxcount) {
+		X509_free(x);
+		return err_set(e, ERR_TOOBIG, "more than %zu certificates",
+		    maxcount);
+	}
+	if (sk_X509_push(sk, x) <= 0) {
+		X509_free(x);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int
+cert_from_p7(STACK_OF(X509) *sk, const unsigned char *der, size_t len,
+    size_t maxcount, struct err *e)
+{
+	const unsigned char	*p = der;
+	PKCS7			*p7;
+	STACK_OF(X509)		*certs = NULL;
+	int			 i, rc = 0;
+
+	if ((p7 = d2i_PKCS7(NULL, &p, (long)len)) == NULL)
+		return err_openssl(e, ERR_INVAL, "not a certificate or PKCS#7");
+	if (p != der + len) {
+		rc = err_set(e, ERR_INVAL, "trailing data after PKCS#7");
+		goto out;
+	}
+	if (PKCS7_type_is_signed(p7) && p7->d.sign != NULL)
+		certs = p7->d.sign->cert;
+	else if (PKCS7_type_is_signedAndEnveloped(p7) &&
+	    p7->d.signed_and_enveloped != NULL)
+		certs = p7->d.signed_and_enveloped->cert;
+	else {
+		rc = err_set(e, ERR_INVAL, "PKCS#7 is not signed data");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		X509	*x = sk_X509_value(certs, i);
+
+		if (!X509_up_ref(x)) {
+			rc = err_set(e, ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((rc = cert_push(sk, x, maxcount, e)) != 0)
+			goto out;
+	}
+ out:
+	PKCS7_free(p7);
+	return rc;
+}
+
+static int
+cert_from_der(STACK_OF(X509) *sk, const unsigned char *der, size_t len,
+    size_t maxcount, struct err *e)
+{
+	const unsigned char	*p = der;
+	X509			*x;
+
+	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
+		if (p != der + len) {
+			X509_free(x);
+			return err_set(e, ERR_INVAL,
+			    "trailing data after certificate");
+		}
+		return cert_push(sk, x, maxcount, e);
+	}
+	ERR_clear_error();
+	return cert_from_p7(sk, der, len, maxcount, e);
+}
+
+static int
+cert_from_pem(STACK_OF(X509) *sk, const unsigned char *buf, size_t len,
+    size_t maxcount, struct err *e)
+{
+	BIO		*bio = NULL;
+	char		*name = NULL, *hdr = NULL;
+	unsigned char	*data = NULL;
+	long		 dlen;
+	int		 rc = 0, blocks = 0;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (;;) {
+		if (PEM_read_bio(bio, &name, &hdr, &data, &dlen) != 1) {
+			unsigned long	 l = ERR_peek_last_error();
+
+			if (ERR_GET_REASON(l) == PEM_R_NO_START_LINE &&
+			    blocks > 0) {
+				ERR_clear_error();
+				break;
+			}
+			rc = err_openssl(e, ERR_INVAL, "bad PEM block %d",
+			    blocks + 1);
+			goto out;
+		}
+		blocks++;
+		if (strcmp(name, "CERTIFICATE") == 0 ||
+		    strcmp(name, "X509 CERTIFICATE") == 0)
+			rc = cert_from_der(sk, data, (size_t)dlen, maxcount, e);
+		else if (strcmp(name, "PKCS7") == 0)
+			rc = cert_from_p7(sk, data, (size_t)dlen, maxcount, e);
+		else
+			rc = err_set(e, ERR_INVAL, "PEM block %d is a %s, not a "
+			    "certificate", blocks, name);
+		OPENSSL_free(name);
+		OPENSSL_free(hdr);
+		OPENSSL_free(data);
+		name = hdr = NULL;
+		data = NULL;
+		if (rc != 0)
+			goto out;
+	}
+ out:
+	BIO_free(bio);
+	return rc;
+}
+
+int
+cert_parse_any(STACK_OF(X509) **out, const unsigned char *buf, size_t len,
+    size_t maxcount, struct err *e)
+{
+	STACK_OF(X509)	*sk;
+	int		 rc;
+
+	*out = NULL;
+	if (len == 0)
+		return err_set(e, ERR_INVAL, "empty input");
+	if (len > INT32_MAX)
+		return err_set(e, ERR_TOOBIG, "input too large");
+	if ((sk = sk_X509_new_null()) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (memmem(buf, len, "-----BEGIN ", 11) != NULL)
+		rc = cert_from_pem(sk, buf, len, maxcount, e);
+	else
+		rc = cert_from_der(sk, buf, len, maxcount, e);
+	if (rc == 0 && sk_X509_num(sk) == 0)
+		rc = err_set(e, ERR_INVAL, "no certificate found");
+	if (rc != 0) {
+		sk_X509_pop_free(sk, X509_free);
+		return rc;
+	}
+	*out = sk;
+	return 0;
+}

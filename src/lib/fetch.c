@@ -1,0 +1,277 @@
+/*
+ * fetch: libcurl for every client URL.
+ */
+#include <net/if.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "err.h"
+#include "fetch.h"
+
+struct fetch_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+	size_t	 max;
+	int	 toobig;
+};
+
+struct fetch_upload {
+	const char	*data;
+	size_t		 len;
+	size_t		 off;
+};
+
+static size_t
+fetch_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch_buf	*b = arg;
+	size_t			 n = size * nmemb, ncap;
+	char			*nd;
+
+	if (b->len + n > b->max) {
+		b->toobig = 1;
+		return 0;
+	}
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 16384;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if ((nd = realloc(b->data, ncap)) == NULL)
+			return 0;
+		b->data = nd;
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+static size_t
+fetch_read_cb(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch_upload	*u = arg;
+	size_t			 n = size * nmemb;
+
+	if (n > u->len - u->off)
+		n = u->len - u->off;
+	memcpy(ptr, u->data + u->off, n);
+	u->off += n;
+	return n;
+}
+
+int
+fetch_vrf_check(const char *vrf, struct err *e)
+{
+	if (vrf == NULL || *vrf == '\0')
+		return 0;
+	if (if_nametoindex(vrf) == 0)
+		return err_set(e, ERR_NET, "VRF %s does not exist (no such "
+		    "network device)", vrf);
+	return 0;
+}
+
+static int
+fetch_setup(CURL *c, const char *url, const struct fetch_opts *o,
+    char *errbuf, struct err *e)
+{
+	char	 iface[128];
+	int	 rc;
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+	    "http,https,tftp,ldap,ldaps,file");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "netpki/" NETPKI_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	    o && o->connect_timeout ? o->connect_timeout : 10L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT,
+	    o && o->timeout ? o->timeout : 60L);
+	if (o == NULL)
+		return 0;
+	if (o->vrf != NULL && *o->vrf != '\0') {
+		if ((rc = fetch_vrf_check(o->vrf, e)) != 0)
+			return rc;
+		/* "if!" makes curl bind to the device, never fall back. */
+		snprintf(iface, sizeof(iface), "if!%s", o->vrf);
+		curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+	}
+	if (o->proxy != NULL && *o->proxy != '\0') {
+		curl_easy_setopt(c, CURLOPT_PROXY, o->proxy);
+		curl_easy_setopt(c, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
+	} else
+		curl_easy_setopt(c, CURLOPT_PROXY, "");
+	if (o->ca_pem != NULL) {
+		struct curl_blob	 blob;
+
+		blob.data = (void *)o->ca_pem;
+		blob.len = o->ca_pem_len;
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
+	return 0;
+}
+
+static int
+fetch_perform(CURL *c, const char *url, struct fetch_buf *b,
+    const char *errbuf, long *status, struct err *e)
+{
+	CURLcode	 cc;
+	char		*scheme = NULL;
+
+	cc = curl_easy_perform(c);
+	if (b != NULL && b->toobig)
+		return err_set(e, ERR_TOOBIG, "%s: response larger than %zu "
+		    "bytes", url, b->max);
+	if (cc != CURLE_OK)
+		return err_set(e, ERR_NET, "%s: %s", url,
+		    *errbuf ? errbuf : curl_easy_strerror(cc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(c, CURLINFO_SCHEME, &scheme);
+	if (scheme != NULL && (strcasecmp(scheme, "http") == 0 ||
+	    strcasecmp(scheme, "https") == 0) && (*status < 200 ||
+	    *status >= 300))
+		return err_set(e, ERR_NET, "%s: HTTP status %ld", url,
+		    *status);
+	return 0;
+}
+
+static int
+fetch_do(struct fetch_result *r, const char *url, const void *body,
+    size_t bodylen, int post, const struct fetch_opts *o, struct err *e)
+{
+	CURL			*c = NULL;
+	struct curl_slist	*hdrs = NULL;
+	struct fetch_buf	 b;
+	char			 errbuf[CURL_ERROR_SIZE], hdr[256];
+	char			*ct = NULL;
+	int			 rc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&b, 0, sizeof(b));
+	errbuf[0] = '\0';
+	b.max = o && o->maxsize ? o->maxsize : FETCH_MAXDEFAULT;
+	if ((c = curl_easy_init()) == NULL)
+		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
+	if ((rc = fetch_setup(c, url, o, errbuf, e)) != 0)
+		goto out;
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	if (post) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)bodylen);
+		snprintf(hdr, sizeof(hdr), "Content-Type: %s",
+		    o && o->content_type ? o->content_type :
+		    "application/octet-stream");
+		hdrs = curl_slist_append(hdrs, hdr);
+		/* Some servers mishandle "Expect: 100-continue". */
+		hdrs = curl_slist_append(hdrs, "Expect:");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	}
+	if ((rc = fetch_perform(c, url, &b, errbuf, &r->status, e)) != 0)
+		goto out;
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
+	    ct != NULL)
+		snprintf(r->content_type, sizeof(r->content_type), "%s", ct);
+	if (b.data == NULL && (b.data = calloc(1, 1)) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	r->body = b.data;
+	r->len = b.len;
+	b.data = NULL;
+ out:
+	free(b.data);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+int
+fetch_get(struct fetch_result *r, const char *url,
+    const struct fetch_opts *o, struct err *e)
+{
+	return fetch_do(r, url, NULL, 0, 0, o, e);
+}
+
+int
+fetch_post(struct fetch_result *r, const char *url, const void *body,
+    size_t len, const struct fetch_opts *o, struct err *e)
+{
+	return fetch_do(r, url, body, len, 1, o, e);
+}
+
+/* Upload (TFTP write, file://); used by TFTP enrollment. */
+int
+fetch_put(const char *url, const void *body, size_t len,
+    const struct fetch_opts *o, struct err *e)
+{
+	CURL			*c = NULL;
+	struct fetch_upload	 u = { body, len, 0 };
+	char			 errbuf[CURL_ERROR_SIZE];
+	long			 status = 0;
+	int			 rc;
+
+	errbuf[0] = '\0';
+	if ((c = curl_easy_init()) == NULL)
+		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
+	if ((rc = fetch_setup(c, url, o, errbuf, e)) != 0)
+		goto out;
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, fetch_read_cb);
+	curl_easy_setopt(c, CURLOPT_READDATA, &u);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	rc = fetch_perform(c, url, NULL, errbuf, &status, e);
+ out:
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+void
+fetch_result_free(struct fetch_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+/* URL-escape (RFC 3986 unreserved kept); caller frees. */
+char *
+fetch_escape(const char *s, size_t len)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			*out, *p;
+	size_t			 i;
+
+	if ((out = malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	for (p = out, i = 0; i < len; i++) {
+		unsigned char	 ch = (unsigned char)s[i];
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == '~')
+			*p++ = (char)ch;
+		else {
+			*p++ = '%';
+			*p++ = hex[ch >> 4];
+			*p++ = hex[ch & 15];
+		}
+	}
+	*p = '\0';
+	return out;
+}

@@ -1,0 +1,42 @@
+/*
+ * fetch: every URL the device opens (http, https, tftp, ldap, file) goes
+ * through libcurl here, with size caps, timeouts, VRF binding and proxy.
+ */
+#ifndef NETPKI_FETCH_H
+#define NETPKI_FETCH_H
+
+#include <stddef.h>
+
+struct err;
+
+#define FETCH_MAXDEFAULT	(1024u * 1024)	/* 1 MiB, SCEP responses */
+
+struct fetch_opts {
+	const char	*vrf;		/* bind to this device (SO_BINDTODEVICE) */
+	const char	*proxy;		/* "host:port" HTTP proxy, or NULL */
+	const char	*ca_pem;	/* PEM trust anchors for https, or NULL */
+	size_t		 ca_pem_len;
+	const char	*content_type;	/* request body type (POST/PUT) */
+	size_t		 maxsize;	/* response cap; 0 = FETCH_MAXDEFAULT */
+	long		 connect_timeout; /* seconds; 0 = 10 */
+	long		 timeout;	/* seconds; 0 = 60 */
+};
+
+struct fetch_result {
+	long		 status;	/* HTTP status, 0 for non-HTTP */
+	char		*body;		/* NUL-terminated copy of the body */
+	size_t		 len;		/* body length, without the NUL */
+	char		 content_type[128]; /* response Content-Type, or "" */
+};
+
+int	 fetch_get(struct fetch_result *, const char *,
+	    const struct fetch_opts *, struct err *);
+int	 fetch_post(struct fetch_result *, const char *, const void *, size_t,
+	    const struct fetch_opts *, struct err *);
+int	 fetch_put(const char *, const void *, size_t,
+	    const struct fetch_opts *, struct err *);
+void	 fetch_result_free(struct fetch_result *);
+char	*fetch_escape(const char *, size_t);
+int	 fetch_vrf_check(const char *, struct err *);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * store: the crash-safe state directory.
+ *
+ * Every write replaces a whole file atomically (temp file in the same
+ * directory, write, fsync, rename, fsync the directory), so a reader or a
+ * crash sees the old file or the new one, never a torn one.  One advisory
+ * lock (flock on DIR/lock) serialises writers across processes; readers do
+ * not need it because renames are atomic.
+ */
+#ifndef NETPKI_STORE_H
+#define NETPKI_STORE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct err;
+struct store;
+
+#define STORE_SECRET	0600	/* private keys, pending requests */
+#define STORE_PUBLIC	0644	/* certificates, configuration */
+
+/* Caps a read so that a corrupted or hostile file cannot exhaust memory. */
+#define STORE_READMAX	(64u * 1024 * 1024)
+
+int		 store_open(struct store **, const char *, struct err *);
+void		 store_free(struct store *);
+const char	*store_dir(const struct store *);
+
+int		 store_lock(struct store *, struct err *);
+void		 store_unlock(struct store *);
+
+int		 store_write(struct store *, const char *, const void *, size_t,
+		    mode_t, struct err *);
+int		 store_read(struct store *, const char *, char **, size_t *,
+		    size_t, struct err *);
+int		 store_exists(struct store *, const char *);
+int		 store_remove(struct store *, const char *, int, struct err *);
+int		 store_list(struct store *, const char *, char ***, size_t *,
+		    struct err *);
+void		 store_list_free(char **, size_t);
+int		 store_mtime(struct store *, const char *, time_t *);
+
+/* The same operations on absolute paths, for files outside a store. */
+int		 store_file_write(const char *, const void *, size_t, mode_t,
+		    struct err *);
+int		 store_file_read(const char *, char **, size_t *, size_t,
+		    struct err *);
+int		 store_mkdirs(const char *, mode_t, struct err *);
+int		 store_file_scrub(const char *, struct err *);
+
+#endif

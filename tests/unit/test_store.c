@@ -1,0 +1,245 @@
+/*
+ * store: atomic replace, locking, modes, and the kill-mid-write test.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "store.h"
+
+static char *
+tmpdir(void)
+{
+	char	 tmpl[] = "/tmp/netpki-test-XXXXXX";
+	char	*d = mkdtemp(tmpl);
+
+	assert_non_null(d);
+	return strdup(d);
+}
+
+static void
+rmrf(const char *dir)
+{
+	char	 cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+test_write_read_modes(void **state)
+{
+	struct store	*st;
+	struct err	 e;
+	struct stat	 sb;
+	char		*dir = tmpdir(), *buf, path[512];
+	size_t		 len;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "keys/a.pem", "secret", 6,
+	    STORE_SECRET, &e), 0);
+	assert_int_equal(store_write(st, "config", "hostname x\n", 11,
+	    STORE_PUBLIC, &e), 0);
+	snprintf(path, sizeof(path), "%s/keys/a.pem", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/config", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0644);
+	assert_int_equal(store_read(st, "keys/a.pem", &buf, &len, 0, &e), 0);
+	assert_int_equal(len, 6);
+	assert_string_equal(buf, "secret");
+	free(buf);
+	assert_true(store_exists(st, "config"));
+	assert_int_equal(store_remove(st, "keys/a.pem", 1, &e), 0);
+	assert_false(store_exists(st, "keys/a.pem"));
+	assert_int_equal(store_read(st, "keys/a.pem", &buf, &len, 0, &e),
+	    ERR_NOTFOUND);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void
+test_bad_paths(void **state)
+{
+	struct store	*st;
+	struct err	 e;
+	char		*dir = tmpdir();
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "../x", "a", 1, STORE_PUBLIC, &e),
+	    ERR_INVAL);
+	assert_int_equal(store_write(st, "a/../../x", "a", 1, STORE_PUBLIC,
+	    &e), ERR_INVAL);
+	assert_int_equal(store_write(st, "/etc/x", "a", 1, STORE_PUBLIC, &e),
+	    ERR_INVAL);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void
+test_read_cap(void **state)
+{
+	struct store	*st;
+	struct err	 e;
+	char		*dir = tmpdir(), *buf;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "f", "0123456789", 10, STORE_PUBLIC,
+	    &e), 0);
+	assert_int_equal(store_read(st, "f", &buf, NULL, 5, &e), ERR_TOOBIG);
+	assert_null(buf);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
+static void
+test_list(void **state)
+{
+	struct store	*st;
+	struct err	 e;
+	char		*dir = tmpdir(), **v;
+	size_t		 n;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_list(st, "keys", &v, &n, &e), 0);
+	assert_int_equal(n, 0);
+	store_write(st, "keys/b", "b", 1, STORE_SECRET, &e);
+	store_write(st, "keys/a", "a", 1, STORE_SECRET, &e);
+	assert_int_equal(store_list(st, "keys", &v, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0], "a");
+	assert_string_equal(v[1], "b");
+	store_list_free(v, n);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/* A second process cannot take the lock while the first holds it. */
+static void
+test_lock_excludes(void **state)
+{
+	struct store	*st, *st2;
+	struct err	 e;
+	char		*dir = tmpdir();
+	pid_t		 pid;
+	int		 status, p[2];
+	char		 c;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_lock(st, &e), 0);
+	assert_int_equal(store_lock(st, &e), 0);	/* recursive */
+	store_unlock(st);
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		struct err	 ce;
+
+		close(p[0]);
+		if (store_open(&st2, dir, &ce) != 0)
+			_exit(2);
+		/* Non-blocking view: the first try must fail. */
+		c = 'x';
+		write(p[1], &c, 1);
+		_exit(store_lock(st2, &ce) == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	usleep(200000);
+	/* Child is now waiting on the lock; release it and it gets it. */
+	store_unlock(st);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(p[0]);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/*
+ * Kill a writer at random points while it replaces a 1 MiB file again and
+ * again with all-'a' or all-'b' content: the file must always be whole.
+ */
+#define BIG	(1024 * 1024)
+static void
+test_kill_mid_write(void **state)
+{
+	struct store	*st;
+	struct err	 e;
+	char		*dir = tmpdir(), *buf, *a, *b;
+	size_t		 len, i;
+	int		 round, status;
+	pid_t		 pid;
+
+	(void)state;
+	a = malloc(BIG);
+	b = malloc(BIG);
+	memset(a, 'a', BIG);
+	memset(b, 'b', BIG);
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "f", a, BIG, STORE_PUBLIC, &e), 0);
+	srand((unsigned)time(NULL));
+	for (round = 0; round < 20; round++) {
+		if ((pid = fork()) == 0) {
+			int	 k;
+
+			for (k = 0; k < 1000; k++)
+				store_write(st, "f", (k & 1) ? a : b, BIG,
+				    STORE_PUBLIC, NULL);
+			_exit(0);
+		}
+		usleep(1000 + (useconds_t)(rand() % 30000));
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_int_equal(store_read(st, "f", &buf, &len, 0, &e), 0);
+		assert_int_equal(len, BIG);
+		for (i = 1; i < len; i++)
+			if (buf[i] != buf[0])
+				break;
+		assert_int_equal(i, len);
+		assert_true(buf[0] == 'a' || buf[0] == 'b');
+		free(buf);
+	}
+	store_free(st);
+	free(a);
+	free(b);
+	rmrf(dir);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_read_modes),
+		cmocka_unit_test(test_bad_paths),
+		cmocka_unit_test(test_read_cap),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_lock_excludes),
+		cmocka_unit_test(test_kill_mid_write),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
