@@ -1,0 +1,13 @@
+/*
+ * clock: the one source of "now".  NETPKI_NOW (seconds since the epoch)
+ * overrides the system clock so that tests of times, validity and
+ * schedules do not wait or depend on the day they run.
+ */
+#ifndef NETPKI_CLOCK_H
+#define NETPKI_CLOCK_H
+
+#include <time.h>
+
+time_t	 clock_now(void);
+
+#endif
