@@ -1,0 +1,272 @@
+/*
+ * csr: PKCS#10 requests (RFC 2986) as IOS builds them.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "csr.h"
+#include "err.h"
+
+/* Attribute names as people type them, including the reference's lowercase. */
+static int
+csr_attr_nid(const char *name)
+{
+	char	 up[64];
+	size_t	 i;
+	int	 nid;
+
+	if ((nid = OBJ_txt2nid(name)) != NID_undef)
+		return nid;
+	for (i = 0; name[i] != '\0' && i < sizeof(up) - 1; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	up[i] = '\0';
+	if ((nid = OBJ_txt2nid(up)) != NID_undef)
+		return nid;
+	if (strcasecmp(name, "unstructuredname") == 0)
+		return NID_pkcs9_unstructuredName;
+	if (strcasecmp(name, "unstructuredaddress") == 0)
+		return NID_pkcs9_unstructuredAddress;
+	if (strcasecmp(name, "serialnumber") == 0)
+		return NID_serialNumber;
+	if (strcasecmp(name, "emailaddress") == 0 ||
+	    strcasecmp(name, "e") == 0)
+		return NID_pkcs9_emailAddress;
+	return NID_undef;
+}
+
+/* One "attr=value" with RFC 4514 escapes; *pp moves past the separator. */
+static int
+csr_parse_rdn(const char **pp, char *attr, size_t asz, char *val,
+    size_t vsz, struct err *e)
+{
+	const char	*p = *pp;
+	size_t		 n = 0;
+
+	while (*p == ' ')
+		p++;
+	while (*p != '\0' && *p != '=' && n < asz - 1)
+		attr[n++] = *p++;
+	while (n > 0 && attr[n - 1] == ' ')
+		n--;
+	attr[n] = '\0';
+	if (*p != '=' || n == 0)
+		return err_set(e, ERR_INVAL, "subject-name: expected "
+		    "attribute=value near \"%.20s\"", *pp);
+	p++;
+	while (*p == ' ')
+		p++;
+	n = 0;
+	while (*p != '\0' && *p != ',' && *p != ';' && *p != '+') {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (n >= vsz - 1)
+			return err_set(e, ERR_TOOBIG, "subject-name: value of "
+			    "%s too long", attr);
+		val[n++] = *p++;
+	}
+	while (n > 0 && val[n - 1] == ' ' && (n < 2 || val[n - 2] != '\\'))
+		n--;
+	val[n] = '\0';
+	if (n == 0)
+		return err_set(e, ERR_INVAL, "subject-name: empty value for "
+		    "%s", attr);
+	if (*p != '\0')
+		p++;
+	*pp = p;
+	return 0;
+}
+
+int
+csr_parse_dn(X509_NAME **out, const char *dn, struct err *e)
+{
+	X509_NAME	*name = NULL;
+	const char	*p = dn;
+	char		 attr[64], val[CSR_DNMAX];
+	int		 rc = 0, nid, count = 0;
+
+	*out = NULL;
+	if (strlen(dn) > CSR_DNMAX)
+		return err_set(e, ERR_TOOBIG, "subject-name longer than %d",
+		    CSR_DNMAX);
+	if ((name = X509_NAME_new()) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	while (*p != '\0') {
+		if (++count > CSR_RDNMAX) {
+			rc = err_set(e, ERR_TOOBIG, "subject-name: more than "
+			    "%d attributes", CSR_RDNMAX);
+			goto out;
+		}
+		if ((rc = csr_parse_rdn(&p, attr, sizeof(attr), val,
+		    sizeof(val), e)) != 0)
+			goto out;
+		if ((nid = csr_attr_nid(attr)) == NID_undef) {
+			rc = err_set(e, ERR_INVAL, "subject-name: unknown "
+			    "attribute %s", attr);
+			goto out;
+		}
+		/* RFC 4514 writes the most specific RDN first: prepend. */
+		if (!X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
+		    (unsigned char *)val, -1, 0, 0)) {
+			rc = err_openssl(e, ERR_INVAL, "subject-name: bad "
+			    "value for %s", attr);
+			goto out;
+		}
+	}
+	if (X509_NAME_entry_count(name) == 0) {
+		rc = err_set(e, ERR_INVAL, "subject-name is empty");
+		goto out;
+	}
+	*out = name;
+	name = NULL;
+ out:
+	X509_NAME_free(name);
+	return rc;
+}
+
+static int
+csr_add_entry(X509_NAME *name, int nid, const char *v, struct err *e)
+{
+	/* Appended: more specific than the subject-name RDNs. */
+	if (!X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
+	    (const unsigned char *)v, -1, -1, 0))
+		return err_openssl(e, ERR_INVAL, "subject: bad %s \"%s\"",
+		    OBJ_nid2sn(nid), v);
+	return 0;
+}
+
+static int
+csr_subject(X509_NAME **out, const struct csr_opts *o, struct err *e)
+{
+	X509_NAME	*name = NULL;
+	int		 rc;
+
+	*out = NULL;
+	if (o->subject != NULL && *o->subject != '\0') {
+		if ((rc = csr_parse_dn(&name, o->subject, e)) != 0)
+			return rc;
+	} else if ((name = X509_NAME_new()) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (o->ip_address != NULL && (rc = csr_add_entry(name,
+	    NID_pkcs9_unstructuredAddress, o->ip_address, e)) != 0)
+		goto out;
+	if (o->serial != NULL && (rc = csr_add_entry(name, NID_serialNumber,
+	    o->serial, e)) != 0)
+		goto out;
+	if (o->fqdn != NULL && *o->fqdn != '\0' && (rc = csr_add_entry(name,
+	    NID_pkcs9_unstructuredName, o->fqdn, e)) != 0)
+		goto out;
+	*out = name;
+	name = NULL;
+ out:
+	X509_NAME_free(name);
+	return rc;
+}
+
+static int
+csr_add_usage(X509_REQ *req, enum csr_usage usage, struct err *e)
+{
+	STACK_OF(X509_EXTENSION)	*exts = NULL;
+	X509_EXTENSION			*ext = NULL;
+	const char			*ku;
+	int				 rc = 0;
+
+	if (usage == CSR_USAGE_NONE)
+		return 0;
+	ku = usage == CSR_USAGE_SIGN ? "critical,digitalSignature" :
+	    "critical,keyEncipherment";
+	if ((ext = X509V3_EXT_conf_nid(NULL, NULL, NID_key_usage, ku)) == NULL ||
+	    (exts = sk_X509_EXTENSION_new_null()) == NULL ||
+	    !sk_X509_EXTENSION_push(exts, ext)) {
+		rc = err_openssl(e, ERR_CRYPTO, "key usage extension");
+		goto out;
+	}
+	ext = NULL;
+	if (!X509_REQ_add_extensions(req, exts))
+		rc = err_openssl(e, ERR_CRYPTO, "extension request");
+ out:
+	X509_EXTENSION_free(ext);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return rc;
+}
+
+int
+csr_build(X509_REQ **out, EVP_PKEY *key, const struct csr_opts *o,
+    struct err *e)
+{
+	X509_REQ	*req = NULL;
+	X509_NAME	*name = NULL;
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = csr_subject(&name, o, e)) != 0)
+		return rc;
+	if ((req = X509_REQ_new()) == NULL ||
+	    !X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
+	    !X509_REQ_set_subject_name(req, name) ||
+	    !X509_REQ_set_pubkey(req, key)) {
+		rc = err_openssl(e, ERR_CRYPTO, "building the request");
+		goto out;
+	}
+	if (o->challenge != NULL && *o->challenge != '\0' &&
+	    !X509_REQ_add1_attr_by_NID(req, NID_pkcs9_challengePassword,
+	    MBSTRING_UTF8, (const unsigned char *)o->challenge, -1)) {
+		rc = err_openssl(e, ERR_INVAL, "challenge password");
+		goto out;
+	}
+	if ((rc = csr_add_usage(req, o->usage, e)) != 0)
+		goto out;
+	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0) {
+		rc = err_openssl(e, ERR_CRYPTO, "signing the request");
+		goto out;
+	}
+	*out = req;
+	req = NULL;
+ out:
+	X509_NAME_free(name);
+	X509_REQ_free(req);
+	return rc;
+}
+
+char *
+csr_fingerprint(X509_REQ *req)
+{
+	unsigned char	*der = NULL;
+	char		*fp;
+	int		 n;
+
+	if ((n = i2d_X509_REQ(req, &der)) <= 0)
+		return NULL;
+	fp = cert_fingerprint(der, (size_t)n, "MD5", 'w');
+	OPENSSL_free(der);
+	return fp;
+}
+
+char *
+csr_pem(X509_REQ *req)
+{
+	BIO	*bio;
+	char	*p, *out = NULL;
+	long	 n;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return NULL;
+	if (PEM_write_bio_X509_REQ(bio, req) &&
+	    (n = BIO_get_mem_data(bio, &p)) > 0 &&
+	    (out = malloc((size_t)n + 1)) != NULL) {
+		memcpy(out, p, (size_t)n);
+		out[n] = '\0';
+	}
+	BIO_free(bio);
+	return out;
+}
