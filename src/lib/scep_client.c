@@ -15,6 +15,7 @@
 #include "err.h"
 #include "fetch.h"
 #include "scep_client.h"
+#include "scep_msg.h"
 #include "trustpoint.h"
 
 static const struct {
@@ -449,5 +450,171 @@ scep_pkiop(unsigned char **out, size_t *outlen, const char *base,
 	free(url);
 	free(b64);
 	free(esc);
+	return rc;
+}
+
+int
+scep_pick_cipher(unsigned caps, int *weak)
+{
+	*weak = 0;
+	if (caps & (SCEP_CAP_AES | SCEP_CAP_STANDARD))
+		return SCEP_CIPHER_AES128;
+	/* Never single DES: 3DES is the weakest we send (RFC 8894 3.5.2). */
+	*weak = 1;
+	return SCEP_CIPHER_3DES;
+}
+
+const char *
+scep_pick_md(unsigned caps, int *weak)
+{
+	*weak = 0;
+	if (caps & (SCEP_CAP_SHA256 | SCEP_CAP_STANDARD))
+		return "SHA256";
+	if (caps & SCEP_CAP_SHA512)
+		return "SHA512";
+	*weak = 1;
+	return "SHA1";
+}
+
+void
+scep_enroll_clear(struct scep_enroll *s)
+{
+	if (s == NULL)
+		return;
+	X509_free(s->cert);
+	s->cert = NULL;
+}
+
+/* The certificate of the reply that holds our public key, checked. */
+static int
+scep_enroll_cert(struct scep_enroll *s, STACK_OF(X509) *certs,
+    struct err *e)
+{
+	X509	*x, *mine = NULL;
+	int	 i, rc;
+
+	for (i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
+		x = sk_X509_value(certs, i);
+		if (EVP_PKEY_eq(X509_get0_pubkey(x), s->key) == 1) {
+			mine = x;
+			break;
+		}
+	}
+	if (mine == NULL)
+		return err_set(e, ERR_PROTO, "RFC 8894 3.3.2: CertRep SUCCESS "
+		    "holds no certificate for the requested key (%d "
+		    "certificate%s)", certs ? sk_X509_num(certs) : 0,
+		    certs && sk_X509_num(certs) == 1 ? "" : "s");
+	if ((rc = tp_check_issued(mine, s->ca, s->now, "the issued "
+	    "certificate", e)) != 0)
+		return rc;
+	if (!X509_up_ref(mine))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	s->cert = mine;
+	return 0;
+}
+
+static int
+scep_enroll_exchange(struct scep_enroll *s, int type,
+    const unsigned char *content, size_t clen, struct err *e)
+{
+	struct scep_build	 b;
+	struct scep_msg		*rep = NULL;
+	unsigned char		 nonce[SCEP_NONCE_LEN];
+	unsigned char		*msg = NULL, *resp = NULL;
+	size_t			 mlen, rlen;
+	int			 rc, weak;
+
+	s->ca_failed = 0;
+	s->failinfo = -1;
+	s->failtext[0] = '\0';
+	if ((rc = scep_nonce(nonce, e)) != 0)
+		return rc;
+	memset(&b, 0, sizeof(b));
+	b.type = type;
+	b.content = content;
+	b.content_len = clen;
+	b.recipient = s->recipient;
+	b.cipher = scep_pick_cipher(s->caps, &weak);
+	b.signer = s->signer;
+	b.signer_key = s->key;
+	b.md = scep_pick_md(s->caps, &weak);
+	b.transid = s->transid;
+	b.sender_nonce = nonce;
+	if ((rc = scep_msg_build(&msg, &mlen, &b, e)) != 0)
+		goto out;
+	if ((rc = scep_pkiop(&resp, &rlen, s->url, s->caps, msg, mlen,
+	    s->fopts, e)) != 0)
+		goto out;
+	if ((rc = scep_msg_parse(&rep, resp, rlen, s->trusted, s->key,
+	    s->signer, e)) != 0) {
+		err_prefix(e, "CertRep");
+		goto out;
+	}
+	if ((rc = scep_msg_check_reply(rep, s->transid, nonce, e)) != 0)
+		goto out;
+	s->weak_cipher = rep->weak_cipher;
+	snprintf(s->cipher, sizeof(s->cipher), "%s", rep->cipher);
+	snprintf(s->md, sizeof(s->md), "%s", rep->md);
+	switch (rep->status) {
+	case SCEP_STATUS_SUCCESS:
+		rc = scep_enroll_cert(s, rep->certs, e);
+		break;
+	case SCEP_STATUS_PENDING:
+		rc = err_set(e, ERR_PENDING, "the CA has not decided yet");
+		break;
+	case SCEP_STATUS_FAILURE:
+		s->ca_failed = 1;
+		s->failinfo = rep->failinfo;
+		if (rep->failinfo_text != NULL)
+			snprintf(s->failtext, sizeof(s->failtext), "%s",
+			    rep->failinfo_text);
+		rc = err_set(e, ERR_REFUSED, "the CA rejected the request: "
+		    "%s%s%s", rep->failinfo >= 0 ?
+		    scep_failinfo_name(rep->failinfo) : "no failInfo",
+		    s->failtext[0] ? ": " : "", s->failtext);
+		break;
+	default:
+		rc = err_set(e, ERR_PROTO, "RFC 8894 3.2.1.3: CertRep has no "
+		    "valid pkiStatus");
+		break;
+	}
+ out:
+	scep_msg_free(rep);
+	free(msg);
+	free(resp);
+	return rc;
+}
+
+int
+scep_enroll_request(struct scep_enroll *s, X509_REQ *req, struct err *e)
+{
+	unsigned char	*der = NULL;
+	int		 n, rc;
+
+	if ((rc = scep_transid(s->transid, sizeof(s->transid), s->key,
+	    e)) != 0)
+		return rc;
+	if ((n = i2d_X509_REQ(req, &der)) <= 0)
+		return err_openssl(e, ERR_CRYPTO, "encoding the request");
+	rc = scep_enroll_exchange(s, SCEP_MT_PKCSREQ, der, (size_t)n, e);
+	OPENSSL_free(der);
+	return rc;
+}
+
+int
+scep_enroll_poll(struct scep_enroll *s, struct err *e)
+{
+	unsigned char	*ias = NULL;
+	size_t		 len;
+	int		 rc;
+
+	if (s->transid[0] == '\0')
+		return err_set(e, ERR_INVAL, "no transaction to poll");
+	if ((rc = scep_issuer_and_subject(&ias, &len,
+	    X509_get_subject_name(s->ca), s->subject, e)) != 0)
+		return rc;
+	rc = scep_enroll_exchange(s, SCEP_MT_CERTPOLL, ias, len, e);
+	free(ias);
 	return rc;
 }

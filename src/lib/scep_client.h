@@ -86,4 +86,47 @@ int		 scep_pkiop(unsigned char **, size_t *, const char *, unsigned,
 /* "<url>?operation=<op>[&message=<msg>]"; caller frees. */
 char		*scep_url(const char *, const char *, const char *);
 
+/*
+ * One enrollment exchange for one key (RFC 8894 3.3): PKCSReq, then
+ * CertPoll while the CA answers PENDING.  The caller fills the inputs;
+ * the functions fill the outputs.  Nothing here touches the disk.
+ */
+struct scep_enroll {
+	/* inputs, borrowed */
+	const char		*url;
+	unsigned		 caps;		/* from GetCACaps */
+	const struct fetch_opts	*fopts;
+	STACK_OF(X509)		*trusted;	/* CA and RA: may sign CertReps */
+	X509			*ca;		/* the issuing CA */
+	X509			*recipient;	/* RA encryption cert or the CA */
+	EVP_PKEY		*key;		/* the device key */
+	X509			*signer;	/* self-signed, for key */
+	const X509_NAME		*subject;	/* the request's subject */
+	time_t			 now;
+	/* kept between calls (set by scep_enroll_request) */
+	char			 transid[128 + 1];	/* SCEP_TRANSID_MAX */
+	/* outputs */
+	X509			*cert;		/* SUCCESS: the certificate */
+	int			 ca_failed;	/* the CA answered FAILURE */
+	int			 failinfo;	/* FAILURE: SCEP_FAIL_* or -1 */
+	char			 failtext[256];	/* FAILURE: failInfoText */
+	int			 weak_cipher;	/* reply used single DES ... */
+	char			 cipher[32];	/* ... named here */
+	char			 md[16];	/* digest the reply was signed with */
+};
+
+/* Cipher and digest the caps allow; *weak set when not AES / SHA-2. */
+int		 scep_pick_cipher(unsigned, int *);
+const char	*scep_pick_md(unsigned, int *);
+/*
+ * Send a PKCSReq with req (DER).  0: e->cert set; ERR_PENDING: poll
+ * later; ERR_REFUSED: the CA said FAILURE (failinfo, failtext); others:
+ * a transport or protocol error, the message names the check.
+ */
+int		 scep_enroll_request(struct scep_enroll *, X509_REQ *,
+		    struct err *);
+/* Send a CertPoll for transid; same results. */
+int		 scep_enroll_poll(struct scep_enroll *, struct err *);
+void		 scep_enroll_clear(struct scep_enroll *);
+
 #endif

@@ -559,3 +559,167 @@ tp_check_issued(X509 *x, X509 *ca, time_t now, const char *what,
 	}
 	return 0;
 }
+
+void
+tp_pending_clear(struct tp_pending *p)
+{
+	if (p == NULL)
+		return;
+	X509_NAME_free(p->subject);
+	X509_free(p->signer);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+tp_pending_rel(char *rel, size_t sz, const char *name, enum tp_kind kind)
+{
+	char	 file[64];
+
+	if ((unsigned)kind >= TP_KIND__MAX)
+		return ERR_INVAL;
+	snprintf(file, sizeof(file), "pending/%s", tp_kinds[kind]);
+	return tp_path(rel, sz, name, file);
+}
+
+int
+tp_pending_exists(struct store *st, const char *name, enum tp_kind kind)
+{
+	char	 rel[256];
+
+	if (tp_pending_rel(rel, sizeof(rel), name, kind) != 0)
+		return 0;
+	return store_exists(st, rel);
+}
+
+int
+tp_pending_remove(struct store *st, const char *name, enum tp_kind kind,
+    struct err *e)
+{
+	char	 rel[256];
+	int	 rc;
+
+	if (tp_pending_rel(rel, sizeof(rel), name, kind) != 0)
+		return err_set(e, ERR_INVAL, "bad trustpoint name");
+	if ((rc = store_remove(st, rel, 1, e)) == ERR_NOTFOUND) {
+		err_clear(e);
+		rc = 0;
+	}
+	return rc;
+}
+
+/*
+ * Format: "transaction-id HEX", "key-label L", "created N", "subject HEX"
+ * (DER of the name), then the signer certificate in PEM.
+ */
+int
+tp_pending_save(struct store *st, const char *name, enum tp_kind kind,
+    const struct tp_pending *p, struct err *e)
+{
+	BIO		*bio = NULL;
+	unsigned char	*der = NULL;
+	char		 rel[256], *hex = NULL, *data;
+	long		 n;
+	int		 dlen, rc;
+
+	if (tp_pending_rel(rel, sizeof(rel), name, kind) != 0)
+		return err_set(e, ERR_INVAL, "bad trustpoint name");
+	if ((dlen = i2d_X509_NAME(p->subject, &der)) < 0) {
+		rc = err_openssl(e, ERR_CRYPTO, "encoding the subject");
+		goto out;
+	}
+	if ((hex = malloc((size_t)dlen * 2 + 1)) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (OPENSSL_buf2hexstr_ex(hex, (size_t)dlen * 2 + 1, NULL, der,
+	    (long)dlen, '\0') != 1) {
+		rc = err_openssl(e, ERR_CRYPTO, "encoding the subject");
+		goto out;
+	}
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    BIO_printf(bio, "transaction-id %s\nkey-label %s\ncreated %lld\n"
+	    "subject %s\n", p->transid, p->keylabel, (long long)p->created,
+	    dlen ? hex : "-") <= 0 || !PEM_write_bio_X509(bio, p->signer)) {
+		rc = err_openssl(e, ERR_CRYPTO, "encoding the pending request");
+		goto out;
+	}
+	n = BIO_get_mem_data(bio, &data);
+	rc = store_write(st, rel, data, (size_t)n, STORE_SECRET, e);
+ out:
+	BIO_free(bio);
+	OPENSSL_free(der);
+	free(hex);
+	return rc;
+}
+
+static int
+tp_pending_field(const char **pp, const char *key, char *val, size_t sz)
+{
+	const char	*p = *pp, *eol;
+	size_t		 kl = strlen(key), n;
+
+	if (strncmp(p, key, kl) != 0 || p[kl] != ' ')
+		return -1;
+	p += kl + 1;
+	if ((eol = strchr(p, '\n')) == NULL || (n = (size_t)(eol - p)) >= sz)
+		return -1;
+	memcpy(val, p, n);
+	val[n] = '\0';
+	*pp = eol + 1;
+	return 0;
+}
+
+int
+tp_pending_load(struct tp_pending *p, struct store *st, const char *name,
+    enum tp_kind kind, struct err *e)
+{
+	char		 rel[256], *buf = NULL, created[32], subj[4096];
+	const char	*cur;
+	unsigned char	*der = NULL;
+	const unsigned char *dp;
+	BIO		*bio = NULL;
+	long		 dlen;
+	size_t		 len;
+	int		 rc;
+
+	memset(p, 0, sizeof(*p));
+	if (tp_pending_rel(rel, sizeof(rel), name, kind) != 0)
+		return err_set(e, ERR_INVAL, "bad trustpoint name");
+	if (!store_exists(st, rel))
+		return err_set(e, ERR_NOTFOUND, "no pending request");
+	if ((rc = store_read(st, rel, &buf, &len, 64 * 1024, e)) != 0)
+		return rc;
+	cur = buf;
+	if (tp_pending_field(&cur, "transaction-id", p->transid,
+	    sizeof(p->transid)) != 0 ||
+	    tp_pending_field(&cur, "key-label", p->keylabel,
+	    sizeof(p->keylabel)) != 0 ||
+	    tp_pending_field(&cur, "created", created, sizeof(created)) != 0 ||
+	    tp_pending_field(&cur, "subject", subj, sizeof(subj)) != 0) {
+		rc = err_set(e, ERR_INVAL, "trustpoint %s: %s: unreadable",
+		    name, rel);
+		goto out;
+	}
+	p->created = (time_t)strtoll(created, NULL, 10);
+	if (strcmp(subj, "-") == 0)
+		p->subject = X509_NAME_new();
+	else if ((der = OPENSSL_hexstr2buf(subj, &dlen)) != NULL) {
+		dp = der;
+		p->subject = d2i_X509_NAME(NULL, &dp, dlen);
+	}
+	if (p->subject == NULL ||
+	    (bio = BIO_new_mem_buf(cur, (int)(len - (size_t)(cur - buf)))) ==
+	    NULL || (p->signer = PEM_read_bio_X509(bio, NULL, NULL,
+	    NULL)) == NULL) {
+		rc = err_openssl(e, ERR_INVAL, "trustpoint %s: %s: unreadable",
+		    name, rel);
+		goto out;
+	}
+ out:
+	if (rc != 0)
+		tp_pending_clear(p);
+	BIO_free(bio);
+	OPENSSL_free(der);
+	free(buf);
+	return rc;
+}

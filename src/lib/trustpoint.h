@@ -126,4 +126,27 @@ int		 tp_check_issued(X509 *, X509 *, time_t, const char *,
 		    struct err *);
 int		 tp_check_validity(X509 *, time_t, const char *, struct err *);
 
+/*
+ * An enrollment waiting for the CA (trustpoints/<name>/pending/<kind>,
+ * 0600).  It holds what CertPoll needs and nothing secret: the request
+ * itself (which carries the challenge password) is not kept.
+ */
+struct tp_pending {
+	char		 transid[129];	/* RFC 8894 transactionID */
+	char		 keylabel[65];	/* the key the request is for */
+	time_t		 created;	/* when the request was first sent */
+	X509_NAME	*subject;	/* the request's subject */
+	X509		*signer;	/* the self-signed signer certificate */
+};
+
+int		 tp_pending_save(struct store *, const char *, enum tp_kind,
+		    const struct tp_pending *, struct err *);
+/* 0 with *p filled, ERR_NOTFOUND when nothing is pending. */
+int		 tp_pending_load(struct tp_pending *, struct store *,
+		    const char *, enum tp_kind, struct err *);
+int		 tp_pending_exists(struct store *, const char *, enum tp_kind);
+int		 tp_pending_remove(struct store *, const char *, enum tp_kind,
+		    struct err *);
+void		 tp_pending_clear(struct tp_pending *);
+
 #endif
