@@ -413,6 +413,12 @@ shell_parse_config(struct shell *sh, struct config *c, const char *text,
 	return bad;
 }
 
+int
+shell_config_parse(struct shell *sh, struct config *c, const char *text)
+{
+	return shell_parse_config(sh, c, text, "configuration");
+}
+
 /* The saved running configuration, read fresh from the state directory. */
 static int
 shell_load_disk(struct shell *sh, struct config **out)
