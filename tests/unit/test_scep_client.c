@@ -13,11 +13,13 @@
 
 #include <cmocka.h>
 
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "cert.h"
 #include "err.h"
 #include "scep_client.h"
+#include "scep_msg.h"
 #include "store.h"
 
 static unsigned char *
@@ -197,6 +199,73 @@ test_url(void **state)
 	free(u);
 }
 
+static void *
+pem(const char *rel, int key)
+{
+	char	 path[512];
+	FILE	*f;
+	void	*o;
+
+	snprintf(path, sizeof(path), "%s/%s", TESTDATA, rel);
+	assert_non_null(f = fopen(path, "r"));
+	o = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL) :
+	    (void *)PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(o);
+	return o;
+}
+
+/* The fuzz seeds are real CertReps: the client path accepts them. */
+static void
+test_certrep_seeds(void **state)
+{
+	static const char	*names[] = { "success", "pending", "failure" };
+	static const int	 status[] = { SCEP_STATUS_SUCCESS,
+				    SCEP_STATUS_PENDING, SCEP_STATUS_FAILURE };
+	X509			*ca = pem("scep/bad/ca.pem", 0);
+	X509			*me = pem("scep/bad/notca.pem", 0);
+	X509			*other = pem("scep/bad/other.pem", 0);
+	EVP_PKEY		*key = pem("scep/bad/notca.key", 1);
+	STACK_OF(X509)		*trusted = sk_X509_new_null();
+	struct scep_msg		*m;
+	struct err		 e;
+	unsigned char		*buf;
+	size_t			 len;
+	char			 path[512];
+	int			 i;
+
+	(void)state;
+	sk_X509_push(trusted, ca);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/../../fuzz/corpus/certrep/%s.der",
+		    TESTDATA, names[i]);
+		assert_int_equal(store_file_read(path, (char **)&buf, &len, 0,
+		    &e), 0);
+		assert_int_equal(scep_msg_parse(&m, buf, len, trusted, key, me,
+		    &e), 0);
+		assert_int_equal(m->status, status[i]);
+		assert_int_equal(scep_msg_check_reply(m, "FUZZ-TRANSACTION",
+		    (const unsigned char *)"0123456789abcdef", &e), 0);
+		if (i == 0)
+			assert_int_equal(sk_X509_num(m->certs), 2);
+		if (i == 2)
+			assert_string_equal(scep_failinfo_name(m->failinfo),
+			    "badRequest");
+		scep_msg_free(m);
+		/* Signed by a CA the trustpoint does not have: refused. */
+		sk_X509_set(trusted, 0, other);
+		assert_int_not_equal(scep_msg_parse(&m, buf, len, trusted, key,
+		    me, &e), 0);
+		sk_X509_set(trusted, 0, ca);
+		free(buf);
+	}
+	sk_X509_free(trusted);
+	X509_free(ca);
+	X509_free(me);
+	X509_free(other);
+	EVP_PKEY_free(key);
+}
+
 int
 main(void)
 {
@@ -207,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_not_a_ca),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_certrep_seeds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
