@@ -18,30 +18,51 @@
 #include "csr.h"
 #include "err.h"
 
-/* Attribute names as people type them, including the reference's lowercase. */
-static int
-csr_attr_nid(const char *name)
-{
-	char	 up[64];
-	size_t	 i;
-	int	 nid;
+/*
+ * Attribute names as people type them, in any case (the reference prints
+ * them lowercase).  A table rather than OBJ_txt2nid() so that checking a
+ * subject-name while the configuration loads costs no OpenSSL work.
+ */
+static const struct {
+	const char	*name;
+	int		 nid;
+	int		 len;		/* exact length required, 0 if any */
+} csr_attrs[] = {
+	{ "CN",			NID_commonName,			0 },
+	{ "commonName",		NID_commonName,			0 },
+	{ "C",			NID_countryName,		2 },
+	{ "countryName",	NID_countryName,		2 },
+	{ "O",			NID_organizationName,		0 },
+	{ "OU",			NID_organizationalUnitName,	0 },
+	{ "L",			NID_localityName,		0 },
+	{ "ST",			NID_stateOrProvinceName,	0 },
+	{ "street",		NID_streetAddress,		0 },
+	{ "DC",			NID_domainComponent,		0 },
+	{ "UID",		NID_userId,			0 },
+	{ "E",			NID_pkcs9_emailAddress,		0 },
+	{ "emailAddress",	NID_pkcs9_emailAddress,		0 },
+	{ "serialNumber",	NID_serialNumber,		0 },
+	{ "unstructuredName",	NID_pkcs9_unstructuredName,	0 },
+	{ "unstructuredAddress", NID_pkcs9_unstructuredAddress,	0 },
+	{ "title",		NID_title,			0 },
+	{ "GN",			NID_givenName,			0 },
+	{ "SN",			NID_surname,			0 },
+	{ "initials",		NID_initials,			0 },
+	{ "pseudonym",		NID_pseudonym,			0 },
+	{ "postalCode",		NID_postalCode,			0 },
+	{ "name",		NID_name,			0 },
+};
 
-	if ((nid = OBJ_txt2nid(name)) != NID_undef)
-		return nid;
-	for (i = 0; name[i] != '\0' && i < sizeof(up) - 1; i++)
-		up[i] = (char)toupper((unsigned char)name[i]);
-	up[i] = '\0';
-	if ((nid = OBJ_txt2nid(up)) != NID_undef)
-		return nid;
-	if (strcasecmp(name, "unstructuredname") == 0)
-		return NID_pkcs9_unstructuredName;
-	if (strcasecmp(name, "unstructuredaddress") == 0)
-		return NID_pkcs9_unstructuredAddress;
-	if (strcasecmp(name, "serialnumber") == 0)
-		return NID_serialNumber;
-	if (strcasecmp(name, "emailaddress") == 0 ||
-	    strcasecmp(name, "e") == 0)
-		return NID_pkcs9_emailAddress;
+static int
+csr_attr(const char *name, int *len)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(csr_attrs) / sizeof(csr_attrs[0]); i++)
+		if (strcasecmp(name, csr_attrs[i].name) == 0) {
+			*len = csr_attrs[i].len;
+			return csr_attrs[i].nid;
+		}
 	return NID_undef;
 }
 
@@ -87,51 +108,65 @@ csr_parse_rdn(const char **pp, char *attr, size_t asz, char *val,
 	return 0;
 }
 
-int
-csr_parse_dn(X509_NAME **out, const char *dn, struct err *e)
+/*
+ * Walk a DN: syntax, attribute names, value lengths; when name is not
+ * NULL, add each RDN to it.  RFC 4514 writes the most specific RDN first,
+ * so each one is prepended.
+ */
+static int
+csr_walk_dn(X509_NAME *name, const char *dn, struct err *e)
 {
-	X509_NAME	*name = NULL;
 	const char	*p = dn;
 	char		 attr[64], val[CSR_DNMAX];
-	int		 rc = 0, nid, count = 0;
+	int		 rc, nid, len, count = 0;
 
-	*out = NULL;
 	if (strlen(dn) > CSR_DNMAX)
 		return err_set(e, ERR_TOOBIG, "subject-name longer than %d",
 		    CSR_DNMAX);
-	if ((name = X509_NAME_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
 	while (*p != '\0') {
-		if (++count > CSR_RDNMAX) {
-			rc = err_set(e, ERR_TOOBIG, "subject-name: more than "
+		if (++count > CSR_RDNMAX)
+			return err_set(e, ERR_TOOBIG, "subject-name: more than "
 			    "%d attributes", CSR_RDNMAX);
-			goto out;
-		}
 		if ((rc = csr_parse_rdn(&p, attr, sizeof(attr), val,
 		    sizeof(val), e)) != 0)
-			goto out;
-		if ((nid = csr_attr_nid(attr)) == NID_undef) {
-			rc = err_set(e, ERR_INVAL, "subject-name: unknown "
+			return rc;
+		if ((nid = csr_attr(attr, &len)) == NID_undef)
+			return err_set(e, ERR_INVAL, "subject-name: unknown "
 			    "attribute %s", attr);
-			goto out;
-		}
-		/* RFC 4514 writes the most specific RDN first: prepend. */
-		if (!X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
-		    (unsigned char *)val, -1, 0, 0)) {
-			rc = err_openssl(e, ERR_INVAL, "subject-name: bad "
+		if (len != 0 && strlen(val) != (size_t)len)
+			return err_set(e, ERR_INVAL, "subject-name: %s must be "
+			    "%d characters", attr, len);
+		if (name != NULL && !X509_NAME_add_entry_by_NID(name, nid,
+		    MBSTRING_UTF8, (unsigned char *)val, -1, 0, 0))
+			return err_openssl(e, ERR_INVAL, "subject-name: bad "
 			    "value for %s", attr);
-			goto out;
-		}
 	}
-	if (X509_NAME_entry_count(name) == 0) {
-		rc = err_set(e, ERR_INVAL, "subject-name is empty");
-		goto out;
+	if (count == 0)
+		return err_set(e, ERR_INVAL, "subject-name is empty");
+	return 0;
+}
+
+int
+csr_check_dn(const char *dn, struct err *e)
+{
+	return csr_walk_dn(NULL, dn, e);
+}
+
+int
+csr_parse_dn(X509_NAME **out, const char *dn, struct err *e)
+{
+	X509_NAME	*name;
+	int		 rc;
+
+	*out = NULL;
+	if ((name = X509_NAME_new()) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = csr_walk_dn(name, dn, e)) != 0) {
+		X509_NAME_free(name);
+		return rc;
 	}
 	*out = name;
-	name = NULL;
- out:
-	X509_NAME_free(name);
-	return rc;
+	return 0;
 }
 
 static int

@@ -41,6 +41,8 @@ int		 csr_build(X509_REQ **, EVP_PKEY *, const struct csr_opts *,
  * specific first; attribute names in any case).  Caller frees.
  */
 int		 csr_parse_dn(X509_NAME **, const char *, struct err *);
+/* The same checks without building anything (no OpenSSL calls). */
+int		 csr_check_dn(const char *, struct err *);
 /* "17D8B38D ED2BDF2E ..." (MD5 of the DER request, as IOS prints it). */
 char		*csr_fingerprint(X509_REQ *);
 /* PEM text of the request, NUL-terminated.  Caller frees. */

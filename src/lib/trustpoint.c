@@ -526,7 +526,8 @@ tp_check_validity(X509 *x, time_t now, const char *what, struct err *e)
 	if (cert_asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
 	    cert_asn1_time(X509_get0_notAfter(x), &na) != 0)
 		return err_set(e, ERR_INVAL, "%s: unreadable validity", what);
-	if (now < nb) {
+	/* A CA whose clock runs a little ahead is not an error. */
+	if (now + TP_CLOCK_SKEW < nb) {
 		cert_fmt_time(buf, sizeof(buf), nb);
 		return err_set(e, ERR_REFUSED, "%s is not valid yet (valid "
 		    "from %s)", what, buf);

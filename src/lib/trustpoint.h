@@ -30,6 +30,7 @@ struct store;
 #define TP_DEFAULT_COUNT	10
 #define TP_DEFAULT_PATH		"/cgi-bin/pkiclient.exe"
 #define TP_CHAINMAX		16	/* certificates in ca.pem */
+#define TP_CLOCK_SKEW		300	/* seconds a notBefore may be ahead */
 
 enum tp_method {
 	TP_METHOD_NONE = 0,	/* no enrollment statement */
