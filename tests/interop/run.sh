@@ -87,8 +87,10 @@ for suite in micromdm badserver; do
 		if [ -n "${GEN:-}" ]; then
 			# Write NAME.out from this run (then review and
 			# replace what changes between runs with {{*}}).
+			STATE=$WORK/gen-$name
+			[ -f "${t%.in}.setup" ] && . "${t%.in}.setup"
 			NETPKI_NOW=$now NETPKI_MINUTE=${NETPKI_MINUTE:-200} \
-			    "$WORK/netpki" --state "$WORK/gen-$name" \
+			    "$WORK/netpki" --state "$STATE" \
 			    < "$t" > "${t%.in}.out" 2>/dev/null
 			echo "generated ${t%.in}.out (exit $?)"
 			continue
