@@ -112,6 +112,18 @@ for suite in micromdm badserver; do
 		echo "ok: $suite/$name"
 	done
 done
+# Ctrl-C and password echo need a terminal: tmux.
+if [ -z "${GEN:-}" ] && command -v tmux >/dev/null &&
+    { [ $# = 0 ] || printf '%s\n' "$@" | grep -qx ctrlc; }; then
+	. "$HERE/ctrlc.sh"
+	n=$((n + 1))
+	if ctrlc_test; then
+		echo "ok: tty/ctrlc"
+	else
+		echo "FAIL: tty/ctrlc"
+		fail=1
+	fi
+fi
 [ $fail = 0 ] || { echo "--- micromdm log:"; tail -20 "$WORK/micromdm.log";
 	echo "--- scep_badserver log:"; tail -20 "$WORK/bad.log"; }
 echo "$n transcripts"
