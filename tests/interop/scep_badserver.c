@@ -42,6 +42,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "clock.h"
 #include "err.h"
@@ -161,6 +162,23 @@ bad_getcacert(struct bad_server *s, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* Two CRL distribution points, for show crypto ca certificates. */
+static int
+bad_add_cdp(X509 *x)
+{
+	X509_EXTENSION	*ext;
+	int		 ok;
+
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_crl_distribution_points,
+	    "URI:http://127.0.0.1:8080/crl/ca.crl,"
+	    "URI:ldap://127.0.0.1/CN=Root netpki-test Certificate Manager");
+	if (ext == NULL)
+		return 0;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
 /* A certificate for the request's key, or for another one. */
 static X509 *
 bad_issue(struct bad_server *s, const unsigned char *csr, size_t len,
@@ -188,7 +206,7 @@ bad_issue(struct bad_server *s, const unsigned char *csr, size_t len,
 	    X509_time_adj_ex(X509_getm_notBefore(x), 0, off - 3600, &now) ==
 	    NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), 365, off, &now) == NULL ||
-	    !X509_set_pubkey(x, pk) ||
+	    !X509_set_pubkey(x, pk) || !bad_add_cdp(x) ||
 	    X509_sign(x, s->ca.key, EVP_sha256()) <= 0) {
 		X509_free(x);
 		x = NULL;
