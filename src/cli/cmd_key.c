@@ -205,15 +205,16 @@ key_zeroize(struct shell *sh, const struct cmd_args *a)
 			shell_error(sh, "No %s keys to remove", tname);
 		goto out;
 	}
+	/* Before the question, so that the answer is an informed one. */
+	for (i = 0; i < n; i++)
+		if ((label == NULL || strcmp(v[i].label, label) == 0) &&
+		    (i == 0 || strcmp(v[i].label, v[i - 1].label) != 0))
+			key_warn_trustpoints(sh, v[i].label);
 	if (shell_confirm(sh, "Do you really want to remove these keys ?? "
 	    "[yes/no]: ", &yes) != 0 || !yes) {
 		rc = 0;
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		if ((label == NULL || strcmp(v[i].label, label) == 0) &&
-		    (i == 0 || strcmp(v[i].label, v[i - 1].label) != 0))
-			key_warn_trustpoints(sh, v[i].label);
 	if (keystore_zeroize(st, label, type, NULL, &e) != 0) {
 		shell_err(sh, &e);
 		goto out;
