@@ -323,9 +323,14 @@ key_print(struct shell *sh, const struct keystore_info *k, const char *type,
 {
 	char	 t[64];
 
-	cert_fmt_time(t, sizeof(t), k->created);
 	shell_printf(sh, "Key label: %s\n", k->label);
 	shell_printf(sh, "Type     : %s\n", type);
+	if (k->broken) {
+		shell_printf(sh, "%% The key file cannot be read as this type "
+		    "of key: zeroize it or generate it again\n");
+		return;
+	}
+	cert_fmt_time(t, sizeof(t), k->created);
 	shell_printf(sh, "%-9s: %d\n", sizename, k->bits);
 	shell_printf(sh, "%-9s: %s\n", timename, t);
 	shell_printf(sh, "Data     :\n");
@@ -350,7 +355,9 @@ key_show_mypubkey(struct shell *sh, const struct cmd_args *a)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			shell_printf(sh, "\n");
-		if (ec) {
+		if (ec && v[i].broken)
+			key_print(sh, &v[i], "ECDSA", "Degree", "Created");
+		else if (ec) {
 			/* "Nistp256", as the product prints the curve. */
 			snprintf(type, sizeof(type), "ECDSA General Curve %c%s",
 			    v[i].curve[0] ? v[i].curve[0] - 'a' + 'A' : '?',
