@@ -529,6 +529,52 @@ test_auth_keys(void **state)
 	free(dir);
 }
 
+static void
+test_broken_files(void **state)
+{
+	struct store		*st;
+	struct err		 e;
+	struct keystore_info	*v;
+	EVP_PKEY		*pk;
+	char			*dir = tmpdir(), from[512], to[512];
+	size_t			 n, count;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(keystore_generate_rsa(st, "good", KEYSTORE_GENERAL,
+	    512, &e), 0);
+	assert_int_equal(keystore_generate_ec(st, "ec", "nistp256", &e), 0);
+	assert_int_equal(store_write(st, "keys/rsa/junk.pem", "junk\n", 5,
+	    STORE_SECRET, &e), 0);
+	assert_int_equal(store_write(st, "keys/rsa/.tmp.pem", "x", 1,
+	    STORE_SECRET, &e), 0);
+	snprintf(from, sizeof(from), "%s/keys/ec/ec.pem", dir);
+	snprintf(to, sizeof(to), "%s/keys/rsa/moved.pem", dir);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(keystore_list(&v, &n, st, EVP_PKEY_RSA, &e), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].label, "good");
+	assert_false(v[0].broken);
+	assert_string_equal(v[1].label, "junk");
+	assert_true(v[1].broken);
+	assert_null(v[1].spki);
+	assert_string_equal(v[2].label, "moved");
+	assert_true(v[2].broken);
+	keystore_list_free(v, n);
+	assert_int_equal(keystore_load(&pk, st, "junk", KEYSTORE_GENERAL, &e),
+	    ERR_CRYPTO);
+	assert_null(pk);
+	assert_int_equal(keystore_load(&pk, st, "moved", KEYSTORE_GENERAL, &e),
+	    ERR_INVAL);
+	assert_null(pk);
+	assert_int_equal(keystore_zeroize(st, NULL, EVP_PKEY_RSA, &count, &e),
+	    0);
+	assert_int_equal(count, 3);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -540,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_zeroize_scrubs),
 		cmocka_unit_test(test_pubkey_parse),
 		cmocka_unit_test(test_auth_keys),
+		cmocka_unit_test(test_broken_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
