@@ -398,7 +398,7 @@ key_show_auth(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
-#define H_CRYPTO	"Encryption module\n"
+#define H_CRYPTO	"Encryption module commands\n"
 #define H_KEY		"Long term key operations\n"
 #define H_LABEL		"Key pair label (1-64 of letters, digits, '-', '_', '.')"
 
