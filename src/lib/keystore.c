@@ -255,13 +255,24 @@ int
 keystore_load(EVP_PKEY **out, struct store *st, const char *label,
     enum keystore_kind kind, struct err *e)
 {
-	char	 rel[PATH_MAX];
-	int	 rc;
+	EVP_PKEY	*pk = NULL;
+	char		 rel[PATH_MAX];
+	int		 rc, want;
 
 	*out = NULL;
 	if ((rc = keystore_locate(rel, sizeof(rel), st, label, kind, e)) != 0)
 		return rc;
-	return keystore_read(out, NULL, st, rel, 0, e);
+	if ((rc = keystore_read(&pk, NULL, st, rel, 0, e)) != 0)
+		return rc;
+	/* A file moved by hand into the wrong directory is not used. */
+	want = strncmp(rel, "keys/ec/", 8) == 0 ? EVP_PKEY_EC : EVP_PKEY_RSA;
+	if (EVP_PKEY_get_base_id(pk) != want) {
+		EVP_PKEY_free(pk);
+		return err_set(e, ERR_INVAL, "key file %s/%s: not an %s key",
+		    store_dir(st), rel, want == EVP_PKEY_EC ? "EC" : "RSA");
+	}
+	*out = pk;
+	return 0;
 }
 
 int
@@ -514,7 +525,7 @@ keystore_info_cmp(const void *a, const void *b)
 /* Append the keys of one directory to *v. */
 static int
 keystore_list_dir(struct keystore_info **v, size_t *n, struct store *st,
-    const char *dir, enum keystore_kind kind, int pub, struct err *e)
+    const char *dir, int type, enum keystore_kind kind, int pub, struct err *e)
 {
 	struct keystore_info	*nv, *info;
 	EVP_PKEY		*pk = NULL;
@@ -548,11 +559,19 @@ keystore_list_dir(struct keystore_info **v, size_t *n, struct store *st,
 		(*n)++;
 		snprintf(info->label, sizeof(info->label), "%s", names[i]);
 		info->kind = kind;
-		if ((rc = keystore_read(&pk, &info->created, st, rel, pub,
-		    e)) != 0)
-			goto out;
-		if ((rc = keystore_info_fill(info, pk, rel, e)) != 0)
-			goto out;
+		info->type = type;
+		/* One bad file must not hide the others or block zeroize. */
+		if (keystore_read(&pk, &info->created, st, rel, pub, NULL) != 0 ||
+		    keystore_info_fill(info, pk, rel, NULL) != 0 ||
+		    info->type != type) {
+			OPENSSL_free(info->spki);
+			memset(info, 0, sizeof(*info));
+			snprintf(info->label, sizeof(info->label), "%s",
+			    names[i]);
+			info->kind = kind;
+			info->type = type;
+			info->broken = 1;
+		}
 		EVP_PKEY_free(pk);
 		pk = NULL;
 	}
@@ -576,7 +595,7 @@ keystore_list(struct keystore_info **out, size_t *outn, struct store *st,
 		if (type != 0 && keystore_dirs[i].type != type)
 			continue;
 		if ((rc = keystore_list_dir(&v, &n, st, keystore_dirs[i].dir,
-		    keystore_dirs[i].kind, 0, e)) != 0)
+		    keystore_dirs[i].type, keystore_dirs[i].kind, 0, e)) != 0)
 			goto out;
 	}
 	if (n > 0)
@@ -998,7 +1017,7 @@ keystore_auth_list(struct keystore_info **out, size_t *outn, struct store *st,
 	*out = NULL;
 	*outn = 0;
 	if ((rc = keystore_list_dir(&v, &n, st, KEYSTORE_AUTHDIR,
-	    KEYSTORE_GENERAL, 1, e)) != 0) {
+	    EVP_PKEY_RSA, KEYSTORE_GENERAL, 1, e)) != 0) {
 		keystore_list_free(v, n);
 		return rc;
 	}

@@ -43,6 +43,12 @@ struct keystore_info {
 	time_t			 created;	/* or imported */
 	unsigned char		*spki;	/* DER SubjectPublicKeyInfo */
 	size_t			 spkilen;
+	/*
+	 * The file could not be read as a key (bits, curve and spki are
+	 * empty; type is the directory's).  Listed so that it can still be
+	 * seen, replaced and zeroized.
+	 */
+	int			 broken;
 };
 
 /* 1 if label is 1-64 of [A-Za-z0-9._-] and does not start with '.'. */
@@ -80,7 +86,8 @@ int	 keystore_generate_ec(struct store *, const char *, const char *,
 
 /*
  * Every key of type (EVP_PKEY_RSA, EVP_PKEY_EC, or 0 for both), sorted by
- * label then kind.  Free with keystore_list_free.
+ * label then kind; unreadable files are listed with broken set.  Free
+ * with keystore_list_free.
  */
 int	 keystore_list(struct keystore_info **, size_t *, struct store *, int,
 	    struct err *);

@@ -413,7 +413,7 @@ parse_ok(const char *file, int type, int bits)
 }
 
 static void
-parse_bad(const char *text, size_t len, int code)
+parse_bad_why(const char *text, size_t len, int code, const char *why)
 {
 	EVP_PKEY	*pk = NULL;
 	struct err	 e;
@@ -421,16 +421,24 @@ parse_bad(const char *text, size_t len, int code)
 	assert_int_equal(keystore_pubkey_parse(&pk, text, len, &e), code);
 	assert_null(pk);
 	assert_true(e.msg[0] != '\0');
+	if (why != NULL && strstr(e.msg, why) == NULL)
+		fail_msg("message \"%s\" does not say \"%s\"", e.msg, why);
 }
 
 static void
-parse_bad_file(const char *file, int code)
+parse_bad(const char *text, size_t len, int code)
+{
+	parse_bad_why(text, len, code, NULL);
+}
+
+static void
+parse_bad_file(const char *file, int code, const char *why)
 {
 	char	*buf;
 	size_t	 len;
 
 	buf = testdata(file, &len);
-	parse_bad(buf, len, code);
+	parse_bad_why(buf, len, code, why);
 	free(buf);
 }
 
@@ -445,12 +453,18 @@ test_pubkey_parse(void **state)
 	parse_ok("pub_pkcs1.pem", EVP_PKEY_RSA, 1024);
 	parse_ok("pub.ssh", EVP_PKEY_RSA, 1024);
 	parse_ok("ec_pub.pem", EVP_PKEY_EC, 256);
-	parse_bad_file("priv.pem", ERR_REFUSED);
-	parse_bad_file("priv_trad.pem", ERR_REFUSED);
-	parse_bad_file("openssh_priv.pem", ERR_REFUSED);
-	parse_bad_file("garbage.txt", ERR_INVAL);
-	parse_bad_file("ed25519.ssh", ERR_INVAL);
-	parse_bad_file("pub_spki.der", ERR_INVAL);
+	parse_bad_file("priv.pem", ERR_REFUSED, "private key");
+	parse_bad_file("priv_trad.pem", ERR_REFUSED, "private key");
+	parse_bad_file("openssh_priv.pem", ERR_REFUSED, "private key");
+	parse_bad_file("garbage.txt", ERR_INVAL, "not a PEM");
+	parse_bad_file("ed25519.ssh", ERR_INVAL, "not a PEM");
+	parse_bad_file("pub_spki.der", ERR_INVAL, NULL);
+	parse_bad_file("ssh_trailing", ERR_INVAL, "trailing");
+	parse_bad_file("ssh_negative_n", ERR_INVAL, "bad ssh-rsa e, n");
+	parse_bad_file("ssh_name_mismatch", ERR_INVAL, "does not start");
+	parse_bad_file("ssh_even_e", ERR_INVAL, "exponent");
+	parse_bad_file("ssh_len_overflow", ERR_INVAL, "bad ssh-rsa e, n");
+	parse_bad_file("ssh_empty_e", ERR_INVAL, "bad ssh-rsa e, n");
 	parse_bad("", 0, ERR_INVAL);
 	parse_bad("ssh-rsa ", 8, ERR_INVAL);
 	parse_bad("ssh-rsa AAAA", 12, ERR_INVAL);
@@ -529,6 +543,52 @@ test_auth_keys(void **state)
 	free(dir);
 }
 
+static void
+test_broken_files(void **state)
+{
+	struct store		*st;
+	struct err		 e;
+	struct keystore_info	*v;
+	EVP_PKEY		*pk;
+	char			*dir = tmpdir(), from[512], to[512];
+	size_t			 n, count;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(keystore_generate_rsa(st, "good", KEYSTORE_GENERAL,
+	    512, &e), 0);
+	assert_int_equal(keystore_generate_ec(st, "ec", "nistp256", &e), 0);
+	assert_int_equal(store_write(st, "keys/rsa/junk.pem", "junk\n", 5,
+	    STORE_SECRET, &e), 0);
+	assert_int_equal(store_write(st, "keys/rsa/.tmp.pem", "x", 1,
+	    STORE_SECRET, &e), 0);
+	snprintf(from, sizeof(from), "%s/keys/ec/ec.pem", dir);
+	snprintf(to, sizeof(to), "%s/keys/rsa/moved.pem", dir);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(keystore_list(&v, &n, st, EVP_PKEY_RSA, &e), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].label, "good");
+	assert_false(v[0].broken);
+	assert_string_equal(v[1].label, "junk");
+	assert_true(v[1].broken);
+	assert_null(v[1].spki);
+	assert_string_equal(v[2].label, "moved");
+	assert_true(v[2].broken);
+	keystore_list_free(v, n);
+	assert_int_equal(keystore_load(&pk, st, "junk", KEYSTORE_GENERAL, &e),
+	    ERR_CRYPTO);
+	assert_null(pk);
+	assert_int_equal(keystore_load(&pk, st, "moved", KEYSTORE_GENERAL, &e),
+	    ERR_INVAL);
+	assert_null(pk);
+	assert_int_equal(keystore_zeroize(st, NULL, EVP_PKEY_RSA, &count, &e),
+	    0);
+	assert_int_equal(count, 3);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -540,6 +600,7 @@ main(void)
 		cmocka_unit_test(test_zeroize_scrubs),
 		cmocka_unit_test(test_pubkey_parse),
 		cmocka_unit_test(test_auth_keys),
+		cmocka_unit_test(test_broken_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
