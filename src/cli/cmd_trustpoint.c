@@ -614,9 +614,22 @@ static int
 tpc_keys(struct tpc *c, int *usage)
 {
 	struct err	 e;
+	EVP_PKEY	*k = NULL;
+	int		 rsa;
 
-	if (keystore_exists(c->st, c->tp->keylabel, usage))
+	if (keystore_exists(c->st, c->tp->keylabel, usage)) {
+		/* Before the password prompt: SCEP replies need RSA. */
+		if (keystore_load(&k, c->st, c->tp->keylabel, *usage ?
+		    KEYSTORE_SIGN : KEYSTORE_GENERAL, &e) != 0)
+			return shell_err(c->sh, &e);
+		rsa = EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA;
+		EVP_PKEY_free(k);
+		if (!rsa)
+			return shell_error(c->sh, "Key pair %s is not RSA: SCEP "
+			    "needs an RSA key to decrypt the CA's reply",
+			    c->tp->keylabel);
 		return 0;
+	}
 	if (c->tp->keylabel_set)
 		return shell_error(c->sh, "Key pair %s not found: generate it "
 		    "with 'crypto key generate rsa %s'", c->tp->keylabel,
