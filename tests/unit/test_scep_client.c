@@ -137,6 +137,33 @@ test_micromdm_single(void **state)
 	free(buf);
 }
 
+/* OpenXPKI: one RA certificate for both roles. */
+static void
+test_openxpki_one_ra(void **state)
+{
+	struct scep_cacert	 c;
+	struct err		 e;
+	unsigned char		*buf;
+	size_t			 len;
+	char			*s;
+
+	(void)state;
+	buf = slurp("openxpki.p7b", &len);
+	assert_int_equal(scep_cacert_parse(&c, buf, len, NULL, &e), 0);
+	s = cn(c.ca);
+	assert_string_equal(s, "cn=Root netpki-test Certificate Manager,"
+	    "ou=HFR,o=Cisco Systems,c=US");
+	free(s);
+	assert_non_null(c.ra_sign);
+	assert_ptr_equal(c.ra_sign, c.ra_encr);
+	s = cn(c.ra_sign);
+	assert_string_equal(s, "cn=SCEP RA,o=OpenXPKI");
+	free(s);
+	assert_int_equal(scep_cacert_check(&c, valid_now(c.ra_sign), &e), 0);
+	scep_cacert_clear(&c);
+	free(buf);
+}
+
 static void
 test_not_a_ca(void **state)
 {
@@ -273,6 +300,7 @@ main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_ndes_chain),
 		cmocka_unit_test(test_micromdm_single),
+		cmocka_unit_test(test_openxpki_one_ra),
 		cmocka_unit_test(test_not_a_ca),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_url),
