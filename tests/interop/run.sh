@@ -37,6 +37,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 ip netns add "$NS" 2>/dev/null || skip "cannot create a network namespace"
 ip netns exec "$NS" ip link set lo up
 
