@@ -825,7 +825,7 @@ trustpool_meta_write(struct store *st, const struct trustpool_meta *m,
 }
 
 time_t
-trustpool_expiry(const struct trustpool *tp, X509 **which)
+trustpool_expiry(const struct trustpool *tp, time_t after, X509 **which)
 {
 	time_t	 best = 0, t;
 	size_t	 i;
@@ -834,7 +834,8 @@ trustpool_expiry(const struct trustpool *tp, X509 **which)
 		*which = NULL;
 	for (i = 0; tp != NULL && i < tp->n; i++) {
 		if (!tp->v[i].active ||
-		    cert_asn1_time(X509_get0_notAfter(tp->v[i].x509), &t) != 0)
+		    cert_asn1_time(X509_get0_notAfter(tp->v[i].x509), &t) != 0 ||
+		    t <= after)
 			continue;
 		if (best == 0 || t < best) {
 			best = t;

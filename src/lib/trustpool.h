@@ -179,10 +179,14 @@ int		 trustpool_meta_write(struct store *,
 		    const struct trustpool_meta *, struct err *);
 
 /*
- * The earliest notAfter among the pool's active certificates (0 when the
- * pool is empty); *which (optional) is that certificate, borrowed.
+ * The timer's target: the earliest notAfter after `after` among the pool's
+ * active certificates (0 when none); *which (optional) is that
+ * certificate, borrowed.  The agent passes the last success, so a
+ * certificate that had already expired when the current bundle was
+ * installed (the publisher still ships it) does not drive the timer, while
+ * one that expires after it keeps doing so until an update succeeds.
  */
-time_t		 trustpool_expiry(const struct trustpool *, X509 **);
+time_t		 trustpool_expiry(const struct trustpool *, time_t, X509 **);
 /*
  * The update schedule, a pure function.  expiry: trustpool_expiry();
  * last_success/last_failure from the meta file (0: never).  Returns when
