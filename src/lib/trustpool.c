@@ -849,26 +849,19 @@ trustpool_expiry(const struct trustpool *tp, time_t after, X509 **which)
 static time_t
 trustpool_schedule(time_t expiry, time_t last_success, time_t last_failure)
 {
-	time_t	 t;
+	time_t	 last, t;
 	size_t	 i;
 
-	if (last_failure != 0 && last_failure >= last_success) {
-		if (expiry == 0)
-			return last_failure + TRUSTPOOL_HOUR;
-		for (i = 0; i < sizeof(trustpool_retry_days) /
-		    sizeof(trustpool_retry_days[0]); i++) {
-			t = expiry - (time_t)trustpool_retry_days[i] *
-			    TRUSTPOOL_DAY;
-			if (t > last_failure)
-				return t;
-		}
-		return last_failure + TRUSTPOOL_HOUR;
-	}
+	last = last_success > last_failure ? last_success : last_failure;
 	if (expiry == 0)
-		return last_success;
-	if (last_success != 0 && last_success >= expiry)
-		return last_success + TRUSTPOOL_DAY;
-	return expiry;
+		return last == 0 ? 0 : last + TRUSTPOOL_HOUR;
+	for (i = 0; i < sizeof(trustpool_retry_days) /
+	    sizeof(trustpool_retry_days[0]); i++) {
+		t = expiry - (time_t)trustpool_retry_days[i] * TRUSTPOOL_DAY;
+		if (t > last)
+			return t;
+	}
+	return last + TRUSTPOOL_HOUR;
 }
 
 time_t

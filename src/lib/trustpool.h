@@ -188,16 +188,17 @@ int		 trustpool_meta_write(struct store *,
  */
 time_t		 trustpool_expiry(const struct trustpool *, time_t, X509 **);
 /*
- * The update schedule, a pure function.  expiry: trustpool_expiry();
- * last_success/last_failure from the meta file (0: never).  Returns when
- * the next automatic update is due (<= now: due now):
- *   - not failing: at expiry; if the last success was already at or after
- *     expiry (the publisher still ships the expiring certificate), one day
- *     after that success, so a stale bundle is not fetched in a loop;
- *   - failing (last_failure after last_success): the first of 20, 15, 10,
- *     5, 4, 3, 2 and 1 days before expiry that is after the failure, then
- *     hourly after the failure.
- * An empty pool is due now, or an hour after a failure.
+ * The update schedule, a pure function of the pool's earliest expiry
+ * (trustpool_expiry()), the last success and failure (meta file, 0:
+ * never) and now.  The reference text's schedule: updates are attempted
+ * 20, 15, 10, 5, 4, 3, 2 and 1 days before the earliest expiry, then once
+ * every hour, until a download succeeds; the next attempt is the first of
+ * those points after the last attempt (success or failure).  A success
+ * that renews the expiring certificate moves the expiry and so the whole
+ * schedule; a bundle that still carries it keeps the schedule going (and
+ * hourly in the last day), until it has expired.  Returns the time the
+ * next attempt is due, never earlier than now (== now: due now).  An
+ * empty pool is due now, then hourly.
  */
 time_t		 trustpool_next_update(time_t, time_t, time_t, time_t);
 /* When the next "no cabundle url" warning is due (<= now: due now). */

@@ -346,16 +346,15 @@ test_schedule(void **state)
 	const time_t	 S = NOW - 30 * DAY;	/* last success */
 
 	(void)state;
-	/* Not failing: due at the earliest expiry. */
-	assert_int_equal(trustpool_next_update(E, S, 0, NOW), E);
-	assert_int_equal(trustpool_next_update(E, 0, 0, NOW), E);
-	/* Due: never later than now says. */
-	assert_int_equal(trustpool_next_update(E, S, 0, E + 5), E + 5);
-	/* A failure long before expiry: first retry 20 days before it. */
-	assert_int_equal(trustpool_next_update(E, S, NOW, NOW), E - 20 * DAY);
-	/* Then 15, 10, 5, 4, 3, 2, 1 days before. */
-	assert_int_equal(trustpool_next_update(E, S, E - 20 * DAY,
-	    E - 20 * DAY), E - 15 * DAY);
+	/* Far from expiry: the first attempt is 20 days before it. */
+	assert_int_equal(trustpool_next_update(E, S, 0, NOW), E - 20 * DAY);
+	assert_int_equal(trustpool_next_update(E, 0, 0, NOW), E - 20 * DAY);
+	/* Due: never earlier than now. */
+	assert_int_equal(trustpool_next_update(E, S, 0, E - 19 * DAY),
+	    E - 19 * DAY);
+	/* Each failure waits for the next point: 15, 10, 5, 4, 3, 2, 1. */
+	assert_int_equal(trustpool_next_update(E, S, E - 20 * DAY, NOW),
+	    E - 15 * DAY);
 	assert_int_equal(trustpool_next_update(E, S, E - 15 * DAY, NOW),
 	    E - 10 * DAY);
 	assert_int_equal(trustpool_next_update(E, S, E - 10 * DAY, NOW),
@@ -376,15 +375,21 @@ test_schedule(void **state)
 	/* A failure between points waits for the next point. */
 	assert_int_equal(trustpool_next_update(E, S, E - 12 * DAY, NOW),
 	    E - 10 * DAY);
-	/* A success after the failure ends the retries. */
+	/*
+	 * A success whose bundle still carries the expiring certificate
+	 * (same E): the schedule goes on from that success.
+	 */
+	assert_int_equal(trustpool_next_update(E, E - 20 * DAY, 0, NOW),
+	    E - 15 * DAY);
 	assert_int_equal(trustpool_next_update(E, E - 3 * DAY, E - 4 * DAY,
+	    NOW), E - 2 * DAY);
+	assert_int_equal(trustpool_next_update(E, E - HOUR, E - 2 * HOUR,
 	    NOW), E);
-	/* A stale bundle (success at or after expiry): a day later. */
-	assert_int_equal(trustpool_next_update(E, E + 10, 0, E + 10),
-	    E + 10 + DAY);
-	/* Empty pool: due now, or an hour after a failure. */
+	/* Empty pool: due now, then hourly. */
 	assert_int_equal(trustpool_next_update(0, 0, 0, NOW), NOW);
 	assert_int_equal(trustpool_next_update(0, 0, NOW, NOW), NOW + HOUR);
+	assert_int_equal(trustpool_next_update(0, NOW - 10, 0, NOW),
+	    NOW - 10 + HOUR);
 
 	/* Warnings without a cabundle url: now, then once a day. */
 	assert_int_equal(trustpool_next_warning(0, NOW), NOW);

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Import over http (busybox httpd), tftp (tftpd-hpa) and file, from a
+# static file; the confirmation for unsigned bundles over http and tftp;
+# a signed bundle over http needs none; a refused bundle keeps the pool.
+#   import.sh NETPKI      (REGEN=1 rewrites the expected .out files)
+set -u
+. "$(dirname "$0")/lib.sh"
+
+SRV=$WORK/srv
+mkdir -p "$SRV"
+cp "$DATA"/bundle.pem "$DATA"/bundle.p7b "$DATA"/bundle-signed.p7b \
+    "$DATA"/bundle-badblock.pem "$SRV"/
+chmod 644 "$SRV"/*
+chmod 755 "$SRV"
+start_httpd "$SRV" || exit 1
+start_tftpd "$SRV" || exit 1
+H=http://127.0.0.1:$HTTP_PORT
+T=tftp://127.0.0.1:$TFTP_PORT
+
+# http: unsigned PKCS#7, refused at the prompt, then accepted.
+cat > "$WORK/http.in" <<IN
+crypto ca trustpool import url $H/bundle.p7b
+no
+show crypto ca trustpool policy
+crypto ca trustpool import url $H/bundle.p7b
+maybe
+yes
+show crypto ca trustpool policy
+crypto ca trustpool import url $H/bundle-signed.p7b
+show crypto ca trustpool policy
+crypto ca trustpool import url $H/bundle-badblock.pem
+crypto ca trustpool import url $H/missing.p7b
+show crypto ca trustpool policy
+crypto ca trustpool import url clean
+IN
+"$NETPKI" --state "$WORK/s1" < "$WORK/http.in" > "$WORK/http.got" 2>&1
+[ $? = 1 ] || fail "http: exit status $?, expected 1 (two failed imports)"
+check http
+
+# tftp: unsigned PEM, accepted; then the same over file:// needs no prompt.
+cat > "$WORK/tftp.in" <<IN
+crypto ca trustpool import url $T/bundle.pem
+yes
+show crypto ca trustpool
+crypto ca trustpool import url clean
+IN
+"$NETPKI" --state "$WORK/s2" < "$WORK/tftp.in" > "$WORK/tftp.got" 2>&1 ||
+    fail "tftp: exit status $?"
+check tftp
+
+# file:// with an absolute path: no confirmation (a local file).
+"$NETPKI" --state "$WORK/s3" \
+    -c "crypto ca trustpool import url file://$SRV/bundle.pem" \
+    > "$WORK/file.got" 2>&1 || fail "file: exit status $?"
+sed -i "s|file://$SRV/|file://SRV/|g" "$WORK/file.got"
+check file
+
+# The downloaded set on disk: PEM with its provenance header, mode 0644.
+f=$WORK/s3/trustpool/downloaded.pem
+[ "$(stat -c %a "$f")" = 644 ] || fail "downloaded.pem mode $(stat -c %a "$f")"
+[ "$(grep -c 'BEGIN CERTIFICATE' "$f")" = 2 ] || fail "downloaded.pem count"
+grep -q "^# source: file://$SRV/bundle.pem$" "$f" || fail "no source line"
+
+[ $FAILS = 0 ] && echo "import: all passed"
+exit $((FAILS > 0))
