@@ -413,6 +413,12 @@ shell_parse_config(struct shell *sh, struct config *c, const char *text,
 	return bad;
 }
 
+int
+shell_config_parse(struct shell *sh, struct config *c, const char *text)
+{
+	return shell_parse_config(sh, c, text, "configuration");
+}
+
 /* The saved running configuration, read fresh from the state directory. */
 static int
 shell_load_disk(struct shell *sh, struct config **out)
@@ -806,6 +812,35 @@ shell_report(struct shell *sh, const struct cmd_match *m)
 	}
 }
 
+/*
+ * Help and completion look past a leading "do" in configuration modes: the
+ * rest of the line is an EXEC command.  Returns the offset of that rest.
+ */
+static size_t
+shell_do_split(const struct shell *sh, const char *line, enum cmd_mode *mode)
+{
+	const char	*p = line + strspn(line, " \t");
+	size_t		 n = strcspn(p, " \t");
+
+	*mode = sh->mode;
+	if (sh->mode != MODE_EXEC && n > 0 && n <= 2 &&
+	    strncmp(p, "do", n) == 0 && (p[n] == ' ' || p[n] == '\t')) {
+		*mode = MODE_EXEC;
+		return (size_t)(p - line) + n + 1;
+	}
+	return 0;
+}
+
+static void
+shell_help(struct shell *sh, const char *line)
+{
+	enum cmd_mode	 mode;
+	size_t		 off = shell_do_split(sh, line, &mode);
+
+	cmdtree_help(sh->tree, mode, line + off, stdout,
+	    strlen(sh->prompt) + off);
+}
+
 static int
 shell_exec(struct shell *sh, const char *line)
 {
@@ -818,8 +853,7 @@ shell_exec(struct shell *sh, const char *line)
 
 		if (copy == NULL)
 			return -1;
-		cmdtree_help(sh->tree, sh->mode, copy, stdout,
-		    strlen(sh->prompt));
+		shell_help(sh, copy);
 		free(copy);
 		return 0;
 	}
@@ -930,7 +964,7 @@ shell_el_help(EditLine *el, int ch)
 	if ((line = shell_el_before_cursor(el)) == NULL)
 		return CC_ERROR;
 	printf("?\n");
-	cmdtree_help(sh->tree, sh->mode, line, stdout, strlen(sh->prompt));
+	shell_help(sh, line);
 	fflush(stdout);
 	free(line);
 	return CC_REDISPLAY;
@@ -945,7 +979,12 @@ shell_el_complete(EditLine *el, int ch)
 	(void)ch;
 	if ((line = shell_el_before_cursor(el)) == NULL)
 		return CC_ERROR;
-	add = cmdtree_complete(sh->tree, sh->mode, line, &choices);
+	{
+		enum cmd_mode	 mode;
+		size_t		 off = shell_do_split(sh, line, &mode);
+
+		add = cmdtree_complete(sh->tree, mode, line + off, &choices);
+	}
 	free(line);
 	if (add != NULL && *add != '\0')
 		el_insertstr(el, add);
@@ -1006,9 +1045,17 @@ shell_run_tty(struct shell *sh)
 			printf("\n");
 			break;
 		}
-		if ((copy = strdup(line)) == NULL)
+		/* count, not a NUL: a key function's line is not terminated. */
+		if ((copy = strndup(line, count > 0 ? (size_t)count : 0)) == NULL)
 			break;
 		copy[strcspn(copy, "\r\n")] = '\0';
+		/* Ctrl-Z arrives as a character when the tty keeps it. */
+		if (strchr(copy, 0x1a) != NULL) {
+			free(copy);
+			if (sh->mode != MODE_EXEC)
+				shell_exec(sh, "end");
+			continue;
+		}
 		if (copy[0] != '\0')
 			history(sh->hist, &ev, H_ENTER, copy);
 		shell_exec(sh, copy);

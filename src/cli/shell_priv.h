@@ -10,8 +10,9 @@
 
 #include "cmd.h"
 
-struct shell;
+struct config;
 struct err;
+struct shell;
 
 int	 shell_new(struct shell **, const char *, struct err *);
 void	 shell_free(struct shell *);
@@ -22,6 +23,12 @@ int	 shell_run_stream(struct shell *, FILE *);
 int	 shell_run_lines(struct shell *, char **, int);
 /* Interactive mode with libedit. */
 int	 shell_run_tty(struct shell *);
+
+/*
+ * Parse configuration text (as saved, or as show running-config prints it)
+ * into a configuration; returns the number of lines rejected.
+ */
+int	 shell_config_parse(struct shell *, struct config *, const char *);
 
 /* Session commands (table rows in cmd_system.c). */
 int	 shell_cmd_configure(struct shell *, const struct cmd_args *);
