@@ -119,7 +119,7 @@ agent_pool_failed(struct store *st, const char *url, const char *why,
 
 static int
 agent_pool_update(struct store *st, const struct trustpool_policy *p,
-    const struct trustpool *tp, time_t now)
+    time_t now)
 {
 	struct trustpool_bundle	*b = NULL;
 	struct err		 e;
@@ -131,7 +131,7 @@ agent_pool_update(struct store *st, const struct trustpool_policy *p,
 	 * The URL is the administrator's configured choice, so an unsigned
 	 * bundle is taken without the shell's confirmation.
 	 */
-	if ((rc = trustpool_fetch(&b, p->cabundle_url, p->vrf, tp, now,
+	if ((rc = trustpool_fetch(&b, p->cabundle_url, p->vrf, st, now,
 	    &e)) != 0 || (rc = trustpool_install(st, b, p->cabundle_url, now,
 	    &e)) != 0) {
 		agent_pool_failed(st, p->cabundle_url, e.msg, now);
@@ -202,7 +202,7 @@ agent_pool(struct shell *sh, struct store *st, time_t now)
 	    NULL), m.last_success, m.last_failure, now);
 	if (next > now)
 		goto out;
-	agent_pool_update(st, &p, tp, now);
+	agent_pool_update(st, &p, now);
 	trustpool_free(tp);
 	tp = NULL;
 	if (trustpool_load(&tp, st, &e) != 0 ||

@@ -159,16 +159,11 @@ cmd_trustpool_confirm(struct shell *sh, const char *url,
 static int
 cmd_trustpool_clean(struct shell *sh, struct store *st)
 {
-	struct trustpool	*tp = NULL;
-	struct err		 e;
-	size_t			 n;
-	int			 rc;
+	struct err	 e;
+	size_t		 n;
+	int		 rc;
 
-	if (trustpool_load(&tp, st, &e) != 0)
-		return shell_err(sh, &e);
-	n = tp->n - tp->nbuiltin;
-	trustpool_free(tp);
-	if ((rc = trustpool_clean(st, &e)) == ERR_NOTFOUND) {
+	if ((rc = trustpool_clean(st, &n, &e)) == ERR_NOTFOUND) {
 		shell_printf(sh, "%% No downloaded CA certificates in the "
 		    "trust pool.\n");
 		return 0;
@@ -183,7 +178,6 @@ cmd_trustpool_clean(struct shell *sh, struct store *st)
 static int
 cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 {
-	struct trustpool	*tp = NULL;
 	struct trustpool_bundle	*b = NULL;
 	struct store		*st;
 	struct err		 e;
@@ -195,12 +189,8 @@ cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 		return -1;
 	if (cmd_has(a, "clean"))
 		return cmd_trustpool_clean(sh, st);
-	if (trustpool_load(&tp, st, &e) != 0) {
-		shell_err(sh, &e);
-		goto out;
-	}
 	shell_printf(sh, "Loading %s\n", url);
-	if (trustpool_fetch(&b, url, cmd_trustpool_vrf(sh), tp, now,
+	if (trustpool_fetch(&b, url, cmd_trustpool_vrf(sh), st, now,
 	    &e) != 0) {
 		shell_err(sh, &e);
 		shell_printf(sh, "%% The trust pool is unchanged.\n");
@@ -234,7 +224,6 @@ cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 	rc = 0;
  out:
 	trustpool_bundle_free(b);
-	trustpool_free(tp);
 	return rc;
 }
 

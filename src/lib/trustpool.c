@@ -91,16 +91,47 @@ trustpool_push(STACK_OF(X509) *sk, X509 *x, struct err *e)
  * present) must verify against anchors, with its own certificates as
  * untrusted intermediates; a degenerate one carries certificates only.
  */
+/*
+ * Where a signed bundle's signer must chain to: the given anchors, or the
+ * pool in st, loaded only when a bundle turns out to be signed (parsing
+ * certificates is what an import costs: OpenSSL 3.0 decodes every public
+ * key, so loading the pool for nothing would double an import's time).
+ */
+struct trustpool_signers {
+	STACK_OF(X509)	*anchors;
+	struct store	*st;
+};
+
+static int
+trustpool_signers_load(STACK_OF(X509) **out, const struct trustpool_signers
+    *sg, struct err *e)
+{
+	struct trustpool	*tp = NULL;
+	int			 rc;
+
+	*out = NULL;
+	if (sg->anchors != NULL) {
+		if ((*out = sk_X509_dup(sg->anchors)) == NULL)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	if ((rc = trustpool_load(&tp, sg->st, e)) != 0)
+		return rc;
+	rc = trustpool_anchors(out, tp, e);
+	trustpool_free(tp);
+	return rc;
+}
+
 static int
 trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
-    const unsigned char *der, size_t len, STACK_OF(X509) *anchors,
+    const unsigned char *der, size_t len, const struct trustpool_signers *sg,
     time_t now, struct err *e)
 {
 	const unsigned char	*p = der;
 	PKCS7			*p7 = NULL;
 	STACK_OF(X509)		*certs;
 	STACK_OF(PKCS7_SIGNER_INFO) *si;
-	STACK_OF(X509)		*signers = NULL;
+	STACK_OF(X509)		*signers = NULL, *anchors = NULL;
 	X509_STORE		*store = NULL;
 	X509_VERIFY_PARAM	*vpm = NULL;
 	int			 i, rc = 0;
@@ -125,6 +156,9 @@ trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	si = p7->d.sign->signer_info;
 	if (sk_PKCS7_SIGNER_INFO_num(si) > 0) {
 		b->format = TRUSTPOOL_FMT_P7_SIGNED;
+		if ((sg->anchors != NULL || sg->st != NULL) &&
+		    (rc = trustpool_signers_load(&anchors, sg, e)) != 0)
+			goto out;
 		if (anchors == NULL || sk_X509_num(anchors) == 0) {
 			rc = err_set(e, ERR_REFUSED, "bundle: signed, but the "
 			    "pool has no certificate to check its signer");
@@ -179,6 +213,11 @@ trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	}
  out:
 	sk_X509_free(signers);
+	/* A dup of the caller's, or up-referenced copies of the pool's. */
+	if (sg->anchors != NULL)
+		sk_X509_free(anchors);
+	else
+		sk_X509_pop_free(anchors, X509_free);
 	X509_VERIFY_PARAM_free(vpm);
 	X509_STORE_free(store);
 	PKCS7_free(p7);
@@ -364,10 +403,10 @@ trustpool_filter(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	return rc;
 }
 
-int
-trustpool_bundle_parse(struct trustpool_bundle **out,
-    const unsigned char *buf, size_t len, STACK_OF(X509) *anchors,
-    time_t now, struct err *e)
+static int
+trustpool_parse(struct trustpool_bundle **out, const unsigned char *buf,
+    size_t len, const struct trustpool_signers *sg, time_t now,
+    struct err *e)
 {
 	struct trustpool_bundle	*b = NULL;
 	STACK_OF(X509)		*all = NULL;
@@ -391,7 +430,7 @@ trustpool_bundle_parse(struct trustpool_bundle **out,
 	if (memmem(buf, len, "-----BEGIN ", 11) != NULL)
 		rc = trustpool_pem(b, all, buf, len, e);
 	else if (buf[0] == 0x30)
-		rc = trustpool_p7(b, all, buf, len, anchors, now, e);
+		rc = trustpool_p7(b, all, buf, len, sg, now, e);
 	else
 		rc = err_set(e, ERR_INVAL, "bundle: neither PKCS#7 DER nor "
 		    "PEM certificates");
@@ -406,6 +445,16 @@ trustpool_bundle_parse(struct trustpool_bundle **out,
 	sk_X509_pop_free(all, X509_free);
 	trustpool_bundle_free(b);
 	return rc;
+}
+
+int
+trustpool_bundle_parse(struct trustpool_bundle **out,
+    const unsigned char *buf, size_t len, STACK_OF(X509) *anchors,
+    time_t now, struct err *e)
+{
+	struct trustpool_signers	 sg = { anchors, NULL };
+
+	return trustpool_parse(out, buf, len, &sg, now, e);
 }
 
 int
@@ -492,6 +541,8 @@ trustpool_read_header(struct trustpool *tp, const char *buf)
 			    (int)(n - 10), p + 10);
 		else if (n > 11 && strncmp(p, "# fetched: ", 11) == 0)
 			tp->fetched = (time_t)strtoll(p + 11, NULL, 10);
+		else if (n > 16 && strncmp(p, "# certificates: ", 16) == 0)
+			tp->ndownloaded = strtoul(p + 16, NULL, 10);
 		p = nl + 1;
 	}
 }
@@ -662,12 +713,12 @@ trustpool_url_insecure(const char *url)
 
 int
 trustpool_fetch(struct trustpool_bundle **out, const char *url,
-    const char *vrf, const struct trustpool *tp, time_t now, struct err *e)
+    const char *vrf, struct store *st, time_t now, struct err *e)
 {
-	struct fetch_opts	 o;
-	struct fetch_result	 r;
-	STACK_OF(X509)		*anchors = NULL;
-	int			 rc;
+	struct trustpool_signers	 sg = { NULL, st };
+	struct fetch_opts		 o;
+	struct fetch_result		 r;
+	int				 rc;
 
 	*out = NULL;
 	memset(&o, 0, sizeof(o));
@@ -675,16 +726,13 @@ trustpool_fetch(struct trustpool_bundle **out, const char *url,
 	o.vrf = vrf;
 	o.maxsize = TRUSTPOOL_MAXSIZE;
 	o.timeout = 300;
-	if ((rc = trustpool_anchors(&anchors, tp, e)) != 0)
-		goto out;
 	if ((rc = fetch_get(&r, url, &o, e)) != 0)
 		goto out;
-	if ((rc = trustpool_bundle_parse(out, (unsigned char *)r.body, r.len,
-	    anchors, now, e)) != 0)
+	if ((rc = trustpool_parse(out, (unsigned char *)r.body, r.len, &sg,
+	    now, e)) != 0)
 		err_prefix(e, "%s", url);
  out:
 	fetch_result_free(&r);
-	sk_X509_pop_free(anchors, X509_free);
 	return rc;
 }
 
@@ -754,12 +802,23 @@ trustpool_install(struct store *st, const struct trustpool_bundle *b,
 }
 
 int
-trustpool_clean(struct store *st, struct err *e)
+trustpool_clean(struct store *st, size_t *removed, struct err *e)
 {
-	int	 rc;
+	struct trustpool	 hdr;
+	char			*buf = NULL;
+	int			 rc;
 
+	*removed = 0;
 	if ((rc = store_lock(st, e)) != 0)
 		return rc;
+	/* The count from the header: no need to parse what goes away. */
+	if (store_read(st, TRUSTPOOL_FILE, &buf, NULL, TRUSTPOOL_MAXSIZE,
+	    NULL) == 0) {
+		memset(&hdr, 0, sizeof(hdr));
+		trustpool_read_header(&hdr, buf);
+		*removed = hdr.ndownloaded;
+		free(buf);
+	}
 	rc = store_remove(st, TRUSTPOOL_FILE, 0, e);
 	if (rc == ERR_NOTFOUND)
 		err_set(e, rc, "no downloaded certificates in the trust pool");

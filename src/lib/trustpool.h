@@ -90,6 +90,7 @@ struct trustpool {
 	char			 source[1024];	/* URL it came from */
 	char			 format[256];	/* how it was packaged */
 	time_t			 fetched;
+	size_t			 ndownloaded;	/* as the header says */
 };
 
 /* The timer's memory (trustpool/meta); all 0 when never run. */
@@ -154,12 +155,12 @@ void		 trustpool_policy_get(struct trustpool_policy *,
 		    const struct config *);
 
 /*
- * Download and parse a bundle (cap TRUSTPOOL_MAXSIZE), checking a signed
- * bundle against pool's active anchors.  vrf may be NULL.
+ * Download and parse a bundle (cap TRUSTPOOL_MAXSIZE).  A signed bundle is
+ * checked against the active anchors of the pool in st (loaded only
+ * then; st NULL: the built-in set).  vrf may be NULL.
  */
 int		 trustpool_fetch(struct trustpool_bundle **, const char *,
-		    const char *, const struct trustpool *, time_t,
-		    struct err *);
+		    const char *, struct store *, time_t, struct err *);
 /* 1 when a URL's transport gives no integrity (http, tftp). */
 int		 trustpool_url_insecure(const char *);
 
@@ -170,8 +171,11 @@ int		 trustpool_url_insecure(const char *);
 int		 trustpool_install(struct store *,
 		    const struct trustpool_bundle *, const char *, time_t,
 		    struct err *);
-/* Remove every downloaded certificate (ERR_NOTFOUND when none). */
-int		 trustpool_clean(struct store *, struct err *);
+/*
+ * Remove every downloaded certificate (ERR_NOTFOUND when none); *removed
+ * is how many there were.
+ */
+int		 trustpool_clean(struct store *, size_t *, struct err *);
 
 int		 trustpool_meta_read(struct trustpool_meta *, struct store *,
 		    struct err *);

@@ -265,6 +265,7 @@ test_install_deactivate_clean(void **state)
 	STACK_OF(X509)		*sk;
 	struct err		 e;
 	char			*dir = tmpdir();
+	size_t			 removed;
 
 	(void)state;
 	setenv("NETPKI_BUILTIN_BUNDLE", DATA "builtin.pem", 1);
@@ -308,8 +309,10 @@ test_install_deactivate_clean(void **state)
 	assert_int_equal(tp->n, 5);
 	trustpool_free(tp);
 
-	assert_int_equal(trustpool_clean(st, &e), 0);
-	assert_int_equal(trustpool_clean(st, &e), ERR_NOTFOUND);
+	assert_int_equal(trustpool_clean(st, &removed, &e), 0);
+	assert_int_equal(removed, 2);
+	assert_int_equal(trustpool_clean(st, &removed, &e), ERR_NOTFOUND);
+	assert_int_equal(removed, 0);
 	assert_int_equal(trustpool_load(&tp, st, &e), 0);
 	assert_int_equal(tp->n, 3);
 	assert_int_equal(tp->ninactive, 0);
