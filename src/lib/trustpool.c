@@ -87,11 +87,6 @@ trustpool_push(STACK_OF(X509) *sk, X509 *x, struct err *e)
 }
 
 /*
- * The certificates of a PKCS#7 SignedData.  A signed one (signerInfos
- * present) must verify against anchors, with its own certificates as
- * untrusted intermediates; a degenerate one carries certificates only.
- */
-/*
  * Where a signed bundle's signer must chain to: the given anchors, or the
  * pool in st, loaded only when a bundle turns out to be signed (parsing
  * certificates is what an import costs: OpenSSL 3.0 decodes every public
@@ -122,6 +117,112 @@ trustpool_signers_load(STACK_OF(X509) **out, const struct trustpool_signers
 	return rc;
 }
 
+/* A bundle signer must chain to the pool (RFC 5280 path validation). */
+static int
+trustpool_signer_chain(X509_STORE *store, X509 *signer,
+    STACK_OF(X509) *untrusted, struct err *e)
+{
+	X509_STORE_CTX	*ctx = NULL;
+	char		*dn = NULL;
+	int		 rc = 0;
+
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    !X509_STORE_CTX_init(ctx, store, signer, untrusted)) {
+		rc = err_openssl(e, ERR_NOMEM, "X509_STORE_CTX_init");
+		goto out;
+	}
+	if (X509_verify_cert(ctx) != 1) {
+		dn = cert_dn(X509_get_subject_name(signer), CERT_DN_UPPER);
+		rc = err_set(e, ERR_REFUSED, "bundle: signer %s does not chain "
+		    "to the trust pool: %s", dn ? dn : "?",
+		    X509_verify_cert_error_string(X509_STORE_CTX_get_error(
+		    ctx)));
+		ERR_clear_error();
+	}
+ out:
+	free(dn);
+	X509_STORE_CTX_free(ctx);
+	return rc;
+}
+
+/*
+ * A signed bundle: every signature must verify, the signers chaining to
+ * the pool's active anchors (the bundle's own certificates serve as
+ * untrusted intermediates).  Sets b->signer.
+ */
+static int
+trustpool_p7_verify(struct trustpool_bundle *b, PKCS7 *p7,
+    const struct trustpool_signers *sg, time_t now, struct err *e)
+{
+	STACK_OF(X509)		*signers = NULL, *anchors = NULL;
+	X509_STORE		*store = NULL;
+	X509_VERIFY_PARAM	*vpm = NULL;
+	int			 i, rc = 0;
+
+	if ((sg->anchors != NULL || sg->st != NULL) &&
+	    (rc = trustpool_signers_load(&anchors, sg, e)) != 0)
+		goto out;
+	if (anchors == NULL || sk_X509_num(anchors) == 0) {
+		rc = err_set(e, ERR_REFUSED, "bundle: signed, but the pool has "
+		    "no certificate to check its signer");
+		goto out;
+	}
+	if (PKCS7_get_detached(p7)) {
+		rc = err_set(e, ERR_INVAL, "bundle: detached signature "
+		    "without content cannot be checked");
+		goto out;
+	}
+	if ((store = X509_STORE_new()) == NULL ||
+	    (vpm = X509_VERIFY_PARAM_new()) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(anchors); i++)
+		if (!X509_STORE_add_cert(store, sk_X509_value(anchors, i))) {
+			rc = err_openssl(e, ERR_CRYPTO, "bundle: "
+			    "X509_STORE_add_cert");
+			goto out;
+		}
+	/* Bundle signers are not S/MIME mail signers: any purpose. */
+	X509_VERIFY_PARAM_set_purpose(vpm, X509_PURPOSE_ANY);
+	X509_VERIFY_PARAM_set_time(vpm, now);
+	X509_STORE_set1_param(store, vpm);
+	/* The signatures first, then each signer's chain for a clear reason. */
+	if (PKCS7_verify(p7, NULL, store, NULL, NULL,
+	    PKCS7_BINARY | PKCS7_NOVERIFY) != 1) {
+		rc = err_openssl(e, ERR_REFUSED, "bundle: RFC 2315 9.4: "
+		    "signature does not verify");
+		goto out;
+	}
+	if ((signers = PKCS7_get0_signers(p7, NULL, 0)) == NULL ||
+	    sk_X509_num(signers) == 0) {
+		rc = err_openssl(e, ERR_REFUSED, "bundle: no signer "
+		    "certificate");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(signers); i++)
+		if ((rc = trustpool_signer_chain(store, sk_X509_value(signers,
+		    i), p7->d.sign->cert, e)) != 0)
+			goto out;
+	if ((b->signer = cert_dn(X509_get_subject_name(sk_X509_value(signers,
+	    0)), CERT_DN_UPPER)) == NULL)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+ out:
+	sk_X509_free(signers);
+	/* A dup of the caller's, or up-referenced copies of the pool's. */
+	if (sg->anchors != NULL)
+		sk_X509_free(anchors);
+	else
+		sk_X509_pop_free(anchors, X509_free);
+	X509_VERIFY_PARAM_free(vpm);
+	X509_STORE_free(store);
+	return rc;
+}
+
+/*
+ * The certificates of a PKCS#7 SignedData: degenerate (certificates
+ * only), or signed, then checked by trustpool_p7_verify().
+ */
 static int
 trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
     const unsigned char *der, size_t len, const struct trustpool_signers *sg,
@@ -130,10 +231,6 @@ trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	const unsigned char	*p = der;
 	PKCS7			*p7 = NULL;
 	STACK_OF(X509)		*certs;
-	STACK_OF(PKCS7_SIGNER_INFO) *si;
-	STACK_OF(X509)		*signers = NULL, *anchors = NULL;
-	X509_STORE		*store = NULL;
-	X509_VERIFY_PARAM	*vpm = NULL;
 	int			 i, rc = 0;
 
 	if (len > LONG_MAX)
@@ -153,52 +250,10 @@ trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
 		goto out;
 	}
 	certs = p7->d.sign->cert;
-	si = p7->d.sign->signer_info;
-	if (sk_PKCS7_SIGNER_INFO_num(si) > 0) {
+	if (sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info) > 0) {
 		b->format = TRUSTPOOL_FMT_P7_SIGNED;
-		if ((sg->anchors != NULL || sg->st != NULL) &&
-		    (rc = trustpool_signers_load(&anchors, sg, e)) != 0)
+		if ((rc = trustpool_p7_verify(b, p7, sg, now, e)) != 0)
 			goto out;
-		if (anchors == NULL || sk_X509_num(anchors) == 0) {
-			rc = err_set(e, ERR_REFUSED, "bundle: signed, but the "
-			    "pool has no certificate to check its signer");
-			goto out;
-		}
-		if (PKCS7_get_detached(p7)) {
-			rc = err_set(e, ERR_INVAL, "bundle: detached "
-			    "signature without content cannot be checked");
-			goto out;
-		}
-		if ((store = X509_STORE_new()) == NULL ||
-		    (vpm = X509_VERIFY_PARAM_new()) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		for (i = 0; i < sk_X509_num(anchors); i++)
-			if (!X509_STORE_add_cert(store,
-			    sk_X509_value(anchors, i))) {
-				rc = err_openssl(e, ERR_CRYPTO, "bundle: "
-				    "X509_STORE_add_cert");
-				goto out;
-			}
-		/* Bundle signers are not S/MIME mail signers. */
-		X509_VERIFY_PARAM_set_purpose(vpm, X509_PURPOSE_ANY);
-		X509_VERIFY_PARAM_set_time(vpm, now);
-		X509_STORE_set1_param(store, vpm);
-		if (PKCS7_verify(p7, NULL, store, NULL, NULL,
-		    PKCS7_BINARY) != 1) {
-			rc = err_openssl(e, ERR_REFUSED, "bundle: signature "
-			    "does not verify to a certificate in the trust "
-			    "pool");
-			goto out;
-		}
-		signers = PKCS7_get0_signers(p7, NULL, 0);
-		if (signers != NULL && sk_X509_num(signers) > 0 &&
-		    (b->signer = cert_dn(X509_get_subject_name(
-		    sk_X509_value(signers, 0)), CERT_DN_UPPER)) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
-			goto out;
-		}
 	} else
 		b->format = TRUSTPOOL_FMT_P7;
 	for (i = 0; i < sk_X509_num(certs); i++) {
@@ -212,14 +267,6 @@ trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
 			goto out;
 	}
  out:
-	sk_X509_free(signers);
-	/* A dup of the caller's, or up-referenced copies of the pool's. */
-	if (sg->anchors != NULL)
-		sk_X509_free(anchors);
-	else
-		sk_X509_pop_free(anchors, X509_free);
-	X509_VERIFY_PARAM_free(vpm);
-	X509_STORE_free(store);
 	PKCS7_free(p7);
 	return rc;
 }
