@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/asn1t.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -220,6 +221,67 @@ trustpool_p7_verify(struct trustpool_bundle *b, PKCS7 *p7,
 }
 
 /*
+ * A shallow view of a PKCS#7 SignedData (RFC 2315 9.1): every element an
+ * opaque TLV, so that the certificates can be counted before d2i_PKCS7
+ * decodes each of them (and each public key): a 64 MiB bundle of tiny
+ * certificates must hit the count cap, not a long parse.
+ */
+typedef struct {
+	ASN1_INTEGER		*version;
+	STACK_OF(ASN1_TYPE)	*digest_algs;
+	ASN1_TYPE		*content;
+	STACK_OF(ASN1_TYPE)	*certs;
+	STACK_OF(ASN1_TYPE)	*crls;
+	STACK_OF(ASN1_TYPE)	*signer_infos;
+} TRUSTPOOL_SD;
+
+typedef struct {
+	ASN1_OBJECT		*type;
+	TRUSTPOOL_SD		*sd;
+} TRUSTPOOL_CI;
+
+DECLARE_ASN1_ITEM(TRUSTPOOL_SD)
+DECLARE_ASN1_ITEM(TRUSTPOOL_CI)
+
+ASN1_SEQUENCE(TRUSTPOOL_SD) = {
+	ASN1_SIMPLE(TRUSTPOOL_SD, version, ASN1_INTEGER),
+	ASN1_SET_OF(TRUSTPOOL_SD, digest_algs, ASN1_ANY),
+	ASN1_SIMPLE(TRUSTPOOL_SD, content, ASN1_ANY),
+	ASN1_IMP_SET_OF_OPT(TRUSTPOOL_SD, certs, ASN1_ANY, 0),
+	ASN1_IMP_SET_OF_OPT(TRUSTPOOL_SD, crls, ASN1_ANY, 1),
+	ASN1_SET_OF(TRUSTPOOL_SD, signer_infos, ASN1_ANY),
+} ASN1_SEQUENCE_END(TRUSTPOOL_SD)
+
+ASN1_SEQUENCE(TRUSTPOOL_CI) = {
+	ASN1_SIMPLE(TRUSTPOOL_CI, type, ASN1_OBJECT),
+	ASN1_EXP_OPT(TRUSTPOOL_CI, sd, TRUSTPOOL_SD, 0),
+} ASN1_SEQUENCE_END(TRUSTPOOL_CI)
+
+/*
+ * ERR_TOOBIG when the bundle holds more than TRUSTPOOL_MAXCERTS
+ * certificates.  A shape this view does not parse is left to d2i_PKCS7,
+ * which gives the precise error.
+ */
+static int
+trustpool_p7_count(const unsigned char *der, size_t len, struct err *e)
+{
+	const unsigned char	*p = der;
+	TRUSTPOOL_CI		*ci;
+	int			 n = 0;
+
+	ci = (TRUSTPOOL_CI *)ASN1_item_d2i(NULL, &p, (long)len,
+	    ASN1_ITEM_rptr(TRUSTPOOL_CI));
+	if (ci != NULL && ci->sd != NULL)
+		n = sk_ASN1_TYPE_num(ci->sd->certs);
+	ASN1_item_free((ASN1_VALUE *)ci, ASN1_ITEM_rptr(TRUSTPOOL_CI));
+	ERR_clear_error();
+	if (n > (int)TRUSTPOOL_MAXCERTS)
+		return err_set(e, ERR_TOOBIG, "bundle: %d certificates, more "
+		    "than %u", n, TRUSTPOOL_MAXCERTS);
+	return 0;
+}
+
+/*
  * The certificates of a PKCS#7 SignedData: degenerate (certificates
  * only), or signed, then checked by trustpool_p7_verify().
  */
@@ -235,6 +297,8 @@ trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
 
 	if (len > LONG_MAX)
 		return err_set(e, ERR_TOOBIG, "bundle too large");
+	if ((rc = trustpool_p7_count(der, len, e)) != 0)
+		return rc;
 	if ((p7 = d2i_PKCS7(NULL, &p, (long)len)) == NULL) {
 		rc = err_openssl(e, ERR_INVAL, "bundle: not PKCS#7 DER");
 		goto out;

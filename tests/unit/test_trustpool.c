@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
 #include "cert.h"
@@ -215,6 +217,34 @@ repeat_pem(size_t n, size_t *outlen)
 	return buf;
 }
 
+/* A degenerate PKCS#7 (DER) with n copies of rootA. */
+static unsigned char *
+repeat_p7(size_t n, size_t *outlen)
+{
+	unsigned char	*pem, *der = NULL;
+	size_t		 len, i;
+	PKCS7		*p7;
+	X509		*x;
+	BIO		*bio;
+	int		 dlen;
+
+	pem = slurp("rootA.pem", &len);
+	assert_non_null(bio = BIO_new_mem_buf(pem, (int)len));
+	assert_non_null(x = PEM_read_bio_X509(bio, NULL, NULL, NULL));
+	assert_non_null(p7 = PKCS7_new());
+	assert_int_equal(PKCS7_set_type(p7, NID_pkcs7_signed), 1);
+	assert_int_equal(PKCS7_content_new(p7, NID_pkcs7_data), 1);
+	for (i = 0; i < n; i++)
+		assert_int_equal(PKCS7_add_certificate(p7, x), 1);
+	assert_true((dlen = i2d_PKCS7(p7, &der)) > 0);
+	*outlen = (size_t)dlen;
+	PKCS7_free(p7);
+	X509_free(x);
+	BIO_free(bio);
+	free(pem);
+	return der;
+}
+
 static void
 test_caps_and_duplicates(void **state)
 {
@@ -239,6 +269,20 @@ test_caps_and_duplicates(void **state)
 	assert_int_equal(trustpool_bundle_parse(&b, buf, len, NULL, NOW, &e),
 	    ERR_TOOBIG);
 	free(buf);
+	/* PKCS#7: counted before the certificates are decoded. */
+	buf = repeat_p7(TRUSTPOOL_MAXCERTS + 1, &len);
+	assert_int_equal(trustpool_bundle_parse(&b, buf, len, NULL, NOW, &e),
+	    ERR_TOOBIG);
+	assert_string_equal(e.msg, "bundle: 10001 certificates, more than "
+	    "10000");
+	OPENSSL_free(buf);
+	buf = repeat_p7(3, &len);
+	assert_int_equal(trustpool_bundle_parse(&b, buf, len, NULL, NOW, &e),
+	    0);
+	assert_int_equal(b->total, 3);
+	assert_int_equal(b->nskips, 2);
+	trustpool_bundle_free(b);
+	OPENSSL_free(buf);
 }
 
 static char *
