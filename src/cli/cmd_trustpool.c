@@ -78,16 +78,21 @@ cmd_trustpool_vrf(struct shell *sh)
 	return p.vrf;
 }
 
-/* One skipped certificate per line, as the reference's notes read. */
+/* Why certificates stayed out; a long list is cut, the count stays. */
+#define CMD_TRUSTPOOL_MAXSKIPS	50
+
 static void
 cmd_trustpool_print_skips(struct shell *sh, const struct trustpool_bundle *b)
 {
 	size_t	 i;
 
-	for (i = 0; i < b->nskips; i++)
+	for (i = 0; i < b->nskips && i < CMD_TRUSTPOOL_MAXSKIPS; i++)
 		shell_printf(sh, "Skipped certificate %zu: %s: %s\n",
 		    b->skips[i].index, b->skips[i].subject,
 		    b->skips[i].reason);
+	if (b->nskips > CMD_TRUSTPOOL_MAXSKIPS)
+		shell_printf(sh, "... and %zu more skipped certificates\n",
+		    b->nskips - CMD_TRUSTPOOL_MAXSKIPS);
 }
 
 static size_t
@@ -104,10 +109,6 @@ cmd_trustpool_expired(STACK_OF(X509) *sk, time_t now)
 	return n;
 }
 
-/*
- * An unsigned bundle over a transport without integrity: show what would
- * be trusted and ask.  *yes = 1 to go on.
- */
 /* "0A1B2C3D 4E5F..." like the reference's enrollment fingerprint. */
 static void
 cmd_trustpool_hexw(char *buf, size_t sz, const unsigned char *d, size_t n)
@@ -124,6 +125,10 @@ cmd_trustpool_hexw(char *buf, size_t sz, const unsigned char *d, size_t n)
 	buf[o] = '\0';
 }
 
+/*
+ * An unsigned bundle over a transport without integrity: show what would
+ * be trusted and ask.  *yes = 1 to go on.
+ */
 static int
 cmd_trustpool_confirm(struct shell *sh, const char *url,
     const struct trustpool_bundle *b, int *yes)

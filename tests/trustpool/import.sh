@@ -55,6 +55,23 @@ check tftp
 sed -i "s|file://$SRV/|file://SRV/|g" "$WORK/file.got"
 check file
 
+# A long skip list is cut after 50 lines; the counts stay exact.
+{ cat "$DATA/rootB.pem"; for _ in $(seq 1 60); do cat "$DATA/leaf.pem"; done; } \
+    > "$SRV/many.pem"
+"$NETPKI" --state "$WORK/s4" \
+    -c "crypto ca trustpool import url file://$SRV/many.pem" \
+    > "$WORK/many.got" 2>&1 || fail "many: exit status $?"
+[ "$(grep -c '^Skipped certificate' "$WORK/many.got")" = 50 ] ||
+    fail "many: not 50 skip lines"
+grep -qxF "Skipped certificate 2: CN=leaf.example.net,O=NetPKI Test: not a CA certificate (basicConstraints CA:FALSE)" \
+    "$WORK/many.got" || fail "many: leaf not skipped as a non-CA"
+grep -qxF "Skipped certificate 3: CN=leaf.example.net,O=NetPKI Test: duplicate of an earlier certificate" \
+    "$WORK/many.got" || fail "many: duplicate not skipped"
+grep -qxF "... and 10 more skipped certificates" "$WORK/many.got" ||
+    fail "many: no summary line"
+grep -qxF "Trustpool import: attempted: 61, installed: 1, skipped: 60, expired: 0" \
+    "$WORK/many.got" || fail "many: wrong counts"
+
 # The downloaded set on disk: PEM with its provenance header, mode 0644.
 f=$WORK/s3/trustpool/downloaded.pem
 [ "$(stat -c %a "$f")" = 644 ] || fail "downloaded.pem mode $(stat -c %a "$f")"
