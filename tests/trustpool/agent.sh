@@ -52,6 +52,28 @@ setpolicy "cabundle url none"
 round $((E - 14 * DAY))
 check agent
 
+# As a daemon: it sleeps until the next due time, SIGHUP wakes it for
+# another round, SIGTERM ends it at once with status 0.
+NETPKI_NOW=$((E - 14 * DAY)) "$NETPKI" agent --state "$S" --stderr \
+    2> "$WORK/daemon.log" &
+apid=$!
+for _ in $(seq 1 100); do
+	grep -q started "$WORK/daemon.log" && break
+	sleep 0.05
+done
+sleep 0.2
+kill -HUP "$apid"
+sleep 0.2
+kill -0 "$apid" 2>/dev/null || fail "agent died on SIGHUP"
+t0=$(date +%s)
+kill -TERM "$apid"
+wait "$apid"
+rc=$?
+[ $rc = 0 ] || fail "agent exited $rc on SIGTERM"
+[ $(($(date +%s) - t0)) -le 2 ] || fail "agent slow to stop"
+grep -q 'netpki-agent\[[0-9]*\]: stopped$' "$WORK/daemon.log" ||
+    fail "no 'stopped' in the daemon log: $(cat "$WORK/daemon.log")"
+
 # syslog: the warning arrives on /dev/log.  A private mount namespace gets
 # its own /dev with a datagram socket there (the host's /dev is untouched).
 if ! unshare -m true 2>/dev/null; then
