@@ -77,6 +77,15 @@ struct issue_opts {
 /* Parse a PKCS#10 (DER or PEM), no trailing data, self-signature valid. */
 int		 issue_csr_parse(X509_REQ **, const unsigned char *, size_t,
 		    struct err *);
+/*
+ * A request as stored: already verified on receipt, and without its
+ * challengePassword (secrets never reach the disk), so its signature no
+ * longer verifies and it is parsed without checking it.
+ */
+int		 issue_csr_strip(unsigned char **, size_t *, X509_REQ *,
+		    struct err *);
+int		 issue_csr_stored(X509_REQ **, const unsigned char *, size_t,
+		    struct err *);
 /* The challengePassword attribute; *out malloc'd, NULL when absent. */
 int		 issue_csr_challenge(char **, X509_REQ *, struct err *);
 char		*issue_serial_hex(const ASN1_INTEGER *);

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,19 +408,45 @@ http_parse_listen(struct sockaddr_storage *ss, socklen_t *sl, const char *s,
 }
 
 int
-http_start(struct http **out, const struct scep_server *srv,
-    const struct http_opts *o, int *port, struct err *e)
+http_listen(int *fdp, int *port, const char *listen_on, struct err *e)
 {
-	struct http			*h;
-	struct sockaddr_storage		 ss;
-	socklen_t			 sl;
-	const union MHD_DaemonInfo	*di;
-	unsigned int			 flags;
-	int				 rc;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd, one = 1, rc;
+
+	*fdp = -1;
+	if ((rc = http_parse_listen(&ss, &sl, listen_on, e)) != 0)
+		return rc;
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return err_errno(e, ERR_NET, "socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
+	    listen(fd, 128) == -1) {
+		rc = err_errno(e, ERR_NET, "cannot listen on %s", listen_on);
+		close(fd);
+		return rc;
+	}
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		rc = err_errno(e, ERR_NET, "getsockname");
+		close(fd);
+		return rc;
+	}
+	*port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	*fdp = fd;
+	return 0;
+}
+
+int
+http_start(struct http **out, const struct scep_server *srv, int fd,
+    int threads, struct err *e)
+{
+	struct http	*h;
+	int		 rc;
 
 	*out = NULL;
-	if ((rc = http_parse_listen(&ss, &sl, o->listen, e)) != 0)
-		return rc;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	h->srv = srv;
@@ -430,26 +457,20 @@ http_start(struct http **out, const struct scep_server *srv,
 	h->haskey = 1;
 	if ((rc = http_bundles(h, e)) != 0)
 		goto fail;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_handler, h,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(o->threads > 0 ?
-	    o->threads : 4),
+	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, http_handler, h,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(threads > 0 ?
+	    threads : 4),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAXCONN,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)128,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
-		rc = err_set(e, ERR_NET, "cannot listen on %s", o->listen);
+		rc = err_set(e, ERR_NET, "libmicrohttpd did not start");
 		goto fail;
 	}
-	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	*port = di != NULL ? di->port : 0;
 	*out = h;
 	return 0;
  fail:

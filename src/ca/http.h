@@ -15,14 +15,15 @@ struct scep_server;
 #define HTTP_TIMEOUT		15		/* seconds idle per connection */
 #define HTTP_MAXCONN		256
 
-struct http_opts {
-	const char	*listen;	/* "127.0.0.1:8080" ("[::1]:8080") */
-	int		 threads;
-};
-
-/* Starts serving; *port is the bound port (useful with port 0). */
-int	 http_start(struct http **, const struct scep_server *,
-	    const struct http_opts *, int *, struct err *);
+/*
+ * Bind and listen on "127.0.0.1:8080" or "[::1]:8080" (port 0: any free
+ * port); *port is the bound port, known before serving starts so that
+ * issued certificates can name it in their CRL distribution point.
+ */
+int	 http_listen(int *, int *, const char *, struct err *);
+/* Serve on the listening socket (http_stop closes it). */
+int	 http_start(struct http **, const struct scep_server *, int, int,
+	    struct err *);
 void	 http_stop(struct http *);
 
 #endif

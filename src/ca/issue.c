@@ -70,6 +70,50 @@ issue_csr_parse(X509_REQ **out, const unsigned char *buf, size_t len,
 }
 
 int
+issue_csr_strip(unsigned char **out, size_t *outlen, X509_REQ *req,
+    struct err *e)
+{
+	X509_REQ	*dup;
+	unsigned char	*der = NULL;
+	int		 i, n;
+
+	*out = NULL;
+	if ((dup = X509_REQ_dup(req)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	while ((i = X509_REQ_get_attr_by_NID(dup, NID_pkcs9_challengePassword,
+	    -1)) >= 0)
+		X509_ATTRIBUTE_free(X509_REQ_delete_attr(dup, i));
+	n = i2d_X509_REQ(dup, &der);
+	X509_REQ_free(dup);
+	if (n <= 0)
+		return err_openssl(e, ERR_CRYPTO, "encode request");
+	if ((*out = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(der);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	memcpy(*out, der, (size_t)n);
+	*outlen = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
+}
+
+int
+issue_csr_stored(X509_REQ **out, const unsigned char *der, size_t len,
+    struct err *e)
+{
+	const unsigned char	*p = der;
+
+	if ((*out = d2i_X509_REQ(NULL, &p, (long)len)) == NULL)
+		return err_openssl(e, ERR_INVAL, "stored request is unreadable");
+	if (p != der + len) {
+		X509_REQ_free(*out);
+		*out = NULL;
+		return err_set(e, ERR_INVAL, "stored request has trailing data");
+	}
+	return 0;
+}
+
+int
 issue_csr_challenge(char **out, X509_REQ *req, struct err *e)
 {
 	X509_ATTRIBUTE	*a;

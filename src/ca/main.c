@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
@@ -446,7 +448,6 @@ static int
 cmd_serve(const struct opts *o)
 {
 	struct scep_server	 s;
-	struct http_opts	 ho = { o->listen, o->threads };
 	struct http		*h = NULL;
 	struct ca		*ca = NULL;
 	struct db		*db = NULL;
@@ -454,7 +455,7 @@ cmd_serve(const struct opts *o)
 	sigset_t		 set;
 	char			 url[600], days[16], host[300];
 	const char		*colon;
-	int			 port = 0, sig, rc = 1;
+	int			 port = 0, fd = -1, sig = 0, rc = 1;
 
 	memset(&s, 0, sizeof(s));
 	if (o->listen == NULL) {
@@ -481,18 +482,17 @@ cmd_serve(const struct opts *o)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* The CRL URL is fixed before the first certificate is issued. */
+	if (http_listen(&fd, &port, o->listen, &e) != 0) {
+		rc = fail(&e);
+		goto out;
+	}
 	colon = strrchr(o->listen, ':');
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - o->listen),
 	    o->listen);
-	if (colon[1] == '0' && colon[2] == '\0' && o->url == NULL) {
-		fprintf(stderr, "netpki-ca: port 0 needs --url BASE\n");
-		rc = 2;
-		goto out;
-	}
 	if (o->url != NULL)
 		snprintf(url, sizeof(url), "%s/crl", o->url);
 	else
-		snprintf(url, sizeof(url), "http://%s/crl", o->listen);
+		snprintf(url, sizeof(url), "http://%s:%d/crl", host, port);
 	s.issue.crl_url = url;
 	snprintf(days, sizeof(days), "%d", s.issue.days);
 	if (db_meta_set(db, "crl_url", url, &e) != 0 ||
@@ -502,10 +502,11 @@ cmd_serve(const struct opts *o)
 	}
 	db_close(db);
 	db = NULL;
-	if (http_start(&h, &s, &ho, &port, &e) != 0) {
+	if (http_start(&h, &s, fd, o->threads, &e) != 0) {
 		rc = fail(&e);
 		goto out;
 	}
+	fd = -1;
 	fprintf(stderr, "netpki-ca: serving %s on %s:%d (%s approval%s%s)\n",
 	    o->dir, host, port, s.manual ? "manual" : "automatic",
 	    ca->ra_sign ? ", RA" : "", s.challenge ? ", challenge set" : "");
@@ -520,6 +521,8 @@ cmd_serve(const struct opts *o)
 	http_stop(h);
 	rc = 0;
  out:
+	if (fd != -1)
+		close(fd);
 	scep_server_clear(&s);
 	db_close(db);
 	ca_free(ca);
@@ -543,6 +546,8 @@ main(int argc, char *argv[])
 	const char	*cmd = NULL;
 	int		 i;
 
+	/* Keys, the database and its WAL are the CA's business only. */
+	umask(077);
 	memset(&o, 0, sizeof(o));
 	o.dir = getenv("NETPKI_CA_DIR");
 	for (i = 1; i < argc; i++) {

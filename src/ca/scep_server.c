@@ -288,13 +288,27 @@ scep_challenge_ok(const struct scep_server *s, X509_REQ *req)
 	return ok;
 }
 
-/* A resent request (same transactionID and CSR): answer as before. */
+/*
+ * A resent request (same transactionID, same key; RFC 8894 3.3.1):
+ * answer as before instead of issuing twice.
+ */
 static int
-scep_resend(struct scep_op *op, const struct db_request *r, int *done)
+scep_resend(struct scep_op *op, const struct db_request *r, X509_REQ *req,
+    int *done)
 {
+	X509_REQ	*old = NULL;
+	struct err	 e;
+	int		 same;
+
 	*done = 0;
-	if (r->csr_len != op->msg->content_len ||
-	    memcmp(r->csr, op->msg->content, r->csr_len) != 0)
+	if (issue_csr_stored(&old, r->csr, r->csr_len, &e) != 0)
+		return 0;
+	same = EVP_PKEY_eq(X509_REQ_get0_pubkey(old),
+	    X509_REQ_get0_pubkey(req)) == 1 &&
+	    X509_NAME_cmp(X509_REQ_get_subject_name(old),
+	    X509_REQ_get_subject_name(req)) == 0;
+	X509_REQ_free(old);
+	if (!same)
 		return 0;
 	*done = 1;
 	scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
@@ -344,7 +358,7 @@ scep_enroll(struct scep_op *op)
 		goto out;
 	}
 	if (db_request_by_transid(op->db, m->transid, &old, &e) == 0) {
-		rc = scep_resend(op, &old, &done);
+		rc = scep_resend(op, &old, req, &done);
 		db_request_clear(&old);
 		if (done)
 			goto out;
@@ -362,8 +376,10 @@ scep_enroll(struct scep_op *op)
 	snprintf(r.transid, sizeof(r.transid), "%s", m->transid);
 	r.msgtype = m->type;
 	r.subject = subj;
-	r.csr = m->content;
-	r.csr_len = m->content_len;
+	if (issue_csr_strip(&r.csr, &r.csr_len, req, &e) != 0) {
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+		goto out;
+	}
 	scep_note(op->rep, " subject=\"%s\"", subj);
 	if (s->manual) {
 		if (db_request_add(op->db, &r, &id, &e) != 0) {
@@ -387,6 +403,7 @@ scep_enroll(struct scep_op *op)
 	}
 	rc = scep_certrep(op, SCEP_STATUS_SUCCESS, 0, NULL, x, NULL);
  out:
+	free(r.csr);
 	free(subj);
 	X509_free(x);
 	X509_REQ_free(req);
@@ -414,7 +431,7 @@ scep_poll(struct scep_op *op)
 		    "request with this transactionID");
 	scep_note(op->rep, " request=%lld", (long long)r.id);
 	/* Only the requester may collect: same key as the request. */
-	if (issue_csr_parse(&req, r.csr, r.csr_len, &e) != 0 ||
+	if (issue_csr_stored(&req, r.csr, r.csr_len, &e) != 0 ||
 	    (EVP_PKEY_eq(X509_get0_pubkey(m->signer),
 	    X509_REQ_get0_pubkey(req)) != 1 && !scep_ours(op, m->signer))) {
 		rc = scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 3.3.3: "
@@ -549,7 +566,7 @@ scep_server_approve(const struct ca *ca, struct db *db, int64_t id,
 		    (long long)id, r.state);
 		goto out;
 	}
-	if ((rc = issue_csr_parse(&req, r.csr, r.csr_len, e)) != 0 ||
+	if ((rc = issue_csr_stored(&req, r.csr, r.csr_len, e)) != 0 ||
 	    (rc = issue_cert(&x, ca, db, req, &r, NULL, o, e)) != 0)
 		goto out;
 	if ((hex = issue_serial_hex(X509_get0_serialNumber(x))) != NULL)
