@@ -91,6 +91,8 @@ ca_fetch(struct ca_info *ci, const char *url)
 		ci->enc = ci->ca;
 }
 
+static int	 use_ec;	/* --ec: new keys are P-256 (fast to make) */
+
 static EVP_PKEY *
 key_load(const char *path, int create)
 {
@@ -101,7 +103,8 @@ key_load(const char *path, int create)
 		k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 		fclose(f);
 	} else if (create) {
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		k = use_ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") :
+		    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 		if (k != NULL && (f = fopen(path, "w")) != NULL) {
 			chmod(path, 0600);
 			PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
@@ -569,6 +572,10 @@ main(int argc, char *argv[])
 		}
 		if (strcmp(o, "--get") == 0) {
 			a.get = 1;
+			continue;
+		}
+		if (strcmp(o, "--ec") == 0) {
+			use_ec = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
