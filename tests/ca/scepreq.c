@@ -167,6 +167,9 @@ send_msg(struct fetch_result *r, const char *url, const unsigned char *der,
 
 	memset(&fo, 0, sizeof(fo));
 	fo.content_type = "application/x-pki-message";
+	/* SCEPREQ_SAVE=FILE keeps the request (fuzz corpus seeds). */
+	if (getenv("SCEPREQ_SAVE") != NULL)
+		store_file_write(getenv("SCEPREQ_SAVE"), der, len, 0644, &e);
 	if (!get) {
 		ulen = strlen(url) + 32;
 		u = malloc(ulen);
@@ -211,7 +214,8 @@ report(const struct scep_msg *m, const char *out, int want_crl)
 			return 1;
 		}
 		printf("SUCCESS crl entries=%d\n",
-		    sk_X509_REVOKED_num(X509_CRL_get_REVOKED(m->crl)));
+		    X509_CRL_get_REVOKED(m->crl) ? sk_X509_REVOKED_num(
+		    X509_CRL_get_REVOKED(m->crl)) : 0);
 		if (out != NULL && (f = fopen(out, "w")) != NULL) {
 			i2d_X509_CRL_fp(f, m->crl);
 			fclose(f);
