@@ -22,6 +22,7 @@
 
 struct db;
 struct db_request;
+struct db_group;
 struct err;
 
 #define CA_DEFAULT_SUBJECT	"CN=netpki CA"
@@ -73,6 +74,7 @@ int		 ca_bundle(STACK_OF(X509) **, const struct ca *, int,
 struct issue_opts {
 	int		 days;		/* validity of issued certificates */
 	const char	*crl_url;	/* CRL distribution point, or NULL */
+	struct db_group	*group;		/* serve: group commit, else NULL */
 };
 /* Parse a PKCS#10 (DER or PEM), no trailing data, self-signature valid. */
 int		 issue_csr_parse(X509_REQ **, const unsigned char *, size_t,

@@ -3,9 +3,11 @@
  * before the call returns, so a certificate is durable before the CertRep
  * that carries it is sent).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -19,6 +21,25 @@ struct db {
 };
 
 #define DB_BUSY_MS	15000
+#define DB_GROUPMAX	64	/* rows per group commit */
+
+/* One queued row of a group commit. */
+struct db_gitem {
+	const struct db_cert	*cert;
+	const struct db_request	*req;
+	int64_t			 newid;
+	int			 rc;
+	struct err		 err;
+	int			 done;
+	struct db_gitem		*next;
+};
+
+struct db_group {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int			 leader;	/* a thread is committing */
+	struct db_gitem		*head, **tail;
+};
 
 static const char db_schema[] =
 	"CREATE TABLE IF NOT EXISTS requests ("
@@ -80,6 +101,22 @@ db_prepare(struct db *db, sqlite3_stmt **st, const char *sql, struct err *e)
 	return 0;
 }
 
+/*
+ * SQLite's own busy handler sleeps up to 100 ms between tries, which
+ * stalls concurrent writers; retry every 0.5 ms instead, for DB_BUSY_MS.
+ */
+static int
+db_busy(void *arg, int n)
+{
+	struct timespec	 ts = { 0, 500000 };
+
+	(void)arg;
+	if (n >= DB_BUSY_MS * 2)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 int
 db_open(struct db **out, const char *path, struct err *e)
 {
@@ -97,7 +134,7 @@ db_open(struct db **out, const char *path, struct err *e)
 		rc = db_fail(db, e, "open");
 		goto out;
 	}
-	sqlite3_busy_timeout(db->sq, DB_BUSY_MS);
+	sqlite3_busy_handler(db->sq, db_busy, NULL);
 	if ((rc = db_exec(db, "PRAGMA journal_mode=WAL;", e)) != 0 ||
 	    (rc = db_exec(db, "PRAGMA synchronous=FULL;", e)) != 0 ||
 	    (rc = db_exec(db, "PRAGMA foreign_keys=ON;", e)) != 0 ||
@@ -427,6 +464,130 @@ db_cert_add(struct db *db, const struct db_cert *c,
 	}
 	if (newid != NULL)
 		*newid = reqid;
+	return 0;
+}
+
+int
+db_group_new(struct db_group **out, struct err *e)
+{
+	struct db_group	*g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->tail = &g->head;
+	*out = g;
+	return 0;
+}
+
+void
+db_group_free(struct db_group *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+	free(g);
+}
+
+/* One row inside the group's transaction, in its own savepoint. */
+static void
+db_group_row(struct db *db, struct db_gitem *it)
+{
+	int64_t	 reqid = 0;
+	int	 rc = 0;
+
+	err_clear(&it->err);
+	if ((rc = db_exec(db, "SAVEPOINT row", &it->err)) != 0) {
+		it->rc = rc;
+		return;
+	}
+	if (it->req != NULL && it->req->id == 0)
+		rc = db_request_insert(db, it->req, DB_ISSUED, it->cert->serial,
+		    &reqid, &it->err);
+	else if (it->req != NULL) {
+		reqid = it->req->id;
+		rc = db_request_mark_issued(db, reqid, it->cert->serial,
+		    &it->err);
+	}
+	if (rc == 0)
+		rc = db_cert_insert(db, it->cert, reqid, &it->err);
+	if (rc != 0)
+		sqlite3_exec(db->sq, "ROLLBACK TO row", NULL, NULL, NULL);
+	sqlite3_exec(db->sq, "RELEASE row", NULL, NULL, NULL);
+	it->rc = rc;
+	it->newid = reqid;
+}
+
+/* The leader: commit the batch; every row fails if the COMMIT does. */
+static void
+db_group_commit(struct db *db, struct db_gitem *batch)
+{
+	struct db_gitem	*it;
+	struct err	 e;
+	int		 rc;
+
+	if ((rc = db_exec(db, "BEGIN IMMEDIATE", &e)) == 0) {
+		for (it = batch; it != NULL; it = it->next)
+			db_group_row(db, it);
+		if ((rc = db_exec(db, "COMMIT", &e)) != 0)
+			sqlite3_exec(db->sq, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (rc == 0)
+		return;
+	for (it = batch; it != NULL; it = it->next) {
+		it->rc = rc;
+		it->err = e;
+	}
+}
+
+int
+db_cert_add_group(struct db_group *g, struct db *db, const struct db_cert *c,
+    const struct db_request *req, int64_t *newid, struct err *e)
+{
+	struct db_gitem	 me, *batch, *it, **tail;
+	int		 n;
+
+	if (g == NULL)
+		return db_cert_add(db, c, req, newid, e);
+	memset(&me, 0, sizeof(me));
+	me.cert = c;
+	me.req = req;
+	pthread_mutex_lock(&g->mu);
+	*g->tail = &me;
+	g->tail = &me.next;
+	while (!me.done) {
+		if (g->leader) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		/* Lead: take up to DB_GROUPMAX queued rows, ours among them. */
+		g->leader = 1;
+		batch = g->head;
+		for (n = 1, tail = &batch->next; *tail != NULL &&
+		    n < DB_GROUPMAX; n++)
+			tail = &(*tail)->next;
+		g->head = *tail;
+		*tail = NULL;
+		if (g->head == NULL)
+			g->tail = &g->head;
+		pthread_mutex_unlock(&g->mu);
+		db_group_commit(db, batch);
+		pthread_mutex_lock(&g->mu);
+		for (it = batch; it != NULL; it = it->next)
+			it->done = 1;
+		g->leader = 0;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (me.rc != 0) {
+		if (e != NULL)
+			*e = me.err;
+		return me.rc;
+	}
+	if (newid != NULL)
+		*newid = me.newid;
 	return 0;
 }
 

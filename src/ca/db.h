@@ -80,6 +80,20 @@ void	 db_request_clear(struct db_request *);
  */
 int	 db_cert_add(struct db *, const struct db_cert *,
 	    const struct db_request *, int64_t *, struct err *);
+/*
+ * Group commit: threads of one process that add certificates at the same
+ * time share one transaction (one fsync).  The first thread to arrive
+ * commits everything queued; the others wait for its COMMIT, so each
+ * caller still returns only once its own row is durable.  Each row sits
+ * in its own savepoint, so one row's failure (a serial collision) does
+ * not undo the others.  Same contract as db_cert_add.
+ */
+struct db_group;
+int	 db_group_new(struct db_group **, struct err *);
+void	 db_group_free(struct db_group *);
+int	 db_cert_add_group(struct db_group *, struct db *,
+	    const struct db_cert *, const struct db_request *, int64_t *,
+	    struct err *);
 int	 db_cert_by_serial(struct db *, const char *, struct db_cert *,
 	    struct err *);
 typedef int (*db_cert_cb)(const struct db_cert *, void *);

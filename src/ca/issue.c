@@ -73,18 +73,18 @@ int
 issue_csr_strip(unsigned char **out, size_t *outlen, X509_REQ *req,
     struct err *e)
 {
-	X509_REQ	*dup;
 	unsigned char	*der = NULL;
 	int		 i, n;
 
+	/*
+	 * In place: a copy would decode the public key again, which is
+	 * slow in OpenSSL 3.  The caller has verified the request already.
+	 */
 	*out = NULL;
-	if ((dup = X509_REQ_dup(req)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	while ((i = X509_REQ_get_attr_by_NID(dup, NID_pkcs9_challengePassword,
+	while ((i = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword,
 	    -1)) >= 0)
-		X509_ATTRIBUTE_free(X509_REQ_delete_attr(dup, i));
-	n = i2d_X509_REQ(dup, &der);
-	X509_REQ_free(dup);
+		X509_ATTRIBUTE_free(X509_REQ_delete_attr(req, i));
+	n = i2d_X509_REQ(req, &der);
 	if (n <= 0)
 		return err_openssl(e, ERR_CRYPTO, "encode request");
 	if ((*out = malloc((size_t)n)) == NULL) {
@@ -391,7 +391,7 @@ issue_cert(X509 **out, const struct ca *ca, struct db *db, X509_REQ *req,
 		if ((rc = issue_build(&x, ca, req, o, e)) != 0 ||
 		    (rc = issue_row(&c, x, e)) != 0)
 			break;
-		rc = db_cert_add(db, &c, r, newid, e);
+		rc = db_cert_add_group(o->group, db, &c, r, newid, e);
 		OPENSSL_free(c.der);
 		c.der = NULL;
 		db_cert_clear(&c);

@@ -473,6 +473,10 @@ cmd_serve(const struct opts *o)
 		goto out;
 	}
 	s.manual = o->approve != NULL && strcmp(o->approve, "manual") == 0;
+	if (db_group_new(&s.issue.group, &e) != 0) {
+		rc = fail(&e);
+		goto out;
+	}
 	s.issue.days = o->cert_days > 0 ? o->cert_days : CA_CERT_DAYS;
 	/* Signals go to sigwait() here, not to the server's threads. */
 	sigemptyset(&set);
@@ -523,6 +527,7 @@ cmd_serve(const struct opts *o)
  out:
 	if (fd != -1)
 		close(fd);
+	db_group_free(s.issue.group);
 	scep_server_clear(&s);
 	db_close(db);
 	ca_free(ca);

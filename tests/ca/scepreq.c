@@ -39,7 +39,7 @@
 
 struct args {
 	const char	*url, *key, *cn, *challenge, *out, *serial;
-	const char	*renew_cert, *renew_key;
+	const char	*renew_cert, *renew_key, *keydir;
 	int		 get, cipher;
 };
 
@@ -388,13 +388,42 @@ cmd_getcert(const struct args *a, int crl)
 	return rc;
 }
 
+struct keygen {
+	const char	*keydir;
+	EVP_PKEY	**keys;
+	int		 n, next;	/* next guarded by mu */
+	pthread_mutex_t	 mu;
+};
+
+/* Keys are the slow part: make them on two threads, cached in keydir. */
+static void *
+keygen_worker(void *arg)
+{
+	struct keygen	*kg = arg;
+	char		 path[4096];
+	int		 i;
+
+	for (;;) {
+		pthread_mutex_lock(&kg->mu);
+		i = kg->next++;
+		pthread_mutex_unlock(&kg->mu);
+		if (i >= kg->n)
+			break;
+		snprintf(path, sizeof(path), "%s/%05d.pem", kg->keydir, i);
+		kg->keys[i] = key_load(path, 1);
+	}
+	return NULL;
+}
+
 /* Pre-generate n PKCSReq messages, each with its own key and transid. */
 static int
 cmd_gen(const struct args *a, const char *dir, int n)
 {
 	struct ca_info		 ci;
 	struct scep_build	 b;
+	struct keygen		 kg;
 	struct err		 e;
+	pthread_t		 th[2];
 	EVP_PKEY		*k;
 	X509			*signer;
 	X509_NAME		*nm;
@@ -403,12 +432,22 @@ cmd_gen(const struct args *a, const char *dir, int n)
 	char			 tid[SCEP_TRANSID_MAX + 1], cn[64], path[4096];
 	int			 i;
 
+	memset(&kg, 0, sizeof(kg));
+	kg.keydir = a->keydir != NULL ? a->keydir : dir;
+	kg.n = n;
+	kg.keys = calloc((size_t)n, sizeof(EVP_PKEY *));
+	pthread_mutex_init(&kg.mu, NULL);
+	if (store_mkdirs(kg.keydir, 0700, &e) != 0 ||
+	    store_mkdirs(dir, 0700, &e) != 0)
+		die(&e, "mkdir");
+	for (i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, keygen_worker, &kg);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
 	ca_fetch(&ci, a->url);
 	for (i = 0; i < n; i++) {
+		k = kg.keys[i];
 		snprintf(cn, sizeof(cn), "bench-%d", i);
-		if ((k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)) ==
-		    NULL)
-			exit(1);
 		nm = cn_name(cn);
 		csr = make_csr(&csrlen, k, cn, a->challenge);
 		scep_transid(tid, sizeof(tid), k, &e);
@@ -437,6 +476,7 @@ cmd_gen(const struct args *a, const char *dir, int n)
 		X509_NAME_free(nm);
 		EVP_PKEY_free(k);
 	}
+	free(kg.keys);
 	sk_X509_pop_free(ci.certs, X509_free);
 	return 0;
 }
@@ -596,6 +636,8 @@ main(int argc, char *argv[])
 			a.serial = argv[++i];
 		else if (strcmp(o, "--renew-cert") == 0)
 			a.renew_cert = argv[++i];
+		else if (strcmp(o, "--keys") == 0)
+			a.keydir = argv[++i];
 		else if (strcmp(o, "--renew-key") == 0)
 			a.renew_key = argv[++i];
 		else if (strcmp(o, "--cipher") == 0) {
