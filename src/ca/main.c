@@ -278,6 +278,7 @@ issue_settings(struct issue_opts *io, char **url, struct db *db,
 	struct err	 e;
 	char		*days = NULL;
 
+	memset(io, 0, sizeof(*io));
 	*url = NULL;
 	db_meta_get(db, "crl_url", url, &e);
 	io->crl_url = *url;
