@@ -62,6 +62,17 @@ http_db(struct http *h, struct err *e)
 	return db;
 }
 
+/* Client-controlled text in a log line: printable ASCII only, capped. */
+static void
+http_clean(char *dst, size_t sz, const char *src, size_t n)
+{
+	size_t	 i, j = 0;
+
+	for (i = 0; i < n && src[i] != '\0' && j + 1 < sz; i++)
+		dst[j++] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	dst[j] = '\0';
+}
+
 static void
 http_log(struct MHD_Connection *c, const char *method, const char *url,
     const char *op, const struct http_req *hr, const struct scep_reply *r)
@@ -70,6 +81,7 @@ http_log(struct MHD_Connection *c, const char *method, const char *url,
 	struct timespec			 now;
 	struct tm			 tm;
 	char				 addr[INET6_ADDRSTRLEN] = "-", ts[32];
+	char				 path[128], opname[33];
 	long				 ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -90,9 +102,10 @@ http_log(struct MHD_Connection *c, const char *method, const char *url,
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* The URL's query may hold a GET pkiMessage: log the path only. */
-	fprintf(stderr, "%s %s %s %.*s%s%s %d %zu %ldms%s\n", ts, addr, method,
-	    (int)strcspn(url, "?"), url, op ? " " : "", op ? op : "", r->http,
-	    r->len, ms, r->note);
+	http_clean(path, sizeof(path), url, strcspn(url, "?"));
+	http_clean(opname, sizeof(opname), op ? op : "", 32);
+	fprintf(stderr, "%s %s %.8s %s%s%s %d %zu %ldms%s\n", ts, addr, method,
+	    path, op ? " " : "", opname, r->http, r->len, ms, r->note);
 }
 
 static enum MHD_Result

@@ -626,6 +626,12 @@ main(int argc, char *argv[])
 		return cmd_crl(&o);
 	if (o.arg == NULL)
 		usage();
+	if ((strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0) &&
+	    (o.arg[strspn(o.arg, "0123456789")] != '\0' || strlen(o.arg) > 18)) {
+		fprintf(stderr, "netpki-ca: %s: a request ID (a number) is "
+		    "expected\n", o.arg);
+		return 2;
+	}
 	if (strcmp(cmd, "approve") == 0)
 		return cmd_approve(&o);
 	if (strcmp(cmd, "reject") == 0)

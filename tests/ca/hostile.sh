@@ -16,6 +16,10 @@ head -c 100000 /dev/urandom > big
 [ "$(code "http://127.0.0.1:$PORT/nope")" = 404 ] || fail "unknown path"
 [ "$(code -X PUT "$URL?operation=GetCACaps")" = 405 ] || fail "PUT"
 [ "$(code --data-binary 'x' "http://127.0.0.1:$PORT/crl")" = 405 ] || fail "POST /crl"
+# Client text cannot forge log lines.
+code "http://127.0.0.1:$PORT/a%0aFORGED" > /dev/null
+code "$URL?operation=x%0aFORGED" > /dev/null
+grep -q "^FORGED" "$LOG" && fail "log injection"
 # A valid request, truncated, and with a flipped byte in its signature.
 "$SCEPREQ" gen "$URL" msgs 1 --challenge pw > /dev/null || fail "gen"
 f=$(ls msgs/*.der)
