@@ -282,6 +282,53 @@ issue_copy_exts(X509 *x, X509_REQ *req, int *has_ku, struct err *e)
 	return rc;
 }
 
+/*
+ * The request's SubjectPublicKeyInfo, copied as bytes: X509_set_pubkey()
+ * would encode and decode the key again, which in OpenSSL 3 costs as much
+ * as an RSA signature.
+ */
+static int
+issue_copy_pubkey(X509 *x, X509_REQ *req)
+{
+	X509_PUBKEY		*src = X509_REQ_get_X509_PUBKEY(req);
+	ASN1_OBJECT		*alg;
+	const ASN1_OBJECT	*pobj;
+	const unsigned char	*pk;
+	const void		*pval;
+	X509_ALGOR		*pa;
+	void			*pdup = NULL;
+	unsigned char		*penc = NULL;
+	ASN1_OBJECT		*adup = NULL;
+	int			 pklen, ptype;
+
+	if (src == NULL ||
+	    !X509_PUBKEY_get0_param(&alg, &pk, &pklen, &pa, src))
+		return 0;
+	X509_ALGOR_get0(&pobj, &ptype, &pval, pa);
+	if (ptype == V_ASN1_OBJECT)
+		pdup = OBJ_dup(pval);
+	else if (ptype == V_ASN1_SEQUENCE)
+		pdup = ASN1_STRING_dup(pval);
+	else if (ptype != V_ASN1_NULL && ptype != V_ASN1_UNDEF)
+		return 0;
+	if ((ptype == V_ASN1_OBJECT || ptype == V_ASN1_SEQUENCE) &&
+	    pdup == NULL)
+		return 0;
+	if ((adup = OBJ_dup(alg)) == NULL ||
+	    (penc = OPENSSL_memdup(pk, (size_t)pklen)) == NULL ||
+	    !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), adup, ptype,
+	    pdup, penc, pklen)) {
+		ASN1_OBJECT_free(adup);
+		OPENSSL_free(penc);
+		if (ptype == V_ASN1_OBJECT)
+			ASN1_OBJECT_free(pdup);
+		else
+			ASN1_STRING_free(pdup);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
     const struct issue_opts *o, struct err *e)
@@ -305,7 +352,7 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &now) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), o->days > 0 ? o->days :
 	    CA_CERT_DAYS, 0, &now) == NULL ||
-	    !X509_set_pubkey(x, pk)) {
+	    !issue_copy_pubkey(x, req)) {
 		rc = err_openssl(e, ERR_CRYPTO, "cannot make certificate");
 		goto out;
 	}

@@ -6,6 +6,8 @@ ca_start --challenge pw
 cd "$WORK" || exit 1
 expect 0 "$SCEPREQ" enroll "$URL" --key k1.pem --cn r1 --challenge pw --out c1.pem
 expect 0 "$SCEPREQ" enroll "$URL" --key k2.pem --cn r2 --challenge pw --out c2.pem
+cmp -s <(openssl pkey -in k1.pem -pubout) <(openssl x509 -in c1.pem -pubkey -noout) ||
+	fail "the certificate does not hold the requested key"
 s1=$(openssl x509 -in c1.pem -noout -serial | cut -d= -f2)
 s2=$(openssl x509 -in c2.pem -noout -serial | cut -d= -f2)
 curl -sf -o crl0.der "http://127.0.0.1:$PORT/crl" || fail "/crl"
