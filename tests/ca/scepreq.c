@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -491,21 +492,60 @@ struct load {
 	pthread_mutex_t	 mu;
 };
 
+struct load_buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static size_t
+load_write(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct load_buf	*b = arg;
+	size_t		 n = size * nmemb;
+
+	if (b->len + n > SCEP_MSG_MAX)
+		return 0;
+	if (b->len + n > b->cap) {
+		char	*np = realloc(b->p, b->len + n);
+
+		if (np == NULL)
+			return 0;
+		b->p = np;
+		b->cap = b->len + n;
+	}
+	memcpy(b->p + b->len, ptr, n);
+	b->len += n;
+	return n;
+}
+
+/*
+ * One connection: a libcurl handle kept open (HTTP keep-alive), so the
+ * run measures the server, not connection set-up.
+ */
 static void *
 load_worker(void *arg)
 {
 	struct load		*l = arg;
-	struct fetch_result	 r;
-	struct fetch_opts	 fo;
+	struct load_buf		 rb = { NULL, 0, 0 };
+	struct curl_slist	*hdr = NULL;
 	struct scep_msg		*m;
 	struct err		 e;
+	CURL			*c;
 	char			*buf, u[2048];
 	size_t			 len;
+	long			 status;
 	int			 i, good;
 
-	memset(&fo, 0, sizeof(fo));
-	fo.content_type = "application/x-pki-message";
 	snprintf(u, sizeof(u), "%s?operation=PKIOperation", l->url);
+	if ((c = curl_easy_init()) == NULL)
+		return NULL;
+	hdr = curl_slist_append(hdr, "Content-Type: application/x-pki-message");
+	curl_easy_setopt(c, CURLOPT_URL, u);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, load_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rb);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	for (;;) {
 		pthread_mutex_lock(&l->mu);
 		i = l->next++;
@@ -515,17 +555,19 @@ load_worker(void *arg)
 		good = 0;
 		if (store_file_read(l->files[i], &buf, &len, 0, &e) != 0)
 			die(&e, "read");
-		if (fetch_post(&r, u, buf, len, &fo, &e) == 0 &&
-		    r.status == 200) {
-			/* Signature and status only: no decryption. */
-			if (scep_msg_parse(&m, (unsigned char *)r.body, r.len,
-			    l->trusted, NULL, NULL, &e) == 0) {
-				good = m->status == SCEP_STATUS_SUCCESS;
-				scep_msg_free(m);
-			}
+		rb.len = 0;
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, buf);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+		status = 0;
+		if (curl_easy_perform(c) == CURLE_OK &&
+		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) ==
+		    CURLE_OK && status == 200 &&
+		    /* Signature and status only: no decryption. */
+		    scep_msg_parse(&m, (unsigned char *)rb.p, rb.len,
+		    l->trusted, NULL, NULL, &e) == 0) {
+			good = m->status == SCEP_STATUS_SUCCESS;
+			scep_msg_free(m);
 		}
-		if (r.body != NULL)
-			fetch_result_free(&r);
 		free(buf);
 		pthread_mutex_lock(&l->mu);
 		if (good)
@@ -534,6 +576,9 @@ load_worker(void *arg)
 			l->fail++;
 		pthread_mutex_unlock(&l->mu);
 	}
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(c);
+	free(rb.p);
 	return NULL;
 }
 
@@ -552,6 +597,7 @@ cmd_load(const struct args *a, const char *dir, int conns)
 	memset(&l, 0, sizeof(l));
 	l.url = a->url;
 	pthread_mutex_init(&l.mu, NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ca_fetch(&ci, a->url);
 	l.trusted = ci.certs;
 	if ((d = opendir(dir)) == NULL)
