@@ -9,7 +9,7 @@
 # serials, times, fingerprints) are replaced by <...> tokens.
 #   loop.sh NETPKI
 set -eu
-NETPKI=$1
+NETPKI=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d /tmp/netpki-paste.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
