@@ -27,6 +27,8 @@
 #include "shell.h"
 #include "shell_priv.h"
 #include "store.h"
+#include "fetch.h"
+#include "transport.h"
 #include "trustpool.h"
 
 /* Sleep at most this long, so configuration changes are picked up. */
@@ -118,12 +120,15 @@ agent_pool_failed(struct store *st, const char *url, const char *why,
 }
 
 static int
-agent_pool_update(struct store *st, const struct trustpool_policy *p,
-    time_t now)
+agent_pool_update(struct store *st, const struct config *cfg,
+    const struct trustpool_policy *p, time_t now)
 {
 	struct trustpool_bundle	*b = NULL;
+	struct fetch_opts	 fo;
 	struct err		 e;
 	int			 rc;
+
+	memset(&fo, 0, sizeof(fo));
 
 	syslog(LOG_INFO, "trust pool: automatic update from %s",
 	    p->cabundle_url);
@@ -131,9 +136,10 @@ agent_pool_update(struct store *st, const struct trustpool_policy *p,
 	 * The URL is the administrator's configured choice, so an unsigned
 	 * bundle is taken without the shell's confirmation.
 	 */
-	if ((rc = trustpool_fetch(&b, p->cabundle_url, p->vrf, st, now,
-	    &e)) != 0 || (rc = trustpool_install(st, b, p->cabundle_url, now,
-	    &e)) != 0) {
+	if ((rc = transport_opts(&fo, cfg, st, p->vrf, NULL, p->cabundle_url,
+	    &e)) != 0 || (rc = trustpool_fetch(&b, p->cabundle_url, &fo, st,
+	    now, &e)) != 0 || (rc = trustpool_install(st, b, p->cabundle_url,
+	    now, &e)) != 0) {
 		agent_pool_failed(st, p->cabundle_url, e.msg, now);
 		goto out;
 	}
@@ -142,6 +148,7 @@ agent_pool_update(struct store *st, const struct trustpool_policy *p,
 	    trustpool_format_name(b->format), b->nskips);
  out:
 	trustpool_bundle_free(b);
+	transport_opts_clear(&fo);
 	return rc;
 }
 
@@ -202,7 +209,7 @@ agent_pool(struct shell *sh, struct store *st, time_t now)
 	    NULL), m.last_success, m.last_failure, now);
 	if (next > now)
 		goto out;
-	agent_pool_update(st, &p, now);
+	agent_pool_update(st, shell_running(sh), &p, now);
 	trustpool_free(tp);
 	tp = NULL;
 	if (trustpool_load(&tp, st, &e) != 0 ||

@@ -27,6 +27,8 @@
 #include "scep_msg.h"
 #include "shell.h"
 #include "store.h"
+#include "tftp_enroll.h"
+#include "transport.h"
 #include "trustpoint.h"
 
 #define TPC_PASSTRIES	3
@@ -38,6 +40,7 @@ tpc_free(struct tpc *c)
 	tp_free(c->tp);
 	tp_certs_clear(&c->certs);
 	sk_X509_free(c->trusted);
+	transport_opts_clear(&c->fo);
 }
 
 int
@@ -53,8 +56,11 @@ tpc_open(struct tpc *c, struct shell *sh, const char *name)
 		return shell_err(sh, &e);
 	if (tp_certs_load(&c->certs, c->st, name, &e) != 0)
 		return shell_err(sh, &e);
-	c->fo.vrf = c->tp->vrf;
 	c->fo.maxsize = SCEP_RESPMAX;
+	/* VRF, http-proxy and, for https, the anchors: transport.h. */
+	if (transport_opts(&c->fo, shell_running(sh), c->st, c->tp->vrf, name,
+	    c->tp->method == TP_METHOD_URL ? c->tp->url : "", &e) != 0)
+		return shell_err(sh, &e);
 	return 0;
 }
 
@@ -193,9 +199,10 @@ tpc_cmd_url(struct shell *sh, const struct cmd_args *a)
 	const char	*url = cmd_arg(a, "URL");
 
 	if (!a->negated && strncasecmp(url, "http://", 7) != 0 &&
-	    strncasecmp(url, "https://", 8) != 0)
+	    strncasecmp(url, "https://", 8) != 0 && !tftp_is_url(url))
 		return shell_error(sh, "Invalid enrollment url \"%s\": SCEP "
-		    "needs an http:// or https:// URL", url);
+		    "needs an http:// or https:// URL, TFTP a tftp:// URL or "
+		    "tftp-address;vrf-name/ca-name", url);
 	return shell_config_set(sh, a);
 }
 
@@ -274,6 +281,10 @@ tpc_authenticate(struct shell *sh, const struct cmd_args *a)
 		goto out;
 	if (c.tp->method == TP_METHOD_TERMINAL) {
 		rc = pastec_authenticate(&c);
+		goto out;
+	}
+	if (c.tp->method == TP_METHOD_TFTP) {
+		rc = tftpc_authenticate(&c);
 		goto out;
 	}
 	if (tpc_need_url(&c) != 0)
@@ -693,6 +704,10 @@ tpc_enroll(struct shell *sh, const struct cmd_args *a)
 		rc = pastec_enroll(&c);
 		goto out;
 	}
+	if (c.tp->method == TP_METHOD_TFTP) {
+		rc = tftpc_enroll(&c);
+		goto out;
+	}
 	if (tpc_need_url(&c) != 0 || tpc_need_ca(&c) != 0)
 		goto out;
 	if (tpc_trusted(&c) != 0 || tpc_keys(&c, &usage, 1) != 0)
@@ -871,8 +886,9 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 	  .keylen = 1 },
 	{ .mode = MODE_TRUSTP, .syntax = "enrollment url URL",
 	  .help = "Enrollment parameters\n"
-	    "CA server enrollment URL (SCEP)\n"
-	    "http:// or https:// URL; /cgi-bin/pkiclient.exe when no path",
+	    "CA server enrollment URL (SCEP or TFTP)\n"
+	    "http(s):// URL (SCEP; /cgi-bin/pkiclient.exe when no path), "
+	    "tftp://HOST[/PATH] or tftp-address;vrf-name/ca-name",
 	  .fn = tpc_cmd_url, .keylen = 2, .key = "enrollment method" },
 	{ .mode = MODE_TRUSTP, .syntax = "enrollment terminal",
 	  .help = "Enrollment parameters\n"

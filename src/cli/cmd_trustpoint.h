@@ -70,5 +70,8 @@ enum keystore_kind tpc_kskind(enum tp_kind);
 /* cmd_paste.c: the enrollment terminal side of authenticate and enroll. */
 int		 pastec_authenticate(struct tpc *);
 int		 pastec_enroll(struct tpc *);
+/* cmd_tftp.c: enrollment url tftp://... (tftp_enroll.h). */
+int		 tftpc_authenticate(struct tpc *);
+int		 tftpc_enroll(struct tpc *);
 
 #endif

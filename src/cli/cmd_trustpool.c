@@ -16,6 +16,8 @@
 #include "err.h"
 #include "shell.h"
 #include "store.h"
+#include "fetch.h"
+#include "transport.h"
 #include "trustpool.h"
 
 static int	cmd_trustpool_import(struct shell *, const struct cmd_args *);
@@ -185,6 +187,7 @@ cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 {
 	struct trustpool_bundle	*b = NULL;
 	struct store		*st;
+	struct fetch_opts	 fo;
 	struct err		 e;
 	const char		*url = a->argv[a->argc - 1];
 	time_t			 now = clock_now();
@@ -195,8 +198,11 @@ cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 	if (cmd_has(a, "clean"))
 		return cmd_trustpool_clean(sh, st);
 	shell_printf(sh, "Loading %s\n", url);
-	if (trustpool_fetch(&b, url, cmd_trustpool_vrf(sh), st, now,
-	    &e) != 0) {
+	memset(&fo, 0, sizeof(fo));
+	/* The policy's vrf, the http-proxy, the pool itself for https. */
+	if (transport_opts(&fo, shell_running(sh), st, cmd_trustpool_vrf(sh),
+	    NULL, url, &e) != 0 ||
+	    trustpool_fetch(&b, url, &fo, st, now, &e) != 0) {
 		shell_err(sh, &e);
 		shell_printf(sh, "%% The trust pool is unchanged.\n");
 		goto out;
@@ -229,6 +235,7 @@ cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 	rc = 0;
  out:
 	trustpool_bundle_free(b);
+	transport_opts_clear(&fo);
 	return rc;
 }
 

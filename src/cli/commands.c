@@ -12,6 +12,7 @@ extern const struct cmd_def cmd_key_defs[];
 extern const struct cmd_def cmd_trustpoint_defs[];
 extern const struct cmd_def cmd_trustpool_defs[];
 extern const struct cmd_def cmd_paste_defs[];
+extern const struct cmd_def cmd_transport_defs[];
 
 const struct cmd_def *const cmd_tables[] = {
 	cmd_system_defs,
@@ -19,5 +20,6 @@ const struct cmd_def *const cmd_tables[] = {
 	cmd_trustpoint_defs,
 	cmd_trustpool_defs,
 	cmd_paste_defs,
+	cmd_transport_defs,
 	NULL
 };

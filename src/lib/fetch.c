@@ -143,18 +143,48 @@ fetch_vrf_check(const char *vrf, struct err *e)
 }
 
 static int
+fetch_scheme(const char *url, const char *scheme)
+{
+	size_t	 n = strlen(scheme);
+
+	return strncasecmp(url, scheme, n) == 0 && strncmp(url + n, "://",
+	    3) == 0;
+}
+
+/* The http-proxy is for HTTP(S); tftp, ldap and file go direct. */
+static const char *
+fetch_proxy(const char *url, const struct fetch_opts *o)
+{
+	if (o == NULL || o->proxy == NULL || *o->proxy == '\0')
+		return NULL;
+	if (!fetch_scheme(url, "http") && !fetch_scheme(url, "https"))
+		return NULL;
+	return o->proxy;
+}
+
+static int
 fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
     const struct fetch_opts *o, char *errbuf, struct err *e)
 {
 	char	 iface[128];
-	int	 rc;
+	int	 rc, tls_ok = o != NULL && o->ca_pem != NULL;
 
+	/*
+	 * Without anchors of our own, libcurl would check a server against
+	 * the system's store; TLS is allowed only with the anchors the
+	 * caller chose (the trust pool and the trustpoint's CA).
+	 */
+	if (!tls_ok && (fetch_scheme(url, "https") || fetch_scheme(url,
+	    "ldaps")))
+		return err_set(e, ERR_REFUSED, "%s: no trust anchors given for "
+		    "a TLS connection", url);
 	api->easy_setopt(c, CURLOPT_URL, url);
 	api->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	api->easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 	    "http,https,tftp,ldap,ldaps,file");
-	api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, tls_ok ?
+	    "http,https" : "http");
 	api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	api->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	api->easy_setopt(c, CURLOPT_USERAGENT, "netpki/" NETPKI_VERSION);
@@ -171,7 +201,7 @@ fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
 		snprintf(iface, sizeof(iface), "if!%s", o->vrf);
 		api->easy_setopt(c, CURLOPT_INTERFACE, iface);
 	}
-	if (o->proxy != NULL && *o->proxy != '\0') {
+	if (fetch_proxy(url, o) != NULL) {
 		api->easy_setopt(c, CURLOPT_PROXY, o->proxy);
 		api->easy_setopt(c, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
 	} else
@@ -183,15 +213,22 @@ fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
 		blob.len = o->ca_pem_len;
 		blob.flags = CURL_BLOB_COPY;
 		api->easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+		api->easy_setopt(c, CURLOPT_CAINFO, NULL);
 		api->easy_setopt(c, CURLOPT_CAPATH, NULL);
+		/* A proxy tunnel gets the same anchors, never the system's. */
+		api->easy_setopt(c, CURLOPT_PROXY_CAINFO_BLOB, &blob);
+		api->easy_setopt(c, CURLOPT_PROXY_CAINFO, NULL);
+		api->easy_setopt(c, CURLOPT_PROXY_CAPATH, NULL);
 	}
 	return 0;
 }
 
 static int
 fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
-    struct fetch_buf *b, const char *errbuf, long *status, struct err *e)
+    const struct fetch_opts *o, struct fetch_buf *b, const char *errbuf,
+    long *status, struct err *e)
 {
+	const char	*proxy = fetch_proxy(url, o);
 	CURLcode	 cc;
 	char		*scheme = NULL;
 
@@ -199,6 +236,18 @@ fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
 	if (b != NULL && b->toobig)
 		return err_set(e, ERR_TOOBIG, "%s: response larger than %zu "
 		    "bytes", url, b->max);
+	if (cc == CURLE_PEER_FAILED_VERIFICATION)
+		return err_set(e, ERR_REFUSED, "%s: the server's TLS "
+		    "certificate is not trusted (checked against the trust "
+		    "pool and the trustpoint's CA): %s", url,
+		    *errbuf ? errbuf : api->easy_strerror(cc));
+	if (proxy != NULL && (cc == CURLE_COULDNT_CONNECT ||
+	    cc == CURLE_COULDNT_RESOLVE_PROXY))
+		return err_set(e, ERR_NET, "%s: HTTP proxy %s: %s", url, proxy,
+		    *errbuf ? errbuf : api->easy_strerror(cc));
+	if (cc == CURLE_TFTP_NOTFOUND || cc == CURLE_REMOTE_FILE_NOT_FOUND)
+		return err_set(e, ERR_NOTFOUND, "%s: no such file on the "
+		    "server", url);
 	if (cc != CURLE_OK)
 		return err_set(e, ERR_NET, "%s: %s", url,
 		    *errbuf ? errbuf : api->easy_strerror(cc));
@@ -249,7 +298,8 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 		hdrs = api->slist_append(hdrs, "Expect:");
 		api->easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	}
-	if ((rc = fetch_perform(api, c, url, &b, errbuf, &r->status, e)) != 0)
+	if ((rc = fetch_perform(api, c, url, o, &b, errbuf,
+	    &r->status, e)) != 0)
 		goto out;
 	if (api->easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
 	    ct != NULL)
@@ -305,7 +355,7 @@ fetch_put(const char *url, const void *body, size_t len,
 	api->easy_setopt(c, CURLOPT_READFUNCTION, fetch_read_cb);
 	api->easy_setopt(c, CURLOPT_READDATA, &u);
 	api->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	rc = fetch_perform(api, c, url, NULL, errbuf, &status, e);
+	rc = fetch_perform(api, c, url, o, NULL, errbuf, &status, e);
  out:
 	api->easy_cleanup(c);
 	return rc;

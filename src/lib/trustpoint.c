@@ -17,6 +17,7 @@
 #include "config.h"
 #include "err.h"
 #include "store.h"
+#include "tftp_enroll.h"
 #include "trustpoint.h"
 
 static const char *const tp_kinds[TP_KIND__MAX] = {
@@ -159,6 +160,12 @@ tp_load_method(struct trustpoint *tp, const struct config *c,
 	}
 	if (strncmp(line, "enrollment url ", 15) != 0)
 		return 0;
+	if (tftp_is_url(tp_after(line, 2))) {
+		tp->method = TP_METHOD_TFTP;
+		if ((tp->url = strdup(tp_after(line, 2))) == NULL)
+			return ERR_NOMEM;
+		return 0;
+	}
 	tp->method = TP_METHOD_URL;
 	if ((tp->url = tp_url_default_path(tp_after(line, 2))) == NULL)
 		return ERR_NOMEM;

@@ -36,6 +36,7 @@ enum tp_method {
 	TP_METHOD_NONE = 0,	/* no enrollment statement */
 	TP_METHOD_URL,		/* enrollment url: SCEP */
 	TP_METHOD_TERMINAL,	/* enrollment terminal: cut-and-paste */
+	TP_METHOD_TFTP,		/* enrollment url tftp://...: tftp_enroll.h */
 };
 
 /* Which device key a certificate or a request belongs to. */
@@ -55,7 +56,8 @@ enum tp_serial {
 struct trustpoint {
 	char		*name;
 	enum tp_method	 method;
-	char		*url;		/* SCEP URL with the default path added */
+	char		*url;		/* SCEP URL with the default path added;
+					   TFTP: the URL as configured */
 	char		*query_url;	/* LDAP URL, or NULL */
 	int		 retry_period;	/* minutes, 1-60 */
 	int		 retry_count;	/* 1-100 */

@@ -824,7 +824,7 @@ trustpool_url_insecure(const char *url)
 
 int
 trustpool_fetch(struct trustpool_bundle **out, const char *url,
-    const char *vrf, struct store *st, time_t now, struct err *e)
+    const struct fetch_opts *fo, struct store *st, time_t now, struct err *e)
 {
 	struct trustpool_signers	 sg = { NULL, st };
 	struct fetch_opts		 o;
@@ -832,9 +832,11 @@ trustpool_fetch(struct trustpool_bundle **out, const char *url,
 	int				 rc;
 
 	*out = NULL;
-	memset(&o, 0, sizeof(o));
+	if (fo != NULL)
+		o = *fo;
+	else
+		memset(&o, 0, sizeof(o));
 	memset(&r, 0, sizeof(r));
-	o.vrf = vrf;
 	o.maxsize = TRUSTPOOL_MAXSIZE;
 	o.timeout = 300;
 	if ((rc = fetch_get(&r, url, &o, e)) != 0)

@@ -29,6 +29,7 @@
 
 struct config;
 struct err;
+struct fetch_opts;
 struct store;
 
 #define TRUSTPOOL_MAXSIZE	(64u * 1024 * 1024)	/* bundle bytes */
@@ -157,10 +158,12 @@ void		 trustpool_policy_get(struct trustpool_policy *,
 /*
  * Download and parse a bundle (cap TRUSTPOOL_MAXSIZE).  A signed bundle is
  * checked against the active anchors of the pool in st (loaded only
- * then; st NULL: the built-in set).  vrf may be NULL.
+ * then; st NULL: the built-in set).  fo: VRF, proxy and https anchors
+ * (transport_opts()), or NULL; its size cap and timeout are the pool's.
  */
 int		 trustpool_fetch(struct trustpool_bundle **, const char *,
-		    const char *, struct store *, time_t, struct err *);
+		    const struct fetch_opts *, struct store *, time_t,
+		    struct err *);
 /* 1 when a URL's transport gives no integrity (http, tftp). */
 int		 trustpool_url_insecure(const char *);
 

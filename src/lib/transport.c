@@ -1,0 +1,190 @@
+/*
+ * transport: the VRF, proxy and https trust anchors of every fetch.
+ */
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/buffer.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "err.h"
+#include "fetch.h"
+#include "store.h"
+#include "transport.h"
+#include "trustpoint.h"
+#include "trustpool.h"
+
+int
+transport_host_ok(const char *h)
+{
+	unsigned char	 buf[16];
+	size_t		 i, n = strlen(h), lab = 0;
+
+	if (n == 0 || n > TRANSPORT_HOSTMAX)
+		return 0;
+	if (inet_pton(AF_INET6, h, buf) == 1 || inet_pton(AF_INET, h, buf) == 1)
+		return 1;
+	/* RFC 1123 host name: letters, digits, '-' and '.', labels <= 63. */
+	for (i = 0; i < n; i++) {
+		if (h[i] == '.') {
+			if (lab == 0)
+				return 0;
+			lab = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-')
+			return 0;
+		if (++lab > 63)
+			return 0;
+	}
+	return h[0] != '-' && lab > 0;
+}
+
+int
+transport_proxy(char **out, const struct config *c, struct err *e)
+{
+	const char	*v;
+	char		 host[TRANSPORT_HOSTMAX + 1], *end;
+	long		 port;
+	size_t		 n;
+
+	*out = NULL;
+	/* "HOST port PORT", as the statement was stored. */
+	if (c == NULL || (v = config_value(c, NULL, TRANSPORT_PROXY_KEY)) ==
+	    NULL || *v == '\0')
+		return 0;
+	n = strcspn(v, " ");
+	if (n == 0 || n > TRANSPORT_HOSTMAX || strncmp(v + n, " port ", 6) != 0)
+		return err_set(e, ERR_INVAL, "crypto ca http-proxy %s: expected "
+		    "HOST port PORT", v);
+	memcpy(host, v, n);
+	host[n] = '\0';
+	port = strtol(v + n + 6, &end, 10);
+	if (!transport_host_ok(host) || *end != '\0' || port < 1 ||
+	    port > 65535)
+		return err_set(e, ERR_INVAL, "crypto ca http-proxy %s: bad host "
+		    "or port", v);
+	n = strlen(host) + 16;
+	if ((*out = malloc(n)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	/* libcurl reads "a:b:c" as host "a" port "b": bracket IPv6. */
+	snprintf(*out, n, strchr(host, ':') ? "[%s]:%ld" : "%s:%ld", host,
+	    port);
+	return 0;
+}
+
+int
+transport_url_tls(const char *url)
+{
+	return url == NULL || strncasecmp(url, "https://", 8) == 0 ||
+	    strncasecmp(url, "ldaps://", 8) == 0;
+}
+
+static int
+transport_pem_add(BIO *bio, STACK_OF(X509) *sk, size_t *n, struct err *e)
+{
+	int	 i;
+
+	for (i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
+		if (!PEM_write_bio_X509(bio, sk_X509_value(sk, i)))
+			return err_openssl(e, ERR_CRYPTO, "PEM encoding of a "
+			    "trust anchor");
+		(*n)++;
+	}
+	return 0;
+}
+
+int
+transport_anchors(char **pem, size_t *len, struct store *st,
+    const char *tpname, struct err *e)
+{
+	struct trustpool	*pool = NULL;
+	struct tp_certs		 tc;
+	STACK_OF(X509)		*sk = NULL;
+	BIO			*bio = NULL;
+	BUF_MEM			*mem;
+	size_t			 n = 0;
+	int			 rc;
+
+	*pem = NULL;
+	*len = 0;
+	memset(&tc, 0, sizeof(tc));
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	/* The trustpoint's own CA first: it is the one expected to match. */
+	if (tpname != NULL && ((rc = tp_certs_load(&tc, st, tpname, e)) != 0 ||
+	    (rc = transport_pem_add(bio, tc.chain, &n, e)) != 0))
+		goto out;
+	if ((rc = trustpool_load(&pool, st, e)) != 0 ||
+	    (rc = trustpool_anchors(&sk, pool, e)) != 0 ||
+	    (rc = transport_pem_add(bio, sk, &n, e)) != 0)
+		goto out;
+	if (n == 0) {
+		rc = err_set(e, ERR_NOTFOUND, "no trust anchors for https: the "
+		    "trust pool is empty%s%s%s", tpname ? " and trustpoint " :
+		    "", tpname ? tpname : "", tpname ? " is not authenticated" :
+		    "");
+		goto out;
+	}
+	BIO_get_mem_ptr(bio, &mem);
+	if ((*pem = malloc(mem->length + 1)) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*pem, mem->data, mem->length);
+	(*pem)[mem->length] = '\0';
+	*len = mem->length;
+ out:
+	sk_X509_pop_free(sk, X509_free);
+	trustpool_free(pool);
+	tp_certs_clear(&tc);
+	BIO_free(bio);
+	return rc;
+}
+
+int
+transport_opts(struct fetch_opts *fo, const struct config *c,
+    struct store *st, const char *vrf, const char *tpname, const char *url,
+    struct err *e)
+{
+	char	*proxy = NULL, *pem = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	fo->vrf = vrf;
+	fo->proxy = NULL;
+	fo->ca_pem = NULL;
+	fo->ca_pem_len = 0;
+	if ((rc = transport_proxy(&proxy, c, e)) != 0)
+		return rc;
+	if (transport_url_tls(url) &&
+	    (rc = transport_anchors(&pem, &len, st, tpname, e)) != 0) {
+		free(proxy);
+		return rc;
+	}
+	fo->proxy = proxy;
+	fo->ca_pem = pem;
+	fo->ca_pem_len = len;
+	return 0;
+}
+
+void
+transport_opts_clear(struct fetch_opts *fo)
+{
+	if (fo == NULL)
+		return;
+	/* transport_opts() allocated both; fetch_opts keeps them const. */
+	free((char *)fo->proxy);
+	free((char *)fo->ca_pem);
+	fo->proxy = NULL;
+	fo->ca_pem = NULL;
+	fo->ca_pem_len = 0;
+}
