@@ -195,13 +195,13 @@ tftpc_fetch_cert(struct tpc *c, const struct tftp_target *t,
 	int		 rc, n = c->tp->retry_count;
 
 	rc = tftp_get_certs(&certs, t, file, &c->fo, &e);
-	if (rc == 0)
-		rc = paste_match(&x, &got, certs, pt, clock_now(), &e);
-	if (rc == 0 && got != kind) {
+	if (rc == 0 && (rc = paste_match(&x, &got, certs, pt, clock_now(),
+	    &e)) != 0)
+		err_prefix(&e, "%s", file);
+	if (rc == 0 && got != kind)
 		rc = err_set(&e, ERR_REFUSED, "%s: the certificate is for the "
 		    "%s key, not the %s key", file, tpc_kind_usage(got),
 		    tpc_kind_usage(kind));
-	}
 	if (rc != 0) {
 		/* The CA may not have answered yet, or not replaced an old file. */
 		shell_printf(c->sh, "%% Poll %d of %d: %s\n", i, n,

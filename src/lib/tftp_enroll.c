@@ -71,7 +71,8 @@ tftp_host_ok(const char *h, size_t n)
 	if (p < h + n) {
 		/* ":port" */
 		if (*p != ':' || p + 1 == h + n || strspn(p + 1,
-		    "0123456789") != (size_t)(h + n - p - 1) || h + n - p > 6)
+		    "0123456789") != (size_t)(h + n - p - 1) || h + n - p > 6 ||
+		    atoi(p + 1) < 1 || atoi(p + 1) > 65535)
 			return 0;
 	}
 	buf[hl] = '\0';
