@@ -113,6 +113,24 @@ expect_line "$WORK/via-proxy2.got" "% Certificate successfully received from Cer
 expect_grep "$PLOG" "Request \\(file descriptor [0-9]+\\): GET $H/bundle.pem HTTP/1.1"
 expect_grep "$PLOG" "Request \\(file descriptor [0-9]+\\): CONNECT 127.0.0.1:$TLS HTTP/1.1"
 
+# The agent's automatic update (cabundle url over https) goes through the
+# proxy too.
+np > "$WORK/policy.got" 2>&1 <<IN
+configure
+crypto ca trustpool policy
+cabundle url https://127.0.0.1:$TLS/bundle.pem
+commit
+end
+IN
+nconnect=$(grep -c "CONNECT 127.0.0.1:$TLS " "$PLOG")
+# Due: one day before the downloaded CA certificate expires.
+due=$(( $(date -d "$(openssl x509 -in "$CA/ca.crt" -noout -enddate | sed 's/.*=//')" +%s) - 86400 ))
+NETPKI_NOW=$due "$NETPKI" agent --state "$WORK/s" --once --stderr > "$WORK/agent.got" 2>&1 ||
+    fail "agent --once: exit status $?"
+expect_grep "$WORK/agent.got" "trust pool: updated from https://127.0.0.1:$TLS/bundle.pem: 1 CA certificates"
+[ "$(grep -c "CONNECT 127.0.0.1:$TLS " "$PLOG")" -gt "$nconnect" ] ||
+    fail "agent: no CONNECT through the proxy"
+
 # 3. The proxy down: a clear failure naming it, nothing stored.
 kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
 trustpoint downca "$H/scep"
