@@ -34,7 +34,7 @@ start_tftpd() {
 	for _ in 1 2 3 4 5; do
 		TFTP_PORT=$(free_port) || exit 1
 		/usr/sbin/in.tftpd --foreground --address "127.0.0.1:$TFTP_PORT" \
-		    --secure --create --user root "$ROOT" 2>> "$WORK/tftpd.log" &
+		    --secure --create --user "$(id -un)" "$ROOT" 2>> "$WORK/tftpd.log" &
 		pid=$!
 		sleep 0.3
 		if kill -0 "$pid" 2>/dev/null; then
