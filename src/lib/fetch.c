@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 #include "err.h"
 #include "fetch.h"
@@ -151,6 +152,20 @@ fetch_scheme(const char *url, const char *scheme)
 	    3) == 0;
 }
 
+/*
+ * libcurl has built its store from ca_pem (a subset of the anchors) when
+ * this runs; replace it with the full store, parsed once per command
+ * rather than once per connection.  If a libcurl without OpenSSL ignored
+ * the callback, the subset alone would apply: stricter, never wider.
+ */
+static CURLcode
+fetch_sslctx_cb(CURL *c, void *ctx, void *store)
+{
+	(void)c;
+	SSL_CTX_set1_cert_store(ctx, store);
+	return CURLE_OK;
+}
+
 /* The http-proxy is for HTTP(S); tftp, ldap and file go direct. */
 static const char *
 fetch_proxy(const char *url, const struct fetch_opts *o)
@@ -219,6 +234,11 @@ fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
 		api->easy_setopt(c, CURLOPT_PROXY_CAINFO_BLOB, &blob);
 		api->easy_setopt(c, CURLOPT_PROXY_CAINFO, NULL);
 		api->easy_setopt(c, CURLOPT_PROXY_CAPATH, NULL);
+		if (o->ca_store != NULL) {
+			api->easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION,
+			    fetch_sslctx_cb);
+			api->easy_setopt(c, CURLOPT_SSL_CTX_DATA, o->ca_store);
+		}
 	}
 	return 0;
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 struct err;
 
 #define FETCH_MAXDEFAULT	(1024u * 1024)	/* 1 MiB, SCEP responses */
@@ -16,6 +18,12 @@ struct fetch_opts {
 	const char	*proxy;		/* "host:port" HTTP proxy, or NULL */
 	const char	*ca_pem;	/* PEM trust anchors for https, or NULL */
 	size_t		 ca_pem_len;
+	/*
+	 * The same anchors parsed once (transport_opts()), or NULL: with it,
+	 * ca_pem may hold only a subset, and every TLS connection uses this
+	 * store instead of parsing ca_pem again.
+	 */
+	X509_STORE	*ca_store;
 	const char	*content_type;	/* request body type (POST/PUT) */
 	size_t		 maxsize;	/* response cap; 0 = FETCH_MAXDEFAULT */
 	long		 connect_timeout; /* seconds; 0 = 10 */

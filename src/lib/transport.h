@@ -46,9 +46,10 @@ int		 transport_url_tls(const char *);
 /*
  * Fill *fo for connections to url (NULL: any URL, anchors always built)
  * of trustpoint tpname (NULL: the trust pool): vrf (borrowed, may be
- * NULL), the proxy from c, and the anchors when url needs TLS.  The proxy
- * and anchors strings are owned by *fo until transport_opts_clear(); the
- * other fields are left as the caller set them.
+ * NULL), the proxy from c, and the anchors when url needs TLS (ca_store
+ * with all of them, ca_pem with the first).  proxy, ca_pem and ca_store
+ * are owned by *fo until transport_opts_clear(); the other fields are
+ * left as the caller set them.
  */
 int		 transport_opts(struct fetch_opts *, const struct config *,
 		    struct store *, const char *, const char *, const char *,
