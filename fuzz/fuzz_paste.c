@@ -29,6 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (paste_certs(&sk, (const char *)data, size, &e) != 0)
 		return 0;
+	(void)paste_check_cas(sk, &e);
 	if (scep_cacert_select(&c, sk, &e) == 0) {
 		(void)scep_cacert_check(&c, 1800000000, &e);
 		scep_cacert_clear(&c);

@@ -23,12 +23,14 @@
 #include "cert.h"
 #include "clock.h"
 #include "config.h"
+#include "enroll.h"
 #include "err.h"
+#include "fetch.h"
 #include "shell.h"
 #include "shell_priv.h"
 #include "store.h"
-#include "fetch.h"
 #include "transport.h"
+#include "trustpoint.h"
 #include "trustpool.h"
 
 /* Sleep at most this long, so configuration changes are picked up. */
@@ -37,9 +39,26 @@
 static volatile sig_atomic_t	 agent_stop;
 static volatile sig_atomic_t	 agent_hup;
 
+/*
+ * The last retry boundary the agent polled a pending request at, so that a
+ * request is polled once per `enrollment retry period` however often the
+ * agent wakes.  Kept in memory: after a restart a request may be polled
+ * once more than strictly due, which CertPoll tolerates.
+ */
+#define AGENT_POLLMEMO	64
+struct agent_poll {
+	char		 tp[TP_NAMEMAX + 1];
+	enum tp_kind	 kind;
+	char		 transid[129];
+	long		 boundary;	/* k: polled at created + k * period */
+	int		 gave_up;	/* logged that the retry count ran out */
+};
+
 struct agent {
-	const char	*state;		/* state directory */
-	int		 once;		/* one round, then exit */
+	const char		*state;		/* state directory */
+	int			 once;		/* one round, then exit */
+	struct agent_poll	 polls[AGENT_POLLMEMO];
+	size_t			 npolls, nextslot;
 };
 
 static void
@@ -78,20 +97,149 @@ agent_fmt(char *buf, size_t sz, time_t t)
 		cert_fmt_time(buf, sz, t);
 }
 
+static struct agent_poll *
+agent_poll_memo(struct agent *ag, const char *tp, enum tp_kind kind,
+    const char *transid)
+{
+	struct agent_poll	*p;
+	size_t			 i;
+
+	for (i = 0; i < ag->npolls; i++) {
+		p = &ag->polls[i];
+		if (p->kind == kind && strcmp(p->tp, tp) == 0 &&
+		    strcmp(p->transid, transid) == 0)
+			return p;
+	}
+	/* Bounded: the oldest entry makes room. */
+	if (ag->npolls < AGENT_POLLMEMO)
+		p = &ag->polls[ag->npolls++];
+	else {
+		p = &ag->polls[ag->nextslot];
+		ag->nextslot = (ag->nextslot + 1) % AGENT_POLLMEMO;
+	}
+	memset(p, 0, sizeof(*p));
+	snprintf(p->tp, sizeof(p->tp), "%s", tp);
+	p->kind = kind;
+	snprintf(p->transid, sizeof(p->transid), "%s", transid);
+	return p;
+}
+
+static const char *
+agent_kind(enum tp_kind k)
+{
+	return k == TP_KIND_SIGN ? "signature" : k == TP_KIND_ENCR ?
+	    "encryption" : "general purpose";
+}
+
 /*
- * Hook for the SCEP client: poll the pending enrollments whose retry
- * period has elapsed (by each trustpoint's `enrollment retry period` and
- * `count`), when no shell is waiting on them.  Returns the time the next
- * poll is due, or 0 when nothing is pending.  Filled in by the enrollment
- * code; until then there is nothing to poll.
+ * Poll one pending request if a retry boundary (created + k * period,
+ * k = 1 .. retry count) has passed since the last poll.  Returns when the
+ * next boundary is due, or 0 when none is.
  */
 static time_t
-agent_enroll_poll(struct shell *sh, struct store *st, time_t now)
+agent_poll_one(struct agent *ag, struct enroll_ctx *c, enum tp_kind kind,
+    time_t now)
 {
-	(void)sh;
-	(void)st;
-	(void)now;
-	return 0;
+	struct tp_pending	 p;
+	struct agent_poll	*m;
+	struct err		 e;
+	const char		*weak;
+	time_t			 period, next = 0;
+	long			 k;
+	int			 rc;
+
+	if (tp_pending_load(&p, c->st, c->tp->name, kind, &e) != 0) {
+		syslog(LOG_ERR, "trustpoint %s: %s", c->tp->name, e.msg);
+		return 0;
+	}
+	m = agent_poll_memo(ag, c->tp->name, kind, p.transid);
+	period = (time_t)c->tp->retry_period * 60;
+	k = now > p.created ? (long)((now - p.created) / period) : 0;
+	if (k > c->tp->retry_count) {
+		if (!m->gave_up)
+			syslog(LOG_WARNING, "trustpoint %s: no certificate for "
+			    "the %s key after %d polls; the request stays "
+			    "pending ('crypto ca enroll %s' resumes it)",
+			    c->tp->name, agent_kind(kind), c->tp->retry_count,
+			    c->tp->name);
+		m->gave_up = 1;
+		goto out;
+	}
+	if (k >= 1 && m->boundary < k) {
+		m->boundary = k;
+		rc = enroll_poll_once(c, kind, &weak, &e);
+		if (weak != NULL)
+			syslog(LOG_WARNING, "trustpoint %s: %s", c->tp->name,
+			    weak);
+		if (rc == 0) {
+			syslog(LOG_NOTICE, "trustpoint %s: certificate for the "
+			    "%s key received from the Certificate Authority",
+			    c->tp->name, agent_kind(kind));
+			goto out;
+		}
+		if (rc == ERR_REFUSED) {
+			syslog(LOG_ERR, "trustpoint %s: enrollment of the %s "
+			    "key failed: %s", c->tp->name, agent_kind(kind),
+			    e.msg);
+			goto out;
+		}
+		syslog(rc == ERR_PENDING ? LOG_INFO : LOG_WARNING,
+		    "trustpoint %s: poll %ld of %d for the %s key: %s",
+		    c->tp->name, k, c->tp->retry_count, agent_kind(kind),
+		    rc == ERR_PENDING ? "still pending" : e.msg);
+	}
+	if (k + 1 <= c->tp->retry_count)
+		next = p.created + (time_t)(k + 1) * period;
+ out:
+	tp_pending_clear(&p);
+	return next;
+}
+
+/*
+ * Pending SCEP enrollments, polled by each trustpoint's `enrollment retry
+ * period` and `count` when no shell waits on them.  Returns when the next
+ * poll is due, or 0 when nothing is.
+ */
+static time_t
+agent_enroll_poll(struct agent *ag, struct shell *sh, struct store *st,
+    time_t now)
+{
+	static const char	 prefix[] = "crypto ca trustpoint ";
+	const struct config	*cfg;
+	const char		**blocks = NULL;
+	struct enroll_ctx	 c;
+	struct err		 e;
+	size_t			 i, n = 0;
+	time_t			 next = 0, t;
+	int			 kind, any;
+
+	if ((cfg = shell_running(sh)) == NULL ||
+	    config_list(cfg, prefix, &blocks, &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const char	*name = blocks[i] + sizeof(prefix) - 1;
+
+		for (any = 0, kind = 0; kind < TP_KIND__MAX; kind++)
+			any |= tp_pending_exists(st, name, (enum tp_kind)kind);
+		if (!any)
+			continue;
+		if (enroll_open(&c, st, cfg, name, &e) != 0) {
+			syslog(LOG_ERR, "trustpoint %s: pending request: %s",
+			    name, e.msg);
+			enroll_close(&c);
+			continue;
+		}
+		for (kind = 0; kind < TP_KIND__MAX; kind++) {
+			if (!tp_pending_exists(st, name, (enum tp_kind)kind))
+				continue;
+			t = agent_poll_one(ag, &c, (enum tp_kind)kind, now);
+			if (t != 0 && (next == 0 || t < next))
+				next = t;
+		}
+		enroll_close(&c);
+	}
+	free(blocks);
+	return next;
 }
 
 /* Record an automatic update's failure so the schedule can back off. */
@@ -229,7 +377,7 @@ agent_pool(struct shell *sh, struct store *st, time_t now)
 
 /* One round: everything due at now.  Returns when to wake next. */
 static time_t
-agent_round(const struct agent *ag, time_t now)
+agent_round(struct agent *ag, time_t now)
 {
 	struct shell	*sh = NULL;
 	struct store	*st;
@@ -247,7 +395,7 @@ agent_round(const struct agent *ag, time_t now)
 	}
 	if ((t = agent_pool(sh, st, now)) < next)
 		next = t;
-	if ((t = agent_enroll_poll(sh, st, now)) != 0 && t < next)
+	if ((t = agent_enroll_poll(ag, sh, st, now)) != 0 && t < next)
 		next = t;
  out:
 	shell_free(sh);

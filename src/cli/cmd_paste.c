@@ -54,6 +54,7 @@ pastec_authenticate(struct tpc *c)
 	if (pastec_read(c->sh, "CA ", &text, &len) != 0)
 		goto out;
 	if (paste_certs(&certs, text, len, &e) != 0 ||
+	    paste_check_cas(certs, &e) != 0 ||
 	    scep_cacert_select(&cc, certs, &e) != 0) {
 		shell_error(c->sh, "Certificate not accepted: %s; nothing "
 		    "stored", e.msg);

@@ -180,6 +180,29 @@ paste_certs(STACK_OF(X509) **out, const char *text, size_t len,
 	return rc;
 }
 
+int
+paste_check_cas(STACK_OF(X509) *certs, struct err *e)
+{
+	char	*dn;
+	int	 i;
+
+	if (sk_X509_num(certs) < 2)
+		return 0;
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		if (cert_is_ca(sk_X509_value(certs, i)))
+			continue;
+		dn = cert_dn(X509_get_subject_name(sk_X509_value(certs, i)),
+		    CERT_DN_LOWER);
+		err_set(e, ERR_REFUSED, "pasted certificate %d (%s) is not a "
+		    "CA certificate: paste the CA certificates only (a router "
+		    "certificate goes to 'crypto ca import')", i + 1,
+		    dn ? dn : "?");
+		free(dn);
+		return ERR_REFUSED;
+	}
+	return 0;
+}
+
 /* The one pasted certificate that is not a CA certificate. */
 static int
 paste_device_cert(X509 **out, STACK_OF(X509) *certs,

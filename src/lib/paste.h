@@ -33,6 +33,13 @@ struct err;
 int		 paste_certs(STACK_OF(X509) **, const char *, size_t,
 		    struct err *);
 
+/*
+ * A pasted CA chain holds CA certificates only: a device certificate in
+ * it would otherwise be taken for an RA certificate (ERR_REFUSED).  A
+ * single certificate is left to the CA checks, which say "not a CA".
+ */
+int		 paste_check_cas(STACK_OF(X509) *, struct err *);
+
 /* The trustpoint a certificate is imported into (all borrowed). */
 struct paste_target {
 	const char	*name;			/* trustpoint */

@@ -182,6 +182,28 @@ match(const struct paste_target *t, const char *file, enum tp_kind *kind,
 }
 
 static void
+test_check_cas(void **state)
+{
+	STACK_OF(X509)	*sk;
+	struct err	 e;
+
+	(void)state;
+	assert_non_null(sk = sk_X509_new_null());
+	sk_X509_push(sk, cert("general.pem"));
+	assert_int_equal(paste_check_cas(sk, &e), 0);	/* one: CA checks */
+	sk_X509_push(sk, cert("sub.pem"));
+	assert_int_equal(paste_check_cas(sk, &e), ERR_REFUSED);
+	assert_string_equal(e.msg, "pasted certificate 1 "
+	    "(unstructuredName=r1.example.com) is not a CA certificate: paste "
+	    "the CA certificates only (a router certificate goes to 'crypto ca "
+	    "import')");
+	X509_free(sk_X509_shift(sk));
+	sk_X509_push(sk, cert("root.pem"));
+	assert_int_equal(paste_check_cas(sk, &e), 0);
+	sk_X509_pop_free(sk, X509_free);
+}
+
+static void
 test_match(void **state)
 {
 	struct paste_target	 g, u;
@@ -237,6 +259,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_check_cas),
 		cmocka_unit_test(test_match),
 	};
 
