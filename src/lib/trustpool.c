@@ -900,13 +900,6 @@ trustpool_policy_get(struct trustpool_policy *p, const struct config *c)
 }
 
 int
-trustpool_url_insecure(const char *url)
-{
-	return strncasecmp(url, "http://", 7) == 0 ||
-	    strncasecmp(url, "tftp://", 7) == 0;
-}
-
-int
 trustpool_fetch(struct trustpool_bundle **out, const char *url,
     const char *vrf, struct store *st, time_t now, struct err *e)
 {
@@ -926,6 +919,8 @@ trustpool_fetch(struct trustpool_bundle **out, const char *url,
 	if ((rc = trustpool_parse(out, (unsigned char *)r.body, r.len, &sg,
 	    now, e)) != 0)
 		err_prefix(e, "%s", url);
+	else
+		(*out)->insecure = !fetch_integrity(&r);
  out:
 	fetch_result_free(&r);
 	return rc;
