@@ -15,9 +15,20 @@
 #include "db.h"
 #include "err.h"
 
+#define DB_NCACHE	24
+
+/*
+ * A connection and its prepared statements, cached by the address of
+ * their SQL text (string literals), so that the hot path does not parse
+ * SQL for every request.
+ */
 struct db {
 	sqlite3		*sq;
 	char		*path;
+	struct {
+		const char	*sql;
+		sqlite3_stmt	*st;
+	}		 cache[DB_NCACHE];
 };
 
 #define DB_BUSY_MS	15000
@@ -84,20 +95,65 @@ db_fail(struct db *db, struct err *e, const char *what)
 }
 
 static int
-db_exec(struct db *db, const char *sql, struct err *e)
-{
-	if (sqlite3_exec(db->sq, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(db, e, sql);
-	return 0;
-}
-
-static int
 db_prepare(struct db *db, sqlite3_stmt **st, const char *sql, struct err *e)
 {
-	if (sqlite3_prepare_v2(db->sq, sql, -1, st, NULL) != SQLITE_OK) {
+	int	 i;
+
+	for (i = 0; i < DB_NCACHE && db->cache[i].sql != NULL; i++)
+		if (db->cache[i].sql == sql) {
+			*st = db->cache[i].st;
+			return 0;
+		}
+	if (sqlite3_prepare_v3(db->sq, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+	    NULL) != SQLITE_OK) {
 		*st = NULL;
 		return db_fail(db, e, "prepare");
 	}
+	if (i < DB_NCACHE) {
+		db->cache[i].sql = sql;
+		db->cache[i].st = *st;
+	}
+	return 0;
+}
+
+/* Done with a statement: reset a cached one, finalize any other. */
+static void
+db_release(struct db *db, sqlite3_stmt *st)
+{
+	int	 i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < DB_NCACHE && db->cache[i].sql != NULL; i++)
+		if (db->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	db_release(db, st);
+}
+
+/* One statement without results (BEGIN, COMMIT, SAVEPOINT ...). */
+static int
+db_exec(struct db *db, const char *sql, struct err *e)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = db_prepare(db, &st, sql, e)) != 0)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(db, e, sql);
+	db_release(db, st);
+	return rc;
+}
+
+/* Several statements, once (the schema, pragmas). */
+static int
+db_exec_multi(struct db *db, const char *sql, struct err *e)
+{
+	if (sqlite3_exec(db->sq, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, e, "schema");
 	return 0;
 }
 
@@ -135,10 +191,9 @@ db_open(struct db **out, const char *path, struct err *e)
 		goto out;
 	}
 	sqlite3_busy_handler(db->sq, db_busy, NULL);
-	if ((rc = db_exec(db, "PRAGMA journal_mode=WAL;", e)) != 0 ||
-	    (rc = db_exec(db, "PRAGMA synchronous=FULL;", e)) != 0 ||
-	    (rc = db_exec(db, "PRAGMA foreign_keys=ON;", e)) != 0 ||
-	    (rc = db_exec(db, db_schema, e)) != 0)
+	if ((rc = db_exec_multi(db, "PRAGMA journal_mode=WAL;", e)) != 0 ||
+	    (rc = db_exec_multi(db, "PRAGMA synchronous=FULL;", e)) != 0 ||
+	    (rc = db_exec_multi(db, db_schema, e)) != 0)
 		goto out;
 	*out = db;
 	db = NULL;
@@ -150,8 +205,12 @@ db_open(struct db **out, const char *path, struct err *e)
 void
 db_close(struct db *db)
 {
+	int	 i;
+
 	if (db == NULL)
 		return;
+	for (i = 0; i < DB_NCACHE; i++)
+		sqlite3_finalize(db->cache[i].st);
 	sqlite3_close(db->sq);
 	free(db->path);
 	free(db);
@@ -283,7 +342,7 @@ db_request_insert(struct db *db, const struct db_request *r,
 		rc = db_fail(db, e, "insert request");
 	else if (id != NULL)
 		*id = sqlite3_last_insert_rowid(db->sq);
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -314,7 +373,7 @@ db_request_one(struct db *db, const char *sql, const char *text, int64_t num,
 		rc = err_set(e, ERR_NOTFOUND, "no such request");
 	else
 		rc = db_fail(db, e, "find request");
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -349,7 +408,7 @@ db_request_reject(struct db *db, int64_t id, struct err *e)
 	sqlite3_bind_int64(st, 2, id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, e, "reject request");
-	sqlite3_finalize(st);
+	db_release(db, st);
 	if (rc != 0 || sqlite3_changes(db->sq) == 1)
 		return rc;
 	if ((rc = db_request_by_id(db, id, &r, e)) != 0)
@@ -384,7 +443,7 @@ db_request_list(struct db *db, int pending_only, db_request_cb cb, void *arg,
 	}
 	if (rc == 0 && s != SQLITE_DONE)
 		rc = db_fail(db, e, "list requests");
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -412,7 +471,7 @@ db_cert_insert(struct db *db, const struct db_cert *c, int64_t reqid,
 	sqlite3_bind_blob(st, 7, c->der, (int)c->der_len, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, e, "insert certificate");
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -435,7 +494,7 @@ db_request_mark_issued(struct db *db, int64_t id, const char *serial,
 	else if (sqlite3_changes(db->sq) != 1)
 		rc = err_set(e, ERR_BUSY, "request %lld is no longer pending",
 		    (long long)id);
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -459,7 +518,7 @@ db_cert_add(struct db *db, const struct db_cert *c,
 	if (rc == 0)
 		rc = db_exec(db, "COMMIT", e);
 	if (rc != 0) {
-		sqlite3_exec(db->sq, "ROLLBACK", NULL, NULL, NULL);
+		db_exec(db, "ROLLBACK", NULL);
 		return rc;
 	}
 	if (newid != NULL)
@@ -514,8 +573,8 @@ db_group_row(struct db *db, struct db_gitem *it)
 	if (rc == 0)
 		rc = db_cert_insert(db, it->cert, reqid, &it->err);
 	if (rc != 0)
-		sqlite3_exec(db->sq, "ROLLBACK TO row", NULL, NULL, NULL);
-	sqlite3_exec(db->sq, "RELEASE row", NULL, NULL, NULL);
+		db_exec(db, "ROLLBACK TO row", NULL);
+	db_exec(db, "RELEASE row", NULL);
 	it->rc = rc;
 	it->newid = reqid;
 }
@@ -532,7 +591,7 @@ db_group_commit(struct db *db, struct db_gitem *batch)
 		for (it = batch; it != NULL; it = it->next)
 			db_group_row(db, it);
 		if ((rc = db_exec(db, "COMMIT", &e)) != 0)
-			sqlite3_exec(db->sq, "ROLLBACK", NULL, NULL, NULL);
+			db_exec(db, "ROLLBACK", NULL);
 	}
 	if (rc == 0)
 		return;
@@ -610,7 +669,7 @@ db_cert_by_serial(struct db *db, const char *serial, struct db_cert *c,
 		    serial);
 	else
 		rc = db_fail(db, e, "find certificate");
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -638,7 +697,7 @@ db_cert_list(struct db *db, int revoked_only, db_cert_cb cb, void *arg,
 	}
 	if (rc == 0 && s != SQLITE_DONE)
 		rc = db_fail(db, e, "list certificates");
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -669,7 +728,7 @@ db_cert_revoke(struct db *db, const char *serial, time_t when, int reason,
 	else if (sqlite3_changes(db->sq) != 1)
 		rc = err_set(e, ERR_EXISTS, "certificate %s is already revoked",
 		    serial);
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -688,7 +747,7 @@ db_meta_set(struct db *db, const char *key, const char *value,
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = db_fail(db, e, "set meta");
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -710,7 +769,7 @@ db_meta_get(struct db *db, const char *key, char **out, struct err *e)
 		rc = err_set(e, ERR_NOTFOUND, "%s is not set", key);
 	else
 		rc = db_fail(db, e, "get meta");
-	sqlite3_finalize(st);
+	db_release(db, st);
 	return rc;
 }
 
@@ -733,11 +792,11 @@ db_crl_number(struct db *db, int64_t *out, struct err *e)
 		rc = db_fail(db, e, "crl number");
 	else
 		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_release(db, st);
 	if (rc == 0)
 		rc = db_exec(db, "COMMIT", e);
  out:
 	if (rc != 0)
-		sqlite3_exec(db->sq, "ROLLBACK", NULL, NULL, NULL);
+		db_exec(db, "ROLLBACK", NULL);
 	return rc;
 }

@@ -17,6 +17,7 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "clock.h"
 #include "db.h"
 #include "err.h"
 #include "http.h"
@@ -153,7 +154,7 @@ cert_state(const struct db_cert *c)
 {
 	if (c->revoked != 0)
 		return "revoked";
-	if (c->not_after < time(NULL))
+	if (c->not_after < clock_now())
 		return "expired";
 	return "valid";
 }
@@ -354,7 +355,7 @@ cmd_revoke(const struct opts *o)
 		free(hex);
 		return fail(&e);
 	}
-	if ((rc = db_cert_revoke(db, hex, time(NULL), reason, &e)) == 0 &&
+	if ((rc = db_cert_revoke(db, hex, clock_now(), reason, &e)) == 0 &&
 	    (rc = crl_update(ca, db, &e)) == 0)
 		printf("certificate %s revoked (%s); CRL updated\n", hex,
 		    crl_reason_name(reason));

@@ -35,6 +35,16 @@ for i in $(seq 1 30); do
 	c=$(code --data-binary @r "$URL?operation=PKIOperation")
 	[ "$c" = 400 ] || fail "random body $i: HTTP $c"
 done
+# A client that never finishes its request is dropped after the idle
+# timeout (15 s), while others are served meanwhile.
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET /scep?operation=GetCACaps HTTP/1.1\r\nHost: x\r\n' >&3
+start=$(date +%s)
+[ "$(code "$URL?operation=GetCACaps")" = 200 ] || fail "blocked by a slow client"
+timeout 40 cat <&3 > /dev/null
+took=$(($(date +%s) - start))
+exec 3<&-
+[ "$took" -ge 10 ] && [ "$took" -le 30 ] || fail "idle connection closed after ${took}s"
 kill -0 "$SERVER_PID" || fail "server died"
 [ "$(code "$URL?operation=GetCACaps")" = 200 ] || fail "server stopped answering"
 # The untouched request still enrolls.
