@@ -270,6 +270,10 @@ fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
 	    cc == CURLE_COULDNT_RESOLVE_PROXY))
 		return err_set(e, ERR_NET, "%s: HTTP proxy %s: %s", url, proxy,
 		    *errbuf ? errbuf : api->easy_strerror(cc));
+	/* libcurl's text for this one is about getpeername(), not TFTP. */
+	if (cc == CURLE_OPERATION_TIMEDOUT && fetch_scheme(url, "tftp"))
+		return err_set(e, ERR_NET, "%s: no answer from the TFTP server "
+		    "(timed out)", url);
 	if (cc == CURLE_TFTP_NOTFOUND || cc == CURLE_REMOTE_FILE_NOT_FOUND)
 		return err_set(e, ERR_NOTFOUND, "%s: no such file on the "
 		    "server", url);
