@@ -55,7 +55,7 @@ struct crl_idx_hdr {
 	int64_t		 this_update;
 	int64_t		 next_update;	/* 0: none */
 	uint8_t		 signer[32];	/* SHA-256 of the verifying public key */
-	uint8_t		 issuer[32];	/* SHA-256 of the issuer name DER */
+	uint8_t		 issuer[32];	/* crl_name_hash of the issuer name */
 	char		 url[512];
 	char		 issuer_dn[512];
 };
@@ -149,8 +149,8 @@ crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
 		    (size_t)(buf + len - p));
 		goto out;
 	}
-	if ((size_t)sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) >
-	    CRL_MAXENTRIES) {
+	if (sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) >
+	    (int)CRL_MAXENTRIES) {
 		rc = err_set(e, ERR_TOOBIG, "CRL: more than %u entries",
 		    CRL_MAXENTRIES);
 		goto out;
@@ -264,16 +264,26 @@ crl_hex(char *out, const uint8_t *in, size_t n)
 	out[2 * n] = '\0';
 }
 
-/* SHA-256 of a name's DER: the issuer directory and header field. */
+/*
+ * The issuer directory name: OpenSSL's hash of the canonical name
+ * encoding, so that names differing only in case or spacing (RFC 5280
+ * 7.1) share a directory.  A collision only puts two issuers' CRLs side by
+ * side; each is still used only with the key that verified it.
+ */
 static int
 crl_name_hash(uint8_t out[32], const X509_NAME *name)
 {
-	const unsigned char	*der;
-	size_t			 len;
+	unsigned long	 h;
+	int		 ok = 0;
 
-	if (X509_NAME_get0_der((X509_NAME *)name, &der, &len) != 1)
+	memset(out, 0, 32);
+	h = X509_NAME_hash_ex(name, NULL, NULL, &ok);
+	if (!ok)
 		return ERR_CRYPTO;
-	crl_sha256(out, der, len);
+	out[0] = (uint8_t)(h >> 24);
+	out[1] = (uint8_t)(h >> 16);
+	out[2] = (uint8_t)(h >> 8);
+	out[3] = (uint8_t)h;
 	return 0;
 }
 
@@ -383,7 +393,10 @@ crl_fill_hdr(struct crl_idx_hdr *h, X509_CRL *crl, X509 *signer,
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, CRL_IDX_MAGIC, 8);
 	h->version = CRL_IDX_VERSION;
-	h->count = (uint64_t)sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+	/* sk_num says -1 for a CRL without revokedCertificates. */
+	if (sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) > 0)
+		h->count = (uint64_t)sk_X509_REVOKED_num(
+		    X509_CRL_get_REVOKED(crl));
 	if (cert_asn1_time(X509_CRL_get0_lastUpdate(crl), &t) != 0)
 		return err_set(e, ERR_INVAL, "CRL: bad thisUpdate");
 	h->this_update = t;
@@ -786,7 +799,7 @@ crl_issuer_get(struct crl_cache *c, const X509_NAME *name,
 	*out = NULL;
 	if (crl_name_hash(h, name) != 0)
 		return err_openssl(e, ERR_CRYPTO, "issuer name");
-	crl_hex(hex, h, 16);
+	crl_hex(hex, h, 4);
 	snprintf(path, sizeof(path), "%s/%s", c->dir, hex);
 	present = stat(path, &sb) == 0;
 	for (ci = c->issuers; ci != NULL; ci = ci->next)
@@ -1000,7 +1013,7 @@ crl_cache_put(struct crl_cache *c, const unsigned char *der, size_t len,
 		rc = err_openssl(e, ERR_CRYPTO, "CRL issuer name");
 		goto out;
 	}
-	crl_hex(hex, h, 16);
+	crl_hex(hex, h, 4);
 	crl_slot_name(slot, crl, url);
 	/* Store the DER even when PEM was given: OpenSSL's path reads it. */
 	if ((outlen = i2d_X509_CRL(crl, &out)) <= 0) {
@@ -1111,7 +1124,7 @@ crl_cache_load(struct crl_cache *c, const X509_NAME *name,
 
 	if (crl_name_hash(h, name) != 0)
 		return err_openssl(e, ERR_CRYPTO, "issuer name");
-	crl_hex(hex, h, 16);
+	crl_hex(hex, h, 4);
 	snprintf(path, sizeof(path), "%s/%s", c->dir, hex);
 	if ((d = opendir(path)) == NULL)
 		return 0;

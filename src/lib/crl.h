@@ -13,7 +13,7 @@
  * Cache layout under DIR (normally STATE/crl):
  *   DIR/<issuer>/<slot>.crl   the CRL as fetched (DER)
  *   DIR/<issuer>/<slot>.idx   its index (struct crl_idx_hdr, then tables)
- * <issuer> is the SHA-256 of the issuer name's DER (32 hex digits);
+ * <issuer> is OpenSSL's hash of the canonical issuer name (8 hex digits);
  * <slot> the SHA-256 of the distribution point URL, the issuing
  * distribution point and the delta indicator, so partitions and deltas of
  * one issuer sit side by side and a newer CRL replaces its predecessor.

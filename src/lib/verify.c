@@ -544,6 +544,8 @@ verify_run_ctx(struct verify_run *run, X509_STORE *store, X509 *leaf,
 	p = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(p, run->at);
 	X509_VERIFY_PARAM_set_depth(p, VERIFY_MAXDEPTH - 2);
+	/* A trustpoint may hold a subordinate CA: trusted as given. */
+	X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_PARTIAL_CHAIN);
 	if (X509_STORE_CTX_set_purpose(ctx, verify_purpose_id(o->purpose))
 	    != 1) {
 		rc = err_openssl(e, ERR_CRYPTO, "purpose");
