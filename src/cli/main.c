@@ -1,7 +1,140 @@
+/*
+ * netpki: the shell's entry point: options, the state directory, and the
+ * choice between a terminal, a script on stdin and -c lines.
+ */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
-int
-main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "shell_priv.h"
+
+static volatile sig_atomic_t	 main_intr;
+
+static void
+main_sigint(int sig)
 {
-	printf("netpki: shell not built yet\n");
-	return 1;
+	(void)sig;
+	main_intr = 1;
+}
+
+static void
+main_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: netpki [--state DIR] [-c COMMAND]...\n"
+	    "\n"
+	    "The netpki shell: IOS XR-style PKI commands for this device.\n"
+	    "With no -c and a terminal on stdin it is interactive; otherwise\n"
+	    "it reads one command per line from stdin (or the -c arguments,\n"
+	    "in order; answers to prompts are the following lines).\n"
+	    "\n"
+	    "  --state DIR   state directory (default: $NETPKI_STATE, else\n"
+	    "                /var/lib/netpki as root, else\n"
+	    "                $XDG_STATE_HOME/netpki or ~/.local/state/netpki)\n"
+	    "  -c COMMAND    run COMMAND; repeatable; stops at the first failure\n"
+	    "  --help        this text\n"
+	    "  --version     print the version\n"
+	    "\n"
+	    "See netpki(1).\n");
+}
+
+/* The default state directory; caller frees. */
+static char *
+main_state_dir(void)
+{
+	const char	*s, *home;
+	char		*out = NULL;
+
+	if ((s = getenv("NETPKI_STATE")) != NULL && *s != '\0')
+		return strdup(s);
+	if (geteuid() == 0)
+		return strdup("/var/lib/netpki");
+	if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/') {
+		if (asprintf(&out, "%s/netpki", s) == -1)
+			return NULL;
+		return out;
+	}
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		return NULL;
+	if (asprintf(&out, "%s/.local/state/netpki", home) == -1)
+		return NULL;
+	return out;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option	 opts[] = {
+		{ "state",	required_argument,	NULL, 's' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct shell		*sh = NULL;
+	struct sigaction	 sa;
+	struct err		 e;
+	char			*state = NULL, **lines = NULL;
+	int			 ch, nlines = 0, rc = 1;
+
+	if ((lines = calloc((size_t)argc + 1, sizeof(*lines))) == NULL)
+		return 1;
+	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			free(state);
+			state = strdup(optarg);
+			break;
+		case 'c':
+			lines[nlines++] = optarg;
+			break;
+		case 'h':
+			main_usage(stdout);
+			rc = 0;
+			goto out;
+		case 'V':
+			printf("netpki %s\n", NETPKI_VERSION);
+			rc = 0;
+			goto out;
+		default:
+			main_usage(stderr);
+			rc = 2;
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "netpki: unexpected argument: %s\n",
+		    argv[optind]);
+		main_usage(stderr);
+		rc = 2;
+		goto out;
+	}
+	if (state == NULL && (state = main_state_dir()) == NULL) {
+		fprintf(stderr, "netpki: no state directory: use --state or "
+		    "set NETPKI_STATE\n");
+		goto out;
+	}
+	if (shell_new(&sh, state, &e) != 0) {
+		fprintf(stderr, "netpki: %s\n", e.msg);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	shell_set_intr(sh, &main_intr);
+	if (nlines > 0)
+		rc = shell_run_lines(sh, lines, nlines);
+	else if (isatty(STDIN_FILENO))
+		rc = shell_run_tty(sh);
+	else
+		rc = shell_run_stream(sh, stdin);
+ out:
+	shell_free(sh);
+	free(state);
+	free(lines);
+	return rc;
 }

@@ -36,6 +36,9 @@ void		 config_set_generation(struct config *, unsigned long);
  */
 int		 config_set(struct config *, const char *, const char *,
 		    const char *, int, struct err *);
+/* Set a top-level statement that opens a block (printed with "!"). */
+int		 config_set_block(struct config *, const char *, const char *,
+		    int, struct err *);
 /* Remove a statement (and, for a block, everything in it). 0 or ERR_NOTFOUND. */
 int		 config_unset(struct config *, const char *, const char *);
 

@@ -1,0 +1,15 @@
+/*
+ * commands: the list of command tables.  The order of the tables (and of
+ * the rows in each) is the order of `show running-config`.
+ */
+#include <stddef.h>
+
+#include "cmd.h"
+#include "commands.h"
+
+extern const struct cmd_def cmd_system_defs[];
+
+const struct cmd_def *const cmd_tables[] = {
+	cmd_system_defs,
+	NULL
+};

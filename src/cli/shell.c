@@ -1,0 +1,1065 @@
+/*
+ * shell: one session of the IOS-XR-style shell: modes, the private
+ * candidate configuration and its commit, prompts, and the three ways
+ * input arrives (a terminal with libedit, a script on stdin, -c lines).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <histedit.h>
+
+#include "cmd.h"
+#include "cmdtree.h"
+#include "commands.h"
+#include "config.h"
+#include "err.h"
+#include "shell.h"
+#include "shell_priv.h"
+#include "store.h"
+
+#define SHELL_DEFAULT_HOSTNAME	"router"
+#define SHELL_CONFIG_FILE	"config"
+#define SHELL_PASTE_MAX		(256u * 1024)
+
+struct shell {
+	struct cmd_tree		*tree;
+	char			*state_dir;
+	struct store		*store;		/* opened on first use */
+	struct config		*running;	/* loaded on first use */
+	struct config		*base;		/* running when config began */
+	struct config		*cand;		/* this session's candidate */
+	struct config		*target;	/* where statements go */
+	enum cmd_mode		 mode;
+	char			*block;		/* submode block key */
+	const struct cmd_def	*cur_def;	/* command being run */
+	int			 cur_rank;
+
+	/* input */
+	FILE			*in;		/* scripted stream */
+	char			**lines;	/* -c lines */
+	int			 nlines, lineidx;
+	int			 tty;		/* interactive terminal */
+	int			 echo;		/* echo input like a console */
+	EditLine		*el;
+	History			*hist;
+	volatile sig_atomic_t	*intr;
+	int			 quit;
+	char			 prompt[128];
+};
+
+static int	shell_exec(struct shell *, const char *);
+
+int
+shell_new(struct shell **out, const char *state_dir, struct err *e)
+{
+	struct shell	*sh;
+	char		 msg[256];
+
+	*out = NULL;
+	if ((sh = calloc(1, sizeof(*sh))) == NULL ||
+	    (sh->state_dir = strdup(state_dir)) == NULL) {
+		free(sh);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if (cmdtree_new(&sh->tree, cmd_tables, msg, sizeof(msg)) != 0) {
+		shell_free(sh);
+		return err_set(e, ERR_INVAL, "command table: %s", msg);
+	}
+	sh->mode = MODE_EXEC;
+	*out = sh;
+	return 0;
+}
+
+void
+shell_free(struct shell *sh)
+{
+	if (sh == NULL)
+		return;
+	if (sh->el != NULL)
+		el_end(sh->el);
+	if (sh->hist != NULL)
+		history_end(sh->hist);
+	cmdtree_free(sh->tree);
+	store_free(sh->store);
+	config_free(sh->running);
+	config_free(sh->base);
+	config_free(sh->cand);
+	free(sh->block);
+	free(sh->state_dir);
+	free(sh);
+}
+
+void
+shell_set_intr(struct shell *sh, volatile sig_atomic_t *flag)
+{
+	sh->intr = flag;
+}
+
+int
+shell_interrupted(struct shell *sh)
+{
+	if (sh->intr != NULL && *sh->intr) {
+		*sh->intr = 0;
+		return 1;
+	}
+	return 0;
+}
+
+int
+shell_interactive(const struct shell *sh)
+{
+	return sh->tty;
+}
+
+void
+shell_printf(struct shell *sh, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	(void)sh;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+int
+shell_error(struct shell *sh, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	(void)sh;
+	fputs("% ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputs("\n", stdout);
+	return -1;
+}
+
+int
+shell_err(struct shell *sh, const struct err *e)
+{
+	return shell_error(sh, "%s", e->msg[0] ? e->msg :
+	    err_codestr(e->code));
+}
+
+const char *
+shell_state_dir(const struct shell *sh)
+{
+	return sh->state_dir;
+}
+
+struct store *
+shell_store(struct shell *sh)
+{
+	struct err	 e;
+
+	if (sh->store == NULL && store_open(&sh->store, sh->state_dir,
+	    &e) != 0) {
+		shell_err(sh, &e);
+		return NULL;
+	}
+	return sh->store;
+}
+
+const char *
+shell_block(const struct shell *sh)
+{
+	return sh->block;
+}
+
+/* ---- reading input ---------------------------------------------------- */
+
+/*
+ * The next line of a script (stream or -c list), without its newline;
+ * NULL at the end.  Caller frees.
+ */
+static char *
+shell_next_line(struct shell *sh)
+{
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+
+	if (sh->lines != NULL) {
+		if (sh->lineidx >= sh->nlines)
+			return NULL;
+		return strdup(sh->lines[sh->lineidx++]);
+	}
+	if (sh->in == NULL)
+		return NULL;
+	if ((n = getline(&line, &cap, sh->in)) == -1) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static char *
+shell_tty_line(struct shell *sh, const char *prompt, int secret)
+{
+	struct termios	 old, raw;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	int		 restore = 0;
+
+	fputs(prompt, stdout);
+	fflush(stdout);
+	if (secret && tcgetattr(STDIN_FILENO, &old) == 0) {
+		raw = old;
+		raw.c_lflag &= ~(tcflag_t)ECHO;
+		restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0;
+	}
+	n = getline(&line, &cap, stdin);
+	if (restore) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputs("\n", stdout);
+	}
+	(void)sh;
+	if (n == -1) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+int
+shell_ask(struct shell *sh, const char *prompt, char *buf, size_t sz,
+    int secret)
+{
+	char	*line;
+
+	if (sh->tty)
+		line = shell_tty_line(sh, prompt, secret);
+	else {
+		fputs(prompt, stdout);
+		line = shell_next_line(sh);
+		if (line != NULL && !secret)
+			fputs(line, stdout);
+		fputs("\n", stdout);
+	}
+	fflush(stdout);
+	if (line == NULL)
+		return -1;
+	snprintf(buf, sz, "%s", line);
+	if (secret)
+		explicit_bzero(line, strlen(line));
+	free(line);
+	return 0;
+}
+
+int
+shell_confirm(struct shell *sh, const char *prompt, int *yes)
+{
+	char	 ans[64];
+	int	 tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		if (shell_ask(sh, prompt, ans, sizeof(ans), 0) != 0)
+			return -1;
+		if (strcasecmp(ans, "yes") == 0 || strcasecmp(ans, "y") == 0) {
+			*yes = 1;
+			return 0;
+		}
+		if (strcasecmp(ans, "no") == 0 || strcasecmp(ans, "n") == 0) {
+			*yes = 0;
+			return 0;
+		}
+		shell_printf(sh, "%% Please answer 'yes' or 'no'.\n");
+	}
+	return -1;
+}
+
+int
+shell_paste(struct shell *sh, char **out, size_t max, size_t *outlen)
+{
+	char	*line, *buf = NULL, *nb;
+	size_t	 len = 0, n;
+	int	 rc = 0;
+
+	*out = NULL;
+	if (max == 0)
+		max = SHELL_PASTE_MAX;
+	for (;;) {
+		if (sh->tty)
+			line = shell_tty_line(sh, "", 0);
+		else {
+			line = shell_next_line(sh);
+			if (line != NULL)
+				printf("%s\n", line);
+		}
+		if (line == NULL)
+			break;
+		if (line[strspn(line, " \t")] == '\0' ||
+		    strcmp(line, "quit") == 0) {
+			free(line);
+			break;
+		}
+		n = strlen(line);
+		if (len + n + 2 > max) {
+			free(line);
+			rc = -1;
+			continue;	/* keep reading to the end marker */
+		}
+		if ((nb = realloc(buf, len + n + 2)) == NULL) {
+			free(line);
+			free(buf);
+			return -1;
+		}
+		buf = nb;
+		memcpy(buf + len, line, n);
+		len += n;
+		buf[len++] = '\n';
+		buf[len] = '\0';
+		free(line);
+	}
+	fflush(stdout);
+	if (rc != 0 || buf == NULL) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	if (outlen != NULL)
+		*outlen = len;
+	return 0;
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static const char *
+shell_mode_suffix(enum cmd_mode m)
+{
+	switch (m) {
+	case MODE_CONFIG:	return "(config)";
+	case MODE_TRUSTP:	return "(config-trustp)";
+	case MODE_TRUSTPOOL:	return "(config-trustpool)";
+	default:		return "";
+	}
+}
+
+/*
+ * Parse configuration text into c, statement by statement through the
+ * grammar.  Indented lines belong to the last block.  Bad lines are
+ * reported (to stderr: the saved file is not the session's output) and
+ * skipped, so one damaged line does not lose the rest.
+ */
+static int
+shell_parse_config(struct shell *sh, struct config *c, const char *text,
+    const char *origin)
+{
+	struct cmd_match	*m;
+	enum cmd_mode		 smode = sh->mode;
+	char			*sblock = sh->block, *copy, *line, *next;
+	struct config		*starget = sh->target;
+	enum cmd_mode		 submode = MODE_CONFIG;
+	int			 lineno = 0, bad = 0;
+
+	if ((m = malloc(sizeof(*m))) == NULL || (copy = strdup(text)) == NULL) {
+		free(m);
+		return -1;
+	}
+	sh->target = c;
+	sh->block = NULL;
+	for (line = copy; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		lineno++;
+		if (line[0] == '!' || line[strspn(line, " \t\r")] == '\0' ||
+		    strcmp(line, "end") == 0)
+			continue;
+		if (line[0] == ' ' && sh->block != NULL)
+			sh->mode = submode;
+		else {
+			sh->mode = MODE_CONFIG;
+			free(sh->block);
+			sh->block = NULL;
+		}
+		cmdtree_match(sh->tree, sh->mode, line, m);
+		if (m->status != CMDM_OK || m->def->mode == MODE_EXEC ||
+		    (m->def->fn != NULL && m->def->keylen == 0)) {
+			fprintf(stderr, "netpki: %s line %d: not a configuration "
+			    "statement, ignored: %s\n", origin, lineno, line);
+			bad++;
+			continue;
+		}
+		sh->cur_def = m->def;
+		sh->cur_rank = m->rank;
+		if ((m->def->fn != NULL ? m->def->fn(sh, &m->args) :
+		    shell_config_set(sh, &m->args)) != 0) {
+			fprintf(stderr, "netpki: %s line %d: rejected: %s\n",
+			    origin, lineno, line);
+			bad++;
+		}
+		if (m->def->flags & CMD_SUBMODE)
+			submode = m->def->submode;
+	}
+	free(sh->block);
+	sh->block = sblock;
+	sh->mode = smode;
+	sh->target = starget;
+	free(copy);
+	free(m);
+	return bad;
+}
+
+int
+shell_config_parse(struct shell *sh, struct config *c, const char *text)
+{
+	return shell_parse_config(sh, c, text, "configuration");
+}
+
+/* The saved running configuration, read fresh from the state directory. */
+static int
+shell_load_disk(struct shell *sh, struct config **out)
+{
+	struct store	*st;
+	struct config	*c;
+	struct err	 e;
+	char		*text = NULL, *body;
+	unsigned long	 gen = 0;
+	int		 rc;
+
+	*out = NULL;
+	if ((c = config_new()) == NULL)
+		return shell_error(sh, "out of memory");
+	if ((st = shell_store(sh)) == NULL) {
+		config_free(c);
+		return -1;
+	}
+	rc = store_read(st, SHELL_CONFIG_FILE, &text, NULL, 0, &e);
+	if (rc == ERR_NOTFOUND) {
+		*out = c;
+		return 0;
+	}
+	if (rc != 0) {
+		config_free(c);
+		return shell_err(sh, &e);
+	}
+	body = text;
+	if (sscanf(text, "!generation %lu", &gen) == 1)
+		body = strchr(text, '\n') ? strchr(text, '\n') + 1 : text +
+		    strlen(text);
+	shell_parse_config(sh, c, body, "saved configuration");
+	config_set_generation(c, gen);
+	free(text);
+	*out = c;
+	return 0;
+}
+
+const struct config *
+shell_running(struct shell *sh)
+{
+	if (sh->running == NULL && shell_load_disk(sh, &sh->running) != 0)
+		return NULL;
+	return sh->running;
+}
+
+const char *
+shell_hostname(struct shell *sh)
+{
+	const struct config	*c = shell_running(sh);
+	const char		*v;
+
+	if (c != NULL && (v = config_value(c, NULL, "hostname")) != NULL &&
+	    *v != '\0')
+		return v;
+	return SHELL_DEFAULT_HOSTNAME;
+}
+
+const char *
+shell_domain(struct shell *sh)
+{
+	const struct config	*c = shell_running(sh);
+
+	return c != NULL ? config_value(c, NULL, "domain name") : NULL;
+}
+
+static char *
+shell_join(const struct cmd_args *a, int from, int count)
+{
+	size_t	 len = 1;
+	int	 i;
+	char	*s;
+
+	for (i = from; i < a->argc && i < from + count; i++)
+		len += strlen(a->argv[i]) + 1;
+	if ((s = calloc(1, len)) == NULL)
+		return NULL;
+	for (i = from; i < a->argc && i < from + count; i++) {
+		if (i > from)
+			strcat(s, " ");
+		strcat(s, a->argv[i]);
+	}
+	return s;
+}
+
+int
+shell_config_set(struct shell *sh, const struct cmd_args *a)
+{
+	const struct cmd_def	*d = sh->cur_def;
+	struct config		*c = sh->target;
+	const char		*block;
+	char			*line = NULL, *key = NULL;
+	int			 from = a->negated ? 1 : 0, rc = -1;
+	struct err		 e;
+
+	if (c == NULL || d == NULL)
+		return shell_error(sh, "Not in configuration mode.");
+	block = d->mode == MODE_CONFIG ? NULL : sh->block;
+	if ((line = shell_join(a, from, CMD_MAXARGS)) == NULL ||
+	    (key = d->key ? strdup(d->key) : shell_join(a, from,
+	    d->keylen)) == NULL) {
+		shell_error(sh, "out of memory");
+		goto out;
+	}
+	if (a->negated) {
+		config_unset(c, block, key);
+		rc = 0;
+		goto out;
+	}
+	if (d->flags & CMD_SUBMODE) {
+		if (config_set_block(c, key, line, sh->cur_rank, &e) != 0) {
+			shell_err(sh, &e);
+			goto out;
+		}
+		free(sh->block);
+		sh->block = key;
+		key = NULL;
+		sh->mode = d->submode;
+		rc = 0;
+		goto out;
+	}
+	if (config_set(c, block, key, line, sh->cur_rank, &e) != 0) {
+		shell_err(sh, &e);
+		goto out;
+	}
+	rc = 0;
+ out:
+	free(line);
+	free(key);
+	return rc;
+}
+
+static void
+shell_leave_config(struct shell *sh)
+{
+	config_free(sh->base);
+	config_free(sh->cand);
+	sh->base = sh->cand = sh->target = NULL;
+	free(sh->block);
+	sh->block = NULL;
+	sh->mode = MODE_EXEC;
+}
+
+int
+shell_cmd_configure(struct shell *sh, const struct cmd_args *a)
+{
+	struct config	*fresh;
+
+	(void)a;
+	if (shell_load_disk(sh, &fresh) != 0)
+		return -1;
+	config_free(sh->running);
+	sh->running = fresh;
+	config_free(sh->base);
+	config_free(sh->cand);
+	sh->base = config_dup(fresh);
+	sh->cand = config_dup(fresh);
+	if (sh->base == NULL || sh->cand == NULL) {
+		shell_leave_config(sh);
+		return shell_error(sh, "out of memory");
+	}
+	sh->target = sh->cand;
+	sh->mode = MODE_CONFIG;
+	return 0;
+}
+
+static int
+shell_save(struct shell *sh, const struct config *c)
+{
+	struct err	 e;
+	char		*text, *file = NULL;
+	int		 rc;
+
+	if ((text = config_text(c, NULL)) == NULL ||
+	    asprintf(&file, "!generation %lu\n%s", config_generation(c),
+	    text) == -1) {
+		free(text);
+		return shell_error(sh, "out of memory");
+	}
+	rc = store_write(sh->store, SHELL_CONFIG_FILE, file, strlen(file),
+	    STORE_PUBLIC, &e);
+	free(text);
+	free(file);
+	if (rc != 0)
+		return shell_err(sh, &e);
+	return 0;
+}
+
+/*
+ * Commit under the state directory's lock, against the configuration as
+ * it is on disk now: another session may have committed since this one
+ * began (config_merge decides whether the two change sets combine).
+ */
+static int
+shell_commit(struct shell *sh)
+{
+	struct config	*cur = NULL, *next = NULL;
+	struct store	*st;
+	struct err	 e;
+	int		 rc = -1;
+
+	if (config_equal(sh->base, sh->cand)) {
+		shell_printf(sh, "%% No configuration changes to commit.\n");
+		return 0;
+	}
+	if ((st = shell_store(sh)) == NULL)
+		return -1;
+	if (store_lock(st, &e) != 0)
+		return shell_error(sh, "Failed to commit: %s", e.msg);
+	if (shell_load_disk(sh, &cur) != 0)
+		goto out;
+	if (config_merge(&next, sh->base, sh->cand, cur, &e) != 0) {
+		shell_error(sh, "Failed to commit: %s. Use 'show "
+		    "configuration' to see this session's changes, 'abort' to "
+		    "drop them.", e.msg);
+		goto out;
+	}
+	if (shell_save(sh, next) != 0)
+		goto out;
+	config_free(sh->running);
+	config_free(sh->base);
+	config_free(sh->cand);
+	sh->running = next;
+	next = NULL;
+	sh->base = config_dup(sh->running);
+	sh->cand = config_dup(sh->running);
+	sh->target = sh->cand;
+	if (sh->base == NULL || sh->cand == NULL) {
+		shell_leave_config(sh);
+		shell_error(sh, "out of memory");
+		goto out;
+	}
+	rc = 0;
+ out:
+	store_unlock(st);
+	config_free(cur);
+	config_free(next);
+	return rc;
+}
+
+int
+shell_cmd_commit(struct shell *sh, const struct cmd_args *a)
+{
+	(void)a;
+	return shell_commit(sh);
+}
+
+int
+shell_cmd_end(struct shell *sh, const struct cmd_args *a)
+{
+	char	 ans[64];
+	int	 tries;
+
+	(void)a;
+	if (config_equal(sh->base, sh->cand)) {
+		shell_leave_config(sh);
+		return 0;
+	}
+	for (tries = 0; tries < 10; tries++) {
+		if (shell_ask(sh, "Uncommitted changes found, commit them? "
+		    "[yes]:", ans, sizeof(ans), 0) != 0) {
+			shell_leave_config(sh);
+			return 0;
+		}
+		if (ans[0] == '\0' || strcasecmp(ans, "yes") == 0 ||
+		    strcasecmp(ans, "y") == 0) {
+			if (shell_commit(sh) != 0)
+				return -1;
+			shell_leave_config(sh);
+			return 0;
+		}
+		if (strcasecmp(ans, "no") == 0 || strcasecmp(ans, "n") == 0) {
+			shell_leave_config(sh);
+			return 0;
+		}
+		if (strcasecmp(ans, "cancel") == 0 ||
+		    strcasecmp(ans, "c") == 0)
+			return 0;
+		shell_printf(sh, "%% Please answer 'yes', 'no' or "
+		    "'cancel'.\n");
+	}
+	return 0;
+}
+
+int
+shell_cmd_exit(struct shell *sh, const struct cmd_args *a)
+{
+	switch (sh->mode) {
+	case MODE_EXEC:
+		sh->quit = 1;
+		return 0;
+	case MODE_CONFIG:
+		return shell_cmd_end(sh, a);
+	default:
+		free(sh->block);
+		sh->block = NULL;
+		sh->mode = MODE_CONFIG;
+		return 0;
+	}
+}
+
+int
+shell_cmd_abort(struct shell *sh, const struct cmd_args *a)
+{
+	(void)a;
+	shell_leave_config(sh);
+	return 0;
+}
+
+int
+shell_cmd_do(struct shell *sh, const struct cmd_args *a)
+{
+	enum cmd_mode	 saved = sh->mode;
+	const char	*line = cmd_arg(a, "LINE");
+	int		 rc;
+
+	if (line == NULL)
+		return shell_error(sh, "Incomplete command.");
+	sh->mode = MODE_EXEC;
+	rc = shell_exec(sh, line);
+	/* "do exit" or "do configure" must not change this session's mode. */
+	if (sh->mode == MODE_EXEC)
+		sh->mode = saved;
+	return rc;
+}
+
+int
+shell_cmd_show_running(struct shell *sh, const struct cmd_args *a)
+{
+	const struct config	*c;
+	const char		*filter = cmd_arg(a, "LINE");
+	char			*text;
+
+	if (sh->mode == MODE_EXEC) {
+		/* Another session may have committed: show what is saved. */
+		config_free(sh->running);
+		sh->running = NULL;
+	}
+	if ((c = shell_running(sh)) == NULL)
+		return -1;
+	if ((text = config_text(c, filter)) == NULL)
+		return shell_error(sh, "out of memory");
+	shell_printf(sh, "Building configuration...\n!! netpki "
+	    "configuration\n%send\n", text);
+	free(text);
+	return 0;
+}
+
+int
+shell_cmd_show_config(struct shell *sh, const struct cmd_args *a)
+{
+	char	*text;
+
+	(void)a;
+	if (sh->cand == NULL)
+		return shell_error(sh, "No configuration session.");
+	if ((text = config_diff_text(sh->base, sh->cand)) == NULL)
+		return shell_error(sh, "out of memory");
+	shell_printf(sh, "Building configuration...\n%send\n", text);
+	free(text);
+	return 0;
+}
+
+/* ---- running commands --------------------------------------------------- */
+
+static const char *
+shell_prompt(struct shell *sh)
+{
+	snprintf(sh->prompt, sizeof(sh->prompt), "RP/0/RP0/CPU0:%s%s#",
+	    shell_hostname(sh), shell_mode_suffix(sh->mode));
+	return sh->prompt;
+}
+
+static void
+shell_report(struct shell *sh, const struct cmd_match *m)
+{
+	switch (m->status) {
+	case CMDM_INVALID:
+		shell_printf(sh, "%*s^\n", (int)(strlen(sh->prompt) +
+		    m->errpos), "");
+		shell_error(sh, "Invalid input detected at '^' marker.");
+		break;
+	case CMDM_INCOMPLETE:
+		shell_error(sh, "Incomplete command.");
+		break;
+	case CMDM_AMBIGUOUS:
+		shell_error(sh, "Ambiguous command: \"%s\"", m->word);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Help and completion look past a leading "do" in configuration modes: the
+ * rest of the line is an EXEC command.  Returns the offset of that rest.
+ */
+static size_t
+shell_do_split(const struct shell *sh, const char *line, enum cmd_mode *mode)
+{
+	const char	*p = line + strspn(line, " \t");
+	size_t		 n = strcspn(p, " \t");
+
+	*mode = sh->mode;
+	if (sh->mode != MODE_EXEC && n > 0 && n <= 2 &&
+	    strncmp(p, "do", n) == 0 && (p[n] == ' ' || p[n] == '\t')) {
+		*mode = MODE_EXEC;
+		return (size_t)(p - line) + n + 1;
+	}
+	return 0;
+}
+
+static void
+shell_help(struct shell *sh, const char *line)
+{
+	enum cmd_mode	 mode;
+	size_t		 off = shell_do_split(sh, line, &mode);
+
+	cmdtree_help(sh->tree, mode, line + off, stdout,
+	    strlen(sh->prompt) + off);
+}
+
+static int
+shell_exec(struct shell *sh, const char *line)
+{
+	struct cmd_match	*m, *pm;
+	size_t			 n = strlen(line);
+	int			 rc = 0;
+
+	if (n > 0 && line[n - 1] == '?') {
+		char	*copy = strndup(line, n - 1);
+
+		if (copy == NULL)
+			return -1;
+		shell_help(sh, copy);
+		free(copy);
+		return 0;
+	}
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return shell_error(sh, "out of memory");
+	cmdtree_match(sh->tree, sh->mode, line, m);
+	/* Like IOS: a statement of the parent mode leaves the submode. */
+	if (m->status != CMDM_OK && m->status != CMDM_EMPTY &&
+	    sh->mode > MODE_CONFIG && (pm = malloc(sizeof(*pm))) != NULL) {
+		cmdtree_match(sh->tree, MODE_CONFIG, line, pm);
+		if (pm->status == CMDM_OK) {
+			free(sh->block);
+			sh->block = NULL;
+			sh->mode = MODE_CONFIG;
+			free(m);
+			m = pm;
+		} else
+			free(pm);
+	}
+	if (m->status == CMDM_EMPTY)
+		goto out;
+	if (m->status != CMDM_OK) {
+		shell_report(sh, m);
+		rc = -1;
+		goto out;
+	}
+	sh->cur_def = m->def;
+	sh->cur_rank = m->rank;
+	if (m->def->fn != NULL)
+		rc = m->def->fn(sh, &m->args);
+	else
+		rc = shell_config_set(sh, &m->args);
+ out:
+	free(m);
+	fflush(stdout);
+	return rc;
+}
+
+/* Scripted input: echo each line after its prompt, like a console log. */
+static int
+shell_run_script(struct shell *sh, int stop_on_fail)
+{
+	char	*line;
+	int	 failed = 0;
+
+	while (!sh->quit && (line = shell_next_line(sh)) != NULL) {
+		printf("%s%s\n", shell_prompt(sh), line);
+		if (shell_exec(sh, line) != 0) {
+			failed = 1;
+			if (stop_on_fail) {
+				free(line);
+				break;
+			}
+		}
+		free(line);
+	}
+	fflush(stdout);
+	return failed ? 1 : 0;
+}
+
+int
+shell_run_stream(struct shell *sh, FILE *f)
+{
+	sh->in = f;
+	return shell_run_script(sh, 0);
+}
+
+int
+shell_run_lines(struct shell *sh, char **lines, int n)
+{
+	sh->lines = lines;
+	sh->nlines = n;
+	return shell_run_script(sh, 1);
+}
+
+/* ---- the terminal ------------------------------------------------------- */
+
+static struct shell *
+shell_of(EditLine *el)
+{
+	void	*p = NULL;
+
+	el_get(el, EL_CLIENTDATA, &p);
+	return p;
+}
+
+static char *
+shell_el_prompt(EditLine *el)
+{
+	return (char *)shell_prompt(shell_of(el));
+}
+
+static char *
+shell_el_before_cursor(EditLine *el)
+{
+	const LineInfo	*li = el_line(el);
+
+	return strndup(li->buffer, (size_t)(li->cursor - li->buffer));
+}
+
+static unsigned char
+shell_el_help(EditLine *el, int ch)
+{
+	struct shell	*sh = shell_of(el);
+	char		*line;
+
+	(void)ch;
+	if ((line = shell_el_before_cursor(el)) == NULL)
+		return CC_ERROR;
+	printf("?\n");
+	shell_help(sh, line);
+	fflush(stdout);
+	free(line);
+	return CC_REDISPLAY;
+}
+
+static unsigned char
+shell_el_complete(EditLine *el, int ch)
+{
+	struct shell	*sh = shell_of(el);
+	char		*line, *add, *choices = NULL;
+
+	(void)ch;
+	if ((line = shell_el_before_cursor(el)) == NULL)
+		return CC_ERROR;
+	{
+		enum cmd_mode	 mode;
+		size_t		 off = shell_do_split(sh, line, &mode);
+
+		add = cmdtree_complete(sh->tree, mode, line + off, &choices);
+	}
+	free(line);
+	if (add != NULL && *add != '\0')
+		el_insertstr(el, add);
+	free(add);
+	if (choices != NULL) {
+		printf("\n%s\n", choices);
+		free(choices);
+		return CC_REDISPLAY;
+	}
+	return CC_REFRESH;
+}
+
+/* Ctrl-Z: end configuration mode, as IOS does. */
+static unsigned char
+shell_el_ctrlz(EditLine *el, int ch)
+{
+	const LineInfo	*li = el_line(el);
+
+	(void)ch;
+	el_cursor(el, (int)(li->lastchar - li->cursor));
+	el_deletestr(el, (int)(li->lastchar - li->buffer));
+	el_insertstr(el, "end");
+	printf("\n");
+	return CC_NEWLINE;
+}
+
+int
+shell_run_tty(struct shell *sh)
+{
+	HistEvent	 ev;
+	const char	*line;
+	char		*copy;
+	int		 count;
+
+	sh->tty = 1;
+	if ((sh->el = el_init("netpki", stdin, stdout, stderr)) == NULL ||
+	    (sh->hist = history_init()) == NULL)
+		return shell_error(sh, "cannot initialise line editing"), 1;
+	history(sh->hist, &ev, H_SETSIZE, 500);
+	el_set(sh->el, EL_CLIENTDATA, sh);
+	el_set(sh->el, EL_PROMPT, shell_el_prompt);
+	el_set(sh->el, EL_EDITOR, "emacs");
+	el_set(sh->el, EL_HIST, history, sh->hist);
+	el_set(sh->el, EL_ADDFN, "np-help", "list possible words",
+	    shell_el_help);
+	el_set(sh->el, EL_ADDFN, "np-complete", "complete a word",
+	    shell_el_complete);
+	el_set(sh->el, EL_ADDFN, "np-end", "end configuration mode",
+	    shell_el_ctrlz);
+	el_set(sh->el, EL_BIND, "?", "np-help", NULL);
+	el_set(sh->el, EL_BIND, "^I", "np-complete", NULL);
+	el_set(sh->el, EL_BIND, "^Z", "np-end", NULL);
+	/* Deliver ^Z as a key while editing instead of stopping the shell. */
+	el_set(sh->el, EL_SETTY, "-d", "-isig", NULL);
+	el_set(sh->el, EL_SIGNAL, 1);
+	while (!sh->quit) {
+		if ((line = el_gets(sh->el, &count)) == NULL) {
+			printf("\n");
+			break;
+		}
+		/* count, not a NUL: a key function's line is not terminated. */
+		if ((copy = strndup(line, count > 0 ? (size_t)count : 0)) == NULL)
+			break;
+		copy[strcspn(copy, "\r\n")] = '\0';
+		/* Ctrl-Z arrives as a character when the tty keeps it. */
+		if (strchr(copy, 0x1a) != NULL) {
+			free(copy);
+			if (sh->mode != MODE_EXEC)
+				shell_exec(sh, "end");
+			continue;
+		}
+		if (copy[0] != '\0')
+			history(sh->hist, &ev, H_ENTER, copy);
+		shell_exec(sh, copy);
+		free(copy);
+	}
+	return 0;
+}
