@@ -1077,16 +1077,16 @@ crl_from_ldap(unsigned char **out, size_t *outlen, const char *body,
 	return rc;
 }
 
-int
-crl_cache_fetch(struct crl_cache *c, const char *url, X509 *issuer,
-    const struct fetch_opts *fo, time_t at, struct err *e)
+/* The CRL bytes at url; *der is malloc'd. */
+static int
+crl_fetch_bytes(unsigned char **der, size_t *len, const char *url,
+    const struct fetch_opts *fo, struct err *e)
 {
 	struct fetch_opts	 o;
 	struct fetch_result	 r;
-	unsigned char		*der = NULL;
-	size_t			 len = 0;
 	int			 rc;
 
+	*der = NULL;
 	if (fo != NULL)
 		o = *fo;
 	else
@@ -1094,18 +1094,77 @@ crl_cache_fetch(struct crl_cache *c, const char *url, X509 *issuer,
 	o.maxsize = CRL_MAXSIZE;
 	if ((rc = fetch_get(&r, url, &o, e)) != 0)
 		return rc;
-	if (strncasecmp(url, "ldap", 4) == 0) {
-		if ((rc = crl_from_ldap(&der, &len, r.body, r.len, e)) != 0)
-			goto out;
+	if (strncasecmp(url, "ldap", 4) == 0)
+		rc = crl_from_ldap(der, len, r.body, r.len, e);
+	else {
+		*der = (unsigned char *)r.body;
+		*len = r.len;
+		r.body = NULL;
+	}
+	fetch_result_free(&r);
+	return rc;
+}
+
+int
+crl_cache_fetch(struct crl_cache *c, const char *url, X509 *issuer,
+    const struct fetch_opts *fo, time_t at, struct err *e)
+{
+	unsigned char	*der = NULL;
+	size_t		 len = 0;
+	int		 rc;
+
+	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) == 0)
 		rc = crl_cache_put(c, der, len, issuer, url, at, e);
-	} else
-		rc = crl_cache_put(c, (unsigned char *)r.body, r.len, issuer,
-		    url, at, e);
- out:
 	if (rc != 0)
 		err_prefix(e, "CRL %s", url);
 	free(der);
-	fetch_result_free(&r);
+	return rc;
+}
+
+int
+crl_cache_request(struct crl_cache *c, const char *url,
+    STACK_OF(X509) *cands, const struct fetch_opts *fo, time_t at,
+    struct crl_info *info, int *verified, struct err *e)
+{
+	unsigned char		*der = NULL, *idx = NULL;
+	size_t			 len = 0, idxlen;
+	X509_CRL		*crl = NULL;
+	X509			*issuer = NULL, *x;
+	struct crl_index	*ix = NULL;
+	int			 i, rc;
+
+	if (verified != NULL)
+		*verified = 0;
+	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) != 0 ||
+	    (rc = crl_parse(&crl, der, len, e)) != 0)
+		goto out;
+	for (i = 0; i < sk_X509_num(cands) && issuer == NULL; i++) {
+		x = sk_X509_value(cands, i);
+		if (X509_NAME_cmp(X509_get_subject_name(x),
+		    X509_CRL_get_issuer(crl)) == 0 &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1)
+			issuer = x;
+	}
+	ERR_clear_error();
+	if ((rc = crl_cache_put(c, der, len, issuer, url, at, e)) != 0)
+		goto out;
+	if (verified != NULL)
+		*verified = issuer != NULL;
+	if (info != NULL) {
+		/* Header only (no signer, no table): cheap at any size. */
+		if ((rc = crl_index_build(&idx, &idxlen, crl, NULL, url,
+		    e)) != 0 || (rc = crl_index_open_mem(&ix, idx, idxlen,
+		    e)) != 0)
+			goto out;
+		crl_index_info(ix, info);
+	}
+ out:
+	if (rc != 0)
+		err_prefix(e, "CRL %s", url);
+	crl_index_free(ix);
+	free(idx);
+	X509_CRL_free(crl);
+	free(der);
 	return rc;
 }
 

@@ -113,6 +113,17 @@ int	 crl_cache_put(struct crl_cache *, const unsigned char *, size_t,
 int	 crl_cache_fetch(struct crl_cache *, const char *, X509 *,
 	    const struct fetch_opts *, time_t, struct err *);
 
+/*
+ * `crypto ca crl request URL`: fetch and put a CRL whose issuer is not known
+ * beforehand.  The issuer is the first of candidates whose subject is the
+ * CRL's issuer and whose key verifies it; with none, the CRL is kept "not
+ * modelled" and OpenSSL judges it when used.  *info (may be NULL)
+ * describes what was stored; *verified says whether a candidate verified it.
+ */
+int	 crl_cache_request(struct crl_cache *, const char *, STACK_OF(X509) *,
+	    const struct fetch_opts *, time_t, struct crl_info *, int *,
+	    struct err *);
+
 /* Answer of crl_cache_lookup. */
 enum crl_status {
 	CRL_GOOD = 0,		/* a valid CRL does not list it */
