@@ -8,8 +8,10 @@
 #include "commands.h"
 
 extern const struct cmd_def cmd_system_defs[];
+extern const struct cmd_def cmd_verify_defs[];
 
 const struct cmd_def *const cmd_tables[] = {
 	cmd_system_defs,
+	cmd_verify_defs,
 	NULL
 };
