@@ -1113,9 +1113,9 @@ crl_cache_fetch(struct crl_cache *c, const char *url, X509 *issuer,
 	size_t		 len = 0;
 	int		 rc;
 
-	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) == 0)
-		rc = crl_cache_put(c, der, len, issuer, url, at, e);
-	if (rc != 0)
+	/* Transport errors name the URL already. */
+	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) == 0 &&
+	    (rc = crl_cache_put(c, der, len, issuer, url, at, e)) != 0)
 		err_prefix(e, "CRL %s", url);
 	free(der);
 	return rc;
@@ -1135,8 +1135,9 @@ crl_cache_request(struct crl_cache *c, const char *url,
 
 	if (verified != NULL)
 		*verified = 0;
-	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) != 0 ||
-	    (rc = crl_parse(&crl, der, len, e)) != 0)
+	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) != 0)
+		return rc;
+	if ((rc = crl_parse(&crl, der, len, e)) != 0)
 		goto out;
 	for (i = 0; i < sk_X509_num(cands) && issuer == NULL; i++) {
 		x = sk_X509_value(cands, i);
