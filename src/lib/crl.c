@@ -76,6 +76,12 @@ struct crl_slot {
 /* An issuer directory as last read; re-read when its mtime changes. */
 struct crl_issuer {
 	char			 hex[33];
+	unsigned char		*der;		/* name DER first seen */
+	size_t			 derlen;
+	unsigned char		*key;		/* last issuer key looked up */
+	size_t			 keylen;
+	uint8_t			 keyhash[32];	/* crl_key_hash of key */
+	struct timespec		 checked;	/* last stat (monotonic) */
 	struct timespec		 mtime;
 	int			 present;
 	struct crl_slot		*slots;
@@ -90,6 +96,12 @@ struct crl_cache {
 };
 
 #define CRL_CACHE_MAXISSUERS	256	/* open issuer directories kept */
+/*
+ * How long a process trusts its view of an issuer directory before it
+ * stat(2)s it again: a long-running verifier sees another process's new
+ * CRL within this time; its own puts are seen at once.
+ */
+#define CRL_CACHE_RECHECK_MS	1000
 #define CRL_CACHE_MAXSLOTS	64	/* CRLs per issuer */
 
 static const char *crl_reasons[] = {
@@ -754,6 +766,8 @@ crl_cache_free(struct crl_cache *c)
 	for (ci = c->issuers; ci != NULL; ci = next) {
 		next = ci->next;
 		crl_issuer_clear(ci);
+		free(ci->der);
+		free(ci->key);
 		free(ci);
 	}
 	free(c->dir);
@@ -817,9 +831,67 @@ crl_issuer_load(struct crl_cache *c, struct crl_issuer *ci, struct err *e)
 	return rc;
 }
 
+static int
+crl_elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+	long long	 ms;
+
+	ms = (long long)(b->tv_sec - a->tv_sec) * 1000 +
+	    (b->tv_nsec - a->tv_nsec) / 1000000;
+	return ms > CRL_CACHE_RECHECK_MS * 10 ? CRL_CACHE_RECHECK_MS * 10 :
+	    (int)ms;
+}
+
+/* The in-memory entry of an issuer directory, made on first use. */
+static int
+crl_issuer_find(struct crl_cache *c, const X509_NAME *name,
+    struct crl_issuer **out, struct err *e)
+{
+	struct crl_issuer	*ci;
+	const unsigned char	*der;
+	size_t			 len;
+	uint8_t			 h[32];
+	char			 hex[33];
+
+	*out = NULL;
+	if (X509_NAME_get0_der((X509_NAME *)name, &der, &len) != 1)
+		return err_openssl(e, ERR_CRYPTO, "issuer name");
+	/* The same name bytes as before: no hashing. */
+	for (ci = c->issuers; ci != NULL; ci = ci->next)
+		if (ci->derlen == len && memcmp(ci->der, der, len) == 0) {
+			*out = ci;
+			return 0;
+		}
+	if (crl_name_hash(h, name) != 0)
+		return err_openssl(e, ERR_CRYPTO, "issuer name");
+	crl_hex(hex, h, 4);
+	for (ci = c->issuers; ci != NULL; ci = ci->next)
+		if (strcmp(ci->hex, hex) == 0) {
+			*out = ci;
+			return 0;
+		}
+	if (c->nissuers >= CRL_CACHE_MAXISSUERS)
+		return err_set(e, ERR_TOOBIG, "CRL cache: more than %d issuers "
+		    "in use", CRL_CACHE_MAXISSUERS);
+	if ((ci = calloc(1, sizeof(*ci))) == NULL ||
+	    (ci->der = malloc(len)) == NULL) {
+		free(ci);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	memcpy(ci->der, der, len);
+	ci->derlen = len;
+	snprintf(ci->hex, sizeof(ci->hex), "%s", hex);
+	ci->present = -1;
+	ci->next = c->issuers;
+	c->issuers = ci;
+	c->nissuers++;
+	*out = ci;
+	return 0;
+}
+
 /*
- * The issuer directory for a name, re-read only when its mtime changed, so
- * that a lookup costs one stat(2) when nothing was fetched meanwhile.
+ * The issuer directory for a name, re-read only when its mtime changed;
+ * stat(2) at most once per CRL_CACHE_RECHECK_MS.
  */
 static int
 crl_issuer_get(struct crl_cache *c, const X509_NAME *name,
@@ -827,44 +899,74 @@ crl_issuer_get(struct crl_cache *c, const X509_NAME *name,
 {
 	struct crl_issuer	*ci;
 	struct stat		 sb;
-	uint8_t			 h[32];
-	char			 hex[33], path[PATH_MAX];
+	struct timespec		 mono;
+	char			 path[PATH_MAX];
 	int			 rc, present;
 
 	*out = NULL;
-	if (crl_name_hash(h, name) != 0)
-		return err_openssl(e, ERR_CRYPTO, "issuer name");
-	crl_hex(hex, h, 4);
-	snprintf(path, sizeof(path), "%s/%s", c->dir, hex);
-	present = stat(path, &sb) == 0;
-	for (ci = c->issuers; ci != NULL; ci = ci->next)
-		if (strcmp(ci->hex, hex) == 0)
-			break;
-	if (ci == NULL) {
-		if (c->nissuers >= CRL_CACHE_MAXISSUERS)
-			return err_set(e, ERR_TOOBIG, "CRL cache: more than %d "
-			    "issuers in use", CRL_CACHE_MAXISSUERS);
-		if ((ci = calloc(1, sizeof(*ci))) == NULL)
-			return err_set(e, ERR_NOMEM, "out of memory");
-		snprintf(ci->hex, sizeof(ci->hex), "%s", hex);
-		ci->present = -1;
-		ci->next = c->issuers;
-		c->issuers = ci;
-		c->nissuers++;
+	if ((rc = crl_issuer_find(c, name, &ci, e)) != 0)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	if (ci->present != -1 &&
+	    crl_elapsed_ms(&ci->checked, &mono) < CRL_CACHE_RECHECK_MS) {
+		*out = ci;
+		return 0;
 	}
+	ci->checked = mono;
+	snprintf(path, sizeof(path), "%s/%s", c->dir, ci->hex);
+	present = stat(path, &sb) == 0;
 	if (ci->present != present || (present &&
 	    (sb.st_mtim.tv_sec != ci->mtime.tv_sec ||
 	    sb.st_mtim.tv_nsec != ci->mtime.tv_nsec))) {
 		crl_issuer_clear(ci);
 		ci->present = 0;
-		if (present && (rc = crl_issuer_load(c, ci, e)) != 0)
+		if (present && (rc = crl_issuer_load(c, ci, e)) != 0) {
+			ci->present = -1;
 			return rc;
+		}
 		ci->present = present;
 		if (present)
 			ci->mtime = sb.st_mtim;
 	}
 	*out = ci;
 	return 0;
+}
+
+/* Forget what is known of an issuer directory (after this process wrote). */
+static void
+crl_issuer_stale(struct crl_cache *c, const char *hex)
+{
+	struct crl_issuer	*ci;
+
+	for (ci = c->issuers; ci != NULL; ci = ci->next)
+		if (strcmp(ci->hex, hex) == 0)
+			ci->present = -1;
+}
+
+/* crl_key_hash of issuer, remembered per issuer directory. */
+static const uint8_t *
+crl_issuer_keyhash(struct crl_issuer *ci, X509 *issuer)
+{
+	const ASN1_BIT_STRING	*bs = X509_get0_pubkey_bitstr(issuer);
+	const unsigned char	*k;
+	size_t			 n;
+
+	if (bs == NULL) {
+		memset(ci->keyhash, 0, 32);
+		return ci->keyhash;
+	}
+	k = ASN1_STRING_get0_data(bs);
+	n = (size_t)ASN1_STRING_length(bs);
+	if (ci->key != NULL && ci->keylen == n && memcmp(ci->key, k, n) == 0)
+		return ci->keyhash;
+	free(ci->key);
+	ci->keylen = 0;
+	if ((ci->key = malloc(n)) != NULL) {
+		memcpy(ci->key, k, n);
+		ci->keylen = n;
+	}
+	crl_key_hash(ci->keyhash, issuer);
+	return ci->keyhash;
 }
 
 /* Is url one of x's distribution points?  Sets *indirect for cRLIssuer. */
@@ -928,7 +1030,7 @@ crl_cache_lookup(struct crl_cache *c, X509 *x, X509 *issuer, time_t at,
 	struct crl_issuer		*ci;
 	const struct crl_idx_hdr	*h, *best = NULL;
 	const struct crl_index		*bix = NULL;
-	uint8_t				 key[32];
+	const uint8_t			*key;
 	size_t				 i;
 	int				 rc, indirect;
 
@@ -943,7 +1045,7 @@ crl_cache_lookup(struct crl_cache *c, X509 *x, X509 *issuer, time_t at,
 	}
 	if ((rc = crl_issuer_get(c, X509_get_issuer_name(x), &ci, e)) != 0)
 		return rc;
-	crl_key_hash(key, issuer);
+	key = crl_issuer_keyhash(ci, issuer);
 	for (i = 0; i < ci->nslots; i++) {
 		h = ci->slots[i].idx->hdr;
 		/*
@@ -1061,6 +1163,7 @@ crl_cache_put(struct crl_cache *c, const unsigned char *der, size_t len,
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s/%s.idx", c->dir, hex, slot);
 	rc = store_file_write(path, idx, idxlen, STORE_PUBLIC, e);
+	crl_issuer_stale(c, hex);
  out:
 	OPENSSL_free(out);
 	free(idx);
@@ -1317,6 +1420,7 @@ crl_cache_clear(struct crl_cache *c, size_t *count, struct err *e)
 	char		 path[PATH_MAX];
 	DIR		*d, *sd;
 	struct dirent	*de, *se;
+	struct crl_issuer *ci;
 	size_t		 n = 0;
 
 	if (count != NULL)
@@ -1345,6 +1449,8 @@ crl_cache_clear(struct crl_cache *c, size_t *count, struct err *e)
 		rmdir(path);
 	}
 	closedir(d);
+	for (ci = c->issuers; ci != NULL; ci = ci->next)
+		ci->present = -1;
 	if (count != NULL)
 		*count = n;
 	return 0;
