@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -631,6 +633,116 @@ test_fetch_dp(void **state)
 	free(dir);
 }
 
+/* A TLS server on one end of a socketpair, in a thread. */
+struct tls_srv {
+	int		 fd;
+	X509		*cert;
+	EVP_PKEY	*key;
+	pthread_t	 th;
+};
+
+static void *
+tls_srv_main(void *arg)
+{
+	struct tls_srv	*s = arg;
+	SSL_CTX		*ctx = SSL_CTX_new(TLS_server_method());
+	SSL		*ssl;
+
+	SSL_CTX_use_certificate(ctx, s->cert);
+	SSL_CTX_use_PrivateKey(ctx, s->key);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, s->fd);
+	if (SSL_accept(ssl) == 1)
+		SSL_shutdown(ssl);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(s->fd);
+	return NULL;
+}
+
+/* Handshake with a server presenting cert; the verdict of the hook. */
+static int
+tls_connect(struct verify_tls *t, X509 *cert, EVP_PKEY *key, long *vr)
+{
+	struct tls_srv	 s;
+	SSL_CTX		*ctx = SSL_CTX_new(TLS_client_method());
+	SSL		*ssl;
+	int		 sv[2], ok;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	s.fd = sv[1];
+	s.cert = cert;
+	s.key = key;
+	assert_int_equal(pthread_create(&s.th, NULL, tls_srv_main, &s), 0);
+	verify_tls_attach(ctx, t);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, sv[0]);
+	ok = SSL_connect(ssl) == 1;
+	*vr = SSL_get_verify_result(ssl);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(sv[0]);
+	pthread_join(s.th, NULL);
+	return ok;
+}
+
+/* The SSL_CTX hook: a TLS client trusts what verify trusts. */
+static void
+test_tls(void **state)
+{
+	struct verify_anchors	 a = { "trustpoint test", NULL, 0, NULL };
+	struct pki		 p, q;
+	struct crl_cache	*cache;
+	struct verify		*v;
+	struct verify_tls	 t;
+	char			*dir = tmpdir();
+	long			 vr;
+
+	(void)state;
+	/* The server writes after the client hung up on a bad chain. */
+	signal(SIGPIPE, SIG_IGN);
+	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
+	pki_make(&q, NULL, NOW - DAY, NOW + DAY);
+	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
+	assert_int_equal(crl_cache_put(cache, p.der, p.len, p.root, NULL, NOW,
+	    NULL), 0);
+	a.certs = sk_X509_new_null();
+	sk_X509_push(a.certs, p.root);
+	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
+	memset(&t, 0, sizeof(t));
+	t.v = v;
+	t.opts.purpose = VERIFY_SSL_SERVER;
+	t.opts.at = NOW;
+	t.opts.flags = VERIFY_NOFETCH;
+
+	assert_true(tls_connect(&t, p.good, p.lkey, &vr));
+	assert_int_equal(vr, X509_V_OK);
+	assert_true(t.last.valid);
+	assert_int_equal(t.last.rev[0].status, VERIFY_REV_GOOD);
+
+	assert_false(tls_connect(&t, p.bad, p.lkey, &vr));
+	assert_int_equal(vr, X509_V_ERR_CERT_REVOKED);
+	assert_int_equal(t.last.error, X509_V_ERR_CERT_REVOKED);
+
+	/*
+	 * A server whose chain ends at nothing trusted: issued by another
+	 * "Test Root" (same name, other key), as a forger would.
+	 */
+	assert_false(tls_connect(&t, q.good, q.lkey, &vr));
+	assert_int_equal(vr, X509_V_ERR_CERT_SIGNATURE_FAILURE);
+	assert_false(t.last.valid);
+
+	verify_tls_clear(&t);
+	verify_free(v);
+	sk_X509_free(a.certs);
+	crl_cache_free(cache);
+	pki_free(&p);
+	pki_free(&q);
+	rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -640,6 +752,7 @@ main(void)
 		cmocka_unit_test(test_crl_optional),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_fetch_dp),
+		cmocka_unit_test(test_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
