@@ -287,10 +287,10 @@ vcli_load_chain(struct shell *sh, const char *src, STACK_OF(X509) **out)
 	int		 rc;
 
 	*out = NULL;
-	if (strncasecmp(src, "https://", 8) == 0)
-		return shell_error(sh, "%s: fetching a server's chain is not "
-		    "supported yet", src);
-	if (store_file_read(src, &buf, &len, VCLI_CHAINMAX, &e) != 0)
+	if (strncasecmp(src, "https://", 8) == 0) {
+		if (fetch_peer_chain_pem(&buf, &len, src, NULL, &e) != 0)
+			return shell_err(sh, &e);
+	} else if (store_file_read(src, &buf, &len, VCLI_CHAINMAX, &e) != 0)
 		return shell_err(sh, &e);
 	rc = cert_parse_any(out, (unsigned char *)buf, len, VCLI_MAXCERTS, &e);
 	free(buf);
