@@ -239,16 +239,20 @@ verify_fail(X509_STORE_CTX *ctx, int err, int depth)
 	return cb(0, ctx);
 }
 
-/* "ldap:///dn" and directory names need the trustpoint's query url. */
+/*
+ * "ldap:///dn" and directory names need the trustpoint's query url.  dn is
+ * already in URL form when it came from a URI; a directory name is escaped.
+ */
 static int
-verify_ldap_url(char *out, size_t sz, const char *query, const char *dn)
+verify_ldap_url(char *out, size_t sz, const char *query, const char *dn,
+    int escape)
 {
 	char	*esc;
 	int	 n;
 
 	if (query == NULL || *query == '\0')
 		return -1;
-	if ((esc = fetch_escape(dn, strlen(dn))) == NULL)
+	if ((esc = escape ? fetch_escape(dn, strlen(dn)) : strdup(dn)) == NULL)
 		return -1;
 	n = snprintf(out, sz, "%s%s%s?certificateRevocationList;binary",
 	    query, query[strlen(query) - 1] == '/' ? "" : "/", esc);
@@ -277,7 +281,7 @@ verify_dp_url(char *out, size_t sz, const GENERAL_NAME *gn,
 			snprintf(tmp, sizeof(tmp), "%.*s", len - 8, s + 8);
 			if (strchr(tmp, '?') != NULL)
 				*strchr(tmp, '?') = '\0';
-			return verify_ldap_url(out, sz, query, tmp);
+			return verify_ldap_url(out, sz, query, tmp, 0);
 		}
 		if (strncasecmp(s, "http://", 7) != 0 &&
 		    strncasecmp(s, "https://", 8) != 0 &&
@@ -294,7 +298,7 @@ verify_dp_url(char *out, size_t sz, const GENERAL_NAME *gn,
 	if (X509_NAME_print_ex(b, gn->d.directoryName, 0, XN_FLAG_RFC2253) >= 0
 	    && (len = (int)BIO_get_mem_data(b, &s)) > 0 &&
 	    (dn = strndup(s, (size_t)len)) != NULL)
-		rc = verify_ldap_url(out, sz, query, dn);
+		rc = verify_ldap_url(out, sz, query, dn, 1);
 	free(dn);
 	BIO_free(b);
 	return rc;
