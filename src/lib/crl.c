@@ -819,7 +819,8 @@ crl_issuer_load(struct crl_cache *c, struct crl_issuer *ci, struct err *e)
 		}
 		ci->slots = ns;
 		ns = &ci->slots[ci->nslots];
-		snprintf(ns->name, sizeof(ns->name), "%s", de->d_name);
+		/* Length checked above. */
+		memcpy(ns->name, de->d_name, strlen(de->d_name) + 1);
 		snprintf(path, sizeof(path), "%s/%s/%s", c->dir, ci->hex,
 		    de->d_name);
 		/* A damaged index is skipped, as if the CRL were absent. */
@@ -1397,7 +1398,8 @@ crl_cache_list(struct crl_cache *c, struct crl_info **out, size_t *outn,
 			crl_index_info(ix, &v[n]);
 			crl_index_free(ix);
 			path[strlen(path) - 4] = '\0';
-			snprintf(v[n].path, sizeof(v[n].path), "%s.crl", path);
+			snprintf(v[n].path, sizeof(v[n].path), "%.1000s.crl",
+			    path);
 			n++;
 		}
 		closedir(sd);
