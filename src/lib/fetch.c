@@ -311,9 +311,9 @@ fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
 	curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	/* The handshake is all we need: no HTTP request at all. */
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
 	cc = curl_easy_perform(c);
-	/* The HTTP exchange may fail after the handshake: still a chain. */
 	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
 	    ci == NULL || ci->num_of_certs <= 0) {
 		rc = err_set(e, ERR_NET, "%s: %s", url, cc != CURLE_OK ?
