@@ -478,17 +478,19 @@ verify_reason(struct verify_result *res, X509_STORE_CTX *ctx,
 {
 	X509	*x = X509_STORE_CTX_get_current_cert(ctx);
 	char	*dn = NULL;
+	int	 crlerr;
 
 	res->error = X509_STORE_CTX_get_error(ctx);
 	res->depth = X509_STORE_CTX_get_error_depth(ctx);
 	if (x != NULL)
 		dn = cert_dn(X509_get_subject_name(x), CERT_DN_LOWER);
+	/* Why no (fresh) CRL could be had: the fetch's own error. */
+	crlerr = (res->error == X509_V_ERR_UNABLE_TO_GET_CRL ||
+	    res->error == X509_V_ERR_CRL_HAS_EXPIRED) && run->fetch_err[0];
 	snprintf(res->reason, sizeof(res->reason), "%s (depth %d%s%s)%s%s",
 	    X509_verify_cert_error_string(res->error), res->depth,
-	    dn ? ", " : "", dn ? dn : "",
-	    res->error == X509_V_ERR_UNABLE_TO_GET_CRL &&
-	    run->fetch_err[0] ? ": " : "",
-	    res->error == X509_V_ERR_UNABLE_TO_GET_CRL ? run->fetch_err : "");
+	    dn ? ", " : "", dn ? dn : "", crlerr ? ": " : "",
+	    crlerr ? run->fetch_err : "");
 	free(dn);
 }
 
