@@ -600,7 +600,7 @@ cmdtree_match(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 	const struct cmd_node	*n = t->root[mode];
 	struct cmd_node		*k;
 	struct cmd_words	 w;
-	char			*word, *rest;
+	char			 word[CMD_LINEMAX], *rest;
 	int			 i, amb;
 
 	memset(m, 0, offsetof(struct cmd_match, buf));
@@ -623,20 +623,17 @@ cmdtree_match(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 	}
 	for (i = 0; i < w.n; i++) {
 		rest = m->buf + w.off[i];
-		word = strndup(rest, w.len[i]);
-		if (word == NULL) {
-			m->status = CMDM_INVALID;
-			return;
-		}
+		/* Words fit: the whole line fits in buf. */
+		memcpy(word, rest, w.len[i]);
+		word[w.len[i]] = '\0';
 		k = cmd_step(n, word, rest, &amb);
 		if (k == NULL) {
 			m->status = amb ? CMDM_AMBIGUOUS : CMDM_INVALID;
 			m->errpos = w.off[i];
-			snprintf(m->word, sizeof(m->word), "%s", word);
-			free(word);
+			snprintf(m->word, sizeof(m->word), "%.*s",
+			    (int)(sizeof(m->word) - 1), word);
 			return;
 		}
-		free(word);
 		m->args.spec[m->args.argc] = k->word;
 		if (cmd_rest_type(k->type)) {
 			m->args.argv[m->args.argc++] = rest;
@@ -694,17 +691,16 @@ cmd_walk(const struct cmd_tree *t, enum cmd_mode mode, char *buf,
     const struct cmd_words *w, int nwords, size_t *bad, int *amb)
 {
 	const struct cmd_node	*n = t->root[mode];
-	char			*word;
+	char			 word[CMD_LINEMAX];
 	int			 i;
 
 	*amb = 0;
 	for (i = 0; i < nwords; i++) {
 		const struct cmd_node	*k;
 
-		if ((word = strndup(buf + w->off[i], w->len[i])) == NULL)
-			return NULL;
+		memcpy(word, buf + w->off[i], w->len[i]);
+		word[w->len[i]] = '\0';
 		k = cmd_step(n, word, buf + w->off[i], amb);
-		free(word);
 		if (k == NULL) {
 			*bad = w->off[i];
 			return NULL;

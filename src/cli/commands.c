@@ -8,10 +8,16 @@
 #include "commands.h"
 
 extern const struct cmd_def cmd_system_defs[];
+extern const struct cmd_def cmd_key_defs[];
+extern const struct cmd_def cmd_trustpoint_defs[];
+extern const struct cmd_def cmd_trustpool_defs[];
 extern const struct cmd_def cmd_verify_defs[];
 
 const struct cmd_def *const cmd_tables[] = {
 	cmd_system_defs,
+	cmd_key_defs,
+	cmd_trustpoint_defs,
+	cmd_trustpool_defs,
 	cmd_verify_defs,
 	NULL
 };

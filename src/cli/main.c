@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "err.h"
 #include "shell_priv.h"
 
@@ -80,6 +81,8 @@ main(int argc, char *argv[])
 	char			*state = NULL, **lines = NULL;
 	int			 ch, nlines = 0, rc = 1;
 
+	if (argc > 1 && strcmp(argv[1], "agent") == 0)
+		return agent_main(argc - 1, argv + 1);
 	if ((lines = calloc((size_t)argc + 1, sizeof(*lines))) == NULL)
 		return 1;
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {

@@ -4,6 +4,7 @@
  * input arrives (a terminal with libedit, a script on stdin, -c lines).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -457,6 +458,32 @@ shell_load_disk(struct shell *sh, struct config **out)
 	return 0;
 }
 
+/*
+ * The generation of the saved configuration, from its first line only:
+ * cheap enough to ask before every show, unlike parsing the whole file.
+ */
+static unsigned long
+shell_saved_generation(struct shell *sh)
+{
+	char		 path[4096], buf[64];
+	unsigned long	 gen = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/%s", sh->state_dir,
+	    SHELL_CONFIG_FILE);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "!generation %lu", &gen) != 1)
+		return 0;
+	return gen;
+}
+
 const struct config *
 shell_running(struct shell *sh)
 {
@@ -488,19 +515,22 @@ shell_domain(struct shell *sh)
 static char *
 shell_join(const struct cmd_args *a, int from, int count)
 {
-	size_t	 len = 1;
+	size_t	 len = 1, n, off = 0;
 	int	 i;
 	char	*s;
 
 	for (i = from; i < a->argc && i < from + count; i++)
 		len += strlen(a->argv[i]) + 1;
-	if ((s = calloc(1, len)) == NULL)
+	if ((s = malloc(len)) == NULL)
 		return NULL;
 	for (i = from; i < a->argc && i < from + count; i++) {
 		if (i > from)
-			strcat(s, " ");
-		strcat(s, a->argv[i]);
+			s[off++] = ' ';
+		n = strlen(a->argv[i]);
+		memcpy(s + off, a->argv[i], n);
+		off += n;
 	}
+	s[off] = '\0';
 	return s;
 }
 
@@ -752,8 +782,9 @@ shell_cmd_show_running(struct shell *sh, const struct cmd_args *a)
 	const char		*filter = cmd_arg(a, "LINE");
 	char			*text;
 
-	if (sh->mode == MODE_EXEC) {
-		/* Another session may have committed: show what is saved. */
+	/* Another session may have committed: show what is saved. */
+	if (sh->mode == MODE_EXEC && sh->running != NULL &&
+	    shell_saved_generation(sh) != config_generation(sh->running)) {
 		config_free(sh->running);
 		sh->running = NULL;
 	}

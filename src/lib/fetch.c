@@ -3,6 +3,8 @@
  */
 #include <net/if.h>
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,70 @@
 
 #include "err.h"
 #include "fetch.h"
+
+/*
+ * libcurl is opened on the first fetch, not at program start: with its
+ * dependencies it is 30 shared libraries, which doubled the shell's
+ * start-up time and added about 3 MB to every command that never opens a
+ * URL (show running-config, key generation).  The table is written once,
+ * under pthread_once, and only read after that.
+ */
+struct fetch_api {
+	CURL			*(*easy_init)(void);
+	CURLcode		 (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode		 (*easy_perform)(CURL *);
+	CURLcode		 (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void			 (*easy_cleanup)(CURL *);
+	const char		*(*easy_strerror)(CURLcode);
+	struct curl_slist	*(*slist_append)(struct curl_slist *,
+				    const char *);
+	void			 (*slist_free_all)(struct curl_slist *);
+};
+
+static struct fetch_api	 fetch_curl;
+static int		 fetch_curl_ok;
+static char		 fetch_curl_err[256];
+static pthread_once_t	 fetch_curl_once = PTHREAD_ONCE_INIT;
+
+static void
+fetch_curl_load(void)
+{
+	void	*h;
+
+	if ((h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(fetch_curl_err, sizeof(fetch_curl_err), "%s",
+		    dlerror());
+		return;
+	}
+#define FETCH_SYM(f, n)	do {						\
+	if ((*(void **)&fetch_curl.f = dlsym(h, n)) == NULL) {		\
+		snprintf(fetch_curl_err, sizeof(fetch_curl_err),	\
+		    "libcurl.so.4 lacks %s", n);			\
+		return;							\
+	}								\
+} while (0)
+	FETCH_SYM(easy_init, "curl_easy_init");
+	FETCH_SYM(easy_setopt, "curl_easy_setopt");
+	FETCH_SYM(easy_perform, "curl_easy_perform");
+	FETCH_SYM(easy_getinfo, "curl_easy_getinfo");
+	FETCH_SYM(easy_cleanup, "curl_easy_cleanup");
+	FETCH_SYM(easy_strerror, "curl_easy_strerror");
+	FETCH_SYM(slist_append, "curl_slist_append");
+	FETCH_SYM(slist_free_all, "curl_slist_free_all");
+#undef FETCH_SYM
+	fetch_curl_ok = 1;
+}
+
+static const struct fetch_api *
+fetch_api(struct err *e)
+{
+	pthread_once(&fetch_curl_once, fetch_curl_load);
+	if (!fetch_curl_ok) {
+		err_set(e, ERR_NET, "cannot load libcurl: %s", fetch_curl_err);
+		return NULL;
+	}
+	return &fetch_curl;
+}
 
 struct fetch_buf {
 	char	*data;
@@ -77,24 +143,24 @@ fetch_vrf_check(const char *vrf, struct err *e)
 }
 
 static int
-fetch_setup(CURL *c, const char *url, const struct fetch_opts *o,
-    char *errbuf, struct err *e)
+fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
+    const struct fetch_opts *o, char *errbuf, struct err *e)
 {
 	char	 iface[128];
 	int	 rc;
 
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+	api->easy_setopt(c, CURLOPT_URL, url);
+	api->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	api->easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 	    "http,https,tftp,ldap,ldaps,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "netpki/" NETPKI_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	api->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	api->easy_setopt(c, CURLOPT_USERAGENT, "netpki/" NETPKI_VERSION);
+	api->easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
 	    o && o->connect_timeout ? o->connect_timeout : 10L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT,
+	api->easy_setopt(c, CURLOPT_TIMEOUT,
 	    o && o->timeout ? o->timeout : 60L);
 	if (o == NULL)
 		return 0;
@@ -103,41 +169,41 @@ fetch_setup(CURL *c, const char *url, const struct fetch_opts *o,
 			return rc;
 		/* "if!" makes curl bind to the device, never fall back. */
 		snprintf(iface, sizeof(iface), "if!%s", o->vrf);
-		curl_easy_setopt(c, CURLOPT_INTERFACE, iface);
+		api->easy_setopt(c, CURLOPT_INTERFACE, iface);
 	}
 	if (o->proxy != NULL && *o->proxy != '\0') {
-		curl_easy_setopt(c, CURLOPT_PROXY, o->proxy);
-		curl_easy_setopt(c, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
+		api->easy_setopt(c, CURLOPT_PROXY, o->proxy);
+		api->easy_setopt(c, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
 	} else
-		curl_easy_setopt(c, CURLOPT_PROXY, "");
+		api->easy_setopt(c, CURLOPT_PROXY, "");
 	if (o->ca_pem != NULL) {
 		struct curl_blob	 blob;
 
 		blob.data = (void *)o->ca_pem;
 		blob.len = o->ca_pem_len;
 		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
-		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+		api->easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+		api->easy_setopt(c, CURLOPT_CAPATH, NULL);
 	}
 	return 0;
 }
 
 static int
-fetch_perform(CURL *c, const char *url, struct fetch_buf *b,
-    const char *errbuf, long *status, struct err *e)
+fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
+    struct fetch_buf *b, const char *errbuf, long *status, struct err *e)
 {
 	CURLcode	 cc;
 	char		*scheme = NULL;
 
-	cc = curl_easy_perform(c);
+	cc = api->easy_perform(c);
 	if (b != NULL && b->toobig)
 		return err_set(e, ERR_TOOBIG, "%s: response larger than %zu "
 		    "bytes", url, b->max);
 	if (cc != CURLE_OK)
 		return err_set(e, ERR_NET, "%s: %s", url,
-		    *errbuf ? errbuf : curl_easy_strerror(cc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_getinfo(c, CURLINFO_SCHEME, &scheme);
+		    *errbuf ? errbuf : api->easy_strerror(cc));
+	api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	api->easy_getinfo(c, CURLINFO_SCHEME, &scheme);
 	if (scheme != NULL && (strcasecmp(scheme, "http") == 0 ||
 	    strcasecmp(scheme, "https") == 0) && (*status < 200 ||
 	    *status >= 300))
@@ -150,6 +216,7 @@ static int
 fetch_do(struct fetch_result *r, const char *url, const void *body,
     size_t bodylen, int post, const struct fetch_opts *o, struct err *e)
 {
+	const struct fetch_api	*api;
 	CURL			*c = NULL;
 	struct curl_slist	*hdrs = NULL;
 	struct fetch_buf	 b;
@@ -161,28 +228,30 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 	memset(&b, 0, sizeof(b));
 	errbuf[0] = '\0';
 	b.max = o && o->maxsize ? o->maxsize : FETCH_MAXDEFAULT;
-	if ((c = curl_easy_init()) == NULL)
+	if ((api = fetch_api(e)) == NULL)
+		return e != NULL ? e->code : ERR_NET;
+	if ((c = api->easy_init()) == NULL)
 		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
-	if ((rc = fetch_setup(c, url, o, errbuf, e)) != 0)
+	if ((rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
 		goto out;
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	api->easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write_cb);
+	api->easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (post) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		api->easy_setopt(c, CURLOPT_POST, 1L);
+		api->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		api->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)bodylen);
 		snprintf(hdr, sizeof(hdr), "Content-Type: %s",
 		    o && o->content_type ? o->content_type :
 		    "application/octet-stream");
-		hdrs = curl_slist_append(hdrs, hdr);
+		hdrs = api->slist_append(hdrs, hdr);
 		/* Some servers mishandle "Expect: 100-continue". */
-		hdrs = curl_slist_append(hdrs, "Expect:");
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		hdrs = api->slist_append(hdrs, "Expect:");
+		api->easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	}
-	if ((rc = fetch_perform(c, url, &b, errbuf, &r->status, e)) != 0)
+	if ((rc = fetch_perform(api, c, url, &b, errbuf, &r->status, e)) != 0)
 		goto out;
-	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
+	if (api->easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
 	    ct != NULL)
 		snprintf(r->content_type, sizeof(r->content_type), "%s", ct);
 	if (b.data == NULL && (b.data = calloc(1, 1)) == NULL) {
@@ -194,8 +263,8 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 	b.data = NULL;
  out:
 	free(b.data);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
+	api->slist_free_all(hdrs);
+	api->easy_cleanup(c);
 	return rc;
 }
 
@@ -218,6 +287,7 @@ int
 fetch_put(const char *url, const void *body, size_t len,
     const struct fetch_opts *o, struct err *e)
 {
+	const struct fetch_api	*api;
 	CURL			*c = NULL;
 	struct fetch_upload	 u = { body, len, 0 };
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -225,17 +295,19 @@ fetch_put(const char *url, const void *body, size_t len,
 	int			 rc;
 
 	errbuf[0] = '\0';
-	if ((c = curl_easy_init()) == NULL)
+	if ((api = fetch_api(e)) == NULL)
+		return e != NULL ? e->code : ERR_NET;
+	if ((c = api->easy_init()) == NULL)
 		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
-	if ((rc = fetch_setup(c, url, o, errbuf, e)) != 0)
+	if ((rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
 		goto out;
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, fetch_read_cb);
-	curl_easy_setopt(c, CURLOPT_READDATA, &u);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	rc = fetch_perform(c, url, NULL, errbuf, &status, e);
+	api->easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	api->easy_setopt(c, CURLOPT_READFUNCTION, fetch_read_cb);
+	api->easy_setopt(c, CURLOPT_READDATA, &u);
+	api->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	rc = fetch_perform(api, c, url, NULL, errbuf, &status, e);
  out:
-	curl_easy_cleanup(c);
+	api->easy_cleanup(c);
 	return rc;
 }
 
@@ -288,6 +360,7 @@ int
 fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
     const struct fetch_opts *o, struct err *e)
 {
+	const struct fetch_api	*api;
 	CURL			*c = NULL;
 	struct curl_certinfo	*ci = NULL;
 	struct curl_slist	*sl;
@@ -302,22 +375,24 @@ fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
 	errbuf[0] = '\0';
 	if (strncasecmp(url, "https://", 8) != 0)
 		return err_set(e, ERR_INVAL, "%s: not an https URL", url);
-	if ((c = curl_easy_init()) == NULL)
+	if ((api = fetch_api(e)) == NULL)
+		return e != NULL ? e->code : ERR_NET;
+	if ((c = api->easy_init()) == NULL)
 		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
-	if ((rc = fetch_setup(c, url, o, errbuf, e)) != 0)
+	if ((rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
 		goto out;
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	api->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	api->easy_setopt(c, CURLOPT_CERTINFO, 1L);
+	api->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	api->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	/* The handshake is all we need: no HTTP request at all. */
-	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-	cc = curl_easy_perform(c);
-	if (curl_easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	api->easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	cc = api->easy_perform(c);
+	if (api->easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
 	    ci == NULL || ci->num_of_certs <= 0) {
 		rc = err_set(e, ERR_NET, "%s: %s", url, cc != CURLE_OK ?
-		    (*errbuf ? errbuf : curl_easy_strerror(cc)) :
+		    (*errbuf ? errbuf : api->easy_strerror(cc)) :
 		    "no certificate from the server");
 		goto out;
 	}
@@ -343,6 +418,7 @@ fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
 	b.data = NULL;
  out:
 	free(b.data);
-	curl_easy_cleanup(c);
+	if (c != NULL)
+		api->easy_cleanup(c);
 	return rc;
 }

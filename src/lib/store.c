@@ -478,7 +478,8 @@ store_list(struct store *st, const char *rel, char ***out, size_t *outn,
 		}
 		n++;
 	}
-	qsort(v, n, sizeof(*v), store_cmp);
+	if (n > 1)	/* v is NULL for an empty directory */
+		qsort(v, n, sizeof(*v), store_cmp);
 	*out = v;
 	*outn = n;
 	v = NULL;

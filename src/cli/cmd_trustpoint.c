@@ -1,0 +1,936 @@
+/*
+ * cmd_trustpoint: "crypto ca trustpoint NAME" and its statements, and the
+ * exec commands crypto ca authenticate / enroll / cancel-enroll and
+ * show crypto ca certificates.  The library decides; this file prompts
+ * and prints in the reference text's formats.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "cmd.h"
+#include "config.h"
+#include "csr.h"
+#include "err.h"
+#include "fetch.h"
+#include "keystore.h"
+#include "scep_client.h"
+#include "scep_msg.h"
+#include "shell.h"
+#include "store.h"
+#include "trustpoint.h"
+
+#define TPC_PASSMAX	128	/* challenge password */
+#define TPC_PASSTRIES	3
+#define TPC_SIGNERDAYS	30	/* covers 100 polls an hour apart */
+
+/* What an authenticate or enroll run needs, gathered once. */
+struct tpc {
+	struct shell		*sh;
+	struct store		*st;
+	struct trustpoint	*tp;
+	struct tp_certs		 certs;
+	struct fetch_opts	 fo;
+	unsigned		 caps;
+	STACK_OF(X509)		*trusted;	/* may sign CertReps */
+};
+
+static void
+tpc_free(struct tpc *c)
+{
+	tp_free(c->tp);
+	tp_certs_clear(&c->certs);
+	sk_X509_free(c->trusted);
+}
+
+/* Load the trustpoint and its state; prints the error. */
+static int
+tpc_open(struct tpc *c, struct shell *sh, const char *name)
+{
+	struct err	 e;
+
+	memset(c, 0, sizeof(*c));
+	c->sh = sh;
+	if ((c->st = shell_store(sh)) == NULL)
+		return -1;
+	if (tp_load(&c->tp, shell_running(sh), name, &e) != 0)
+		return shell_err(sh, &e);
+	if (tp_certs_load(&c->certs, c->st, name, &e) != 0)
+		return shell_err(sh, &e);
+	c->fo.vrf = c->tp->vrf;
+	c->fo.maxsize = SCEP_RESPMAX;
+	return 0;
+}
+
+static int
+tpc_need_url(struct tpc *c)
+{
+	if (c->tp->method == TP_METHOD_URL)
+		return 0;
+	if (c->tp->method == TP_METHOD_TERMINAL)
+		return shell_error(c->sh, "Trustpoint %s uses enrollment "
+		    "terminal: cut-and-paste enrollment is not available in "
+		    "this build", c->tp->name);
+	return shell_error(c->sh, "Trustpoint %s has no enrollment url",
+	    c->tp->name);
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
+static void
+tpc_print_dn(struct shell *sh, const char *label, const X509_NAME *n)
+{
+	char	*dn = cert_dn(n, CERT_DN_LOWER);
+
+	shell_printf(sh, "%s :\n%s\n", label, dn ? dn : "?");
+	free(dn);
+}
+
+static void
+tpc_print_time(struct shell *sh, const char *label, const ASN1_TIME *at)
+{
+	char	 buf[48];
+	time_t	 t;
+
+	if (cert_asn1_time(at, &t) != 0)
+		snprintf(buf, sizeof(buf), "(bad time)");
+	else
+		cert_fmt_time(buf, sizeof(buf), t);
+	shell_printf(sh, "%s :%s\n", label, buf);
+}
+
+static void
+tpc_print_crldp(struct shell *sh, X509 *x)
+{
+	STACK_OF(DIST_POINT)	*dps;
+	DIST_POINT		*dp;
+	GENERAL_NAME		*gn;
+	int			 i, j, shown = 0;
+
+	if ((dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL,
+	    NULL)) == NULL)
+		return;
+	for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname);
+		    j++) {
+			gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname,
+			    j);
+			if (gn->type != GEN_URI)
+				continue;
+			if (!shown++)
+				shell_printf(sh, "CRL Distribution Point\n");
+			shell_printf(sh, "%.*s\n",
+			    ASN1_STRING_length(gn->d.uniformResourceIdentifier),
+			    (const char *)ASN1_STRING_get0_data(
+			    gn->d.uniformResourceIdentifier));
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+}
+
+/* The reference's certificate block: serial, names, validity. */
+static void
+tpc_print_cert(struct shell *sh, X509 *x)
+{
+	char	*serial = cert_serial_hex(x, 0);
+
+	shell_printf(sh, "Serial Number :%s\n", serial ? serial : "?");
+	free(serial);
+	tpc_print_dn(sh, "Subject Name", X509_get_subject_name(x));
+	tpc_print_dn(sh, "Issued By", X509_get_issuer_name(x));
+	tpc_print_time(sh, "Validity Start", X509_get0_notBefore(x));
+	tpc_print_time(sh, "Validity End", X509_get0_notAfter(x));
+}
+
+static void
+tpc_print_fingerprints(struct shell *sh, X509 *x)
+{
+	char	*md5 = cert_x509_fingerprint(x, "MD5", ' ');
+	char	*sha = cert_x509_fingerprint(x, "SHA256", 0);
+
+	shell_printf(sh, "Fingerprint:%s\n", md5 ? md5 : "?");
+	shell_printf(sh, "SHA256 Fingerprint:%s\n", sha ? sha : "?");
+	free(md5);
+	free(sha);
+}
+
+/* ---- configuration statements ------------------------------------------- */
+
+static int
+tpc_cmd_trustpoint(struct shell *sh, const struct cmd_args *a)
+{
+	const char	*name = cmd_arg(a, "NAME");
+
+	if (!a->negated && !tp_name_ok(name))
+		return shell_error(sh, "Invalid trustpoint name \"%s\": use "
+		    "1-%d letters, digits, '-', '_' or '.', not starting with "
+		    "'.'", name ? name : "", TP_NAMEMAX);
+	return shell_config_set(sh, a);
+}
+
+static int
+tpc_cmd_fingerprint(struct shell *sh, const struct cmd_args *a)
+{
+	struct err	 e;
+	char		*norm = NULL;
+
+	if (!a->negated) {
+		if (tp_fingerprint_norm(&norm, cmd_arg(a, "HEX"), &e) != 0)
+			return shell_error(sh, "Invalid fingerprint: %s",
+			    e.msg);
+		free(norm);
+	}
+	return shell_config_set(sh, a);
+}
+
+static int
+tpc_cmd_subject(struct shell *sh, const struct cmd_args *a)
+{
+	struct err	 e;
+
+	if (!a->negated && csr_check_dn(cmd_arg(a, "DN"), &e) != 0)
+		return shell_err(sh, &e);
+	return shell_config_set(sh, a);
+}
+
+static int
+tpc_cmd_url(struct shell *sh, const struct cmd_args *a)
+{
+	const char	*url = cmd_arg(a, "URL");
+
+	if (!a->negated && strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0)
+		return shell_error(sh, "Invalid enrollment url \"%s\": SCEP "
+		    "needs an http:// or https:// URL", url);
+	return shell_config_set(sh, a);
+}
+
+static int
+tpc_cmd_query(struct shell *sh, const struct cmd_args *a)
+{
+	const char	*url = cmd_arg(a, "URL");
+
+	if (!a->negated && strncasecmp(url, "ldap://", 7) != 0 &&
+	    strncasecmp(url, "ldaps://", 8) != 0)
+		return shell_error(sh, "Invalid query url \"%s\": expected an "
+		    "ldap:// URL", url);
+	return shell_config_set(sh, a);
+}
+
+/* ---- crypto ca authenticate --------------------------------------------- */
+
+static int
+tpc_pin_check(struct tpc *c, X509 *ca)
+{
+	const char	*md = tp_fingerprint_md(c->tp->fingerprint);
+	char		*fp;
+	int		 ok;
+
+	if ((fp = cert_x509_fingerprint(ca, md, 0)) == NULL)
+		return shell_error(c->sh, "out of memory");
+	ok = strcmp(fp, c->tp->fingerprint) == 0;
+	free(fp);
+	if (!ok)
+		return shell_error(c->sh, "Certificate not accepted: its %s "
+		    "fingerprint does not match the trustpoint's fingerprint "
+		    "statement; nothing stored", md);
+	shell_printf(c->sh, "%% Fingerprint matches the trustpoint's "
+	    "fingerprint statement (%s): certificate accepted\n", md);
+	return 0;
+}
+
+static int
+tpc_authenticate(struct shell *sh, const struct cmd_args *a)
+{
+	struct tpc		 c;
+	struct scep_cacert	 cc;
+	struct err		 e;
+	int			 rc = -1, yes = 0;
+
+	memset(&cc, 0, sizeof(cc));
+	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0 || tpc_need_url(&c) != 0)
+		goto out;
+	if (scep_getcacaps(&c.caps, c.tp->url, &c.fo, &e) != 0 ||
+	    scep_getcacert(&cc, c.tp->url, c.tp->name, &c.fo, &e) != 0) {
+		shell_error(sh, "Trustpoint %s: %s", c.tp->name, e.msg);
+		goto out;
+	}
+	if (scep_cacert_check(&cc, clock_now(), &e) != 0) {
+		shell_error(sh, "Certificate not accepted: %s; nothing stored",
+		    e.msg);
+		goto out;
+	}
+	tpc_print_cert(sh, cc.ca);
+	tpc_print_fingerprints(sh, cc.ca);
+	if (c.tp->fingerprint != NULL) {
+		if (tpc_pin_check(&c, cc.ca) != 0)
+			goto out;
+	} else {
+		if (shell_confirm(sh, "Do you accept this certificate?? "
+		    "[yes/no]:", &yes) != 0)
+			goto out;
+		if (!yes) {
+			shell_error(sh, "Certificate not accepted: nothing "
+			    "stored");
+			goto out;
+		}
+	}
+	if (tp_store_ca(c.st, c.tp->name, cc.chain, cc.ra_sign, cc.ra_encr,
+	    &e) != 0) {
+		shell_err(sh, &e);
+		goto out;
+	}
+	rc = 0;
+ out:
+	scep_cacert_clear(&cc);
+	tpc_free(&c);
+	return rc;
+}
+
+/* ---- crypto ca enroll --------------------------------------------------- */
+
+static const char *
+tpc_kind_usage(enum tp_kind k)
+{
+	switch (k) {
+	case TP_KIND_SIGN:
+		return "Signature";
+	case TP_KIND_ENCR:
+		return "Encryption";
+	default:
+		return "General Purpose";
+	}
+}
+
+static enum keystore_kind
+tpc_kskind(enum tp_kind k)
+{
+	return k == TP_KIND_SIGN ? KEYSTORE_SIGN : k == TP_KIND_ENCR ?
+	    KEYSTORE_ENCR : KEYSTORE_GENERAL;
+}
+
+static int
+tpc_password(struct shell *sh, char *pw, size_t sz)
+{
+	char	 again[TPC_PASSMAX];
+	int	 i, rc = -1;
+
+	shell_printf(sh, "%% Start certificate enrollment ...\n"
+	    "%% Create a challenge password. You will need to verbally "
+	    "provide this\npassword to the CA Administrator in order to "
+	    "revoke your certificate.\n"
+	    "%% For security reasons your password will not be saved in the "
+	    "configuration.\n%% Please make a note of it.\n\n");
+	for (i = 0; i < TPC_PASSTRIES; i++) {
+		if (shell_ask(sh, "Password:", pw, sz, 1) != 0 ||
+		    shell_ask(sh, "Re-enter Password:", again, sizeof(again),
+		    1) != 0)
+			break;
+		if (strcmp(pw, again) == 0) {
+			rc = 0;
+			break;
+		}
+		shell_printf(sh, "%% Passwords do not match.\n");
+	}
+	OPENSSL_cleanse(again, sizeof(again));
+	if (rc != 0) {
+		OPENSSL_cleanse(pw, sz);
+		shell_error(sh, "Certificate enrollment cancelled: no "
+		    "challenge password");
+	}
+	return rc;
+}
+
+static long
+tpc_minute_ms(void)
+{
+	const char	*s = getenv("NETPKI_MINUTE");
+	long		 v;
+
+	/* A test knob: how long a "minute" of retry period lasts, in ms. */
+	if (s != NULL && (v = strtol(s, NULL, 10)) >= 0 && v <= 60000)
+		return v;
+	return 60000;
+}
+
+/* 0 after the wait, 1 when the user pressed Ctrl-C. */
+static int
+tpc_wait(struct shell *sh, long ms)
+{
+	struct timespec	 ts = { 0, 100 * 1000000L };
+
+	while (ms > 0) {
+		if (shell_interrupted(sh))
+			return 1;
+		if (ms < 100)
+			ts.tv_nsec = ms * 1000000L;
+		nanosleep(&ts, NULL);
+		ms -= 100;
+	}
+	return shell_interrupted(sh);
+}
+
+static void
+tpc_warn_reply(struct shell *sh, const struct scep_enroll *s)
+{
+	if (s->weak_cipher)
+		shell_printf(sh, "%% Warning: the CA encrypted its reply with "
+		    "%s, a weak algorithm (read with OpenSSL's legacy "
+		    "provider)\n", s->cipher[0] ? s->cipher : "single DES");
+	if (strcmp(s->md, "SHA1") == 0 || strcmp(s->md, "MD5") == 0)
+		shell_printf(sh, "%% Warning: the CA signed its reply with %s, "
+		    "a weak algorithm\n", s->md);
+}
+
+/* Store the certificate the exchange returned. */
+static int
+tpc_store(struct tpc *c, enum tp_kind kind, struct scep_enroll *s)
+{
+	struct err	 e;
+
+	tpc_warn_reply(c->sh, s);
+	if (tp_store_cert(c->st, c->tp->name, kind, s->cert, &e) != 0)
+		return shell_err(c->sh, &e);
+	if (tp_pending_remove(c->st, c->tp->name, kind, &e) != 0)
+		shell_err(c->sh, &e);
+	shell_printf(c->sh, "%% Certificate successfully received from "
+	    "Certificate Authority\n");
+	return 0;
+}
+
+static void
+tpc_failed(struct tpc *c, enum tp_kind kind, struct scep_enroll *s,
+    const struct err *e)
+{
+	struct err	 e2;
+
+	if (s->ca_failed) {
+		tpc_warn_reply(c->sh, s);
+		tp_pending_remove(c->st, c->tp->name, kind, &e2);
+	}
+	shell_error(c->sh, "Certificate enrollment failed: %s", e->msg);
+}
+
+static int
+tpc_poll(struct tpc *c, enum tp_kind kind, struct scep_enroll *s)
+{
+	struct err	 e;
+	int		 i, rc;
+
+	shell_printf(c->sh, "%% Certificate request pending: polling the CA "
+	    "every %d minute%s, up to %d time%s\n", c->tp->retry_period,
+	    c->tp->retry_period == 1 ? "" : "s", c->tp->retry_count,
+	    c->tp->retry_count == 1 ? "" : "s");
+	for (i = 1; i <= c->tp->retry_count; i++) {
+		if (tpc_wait(c->sh, c->tp->retry_period * tpc_minute_ms())) {
+			shell_printf(c->sh, "%% Stopped waiting: the request "
+			    "stays pending. 'crypto ca enroll %s' resumes it, "
+			    "'crypto ca cancel-enroll %s' forgets it\n",
+			    c->tp->name, c->tp->name);
+			return -1;
+		}
+		s->now = clock_now();
+		rc = scep_enroll_poll(s, &e);
+		if (rc == 0)
+			return tpc_store(c, kind, s);
+		if (rc == ERR_PENDING) {
+			shell_printf(c->sh, "%% Poll %d of %d: still pending\n",
+			    i, c->tp->retry_count);
+			continue;
+		}
+		if (rc == ERR_NET) {
+			shell_printf(c->sh, "%% Poll %d of %d: %s\n", i,
+			    c->tp->retry_count, e.msg);
+			continue;
+		}
+		tpc_failed(c, kind, s, &e);
+		return -1;
+	}
+	return shell_error(c->sh, "No certificate after %d polls: the request "
+	    "stays pending. Enter 'crypto ca enroll %s' again to resume, or "
+	    "'crypto ca cancel-enroll %s' to forget it", c->tp->retry_count,
+	    c->tp->name, c->tp->name);
+}
+
+static void
+tpc_enroll_setup(struct tpc *c, struct scep_enroll *s, EVP_PKEY *key)
+{
+	memset(s, 0, sizeof(*s));
+	s->url = c->tp->url;
+	s->caps = c->caps;
+	s->fopts = &c->fo;
+	s->trusted = c->trusted;
+	s->ca = c->certs.ca;
+	s->recipient = c->certs.ra_encr ? c->certs.ra_encr : c->certs.ca;
+	s->key = key;
+	s->now = clock_now();
+}
+
+static int
+tpc_resume(struct tpc *c, enum tp_kind kind)
+{
+	struct tp_pending	 p;
+	struct scep_enroll	 s;
+	struct err		 e;
+	EVP_PKEY		*key = NULL;
+	int			 rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	if (tp_pending_load(&p, c->st, c->tp->name, kind, &e) != 0)
+		return shell_err(c->sh, &e);
+	if (keystore_load(&key, c->st, p.keylabel, tpc_kskind(kind), &e) != 0) {
+		shell_error(c->sh, "The pending request's key pair %s is gone "
+		    "(%s): use 'crypto ca cancel-enroll %s'", p.keylabel,
+		    e.msg, c->tp->name);
+		goto out;
+	}
+	tpc_enroll_setup(c, &s, key);
+	snprintf(s.transid, sizeof(s.transid), "%s", p.transid);
+	s.signer = p.signer;
+	s.subject = p.subject;
+	shell_printf(c->sh, "%% Resuming the pending %s key request "
+	    "(transaction ID %.16s...)\n", tpc_kind_usage(kind), p.transid);
+	rc = tpc_poll(c, kind, &s);
+ out:
+	scep_enroll_clear(&s);
+	EVP_PKEY_free(key);
+	tp_pending_clear(&p);
+	return rc;
+}
+
+static int
+tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
+{
+	struct csr_opts		 o;
+	struct scep_enroll	 s;
+	struct tp_pending	 p;
+	struct err		 e;
+	EVP_PKEY		*key = NULL;
+	X509_REQ		*req = NULL;
+	X509			*signer = NULL;
+	const X509_NAME		*subj;
+	char			 fqdn[300], *fp = NULL;
+	const char		*dom = shell_domain(c->sh);
+	int			 rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	memset(&o, 0, sizeof(o));
+	if (keystore_load(&key, c->st, c->tp->keylabel, tpc_kskind(kind),
+	    &e) != 0) {
+		shell_err(c->sh, &e);
+		goto out;
+	}
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+		shell_error(c->sh, "Key pair %s is not RSA: SCEP needs an RSA "
+		    "key to decrypt the CA's reply", c->tp->keylabel);
+		goto out;
+	}
+	snprintf(fqdn, sizeof(fqdn), "%s%s%s", shell_hostname(c->sh),
+	    dom && *dom ? "." : "", dom && *dom ? dom : "");
+	o.fqdn = fqdn;
+	o.subject = c->tp->subject;
+	o.ip_address = c->tp->ip_address && strcmp(c->tp->ip_address,
+	    "none") != 0 ? c->tp->ip_address : NULL;
+	o.challenge = pw;
+	o.usage = !usage ? CSR_USAGE_NONE : kind == TP_KIND_SIGN ?
+	    CSR_USAGE_SIGN : CSR_USAGE_ENCR;
+	/* The device's serial number: its hostname stands in for it. */
+	o.serial = c->tp->serial == TP_SERIAL_YES ? shell_hostname(c->sh) :
+	    NULL;
+	if (csr_build(&req, key, &o, &e) != 0) {
+		shell_err(c->sh, &e);
+		goto out;
+	}
+	fp = csr_fingerprint(req);
+	shell_printf(c->sh, "%sFingerprint: %s\n", !usage ? "" :
+	    kind == TP_KIND_SIGN ? "Signing Certificate Request " :
+	    "Encryption Certificate Request ", fp ? fp : "?");
+	subj = X509_REQ_get_subject_name(req);
+	if (scep_signer_selfsigned(&signer, key, X509_NAME_entry_count(subj) ?
+	    subj : NULL, TPC_SIGNERDAYS, &e) != 0) {
+		shell_err(c->sh, &e);
+		goto out;
+	}
+	tpc_enroll_setup(c, &s, key);
+	s.signer = signer;
+	s.subject = subj;
+	rc = scep_enroll_request(&s, req, &e);
+	if (rc == 0) {
+		rc = tpc_store(c, kind, &s);
+		goto out;
+	}
+	if (rc != ERR_PENDING) {
+		tpc_failed(c, kind, &s, &e);
+		rc = -1;
+		goto out;
+	}
+	memset(&p, 0, sizeof(p));
+	snprintf(p.transid, sizeof(p.transid), "%s", s.transid);
+	snprintf(p.keylabel, sizeof(p.keylabel), "%s", c->tp->keylabel);
+	p.created = clock_now();
+	p.subject = (X509_NAME *)subj;
+	p.signer = signer;
+	if (tp_pending_save(c->st, c->tp->name, kind, &p, &e) != 0) {
+		rc = shell_err(c->sh, &e);
+		goto out;
+	}
+	rc = tpc_poll(c, kind, &s);
+ out:
+	scep_enroll_clear(&s);
+	free(fp);
+	X509_free(signer);
+	X509_REQ_free(req);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static int
+tpc_trusted(struct tpc *c)
+{
+	X509	*v[3] = { c->certs.ca, c->certs.ra_sign, c->certs.ra_encr };
+	int	 i;
+
+	if ((c->trusted = sk_X509_new_null()) == NULL)
+		return shell_error(c->sh, "out of memory");
+	for (i = 0; i < 3; i++)
+		if (v[i] != NULL && !sk_X509_push(c->trusted, v[i]))
+			return shell_error(c->sh, "out of memory");
+	return 0;
+}
+
+/* The key pair: the default one is made on first use, saying so. */
+static int
+tpc_keys(struct tpc *c, int *usage)
+{
+	struct err	 e;
+	EVP_PKEY	*k = NULL;
+	int		 rsa;
+
+	if (keystore_exists(c->st, c->tp->keylabel, usage)) {
+		/* Before the password prompt: SCEP replies need RSA. */
+		if (keystore_load(&k, c->st, c->tp->keylabel, *usage ?
+		    KEYSTORE_SIGN : KEYSTORE_GENERAL, &e) != 0)
+			return shell_err(c->sh, &e);
+		rsa = EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA;
+		EVP_PKEY_free(k);
+		if (!rsa)
+			return shell_error(c->sh, "Key pair %s is not RSA: SCEP "
+			    "needs an RSA key to decrypt the CA's reply",
+			    c->tp->keylabel);
+		return 0;
+	}
+	if (c->tp->keylabel_set)
+		return shell_error(c->sh, "Key pair %s not found: generate it "
+		    "with 'crypto key generate rsa %s'", c->tp->keylabel,
+		    c->tp->keylabel);
+	shell_printf(c->sh, "%% Key pair %s not found: generating a %d-bit "
+	    "RSA key pair\n", c->tp->keylabel, KEYSTORE_RSA_DEFAULT);
+	if (keystore_generate_rsa(c->st, c->tp->keylabel, KEYSTORE_GENERAL,
+	    KEYSTORE_RSA_DEFAULT, &e) != 0)
+		return shell_err(c->sh, &e);
+	*usage = 0;
+	return 0;
+}
+
+static void
+tpc_warn_request(struct shell *sh, unsigned caps)
+{
+	int	 weak;
+
+	(void)scep_pick_cipher(caps, &weak);
+	if (weak)
+		shell_printf(sh, "%% Warning: the CA does not offer AES: the "
+		    "request is encrypted with 3DES (DES-EDE3-CBC)\n");
+	(void)scep_pick_md(caps, &weak);
+	if (weak)
+		shell_printf(sh, "%% Warning: the CA does not offer SHA-256: "
+		    "the request is signed with SHA-1\n");
+}
+
+static int
+tpc_enroll(struct shell *sh, const struct cmd_args *a)
+{
+	struct tpc	 c;
+	struct err	 e;
+	char		 pw[TPC_PASSMAX];
+	enum tp_kind	 kinds[2];
+	int		 nk, i, usage = 0, rc = -1, fresh = 0;
+
+	pw[0] = '\0';
+	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0 || tpc_need_url(&c) != 0)
+		goto out;
+	if (c.certs.ca == NULL) {
+		shell_error(sh, "Trustpoint %s is not authenticated: enter "
+		    "'crypto ca authenticate %s' first", c.tp->name,
+		    c.tp->name);
+		goto out;
+	}
+	if (tpc_trusted(&c) != 0 || tpc_keys(&c, &usage) != 0)
+		goto out;
+	nk = 0;
+	if (usage) {
+		kinds[nk++] = TP_KIND_SIGN;
+		kinds[nk++] = TP_KIND_ENCR;
+	} else
+		kinds[nk++] = TP_KIND_GENERAL;
+	for (i = 0; i < nk; i++)
+		if (!tp_pending_exists(c.st, c.tp->name, kinds[i]))
+			fresh++;
+	if (scep_getcacaps(&c.caps, c.tp->url, &c.fo, &e) != 0) {
+		shell_error(sh, "Trustpoint %s: %s", c.tp->name, e.msg);
+		goto out;
+	}
+	if (fresh > 0) {
+		if (tpc_password(sh, pw, sizeof(pw)) != 0)
+			goto out;
+		tpc_warn_request(sh, c.caps);
+	}
+	rc = 0;
+	for (i = 0; i < nk; i++) {
+		if (tp_pending_exists(c.st, c.tp->name, kinds[i])) {
+			if (tpc_resume(&c, kinds[i]) != 0)
+				rc = -1;
+		} else if (tpc_request(&c, kinds[i], usage, pw) != 0)
+			rc = -1;
+	}
+ out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	tpc_free(&c);
+	return rc;
+}
+
+static int
+tpc_cancel(struct shell *sh, const struct cmd_args *a)
+{
+	struct tpc	 c;
+	struct err	 e;
+	int		 k, n = 0, rc = -1;
+
+	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0)
+		goto out;
+	for (k = 0; k < TP_KIND__MAX; k++) {
+		if (!tp_pending_exists(c.st, c.tp->name, k))
+			continue;
+		if (tp_pending_remove(c.st, c.tp->name, k, &e) != 0) {
+			shell_err(sh, &e);
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0)
+		shell_printf(sh, "%% No enrollment request pending for "
+		    "trustpoint %s\n", c.tp->name);
+	else
+		shell_printf(sh, "%% Pending enrollment request%s for trustpoint "
+		    "%s removed\n", n == 1 ? "" : "s", c.tp->name);
+	rc = 0;
+ out:
+	tpc_free(&c);
+	return rc;
+}
+
+/* ---- show crypto ca certificates ---------------------------------------- */
+
+static void
+tpc_show_router(struct shell *sh, struct store *st, const char *name,
+    enum tp_kind kind, X509 *x)
+{
+	struct tp_pending	 p;
+	struct err		 e;
+
+	if (x == NULL && !tp_pending_exists(st, name, kind))
+		return;
+	shell_printf(sh, "Router certificate\nKey usage :%s\n",
+	    tpc_kind_usage(kind));
+	if (x != NULL) {
+		shell_printf(sh, "Status :Available\n");
+		tpc_print_cert(sh, x);
+		tpc_print_crldp(sh, x);
+		return;
+	}
+	shell_printf(sh, "Status :Pending\n");
+	if (tp_pending_load(&p, st, name, kind, &e) == 0) {
+		shell_printf(sh, "Transaction ID :%s\n", p.transid);
+		tp_pending_clear(&p);
+	}
+}
+
+static int
+tpc_show_one(struct shell *sh, struct store *st, const char *name)
+{
+	struct tp_certs	 tc;
+	struct err	 e;
+	int		 k;
+
+	if (tp_certs_load(&tc, st, name, &e) != 0)
+		return shell_err(sh, &e);
+	shell_printf(sh, "Trustpoint :%s\n=====\n", name);
+	if (tc.ca != NULL) {
+		shell_printf(sh, "CA certificate\n");
+		tpc_print_cert(sh, tc.ca);
+		tpc_print_crldp(sh, tc.ca);
+	}
+	if (tc.ra_sign != NULL && tc.ra_encr != NULL &&
+	    X509_cmp(tc.ra_sign, tc.ra_encr) == 0) {
+		shell_printf(sh, "RA certificate\nKey usage :General Purpose\n");
+		tpc_print_cert(sh, tc.ra_sign);
+	} else {
+		if (tc.ra_sign != NULL) {
+			shell_printf(sh, "RA certificate\nKey usage :Signature\n");
+			tpc_print_cert(sh, tc.ra_sign);
+		}
+		if (tc.ra_encr != NULL) {
+			shell_printf(sh, "RA certificate\nKey usage :Encryption\n");
+			tpc_print_cert(sh, tc.ra_encr);
+		}
+	}
+	for (k = 0; k < TP_KIND__MAX; k++)
+		tpc_show_router(sh, st, name, k, tc.dev[k]);
+	tp_certs_clear(&tc);
+	return 0;
+}
+
+static int
+tpc_show(struct shell *sh, const struct cmd_args *a)
+{
+	const struct config	*run = shell_running(sh);
+	const char		*name = cmd_arg(a, "NAME");
+	const char		**keys = NULL;
+	struct store		*st;
+	char			 block[128];
+	size_t			 n = 0, i, plen = strlen("crypto ca trustpoint ");
+	int			 rc = 0;
+
+	if ((st = shell_store(sh)) == NULL)
+		return -1;
+	if (name != NULL) {
+		if (!tp_name_ok(name) || tp_block(block, sizeof(block),
+		    name) != 0 || run == NULL || config_get(run, NULL,
+		    block) == NULL)
+			return shell_error(sh, "Trustpoint %s is not "
+			    "configured", name);
+		return tpc_show_one(sh, st, name);
+	}
+	if (run == NULL || config_list(run, "crypto ca trustpoint ", &keys,
+	    &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			shell_printf(sh, "\n");
+		if (strlen(keys[i]) > plen &&
+		    tpc_show_one(sh, st, keys[i] + plen) != 0)
+			rc = -1;
+	}
+	free(keys);
+	return rc;
+}
+
+const struct cmd_def cmd_trustpoint_defs[] = {
+	{ .mode = MODE_CONFIG, .syntax = "crypto ca trustpoint NAME",
+	  .help = "Encryption module configuration commands\n"
+	    "Certification authority\n"
+	    "Trustpoint configuration\n"
+	    "Trustpoint name",
+	  .fn = tpc_cmd_trustpoint, .keylen = 4, .flags = CMD_SUBMODE,
+	  .submode = MODE_TRUSTP },
+
+	/* Trustpoint statements, in running-config order. */
+	{ .mode = MODE_TRUSTP, .syntax = "description LINE",
+	  .help = "Describe this trustpoint\n"
+	    "Up to 240 characters",
+	  .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "enrollment url URL",
+	  .help = "Enrollment parameters\n"
+	    "CA server enrollment URL (SCEP)\n"
+	    "http:// or https:// URL; /cgi-bin/pkiclient.exe when no path",
+	  .fn = tpc_cmd_url, .keylen = 2, .key = "enrollment method" },
+	{ .mode = MODE_TRUSTP, .syntax = "enrollment terminal",
+	  .help = "Enrollment parameters\n"
+	    "Cut-and-paste enrollment at the terminal",
+	  .keylen = 2, .key = "enrollment method" },
+	{ .mode = MODE_TRUSTP, .syntax = "enrollment retry count <1-100>",
+	  .help = "Enrollment parameters\n"
+	    "Polling parameters\n"
+	    "How many times to poll a pending request\n"
+	    "Number of polls (default 10)",
+	  .keylen = 3 },
+	{ .mode = MODE_TRUSTP, .syntax = "enrollment retry period <1-60>",
+	  .help = "Enrollment parameters\n"
+	    "Polling parameters\n"
+	    "Minutes between polls\n"
+	    "Minutes (default 1)",
+	  .keylen = 3 },
+	{ .mode = MODE_TRUSTP, .syntax = "query url URL",
+	  .help = "Query parameters\n"
+	    "LDAP URL of the CA's directory\n"
+	    "ldap:// URL",
+	  .fn = tpc_cmd_query, .keylen = 2 },
+	{ .mode = MODE_TRUSTP, .syntax = "vrf NAME",
+	  .help = "VRF the CA is reached through\n"
+	    "VRF name",
+	  .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "subject-name DN",
+	  .help = "Subject name of the requested certificate\n"
+	    "Distinguished name, e.g. CN=router1,O=Example,C=US",
+	  .fn = tpc_cmd_subject, .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "ip-address {A.B.C.D|none}",
+	  .help = "Include an IP address in the request\n"
+	    "IP address (unstructuredAddress)\n"
+	    "Do not include an IP address",
+	  .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "serial-number [none]",
+	  .help = "Include the device serial number in the request\n"
+	    "Do not include the serial number",
+	  .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "rsakeypair LABEL",
+	  .help = "RSA key pair for this trustpoint\n"
+	    "Key pair label (default the_default)",
+	  .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "crl optional",
+	  .help = "CRL options\n"
+	    "Accept peer certificates when the CRL cannot be fetched",
+	  .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "fingerprint HEX",
+	  .help = "Pin the CA certificate's fingerprint\n"
+	    "MD5, SHA-1 or SHA-256 in hex, spaces allowed",
+	  .fn = tpc_cmd_fingerprint, .keylen = 1 },
+
+	/* EXEC */
+	{ .mode = MODE_EXEC, .syntax = "crypto ca authenticate NAME",
+	  .help = "Encryption module commands\n"
+	    "Certification authority\n"
+	    "Get and accept the CA certificate\n"
+	    "Trustpoint name",
+	  .fn = tpc_authenticate },
+	{ .mode = MODE_EXEC, .syntax = "crypto ca enroll NAME",
+	  .help = "Encryption module commands\n"
+	    "Certification authority\n"
+	    "Request certificates for the trustpoint's key pairs\n"
+	    "Trustpoint name",
+	  .fn = tpc_enroll },
+	{ .mode = MODE_EXEC, .syntax = "crypto ca cancel-enroll NAME",
+	  .help = "Encryption module commands\n"
+	    "Certification authority\n"
+	    "Forget a pending enrollment request\n"
+	    "Trustpoint name",
+	  .fn = tpc_cancel },
+	{ .mode = MODE_EXEC, .syntax = "show crypto ca certificates [NAME]",
+	  .help = "Show running system information\n"
+	    "Encryption module\n"
+	    "Certification authority\n"
+	    "Trustpoints' CA, RA and router certificates\n"
+	    "Only this trustpoint",
+	  .fn = tpc_show },
+	{ .syntax = NULL }
+};
