@@ -23,6 +23,8 @@
 #include "fetch.h"
 #include "shell.h"
 #include "store.h"
+#include "trustpoint.h"
+#include "trustpool.h"
 #include "verify.h"
 
 #define VCLI_MAXSETS	64	/* trustpoints + trust pool sets */
@@ -32,6 +34,7 @@
 struct vcli_anchors {
 	struct verify_anchors	 sets[VCLI_MAXSETS];
 	char			 labels[VCLI_MAXSETS][128];
+	char			 urls[VCLI_MAXSETS][512];	/* query url */
 	size_t			 n;
 	STACK_OF(X509)		*all;		/* every anchor, borrowed refs */
 };
@@ -48,81 +51,122 @@ vcli_anchors_free(struct vcli_anchors *va)
 	va->all = NULL;
 }
 
-static int
-vcli_add_set(struct vcli_anchors *va, const char *label, char *pem,
-    size_t len, int optional, const char *query)
+/* The anchors of one authenticated trustpoint, with its policy. */
+static void
+vcli_add_trustpoint(struct shell *sh, struct vcli_anchors *va,
+    const struct config *cfg, const char *name, int *found)
 {
-	STACK_OF(X509)	*sk;
-	int		 i;
+	struct trustpoint	*tp = NULL;
+	struct tp_certs		 certs;
+	char			 label[128];
+	int			 i;
 
-	if (va->n >= VCLI_MAXSETS)
-		return 0;
-	if (cert_parse_any(&sk, (unsigned char *)pem, len, 4096, NULL) != 0)
-		return 0;
+	memset(&certs, 0, sizeof(certs));
+	if (va->n >= VCLI_MAXSETS || tp_load(&tp, cfg, name, NULL) != 0 ||
+	    tp_certs_load(&certs, shell_store(sh), name, NULL) != 0 ||
+	    certs.chain == NULL)
+		goto out;
+	snprintf(label, sizeof(label), "trustpoint %s", name);
 	snprintf(va->labels[va->n], sizeof(va->labels[va->n]), "%s", label);
+	snprintf(va->urls[va->n], sizeof(va->urls[va->n]), "%s",
+	    tp->query_url ? tp->query_url : "");
 	va->sets[va->n].label = va->labels[va->n];
-	va->sets[va->n].certs = sk;
-	va->sets[va->n].crl_optional = optional;
-	va->sets[va->n].query_url = query;
-	for (i = 0; i < sk_X509_num(sk); i++)
-		sk_X509_push(va->all, sk_X509_value(sk, i));
+	va->sets[va->n].certs = certs.chain;
+	va->sets[va->n].crl_optional = tp->crl_optional;
+	va->sets[va->n].query_url = tp->query_url ? va->urls[va->n] : NULL;
+	certs.chain = NULL;
+	for (i = 0; i < sk_X509_num(va->sets[va->n].certs); i++)
+		sk_X509_push(va->all, sk_X509_value(va->sets[va->n].certs, i));
 	va->n++;
-	return 1;
+	(*found)++;
+ out:
+	tp_certs_clear(&certs);
+	tp_free(tp);
+}
+
+/* The trust pool's active anchors, split by origin, with its policy. */
+static int
+vcli_add_pool(struct shell *sh, struct vcli_anchors *va,
+    const struct config *cfg)
+{
+	static const char	*labels[] = { "Trustpool: Built-In",
+				    "Trustpool: Downloaded" };
+	struct trustpool_policy	 pol;
+	struct trustpool	*pool = NULL;
+	STACK_OF(X509)		*sk = NULL;
+	const struct trustpool_entry *te;
+	struct err		 e;
+	int			 i, k;
+
+	if (trustpool_load(&pool, shell_store(sh), &e) != 0 ||
+	    trustpool_anchors(&sk, pool, &e) != 0) {
+		trustpool_free(pool);
+		return shell_err(sh, &e);
+	}
+	trustpool_policy_get(&pol, cfg);
+	for (k = 0; k < 2 && va->n < VCLI_MAXSETS; k++) {
+		STACK_OF(X509)	*set = sk_X509_new_null();
+
+		for (i = 0; set != NULL && i < sk_X509_num(sk); i++) {
+			X509	*x = sk_X509_value(sk, i);
+
+			te = trustpool_find(pool, x);
+			if (te == NULL || (int)te->origin != (k == 0 ?
+			    TRUSTPOOL_BUILTIN : TRUSTPOOL_DOWNLOADED) ||
+			    !X509_up_ref(x))
+				continue;
+			sk_X509_push(set, x);
+			sk_X509_push(va->all, x);
+		}
+		if (sk_X509_num(set) <= 0) {
+			sk_X509_free(set);
+			continue;
+		}
+		snprintf(va->labels[va->n], sizeof(va->labels[va->n]), "%s",
+		    labels[k]);
+		va->sets[va->n].label = va->labels[va->n];
+		va->sets[va->n].certs = set;
+		va->sets[va->n].crl_optional = pol.crl_optional;
+		va->n++;
+	}
+	sk_X509_pop_free(sk, X509_free);
+	trustpool_free(pool);
+	return 0;
 }
 
 /*
- * Trustpoints first (their CA certificates, trustpoints/NAME/ca.pem, and
- * their "crl optional" and "query url"), then the downloaded trust pool
- * with the trust pool policy: the reference text's precedence.
+ * Trustpoints first (their CA chains, with their "crl optional" and
+ * "query url"), then the trust pool (built-in, downloaded) with the trust
+ * pool policy: the reference text's precedence.  only: one trustpoint.
  */
 static int
 vcli_anchors(struct shell *sh, struct vcli_anchors *va, const char *only)
 {
-	struct store		*st;
 	const struct config	*cfg;
-	char			**names = NULL, rel[PATH_MAX], block[256];
-	char			 label[128], *pem;
-	size_t			 n = 0, i, len;
-	struct err		 e;
+	const char		**keys = NULL;
+	const char		*prefix = "crypto ca trustpoint ";
+	size_t			 n = 0, i;
 	int			 found = 0;
 
 	memset(va, 0, sizeof(*va));
 	if ((va->all = sk_X509_new_null()) == NULL)
 		return shell_error(sh, "out of memory");
-	if ((st = shell_store(sh)) == NULL || (cfg = shell_running(sh)) ==
-	    NULL)
+	if (shell_store(sh) == NULL || (cfg = shell_running(sh)) == NULL)
 		return -1;
-	if (store_list(st, "trustpoints", &names, &n, &e) != 0)
-		return shell_err(sh, &e);
-	for (i = 0; i < n; i++) {
-		if (only != NULL && strcmp(names[i], only) != 0)
-			continue;
-		snprintf(rel, sizeof(rel), "trustpoints/%s/ca.pem", names[i]);
-		if (store_read(st, rel, &pem, &len, 0, NULL) != 0)
-			continue;
-		snprintf(block, sizeof(block), "crypto ca trustpoint %s",
-		    names[i]);
-		snprintf(label, sizeof(label), "trustpoint %s", names[i]);
-		found += vcli_add_set(va, label, pem, len,
-		    config_value(cfg, block, "crl optional") != NULL,
-		    config_value(cfg, block, "query url"));
-		free(pem);
-	}
-	store_list_free(names, n);
 	if (only != NULL) {
+		vcli_add_trustpoint(sh, va, cfg, only, &found);
 		if (!found)
-			return shell_error(sh, "Trustpoint %s has no CA "
-			    "certificate", only);
+			return shell_error(sh, "Trustpoint %s is not configured "
+			    "or has no CA certificate", only);
 		return 0;
 	}
-	if (store_read(st, "trustpool/downloaded.pem", &pem, &len, 0, NULL) ==
-	    0) {
-		vcli_add_set(va, "Trustpool: Downloaded", pem, len,
-		    config_value(cfg, "crypto ca trustpool policy",
-		    "crl optional") != NULL, NULL);
-		free(pem);
-	}
-	return 0;
+	if (config_list(cfg, prefix, &keys, &n) != 0)
+		return shell_error(sh, "out of memory");
+	for (i = 0; i < n; i++)
+		vcli_add_trustpoint(sh, va, cfg, keys[i] + strlen(prefix),
+		    &found);
+	free(keys);
+	return vcli_add_pool(sh, va, cfg);
 }
 
 static int

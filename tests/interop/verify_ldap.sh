@@ -87,6 +87,8 @@ for _ in $(seq 50); do
 done
 mkdir -p "$S/trustpoints/tp"
 cp ca.pem "$S/trustpoints/tp/ca.pem"
+"$NETPKI" --state "$S" -c configure -c 'crypto ca trustpoint tp' -c commit \
+    >/dev/null
 
 url="ldap://127.0.0.1:$LP/$DNURL?certificateRevocationList;binary"
 out=$("$NETPKI" --state "$S" -c "crypto ca crl request $url" 2>&1)

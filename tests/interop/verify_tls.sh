@@ -69,6 +69,8 @@ openssl ca -gencrl -config ca.cnf -cert root.pem -keyfile root.key \
 openssl crl -in root.crl.pem -outform DER -out www/root.crl
 mkdir -p "$S/trustpoints/tp"
 cp root.pem "$S/trustpoints/tp/ca.pem"
+"$NETPKI" --state "$S" -c configure -c 'crypto ca trustpoint tp' -c commit \
+    >/dev/null
 check "test PKI made" test -s good.pem -a -s revoked.pem -a -s stranger.pem \
     -a -s www/root.crl
 
