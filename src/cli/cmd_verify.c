@@ -135,9 +135,9 @@ vcli_add_pool(struct shell *sh, struct vcli_anchors *va,
 }
 
 /*
- * Trustpoints first (their CA chains, with their "crl optional" and
- * "query url"), then the trust pool (built-in, downloaded) with the trust
- * pool policy: the reference text's precedence.  only: one trustpoint.
+ * The configured trustpoints' CA chains, with their "crl optional" and
+ * "query url" (only: that one trustpoint).  The trust pool is added by
+ * vcli_add_pool when these do not anchor a chain.
  */
 static int
 vcli_anchors(struct shell *sh, struct vcli_anchors *va, const char *only)
@@ -166,7 +166,7 @@ vcli_anchors(struct shell *sh, struct vcli_anchors *va, const char *only)
 		vcli_add_trustpoint(sh, va, cfg, keys[i] + strlen(prefix),
 		    &found);
 	free(keys);
-	return vcli_add_pool(sh, va, cfg);
+	return 0;
 }
 
 static int
@@ -241,7 +241,9 @@ vcli_crl_request(struct shell *sh, const struct cmd_args *a)
 	char			 t[64];
 	int			 rc = -1, verified;
 
-	if (vcli_anchors(sh, &va, NULL) != 0 || vcli_cache(sh, &c) != 0)
+	if (vcli_anchors(sh, &va, NULL) != 0 || vcli_cache(sh, &c) != 0 ||
+	    shell_running(sh) == NULL ||
+	    vcli_add_pool(sh, &va, shell_running(sh)) != 0)
 		goto out;
 	if (crl_cache_request(c, url, va.all, NULL, clock_now(), &info,
 	    &verified, &e) != 0) {
@@ -343,18 +345,59 @@ vcli_load_chain(struct shell *sh, const char *src, STACK_OF(X509) **out)
 	return 0;
 }
 
+/* Did the chain fail only for want of a trust anchor? */
+static int
+vcli_untrusted(const struct verify_result *res)
+{
+	switch (res->error) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_UNTRUSTED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* One verification over the anchor sets gathered so far. */
+static int
+vcli_verify_sets(struct shell *sh, struct verify_result *res,
+    struct vcli_anchors *va, struct crl_cache *c, STACK_OF(X509) *chain,
+    STACK_OF(X509) *untrusted, const struct verify_opts *o)
+{
+	struct verify	*v = NULL;
+	struct err	 e;
+	int		 rc;
+
+	verify_result_free(res);
+	if (verify_new(&v, va->sets, va->n, c, &e) != 0)
+		return shell_err(sh, &e);
+	rc = verify_chain(res, v, sk_X509_value(chain, 0), untrusted, o, &e);
+	verify_free(v);
+	if (rc != 0 && rc != ERR_REFUSED)
+		return shell_err(sh, &e);
+	return 0;
+}
+
+/*
+ * Trustpoints first; the trust pool (whose built-in set is the costly part
+ * of a run) only when no trustpoint anchors the chain.  This is also the
+ * reference text's precedence: a CA in both is used as the trustpoint.
+ */
 static int
 vcli_verify(struct shell *sh, const struct cmd_args *a)
 {
 	const char		*src = cmd_arg(a, "WORD");
 	const char		*tp = cmd_arg(a, "NAME");
+	const struct config	*cfg;
 	struct vcli_anchors	 va;
 	struct crl_cache	*c = NULL;
-	struct verify		*v = NULL;
 	struct verify_opts	 o;
 	struct verify_result	 res;
 	STACK_OF(X509)		*chain = NULL, *untrusted = NULL;
-	struct err		 e;
 	int			 rc = -1;
 
 	memset(&res, 0, sizeof(res));
@@ -364,35 +407,36 @@ vcli_verify(struct shell *sh, const struct cmd_args *a)
 	if (vcli_anchors(sh, &va, tp) != 0 || vcli_cache(sh, &c) != 0 ||
 	    vcli_load_chain(sh, src, &chain) != 0)
 		goto out;
-	if (va.n == 0) {
-		shell_error(sh, "No trustpoint or trust pool CA certificate "
-		    "to verify against");
-		goto out;
-	}
 	if ((untrusted = sk_X509_dup(chain)) == NULL) {
 		shell_error(sh, "out of memory");
 		goto out;
 	}
 	(void)sk_X509_shift(untrusted);
-	if (verify_new(&v, va.sets, va.n, c, &e) != 0) {
-		shell_err(sh, &e);
+	if (va.n > 0 && vcli_verify_sets(sh, &res, &va, c, chain, untrusted,
+	    &o) != 0)
 		goto out;
-	}
-	rc = verify_chain(&res, v, sk_X509_value(chain, 0), untrusted, &o, &e);
-	if (rc != 0 && rc != ERR_REFUSED) {
-		shell_err(sh, &e);
-		rc = -1;
-		goto out;
+	if (tp == NULL && (va.n == 0 || vcli_untrusted(&res))) {
+		if ((cfg = shell_running(sh)) == NULL ||
+		    vcli_add_pool(sh, &va, cfg) != 0)
+			goto out;
+		if (va.n == 0) {
+			shell_error(sh, "No trustpoint or trust pool CA "
+			    "certificate to verify against");
+			goto out;
+		}
+		if (vcli_verify_sets(sh, &res, &va, c, chain, untrusted,
+		    &o) != 0)
+			goto out;
 	}
 	vcli_print(sh, &res);
-	if (rc == 0)
+	if (res.valid) {
 		shell_printf(sh, "Certificate chain is valid\n");
-	else
+		rc = 0;
+	} else
 		rc = shell_error(sh, "Certificate chain is not valid: %s",
 		    res.reason);
  out:
 	verify_result_free(&res);
-	verify_free(v);
 	sk_X509_free(untrusted);
 	sk_X509_pop_free(chain, X509_free);
 	crl_cache_free(c);
