@@ -221,11 +221,11 @@ crl_critical_ok(X509_CRL *crl, struct err *e)
 	return 0;
 }
 
-int
-crl_check(X509_CRL *crl, X509 *issuer, time_t at, struct err *e)
+/* crl_check without the signature (for a CRL whose signature was checked). */
+static int
+crl_check_fields(X509_CRL *crl, X509 *issuer, time_t at, struct err *e)
 {
 	const ASN1_TIME	*t;
-	EVP_PKEY	*pk;
 	int		 rc;
 
 	if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
@@ -238,11 +238,6 @@ crl_check(X509_CRL *crl, X509 *issuer, time_t at, struct err *e)
 		    "key usage lacks cRLSign");
 	if ((rc = crl_critical_ok(crl, e)) != 0)
 		return rc;
-	if ((pk = X509_get0_pubkey(issuer)) == NULL)
-		return err_openssl(e, ERR_CRYPTO, "CRL issuer public key");
-	if (X509_CRL_verify(crl, pk) != 1)
-		return err_openssl(e, ERR_REFUSED, "RFC 5280 6.3.3(g): CRL "
-		    "signature does not verify with the issuer's key");
 	t = X509_CRL_get0_lastUpdate(crl);
 	if (t == NULL || X509_cmp_time(t, &at) > 0)
 		return err_set(e, ERR_REFUSED, "CRL is not yet valid "
@@ -252,6 +247,30 @@ crl_check(X509_CRL *crl, X509 *issuer, time_t at, struct err *e)
 		return err_set(e, ERR_REFUSED, "CRL has expired (nextUpdate "
 		    "has passed)");
 	return 0;
+}
+
+static int
+crl_check_sig(X509_CRL *crl, X509 *issuer, struct err *e)
+{
+	EVP_PKEY	*pk;
+
+	if ((pk = X509_get0_pubkey(issuer)) == NULL)
+		return err_openssl(e, ERR_CRYPTO, "CRL issuer public key");
+	if (X509_CRL_verify(crl, pk) != 1)
+		return err_openssl(e, ERR_REFUSED, "RFC 5280 6.3.3(g): CRL "
+		    "signature does not verify with the issuer's key");
+	return 0;
+}
+
+int
+crl_check(X509_CRL *crl, X509 *issuer, time_t at, struct err *e)
+{
+	int	 rc;
+
+	/* Name and extensions first: cheap, and say more than a signature. */
+	if ((rc = crl_check_fields(crl, issuer, at, e)) != 0)
+		return rc;
+	return crl_check_sig(crl, issuer, e);
 }
 
 static void
@@ -1151,20 +1170,24 @@ crl_slot_name(char out[33], X509_CRL *crl, const char *url)
 	crl_hex(out, h, 16);
 }
 
-int
-crl_cache_put(struct crl_cache *c, const unsigned char *der, size_t len,
-    X509 *issuer, const char *url, time_t at, struct err *e)
+/*
+ * crl_cache_put on a parsed CRL; der/len are its bytes when they are DER
+ * (written as they came), NULL when it must be encoded (PEM input).
+ * checked: the signature was verified with issuer already.
+ */
+static int
+crl_put_parsed(struct crl_cache *c, X509_CRL *crl, const unsigned char *der,
+    size_t len, X509 *issuer, int checked, const char *url, time_t at,
+    struct err *e)
 {
-	X509_CRL	*crl = NULL;
 	unsigned char	*idx = NULL, *out = NULL;
 	size_t		 idxlen;
 	uint8_t		 h[32];
 	char		 hex[33], slot[33], path[PATH_MAX];
 	int		 rc, outlen;
 
-	if ((rc = crl_parse(&crl, der, len, e)) != 0)
-		return rc;
-	if (issuer != NULL && (rc = crl_check(crl, issuer, at, e)) != 0)
+	if (issuer != NULL && (rc = checked ? crl_check_fields(crl, issuer,
+	    at, e) : crl_check(crl, issuer, at, e)) != 0)
 		goto out;
 	if (issuer == NULL) {
 		/* Unverified: refuse only what is wrong on its face. */
@@ -1188,14 +1211,17 @@ crl_cache_put(struct crl_cache *c, const unsigned char *der, size_t len,
 	}
 	crl_hex(hex, h, 4);
 	crl_slot_name(slot, crl, url);
-	/* Store the DER even when PEM was given: OpenSSL's path reads it. */
-	if ((outlen = i2d_X509_CRL(crl, &out)) <= 0) {
-		rc = err_openssl(e, ERR_CRYPTO, "CRL encoding");
-		goto out;
+	/* Always DER on disk, even when PEM was given: OpenSSL's path reads it. */
+	if (der == NULL) {
+		if ((outlen = i2d_X509_CRL(crl, &out)) <= 0) {
+			rc = err_openssl(e, ERR_CRYPTO, "CRL encoding");
+			goto out;
+		}
+		der = out;
+		len = (size_t)outlen;
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s.crl", c->dir, hex, slot);
-	if ((rc = store_file_write(path, out, (size_t)outlen, STORE_PUBLIC,
-	    e)) != 0)
+	if ((rc = store_file_write(path, der, len, STORE_PUBLIC, e)) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s/%s.idx", c->dir, hex, slot);
 	rc = store_file_write(path, idx, idxlen, STORE_PUBLIC, e);
@@ -1203,6 +1229,26 @@ crl_cache_put(struct crl_cache *c, const unsigned char *der, size_t len,
  out:
 	OPENSSL_free(out);
 	free(idx);
+	return rc;
+}
+
+static int
+crl_is_pem(const unsigned char *buf, size_t len)
+{
+	return memmem(buf, len, "-----BEGIN ", 11) != NULL;
+}
+
+int
+crl_cache_put(struct crl_cache *c, const unsigned char *der, size_t len,
+    X509 *issuer, const char *url, time_t at, struct err *e)
+{
+	X509_CRL	*crl = NULL;
+	int		 rc;
+
+	if ((rc = crl_parse(&crl, der, len, e)) != 0)
+		return rc;
+	rc = crl_put_parsed(c, crl, crl_is_pem(der, len) ? NULL : der, len,
+	    issuer, 0, url, at, e);
 	X509_CRL_free(crl);
 	return rc;
 }
@@ -1313,15 +1359,17 @@ crl_cache_request(struct crl_cache *c, const char *url,
 		return rc;
 	if ((rc = crl_parse(&crl, der, len, e)) != 0)
 		goto out;
+	/* The candidate of the CRL's issuer name whose key signed it. */
 	for (i = 0; i < sk_X509_num(cands) && issuer == NULL; i++) {
 		x = sk_X509_value(cands, i);
 		if (X509_NAME_cmp(X509_get_subject_name(x),
 		    X509_CRL_get_issuer(crl)) == 0 &&
-		    X509_CRL_verify(crl, X509_get0_pubkey(x)) == 1)
+		    crl_check_sig(crl, x, NULL) == 0)
 			issuer = x;
 	}
 	ERR_clear_error();
-	if ((rc = crl_cache_put(c, der, len, issuer, url, at, e)) != 0)
+	if ((rc = crl_put_parsed(c, crl, crl_is_pem(der, len) ? NULL : der,
+	    len, issuer, 1, url, at, e)) != 0)
 		goto out;
 	if (verified != NULL)
 		*verified = issuer != NULL;
