@@ -270,7 +270,8 @@ main(int argc, char *argv[])
 {
 	static const long	 sizes[] = { 0, 100000, 1000000 };
 	const char		*dir;
-	double			 secs = 2.0, r_bare[3], r_np[3], r_nocrl, t0;
+	double			 secs = 2.0, r_bare[3], r_np[3], r_no[3], r_nocrl;
+	double			 t0;
 	double			 build_s = 0;
 	struct chain		 c;
 	struct crl_cache	*cache;
@@ -373,6 +374,7 @@ main(int argc, char *argv[])
 		r_bare[i] = rate(&rb);
 		r_np[i] = rate(&rn);
 		r_nocrl = rate(&r0);
+		r_no[i] = r_nocrl;
 		verify_free(v);
 		crl_cache_free(cache);
 		OPENSSL_free(crl);
@@ -383,8 +385,13 @@ main(int argc, char *argv[])
 		if (i == 2)
 			dersize = (long)len;
 	}
-	printf("netpki from 0 to 1M entries: %.0f%% (flat = 100%%); target "
-	    "netpki/no >= 85%%\n", 100 * r_np[2] / r_np[0]);
+	/*
+	 * Flatness from the interleaved ratios: the machine's load moves
+	 * between sizes, the ratio within one size does not.
+	 */
+	printf("netpki 1M vs 0 entries, each against its no-check rate: "
+	    "%.0f%% (flat = 100%%); target netpki/no >= 85%%\n",
+	    100 * (r_np[2] / r_no[2]) / (r_np[0] / r_no[0]));
 	/* The index file of the 1M-entry CRL. */
 	snprintf(cachedir, sizeof(cachedir), "%s/state/crl", dir);
 	{
