@@ -1,11 +1,646 @@
 /*
- * netpki-ca: placeholder until the SCEP CA server lands.
+ * netpki-ca: the SCEP CA/RA server and its administration commands.
+ * See man/netpki-ca.8.
  */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ca.h"
+#include "clock.h"
+#include "db.h"
+#include "err.h"
+#include "http.h"
+#include "scep_server.h"
+#include "store.h"
+
+#define CHALLENGE_FILEMAX	4096
+
+struct opts {
+	const char	*dir;
+	int		 json;
+	/* init */
+	const char	*subject, *keyspec;
+	int		 days, ra;
+	/* serve */
+	const char	*listen, *challenge, *challenge_file, *approve, *url;
+	int		 cert_days, threads;
+	/* requests, revoke */
+	int		 pending;
+	const char	*reason;
+	/* positional after the command */
+	const char	*arg;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: netpki-ca --dir DIR [--json] COMMAND [options]\n"
+	    "  init [--subject DN] [--key rsa:2048|rsa:3072|ec:p256] "
+	    "[--days N] [--ra]\n"
+	    "  serve --listen ADDR:PORT [--challenge SECRET | --challenge-file "
+	    "F]\n"
+	    "        [--approve auto|manual] [--cert-days N] [--url BASE] "
+	    "[--threads N]\n"
+	    "  requests [--pending]\n"
+	    "  approve ID\n"
+	    "  reject ID\n"
+	    "  list\n"
+	    "  revoke SERIAL [--reason R]\n"
+	    "  crl\n"
+	    "  sign-csr FILE [--cert-days N]\n");
+	exit(2);
+}
+
+static int
+fail(const struct err *e)
+{
+	fprintf(stderr, "netpki-ca: %s\n", e->msg);
+	return 1;
+}
+
+static int
+num(const char *s, int lo, int hi, const char *what)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s || v < lo || v > hi) {
+		fprintf(stderr, "netpki-ca: %s: a number from %d to %d is "
+		    "expected\n", what, lo, hi);
+		exit(2);
+	}
+	return (int)v;
+}
+
+static void
+fmt_time(char *buf, size_t sz, time_t t)
+{
+	struct tm	 tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(buf, sz, "-");
+	else
+		strftime(buf, sz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char	 c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+struct lister {
+	int	 json;
+	int	 n;
+};
+
+static int
+print_request(const struct db_request *r, void *arg)
+{
+	struct lister	*l = arg;
+	char		 t[32];
+
+	fmt_time(t, sizeof(t), r->created);
+	if (!l->json) {
+		printf("%lld\t%s\t%s\t%s\n", (long long)r->id, r->state,
+		    r->subject[0] ? r->subject : "-", t);
+		return 0;
+	}
+	printf("%s\n  {\"id\": %lld, \"state\": ", l->n++ ? "," : "",
+	    (long long)r->id);
+	json_str(r->state);
+	printf(", \"subject\": ");
+	json_str(r->subject);
+	printf(", \"created\": ");
+	json_str(t);
+	printf(", \"transaction_id\": ");
+	json_str(r->transid);
+	printf(", \"serial\": ");
+	if (r->serial[0])
+		json_str(r->serial);
+	else
+		printf("null");
+	printf("}");
+	return 0;
+}
+
+static const char *
+cert_state(const struct db_cert *c)
+{
+	if (c->revoked != 0)
+		return "revoked";
+	if (c->not_after < clock_now())
+		return "expired";
+	return "valid";
+}
+
+static int
+print_cert(const struct db_cert *c, void *arg)
+{
+	struct lister	*l = arg;
+	char		 na[32], is[32], rv[32];
+
+	fmt_time(na, sizeof(na), c->not_after);
+	fmt_time(is, sizeof(is), c->issued);
+	fmt_time(rv, sizeof(rv), c->revoked);
+	if (!l->json) {
+		printf("%s\t%s\t%s\t%s\n", c->serial, cert_state(c),
+		    c->subject[0] ? c->subject : "-", na);
+		return 0;
+	}
+	printf("%s\n  {\"serial\": ", l->n++ ? "," : "");
+	json_str(c->serial);
+	printf(", \"state\": ");
+	json_str(cert_state(c));
+	printf(", \"subject\": ");
+	json_str(c->subject);
+	printf(", \"not_after\": ");
+	json_str(na);
+	printf(", \"issued\": ");
+	json_str(is);
+	if (c->request_id != 0)
+		printf(", \"request\": %lld", (long long)c->request_id);
+	if (c->revoked != 0) {
+		printf(", \"revoked\": ");
+		json_str(rv);
+		printf(", \"reason\": ");
+		json_str(crl_reason_name(c->reason));
+	}
+	printf("}");
+	return 0;
+}
+
+static int
+open_ca(struct ca **ca, struct db **db, const struct opts *o, struct err *e)
+{
+	int	 rc;
+
+	if ((rc = ca_load(ca, o->dir, e)) != 0)
+		return rc;
+	if (db != NULL && (rc = ca_db_open(db, *ca, e)) != 0) {
+		ca_free(*ca);
+		*ca = NULL;
+	}
+	return rc;
+}
+
+static int
+cmd_init(const struct opts *o)
+{
+	struct ca_init_opts	 io = { o->subject, o->keyspec, o->days, o->ra };
+	struct err		 e;
+
+	if (ca_init(o->dir, &io, &e) != 0)
+		return fail(&e);
+	if (o->keyspec != NULL && strncmp(o->keyspec, "ec:", 3) == 0 && !o->ra)
+		fprintf(stderr, "netpki-ca: warning: SCEP clients encrypt "
+		    "requests with RSA; an EC CA needs --ra\n");
+	printf("CA created in %s%s\n", o->dir, o->ra ? " (with RA "
+	    "certificates)" : "");
+	return 0;
+}
+
+static int
+cmd_requests(const struct opts *o)
+{
+	struct ca	*ca = NULL;
+	struct db	*db = NULL;
+	struct lister	 l = { o->json, 0 };
+	struct err	 e;
+	int		 rc;
+
+	if (open_ca(&ca, &db, o, &e) != 0)
+		return fail(&e);
+	if (o->json)
+		printf("[");
+	else
+		printf("# ID\tSTATE\tSUBJECT\tCREATED\n");
+	rc = db_request_list(db, o->pending, print_request, &l, &e);
+	if (o->json)
+		printf("%s]\n", l.n ? "\n" : "");
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+static int
+cmd_list(const struct opts *o)
+{
+	struct ca	*ca = NULL;
+	struct db	*db = NULL;
+	struct lister	 l = { o->json, 0 };
+	struct err	 e;
+	int		 rc;
+
+	if (open_ca(&ca, &db, o, &e) != 0)
+		return fail(&e);
+	if (o->json)
+		printf("[");
+	else
+		printf("# SERIAL\tSTATE\tSUBJECT\tEXPIRES\n");
+	rc = db_cert_list(db, 0, print_cert, &l, &e);
+	if (o->json)
+		printf("%s]\n", l.n ? "\n" : "");
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+/* What serve recorded for approve and sign-csr: CRL URL, validity. */
+static void
+issue_settings(struct issue_opts *io, char **url, struct db *db,
+    const struct opts *o)
+{
+	struct err	 e;
+	char		*days = NULL;
+
+	memset(io, 0, sizeof(*io));
+	*url = NULL;
+	db_meta_get(db, "crl_url", url, &e);
+	io->crl_url = *url;
+	io->days = o->cert_days;
+	if (io->days == 0 && db_meta_get(db, "cert_days", &days, &e) == 0)
+		io->days = atoi(days);
+	free(days);
+}
+
+static int
+cmd_approve(const struct opts *o)
+{
+	struct ca		*ca = NULL;
+	struct db		*db = NULL;
+	struct issue_opts	 io;
+	struct err		 e;
+	char			 serial[64] = "", *url = NULL;
+	int			 rc;
+
+	if (open_ca(&ca, &db, o, &e) != 0)
+		return fail(&e);
+	issue_settings(&io, &url, db, o);
+	rc = scep_server_approve(ca, db, strtoll(o->arg, NULL, 10), &io,
+	    serial, sizeof(serial), &e);
+	if (rc == 0)
+		printf("request %s approved: serial %s\n", o->arg, serial);
+	free(url);
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+static int
+cmd_reject(const struct opts *o)
+{
+	struct ca	*ca = NULL;
+	struct db	*db = NULL;
+	struct err	 e;
+	int		 rc;
+
+	if (open_ca(&ca, &db, o, &e) != 0)
+		return fail(&e);
+	rc = db_request_reject(db, strtoll(o->arg, NULL, 10), &e);
+	if (rc == 0)
+		printf("request %s rejected\n", o->arg);
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+static int
+cmd_revoke(const struct opts *o)
+{
+	struct ca	*ca = NULL;
+	struct db	*db = NULL;
+	ASN1_INTEGER	*sn = NULL;
+	struct err	 e;
+	char		*hex = NULL;
+	int		 rc, reason = 0;
+
+	if (o->reason != NULL && (reason = crl_reason_code(o->reason)) < 0) {
+		fprintf(stderr, "netpki-ca: --reason %s: use unspecified, "
+		    "keyCompromise, cACompromise, affiliationChanged, "
+		    "superseded, cessationOfOperation, certificateHold or "
+		    "privilegeWithdrawn\n", o->reason);
+		return 2;
+	}
+	if (issue_serial_parse(&sn, o->arg, &e) != 0)
+		return fail(&e);
+	hex = issue_serial_hex(sn);
+	ASN1_INTEGER_free(sn);
+	if (hex == NULL || open_ca(&ca, &db, o, &e) != 0) {
+		free(hex);
+		return fail(&e);
+	}
+	if ((rc = db_cert_revoke(db, hex, clock_now(), reason, &e)) == 0 &&
+	    (rc = crl_update(ca, db, &e)) == 0)
+		printf("certificate %s revoked (%s); CRL updated\n", hex,
+		    crl_reason_name(reason));
+	free(hex);
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+static int
+cmd_crl(const struct opts *o)
+{
+	struct ca	*ca = NULL;
+	struct db	*db = NULL;
+	struct err	 e;
+	int		 rc;
+
+	if (open_ca(&ca, &db, o, &e) != 0)
+		return fail(&e);
+	if ((rc = crl_update(ca, db, &e)) == 0)
+		printf("CRL written to %s/crl.der\n", o->dir);
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+static int
+cmd_sign_csr(const struct opts *o)
+{
+	struct ca		*ca = NULL;
+	struct db		*db = NULL;
+	struct issue_opts	 io;
+	X509_REQ		*req = NULL;
+	X509			*x = NULL;
+	struct err		 e;
+	char			*buf = NULL, *url = NULL;
+	size_t			 len;
+	int			 rc;
+
+	if ((rc = store_file_read(o->arg, &buf, &len, 64 * 1024, &e)) != 0 ||
+	    (rc = issue_csr_parse(&req, (unsigned char *)buf, len, &e)) != 0) {
+		free(buf);
+		return fail(&e);
+	}
+	if ((rc = open_ca(&ca, &db, o, &e)) == 0) {
+		issue_settings(&io, &url, db, o);
+		if ((rc = issue_cert(&x, ca, db, req, NULL, NULL, &io, &e)) ==
+		    0)
+			PEM_write_X509(stdout, x);
+	}
+	free(url);
+	free(buf);
+	X509_free(x);
+	X509_REQ_free(req);
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+static int
+read_challenge(struct scep_server *s, const struct opts *o, struct err *e)
+{
+	char	*buf = NULL;
+	size_t	 len;
+	int	 rc;
+
+	if (o->challenge != NULL) {
+		if ((s->challenge = strdup(o->challenge)) == NULL)
+			return err_set(e, ERR_NOMEM, "out of memory");
+		s->challenge_len = strlen(s->challenge);
+		return 0;
+	}
+	if (o->challenge_file == NULL)
+		return 0;
+	if ((rc = store_file_read(o->challenge_file, &buf, &len,
+	    CHALLENGE_FILEMAX, e)) != 0)
+		return rc;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	if (len == 0 || memchr(buf, '\0', len) != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+		return err_set(e, ERR_INVAL, "%s: empty or binary challenge",
+		    o->challenge_file);
+	}
+	s->challenge = buf;
+	s->challenge_len = len;
+	return 0;
+}
+
+static int
+cmd_serve(const struct opts *o)
+{
+	struct scep_server	 s;
+	struct http		*h = NULL;
+	struct ca		*ca = NULL;
+	struct db		*db = NULL;
+	struct err		 e;
+	sigset_t		 set;
+	char			 url[600], days[16], host[300];
+	const char		*colon;
+	int			 port = 0, fd = -1, sig = 0, rc = 1;
+
+	memset(&s, 0, sizeof(s));
+	if (o->listen == NULL) {
+		fprintf(stderr, "netpki-ca: serve needs --listen ADDR:PORT\n");
+		return 2;
+	}
+	if (o->approve != NULL && strcmp(o->approve, "auto") != 0 &&
+	    strcmp(o->approve, "manual") != 0) {
+		fprintf(stderr, "netpki-ca: --approve auto|manual\n");
+		return 2;
+	}
+	if (open_ca(&ca, &db, o, &e) != 0 || read_challenge(&s, o, &e) != 0 ||
+	    scep_server_init(&s, ca, &e) != 0) {
+		rc = fail(&e);
+		goto out;
+	}
+	s.manual = o->approve != NULL && strcmp(o->approve, "manual") == 0;
+	if (db_group_new(&s.issue.group, &e) != 0) {
+		rc = fail(&e);
+		goto out;
+	}
+	s.issue.days = o->cert_days > 0 ? o->cert_days : CA_CERT_DAYS;
+	/* Signals go to sigwait() here, not to the server's threads. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* The CRL URL is fixed before the first certificate is issued. */
+	if (http_listen(&fd, &port, o->listen, &e) != 0) {
+		rc = fail(&e);
+		goto out;
+	}
+	colon = strrchr(o->listen, ':');
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - o->listen),
+	    o->listen);
+	if (o->url != NULL)
+		snprintf(url, sizeof(url), "%s/crl", o->url);
+	else
+		snprintf(url, sizeof(url), "http://%s:%d/crl", host, port);
+	s.issue.crl_url = url;
+	snprintf(days, sizeof(days), "%d", s.issue.days);
+	if (db_meta_set(db, "crl_url", url, &e) != 0 ||
+	    db_meta_set(db, "cert_days", days, &e) != 0) {
+		rc = fail(&e);
+		goto out;
+	}
+	db_close(db);
+	db = NULL;
+	if (http_start(&h, &s, fd, o->threads, &e) != 0) {
+		rc = fail(&e);
+		goto out;
+	}
+	fd = -1;
+	fprintf(stderr, "netpki-ca: serving %s on %s:%d (%s approval%s%s)\n",
+	    o->dir, host, port, s.manual ? "manual" : "automatic",
+	    ca->ra_sign ? ", RA" : "", s.challenge ? ", challenge set" : "");
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+	}
+	fprintf(stderr, "netpki-ca: %s: stopping\n", sig == SIGTERM ?
+	    "SIGTERM" : "SIGINT");
+	http_stop(h);
+	rc = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	db_group_free(s.issue.group);
+	scep_server_clear(&s);
+	db_close(db);
+	ca_free(ca);
+	return rc;
+}
+
+static const char *
+need(int *i, int argc, char *argv[])
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "netpki-ca: %s needs a value\n", argv[*i]);
+		exit(2);
+	}
+	return argv[++*i];
+}
 
 int
-main(void)
+main(int argc, char *argv[])
 {
-	fprintf(stderr, "netpki-ca: not built yet\n");
-	return 1;
+	struct opts	 o;
+	const char	*cmd = NULL;
+	int		 i;
+
+	/* Keys, the database and its WAL are the CA's business only. */
+	umask(077);
+	memset(&o, 0, sizeof(o));
+	o.dir = getenv("NETPKI_CA_DIR");
+	for (i = 1; i < argc; i++) {
+		const char	*a = argv[i];
+
+		if (strcmp(a, "--dir") == 0)
+			o.dir = need(&i, argc, argv);
+		else if (strcmp(a, "--json") == 0)
+			o.json = 1;
+		else if (strcmp(a, "--subject") == 0)
+			o.subject = need(&i, argc, argv);
+		else if (strcmp(a, "--key") == 0)
+			o.keyspec = need(&i, argc, argv);
+		else if (strcmp(a, "--days") == 0)
+			o.days = num(need(&i, argc, argv), 1, 36500, "--days");
+		else if (strcmp(a, "--ra") == 0)
+			o.ra = 1;
+		else if (strcmp(a, "--listen") == 0)
+			o.listen = need(&i, argc, argv);
+		else if (strcmp(a, "--challenge") == 0)
+			o.challenge = need(&i, argc, argv);
+		else if (strcmp(a, "--challenge-file") == 0)
+			o.challenge_file = need(&i, argc, argv);
+		else if (strcmp(a, "--approve") == 0)
+			o.approve = need(&i, argc, argv);
+		else if (strcmp(a, "--cert-days") == 0)
+			o.cert_days = num(need(&i, argc, argv), 1, 36500,
+			    "--cert-days");
+		else if (strcmp(a, "--url") == 0)
+			o.url = need(&i, argc, argv);
+		else if (strcmp(a, "--threads") == 0)
+			o.threads = num(need(&i, argc, argv), 1, 64,
+			    "--threads");
+		else if (strcmp(a, "--pending") == 0)
+			o.pending = 1;
+		else if (strcmp(a, "--reason") == 0)
+			o.reason = need(&i, argc, argv);
+		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			usage();
+		else if (a[0] == '-') {
+			fprintf(stderr, "netpki-ca: unknown option %s\n", a);
+			usage();
+		} else if (cmd == NULL)
+			cmd = a;
+		else if (o.arg == NULL)
+			o.arg = a;
+		else
+			usage();
+	}
+	if (cmd == NULL)
+		usage();
+	if (o.dir == NULL) {
+		fprintf(stderr, "netpki-ca: --dir DIR is required\n");
+		return 2;
+	}
+	if (o.challenge != NULL && o.challenge_file != NULL) {
+		fprintf(stderr, "netpki-ca: --challenge or --challenge-file, "
+		    "not both\n");
+		return 2;
+	}
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(&o);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(&o);
+	if (strcmp(cmd, "requests") == 0)
+		return cmd_requests(&o);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(&o);
+	if (strcmp(cmd, "crl") == 0)
+		return cmd_crl(&o);
+	if (o.arg == NULL)
+		usage();
+	if ((strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0) &&
+	    (o.arg[strspn(o.arg, "0123456789")] != '\0' || strlen(o.arg) > 18)) {
+		fprintf(stderr, "netpki-ca: %s: a request ID (a number) is "
+		    "expected\n", o.arg);
+		return 2;
+	}
+	if (strcmp(cmd, "approve") == 0)
+		return cmd_approve(&o);
+	if (strcmp(cmd, "reject") == 0)
+		return cmd_reject(&o);
+	if (strcmp(cmd, "revoke") == 0)
+		return cmd_revoke(&o);
+	if (strcmp(cmd, "sign-csr") == 0)
+		return cmd_sign_csr(&o);
+	usage();
+	return 2;
 }

@@ -17,6 +17,7 @@
 #include "cert.h"
 #include "clock.h"
 #include "cmd.h"
+#include "cmd_trustpoint.h"
 #include "config.h"
 #include "csr.h"
 #include "err.h"
@@ -28,22 +29,10 @@
 #include "store.h"
 #include "trustpoint.h"
 
-#define TPC_PASSMAX	128	/* challenge password */
 #define TPC_PASSTRIES	3
 #define TPC_SIGNERDAYS	30	/* covers 100 polls an hour apart */
 
-/* What an authenticate or enroll run needs, gathered once. */
-struct tpc {
-	struct shell		*sh;
-	struct store		*st;
-	struct trustpoint	*tp;
-	struct tp_certs		 certs;
-	struct fetch_opts	 fo;
-	unsigned		 caps;
-	STACK_OF(X509)		*trusted;	/* may sign CertReps */
-};
-
-static void
+void
 tpc_free(struct tpc *c)
 {
 	tp_free(c->tp);
@@ -51,8 +40,7 @@ tpc_free(struct tpc *c)
 	sk_X509_free(c->trusted);
 }
 
-/* Load the trustpoint and its state; prints the error. */
-static int
+int
 tpc_open(struct tpc *c, struct shell *sh, const char *name)
 {
 	struct err	 e;
@@ -75,10 +63,6 @@ tpc_need_url(struct tpc *c)
 {
 	if (c->tp->method == TP_METHOD_URL)
 		return 0;
-	if (c->tp->method == TP_METHOD_TERMINAL)
-		return shell_error(c->sh, "Trustpoint %s uses enrollment "
-		    "terminal: cut-and-paste enrollment is not available in "
-		    "this build", c->tp->name);
 	return shell_error(c->sh, "Trustpoint %s has no enrollment url",
 	    c->tp->name);
 }
@@ -139,8 +123,7 @@ tpc_print_crldp(struct shell *sh, X509 *x)
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 }
 
-/* The reference's certificate block: serial, names, validity. */
-static void
+void
 tpc_print_cert(struct shell *sh, X509 *x)
 {
 	char	*serial = cert_serial_hex(x, 0);
@@ -153,7 +136,7 @@ tpc_print_cert(struct shell *sh, X509 *x)
 	tpc_print_time(sh, "Validity End", X509_get0_notAfter(x));
 }
 
-static void
+void
 tpc_print_fingerprints(struct shell *sh, X509 *x)
 {
 	char	*md5 = cert_x509_fingerprint(x, "MD5", ' ');
@@ -250,48 +233,57 @@ tpc_pin_check(struct tpc *c, X509 *ca)
 	return 0;
 }
 
+int
+tpc_ca_accept(struct tpc *c, struct scep_cacert *cc)
+{
+	struct err	 e;
+	int		 yes = 0;
+
+	if (scep_cacert_check(cc, clock_now(), &e) != 0)
+		return shell_error(c->sh, "Certificate not accepted: %s; "
+		    "nothing stored", e.msg);
+	tpc_print_cert(c->sh, cc->ca);
+	tpc_print_fingerprints(c->sh, cc->ca);
+	if (c->tp->fingerprint != NULL) {
+		if (tpc_pin_check(c, cc->ca) != 0)
+			return -1;
+	} else {
+		if (shell_confirm(c->sh, "Do you accept this certificate?? "
+		    "[yes/no]:", &yes) != 0)
+			return -1;
+		if (!yes)
+			return shell_error(c->sh, "Certificate not accepted: "
+			    "nothing stored");
+	}
+	if (tp_store_ca(c->st, c->tp->name, cc->chain, cc->ra_sign,
+	    cc->ra_encr, &e) != 0)
+		return shell_err(c->sh, &e);
+	return 0;
+}
+
 static int
 tpc_authenticate(struct shell *sh, const struct cmd_args *a)
 {
 	struct tpc		 c;
 	struct scep_cacert	 cc;
 	struct err		 e;
-	int			 rc = -1, yes = 0;
+	int			 rc = -1;
 
 	memset(&cc, 0, sizeof(cc));
-	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0 || tpc_need_url(&c) != 0)
+	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0)
+		goto out;
+	if (c.tp->method == TP_METHOD_TERMINAL) {
+		rc = pastec_authenticate(&c);
+		goto out;
+	}
+	if (tpc_need_url(&c) != 0)
 		goto out;
 	if (scep_getcacaps(&c.caps, c.tp->url, &c.fo, &e) != 0 ||
 	    scep_getcacert(&cc, c.tp->url, c.tp->name, &c.fo, &e) != 0) {
 		shell_error(sh, "Trustpoint %s: %s", c.tp->name, e.msg);
 		goto out;
 	}
-	if (scep_cacert_check(&cc, clock_now(), &e) != 0) {
-		shell_error(sh, "Certificate not accepted: %s; nothing stored",
-		    e.msg);
-		goto out;
-	}
-	tpc_print_cert(sh, cc.ca);
-	tpc_print_fingerprints(sh, cc.ca);
-	if (c.tp->fingerprint != NULL) {
-		if (tpc_pin_check(&c, cc.ca) != 0)
-			goto out;
-	} else {
-		if (shell_confirm(sh, "Do you accept this certificate?? "
-		    "[yes/no]:", &yes) != 0)
-			goto out;
-		if (!yes) {
-			shell_error(sh, "Certificate not accepted: nothing "
-			    "stored");
-			goto out;
-		}
-	}
-	if (tp_store_ca(c.st, c.tp->name, cc.chain, cc.ra_sign, cc.ra_encr,
-	    &e) != 0) {
-		shell_err(sh, &e);
-		goto out;
-	}
-	rc = 0;
+	rc = tpc_ca_accept(&c, &cc);
  out:
 	scep_cacert_clear(&cc);
 	tpc_free(&c);
@@ -300,7 +292,16 @@ tpc_authenticate(struct shell *sh, const struct cmd_args *a)
 
 /* ---- crypto ca enroll --------------------------------------------------- */
 
-static const char *
+int
+tpc_need_ca(struct tpc *c)
+{
+	if (c->certs.ca != NULL)
+		return 0;
+	return shell_error(c->sh, "Trustpoint %s is not authenticated: enter "
+	    "'crypto ca authenticate %s' first", c->tp->name, c->tp->name);
+}
+
+const char *
 tpc_kind_usage(enum tp_kind k)
 {
 	switch (k) {
@@ -313,14 +314,14 @@ tpc_kind_usage(enum tp_kind k)
 	}
 }
 
-static enum keystore_kind
+enum keystore_kind
 tpc_kskind(enum tp_kind k)
 {
 	return k == TP_KIND_SIGN ? KEYSTORE_SIGN : k == TP_KIND_ENCR ?
 	    KEYSTORE_ENCR : KEYSTORE_GENERAL;
 }
 
-static int
+int
 tpc_password(struct shell *sh, char *pw, size_t sz)
 {
 	char	 again[TPC_PASSMAX];
@@ -509,33 +510,16 @@ tpc_resume(struct tpc *c, enum tp_kind kind)
 	return rc;
 }
 
-static int
-tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
+int
+tpc_csr(struct tpc *c, X509_REQ **req, EVP_PKEY *key, enum tp_kind kind,
+    int usage, const char *pw)
 {
 	struct csr_opts		 o;
-	struct scep_enroll	 s;
-	struct tp_pending	 p;
 	struct err		 e;
-	EVP_PKEY		*key = NULL;
-	X509_REQ		*req = NULL;
-	X509			*signer = NULL;
-	const X509_NAME		*subj;
-	char			 fqdn[300], *fp = NULL;
+	char			 fqdn[300];
 	const char		*dom = shell_domain(c->sh);
-	int			 rc = -1;
 
-	memset(&s, 0, sizeof(s));
 	memset(&o, 0, sizeof(o));
-	if (keystore_load(&key, c->st, c->tp->keylabel, tpc_kskind(kind),
-	    &e) != 0) {
-		shell_err(c->sh, &e);
-		goto out;
-	}
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
-		shell_error(c->sh, "Key pair %s is not RSA: SCEP needs an RSA "
-		    "key to decrypt the CA's reply", c->tp->keylabel);
-		goto out;
-	}
 	snprintf(fqdn, sizeof(fqdn), "%s%s%s", shell_hostname(c->sh),
 	    dom && *dom ? "." : "", dom && *dom ? dom : "");
 	o.fqdn = fqdn;
@@ -548,14 +532,49 @@ tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
 	/* The device's serial number: its hostname stands in for it. */
 	o.serial = c->tp->serial == TP_SERIAL_YES ? shell_hostname(c->sh) :
 	    NULL;
-	if (csr_build(&req, key, &o, &e) != 0) {
+	if (csr_build(req, key, &o, &e) != 0)
+		return shell_err(c->sh, &e);
+	return 0;
+}
+
+void
+tpc_print_csr_fingerprint(struct shell *sh, X509_REQ *req, enum tp_kind kind,
+    int usage)
+{
+	char	*fp = csr_fingerprint(req);
+
+	shell_printf(sh, "%sFingerprint: %s\n", !usage ? "" :
+	    kind == TP_KIND_SIGN ? "Signing Certificate Request " :
+	    "Encryption Certificate Request ", fp ? fp : "?");
+	free(fp);
+}
+
+static int
+tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
+{
+	struct scep_enroll	 s;
+	struct tp_pending	 p;
+	struct err		 e;
+	EVP_PKEY		*key = NULL;
+	X509_REQ		*req = NULL;
+	X509			*signer = NULL;
+	const X509_NAME		*subj;
+	int			 rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	if (keystore_load(&key, c->st, c->tp->keylabel, tpc_kskind(kind),
+	    &e) != 0) {
 		shell_err(c->sh, &e);
 		goto out;
 	}
-	fp = csr_fingerprint(req);
-	shell_printf(c->sh, "%sFingerprint: %s\n", !usage ? "" :
-	    kind == TP_KIND_SIGN ? "Signing Certificate Request " :
-	    "Encryption Certificate Request ", fp ? fp : "?");
+	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+		shell_error(c->sh, "Key pair %s is not RSA: SCEP needs an RSA "
+		    "key to decrypt the CA's reply", c->tp->keylabel);
+		goto out;
+	}
+	if (tpc_csr(c, &req, key, kind, usage, pw) != 0)
+		goto out;
+	tpc_print_csr_fingerprint(c->sh, req, kind, usage);
 	subj = X509_REQ_get_subject_name(req);
 	if (scep_signer_selfsigned(&signer, key, X509_NAME_entry_count(subj) ?
 	    subj : NULL, TPC_SIGNERDAYS, &e) != 0) {
@@ -588,7 +607,6 @@ tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
 	rc = tpc_poll(c, kind, &s);
  out:
 	scep_enroll_clear(&s);
-	free(fp);
 	X509_free(signer);
 	X509_REQ_free(req);
 	EVP_PKEY_free(key);
@@ -609,15 +627,16 @@ tpc_trusted(struct tpc *c)
 	return 0;
 }
 
-/* The key pair: the default one is made on first use, saying so. */
-static int
-tpc_keys(struct tpc *c, int *usage)
+int
+tpc_keys(struct tpc *c, int *usage, int rsa_only)
 {
 	struct err	 e;
 	EVP_PKEY	*k = NULL;
 	int		 rsa;
 
 	if (keystore_exists(c->st, c->tp->keylabel, usage)) {
+		if (!rsa_only)
+			return 0;
 		/* Before the password prompt: SCEP replies need RSA. */
 		if (keystore_load(&k, c->st, c->tp->keylabel, *usage ?
 		    KEYSTORE_SIGN : KEYSTORE_GENERAL, &e) != 0)
@@ -668,15 +687,15 @@ tpc_enroll(struct shell *sh, const struct cmd_args *a)
 	int		 nk, i, usage = 0, rc = -1, fresh = 0;
 
 	pw[0] = '\0';
-	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0 || tpc_need_url(&c) != 0)
+	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0)
 		goto out;
-	if (c.certs.ca == NULL) {
-		shell_error(sh, "Trustpoint %s is not authenticated: enter "
-		    "'crypto ca authenticate %s' first", c.tp->name,
-		    c.tp->name);
+	if (c.tp->method == TP_METHOD_TERMINAL) {
+		rc = pastec_enroll(&c);
 		goto out;
 	}
-	if (tpc_trusted(&c) != 0 || tpc_keys(&c, &usage) != 0)
+	if (tpc_need_url(&c) != 0 || tpc_need_ca(&c) != 0)
+		goto out;
+	if (tpc_trusted(&c) != 0 || tpc_keys(&c, &usage, 1) != 0)
 		goto out;
 	nk = 0;
 	if (usage) {

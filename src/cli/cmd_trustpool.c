@@ -208,8 +208,7 @@ cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 		shell_printf(sh, "Bundle format: %s\n",
 		    trustpool_format_name(b->format));
 	cmd_trustpool_print_skips(sh, b);
-	if (b->format != TRUSTPOOL_FMT_P7_SIGNED &&
-	    trustpool_url_insecure(url)) {
+	if (b->format != TRUSTPOOL_FMT_P7_SIGNED && b->insecure) {
 		if (cmd_trustpool_confirm(sh, url, b, &yes) != 0)
 			goto out;
 		if (!yes) {

@@ -10,6 +10,7 @@
 extern const struct cmd_def cmd_system_defs[];
 extern const struct cmd_def cmd_key_defs[];
 extern const struct cmd_def cmd_trustpoint_defs[];
+extern const struct cmd_def cmd_paste_defs[];
 extern const struct cmd_def cmd_trustpool_defs[];
 extern const struct cmd_def cmd_verify_defs[];
 
@@ -17,6 +18,7 @@ const struct cmd_def *const cmd_tables[] = {
 	cmd_system_defs,
 	cmd_key_defs,
 	cmd_trustpoint_defs,
+	cmd_paste_defs,
 	cmd_trustpool_defs,
 	cmd_verify_defs,
 	NULL

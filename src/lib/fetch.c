@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +155,9 @@ fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
 	api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	api->easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 	    "http,https,tftp,ldap,ldaps,file");
-	api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	/* Never let a redirect drop the protection https gave. */
+	api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+	    strncasecmp(url, "https://", 8) == 0 ? "https" : "http,https");
 	api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	api->easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	api->easy_setopt(c, CURLOPT_USERAGENT, "netpki/" NETPKI_VERSION);
@@ -254,6 +257,15 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 	if (api->easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
 	    ct != NULL)
 		snprintf(r->content_type, sizeof(r->content_type), "%s", ct);
+	ct = NULL;
+	if (api->easy_getinfo(c, CURLINFO_SCHEME, &ct) == CURLE_OK &&
+	    ct != NULL) {
+		size_t	 i;
+
+		for (i = 0; ct[i] != '\0' && i + 1 < sizeof(r->scheme); i++)
+			r->scheme[i] = (char)tolower((unsigned char)ct[i]);
+		r->scheme[i] = '\0';
+	}
 	if (b.data == NULL && (b.data = calloc(1, 1)) == NULL) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
@@ -309,6 +321,13 @@ fetch_put(const char *url, const void *body, size_t len,
  out:
 	api->easy_cleanup(c);
 	return rc;
+}
+
+int
+fetch_integrity(const struct fetch_result *r)
+{
+	return strcmp(r->scheme, "https") == 0 ||
+	    strcmp(r->scheme, "ldaps") == 0 || strcmp(r->scheme, "file") == 0;
 }
 
 void

@@ -27,7 +27,12 @@ struct fetch_result {
 	char		*body;		/* NUL-terminated copy of the body */
 	size_t		 len;		/* body length, without the NUL */
 	char		 content_type[128]; /* response Content-Type, or "" */
+	char		 scheme[16];	/* lower case: what was really used,
+					   after redirects ("http", "https") */
 };
+
+/* 1 when the transport that delivered a result protects its integrity. */
+int	 fetch_integrity(const struct fetch_result *);
 
 int	 fetch_get(struct fetch_result *, const char *,
 	    const struct fetch_opts *, struct err *);

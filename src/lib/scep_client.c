@@ -203,9 +203,8 @@ int
 scep_cacert_parse(struct scep_cacert *c, const unsigned char *buf,
     size_t len, const char *ctype, struct err *e)
 {
-	STACK_OF(X509)	*all = NULL, *cas = NULL, *ras = NULL;
-	X509		*x, *ca;
-	int		 i, rc = 0;
+	STACK_OF(X509)	*all = NULL;
+	int		 rc;
 
 	memset(c, 0, sizeof(*c));
 	if (scep_is_html(buf, len, ctype))
@@ -215,6 +214,20 @@ scep_cacert_parse(struct scep_cacert *c, const unsigned char *buf,
 		err_prefix(e, "RFC 8894 4.2.1: GetCACert");
 		return rc;
 	}
+	rc = scep_cacert_select(c, all, e);
+	sk_X509_pop_free(all, X509_free);
+	return rc;
+}
+
+int
+scep_cacert_select(struct scep_cacert *c, STACK_OF(X509) *all,
+    struct err *e)
+{
+	STACK_OF(X509)	*cas = NULL, *ras = NULL;
+	X509		*x, *ca;
+	int		 i, rc = 0;
+
+	memset(c, 0, sizeof(*c));
 	c->ncerts = sk_X509_num(all);
 	if ((cas = sk_X509_new_null()) == NULL ||
 	    (ras = sk_X509_new_null()) == NULL) {
@@ -262,7 +275,6 @@ scep_cacert_parse(struct scep_cacert *c, const unsigned char *buf,
  out:
 	sk_X509_free(cas);
 	sk_X509_free(ras);
-	sk_X509_pop_free(all, X509_free);
 	if (rc != 0)
 		scep_cacert_clear(c);
 	return rc;

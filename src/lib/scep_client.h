@@ -58,6 +58,12 @@ struct scep_cacert {
  */
 int		 scep_cacert_parse(struct scep_cacert *, const unsigned char *,
 		    size_t, const char *, struct err *);
+/*
+ * The same selection over certificates already parsed (pasted by the
+ * operator for enrollment terminal); all stays the caller's.
+ */
+int		 scep_cacert_select(struct scep_cacert *, STACK_OF(X509) *,
+		    struct err *);
 void		 scep_cacert_clear(struct scep_cacert *);
 /*
  * Checks before the CA is shown to the user: the CA certificate is a CA

@@ -844,12 +844,11 @@ scep_msg_parse(struct scep_msg **out, const unsigned char *der, size_t len,
 		    "pkcsPKIEnvelope", scep_msgtype_name(m->type));
 		goto out;
 	}
-	if (key == NULL)
-		goto done;
-	if ((rc = scep_envelope_open(m, env, envlen, key, cert, e)) != 0)
-		goto out;
-	if (m->type == SCEP_MT_CERTREP &&
-	    (rc = scep_degenerate_read(m, e)) != 0)
+	m->content = env;
+	m->content_len = envlen;
+	m->encrypted = 1;
+	env = NULL;
+	if (key != NULL && (rc = scep_msg_decrypt(m, key, cert, e)) != 0)
 		goto out;
  done:
 	*out = m;
@@ -860,6 +859,42 @@ scep_msg_parse(struct scep_msg **out, const unsigned char *der, size_t len,
 	BIO_free(content);
 	CMS_ContentInfo_free(cms);
 	scep_msg_free(m);
+	return rc;
+}
+
+int
+scep_msg_decrypt(struct scep_msg *m, EVP_PKEY *key, X509 *cert,
+    struct err *e)
+{
+	unsigned char	*env = m->content;
+	size_t		 envlen = m->content_len;
+	int		 rc;
+
+	if (!m->encrypted)
+		return err_set(e, ERR_INVAL, "%s: no pkcsPKIEnvelope to "
+		    "decrypt", scep_msgtype_name(m->type));
+	m->content = NULL;
+	m->content_len = 0;
+	if ((rc = scep_envelope_open(m, env, envlen, key, cert, e)) != 0)
+		goto out;
+	m->encrypted = 0;
+	if (m->type == SCEP_MT_CERTREP && (rc = scep_degenerate_read(m, e)) !=
+	    0)
+		goto out;
+ out:
+	if (rc != 0) {
+		/* Leave the message as it was: still encrypted. */
+		free(m->content);
+		m->content = env;
+		m->content_len = envlen;
+		m->encrypted = 1;
+		sk_X509_pop_free(m->certs, X509_free);
+		m->certs = NULL;
+		X509_CRL_free(m->crl);
+		m->crl = NULL;
+		env = NULL;
+	}
+	free(env);
 	return rc;
 }
 
@@ -877,7 +912,8 @@ scep_msg_check_reply(const struct scep_msg *m, const char *transid,
 	    memcmp(m->recipient_nonce, nonce, SCEP_NONCE_LEN) != 0)
 		return err_set(e, ERR_PROTO, "RFC 8894 3.2.1.5: recipientNonce "
 		    "does not match the request's senderNonce");
-	if (m->status == SCEP_STATUS_SUCCESS && m->content == NULL)
+	if (m->status == SCEP_STATUS_SUCCESS && (m->content == NULL ||
+	    m->encrypted))
 		return err_set(e, ERR_PROTO, "RFC 8894 3.3.2: CertRep SUCCESS "
 		    "was not decrypted");
 	return 0;

@@ -102,6 +102,7 @@ struct scep_msg {
 	 * should warn; cipher names it.
 	 */
 	int		 weak_cipher;
+	int		 encrypted;	/* content is still the envelope */
 	/* CertRep SUCCESS: what the degenerate PKCS#7 holds. */
 	STACK_OF(X509)	*certs;		/* may be empty, never NULL then */
 	X509_CRL	*crl;		/* GetCRL reply, or NULL */
@@ -149,8 +150,10 @@ int		 scep_msg_build(unsigned char **, size_t *,
  * caller's job.
  *
  * key, cert: decrypt the envelope (the recipient's key and certificate).
- * When key is NULL the envelope is not decrypted and content is left
- * NULL.  A single-DES envelope is decrypted in a private library context
+ * When key is NULL the envelope is not decrypted: content holds the
+ * EnvelopedData DER and encrypted is set, for scep_msg_decrypt() (a
+ * server answers FAILURE badMessageCheck when that fails, which needs the
+ * already checked attributes).  A single-DES envelope is decrypted in a private library context
  * that loads the legacy provider, and weak_cipher is set.
  *
  * *out is a new message the caller frees with scep_msg_free().
@@ -161,6 +164,12 @@ int		 scep_msg_parse(struct scep_msg **, const unsigned char *,
 		    size_t, STACK_OF(X509) *, EVP_PKEY *, X509 *,
 		    struct err *);
 void		 scep_msg_free(struct scep_msg *);
+/*
+ * Decrypt the envelope of a message parsed with a NULL key, in place
+ * (content, cipher, weak_cipher; certs/crl for CertRep SUCCESS).
+ */
+int		 scep_msg_decrypt(struct scep_msg *, EVP_PKEY *, X509 *,
+		    struct err *);
 
 /*
  * A client's checks on a CertRep: messageType CertRep, the transactionID

@@ -151,8 +151,30 @@ trustpool_signer_chain(X509_STORE *store, X509 *signer,
  * the pool's active anchors (the bundle's own certificates serve as
  * untrusted intermediates).  Sets b->signer.
  */
+/*
+ * Any certificate that chains to the pool could otherwise sign a bundle
+ * of rogue roots (a web server's certificate, say): a bundle signer must
+ * be a code-signing certificate (RFC 5280 4.2.1.12).
+ */
 static int
-trustpool_p7_verify(struct trustpool_bundle *b, PKCS7 *p7,
+trustpool_signer_eku(X509 *signer, struct err *e)
+{
+	char	*dn;
+	int	 rc;
+
+	if ((X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) != 0 &&
+	    (X509_get_extended_key_usage(signer) & XKU_CODE_SIGN) != 0)
+		return 0;
+	dn = cert_dn(X509_get_subject_name(signer), CERT_DN_UPPER);
+	rc = err_set(e, ERR_REFUSED, "bundle: signer %s is not a code-signing "
+	    "certificate (RFC 5280 4.2.1.12: extendedKeyUsage codeSigning "
+	    "required of a bundle signer)", dn ? dn : "?");
+	free(dn);
+	return rc;
+}
+
+static int
+trustpool_p7_verify(struct trustpool_bundle *b, PKCS7 *p7, BIO *content,
     const struct trustpool_signers *sg, time_t now, struct err *e)
 {
 	STACK_OF(X509)		*signers = NULL, *anchors = NULL;
@@ -189,7 +211,7 @@ trustpool_p7_verify(struct trustpool_bundle *b, PKCS7 *p7,
 	X509_VERIFY_PARAM_set_time(vpm, now);
 	X509_STORE_set1_param(store, vpm);
 	/* The signatures first, then each signer's chain for a clear reason. */
-	if (PKCS7_verify(p7, NULL, store, NULL, NULL,
+	if (PKCS7_verify(p7, NULL, store, NULL, content,
 	    PKCS7_BINARY | PKCS7_NOVERIFY) != 1) {
 		rc = err_openssl(e, ERR_REFUSED, "bundle: RFC 2315 9.4: "
 		    "signature does not verify");
@@ -203,7 +225,9 @@ trustpool_p7_verify(struct trustpool_bundle *b, PKCS7 *p7,
 	}
 	for (i = 0; i < sk_X509_num(signers); i++)
 		if ((rc = trustpool_signer_chain(store, sk_X509_value(signers,
-		    i), p7->d.sign->cert, e)) != 0)
+		    i), p7->d.sign->cert, e)) != 0 ||
+		    (rc = trustpool_signer_eku(sk_X509_value(signers, i),
+		    e)) != 0)
 			goto out;
 	if ((b->signer = cert_dn(X509_get_subject_name(sk_X509_value(signers,
 	    0)), CERT_DN_UPPER)) == NULL)
@@ -259,31 +283,86 @@ ASN1_SEQUENCE(TRUSTPOOL_CI) = {
 
 /*
  * ERR_TOOBIG when the bundle holds more than TRUSTPOOL_MAXCERTS
- * certificates.  A shape this view does not parse is left to d2i_PKCS7,
- * which gives the precise error.
+ * certificates.  Anything this view does not parse as a SignedData is
+ * refused here, before d2i_PKCS7 would decode every certificate of some
+ * other content type (signedAndEnvelopedData) past the cap.
  */
 static int
 trustpool_p7_count(const unsigned char *der, size_t len, struct err *e)
 {
 	const unsigned char	*p = der;
 	TRUSTPOOL_CI		*ci;
-	int			 n = 0;
+	int			 n = -1;
 
 	ci = (TRUSTPOOL_CI *)ASN1_item_d2i(NULL, &p, (long)len,
 	    ASN1_ITEM_rptr(TRUSTPOOL_CI));
-	if (ci != NULL && ci->sd != NULL)
+	if (ci != NULL && ci->sd != NULL &&
+	    OBJ_obj2nid(ci->type) == NID_pkcs7_signed)
 		n = sk_ASN1_TYPE_num(ci->sd->certs);
 	ASN1_item_free((ASN1_VALUE *)ci, ASN1_ITEM_rptr(TRUSTPOOL_CI));
 	ERR_clear_error();
+	if (n < 0)
+		return err_set(e, ERR_INVAL, "bundle: RFC 2315 9.1: not a "
+		    "PKCS#7 signedData (truncated, damaged, or another content "
+		    "type)");
 	if (n > (int)TRUSTPOOL_MAXCERTS)
 		return err_set(e, ERR_TOOBIG, "bundle: %d certificates, more "
 		    "than %u", n, TRUSTPOOL_MAXCERTS);
 	return 0;
 }
 
+static int	trustpool_pem(struct trustpool_bundle *, STACK_OF(X509) *,
+		    const unsigned char *, size_t, struct err *);
+static int	trustpool_p7(struct trustpool_bundle *, STACK_OF(X509) *,
+		    const unsigned char *, size_t,
+		    const struct trustpool_signers *, time_t, struct err *);
+
+/*
+ * A signed bundle installs only what its signature covers: the signed
+ * content, itself a certificates-only PKCS#7 (DER) or PEM certificates.
+ * The SignedData's own certificate set is not signed (anyone on the path
+ * could add a rogue root to it): it only helps chain the signer.
+ */
+static int
+trustpool_p7_signed(struct trustpool_bundle *b, STACK_OF(X509) *all,
+    PKCS7 *p7, const struct trustpool_signers *sg, time_t now, struct err *e)
+{
+	struct trustpool_bundle	 inner;
+	BIO			*content = NULL;
+	const unsigned char	*data;
+	long			 n;
+	int			 rc;
+
+	memset(&inner, 0, sizeof(inner));
+	if ((content = BIO_new(BIO_s_mem())) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = trustpool_p7_verify(b, p7, content, sg, now, e)) != 0)
+		goto out;
+	n = BIO_get_mem_data(content, (char **)&data);
+	if (n <= 0) {
+		rc = err_set(e, ERR_INVAL, "bundle: the signed content is "
+		    "empty: certificates outside it are not covered by the "
+		    "signature");
+		goto out;
+	}
+	if (memmem(data, (size_t)n, "-----BEGIN ", 11) != NULL)
+		rc = trustpool_pem(&inner, all, data, (size_t)n, e);
+	else
+		rc = trustpool_p7(&inner, all, data, (size_t)n, NULL, now, e);
+	if (rc != 0)
+		err_prefix(e, "bundle: signed content");
+	else if (sk_X509_num(all) == 0)
+		rc = err_set(e, ERR_INVAL, "bundle: the signed content holds no "
+		    "certificate");
+ out:
+	BIO_free(content);
+	return rc;
+}
+
 /*
  * The certificates of a PKCS#7 SignedData: degenerate (certificates
- * only), or signed, then checked by trustpool_p7_verify().
+ * only), or signed (trustpool_p7_signed).  sg is NULL for the content of
+ * a signed bundle, which may not be signed again.
  */
 static int
 trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
@@ -313,13 +392,18 @@ trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
 		    "content type is not signedData");
 		goto out;
 	}
-	certs = p7->d.sign->cert;
 	if (sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info) > 0) {
-		b->format = TRUSTPOOL_FMT_P7_SIGNED;
-		if ((rc = trustpool_p7_verify(b, p7, sg, now, e)) != 0)
+		if (sg == NULL) {
+			rc = err_set(e, ERR_INVAL, "bundle: a signed bundle "
+			    "inside a signed bundle");
 			goto out;
-	} else
-		b->format = TRUSTPOOL_FMT_P7;
+		}
+		b->format = TRUSTPOOL_FMT_P7_SIGNED;
+		rc = trustpool_p7_signed(b, all, p7, sg, now, e);
+		goto out;
+	}
+	b->format = TRUSTPOOL_FMT_P7;
+	certs = p7->d.sign->cert;
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		X509	*x = sk_X509_value(certs, i);
 
@@ -816,13 +900,6 @@ trustpool_policy_get(struct trustpool_policy *p, const struct config *c)
 }
 
 int
-trustpool_url_insecure(const char *url)
-{
-	return strncasecmp(url, "http://", 7) == 0 ||
-	    strncasecmp(url, "tftp://", 7) == 0;
-}
-
-int
 trustpool_fetch(struct trustpool_bundle **out, const char *url,
     const char *vrf, struct store *st, time_t now, struct err *e)
 {
@@ -842,6 +919,8 @@ trustpool_fetch(struct trustpool_bundle **out, const char *url,
 	if ((rc = trustpool_parse(out, (unsigned char *)r.body, r.len, &sg,
 	    now, e)) != 0)
 		err_prefix(e, "%s", url);
+	else
+		(*out)->insecure = !fetch_integrity(&r);
  out:
 	fetch_result_free(&r);
 	return rc;

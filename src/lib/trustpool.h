@@ -71,6 +71,9 @@ struct trustpool_bundle {
 	size_t			 total;		/* certificates in the bundle */
 	char			*signer;	/* signed: signer subject, else NULL */
 	unsigned char		 sha256[32];	/* of the bundle's bytes */
+	int			 insecure;	/* fetched without integrity
+						   (http, tftp: the scheme
+						   really used) */
 };
 
 /* One certificate of the pool. */
@@ -161,8 +164,6 @@ void		 trustpool_policy_get(struct trustpool_policy *,
  */
 int		 trustpool_fetch(struct trustpool_bundle **, const char *,
 		    const char *, struct store *, time_t, struct err *);
-/* 1 when a URL's transport gives no integrity (http, tftp). */
-int		 trustpool_url_insecure(const char *);
 
 /*
  * Replace the downloaded set with the bundle's certificates, atomically,

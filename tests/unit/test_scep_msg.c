@@ -380,6 +380,18 @@ test_tampering(void **state)
 	/* The server cannot decrypt a request encrypted for another CA. */
 	assert_int_equal(scep_msg_parse(&rep, der, len, NULL, f->other_key,
 	    f->other, &e), ERR_CRYPTO);
+	/* Two steps: attributes first, then the envelope. */
+	assert_int_equal(scep_msg_parse(&rep, der, len, NULL, NULL, NULL, &e),
+	    0);
+	assert_true(rep->encrypted);
+	assert_string_equal(rep->transid, f->tid);
+	assert_int_equal(scep_msg_decrypt(rep, f->other_key, f->other, &e),
+	    ERR_CRYPTO);
+	assert_true(rep->encrypted);
+	assert_int_equal(scep_msg_decrypt(rep, f->ca_key, f->ca, &e), 0);
+	assert_false(rep->encrypted);
+	assert_memory_equal(rep->content, f->csr, f->csr_len);
+	scep_msg_free(rep);
 	scep_msg_free(req);
 	free(der);
 }

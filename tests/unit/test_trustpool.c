@@ -142,9 +142,36 @@ test_p7_signed(void **state)
 	assert_int_equal(b->format, TRUSTPOOL_FMT_P7_SIGNED);
 	assert_string_equal(b->signer, "CN=NetPKI Bundle Signer,O=NetPKI Test");
 	check_bundle_certs(b);
-	/* The leaf and the signer itself are not CAs. */
-	assert_int_equal(b->nskips, 2);
+	/* The leaf is not a CA; the signer is not part of the signed content. */
+	assert_int_equal(b->nskips, 1);
 	trustpool_bundle_free(b);
+
+	/*
+	 * A certificate added to the SignedData's own (unsigned) set is not
+	 * covered by the signature: never installed.
+	 */
+	assert_int_equal(parse_file(&b, "bundle-signed-extra.p7b", anchors,
+	    &e), 0);
+	check_bundle_certs(b);
+	assert_int_equal(b->total, 3);
+	{
+		char	 cn[128];
+		int	 i;
+
+		for (i = 0; i < sk_X509_num(b->certs); i++) {
+			cn[0] = '\0';
+			X509_NAME_get_text_by_NID(X509_get_subject_name(
+			    sk_X509_value(b->certs, i)), NID_commonName, cn,
+			    sizeof(cn));
+			assert_string_not_equal(cn, "Rogue Bundle Signer");
+		}
+	}
+	trustpool_bundle_free(b);
+
+	/* A signer chaining to the pool but not a code-signing certificate. */
+	assert_int_equal(parse_file(&b, "bundle-noeku.p7b", anchors, &e),
+	    ERR_REFUSED);
+	assert_non_null(strstr(e.msg, "is not a code-signing certificate"));
 
 	/* Signed, but nothing to check it against: refused. */
 	assert_int_equal(parse_file(&b, "bundle-signed.p7b", NULL, &e),

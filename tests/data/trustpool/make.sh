@@ -34,6 +34,12 @@ commonName = supplied
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
 subjectKeyIdentifier = hash
+[ v3sign ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = codeSigning
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [ v3ee ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -71,23 +77,23 @@ mk rootD "/O=NetPKI Test/CN=NetPKI Test Root D v1" 20230101000000Z 2035010100000
 mk rootB "/O=NetPKI Test/CN=NetPKI Test Root B" 20230101000000Z 20300601000000Z v3ca "" 0B02
 mk rootC "/O=NetPKI Test/CN=NetPKI Test Root C" 20200101000000Z 20230601000000Z v3ca "" 0C
 mk leaf "/O=NetPKI Test/CN=leaf.example.net" 20230101000000Z 20280101000000Z v3ee rootA 1001
-mk signer "/O=NetPKI Test/CN=NetPKI Bundle Signer" 20230101000000Z 20280101000000Z v3ee rootA 1002
-mk rogue "/O=Rogue/CN=Rogue Bundle Signer" 20230101000000Z 20280101000000Z v3ee "" 66
+mk signer "/O=NetPKI Test/CN=NetPKI Bundle Signer" 20230101000000Z 20280101000000Z v3sign rootA 1002
+mk rogue "/O=Rogue/CN=Rogue Bundle Signer" 20230101000000Z 20280101000000Z v3sign "" 66
 
 cat rootA.pem rootB-old.pem rootD.pem > builtin.pem
 cat rootB.pem rootC.pem leaf.pem > bundle.pem
 openssl crl2pkcs7 -nocrl -certfile bundle.pem -outform DER -out bundle.p7b
-echo "netpki test bundle" > "$T/content"
-openssl smime -sign -binary -nodetach -outform DER -in "$T/content" \
-    -signer signer.pem -inkey signer.key -certfile bundle.pem \
-    -out bundle-signed.p7b
-openssl smime -sign -binary -nodetach -outform DER -in "$T/content" \
-    -signer rogue.pem -inkey rogue.key -certfile bundle.pem \
-    -out bundle-rogue.p7b
+# Signed bundles: the signed content is the certificates-only bundle.p7b
+# (only what the signature covers is installed); the signer is a
+# code-signing certificate.
+openssl smime -sign -binary -nodetach -outform DER -in bundle.p7b \
+    -signer signer.pem -inkey signer.key -out bundle-signed.p7b
+openssl smime -sign -binary -nodetach -outform DER -in bundle.p7b \
+    -signer rogue.pem -inkey rogue.key -out bundle-rogue.p7b
 # A bad signature: the same signed bundle with one byte of its content flipped.
 python3 - <<'PY'
 d = bytearray(open("bundle-signed.p7b", "rb").read())
-i = d.find(b"netpki test bundle")
+i = d.find(open("bundle.p7b", "rb").read()[40:60])
 d[i] ^= 0x20
 open("bundle-badsig.p7b", "wb").write(d)
 d = open("bundle.p7b", "rb").read()
@@ -98,3 +104,11 @@ PY
 head -c 512 /dev/urandom > garbage.bin 2>/dev/null || true
 cat signer.pem rootA.pem > signer-chain.pem
 rm -f ./*.key.tmp
+# A signed bundle with an extra certificate outside the signed content
+# (not covered by the signature: must not be installed), and one signed
+# by a certificate that is not a code-signing certificate (the leaf).
+openssl smime -sign -binary -nodetach -outform DER -in bundle.p7b \
+    -signer signer.pem -inkey signer.key -certfile rogue.pem \
+    -out bundle-signed-extra.p7b
+openssl smime -sign -binary -nodetach -outform DER -in bundle.p7b \
+    -signer leaf.pem -inkey leaf.key -out bundle-noeku.p7b

@@ -1,0 +1,523 @@
+/*
+ * ca: creating and loading the CA's keys and certificates (and the RA's,
+ * which sign CertReps and receive requests the way NDES does).
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ca.h"
+#include "cert.h"
+#include "clock.h"
+#include "db.h"
+#include "err.h"
+#include "store.h"
+
+int
+ca_path(char *buf, size_t sz, const struct ca *ca, const char *name)
+{
+	int	 n = snprintf(buf, sz, "%s/%s", ca->dir, name);
+
+	return n < 0 || (size_t)n >= sz ? ERR_INVAL : 0;
+}
+
+X509 *
+ca_reply_cert(const struct ca *ca)
+{
+	return ca->ra_sign != NULL ? ca->ra_sign : ca->cert;
+}
+
+EVP_PKEY *
+ca_reply_key(const struct ca *ca)
+{
+	return ca->ra_sign != NULL ? ca->ra_sign_key : ca->key;
+}
+
+X509 *
+ca_decrypt_cert(const struct ca *ca)
+{
+	return ca->ra_enc != NULL ? ca->ra_enc : ca->cert;
+}
+
+EVP_PKEY *
+ca_decrypt_key(const struct ca *ca)
+{
+	return ca->ra_enc != NULL ? ca->ra_enc_key : ca->key;
+}
+
+void
+ca_free(struct ca *ca)
+{
+	if (ca == NULL)
+		return;
+	free(ca->dir);
+	X509_free(ca->cert);
+	EVP_PKEY_free(ca->key);
+	X509_free(ca->ra_sign);
+	EVP_PKEY_free(ca->ra_sign_key);
+	X509_free(ca->ra_enc);
+	EVP_PKEY_free(ca->ra_enc_key);
+	free(ca);
+}
+
+/*
+ * "CN=x,O=y,C=US" (RFC 4514: most specific first) or "/C=US/O=y/CN=x"
+ * (OpenSSL's -subj: encoding order).  Backslash escapes the separator.
+ */
+int
+ca_parse_dn(X509_NAME **out, const char *s, struct err *e)
+{
+	X509_NAME	*n = NULL;
+	char		*buf = NULL, *parts[32], *p, *w, *eq;
+	int		 np = 0, i, slash, rc = 0;
+	char		 sep;
+
+	*out = NULL;
+	slash = s[0] == '/';
+	sep = slash ? '/' : ',';
+	if ((buf = strdup(s + slash)) == NULL || (n = X509_NAME_new()) ==
+	    NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (p = w = buf, parts[np++] = buf; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			*w++ = *++p;
+			continue;
+		}
+		if (*p == sep) {
+			*w++ = '\0';
+			if (np == (int)(sizeof(parts) / sizeof(parts[0]))) {
+				rc = err_set(e, ERR_TOOBIG, "subject %s: too "
+				    "many attributes", s);
+				goto out;
+			}
+			parts[np++] = w;
+			continue;
+		}
+		*w++ = *p;
+	}
+	*w = '\0';
+	for (i = 0; i < np; i++) {
+		char	*a = parts[slash ? i : np - 1 - i];
+
+		while (*a == ' ')
+			a++;
+		if ((eq = strchr(a, '=')) == NULL || eq == a || eq[1] == '\0') {
+			rc = err_set(e, ERR_INVAL, "subject %s: \"%s\" is not "
+			    "attribute=value", s, a);
+			goto out;
+		}
+		*eq = '\0';
+		if (!X509_NAME_add_entry_by_txt(n, a, MBSTRING_UTF8,
+		    (unsigned char *)eq + 1, -1, -1, 0)) {
+			rc = err_openssl(e, ERR_INVAL, "subject %s: bad "
+			    "attribute %s", s, a);
+			goto out;
+		}
+	}
+	*out = n;
+	n = NULL;
+ out:
+	X509_NAME_free(n);
+	free(buf);
+	return rc;
+}
+
+static int
+ca_keygen(EVP_PKEY **out, const char *spec, struct err *e)
+{
+	if (strcmp(spec, "rsa:2048") == 0)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	else if (strcmp(spec, "rsa:3072") == 0)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+	else if (strcmp(spec, "rsa:4096") == 0)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+	else if (strcmp(spec, "ec:p256") == 0)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else
+		return err_set(e, ERR_INVAL, "key %s: use rsa:2048, rsa:3072, "
+		    "rsa:4096 or ec:p256", spec);
+	if (*out == NULL)
+		return err_openssl(e, ERR_CRYPTO, "key generation failed");
+	return 0;
+}
+
+/* A certificate for key, signed by issuer (NULL: self-signed). */
+static int
+ca_make_cert(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
+    X509 *issuer, EVP_PKEY *ikey, int days, const char *bc, const char *ku,
+    struct err *e)
+{
+	X509		*x = NULL;
+	ASN1_INTEGER	*sn = NULL;
+	time_t		 now = clock_now();
+	int		 rc;
+
+	*out = NULL;
+	if ((x = X509_new()) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = issue_serial_random(&sn, e)) != 0)
+		goto out;
+	if (!X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_serialNumber(x, sn) ||
+	    !X509_set_subject_name(x, subject) ||
+	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) :
+	    subject) ||
+	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), days, 0, &now) == NULL ||
+	    !X509_set_pubkey(x, key)) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot make certificate");
+		goto out;
+	}
+	if ((rc = issue_ext(x, issuer ? issuer : x, NID_basic_constraints, bc,
+	    e)) != 0 ||
+	    (rc = issue_ext(x, issuer ? issuer : x, NID_key_usage, ku, e)) != 0 ||
+	    (rc = issue_ext(x, issuer ? issuer : x, NID_subject_key_identifier,
+	    "hash", e)) != 0 ||
+	    (rc = issue_ext(x, issuer ? issuer : x,
+	    NID_authority_key_identifier, "keyid:always", e)) != 0)
+		goto out;
+	if (X509_sign(x, ikey ? ikey : key, EVP_sha256()) <= 0) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot sign certificate");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+ out:
+	ASN1_INTEGER_free(sn);
+	X509_free(x);
+	return rc;
+}
+
+static int
+ca_write_pair(const char *dir, const char *name, EVP_PKEY *key, X509 *x,
+    struct err *e)
+{
+	BIO	*b = NULL;
+	char	 path[4096], *p;
+	long	 n;
+	int	 rc = 0;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (!PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot encode %s key", name);
+		goto out;
+	}
+	n = BIO_get_mem_data(b, &p);
+	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
+	if ((rc = store_file_write(path, p, (size_t)n, STORE_SECRET, e)) != 0)
+		goto out;
+	OPENSSL_cleanse(p, (size_t)n);
+	BIO_reset(b);
+	if (!PEM_write_bio_X509(b, x)) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot encode %s", name);
+		goto out;
+	}
+	n = BIO_get_mem_data(b, &p);
+	snprintf(path, sizeof(path), "%s/%s.crt", dir, name);
+	rc = store_file_write(path, p, (size_t)n, STORE_PUBLIC, e);
+ out:
+	BIO_free(b);
+	return rc;
+}
+
+/* The RA's names: the CA's, with " RA signing" appended to the CN. */
+static int
+ca_ra_name(X509_NAME **out, X509 *ca, const char *suffix, struct err *e)
+{
+	X509_NAME	*n;
+	char		 cn[256] = "netpki";
+	int		 i;
+
+	if ((n = X509_NAME_dup(X509_get_subject_name(ca))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((i = X509_NAME_get_index_by_NID(n, NID_commonName, -1)) >= 0) {
+		X509_NAME_get_text_by_NID(n, NID_commonName, cn, sizeof(cn) -
+		    32);
+		X509_NAME_ENTRY_free(X509_NAME_delete_entry(n, i));
+	}
+	strcat(cn, suffix);
+	if (!X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+	    (unsigned char *)cn, -1, -1, 0)) {
+		X509_NAME_free(n);
+		return err_openssl(e, ERR_CRYPTO, "RA name");
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+ca_init_ra(const char *dir, X509 *ca, EVP_PKEY *cakey, int days,
+    struct err *e)
+{
+	static const struct {
+		const char	*file, *suffix, *ku;
+	} ras[] = {
+		{ "ra-sign", " RA Signing", "critical,digitalSignature" },
+		{ "ra-enc", " RA Encryption",
+		    "critical,keyEncipherment,dataEncipherment" },
+	};
+	EVP_PKEY	*key = NULL;
+	X509		*x = NULL;
+	X509_NAME	*n = NULL;
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; i < sizeof(ras) / sizeof(ras[0]); i++) {
+		/* SCEP encrypts to RSA keys: RA keys are RSA whatever the CA. */
+		if ((rc = ca_keygen(&key, "rsa:2048", e)) != 0 ||
+		    (rc = ca_ra_name(&n, ca, ras[i].suffix, e)) != 0 ||
+		    (rc = ca_make_cert(&x, key, n, ca, cakey, days,
+		    "critical,CA:FALSE", ras[i].ku, e)) != 0 ||
+		    (rc = ca_write_pair(dir, ras[i].file, key, x, e)) != 0)
+			break;
+		EVP_PKEY_free(key);
+		X509_free(x);
+		X509_NAME_free(n);
+		key = NULL;
+		x = NULL;
+		n = NULL;
+	}
+	EVP_PKEY_free(key);
+	X509_free(x);
+	X509_NAME_free(n);
+	return rc;
+}
+
+int
+ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
+{
+	struct ca	*ca = NULL;
+	struct db	*db = NULL;
+	EVP_PKEY	*key = NULL;
+	X509		*x = NULL;
+	X509_NAME	*n = NULL;
+	char		 path[4096];
+	struct stat	 sb;
+	int		 days = o->days > 0 ? o->days : CA_DEFAULT_DAYS, rc;
+
+	snprintf(path, sizeof(path), "%s/ca.key", dir);
+	if (stat(path, &sb) == 0)
+		return err_set(e, ERR_EXISTS, "%s: a CA already exists there; "
+		    "refusing to overwrite it", dir);
+	snprintf(path, sizeof(path), "%s/bundle", dir);
+	if ((rc = store_mkdirs(path, 0700, e)) != 0)
+		return rc;
+	if ((rc = ca_parse_dn(&n, o->subject ? o->subject :
+	    CA_DEFAULT_SUBJECT, e)) != 0 ||
+	    (rc = ca_keygen(&key, o->keyspec ? o->keyspec : "rsa:2048",
+	    e)) != 0)
+		goto out;
+	/* digitalSignature: this certificate signs CertReps without an RA. */
+	if ((rc = ca_make_cert(&x, key, n, NULL, NULL, days,
+	    "critical,CA:TRUE", "critical,digitalSignature,keyCertSign,cRLSign",
+	    e)) != 0)
+		goto out;
+	if (o->ra && (rc = ca_init_ra(dir, x, key, days, e)) != 0)
+		goto out;
+	/* The key last: its presence is what marks an initialised CA. */
+	if ((rc = ca_write_pair(dir, "ca", key, x, e)) != 0)
+		goto out;
+	if ((rc = ca_load(&ca, dir, e)) != 0 ||
+	    (rc = ca_db_open(&db, ca, e)) != 0 ||
+	    (rc = crl_update(ca, db, e)) != 0)
+		goto out;
+ out:
+	db_close(db);
+	ca_free(ca);
+	X509_NAME_free(n);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+static int
+ca_read_cert(X509 **out, const char *dir, const char *name, struct err *e)
+{
+	STACK_OF(X509)	*sk = NULL;
+	char		 path[4096], *buf = NULL;
+	size_t		 len;
+	int		 rc;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((rc = store_file_read(path, &buf, &len, 1024 * 1024, e)) != 0)
+		return rc;
+	if ((rc = cert_parse_any(&sk, (unsigned char *)buf, len, 1, e)) != 0) {
+		err_prefix(e, "%s", path);
+		goto out;
+	}
+	*out = sk_X509_shift(sk);
+ out:
+	sk_X509_pop_free(sk, X509_free);
+	free(buf);
+	return rc;
+}
+
+static int
+ca_read_key(EVP_PKEY **out, const char *dir, const char *name, X509 *x,
+    struct err *e)
+{
+	BIO	*b = NULL;
+	char	 path[4096], *buf = NULL;
+	size_t	 len;
+	int	 rc;
+
+	*out = NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((rc = store_file_read(path, &buf, &len, 1024 * 1024, e)) != 0)
+		return rc;
+	if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((*out = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL) {
+		rc = err_openssl(e, ERR_CRYPTO, "%s: not a private key", path);
+		goto out;
+	}
+	if (X509_check_private_key(x, *out) != 1) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		rc = err_openssl(e, ERR_CRYPTO, "%s does not match its "
+		    "certificate", path);
+	}
+ out:
+	BIO_free(b);
+	if (buf != NULL)
+		OPENSSL_cleanse(buf, len);
+	free(buf);
+	return rc;
+}
+
+int
+ca_load(struct ca **out, const char *dir, struct err *e)
+{
+	struct ca	*ca;
+	char		 path[4096];
+	struct stat	 sb;
+	int		 rc;
+
+	*out = NULL;
+	if ((ca = calloc(1, sizeof(*ca))) == NULL ||
+	    (ca->dir = strdup(dir)) == NULL) {
+		free(ca);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	if ((rc = ca_read_cert(&ca->cert, dir, "ca.crt", e)) != 0 ||
+	    (rc = ca_read_key(&ca->key, dir, "ca.key", ca->cert, e)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/ra-sign.crt", dir);
+	if (stat(path, &sb) == 0) {
+		if ((rc = ca_read_cert(&ca->ra_sign, dir, "ra-sign.crt", e)) !=
+		    0 || (rc = ca_read_key(&ca->ra_sign_key, dir,
+		    "ra-sign.key", ca->ra_sign, e)) != 0 ||
+		    (rc = ca_read_cert(&ca->ra_enc, dir, "ra-enc.crt", e)) != 0 ||
+		    (rc = ca_read_key(&ca->ra_enc_key, dir, "ra-enc.key",
+		    ca->ra_enc, e)) != 0)
+			goto out;
+	}
+	*out = ca;
+	ca = NULL;
+ out:
+	ca_free(ca);
+	return rc;
+}
+
+int
+ca_db_open(struct db **out, const struct ca *ca, struct err *e)
+{
+	char	 path[4096];
+
+	if (ca_path(path, sizeof(path), ca, "ca.db") != 0)
+		return err_set(e, ERR_INVAL, "path too long");
+	return db_open(out, path, e);
+}
+
+static int
+ca_bundle_add(STACK_OF(X509) *sk, X509 *x, struct err *e)
+{
+	int	 i;
+
+	for (i = 0; i < sk_X509_num(sk); i++)
+		if (X509_cmp(sk_X509_value(sk, i), x) == 0)
+			return 0;
+	if (sk_X509_num(sk) >= CA_MAXBUNDLE)
+		return err_set(e, ERR_TOOBIG, "bundle: more than %d "
+		    "certificates", CA_MAXBUNDLE);
+	if (!X509_up_ref(x) || !sk_X509_push(sk, x))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+static int
+ca_bundle_dir(STACK_OF(X509) *sk, const struct ca *ca, struct err *e)
+{
+	STACK_OF(X509)	*got = NULL;
+	DIR		*d;
+	struct dirent	*de;
+	char		 dir[4096], path[8192], *buf = NULL;
+	size_t		 len;
+	int		 i, rc = 0;
+
+	snprintf(dir, sizeof(dir), "%s/bundle", ca->dir);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : err_errno(e, ERR_IO, "%s", dir);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((rc = store_file_read(path, &buf, &len, 4 * 1024 * 1024,
+		    e)) != 0)
+			break;
+		if ((rc = cert_parse_any(&got, (unsigned char *)buf, len,
+		    CA_MAXBUNDLE, e)) != 0)
+			err_prefix(e, "%s", path);
+		for (i = 0; rc == 0 && i < sk_X509_num(got); i++)
+			rc = ca_bundle_add(sk, sk_X509_value(got, i), e);
+		sk_X509_pop_free(got, X509_free);
+		got = NULL;
+		free(buf);
+		buf = NULL;
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+ca_bundle(STACK_OF(X509) **out, const struct ca *ca, int with_dir,
+    struct err *e)
+{
+	STACK_OF(X509)	*sk;
+	int		 rc;
+
+	if ((sk = sk_X509_new_null()) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if ((rc = ca_bundle_add(sk, ca->cert, e)) == 0 && !with_dir &&
+	    ca->ra_sign != NULL)
+		rc = ca_bundle_add(sk, ca->ra_sign, e);
+	if (rc == 0 && !with_dir && ca->ra_enc != NULL)
+		rc = ca_bundle_add(sk, ca->ra_enc, e);
+	if (rc == 0 && with_dir)
+		rc = ca_bundle_dir(sk, ca, e);
+	if (rc != 0) {
+		sk_X509_pop_free(sk, X509_free);
+		return rc;
+	}
+	*out = sk;
+	return 0;
+}

@@ -1,0 +1,118 @@
+/*
+ * netpki-ca internals: the CA's key material (ca.c), the certificate
+ * profile and serials (issue.c), CRLs (crl.c), the SCEP operations
+ * (scep_server.c) and the HTTP front (http.c).  The store is db.h.
+ *
+ * DIR layout:
+ *	ca.key ca.crt			the CA (key 0600)
+ *	ra-sign.key ra-sign.crt		RA signing certificate (--ra)
+ *	ra-enc.key ra-enc.crt		RA encryption certificate (--ra)
+ *	ca.db				SQLite (WAL): requests, certificates
+ *	crl.der				the current CRL
+ *	bundle/				extra PEM/DER certificates for /bundle.*
+ */
+#ifndef NETPKI_CA_CA_H
+#define NETPKI_CA_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+struct db;
+struct db_request;
+struct db_group;
+struct err;
+
+#define CA_DEFAULT_SUBJECT	"CN=netpki CA"
+#define CA_DEFAULT_DAYS		3650
+#define CA_CERT_DAYS		365	/* issued certificates */
+#define CA_CRL_DAYS		7	/* CRL nextUpdate */
+#define CA_MAXBUNDLE		256	/* certificates in DIR/bundle */
+
+/* Loaded once; read-only afterwards, so threads share it. */
+struct ca {
+	char		*dir;
+	X509		*cert;		/* the CA certificate */
+	EVP_PKEY	*key;
+	X509		*ra_sign;	/* NULL without an RA */
+	EVP_PKEY	*ra_sign_key;
+	X509		*ra_enc;
+	EVP_PKEY	*ra_enc_key;
+};
+
+struct ca_init_opts {
+	const char	*subject;	/* "CN=x,O=y" or "/O=y/CN=x" */
+	const char	*keyspec;	/* rsa:2048 rsa:3072 ec:p256 */
+	int		 days;
+	int		 ra;
+};
+
+/* ca.c */
+int		 ca_init(const char *, const struct ca_init_opts *,
+		    struct err *);
+int		 ca_load(struct ca **, const char *, struct err *);
+void		 ca_free(struct ca *);
+/* The certificate and key that sign CertReps: the RA's, else the CA's. */
+X509		*ca_reply_cert(const struct ca *);
+EVP_PKEY	*ca_reply_key(const struct ca *);
+/* The certificate and key requests are encrypted for. */
+X509		*ca_decrypt_cert(const struct ca *);
+EVP_PKEY	*ca_decrypt_key(const struct ca *);
+int		 ca_path(char *, size_t, const struct ca *, const char *);
+int		 ca_parse_dn(X509_NAME **, const char *, struct err *);
+int		 ca_db_open(struct db **, const struct ca *, struct err *);
+/*
+ * bundle 0: what GetCACert serves (the CA, then the RA certificates);
+ * bundle 1: the trust bundle (the CA, then DIR/bundle/'s certificates).
+ */
+int		 ca_bundle(STACK_OF(X509) **, const struct ca *, int,
+		    struct err *);
+
+/* issue.c */
+struct issue_opts {
+	int		 days;		/* validity of issued certificates */
+	const char	*crl_url;	/* CRL distribution point, or NULL */
+	struct db_group	*group;		/* serve: group commit, else NULL */
+};
+/* Parse a PKCS#10 (DER or PEM), no trailing data, self-signature valid. */
+int		 issue_csr_parse(X509_REQ **, const unsigned char *, size_t,
+		    struct err *);
+/*
+ * A request as stored: already verified on receipt, and without its
+ * challengePassword (secrets never reach the disk), so its signature no
+ * longer verifies and it is parsed without checking it.
+ */
+int		 issue_csr_strip(unsigned char **, size_t *, X509_REQ *,
+		    struct err *);
+int		 issue_csr_stored(X509_REQ **, const unsigned char *, size_t,
+		    struct err *);
+/* The challengePassword attribute; *out malloc'd, NULL when absent. */
+int		 issue_csr_challenge(char **, X509_REQ *, struct err *);
+char		*issue_serial_hex(const ASN1_INTEGER *);
+int		 issue_serial_parse(ASN1_INTEGER **, const char *,
+		    struct err *);
+/*
+ * Issue a certificate for the request, store it durably with its
+ * request (see db_cert_add: req NULL, new, or pending), drawing a new
+ * random serial on a collision.  *out: the certificate.
+ */
+int		 issue_cert(X509 **, const struct ca *, struct db *,
+		    X509_REQ *, const struct db_request *, int64_t *,
+		    const struct issue_opts *, struct err *);
+/* Extensions and signing shared with ca.c's CA and RA certificates. */
+int		 issue_ext(X509 *, X509 *, int, const char *, struct err *);
+int		 issue_serial_random(ASN1_INTEGER **, struct err *);
+
+/* crl.c */
+/* Sign a new CRL from the store and write DIR/crl.der. */
+int		 crl_update(const struct ca *, struct db *, struct err *);
+/* The current CRL (DER), made first when missing or past nextUpdate. */
+int		 crl_current(unsigned char **, size_t *, const struct ca *,
+		    struct db *, struct err *);
+/* RFC 5280 reason names ("keyCompromise") to codes, -1 when unknown. */
+int		 crl_reason_code(const char *);
+const char	*crl_reason_name(int);
+
+#endif

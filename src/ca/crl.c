@@ -1,0 +1,218 @@
+/*
+ * crl: the CA's CRL (RFC 5280 section 5), signed from the store's
+ * revocations and published as DIR/crl.der (atomic replace, so a reader
+ * sees the old CRL or the new one).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ca.h"
+#include "clock.h"
+#include "db.h"
+#include "err.h"
+#include "store.h"
+
+#define CRL_MAX		(16u * 1024 * 1024)
+
+static const char *const crl_reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "certificateHold", NULL,
+	"removeFromCRL", "privilegeWithdrawn", "aACompromise",
+};
+
+int
+crl_reason_code(const char *s)
+{
+	int	 i;
+
+	for (i = 0; i < (int)(sizeof(crl_reasons) / sizeof(crl_reasons[0]));
+	    i++)
+		if (crl_reasons[i] != NULL && strcasecmp(s, crl_reasons[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+crl_reason_name(int code)
+{
+	if (code < 0 || code >= (int)(sizeof(crl_reasons) /
+	    sizeof(crl_reasons[0])) || crl_reasons[code] == NULL)
+		return "unspecified";
+	return crl_reasons[code];
+}
+
+struct crl_fill {
+	X509_CRL	*crl;
+	struct err	*e;
+};
+
+static int
+crl_add_entry(const struct db_cert *c, void *arg)
+{
+	struct crl_fill		*f = arg;
+	X509_REVOKED		*r = NULL;
+	ASN1_INTEGER		*sn = NULL;
+	ASN1_TIME		*t = NULL;
+	ASN1_ENUMERATED		*reason = NULL;
+	int			 rc = 0;
+
+	if ((rc = issue_serial_parse(&sn, c->serial, f->e)) != 0)
+		return rc;
+	if ((r = X509_REVOKED_new()) == NULL ||
+	    (t = ASN1_TIME_set(NULL, c->revoked)) == NULL ||
+	    !X509_REVOKED_set_serialNumber(r, sn) ||
+	    !X509_REVOKED_set_revocationDate(r, t)) {
+		rc = err_openssl(f->e, ERR_CRYPTO, "CRL entry %s", c->serial);
+		goto out;
+	}
+	/* RFC 5280 5.3.1: omit the reason rather than say unspecified. */
+	if (c->reason > 0 && ((reason = ASN1_ENUMERATED_new()) == NULL ||
+	    !ASN1_ENUMERATED_set(reason, c->reason) ||
+	    !X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, reason, 0,
+	    X509V3_ADD_DEFAULT))) {
+		rc = err_openssl(f->e, ERR_CRYPTO, "CRL reason %s", c->serial);
+		goto out;
+	}
+	if (!X509_CRL_add0_revoked(f->crl, r)) {
+		rc = err_openssl(f->e, ERR_CRYPTO, "CRL entry %s", c->serial);
+		goto out;
+	}
+	r = NULL;
+ out:
+	ASN1_ENUMERATED_free(reason);
+	ASN1_TIME_free(t);
+	ASN1_INTEGER_free(sn);
+	X509_REVOKED_free(r);
+	return rc;
+}
+
+static int
+crl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
+{
+	struct crl_fill	 f;
+	X509_CRL	*crl = NULL;
+	ASN1_TIME	*t = NULL;
+	ASN1_INTEGER	*num = NULL;
+	X509V3_CTX	 ctx;
+	X509_EXTENSION	*aki = NULL;
+	int64_t		 n;
+	time_t		 now = clock_now();
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = db_crl_number(db, &n, e)) != 0)
+		return rc;
+	if ((crl = X509_CRL_new()) == NULL || (num = ASN1_INTEGER_new()) ==
+	    NULL || (t = ASN1_TIME_new()) == NULL) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||
+	    !X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca->cert)) ||
+	    X509_time_adj_ex(t, 0, 0, &now) == NULL ||
+	    !X509_CRL_set1_lastUpdate(crl, t) ||
+	    X509_time_adj_ex(t, CA_CRL_DAYS, 0, &now) == NULL ||
+	    !X509_CRL_set1_nextUpdate(crl, t) ||
+	    !ASN1_INTEGER_set_int64(num, n) ||
+	    !X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0)) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot make CRL");
+		goto out;
+	}
+	X509V3_set_ctx(&ctx, ca->cert, NULL, NULL, crl, 0);
+	if ((aki = X509V3_EXT_conf_nid(NULL, &ctx,
+	    NID_authority_key_identifier, "keyid:always")) == NULL ||
+	    !X509_CRL_add_ext(crl, aki, -1)) {
+		rc = err_openssl(e, ERR_CRYPTO, "CRL authorityKeyIdentifier");
+		goto out;
+	}
+	f.crl = crl;
+	f.e = e;
+	if ((rc = db_cert_list(db, 1, crl_add_entry, &f, e)) != 0)
+		goto out;
+	X509_CRL_sort(crl);
+	if (X509_CRL_sign(crl, ca->key, EVP_sha256()) <= 0) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot sign CRL");
+		goto out;
+	}
+	*out = crl;
+	crl = NULL;
+ out:
+	X509_EXTENSION_free(aki);
+	ASN1_INTEGER_free(num);
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+int
+crl_update(const struct ca *ca, struct db *db, struct err *e)
+{
+	X509_CRL	*crl = NULL;
+	unsigned char	*der = NULL;
+	char		 path[4096];
+	int		 n, rc;
+
+	if ((rc = crl_sign(&crl, ca, db, e)) != 0)
+		return rc;
+	if ((n = i2d_X509_CRL(crl, &der)) <= 0) {
+		rc = err_openssl(e, ERR_CRYPTO, "encode CRL");
+		goto out;
+	}
+	ca_path(path, sizeof(path), ca, "crl.der");
+	rc = store_file_write(path, der, (size_t)n, STORE_PUBLIC, e);
+ out:
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+static int
+crl_fresh(const unsigned char *der, size_t len)
+{
+	const unsigned char	*p = der;
+	X509_CRL		*crl;
+	time_t			 now = clock_now();
+	int			 ok;
+
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL) {
+		ERR_clear_error();
+		return 0;
+	}
+	ok = X509_CRL_get0_nextUpdate(crl) != NULL &&
+	    X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &now) > 0;
+	X509_CRL_free(crl);
+	return ok;
+}
+
+int
+crl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
+    struct db *db, struct err *e)
+{
+	char	 path[4096], *buf = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	*out = NULL;
+	ca_path(path, sizeof(path), ca, "crl.der");
+	rc = store_file_read(path, &buf, &len, CRL_MAX, e);
+	if (rc == 0 && crl_fresh((unsigned char *)buf, len)) {
+		*out = (unsigned char *)buf;
+		*outlen = len;
+		return 0;
+	}
+	free(buf);
+	buf = NULL;
+	if (rc != 0 && rc != ERR_NOTFOUND)
+		return rc;
+	if ((rc = crl_update(ca, db, e)) != 0 ||
+	    (rc = store_file_read(path, &buf, &len, CRL_MAX, e)) != 0)
+		return rc;
+	*out = (unsigned char *)buf;
+	*outlen = len;
+	return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * db: the CA's store of requests, certificates and revocations.
+ *
+ * The interface is narrow on purpose (rows in, rows out, no SQL in the
+ * callers) so that a PostgreSQL backend for several `netpki-ca serve`
+ * instances sharing one database can sit beside the SQLite one.  The
+ * schema needs no single writer: serials are random and a UNIQUE
+ * constraint refuses a collision (the caller draws again); the CRL number
+ * is taken inside a transaction.  Every call that changes something has
+ * committed durably (WAL, synchronous=FULL) when it returns.
+ *
+ * One struct db per thread: a connection is not shared between threads.
+ */
+#ifndef NETPKI_CA_DB_H
+#define NETPKI_CA_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct err;
+struct db;
+
+/* Request states. */
+#define DB_PENDING	"pending"
+#define DB_ISSUED	"issued"
+#define DB_REJECTED	"rejected"
+
+struct db_request {
+	int64_t		 id;
+	char		 transid[129];
+	int		 msgtype;	/* SCEP_MT_PKCSREQ or _RENEWALREQ */
+	char		 state[16];	/* DB_PENDING, DB_ISSUED, DB_REJECTED */
+	char		*subject;	/* RFC 4514-style text */
+	unsigned char	*csr;		/* PKCS#10 DER */
+	size_t		 csr_len;
+	char		 serial[48];	/* issued: uppercase hex, else "" */
+	time_t		 created, updated;
+};
+
+struct db_cert {
+	char		 serial[48];	/* uppercase hex, as openssl prints */
+	char		*subject;
+	time_t		 not_before, not_after, issued;
+	time_t		 revoked;	/* 0: not revoked */
+	int		 reason;	/* CRL reason code when revoked */
+	int64_t		 request_id;	/* 0: none (sign-csr) */
+	unsigned char	*der;
+	size_t		 der_len;
+};
+
+int	 db_open(struct db **, const char *, struct err *);
+void	 db_close(struct db *);
+
+/* Insert a request; *id is its new ID. */
+int	 db_request_add(struct db *, const struct db_request *, int64_t *,
+	    struct err *);
+/* The newest request with this transactionID: 0, or ERR_NOTFOUND. */
+int	 db_request_by_transid(struct db *, const char *, struct db_request *,
+	    struct err *);
+int	 db_request_by_id(struct db *, int64_t, struct db_request *,
+	    struct err *);
+/*
+ * Pending -> rejected.  ERR_NOTFOUND when there is no such request,
+ * ERR_BUSY when it is not pending (any more).
+ */
+int	 db_request_reject(struct db *, int64_t, struct err *);
+typedef int (*db_request_cb)(const struct db_request *, void *);
+int	 db_request_list(struct db *, int, db_request_cb, void *,
+	    struct err *);
+void	 db_request_clear(struct db_request *);
+
+/*
+ * Store an issued certificate in one transaction with its request: req
+ * NULL (sign-csr), req->id 0 (a new request, stored as issued: automatic
+ * approval), or the ID of a pending request, which becomes issued.
+ * ERR_EXISTS when the serial is already taken (draw another); ERR_BUSY
+ * when the request is no longer pending (issued or rejected meanwhile).
+ * On success with a new request, *id (when not NULL) is its ID.
+ */
+int	 db_cert_add(struct db *, const struct db_cert *,
+	    const struct db_request *, int64_t *, struct err *);
+/*
+ * Group commit: threads of one process that add certificates at the same
+ * time share one transaction (one fsync).  The first thread to arrive
+ * commits everything queued; the others wait for its COMMIT, so each
+ * caller still returns only once its own row is durable.  Each row sits
+ * in its own savepoint, so one row's failure (a serial collision) does
+ * not undo the others.  Same contract as db_cert_add.
+ */
+struct db_group;
+int	 db_group_new(struct db_group **, struct err *);
+void	 db_group_free(struct db_group *);
+int	 db_cert_add_group(struct db_group *, struct db *,
+	    const struct db_cert *, const struct db_request *, int64_t *,
+	    struct err *);
+int	 db_cert_by_serial(struct db *, const char *, struct db_cert *,
+	    struct err *);
+typedef int (*db_cert_cb)(const struct db_cert *, void *);
+/* All certificates (revoked_only: those revoked), oldest first. */
+int	 db_cert_list(struct db *, int, db_cert_cb, void *, struct err *);
+/* ERR_NOTFOUND, or ERR_EXISTS when already revoked. */
+int	 db_cert_revoke(struct db *, const char *, time_t, int,
+	    struct err *);
+void	 db_cert_clear(struct db_cert *);
+
+/* Next CRL number (1, 2, ...), durably counted. */
+int	 db_crl_number(struct db *, int64_t *, struct err *);
+
+/* Small settings shared by serve and the admin commands ("crl_url"). */
+int	 db_meta_set(struct db *, const char *, const char *, struct err *);
+/* *out: malloc'd value; ERR_NOTFOUND when unset. */
+int	 db_meta_get(struct db *, const char *, char **, struct err *);
+
+#endif

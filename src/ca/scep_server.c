@@ -1,0 +1,580 @@
+/*
+ * scep_server: what the CA does with each SCEP operation.  Anything wrong
+ * with a verifiable request is answered with a signed CertRep FAILURE
+ * naming the failInfo; a message that cannot even be verified gets HTTP
+ * 400 (there is nobody to answer).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "ca.h"
+#include "cert.h"
+#include "clock.h"
+#include "db.h"
+#include "err.h"
+#include "scep_msg.h"
+#include "scep_server.h"
+
+#define TYPE_PKIMSG	"application/x-pki-message"
+
+/* One PKIOperation in progress. */
+struct scep_op {
+	const struct scep_server	*srv;
+	struct db			*db;
+	struct scep_msg			*msg;
+	struct scep_reply		*rep;
+};
+
+void
+scep_reply_clear(struct scep_reply *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+scep_note(struct scep_reply *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+scep_note(struct scep_reply *r, const char *fmt, ...)
+{
+	va_list	 ap;
+	size_t	 n = strlen(r->note);
+
+	if (n >= sizeof(r->note) - 1)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->note + n, sizeof(r->note) - n, fmt, ap);
+	va_end(ap);
+}
+
+static int
+scep_text(struct scep_reply *r, int http, const char *type, const char *s)
+{
+	r->http = http;
+	r->type = type;
+	r->len = strlen(s);
+	if ((r->body = malloc(r->len + 1)) == NULL)
+		return -1;
+	memcpy(r->body, s, r->len + 1);
+	return 0;
+}
+
+int
+scep_server_init(struct scep_server *s, const struct ca *ca, struct err *e)
+{
+	STACK_OF(X509)	*sk = NULL;
+	unsigned char	*der = NULL;
+	int		 n, rc = 0;
+
+	s->ca = ca;
+	if (ca->ra_sign == NULL) {
+		/* RFC 8894 4.2.1.1: a CA without RA: one DER certificate. */
+		if ((n = i2d_X509(ca->cert, &der)) <= 0)
+			return err_openssl(e, ERR_CRYPTO, "encode CA");
+		if ((s->cacert = malloc((size_t)n)) == NULL) {
+			OPENSSL_free(der);
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		memcpy(s->cacert, der, (size_t)n);
+		s->cacert_len = (size_t)n;
+		s->cacert_type = "application/x-x509-ca-cert";
+		OPENSSL_free(der);
+		return 0;
+	}
+	/* 4.2.1.2: with an RA, a degenerate PKCS#7 of the CA and the RA. */
+	if ((rc = ca_bundle(&sk, ca, 0, e)) == 0)
+		rc = scep_degenerate_build(&s->cacert, &s->cacert_len, sk, NULL,
+		    e);
+	s->cacert_type = "application/x-x509-ca-ra-cert";
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
+void
+scep_server_clear(struct scep_server *s)
+{
+	if (s->challenge != NULL)
+		OPENSSL_cleanse(s->challenge, s->challenge_len);
+	free(s->challenge);
+	free(s->cacert);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+scep_server_getcacaps(const struct scep_server *s, struct scep_reply *r)
+{
+	(void)s;
+	return scep_text(r, 200, "text/plain", SCEP_SERVER_CAPS);
+}
+
+int
+scep_server_getcacert(const struct scep_server *s, struct scep_reply *r)
+{
+	r->http = 200;
+	r->type = s->cacert_type;
+	if ((r->body = malloc(s->cacert_len)) == NULL)
+		return -1;
+	memcpy(r->body, s->cacert, s->cacert_len);
+	r->len = s->cacert_len;
+	return 0;
+}
+
+/* Answer the way the client asked: its digest, its cipher (never DES). */
+static const char *
+scep_reply_md(const char *md)
+{
+	static const char	*ok[] = { "SHA1", "SHA224", "SHA256", "SHA384",
+				    "SHA512" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(md, ok[i]) == 0)
+			return ok[i];
+	return "SHA256";
+}
+
+static int
+scep_reply_cipher(const char *c)
+{
+	if (strcmp(c, "DES-EDE3-CBC") == 0)
+		return SCEP_CIPHER_3DES;
+	if (strcmp(c, "AES-256-CBC") == 0)
+		return SCEP_CIPHER_AES256;
+	return SCEP_CIPHER_AES128;
+}
+
+static int
+scep_certrep(struct scep_op *op, int status, int failinfo, const char *text,
+    X509 *cert, X509_CRL *crl)
+{
+	const struct ca		*ca = op->srv->ca;
+	struct scep_build	 b;
+	STACK_OF(X509)		*certs = NULL;
+	unsigned char		 nonce[SCEP_NONCE_LEN], *inner = NULL;
+	size_t			 innerlen = 0;
+	struct err		 e;
+	int			 rc = -1;
+
+	memset(&b, 0, sizeof(b));
+	if (scep_nonce(nonce, &e) != 0)
+		goto out;
+	if (status == SCEP_STATUS_SUCCESS) {
+		if ((certs = sk_X509_new_null()) == NULL ||
+		    (cert != NULL && !sk_X509_push(certs, cert)))
+			goto out;
+		if (scep_degenerate_build(&inner, &innerlen, certs, crl, &e) !=
+		    0)
+			goto out;
+		b.content = inner;
+		b.content_len = innerlen;
+		b.recipient = op->msg->signer;
+		b.cipher = scep_reply_cipher(op->msg->cipher);
+	}
+	b.type = SCEP_MT_CERTREP;
+	b.status = status;
+	b.failinfo = failinfo;
+	b.failinfo_text = text;
+	b.signer = ca_reply_cert(ca);
+	b.signer_key = ca_reply_key(ca);
+	b.md = scep_reply_md(op->msg->md);
+	b.transid = op->msg->transid;
+	b.sender_nonce = nonce;
+	b.recipient_nonce = op->msg->sender_nonce;
+	if (scep_msg_build(&op->rep->body, &op->rep->len, &b, &e) != 0) {
+		scep_note(op->rep, " cannot build CertRep: %s", e.msg);
+		scep_reply_clear(op->rep);
+		rc = scep_text(op->rep, 500, "text/plain",
+		    "cannot build the CertRep\n");
+		goto out;
+	}
+	op->rep->http = 200;
+	op->rep->type = TYPE_PKIMSG;
+	scep_note(op->rep, " -> %s", scep_status_name(status));
+	if (status == SCEP_STATUS_FAILURE)
+		scep_note(op->rep, " %s (%s)", scep_failinfo_name(failinfo),
+		    text ? text : "");
+	rc = 0;
+ out:
+	free(inner);
+	sk_X509_free(certs);
+	return rc;
+}
+
+static int
+scep_fail(struct scep_op *op, int failinfo, const char *text)
+{
+	return scep_certrep(op, SCEP_STATUS_FAILURE, failinfo, text, NULL,
+	    NULL);
+}
+
+static int
+scep_success_serial(struct scep_op *op, const char *serial)
+{
+	struct db_cert		 c;
+	X509			*x = NULL;
+	const unsigned char	*p;
+	struct err		 e;
+	int			 rc;
+
+	if (db_cert_by_serial(op->db, serial, &c, &e) != 0)
+		return scep_fail(op, SCEP_FAIL_BADCERTID, e.msg);
+	p = c.der;
+	if ((x = d2i_X509(NULL, &p, (long)c.der_len)) == NULL) {
+		db_cert_clear(&c);
+		return scep_fail(op, SCEP_FAIL_BADCERTID, "stored certificate "
+		    "is unreadable");
+	}
+	scep_note(op->rep, " serial=%s", serial);
+	rc = scep_certrep(op, SCEP_STATUS_SUCCESS, 0, NULL, x, NULL);
+	X509_free(x);
+	db_cert_clear(&c);
+	return rc;
+}
+
+/* Was x issued by this CA, valid now and not revoked? */
+static int
+scep_ours(struct scep_op *op, X509 *x)
+{
+	const struct ca	*ca = op->srv->ca;
+	struct db_cert	 c;
+	struct err	 e;
+	time_t		 now = clock_now();
+	char		*serial;
+	int		 ok;
+
+	if (X509_NAME_cmp(X509_get_issuer_name(x),
+	    X509_get_subject_name(ca->cert)) != 0 ||
+	    X509_verify(x, ca->key) != 1) {
+		ERR_clear_error();
+		return 0;
+	}
+	if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0 ||
+	    X509_cmp_time(X509_get0_notAfter(x), &now) < 0)
+		return 0;
+	if ((serial = issue_serial_hex(X509_get0_serialNumber(x))) == NULL)
+		return 0;
+	ok = db_cert_by_serial(op->db, serial, &c, &e) == 0 && c.revoked == 0;
+	db_cert_clear(&c);
+	free(serial);
+	return ok;
+}
+
+static int
+scep_challenge_ok(const struct scep_server *s, X509_REQ *req)
+{
+	char		*pw = NULL;
+	struct err	 e;
+	size_t		 n;
+	int		 ok;
+
+	if (s->challenge == NULL)
+		return 1;
+	if (issue_csr_challenge(&pw, req, &e) != 0 || pw == NULL)
+		return 0;
+	n = strlen(pw);
+	/* Constant time over the secret's length; lengths may differ. */
+	ok = n == s->challenge_len &&
+	    CRYPTO_memcmp(pw, s->challenge, n) == 0;
+	OPENSSL_cleanse(pw, n);
+	free(pw);
+	return ok;
+}
+
+/*
+ * A resent request (same transactionID, same key; RFC 8894 3.3.1):
+ * answer as before instead of issuing twice.
+ */
+static int
+scep_resend(struct scep_op *op, const struct db_request *r, X509_REQ *req,
+    int *done)
+{
+	X509_REQ	*old = NULL;
+	struct err	 e;
+	int		 same;
+
+	*done = 0;
+	if (issue_csr_stored(&old, r->csr, r->csr_len, &e) != 0)
+		return 0;
+	same = EVP_PKEY_eq(X509_REQ_get0_pubkey(old),
+	    X509_REQ_get0_pubkey(req)) == 1 &&
+	    X509_NAME_cmp(X509_REQ_get_subject_name(old),
+	    X509_REQ_get_subject_name(req)) == 0;
+	X509_REQ_free(old);
+	if (!same)
+		return 0;
+	*done = 1;
+	scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
+	if (strcmp(r->state, DB_PENDING) == 0)
+		return scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL,
+		    NULL);
+	if (strcmp(r->state, DB_REJECTED) == 0)
+		return scep_fail(op, SCEP_FAIL_BADREQUEST, "the request was "
+		    "rejected by the CA administrator");
+	return scep_success_serial(op, r->serial);
+}
+
+static int
+scep_enroll(struct scep_op *op)
+{
+	const struct scep_server	*s = op->srv;
+	struct scep_msg			*m = op->msg;
+	struct db_request		 r, old;
+	X509_REQ			*req = NULL;
+	X509				*x = NULL;
+	struct err			 e;
+	int64_t				 id = 0;
+	int				 rc, done, renewal;
+	char				*subj = NULL;
+
+	memset(&r, 0, sizeof(r));
+	if (issue_csr_parse(&req, m->content, m->content_len, &e) != 0) {
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+		goto out;
+	}
+	/*
+	 * RFC 8894 3.3.1: a PKCSReq is signed with the requested key (a
+	 * self-signed certificate) or, like a RenewalReq, with a current
+	 * certificate from this CA, which then stands in for the challenge.
+	 */
+	renewal = scep_ours(op, m->signer);
+	if (m->type == SCEP_MT_RENEWALREQ && !renewal) {
+		rc = scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 3.3.1.2: "
+		    "RenewalReq is not signed by a valid certificate of this "
+		    "CA");
+		goto out;
+	}
+	if (!renewal && EVP_PKEY_eq(X509_get0_pubkey(m->signer),
+	    X509_REQ_get0_pubkey(req)) != 1) {
+		rc = scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 3.3.1: "
+		    "PKCSReq is not signed with the requested key");
+		goto out;
+	}
+	if (db_request_by_transid(op->db, m->transid, &old, &e) == 0) {
+		rc = scep_resend(op, &old, req, &done);
+		db_request_clear(&old);
+		if (done)
+			goto out;
+	}
+	if (!renewal && !scep_challenge_ok(s, req)) {
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, "challenge password "
+		    "missing or wrong");
+		goto out;
+	}
+	if ((subj = cert_dn(X509_REQ_get_subject_name(req), CERT_DN_UPPER)) ==
+	    NULL) {
+		rc = -1;
+		goto out;
+	}
+	snprintf(r.transid, sizeof(r.transid), "%s", m->transid);
+	r.msgtype = m->type;
+	r.subject = subj;
+	if (issue_csr_strip(&r.csr, &r.csr_len, req, &e) != 0) {
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+		goto out;
+	}
+	scep_note(op->rep, " subject=\"%s\"", subj);
+	if (s->manual) {
+		if (db_request_add(op->db, &r, &id, &e) != 0) {
+			rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+			goto out;
+		}
+		scep_note(op->rep, " request=%lld", (long long)id);
+		rc = scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL, NULL);
+		goto out;
+	}
+	if (issue_cert(&x, s->ca, op->db, req, &r, &id, &s->issue, &e) != 0) {
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+		goto out;
+	}
+	{
+		char	*hex = issue_serial_hex(X509_get0_serialNumber(x));
+
+		scep_note(op->rep, " request=%lld serial=%s", (long long)id,
+		    hex ? hex : "?");
+		free(hex);
+	}
+	rc = scep_certrep(op, SCEP_STATUS_SUCCESS, 0, NULL, x, NULL);
+ out:
+	free(r.csr);
+	free(subj);
+	X509_free(x);
+	X509_REQ_free(req);
+	return rc;
+}
+
+/* RFC 8894 3.3.3: CertPoll finds the request by its transactionID. */
+static int
+scep_poll(struct scep_op *op)
+{
+	struct scep_msg		*m = op->msg;
+	struct db_request	 r;
+	X509_NAME		*iss = NULL, *sub = NULL;
+	X509_REQ		*req = NULL;
+	struct err		 e;
+	int			 rc;
+
+	if (scep_issuer_and_subject_parse(&iss, &sub, m->content,
+	    m->content_len, &e) != 0)
+		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+	X509_NAME_free(iss);
+	X509_NAME_free(sub);
+	if (db_request_by_transid(op->db, m->transid, &r, &e) != 0)
+		return scep_fail(op, SCEP_FAIL_BADCERTID, "RFC 8894 3.3.3: no "
+		    "request with this transactionID");
+	scep_note(op->rep, " request=%lld", (long long)r.id);
+	/* Only the requester may collect: same key as the request. */
+	if (issue_csr_stored(&req, r.csr, r.csr_len, &e) != 0 ||
+	    (EVP_PKEY_eq(X509_get0_pubkey(m->signer),
+	    X509_REQ_get0_pubkey(req)) != 1 && !scep_ours(op, m->signer))) {
+		rc = scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 3.3.3: "
+		    "CertPoll is not signed by the requester");
+		goto out;
+	}
+	if (strcmp(r.state, DB_PENDING) == 0)
+		rc = scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL, NULL);
+	else if (strcmp(r.state, DB_REJECTED) == 0)
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, "the request was "
+		    "rejected by the CA administrator");
+	else
+		rc = scep_success_serial(op, r.serial);
+ out:
+	X509_REQ_free(req);
+	db_request_clear(&r);
+	return rc;
+}
+
+static int
+scep_getcert(struct scep_op *op, int crl)
+{
+	const struct ca	*ca = op->srv->ca;
+	X509_NAME	*iss = NULL;
+	ASN1_INTEGER	*sn = NULL;
+	X509_CRL	*x = NULL;
+	unsigned char	*der = NULL;
+	const unsigned char *p;
+	char		*hex = NULL;
+	size_t		 len;
+	struct err	 e;
+	int		 rc;
+
+	if (scep_issuer_and_serial_parse(&iss, &sn, op->msg->content,
+	    op->msg->content_len, &e) != 0)
+		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+	if (X509_NAME_cmp(iss, X509_get_subject_name(ca->cert)) != 0) {
+		rc = scep_fail(op, SCEP_FAIL_BADCERTID, "issuer is not this CA");
+		goto out;
+	}
+	if ((hex = issue_serial_hex(sn)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if (!crl) {
+		rc = scep_success_serial(op, hex);
+		goto out;
+	}
+	if (crl_current(&der, &len, ca, op->db, &e) != 0) {
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+		goto out;
+	}
+	p = der;
+	if ((x = d2i_X509_CRL(NULL, &p, (long)len)) == NULL) {
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, "CRL is unreadable");
+		goto out;
+	}
+	rc = scep_certrep(op, SCEP_STATUS_SUCCESS, 0, NULL, NULL, x);
+ out:
+	free(der);
+	free(hex);
+	X509_CRL_free(x);
+	ASN1_INTEGER_free(sn);
+	X509_NAME_free(iss);
+	return rc;
+}
+
+int
+scep_server_pkiop(const struct scep_server *s, struct db *db,
+    const unsigned char *der, size_t len, struct scep_reply *rep)
+{
+	const struct ca	*ca = s->ca;
+	struct scep_op	 op = { s, db, NULL, rep };
+	struct err	 e;
+	int		 rc;
+
+	err_clear(&e);
+	if (scep_msg_parse(&op.msg, der, len, NULL, NULL, NULL, &e) != 0) {
+		scep_note(rep, " bad pkiMessage: %s", e.msg);
+		return scep_text(rep, 400, "text/plain", "malformed or "
+		    "unverifiable pkiMessage\n");
+	}
+	scep_note(rep, " %s tid=%.16s", scep_msgtype_name(op.msg->type),
+	    op.msg->transid);
+	if (op.msg->type == SCEP_MT_CERTREP) {
+		scep_msg_free(op.msg);
+		return scep_text(rep, 400, "text/plain", "a CertRep is not a "
+		    "request\n");
+	}
+	if (scep_msg_decrypt(op.msg, ca_decrypt_key(ca), ca_decrypt_cert(ca),
+	    &e) != 0)
+		rc = scep_fail(&op, SCEP_FAIL_BADMESSAGECHECK, "cannot decrypt "
+		    "the pkcsPKIEnvelope with this CA's key");
+	else {
+		if (op.msg->weak_cipher)
+			scep_note(rep, " weak-cipher=%s", op.msg->cipher);
+		switch (op.msg->type) {
+		case SCEP_MT_PKCSREQ:
+		case SCEP_MT_RENEWALREQ:
+			rc = scep_enroll(&op);
+			break;
+		case SCEP_MT_CERTPOLL:
+			rc = scep_poll(&op);
+			break;
+		case SCEP_MT_GETCERT:
+			rc = scep_getcert(&op, 0);
+			break;
+		default:
+			rc = scep_getcert(&op, 1);
+			break;
+		}
+	}
+	scep_msg_free(op.msg);
+	return rc;
+}
+
+int
+scep_server_approve(const struct ca *ca, struct db *db, int64_t id,
+    const struct issue_opts *o, char *serial, size_t serialsz, struct err *e)
+{
+	struct db_request	 r;
+	X509_REQ		*req = NULL;
+	X509			*x = NULL;
+	char			*hex = NULL;
+	int			 rc;
+
+	if ((rc = db_request_by_id(db, id, &r, e)) != 0)
+		return err_set(e, ERR_NOTFOUND, "request %lld: no such request",
+		    (long long)id);
+	if (strcmp(r.state, DB_PENDING) != 0) {
+		rc = err_set(e, ERR_BUSY, "request %lld is %s, not pending",
+		    (long long)id, r.state);
+		goto out;
+	}
+	if ((rc = issue_csr_stored(&req, r.csr, r.csr_len, e)) != 0 ||
+	    (rc = issue_cert(&x, ca, db, req, &r, NULL, o, e)) != 0)
+		goto out;
+	if ((hex = issue_serial_hex(X509_get0_serialNumber(x))) != NULL)
+		snprintf(serial, serialsz, "%s", hex);
+ out:
+	free(hex);
+	X509_free(x);
+	X509_REQ_free(req);
+	db_request_clear(&r);
+	return rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * scep_server: the SCEP operations of netpki-ca (RFC 8894 section 4),
+ * independent of HTTP: GetCACaps, GetCACert and PKIOperation (PKCSReq,
+ * RenewalReq, CertPoll, GetCert, GetCRL) in, an HTTP status and body out.
+ */
+#ifndef NETPKI_CA_SCEP_SERVER_H
+#define NETPKI_CA_SCEP_SERVER_H
+
+#include <stddef.h>
+
+#include "ca.h"
+
+struct db;
+
+#define SCEP_SERVER_CAPS \
+	"AES\nDES3\nPOSTPKIOperation\nRenewal\nSHA-1\nSHA-256\nSHA-512\n" \
+	"SCEPStandard\n"
+
+/* Read-only while serving: threads share it. */
+struct scep_server {
+	const struct ca		*ca;
+	char			*challenge;	/* NULL: no challenge needed */
+	size_t			 challenge_len;
+	int			 manual;	/* PENDING until approve */
+	struct issue_opts	 issue;
+	unsigned char		*cacert;	/* GetCACert body */
+	size_t			 cacert_len;
+	const char		*cacert_type;
+};
+
+struct scep_reply {
+	int		 http;		/* HTTP status */
+	const char	*type;		/* Content-Type */
+	unsigned char	*body;		/* malloc'd */
+	size_t		 len;
+	char		 note[384];	/* what the log line says; no secrets */
+};
+
+int	 scep_server_init(struct scep_server *, const struct ca *,
+	    struct err *);
+void	 scep_server_clear(struct scep_server *);
+void	 scep_reply_clear(struct scep_reply *);
+
+int	 scep_server_getcacaps(const struct scep_server *,
+	    struct scep_reply *);
+int	 scep_server_getcacert(const struct scep_server *,
+	    struct scep_reply *);
+/* Always fills the reply (HTTP 400 or a CertRep); returns 0 or -1 on OOM. */
+int	 scep_server_pkiop(const struct scep_server *, struct db *,
+	    const unsigned char *, size_t, struct scep_reply *);
+
+/* Issue the certificate of a pending request (`approve`). */
+int	 scep_server_approve(const struct ca *, struct db *, int64_t,
+	    const struct issue_opts *, char *, size_t, struct err *);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * cmd_trustpoint: what the trustpoint commands share with the other
+ * enrollment front ends (cmd_paste.c: enrollment terminal), so that every
+ * enrollment method opens a trustpoint, shows a certificate, asks for the
+ * challenge password and builds its request the same way.
+ */
+#ifndef NETPKI_CMD_TRUSTPOINT_H
+#define NETPKI_CMD_TRUSTPOINT_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "fetch.h"
+#include "keystore.h"
+#include "trustpoint.h"
+
+struct scep_cacert;
+struct shell;
+struct store;
+
+#define TPC_PASSMAX	128	/* challenge password */
+
+/* What an authenticate or enroll run needs, gathered once. */
+struct tpc {
+	struct shell		*sh;
+	struct store		*st;
+	struct trustpoint	*tp;
+	struct tp_certs		 certs;
+	struct fetch_opts	 fo;
+	unsigned		 caps;
+	STACK_OF(X509)		*trusted;	/* may sign CertReps */
+};
+
+/* Load the trustpoint and its certificates; prints the error. */
+int		 tpc_open(struct tpc *, struct shell *, const char *);
+void		 tpc_free(struct tpc *);
+/* -1 with the reference's hint when the trustpoint has no CA yet. */
+int		 tpc_need_ca(struct tpc *);
+/*
+ * The trustpoint's key pair: the default one is generated on first use,
+ * saying so.  *usage = 1 for a special-usage pair.  rsa_only: refuse
+ * other key types (SCEP decrypts the CA's reply with the key).
+ */
+int		 tpc_keys(struct tpc *, int *, int);
+/* Reference prompts; pw is cleansed and -1 returned on failure. */
+int		 tpc_password(struct shell *, char *, size_t);
+/*
+ * The PKCS#10 request for one key of the trustpoint, as SCEP sends it:
+ * IOS subject layout, challenge password, key usage for usage keys.
+ */
+int		 tpc_csr(struct tpc *, X509_REQ **, EVP_PKEY *, enum tp_kind,
+		    int, const char *);
+/* "Fingerprint: ..." line of a request (usage keys say which one). */
+void		 tpc_print_csr_fingerprint(struct shell *, X509_REQ *,
+		    enum tp_kind, int);
+/*
+ * After a CA certificate was obtained (GetCACert, or pasted): the
+ * checks, the details and fingerprints, the pin or the question, and
+ * storing it.  Nothing is stored unless accepted.
+ */
+int		 tpc_ca_accept(struct tpc *, struct scep_cacert *);
+/* The reference's certificate block: serial, names, validity. */
+void		 tpc_print_cert(struct shell *, X509 *);
+void		 tpc_print_fingerprints(struct shell *, X509 *);
+const char	*tpc_kind_usage(enum tp_kind);
+enum keystore_kind tpc_kskind(enum tp_kind);
+
+/* cmd_paste.c: the enrollment terminal side of authenticate and enroll. */
+int		 pastec_authenticate(struct tpc *);
+int		 pastec_enroll(struct tpc *);
+
+#endif

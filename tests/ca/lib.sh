@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# Shared by the netpki-ca tests: a fresh CA in a temp dir, the server on
+# 127.0.0.1 (port chosen by the kernel), and helpers that fail loudly.
+#   source lib.sh NETPKI_CA SCEPREQ
+set -u
+NETPKI_CA=$(realpath "$1")
+SCEPREQ=$(realpath "$2")
+WORK=$(mktemp -d /tmp/netpki-ca-test.XXXXXX)
+CA=$WORK/ca
+LOG=$WORK/server.log
+SERVER_PID=
+: > "$LOG"
+
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then
+		kill -TERM "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	echo "--- server log:"
+	tail -n 40 "$LOG"
+	exit 1
+}
+
+ca() { "$NETPKI_CA" --dir "$CA" "$@"; }
+
+ca_init() { ca init "$@" > "$WORK/init.out" 2>&1 || fail "init: $(cat "$WORK/init.out")"; }
+
+# ca_start [serve options]: sets PORT, URL, SERVER_PID.
+ca_start() {
+	local n i
+	n=$(grep -c 'serving' "$LOG")
+	"$NETPKI_CA" --dir "$CA" serve --listen 127.0.0.1:0 "$@" 2>>"$LOG" &
+	SERVER_PID=$!
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'serving' "$LOG")" -gt "$n" ] && break
+		kill -0 "$SERVER_PID" 2>/dev/null || fail "server did not start"
+		sleep 0.05
+	done
+	PORT=$(grep 'serving' "$LOG" | tail -n 1 | sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
+	[ -n "$PORT" ] || fail "no port in the server log"
+	URL=http://127.0.0.1:$PORT/scep
+}
+
+ca_stop() {
+	kill -TERM "$SERVER_PID" || fail "server gone before SIGTERM"
+	wait "$SERVER_PID"
+	local rc=$?
+	SERVER_PID=
+	[ $rc = 0 ] || fail "server exited $rc on SIGTERM"
+}
+
+# expect WANT_RC CMD...: run, keep its output in $OUT, check the exit status.
+expect() {
+	local want=$1 rc
+	shift
+	OUT=$("$@" 2>&1)
+	rc=$?
+	[ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want: $OUT"
+}
+
+contains() {
+	case "$1" in
+	*"$2"*) ;;
+	*) fail "expected '$2' in: $1";;
+	esac
+}

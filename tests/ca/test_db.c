@@ -1,0 +1,235 @@
+/*
+ * db (netpki-ca's store): what the end-to-end tests cannot provoke with
+ * random 128-bit serials: a serial collision inside a group commit fails
+ * that one row and no other, a request is issued once, rows survive
+ * reopening, and many threads committing at once all get their rows.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "db.h"
+#include "err.h"
+
+#define THREADS		8
+#define PER_THREAD	25
+
+struct fixture {
+	char	 dir[64];
+	char	 path[96];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/netpki-dbtest-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/ca.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	char		 cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void
+mkcert(struct db_cert *c, const char *serial)
+{
+	static unsigned char	 der[] = { 0x30, 0x00 };
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->serial, sizeof(c->serial), "%s", serial);
+	c->subject = (char *)"CN=test";
+	c->not_before = 1;
+	c->not_after = 2;
+	c->issued = 1;
+	c->der = der;
+	c->der_len = sizeof(der);
+}
+
+static void
+mkreq(struct db_request *r, const char *tid)
+{
+	static unsigned char	 csr[] = { 0x30, 0x00 };
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->transid, sizeof(r->transid), "%s", tid);
+	r->msgtype = 19;
+	r->subject = (char *)"CN=test";
+	r->csr = csr;
+	r->csr_len = sizeof(csr);
+}
+
+static int
+count_cb(const struct db_cert *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count(struct db *db)
+{
+	struct err	 e;
+	int		 n = 0;
+
+	assert_int_equal(db_cert_list(db, 0, count_cb, &n, &e), 0);
+	return n;
+}
+
+static void
+test_collision_and_pending(void **state)
+{
+	struct fixture		*f = *state;
+	struct db		*db;
+	struct db_group		*g;
+	struct db_cert		 c;
+	struct db_request	 r, got;
+	struct err		 e;
+	int64_t			 id;
+
+	assert_int_equal(db_open(&db, f->path, &e), 0);
+	assert_int_equal(db_group_new(&g, &e), 0);
+	mkcert(&c, "AA01");
+	mkreq(&r, "T1");
+	assert_int_equal(db_cert_add_group(g, db, &c, &r, &id, &e), 0);
+	assert_true(id > 0);
+	/* The same serial again: ERR_EXISTS, and its request is not stored. */
+	mkreq(&r, "T2");
+	assert_int_equal(db_cert_add_group(g, db, &c, &r, NULL, &e),
+	    ERR_EXISTS);
+	assert_int_equal(db_request_by_transid(db, "T2", &got, &e),
+	    ERR_NOTFOUND);
+	assert_int_equal(count(db), 1);
+
+	/* A pending request is issued once; a second issue is refused. */
+	mkreq(&r, "T3");
+	assert_int_equal(db_request_add(db, &r, &r.id, &e), 0);
+	mkcert(&c, "AA02");
+	assert_int_equal(db_cert_add_group(g, db, &c, &r, NULL, &e), 0);
+	mkcert(&c, "AA03");
+	assert_int_equal(db_cert_add_group(g, db, &c, &r, NULL, &e), ERR_BUSY);
+	assert_int_equal(db_request_by_id(db, r.id, &got, &e), 0);
+	assert_string_equal(got.state, DB_ISSUED);
+	assert_string_equal(got.serial, "AA02");
+	db_request_clear(&got);
+	assert_int_equal(db_request_reject(db, r.id, &e), ERR_BUSY);
+	assert_int_equal(count(db), 2);
+
+	/* Revocation and reopening. */
+	assert_int_equal(db_cert_revoke(db, "AA01", 5, 1, &e), 0);
+	assert_int_equal(db_cert_revoke(db, "AA01", 6, 1, &e), ERR_EXISTS);
+	assert_int_equal(db_cert_revoke(db, "FFFF", 6, 1, &e), ERR_NOTFOUND);
+	db_group_free(g);
+	db_close(db);
+	assert_int_equal(db_open(&db, f->path, &e), 0);
+	assert_int_equal(count(db), 2);
+	assert_int_equal(db_cert_by_serial(db, "AA01", &c, &e), 0);
+	assert_int_equal(c.revoked, 5);
+	db_cert_clear(&c);
+	db_close(db);
+}
+
+struct worker {
+	const char	*path;
+	struct db_group	*g;
+	int		 id;
+	int		 ok, exists;
+};
+
+/* Every thread issues PER_THREAD rows; every fifth reuses serial "DUP". */
+static void *
+worker_run(void *arg)
+{
+	struct worker	*w = arg;
+	struct db	*db;
+	struct db_cert	 c;
+	struct db_request r;
+	struct err	 e;
+	char		 serial[32], tid[32];
+	int		 i, rc;
+
+	if (db_open(&db, w->path, &e) != 0)
+		return NULL;
+	for (i = 0; i < PER_THREAD; i++) {
+		snprintf(serial, sizeof(serial), i % 5 == 4 ? "DUP" : "%02X%04X",
+		    w->id, i);
+		snprintf(tid, sizeof(tid), "W%d-%d", w->id, i);
+		mkcert(&c, serial);
+		mkreq(&r, tid);
+		rc = db_cert_add_group(w->g, db, &c, &r, NULL, &e);
+		if (rc == 0)
+			w->ok++;
+		else if (rc == ERR_EXISTS)
+			w->exists++;
+	}
+	db_close(db);
+	return NULL;
+}
+
+static void
+test_group_threads(void **state)
+{
+	struct fixture	*f = *state;
+	struct worker	 w[THREADS];
+	pthread_t	 th[THREADS];
+	struct db_group	*g;
+	struct db	*db;
+	struct err	 e;
+	int		 i, ok = 0, exists = 0;
+
+	assert_int_equal(db_open(&db, f->path, &e), 0);
+	assert_int_equal(db_group_new(&g, &e), 0);
+	for (i = 0; i < THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].path = f->path;
+		w[i].g = g;
+		w[i].id = i;
+		assert_int_equal(pthread_create(&th[i], NULL, worker_run, &w[i]),
+		    0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		ok += w[i].ok;
+		exists += w[i].exists;
+	}
+	/* One "DUP" wins; every other row commits. */
+	assert_int_equal(ok + exists, THREADS * PER_THREAD);
+	assert_int_equal(ok, THREADS * PER_THREAD - THREADS * PER_THREAD / 5 +
+	    1);
+	assert_int_equal(count(db), ok);
+	db_group_free(g);
+	db_close(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_collision_and_pending,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_threads, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
