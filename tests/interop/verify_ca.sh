@@ -8,7 +8,8 @@
 NETPKI=$(cd "$(dirname "$NETPKI")" && pwd)/$(basename "$NETPKI")
 NETPKI_CA=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 CA_PID=
-trap '[ -n "$CA_PID" ] && kill "$CA_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+PIDS=()
+trap '[ -n "$CA_PID" ] && kill "$CA_PID" 2>/dev/null; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
 cd "$WORK"
 S=$WORK/state
 ca() { "$NETPKI_CA" --dir "$WORK/ca" "$@"; }
@@ -66,6 +67,33 @@ check "after revoke: reason" \
 out=$("$NETPKI" --state "$S" -c 'crypto ca verify two.pem' 2>&1)
 check "the other certificate: still valid" \
     grep -qx 'Certificate chain is valid' <<<"$out"
+
+# TLS: openssl s_server with netpki-ca's certificates.
+serve() {
+	local i
+	for i in 1 2 3 4 5; do
+		SP=$((20000 + RANDOM % 40000))
+		openssl s_server -accept "127.0.0.1:$SP" -cert "$1.pem" \
+		    -key "$1.key" -quiet > "s_server.$1.log" 2>&1 &
+		PIDS+=($!)
+		for _ in $(seq 50); do
+			curl -sk -o /dev/null --max-time 1 \
+			    "https://127.0.0.1:$SP/" && return 0
+			[ $? = 28 ] && return 0	# handshake done, no HTTP
+			kill -0 "${PIDS[-1]}" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
+	return 1
+}
+serve two
+out=$("$NETPKI" --state "$S" -c "crypto ca verify https://127.0.0.1:$SP purpose ssl-server" 2>&1)
+check "TLS server with a netpki-ca certificate: valid" \
+    grep -qx 'Certificate chain is valid' <<<"$out"
+serve one
+out=$("$NETPKI" --state "$S" -c "crypto ca verify https://127.0.0.1:$SP purpose ssl-server" 2>&1)
+check "TLS server with the revoked netpki-ca certificate: revoked" \
+    grep -q 'certificate revoked' <<<"$out"
 
 # A cleared cache fetches the new CRL from the distribution point.
 "$NETPKI" --state "$S" -c 'clear crypto ca crl' >/dev/null
