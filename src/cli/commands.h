@@ -6,4 +6,15 @@
 
 extern const struct cmd_def *const cmd_tables[];
 
+struct config;
+struct shell;
+
+/*
+ * After a commit: state that belongs to configuration that is gone is
+ * removed (the certificates and pending requests of a deleted trustpoint,
+ * so a trustpoint of the same name made later must authenticate anew).
+ */
+void	 commands_committed(struct shell *, const struct config *,
+	    const struct config *);
+
 #endif

@@ -668,6 +668,7 @@ shell_commit(struct shell *sh)
 	}
 	if (shell_save(sh, next) != 0)
 		goto out;
+	commands_committed(sh, cur, next);
 	config_free(sh->running);
 	config_free(sh->base);
 	config_free(sh->cand);
@@ -923,6 +924,36 @@ shell_exec(struct shell *sh, const char *line)
 	return rc;
 }
 
+/*
+ * A script line that is one word and no command at all is most likely an
+ * answer meant for a prompt that never came (a command failed before
+ * asking for its challenge password): its echo is masked so that a secret
+ * does not land in the console log.
+ */
+static int
+shell_line_masked(struct shell *sh, const char *line)
+{
+	struct cmd_match	*m;
+	const char		*p = line + strspn(line, " \t");
+	size_t			 n = strcspn(p, " \t");
+	int			 masked = 0;
+
+	if (*p == '\0' || *p == '!' || p[n + strspn(p + n, " \t")] != '\0')
+		return 0;
+	if (p[n - 1] == '?' || (m = malloc(sizeof(*m))) == NULL)
+		return 0;
+	cmdtree_match(sh->tree, sh->mode, line, m);
+	if (m->status == CMDM_INVALID && m->errpos == (size_t)(p - line)) {
+		masked = 1;
+		if (sh->mode > MODE_CONFIG) {
+			cmdtree_match(sh->tree, MODE_CONFIG, line, m);
+			masked = m->status == CMDM_INVALID;
+		}
+	}
+	free(m);
+	return masked;
+}
+
 /* Scripted input: echo each line after its prompt, like a console log. */
 static int
 shell_run_script(struct shell *sh, int stop_on_fail)
@@ -931,7 +962,16 @@ shell_run_script(struct shell *sh, int stop_on_fail)
 	int	 failed = 0;
 
 	while (!sh->quit && (line = shell_next_line(sh)) != NULL) {
-		printf("%s%s\n", shell_prompt(sh), line);
+		if (shell_line_masked(sh, line)) {
+			size_t	 i, n = strlen(line);
+
+			/* Stars keep the '^' marker under the line. */
+			fputs(shell_prompt(sh), stdout);
+			for (i = 0; i < n; i++)
+				putchar(line[i] == ' ' ? ' ' : '*');
+			putchar('\n');
+		} else
+			printf("%s%s\n", shell_prompt(sh), line);
 		if (shell_exec(sh, line) != 0) {
 			failed = 1;
 			if (stop_on_fail) {

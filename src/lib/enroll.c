@@ -76,13 +76,50 @@ enroll_weak(const struct scep_enroll *s)
 	return NULL;
 }
 
+/*
+ * Act on the CA's decision under the state directory's lock, and only if
+ * the pending request is still the one polled: while the CertPoll was on
+ * the network the operator may have cancelled it or started another.
+ */
+static int
+enroll_settle(struct enroll_ctx *c, enum tp_kind kind,
+    const struct tp_pending *p, const struct scep_enroll *s, int rc,
+    struct err *e)
+{
+	struct tp_pending	 cur;
+	struct err		 e2;
+	int			 lrc;
+
+	if ((lrc = store_lock(c->st, e)) != 0)
+		return lrc;
+	memset(&cur, 0, sizeof(cur));
+	if (tp_pending_load(&cur, c->st, c->tp->name, kind, &e2) != 0 ||
+	    strcmp(cur.transid, p->transid) != 0) {
+		rc = err_set(e, ERR_BUSY, "trustpoint %s: the pending request "
+		    "changed while it was polled; the CA's answer is ignored",
+		    c->tp->name);
+		goto out;
+	}
+	if (rc == 0) {
+		if ((rc = tp_store_cert(c->st, c->tp->name, kind, s->cert,
+		    e)) == 0)
+			tp_pending_remove(c->st, c->tp->name, kind, &e2);
+	} else {
+		tp_pending_remove(c->st, c->tp->name, kind, &e2);
+		rc = ERR_REFUSED;
+	}
+ out:
+	tp_pending_clear(&cur);
+	store_unlock(c->st);
+	return rc;
+}
+
 int
 enroll_poll_once(struct enroll_ctx *c, enum tp_kind kind, const char **weak,
     struct err *e)
 {
 	struct tp_pending	 p;
 	struct scep_enroll	 s;
-	struct err		 e2;
 	EVP_PKEY		*key = NULL;
 	int			 rc;
 
@@ -113,14 +150,8 @@ enroll_poll_once(struct enroll_ctx *c, enum tp_kind kind, const char **weak,
 	snprintf(s.transid, sizeof(s.transid), "%s", p.transid);
 	rc = scep_enroll_poll(&s, e);
 	*weak = enroll_weak(&s);
-	if (rc == 0) {
-		if ((rc = tp_store_cert(c->st, c->tp->name, kind, s.cert,
-		    e)) == 0)
-			tp_pending_remove(c->st, c->tp->name, kind, &e2);
-	} else if (s.ca_failed) {
-		tp_pending_remove(c->st, c->tp->name, kind, &e2);
-		rc = ERR_REFUSED;
-	}
+	if (rc == 0 || s.ca_failed)
+		rc = enroll_settle(c, kind, &p, &s, rc, e);
  out:
 	scep_enroll_clear(&s);
 	EVP_PKEY_free(key);

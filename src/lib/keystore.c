@@ -359,6 +359,14 @@ keystore_put(struct store *st, const char *label, EVP_PKEY *pk, int type,
 		return err_set(e, ERR_INVAL, "key %s: unknown key kind", label);
 	if ((rc = keystore_path(rel, sizeof(rel), d->dir, label, e)) != 0)
 		return rc;
+	/*
+	 * The rename below would leave the replaced private key in the old
+	 * file's blocks: overwrite them first.  The user confirmed the
+	 * replacement, so a failed write after this loses nothing wanted.
+	 */
+	if (store_exists(st, rel) && (rc = store_file_scrub_rel(st, rel,
+	    e)) != 0)
+		return rc;
 	if ((rc = keystore_write(st, rel, pk, 0, clock_now(), e)) != 0)
 		return rc;
 	for (i = 0; i < KEYSTORE_NDIRS; i++) {

@@ -526,6 +526,21 @@ scep_enroll_cert(struct scep_enroll *s, STACK_OF(X509) *certs,
 	return 0;
 }
 
+/*
+ * The CA's failInfoText reaches the terminal and syslog: control
+ * characters (escape sequences, fake log lines) become '?'.
+ */
+static void
+scep_printable(char *dst, size_t sz, const char *src)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < sz && src[i] != '\0'; i++)
+		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ?
+		    '?' : src[i];
+	dst[i] = '\0';
+}
+
 static int
 scep_enroll_exchange(struct scep_enroll *s, int type,
     const unsigned char *content, size_t clen, struct err *e)
@@ -565,6 +580,14 @@ scep_enroll_exchange(struct scep_enroll *s, int type,
 	}
 	if ((rc = scep_msg_check_reply(rep, s->transid, nonce, e)) != 0)
 		goto out;
+	/*
+	 * The signature was checked against the CA/RA certificate itself
+	 * (no purpose checks: micromdm's CA lacks digitalSignature), so
+	 * check here that the signer is valid now.
+	 */
+	if ((rc = tp_check_validity(rep->signer, s->now, "the CertRep's "
+	    "signer certificate", e)) != 0)
+		goto out;
 	s->weak_cipher = rep->weak_cipher;
 	snprintf(s->cipher, sizeof(s->cipher), "%s", rep->cipher);
 	snprintf(s->md, sizeof(s->md), "%s", rep->md);
@@ -579,7 +602,7 @@ scep_enroll_exchange(struct scep_enroll *s, int type,
 		s->ca_failed = 1;
 		s->failinfo = rep->failinfo;
 		if (rep->failinfo_text != NULL)
-			snprintf(s->failtext, sizeof(s->failtext), "%s",
+			scep_printable(s->failtext, sizeof(s->failtext),
 			    rep->failinfo_text);
 		rc = err_set(e, ERR_REFUSED, "the CA rejected the request: "
 		    "%s%s%s", rep->failinfo >= 0 ?

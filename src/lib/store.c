@@ -419,6 +419,17 @@ store_file_scrub(const char *path, struct err *e)
 }
 
 int
+store_file_scrub_rel(struct store *st, const char *rel, struct err *e)
+{
+	char	 path[PATH_MAX];
+	int	 rc;
+
+	if ((rc = store_join(path, sizeof(path), st->dir, rel, e)) != 0)
+		return rc;
+	return store_file_scrub(path, e);
+}
+
+int
 store_remove(struct store *st, const char *rel, int scrub, struct err *e)
 {
 	char	 path[PATH_MAX];

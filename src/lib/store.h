@@ -35,6 +35,8 @@ int		 store_read(struct store *, const char *, char **, size_t *,
 		    size_t, struct err *);
 int		 store_exists(struct store *, const char *);
 int		 store_remove(struct store *, const char *, int, struct err *);
+/* Overwrite a file's bytes in place (before it is replaced or removed). */
+int		 store_file_scrub_rel(struct store *, const char *, struct err *);
 int		 store_list(struct store *, const char *, char ***, size_t *,
 		    struct err *);
 void		 store_list_free(char **, size_t);

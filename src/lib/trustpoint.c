@@ -459,10 +459,16 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 	    tp_unlink(st, name, "ra-encr.pem", e);
 	if (rc != 0)
 		goto out;
-	/* A device certificate from another CA would never verify. */
+	/*
+	 * A device certificate from another CA would never verify.  Names
+	 * alone do not tell (a new CA may reuse the old one's subject): the
+	 * signature must verify with the new CA's key.
+	 */
 	for (k = 0; k < TP_KIND__MAX; k++) {
-		if (old.dev[k] == NULL || X509_check_issued(
-		    sk_X509_value(chain, 0), old.dev[k]) == X509_V_OK)
+		if (old.dev[k] == NULL || (X509_check_issued(
+		    sk_X509_value(chain, 0), old.dev[k]) == X509_V_OK &&
+		    X509_verify(old.dev[k], X509_get0_pubkey(
+		    sk_X509_value(chain, 0))) == 1))
 			continue;
 		snprintf(file, sizeof(file), "cert-%s.pem", tp_kinds[k]);
 		if ((rc = tp_unlink(st, name, file, e)) != 0)
