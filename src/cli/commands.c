@@ -19,6 +19,7 @@ extern const struct cmd_def cmd_trustpoint_defs[];
 extern const struct cmd_def cmd_paste_defs[];
 extern const struct cmd_def cmd_trustpool_defs[];
 extern const struct cmd_def cmd_transport_defs[];
+extern const struct cmd_def cmd_verify_defs[];
 
 const struct cmd_def *const cmd_tables[] = {
 	cmd_system_defs,
@@ -27,6 +28,7 @@ const struct cmd_def *const cmd_tables[] = {
 	cmd_paste_defs,
 	cmd_trustpool_defs,
 	cmd_transport_defs,
+	cmd_verify_defs,
 	NULL
 };
 

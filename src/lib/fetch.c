@@ -178,6 +178,22 @@ fetch_proxy(const char *url, const struct fetch_opts *o)
 	return o->proxy;
 }
 
+/*
+ * Without anchors of our own, libcurl would check a server against the
+ * system's store; TLS is allowed only with the anchors the caller chose
+ * (the trust pool and the trustpoint's CA).  fetch_peer_chain_pem() is the
+ * one exception: it checks nothing and its caller verifies the chain.
+ */
+static int
+fetch_tls_check(const char *url, const struct fetch_opts *o, struct err *e)
+{
+	if ((o == NULL || o->ca_pem == NULL) && (fetch_scheme(url, "https") ||
+	    fetch_scheme(url, "ldaps")))
+		return err_set(e, ERR_REFUSED, "%s: no trust anchors given for "
+		    "a TLS connection", url);
+	return 0;
+}
+
 static int
 fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
     const struct fetch_opts *o, char *errbuf, struct err *e)
@@ -185,15 +201,6 @@ fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
 	char	 iface[128];
 	int	 rc, tls_ok = o != NULL && o->ca_pem != NULL;
 
-	/*
-	 * Without anchors of our own, libcurl would check a server against
-	 * the system's store; TLS is allowed only with the anchors the
-	 * caller chose (the trust pool and the trustpoint's CA).
-	 */
-	if (!tls_ok && (fetch_scheme(url, "https") || fetch_scheme(url,
-	    "ldaps")))
-		return err_set(e, ERR_REFUSED, "%s: no trust anchors given for "
-		    "a TLS connection", url);
 	api->easy_setopt(c, CURLOPT_URL, url);
 	api->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -310,7 +317,8 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 		return e != NULL ? e->code : ERR_NET;
 	if ((c = api->easy_init()) == NULL)
 		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
-	if ((rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
+	if ((rc = fetch_tls_check(url, o, e)) != 0 ||
+	    (rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
 		goto out;
 	api->easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write_cb);
 	api->easy_setopt(c, CURLOPT_WRITEDATA, &b);
@@ -387,7 +395,8 @@ fetch_put(const char *url, const void *body, size_t len,
 		return e != NULL ? e->code : ERR_NET;
 	if ((c = api->easy_init()) == NULL)
 		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
-	if ((rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
+	if ((rc = fetch_tls_check(url, o, e)) != 0 ||
+	    (rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
 		goto out;
 	api->easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	api->easy_setopt(c, CURLOPT_READFUNCTION, fetch_read_cb);
@@ -441,4 +450,79 @@ fetch_escape(const char *s, size_t len)
 	}
 	*p = '\0';
 	return out;
+}
+
+/*
+ * The certificates a TLS server presents at an https URL, as PEM, in the
+ * order it sent them, without judging them: the caller verifies them with
+ * its own trust (verify.h), so peer verification is off here and nothing
+ * but the handshake is relied on.  Caps: 64 certificates, 1 MiB.
+ */
+#define FETCH_CHAIN_MAX		(1024u * 1024)
+#define FETCH_CHAIN_CERTS	64
+int
+fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
+    const struct fetch_opts *o, struct err *e)
+{
+	const struct fetch_api	*api;
+	CURL			*c = NULL;
+	struct curl_certinfo	*ci = NULL;
+	struct curl_slist	*sl;
+	struct fetch_buf	 b;
+	char			 errbuf[CURL_ERROR_SIZE];
+	CURLcode		 cc;
+	int			 i, rc = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	memset(&b, 0, sizeof(b));
+	errbuf[0] = '\0';
+	if (strncasecmp(url, "https://", 8) != 0)
+		return err_set(e, ERR_INVAL, "%s: not an https URL", url);
+	if ((api = fetch_api(e)) == NULL)
+		return e != NULL ? e->code : ERR_NET;
+	if ((c = api->easy_init()) == NULL)
+		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
+	if ((rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
+		goto out;
+	api->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	api->easy_setopt(c, CURLOPT_CERTINFO, 1L);
+	api->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	api->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	/* The handshake is all we need: no HTTP request at all. */
+	api->easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	cc = api->easy_perform(c);
+	if (api->easy_getinfo(c, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs <= 0) {
+		rc = err_set(e, ERR_NET, "%s: %s", url, cc != CURLE_OK ?
+		    (*errbuf ? errbuf : api->easy_strerror(cc)) :
+		    "no certificate from the server");
+		goto out;
+	}
+	b.max = FETCH_CHAIN_MAX;
+	for (i = 0; i < ci->num_of_certs && i < FETCH_CHAIN_CERTS; i++)
+		for (sl = ci->certinfo[i]; sl != NULL; sl = sl->next)
+			if (strncmp(sl->data, "Cert:", 5) == 0 &&
+			    (fetch_write_cb(sl->data + 5, 1, strlen(sl->data + 5),
+			    &b) != strlen(sl->data + 5) ||
+			    fetch_write_cb("\n", 1, 1, &b) != 1)) {
+				rc = err_set(e, ERR_TOOBIG, "%s: certificate "
+				    "chain larger than %u bytes", url,
+				    FETCH_CHAIN_MAX);
+				goto out;
+			}
+	if (b.data == NULL) {
+		rc = err_set(e, ERR_PROTO, "%s: no certificate in the TLS "
+		    "handshake", url);
+		goto out;
+	}
+	*out = b.data;
+	*outlen = b.len;
+	b.data = NULL;
+ out:
+	free(b.data);
+	if (c != NULL)
+		api->easy_cleanup(c);
+	return rc;
 }

@@ -48,6 +48,9 @@ int	 fetch_post(struct fetch_result *, const char *, const void *, size_t,
 	    const struct fetch_opts *, struct err *);
 int	 fetch_put(const char *, const void *, size_t,
 	    const struct fetch_opts *, struct err *);
+/* The PEM certificates a TLS server presents (https only, unverified). */
+int	 fetch_peer_chain_pem(char **, size_t *, const char *,
+	    const struct fetch_opts *, struct err *);
 void	 fetch_result_free(struct fetch_result *);
 char	*fetch_escape(const char *, size_t);
 int	 fetch_vrf_check(const char *, struct err *);

@@ -1,0 +1,110 @@
+/*
+ * Fuzz target: CRL parsing, checking, indexing and the cache.  Input is
+ * tried as a CRL (DER or PEM) and, separately, as an index file, since
+ * both come from outside: CRLs from the network, index files from a disk
+ * that may be damaged.  Every serial the CRL lists must be found in the
+ * index built from it.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cert.h"
+#include "crl.h"
+#include "err.h"
+
+int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* A throwaway signer so that the "verified" index paths run too. */
+static X509 *
+fuzz_signer(void)
+{
+	static X509	*x;
+	EVP_PKEY	*k;
+	X509_NAME	*n;
+
+	if (x != NULL)
+		return x;
+	if ((k = EVP_EC_gen("P-256")) == NULL || (x = X509_new()) == NULL ||
+	    (n = X509_NAME_new()) == NULL)
+		abort();
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"fuzz", -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, n);
+	X509_set_pubkey(x, k);
+	ASN1_TIME_set(X509_getm_notBefore(x), 0);
+	ASN1_TIME_set(X509_getm_notAfter(x), 0x7fffffff);
+	X509_sign(x, k, EVP_sha256());
+	X509_NAME_free(n);
+	EVP_PKEY_free(k);
+	return x;
+}
+
+static void
+fuzz_index(const unsigned char *buf, size_t len, X509_CRL *crl)
+{
+	struct crl_index	*ix;
+	struct crl_info		 info;
+	STACK_OF(X509_REVOKED)	*rev;
+	time_t			 d;
+	int			 i, r;
+
+	if (crl_index_open_mem(&ix, buf, len, NULL) != 0)
+		return;
+	crl_index_info(ix, &info);
+	rev = crl != NULL ? X509_CRL_get_REVOKED(crl) : NULL;
+	for (i = 0; i < sk_X509_REVOKED_num(rev) && i < 64; i++) {
+		r = crl_index_lookup(ix, X509_REVOKED_get0_serialNumber(
+		    sk_X509_REVOKED_value(rev, i)), &d, NULL);
+		if (info.modelled && r == 0)
+			abort();	/* a listed serial the index lost */
+	}
+	crl_index_free(ix);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char		 dir[64];
+	struct crl_cache	*cache = NULL;
+	X509_CRL		*crl = NULL;
+	unsigned char		*idx = NULL, *copy = NULL;
+	size_t			 idxlen;
+	time_t			 at = 0;
+	struct err		 e;
+
+	if (dir[0] == '\0') {
+		snprintf(dir, sizeof(dir), "/tmp/netpki-fuzz-crl-%ld",
+		    (long)getpid());
+	}
+	/* As an index file (8-byte aligned copy, as mmap gives). */
+	if ((copy = malloc(size + 8)) != NULL) {
+		memcpy(copy, data, size);
+		fuzz_index(copy, size, NULL);
+		free(copy);
+	}
+	if (crl_parse(&crl, data, size, &e) != 0)
+		return 0;
+	crl_check(crl, fuzz_signer(), time(NULL), &e);
+	if (crl_index_build(&idx, &idxlen, crl, fuzz_signer(),
+	    "http://fuzz.example/a.crl", &e) == 0)
+		fuzz_index(idx, idxlen, crl);
+	free(idx);
+	/* Put it at its own thisUpdate so that the files get written. */
+	cert_asn1_time(X509_CRL_get0_lastUpdate(crl), &at);
+	if (crl_cache_open(&cache, dir, &e) == 0) {
+		crl_cache_put(cache, data, size, NULL, NULL, at, &e);
+		crl_cache_clear(cache, NULL, &e);
+		rmdir(dir);
+	}
+	crl_cache_free(cache);
+	X509_CRL_free(crl);
+	return 0;
+}

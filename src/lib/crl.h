@@ -1,0 +1,168 @@
+/*
+ * crl: certificate revocation lists, fetched once, verified once, answered
+ * from a compact index.
+ *
+ * OpenSSL's X509_verify_cert re-hashes and re-verifies every CRL on every
+ * call, so a large CRL costs a full signature check per verification.  Here
+ * a CRL is checked once when it enters the cache (signature with the
+ * issuer's key, issuer name, cRLSign, critical extensions, times) and its
+ * revoked serials are written next to the DER as a sorted fixed-width
+ * table.  Revocation questions are then a binary search over a read-only
+ * memory map: no parsing, no hashing, a few pages touched.
+ *
+ * Cache layout under DIR (normally STATE/crl):
+ *   DIR/<issuer>/<slot>.crl   the CRL as fetched (DER)
+ *   DIR/<issuer>/<slot>.idx   its index (struct crl_idx_hdr, then tables)
+ * <issuer> is OpenSSL's hash of the canonical issuer name (8 hex digits);
+ * <slot> the SHA-256 of the distribution point URL, the issuing
+ * distribution point and the delta indicator, so partitions and deltas of
+ * one issuer sit side by side and a newer CRL replaces its predecessor.
+ *
+ * The index models complete and URI-partitioned CRLs signed by the
+ * certificate issuer's own key.  Anything else (delta CRLs, indirect
+ * CRLs, partitions by reason, directory-name distribution points, CRLs
+ * signed by a separate key, negative or over-long serials) is marked "not
+ * modelled" and the verifier hands the whole chain to OpenSSL's own CRL
+ * code with the DER files of the issuers involved.
+ */
+#ifndef NETPKI_CRL_H
+#define NETPKI_CRL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+struct err;
+struct fetch_opts;
+
+#define CRL_MAXSIZE		(64u * 1024 * 1024)	/* DER or PEM input */
+#define CRL_MAXENTRIES		(4u * 1024 * 1024)
+#define CRL_MAXSERIAL		32	/* bytes of serial magnitude indexed */
+
+/* Parse DER or PEM ("X509 CRL"), exactly one CRL, no trailing data. */
+int	 crl_parse(X509_CRL **, const unsigned char *, size_t, struct err *);
+
+/*
+ * The checks done once when a CRL enters the cache: issuer name equals the
+ * issuer certificate's subject, the issuer may sign CRLs (keyUsage
+ * cRLSign when keyUsage is present), no unhandled critical extension, the
+ * signature verifies with the issuer's key, thisUpdate <= at <= nextUpdate.
+ * 0, or ERR_REFUSED with the rule broken.
+ */
+int	 crl_check(X509_CRL *, X509 *, time_t, struct err *);
+
+/* One opened (memory-mapped) index. */
+struct crl_index;
+
+/* What an index says about itself; strings are NUL-terminated. */
+struct crl_info {
+	char		 issuer[512];	/* issuer DN, reference text format */
+	char		 url[512];	/* distribution point it came from */
+	time_t		 this_update;
+	time_t		 next_update;	/* 0: none */
+	uint64_t	 count;		/* revoked entries */
+	int		 modelled;	/* answered from the index */
+	int		 delta;		/* a delta CRL */
+	char		 path[1024];	/* the .crl file */
+};
+
+/*
+ * Build the index bytes of a parsed CRL.  signer: the certificate whose key
+ * verified it (NULL: not verified against the certificate issuer, which
+ * makes the CRL "not modelled").  url: where it was fetched ("" or NULL).
+ * *out is malloc'd, caller frees.
+ */
+int	 crl_index_build(unsigned char **, size_t *, X509_CRL *, X509 *,
+	    const char *, struct err *);
+/* Map an index file read-only and validate its header and sizes. */
+int	 crl_index_open(struct crl_index **, const char *, struct err *);
+/* The same over bytes in memory (for tests and the fuzzer); borrowed. */
+int	 crl_index_open_mem(struct crl_index **, const unsigned char *, size_t,
+	    struct err *);
+void	 crl_index_free(struct crl_index *);
+void	 crl_index_info(const struct crl_index *, struct crl_info *);
+
+/*
+ * Look a serial up.  1: revoked (*date, *reason: CRL reason code or -1 when
+ * the entry has none), 0: not on the list, ERR_INVAL: serial not
+ * representable in this index (negative or too long).
+ */
+int	 crl_index_lookup(const struct crl_index *, const ASN1_INTEGER *,
+	    time_t *, int *);
+
+/* The cache. */
+struct crl_cache;
+
+int	 crl_cache_open(struct crl_cache **, const char *, struct err *);
+void	 crl_cache_free(struct crl_cache *);
+const char *crl_cache_dir(const struct crl_cache *);
+
+/*
+ * Add a CRL to the cache: parse it, verify it against issuer (when issuer
+ * is NULL, or the signature does not verify with its key, the CRL is kept
+ * as "not modelled" and OpenSSL judges it at use), build its index and
+ * write both files atomically.  Refused: unparsable, oversized, expired or
+ * not yet valid at `at`, issuer name mismatch.
+ */
+int	 crl_cache_put(struct crl_cache *, const unsigned char *, size_t,
+	    X509 *, const char *, time_t, struct err *);
+
+/* Fetch url (http, https, ldap, file) with a 64 MiB cap and put it. */
+int	 crl_cache_fetch(struct crl_cache *, const char *, X509 *,
+	    const struct fetch_opts *, time_t, struct err *);
+
+/*
+ * `crypto ca crl request URL`: fetch and put a CRL whose issuer is not known
+ * beforehand.  The issuer is the first of candidates whose subject is the
+ * CRL's issuer and whose key verifies it; with none, the CRL is kept "not
+ * modelled" and OpenSSL judges it when used.  *info (may be NULL)
+ * describes what was stored; *verified says whether a candidate verified it.
+ */
+int	 crl_cache_request(struct crl_cache *, const char *, STACK_OF(X509) *,
+	    const struct fetch_opts *, time_t, struct crl_info *, int *,
+	    struct err *);
+
+/* Answer of crl_cache_lookup. */
+enum crl_status {
+	CRL_GOOD = 0,		/* a valid CRL does not list it */
+	CRL_REVOKED,		/* listed */
+	CRL_NONE,		/* no CRL for this certificate in the cache */
+	CRL_EXPIRED,		/* the best CRL is past nextUpdate */
+	CRL_NOTYET,		/* the best CRL's thisUpdate is in the future */
+	CRL_FALLBACK,		/* a CRL the index does not model applies */
+};
+
+struct crl_answer {
+	enum crl_status	 status;
+	time_t		 date;		/* revocation date */
+	int		 reason;	/* CRL reason code, -1 none */
+	time_t		 next_update;	/* of the CRL used */
+	char		 url[512];	/* distribution point of the CRL used */
+};
+
+/*
+ * Revocation status of x, issued by issuer, at time at, from the cache
+ * alone (no network).  Only CRLs verified with issuer's key are used.
+ */
+int	 crl_cache_lookup(struct crl_cache *, X509 *, X509 *, time_t,
+	    struct crl_answer *, struct err *);
+
+/*
+ * Parse every cached CRL issued under name (and any extra names) into
+ * crls, for OpenSSL's own CRL path.
+ */
+int	 crl_cache_load(struct crl_cache *, const X509_NAME *,
+	    STACK_OF(X509_CRL) *, struct err *);
+
+/* Every cached CRL, sorted by issuer; caller frees *out. */
+int	 crl_cache_list(struct crl_cache *, struct crl_info **, size_t *,
+	    struct err *);
+/* Remove every cached CRL.  *n: how many were removed. */
+int	 crl_cache_clear(struct crl_cache *, size_t *, struct err *);
+
+/* "keyCompromise" ... for show commands; "unspecified" for -1. */
+const char *crl_reason_str(int);
+
+#endif
