@@ -24,6 +24,7 @@
 #include "shell.h"
 #include "store.h"
 #include "trustpoint.h"
+#include "transport.h"
 #include "trustpool.h"
 #include "verify.h"
 
@@ -230,22 +231,60 @@ vcli_show_crls(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
+/*
+ * Connections for CRLs: the named trustpoint's vrf (else the trust pool
+ * policy's), the http-proxy, and for an https URL the anchors.  Without a
+ * URL (distribution points met while verifying) no anchors are built, as
+ * loading the pool would cost every run: https distribution points are
+ * then refused, and `crypto ca crl request` fetches such a CRL.
+ */
+static int
+vcli_fetch(struct shell *sh, struct fetch_opts *fo, const char *tp,
+    const char *url)
+{
+	const struct config	*cfg;
+	struct trustpool_policy	 pol;
+	struct store		*st;
+	struct err		 e;
+	const char		*vrf;
+	char			 block[256];
+
+	memset(fo, 0, sizeof(*fo));
+	if ((cfg = shell_running(sh)) == NULL || (st = shell_store(sh)) == NULL)
+		return -1;
+	if (tp != NULL) {
+		snprintf(block, sizeof(block), "crypto ca trustpoint %s", tp);
+		vrf = config_value(cfg, block, "vrf");
+	} else {
+		trustpool_policy_get(&pol, cfg);
+		vrf = pol.vrf;
+	}
+	if (transport_opts(fo, cfg, st, vrf, tp, url != NULL ? url :
+	    "http://", &e) != 0)
+		return shell_err(sh, &e);
+	return 0;
+}
+
 static int
 vcli_crl_request(struct shell *sh, const struct cmd_args *a)
 {
 	const char		*url = cmd_arg(a, "URL");
 	struct vcli_anchors	 va;
 	struct crl_cache	*c = NULL;
+	struct fetch_opts	 fo;
 	struct crl_info		 info;
 	struct err		 e;
 	char			 t[64];
 	int			 rc = -1, verified;
 
+	memset(&fo, 0, sizeof(fo));
 	if (vcli_anchors(sh, &va, NULL) != 0 || vcli_cache(sh, &c) != 0 ||
 	    shell_running(sh) == NULL ||
 	    vcli_add_pool(sh, &va, shell_running(sh)) != 0)
 		goto out;
-	if (crl_cache_request(c, url, va.all, NULL, clock_now(), &info,
+	if (vcli_fetch(sh, &fo, NULL, url) != 0)
+		goto out;
+	if (crl_cache_request(c, url, va.all, &fo, clock_now(), &info,
 	    &verified, &e) != 0) {
 		shell_err(sh, &e);
 		goto out;
@@ -258,6 +297,7 @@ vcli_crl_request(struct shell *sh, const struct cmd_args *a)
 		    "certificate verifies this CRL; it is checked when used\n");
 	rc = 0;
  out:
+	transport_opts_clear(&fo);
 	crl_cache_free(c);
 	vcli_anchors_free(&va);
 	return rc;
@@ -397,11 +437,16 @@ vcli_verify(struct shell *sh, const struct cmd_args *a)
 	struct crl_cache	*c = NULL;
 	struct verify_opts	 o;
 	struct verify_result	 res;
+	struct fetch_opts	 fo;
 	STACK_OF(X509)		*chain = NULL, *untrusted = NULL;
 	int			 rc = -1;
 
 	memset(&res, 0, sizeof(res));
 	memset(&o, 0, sizeof(o));
+	memset(&fo, 0, sizeof(fo));
+	if (vcli_fetch(sh, &fo, tp, NULL) != 0)
+		return -1;
+	o.fetch = &fo;
 	o.purpose = cmd_has(a, "ssl-server") ? VERIFY_SSL_SERVER :
 	    cmd_has(a, "ssl-client") ? VERIFY_SSL_CLIENT : VERIFY_ANY;
 	if (vcli_anchors(sh, &va, tp) != 0 || vcli_cache(sh, &c) != 0 ||
@@ -436,6 +481,7 @@ vcli_verify(struct shell *sh, const struct cmd_args *a)
 		rc = shell_error(sh, "Certificate chain is not valid: %s",
 		    res.reason);
  out:
+	transport_opts_clear(&fo);
 	verify_result_free(&res);
 	sk_X509_free(untrusted);
 	sk_X509_pop_free(chain, X509_free);
