@@ -133,7 +133,7 @@ pastec_enroll(struct tpc *c)
 }
 
 /* The trustpoint's keys and stored certificates, for paste_match. */
-static int
+int
 pastec_target(struct tpc *c, struct paste_target *t)
 {
 	struct err	 e;
@@ -157,7 +157,7 @@ pastec_target(struct tpc *c, struct paste_target *t)
 	return 0;
 }
 
-static void
+void
 pastec_target_clear(struct paste_target *t)
 {
 	int	 k;

@@ -120,65 +120,6 @@ tftpc_request(struct tpc *c, const struct tftp_target *t, enum tp_kind kind,
 	return rc;
 }
 
-/* The trustpoint's keys and certificates, for paste_match. */
-static int
-tftpc_match_target(struct tpc *c, struct paste_target *pt, int usage)
-{
-	struct err	 e;
-	int		 k;
-
-	memset(pt, 0, sizeof(*pt));
-	pt->name = c->tp->name;
-	pt->keylabel = c->tp->keylabel;
-	pt->ca = c->certs.ca;
-	for (k = 0; k < TP_KIND__MAX; k++)
-		pt->have[k] = c->certs.dev[k];
-	for (k = usage ? TP_KIND_SIGN : TP_KIND_GENERAL;
-	    k <= (usage ? TP_KIND_ENCR : TP_KIND_GENERAL); k++)
-		if (keystore_load(&pt->key[k], c->st, c->tp->keylabel,
-		    tpc_kskind(k), &e) != 0)
-			return shell_err(c->sh, &e);
-	return 0;
-}
-
-static void
-tftpc_match_clear(struct paste_target *pt)
-{
-	int	 k;
-
-	for (k = 0; k < TP_KIND__MAX; k++)
-		EVP_PKEY_free(pt->key[k]);
-}
-
-static long
-tftpc_minute_ms(void)
-{
-	const char	*s = getenv("NETPKI_MINUTE");
-	long		 v;
-
-	/* The test knob of SCEP polling: a "minute" of retry period, in ms. */
-	if (s != NULL && (v = strtol(s, NULL, 10)) >= 0 && v <= 60000)
-		return v;
-	return 60000;
-}
-
-/* 0 after the wait, 1 when the user pressed Ctrl-C. */
-static int
-tftpc_wait(struct shell *sh, long ms)
-{
-	struct timespec	 ts = { 0, 100 * 1000000L };
-
-	while (ms > 0) {
-		if (shell_interrupted(sh))
-			return 1;
-		if (ms < 100)
-			ts.tv_nsec = ms * 1000000L;
-		nanosleep(&ts, NULL);
-		ms -= 100;
-	}
-	return shell_interrupted(sh);
-}
-
 /*
  * One look at <name>.crt: 0 stored, 1 not there (or not ours) yet, -1 a
  * hard error (printed).
@@ -238,7 +179,7 @@ tftpc_poll(struct tpc *c, const struct tftp_target *t,
 	    c->tp->retry_period == 1 ? "" : "s", c->tp->retry_count,
 	    c->tp->retry_count == 1 ? "" : "s");
 	for (i = 1; i <= c->tp->retry_count; i++) {
-		if (tftpc_wait(c->sh, c->tp->retry_period * tftpc_minute_ms())) {
+		if (tpc_wait(c->sh, c->tp->retry_period * tpc_minute_ms())) {
 			shell_printf(c->sh, "%% Stopped waiting. 'crypto ca "
 			    "enroll %s' sends a new request\n", c->tp->name);
 			return -1;
@@ -270,7 +211,7 @@ tftpc_enroll(struct tpc *c)
 		kinds[nk++] = TP_KIND_ENCR;
 	} else
 		kinds[nk++] = TP_KIND_GENERAL;
-	if (tftpc_match_target(c, &pt, usage) != 0 ||
+	if (pastec_target(c, &pt) != 0 ||
 	    tpc_password(c->sh, pw, sizeof(pw)) != 0)
 		goto out;
 	/* All requests first, so that the CA sees them together. */
@@ -283,6 +224,6 @@ tftpc_enroll(struct tpc *c)
 		rc = tftpc_poll(c, &t, &pt, kinds[i], usage);
  out:
 	OPENSSL_cleanse(pw, sizeof(pw));
-	tftpc_match_clear(&pt);
+	pastec_target_clear(&pt);
 	return rc;
 }

@@ -364,7 +364,7 @@ tpc_password(struct shell *sh, char *pw, size_t sz)
 	return rc;
 }
 
-static long
+long
 tpc_minute_ms(void)
 {
 	const char	*s = getenv("NETPKI_MINUTE");
@@ -377,7 +377,7 @@ tpc_minute_ms(void)
 }
 
 /* 0 after the wait, 1 when the user pressed Ctrl-C. */
-static int
+int
 tpc_wait(struct shell *sh, long ms)
 {
 	struct timespec	 ts = { 0, 100 * 1000000L };

@@ -74,4 +74,17 @@ int		 pastec_enroll(struct tpc *);
 int		 tftpc_authenticate(struct tpc *);
 int		 tftpc_enroll(struct tpc *);
 
+/*
+ * The trustpoint's keys and stored certificates, for paste_match()
+ * (cmd_paste.c; TFTP enrollment matches a fetched certificate the same way).
+ */
+struct paste_target;
+int	 pastec_target(struct tpc *, struct paste_target *);
+void	 pastec_target_clear(struct paste_target *);
+
+/* A "minute" of retry period in ms (NETPKI_MINUTE shortens it in tests). */
+long	 tpc_minute_ms(void);
+/* Wait ms; 1 when the user pressed Ctrl-C, else 0. */
+int	 tpc_wait(struct shell *, long);
+
 #endif
