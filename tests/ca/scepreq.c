@@ -448,7 +448,8 @@ cmd_gen(const struct args *a, const char *dir, int n)
 	ca_fetch(&ci, a->url);
 	for (i = 0; i < n; i++) {
 		k = kg.keys[i];
-		snprintf(cn, sizeof(cn), "bench-%d", i);
+		/* --cn P names the requests P-0, P-1 ...: one set per load. */
+		snprintf(cn, sizeof(cn), "%s-%d", a->cn ? a->cn : "bench", i);
 		nm = cn_name(cn);
 		csr = make_csr(&csrlen, k, cn, a->challenge);
 		scep_transid(tid, sizeof(tid), k, &e);
