@@ -560,8 +560,14 @@ tpc_print_csr_fingerprint(struct shell *sh, X509_REQ *req, enum tp_kind kind,
 	free(fp);
 }
 
+/*
+ * One request.  last: no request after this one needs the challenge
+ * password, so it is wiped as soon as the request is encoded, and the
+ * request itself is freed before any polling (up to retry count x
+ * period minutes).
+ */
 static int
-tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
+tpc_request(struct tpc *c, enum tp_kind kind, int usage, char *pw, int last)
 {
 	struct scep_enroll	 s;
 	struct tp_pending	 p;
@@ -569,7 +575,7 @@ tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
 	EVP_PKEY		*key = NULL;
 	X509_REQ		*req = NULL;
 	X509			*signer = NULL;
-	const X509_NAME		*subj;
+	X509_NAME		*subj = NULL;
 	int			 rc = -1;
 
 	memset(&s, 0, sizeof(s));
@@ -585,8 +591,13 @@ tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
 	}
 	if (tpc_csr(c, &req, key, kind, usage, pw) != 0)
 		goto out;
+	if (last)
+		OPENSSL_cleanse(pw, strlen(pw));
 	tpc_print_csr_fingerprint(c->sh, req, kind, usage);
-	subj = X509_REQ_get_subject_name(req);
+	if ((subj = X509_NAME_dup(X509_REQ_get_subject_name(req))) == NULL) {
+		shell_error(c->sh, "out of memory");
+		goto out;
+	}
 	if (scep_signer_selfsigned(&signer, key, X509_NAME_entry_count(subj) ?
 	    subj : NULL, TPC_SIGNERDAYS, &e) != 0) {
 		shell_err(c->sh, &e);
@@ -596,6 +607,8 @@ tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
 	s.signer = signer;
 	s.subject = subj;
 	rc = scep_enroll_request(&s, req, &e);
+	X509_REQ_free(req);
+	req = NULL;
 	if (rc == 0) {
 		rc = tpc_store(c, kind, &s);
 		goto out;
@@ -609,7 +622,7 @@ tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
 	snprintf(p.transid, sizeof(p.transid), "%s", s.transid);
 	snprintf(p.keylabel, sizeof(p.keylabel), "%s", c->tp->keylabel);
 	p.created = clock_now();
-	p.subject = (X509_NAME *)subj;
+	p.subject = subj;
 	p.signer = signer;
 	if (tp_pending_save(c->st, c->tp->name, kind, &p, &e) != 0) {
 		rc = shell_err(c->sh, &e);
@@ -619,6 +632,7 @@ tpc_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
  out:
 	scep_enroll_clear(&s);
 	X509_free(signer);
+	X509_NAME_free(subj);
 	X509_REQ_free(req);
 	EVP_PKEY_free(key);
 	return rc;
@@ -735,7 +749,8 @@ tpc_enroll(struct shell *sh, const struct cmd_args *a)
 		if (tp_pending_exists(c.st, c.tp->name, kinds[i])) {
 			if (tpc_resume(&c, kinds[i]) != 0)
 				rc = -1;
-		} else if (tpc_request(&c, kinds[i], usage, pw) != 0)
+		} else if (tpc_request(&c, kinds[i], usage, pw,
+		    --fresh == 0) != 0)
 			rc = -1;
 	}
  out:

@@ -633,7 +633,8 @@ scep_enroll_request(struct scep_enroll *s, X509_REQ *req, struct err *e)
 	if ((n = i2d_X509_REQ(req, &der)) <= 0)
 		return err_openssl(e, ERR_CRYPTO, "encoding the request");
 	rc = scep_enroll_exchange(s, SCEP_MT_PKCSREQ, der, (size_t)n, e);
-	OPENSSL_free(der);
+	/* The request carries the challenge password. */
+	OPENSSL_clear_free(der, (size_t)n);
 	return rc;
 }
 
