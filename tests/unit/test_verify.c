@@ -352,6 +352,7 @@ pem_block(const char *text, const char *label, size_t *outlen)
 	out = malloc((size_t)(e - b));
 	ctx = EVP_ENCODE_CTX_new();
 	EVP_DecodeInit(ctx);
+	n = m = 0;
 	if (EVP_DecodeUpdate(ctx, out, &n, (const unsigned char *)b,
 	    (int)(e - b)) < 0 || EVP_DecodeFinal(ctx, out + n, &m) != 1) {
 		free(out);
