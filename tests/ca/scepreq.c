@@ -50,6 +50,8 @@ struct ca_info {
 	X509		*enc;		/* encrypt requests for this */
 };
 
+static void	die(const struct err *, const char *) __attribute__((noreturn));
+
 static void
 die(const struct err *e, const char *what)
 {
