@@ -404,13 +404,31 @@ crl_sorted(const unsigned char *recs, const struct crl_idx_hdr *h)
 	return 1;
 }
 
+/* Whether a distribution point's full name lists exactly this URI. */
+static int
+crl_names_have_uri(const GENERAL_NAMES *names, const char *url)
+{
+	const GENERAL_NAME	*gn;
+	size_t			 len = strlen(url);
+	int			 i;
+
+	for (i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+		gn = sk_GENERAL_NAME_value(names, i);
+		if (gn->type == GEN_URI && (size_t)ASN1_STRING_length(
+		    gn->d.uniformResourceIdentifier) == len &&
+		    memcmp(ASN1_STRING_get0_data(
+		    gn->d.uniformResourceIdentifier), url, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Does the IDP restrict the CRL in a way the index does not model? */
 static int
 crl_idp_flags(X509_CRL *crl, const char *url, uint32_t *flags)
 {
 	ISSUING_DIST_POINT	*idp;
-	GENERAL_NAME		*gn;
-	int			 crit, i, ok = 0, match = 0;
+	int			 crit, ok = 0, match = 0;
 
 	idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit,
 	    NULL);
@@ -426,17 +444,8 @@ crl_idp_flags(X509_CRL *crl, const char *url, uint32_t *flags)
 	if (idp->distpoint != NULL) {
 		if (idp->distpoint->type != 0 || url == NULL || *url == '\0')
 			goto out;
-		for (i = 0; i < sk_GENERAL_NAME_num(idp->distpoint->name.fullname);
-		    i++) {
-			gn = sk_GENERAL_NAME_value(idp->distpoint->name.fullname,
-			    i);
-			if (gn->type == GEN_URI && (size_t)ASN1_STRING_length(
-			    gn->d.uniformResourceIdentifier) == strlen(url) &&
-			    memcmp(ASN1_STRING_get0_data(
-			    gn->d.uniformResourceIdentifier), url,
-			    strlen(url)) == 0)
-				match = 1;
-		}
+		if (crl_names_have_uri(idp->distpoint->name.fullname, url))
+			match = 1;
 		if (!match)
 			goto out;
 		*flags |= CRL_IDX_SCOPED;
@@ -1030,8 +1039,7 @@ crl_dp_has(X509 *x, const char *url, int *indirect)
 {
 	STACK_OF(DIST_POINT)	*dps;
 	DIST_POINT		*dp;
-	GENERAL_NAME		*gn;
-	int			 i, j, found = 0;
+	int			 i, found = 0;
 
 	*indirect = 0;
 	if (X509_get_ext_by_NID(x, NID_crl_distribution_points, -1) < 0)
@@ -1046,17 +1054,8 @@ crl_dp_has(X509 *x, const char *url, int *indirect)
 		if (url == NULL || dp->distpoint == NULL ||
 		    dp->distpoint->type != 0)
 			continue;
-		for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname);
-		    j++) {
-			gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname,
-			    j);
-			if (gn->type == GEN_URI && (size_t)ASN1_STRING_length(
-			    gn->d.uniformResourceIdentifier) == strlen(url) &&
-			    memcmp(ASN1_STRING_get0_data(
-			    gn->d.uniformResourceIdentifier), url,
-			    strlen(url)) == 0)
-				found = 1;
-		}
+		if (crl_names_have_uri(dp->distpoint->name.fullname, url))
+			found = 1;
 	}
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	return found;
