@@ -531,6 +531,18 @@ keystore_info_cmp(const void *a, const void *b)
 }
 
 /* Append the keys of one directory to *v. */
+/* "LABEL.pem" -> "LABEL" in place; 0 for any other file name. */
+static int
+keystore_file_label(char *name)
+{
+	size_t	 nl = strlen(name);
+
+	if (nl <= 4 || strcmp(name + nl - 4, ".pem") != 0)
+		return 0;
+	name[nl - 4] = '\0';
+	return keystore_label_valid(name);
+}
+
 static int
 keystore_list_dir(struct keystore_info **v, size_t *n, struct store *st,
     const char *dir, int type, enum keystore_kind kind, int pub, struct err *e)
@@ -538,17 +550,13 @@ keystore_list_dir(struct keystore_info **v, size_t *n, struct store *st,
 	struct keystore_info	*nv, *info;
 	EVP_PKEY		*pk = NULL;
 	char			**names = NULL, rel[PATH_MAX];
-	size_t			 nnames = 0, i, nl;
+	size_t			 nnames = 0, i;
 	int			 rc;
 
 	if ((rc = store_list(st, dir, &names, &nnames, e)) != 0)
 		goto out;
 	for (i = 0; i < nnames; i++) {
-		nl = strlen(names[i]);
-		if (nl <= 4 || strcmp(names[i] + nl - 4, ".pem") != 0)
-			continue;
-		names[i][nl - 4] = '\0';
-		if (!keystore_label_valid(names[i]))
+		if (!keystore_file_label(names[i]))
 			continue;
 		if (*n >= KEYSTORE_LIST_MAX) {
 			rc = err_set(e, ERR_TOOBIG, "%s: more than %d keys",
@@ -635,7 +643,7 @@ keystore_zeroize_dir(struct store *st, const char *dir, const char *label,
     size_t *count, struct err *e)
 {
 	char	**names = NULL, rel[PATH_MAX];
-	size_t	 nnames = 0, i, nl;
+	size_t	 nnames = 0, i;
 	int	 rc = 0;
 
 	if (label != NULL) {
@@ -650,11 +658,7 @@ keystore_zeroize_dir(struct store *st, const char *dir, const char *label,
 	if ((rc = store_list(st, dir, &names, &nnames, e)) != 0)
 		goto out;
 	for (i = 0; i < nnames; i++) {
-		nl = strlen(names[i]);
-		if (nl <= 4 || strcmp(names[i] + nl - 4, ".pem") != 0)
-			continue;
-		names[i][nl - 4] = '\0';
-		if (!keystore_label_valid(names[i]))
+		if (!keystore_file_label(names[i]))
 			continue;
 		if ((rc = keystore_path(rel, sizeof(rel), dir, names[i], e)))
 			goto out;
