@@ -20,9 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-struct db;
-struct db_request;
-struct db_group;
+#include "db.h"
 struct err;
 
 #define CA_DEFAULT_SUBJECT	"CN=netpki CA"
@@ -30,6 +28,7 @@ struct err;
 #define CA_CERT_DAYS		365	/* issued certificates */
 #define CA_CRL_DAYS		7	/* CRL nextUpdate */
 #define CA_MAXBUNDLE		256	/* certificates in DIR/bundle */
+#define CA_SERIAL_TRIES		8	/* fresh serials after collisions */
 
 /* Loaded once; read-only afterwards, so threads share it. */
 struct ca {
@@ -101,6 +100,27 @@ int		 issue_serial_parse(ASN1_INTEGER **, const char *,
 int		 issue_cert(X509 **, const struct ca *, struct db *,
 		    X509_REQ *, const struct db_request *, int64_t *,
 		    const struct issue_opts *, struct err *);
+/*
+ * The same in two halves, so that a reply can be made while the row goes
+ * to the disk: issue_start signs the certificate and, with a group,
+ * queues its row; issue_finish stores it (or waits for the group).
+ * ERR_EXISTS from issue_finish: the serial was taken, start again.  The
+ * request must stay valid until issue_finish, and nothing carrying the
+ * certificate may leave before it returns 0.
+ */
+struct issue_pending {
+	X509			*cert;
+	struct db_cert		 row;
+	const struct db_request	*req;
+	struct db_group		*group;
+	struct db_pending	*queued;
+};
+int		 issue_start(struct issue_pending *, const struct ca *,
+		    X509_REQ *, const struct db_request *,
+		    const struct issue_opts *, struct err *);
+int		 issue_finish(struct issue_pending *, struct db *, int64_t *,
+		    struct err *);
+void		 issue_pending_clear(struct issue_pending *);
 /* Extensions and signing shared with ca.c's CA and RA certificates. */
 int		 issue_ext(X509 *, X509 *, int, const char *, struct err *);
 int		 issue_serial_random(ASN1_INTEGER **, struct err *);

@@ -35,21 +35,28 @@ struct db {
 #define DB_GROUPMAX	64	/* rows per group commit */
 
 /* One queued row of a group commit. */
-struct db_gitem {
+struct db_pending {
 	const struct db_cert	*cert;
 	const struct db_request	*req;
 	int64_t			 newid;
 	int			 rc;
 	struct err		 err;
 	int			 done;
-	struct db_gitem		*next;
+	struct db_pending	*next;
 };
 
+/*
+ * The group's committer thread owns its connection; the request threads
+ * only queue rows and wait on donecv.
+ */
 struct db_group {
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
-	int			 leader;	/* a thread is committing */
-	struct db_gitem		*head, **tail;
+	pthread_cond_t		 cv;		/* rows queued, or stop */
+	pthread_cond_t		 donecv;	/* a batch is done */
+	struct db_pending	*head, **tail;
+	int			 stop;
+	struct db		*db;
+	pthread_t		 th;
 };
 
 static const char db_schema[] =
@@ -130,7 +137,7 @@ db_release(struct db *db, sqlite3_stmt *st)
 			sqlite3_clear_bindings(st);
 			return;
 		}
-	db_release(db, st);
+	sqlite3_finalize(st);
 }
 
 /* One statement without results (BEGIN, COMMIT, SAVEPOINT ...). */
@@ -526,33 +533,9 @@ db_cert_add(struct db *db, const struct db_cert *c,
 	return 0;
 }
 
-int
-db_group_new(struct db_group **out, struct err *e)
-{
-	struct db_group	*g;
-
-	if ((g = calloc(1, sizeof(*g))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	pthread_mutex_init(&g->mu, NULL);
-	pthread_cond_init(&g->cv, NULL);
-	g->tail = &g->head;
-	*out = g;
-	return 0;
-}
-
-void
-db_group_free(struct db_group *g)
-{
-	if (g == NULL)
-		return;
-	pthread_mutex_destroy(&g->mu);
-	pthread_cond_destroy(&g->cv);
-	free(g);
-}
-
 /* One row inside the group's transaction, in its own savepoint. */
 static void
-db_group_row(struct db *db, struct db_gitem *it)
+db_group_row(struct db *db, struct db_pending *it)
 {
 	int64_t	 reqid = 0;
 	int	 rc = 0;
@@ -579,13 +562,13 @@ db_group_row(struct db *db, struct db_gitem *it)
 	it->newid = reqid;
 }
 
-/* The leader: commit the batch; every row fails if the COMMIT does. */
+/* Commit a batch; every row fails if the COMMIT does. */
 static void
-db_group_commit(struct db *db, struct db_gitem *batch)
+db_group_commit(struct db *db, struct db_pending *batch)
 {
-	struct db_gitem	*it;
-	struct err	 e;
-	int		 rc;
+	struct db_pending	*it;
+	struct err		 e;
+	int			 rc;
 
 	if ((rc = db_exec(db, "BEGIN IMMEDIATE", &e)) == 0) {
 		for (it = batch; it != NULL; it = it->next)
@@ -601,28 +584,23 @@ db_group_commit(struct db *db, struct db_gitem *batch)
 	}
 }
 
-int
-db_cert_add_group(struct db_group *g, struct db *db, const struct db_cert *c,
-    const struct db_request *req, int64_t *newid, struct err *e)
+/*
+ * Whatever queued while the previous COMMIT was on its way to the disk
+ * goes into the next transaction, up to DB_GROUPMAX rows.
+ */
+static void *
+db_group_main(void *arg)
 {
-	struct db_gitem	 me, *batch, *it, **tail;
-	int		 n;
+	struct db_group		*g = arg;
+	struct db_pending	*batch, *it, **tail;
+	int			 n;
 
-	if (g == NULL)
-		return db_cert_add(db, c, req, newid, e);
-	memset(&me, 0, sizeof(me));
-	me.cert = c;
-	me.req = req;
 	pthread_mutex_lock(&g->mu);
-	*g->tail = &me;
-	g->tail = &me.next;
-	while (!me.done) {
-		if (g->leader) {
+	for (;;) {
+		while (g->head == NULL && !g->stop)
 			pthread_cond_wait(&g->cv, &g->mu);
-			continue;
-		}
-		/* Lead: take up to DB_GROUPMAX queued rows, ours among them. */
-		g->leader = 1;
+		if (g->head == NULL)
+			break;
 		batch = g->head;
 		for (n = 1, tail = &batch->next; *tail != NULL &&
 		    n < DB_GROUPMAX; n++)
@@ -632,22 +610,96 @@ db_cert_add_group(struct db_group *g, struct db *db, const struct db_cert *c,
 		if (g->head == NULL)
 			g->tail = &g->head;
 		pthread_mutex_unlock(&g->mu);
-		db_group_commit(db, batch);
+		db_group_commit(g->db, batch);
 		pthread_mutex_lock(&g->mu);
 		for (it = batch; it != NULL; it = it->next)
 			it->done = 1;
-		g->leader = 0;
-		pthread_cond_broadcast(&g->cv);
+		pthread_cond_broadcast(&g->donecv);
 	}
 	pthread_mutex_unlock(&g->mu);
-	if (me.rc != 0) {
-		if (e != NULL)
-			*e = me.err;
-		return me.rc;
+	return NULL;
+}
+
+int
+db_group_new(struct db_group **out, struct db *db, struct err *e)
+{
+	struct db_group	*g;
+
+	*out = NULL;
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		db_close(db);
+		return err_set(e, ERR_NOMEM, "out of memory");
 	}
-	if (newid != NULL)
-		*newid = me.newid;
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	pthread_cond_init(&g->donecv, NULL);
+	g->tail = &g->head;
+	g->db = db;
+	if (pthread_create(&g->th, NULL, db_group_main, g) != 0) {
+		g->stop = -1;	/* no thread to join */
+		db_group_free(g);
+		return err_set(e, ERR_NOMEM, "cannot start the commit thread");
+	}
+	*out = g;
 	return 0;
+}
+
+void
+db_group_free(struct db_group *g)
+{
+	if (g == NULL)
+		return;
+	if (g->stop == 0) {
+		pthread_mutex_lock(&g->mu);
+		g->stop = 1;
+		pthread_cond_signal(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		pthread_join(g->th, NULL);
+	}
+	db_close(g->db);
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+	pthread_cond_destroy(&g->donecv);
+	free(g);
+}
+
+int
+db_group_submit(struct db_group *g, const struct db_cert *c,
+    const struct db_request *req, struct db_pending **out, struct err *e)
+{
+	struct db_pending	*p;
+
+	if ((*out = p = calloc(1, sizeof(*p))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	p->cert = c;
+	p->req = req;
+	pthread_mutex_lock(&g->mu);
+	*g->tail = p;
+	g->tail = &p->next;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	return 0;
+}
+
+int
+db_group_wait(struct db_group *g, struct db_pending *p, int64_t *newid,
+    struct err *e)
+{
+	int	 rc;
+
+	if (p == NULL)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	while (!p->done)
+		pthread_cond_wait(&g->donecv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+	if ((rc = p->rc) != 0) {
+		if (e != NULL)
+			*e = p->err;
+	} else if (newid != NULL)
+		*newid = p->newid;
+	free(p);
+	return rc;
 }
 
 int

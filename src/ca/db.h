@@ -81,18 +81,25 @@ void	 db_request_clear(struct db_request *);
 int	 db_cert_add(struct db *, const struct db_cert *,
 	    const struct db_request *, int64_t *, struct err *);
 /*
- * Group commit: threads of one process that add certificates at the same
- * time share one transaction (one fsync).  The first thread to arrive
- * commits everything queued; the others wait for its COMMIT, so each
- * caller still returns only once its own row is durable.  Each row sits
- * in its own savepoint, so one row's failure (a serial collision) does
- * not undo the others.  Same contract as db_cert_add.
+ * Group commit for `serve`: the group's own thread commits every row
+ * queued while its previous COMMIT was being written, in one transaction
+ * (one fsync).  Each row sits in its own savepoint, so one row's failure
+ * (a serial collision) does not undo the others.  db_group_new takes the
+ * connection.
+ *
+ * db_group_submit queues a row and returns at once, so the caller can
+ * build its reply while the row goes to the disk; c and req must stay
+ * valid until db_group_wait, which returns once the row is durable (or
+ * failed) with the same contract as db_cert_add, and frees the ticket.
+ * Nothing that depends on the row may leave the process before then.
  */
 struct db_group;
-int	 db_group_new(struct db_group **, struct err *);
+struct db_pending;
+int	 db_group_new(struct db_group **, struct db *, struct err *);
 void	 db_group_free(struct db_group *);
-int	 db_cert_add_group(struct db_group *, struct db *,
-	    const struct db_cert *, const struct db_request *, int64_t *,
+int	 db_group_submit(struct db_group *, const struct db_cert *,
+	    const struct db_request *, struct db_pending **, struct err *);
+int	 db_group_wait(struct db_group *, struct db_pending *, int64_t *,
 	    struct err *);
 int	 db_cert_by_serial(struct db *, const char *, struct db_cert *,
 	    struct err *);

@@ -25,7 +25,6 @@
 
 #define ISSUE_CSRMAX		(64 * 1024)
 #define ISSUE_MAXEXTS		32
-#define ISSUE_SERIAL_TRIES	8
 #define ISSUE_CHALLENGEMAX	255
 
 int
@@ -422,31 +421,67 @@ issue_row(struct db_cert *c, X509 *x, struct err *e)
 }
 
 int
+issue_start(struct issue_pending *p, const struct ca *ca, X509_REQ *req,
+    const struct db_request *r, const struct issue_opts *o, struct err *e)
+{
+	int	 rc;
+
+	memset(p, 0, sizeof(*p));
+	p->req = r;
+	p->group = o->group;
+	if ((rc = issue_build(&p->cert, ca, req, o, e)) != 0 ||
+	    (rc = issue_row(&p->row, p->cert, e)) != 0 ||
+	    (p->group != NULL && (rc = db_group_submit(p->group, &p->row, r,
+	    &p->queued, e)) != 0)) {
+		issue_pending_clear(p);
+		return rc;
+	}
+	return 0;
+}
+
+int
+issue_finish(struct issue_pending *p, struct db *db, int64_t *newid,
+    struct err *e)
+{
+	struct db_pending	*q = p->queued;
+
+	if (q == NULL)
+		return db_cert_add(db, &p->row, p->req, newid, e);
+	p->queued = NULL;
+	return db_group_wait(p->group, q, newid, e);
+}
+
+void
+issue_pending_clear(struct issue_pending *p)
+{
+	/* The commit thread may still be reading the row. */
+	if (p->queued != NULL)
+		(void)issue_finish(p, NULL, NULL, NULL);
+	X509_free(p->cert);
+	OPENSSL_free(p->row.der);
+	p->row.der = NULL;
+	db_cert_clear(&p->row);
+	memset(p, 0, sizeof(*p));
+}
+
+int
 issue_cert(X509 **out, const struct ca *ca, struct db *db, X509_REQ *req,
     const struct db_request *r, int64_t *newid, const struct issue_opts *o,
     struct err *e)
 {
-	X509		*x = NULL;
-	struct db_cert	 c;
-	int		 tries, rc = ERR_EXISTS;
+	struct issue_pending	 p;
+	int			 tries, rc = ERR_EXISTS;
 
 	*out = NULL;
-	for (tries = 0; tries < ISSUE_SERIAL_TRIES && rc == ERR_EXISTS;
+	for (tries = 0; tries < CA_SERIAL_TRIES && rc == ERR_EXISTS;
 	    tries++) {
-		X509_free(x);
-		x = NULL;
-		if ((rc = issue_build(&x, ca, req, o, e)) != 0 ||
-		    (rc = issue_row(&c, x, e)) != 0)
+		if ((rc = issue_start(&p, ca, req, r, o, e)) != 0)
 			break;
-		rc = db_cert_add_group(o->group, db, &c, r, newid, e);
-		OPENSSL_free(c.der);
-		c.der = NULL;
-		db_cert_clear(&c);
+		if ((rc = issue_finish(&p, db, newid, e)) == 0) {
+			*out = p.cert;
+			p.cert = NULL;
+		}
+		issue_pending_clear(&p);
 	}
-	if (rc != 0) {
-		X509_free(x);
-		return rc;
-	}
-	*out = x;
-	return 0;
+	return rc;
 }

@@ -475,10 +475,6 @@ cmd_serve(const struct opts *o)
 		goto out;
 	}
 	s.manual = o->approve != NULL && strcmp(o->approve, "manual") == 0;
-	if (db_group_new(&s.issue.group, &e) != 0) {
-		rc = fail(&e);
-		goto out;
-	}
 	s.issue.days = o->cert_days > 0 ? o->cert_days : CA_CERT_DAYS;
 	/* Signals go to sigwait() here, not to the server's threads. */
 	sigemptyset(&set);
@@ -506,8 +502,13 @@ cmd_serve(const struct opts *o)
 		rc = fail(&e);
 		goto out;
 	}
-	db_close(db);
+	/* The commit thread takes the connection. */
+	rc = db_group_new(&s.issue.group, db, &e);
 	db = NULL;
+	if (rc != 0) {
+		rc = fail(&e);
+		goto out;
+	}
 	if (http_start(&h, &s, fd, o->threads, &e) != 0) {
 		rc = fail(&e);
 		goto out;

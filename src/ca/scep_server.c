@@ -321,6 +321,56 @@ scep_resend(struct scep_op *op, const struct db_request *r, X509_REQ *req,
 	return scep_success_serial(op, r->serial);
 }
 
+/* Back to the reply as it was before a CertRep was made into it. */
+static void
+scep_reply_discard(struct scep_reply *r, size_t notelen)
+{
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+	r->note[notelen] = '\0';
+}
+
+/*
+ * Issue and answer.  The CertRep is made and signed while the
+ * certificate's row goes to the disk, and is sent only once the row is
+ * durable; a serial collision throws it away and starts again.
+ */
+static int
+scep_issue(struct scep_op *op, X509_REQ *req, const struct db_request *r)
+{
+	struct issue_pending	 p;
+	struct err		 e;
+	char			 tail[sizeof(op->rep->note)];
+	size_t			 notelen = strlen(op->rep->note);
+	int64_t			 id = 0;
+	int			 tries, built = 0, rc = ERR_EXISTS;
+
+	for (tries = 0; tries < CA_SERIAL_TRIES && rc == ERR_EXISTS;
+	    tries++) {
+		scep_reply_discard(op->rep, notelen);
+		if ((rc = issue_start(&p, op->srv->ca, req, r, &op->srv->issue,
+		    &e)) != 0)
+			break;
+		built = scep_certrep(op, SCEP_STATUS_SUCCESS, 0, NULL, p.cert,
+		    NULL);
+		if ((rc = issue_finish(&p, op->db, &id, &e)) == 0) {
+			/* The log line names the row before the outcome. */
+			snprintf(tail, sizeof(tail), "%s",
+			    op->rep->note + notelen);
+			op->rep->note[notelen] = '\0';
+			scep_note(op->rep, " request=%lld serial=%s%s",
+			    (long long)id, p.row.serial, tail);
+		}
+		issue_pending_clear(&p);
+	}
+	if (rc != 0) {
+		scep_reply_discard(op->rep, notelen);
+		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+	}
+	return built;
+}
+
 static int
 scep_enroll(struct scep_op *op)
 {
@@ -390,18 +440,7 @@ scep_enroll(struct scep_op *op)
 		rc = scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL, NULL);
 		goto out;
 	}
-	if (issue_cert(&x, s->ca, op->db, req, &r, &id, &s->issue, &e) != 0) {
-		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
-		goto out;
-	}
-	{
-		char	*hex = issue_serial_hex(X509_get0_serialNumber(x));
-
-		scep_note(op->rep, " request=%lld serial=%s", (long long)id,
-		    hex ? hex : "?");
-		free(hex);
-	}
-	rc = scep_certrep(op, SCEP_STATUS_SUCCESS, 0, NULL, x, NULL);
+	rc = scep_issue(op, req, &r);
  out:
 	free(r.csr);
 	free(subj);

@@ -20,6 +20,7 @@
 
 #define THREADS		8
 #define PER_THREAD	25
+#define QUEUED		150	/* more than one transaction takes */
 
 struct fixture {
 	char	 dir[64];
@@ -96,6 +97,30 @@ count(struct db *db)
 	return n;
 }
 
+/* Queue a row and wait until it is durable. */
+static int
+group_add(struct db_group *g, const struct db_cert *c,
+    const struct db_request *r, int64_t *id, struct err *e)
+{
+	struct db_pending	*p;
+	int			 rc;
+
+	if ((rc = db_group_submit(g, c, r, &p, e)) != 0)
+		return rc;
+	return db_group_wait(g, p, id, e);
+}
+
+/* The group's thread has its own connection. */
+static void
+group_open(struct db_group **g, const char *path)
+{
+	struct db	*db;
+	struct err	 e;
+
+	assert_int_equal(db_open(&db, path, &e), 0);
+	assert_int_equal(db_group_new(g, db, &e), 0);
+}
+
 static void
 test_collision_and_pending(void **state)
 {
@@ -108,14 +133,14 @@ test_collision_and_pending(void **state)
 	int64_t			 id;
 
 	assert_int_equal(db_open(&db, f->path, &e), 0);
-	assert_int_equal(db_group_new(&g, &e), 0);
+	group_open(&g, f->path);
 	mkcert(&c, "AA01");
 	mkreq(&r, "T1");
-	assert_int_equal(db_cert_add_group(g, db, &c, &r, &id, &e), 0);
+	assert_int_equal(group_add(g, &c, &r, &id, &e), 0);
 	assert_true(id > 0);
 	/* The same serial again: ERR_EXISTS, and its request is not stored. */
 	mkreq(&r, "T2");
-	assert_int_equal(db_cert_add_group(g, db, &c, &r, NULL, &e),
+	assert_int_equal(group_add(g, &c, &r, NULL, &e),
 	    ERR_EXISTS);
 	assert_int_equal(db_request_by_transid(db, "T2", &got, &e),
 	    ERR_NOTFOUND);
@@ -125,9 +150,9 @@ test_collision_and_pending(void **state)
 	mkreq(&r, "T3");
 	assert_int_equal(db_request_add(db, &r, &r.id, &e), 0);
 	mkcert(&c, "AA02");
-	assert_int_equal(db_cert_add_group(g, db, &c, &r, NULL, &e), 0);
+	assert_int_equal(group_add(g, &c, &r, NULL, &e), 0);
 	mkcert(&c, "AA03");
-	assert_int_equal(db_cert_add_group(g, db, &c, &r, NULL, &e), ERR_BUSY);
+	assert_int_equal(group_add(g, &c, &r, NULL, &e), ERR_BUSY);
 	assert_int_equal(db_request_by_id(db, r.id, &got, &e), 0);
 	assert_string_equal(got.state, DB_ISSUED);
 	assert_string_equal(got.serial, "AA02");
@@ -161,28 +186,24 @@ static void *
 worker_run(void *arg)
 {
 	struct worker	*w = arg;
-	struct db	*db;
 	struct db_cert	 c;
 	struct db_request r;
 	struct err	 e;
 	char		 serial[32], tid[32];
 	int		 i, rc;
 
-	if (db_open(&db, w->path, &e) != 0)
-		return NULL;
 	for (i = 0; i < PER_THREAD; i++) {
 		snprintf(serial, sizeof(serial), i % 5 == 4 ? "DUP" : "%02X%04X",
 		    w->id, i);
 		snprintf(tid, sizeof(tid), "W%d-%d", w->id, i);
 		mkcert(&c, serial);
 		mkreq(&r, tid);
-		rc = db_cert_add_group(w->g, db, &c, &r, NULL, &e);
+		rc = group_add(w->g, &c, &r, NULL, &e);
 		if (rc == 0)
 			w->ok++;
 		else if (rc == ERR_EXISTS)
 			w->exists++;
 	}
-	db_close(db);
 	return NULL;
 }
 
@@ -198,7 +219,7 @@ test_group_threads(void **state)
 	int		 i, ok = 0, exists = 0;
 
 	assert_int_equal(db_open(&db, f->path, &e), 0);
-	assert_int_equal(db_group_new(&g, &e), 0);
+	group_open(&g, f->path);
 	for (i = 0; i < THREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].path = f->path;
@@ -221,6 +242,52 @@ test_group_threads(void **state)
 	db_close(db);
 }
 
+/*
+ * One thread queues more rows than one transaction takes before waiting
+ * for any: all are stored, each with its own request, and a collision
+ * among them fails that row alone.
+ */
+static void
+test_group_queue(void **state)
+{
+	struct fixture		*f = *state;
+	struct db_group		*g;
+	struct db		*db;
+	struct db_pending	*p[QUEUED];
+	struct db_cert		 c[QUEUED];
+	struct db_request	 r[QUEUED];
+	struct err		 e;
+	char			 serial[32], tid[32];
+	int64_t			 id, last = 0;
+	int			 i, rc, ok = 0;
+
+	assert_int_equal(db_open(&db, f->path, &e), 0);
+	group_open(&g, f->path);
+	for (i = 0; i < QUEUED; i++) {
+		snprintf(serial, sizeof(serial), i == QUEUED - 1 ? "0000" :
+		    "%04X", i);
+		snprintf(tid, sizeof(tid), "Q%d", i);
+		mkcert(&c[i], serial);
+		mkreq(&r[i], tid);
+		assert_int_equal(db_group_submit(g, &c[i], &r[i], &p[i], &e),
+		    0);
+	}
+	for (i = 0; i < QUEUED; i++) {
+		rc = db_group_wait(g, p[i], &id, &e);
+		if (i == QUEUED - 1) {
+			assert_int_equal(rc, ERR_EXISTS);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_true(id > last);
+		last = id;
+		ok++;
+	}
+	assert_int_equal(count(db), ok);
+	db_group_free(g);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -228,6 +295,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_collision_and_pending,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_threads, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_queue, setup,
 		    teardown),
 	};
 
