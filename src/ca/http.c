@@ -1,7 +1,9 @@
 /*
- * http: libmicrohttpd with a thread pool.  Each pool thread keeps its own
- * database connection (SQLite connections are not shared); everything
- * else the handlers read is immutable while serving.
+ * http: libmicrohttpd's one polling thread does the HTTP; PKIOperations,
+ * the CPU-heavy part, go to the workers (work.h) with their connections
+ * suspended until the reply is ready.  Every thread that reads the store
+ * keeps its own database connection (SQLite connections are not shared);
+ * everything else the handlers read is immutable while serving.
  */
 #include <sys/socket.h>
 
@@ -25,23 +27,43 @@
 #include "http.h"
 #include "scep_msg.h"
 #include "scep_server.h"
+#include "work.h"
 
 struct http {
 	struct MHD_Daemon		*mhd;
 	const struct scep_server	*srv;
+	struct work			*work;
 	pthread_key_t			 dbkey;
 	int				 haskey;
 	unsigned char			*p7b, *pem;	/* /bundle.* */
 	size_t				 p7b_len, pem_len;
 };
 
-/* Per connection: the request body, capped. */
-struct http_req {
-	struct timespec	 start;
-	unsigned char	*body;
-	size_t		 len;
-	int		 toobig;
+/* Where a request is: being read, with the workers, or answered. */
+enum http_state {
+	HTTP_READING,
+	HTTP_QUEUED,
+	HTTP_READY,
 };
+
+/* Per request: the body (capped), and the reply once made. */
+struct http_req {
+	struct work_job		 job;		/* first: see http_job */
+	struct http		*h;
+	struct MHD_Connection	*c;
+	struct timespec		 start;
+	unsigned char		*body;
+	size_t			 len;
+	int			 toobig;
+	enum http_state		 state;
+	const char		*op;		/* ?operation=, for the log */
+	unsigned char		*msg;		/* GET pkiMessage, decoded */
+	size_t			 msglen;
+	struct scep_reply	 reply;
+};
+
+/* http_route's "the reply comes later": the request is with the workers. */
+#define HTTP_LATER	1
 
 static void
 http_db_close(void *p)
@@ -179,20 +201,37 @@ http_unbase64(unsigned char **out, size_t *outlen, const char *s)
 	return rc;
 }
 
+/* In a worker: the PKIOperation, then back to the polling thread. */
+static void
+http_job(struct work_job *j, struct db *db, const struct err *dberr)
+{
+	struct http_req	*hr = (struct http_req *)(void *)j;
+	struct scep_reply *r = &hr->reply;
+	const unsigned char *der = hr->msg != NULL ? hr->msg : hr->body;
+	size_t		 len = hr->msg != NULL ? hr->msglen : hr->len;
+
+	if (db == NULL) {
+		snprintf(r->note, sizeof(r->note), " %.300s", dberr->msg);
+		if (http_text(r, 503, "database unavailable\n") != 0)
+			scep_reply_clear(r);
+	} else if (scep_server_pkiop(hr->h->srv, db, der, len, r) != 0) {
+		scep_reply_clear(r);
+		if (http_text(r, 500, "internal error\n") != 0)
+			scep_reply_clear(r);
+	}
+	hr->state = HTTP_READY;
+	MHD_resume_connection(hr->c);
+}
+
 static int
 http_scep(struct http *h, struct MHD_Connection *c, const char *method,
-    struct http_req *hr, const char **opname, struct scep_reply *r)
+    struct http_req *hr, struct scep_reply *r)
 {
 	const char	*op, *msg;
-	unsigned char	*der = NULL;
-	size_t		 len = 0;
-	struct db	*db;
-	struct err	 e;
-	int		 rc;
 
 	op = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 	    "operation");
-	*opname = op;
+	hr->op = op;
 	if (op == NULL)
 		return http_text(r, 400, "missing operation\n");
 	if (strcmp(op, "GetCACaps") == 0)
@@ -201,29 +240,31 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
 		return scep_server_getcacert(h->srv, r);
 	if (strcmp(op, "PKIOperation") != 0)
 		return http_text(r, 400, "unsupported operation\n");
-	if (strcmp(method, "POST") == 0) {
-		der = hr->body;
-		len = hr->len;
-	} else {
+	if (strcmp(method, "POST") != 0) {
 		msg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 		    "message");
-		if (msg == NULL || http_unbase64(&der, &len, msg) != 0)
+		if (msg == NULL ||
+		    http_unbase64(&hr->msg, &hr->msglen, msg) != 0)
 			return http_text(r, 400, "message: base64 expected\n");
 	}
-	if ((db = http_db(h, &e)) == NULL) {
-		snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
-		rc = http_text(r, 503, "database unavailable\n");
-	} else
-		rc = scep_server_pkiop(h->srv, db, der, len, r);
-	if (der != hr->body)
-		free(der);
-	return rc;
+	/* Suspended before queued: the worker may resume it at once. */
+	hr->h = h;
+	hr->c = c;
+	hr->job.fn = http_job;
+	hr->state = HTTP_QUEUED;
+	MHD_suspend_connection(c);
+	if (work_push(h->work, &hr->job) != 0) {
+		/* Stopping: no worker will take it. */
+		hr->state = HTTP_READING;
+		MHD_resume_connection(c);
+		return http_text(r, 503, "shutting down\n");
+	}
+	return HTTP_LATER;
 }
 
 static int
 http_route(struct http *h, struct MHD_Connection *c, const char *url,
-    const char *method, struct http_req *hr, const char **op,
-    struct scep_reply *r)
+    const char *method, struct http_req *hr, struct scep_reply *r)
 {
 	const struct ca	*ca = h->srv->ca;
 	unsigned char	*der = NULL;
@@ -242,7 +283,7 @@ http_route(struct http *h, struct MHD_Connection *c, const char *url,
 		return http_text(r, 413, "request body over 64 KiB\n");
 	if (strcmp(url, "/cgi-bin/pkiclient.exe") == 0 ||
 	    strcmp(url, "/scep") == 0)
-		return http_scep(h, c, method, hr, op, r);
+		return http_scep(h, c, method, hr, r);
 	if (strcmp(method, "POST") == 0)
 		return http_text(r, 405, "method not allowed\n");
 	if (strcmp(url, "/crl") == 0) {
@@ -285,9 +326,10 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct http		*h = cls;
 	struct http_req		*hr = *con_cls;
-	struct scep_reply	 r;
-	const char		*op = NULL, *cl;
+	struct scep_reply	*r;
+	const char		*cl;
 	enum MHD_Result		 ret;
+	int			 rc;
 
 	(void)version;
 	if (hr == NULL) {
@@ -316,15 +358,23 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	memset(&r, 0, sizeof(r));
-	if (http_route(h, c, url, method, hr, &op, &r) != 0) {
-		scep_reply_clear(&r);
-		if (http_text(&r, 500, "internal error\n") != 0)
-			return MHD_NO;
+	r = &hr->reply;
+	if (hr->state == HTTP_QUEUED)
+		return MHD_YES;		/* woken early; the worker resumes */
+	if (hr->state == HTTP_READING) {
+		if ((rc = http_route(h, c, url, method, hr, r)) == HTTP_LATER)
+			return MHD_YES;
+		if (rc != 0) {
+			scep_reply_clear(r);
+			if (http_text(r, 500, "internal error\n") != 0)
+				return MHD_NO;
+		}
 	}
-	http_log(c, method, url, op, hr, &r);
-	ret = http_send(c, &r);
-	scep_reply_clear(&r);
+	if (r->body == NULL)
+		return MHD_NO;
+	http_log(c, method, url, hr->op, hr, r);
+	ret = http_send(c, r);
+	scep_reply_clear(r);
 	return ret;
 }
 
@@ -338,7 +388,9 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	(void)toe;
 	if (hr != NULL) {
+		scep_reply_clear(&hr->reply);
 		free(hr->body);
+		free(hr->msg);
 		free(hr);
 		*con_cls = NULL;
 	}
@@ -452,6 +504,18 @@ http_listen(int *fdp, int *port, const char *listen_on, struct err *e)
 	return 0;
 }
 
+/*
+ * Workers by default: two per CPU, so that a core stays busy while a
+ * worker waits for its certificate's commit.
+ */
+static int
+http_workers(void)
+{
+	long	 n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 2 : n > 32 ? 64 : 2 * (int)n;
+}
+
 int
 http_start(struct http **out, const struct scep_server *srv, int fd,
     int threads, struct err *e)
@@ -470,11 +534,13 @@ http_start(struct http **out, const struct scep_server *srv, int fd,
 	h->haskey = 1;
 	if ((rc = http_bundles(h, e)) != 0)
 		goto fail;
+	if ((rc = work_new(&h->work, srv->ca, threads > 0 ? threads :
+	    http_workers(), e)) != 0)
+		goto fail;
 	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, http_handler, h,
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+	    NULL, NULL, http_handler, h,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(threads > 0 ?
-	    threads : 4),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAXCONN,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
@@ -496,8 +562,14 @@ http_stop(struct http *h)
 {
 	if (h == NULL)
 		return;
+	/*
+	 * The workers finish what is queued (resuming those connections)
+	 * before the daemon goes; requests that arrive meanwhile get 503.
+	 */
+	work_stop(h->work);
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
+	work_free(h->work);
 	if (h->haskey)
 		pthread_key_delete(h->dbkey);
 	free(h->p7b);
