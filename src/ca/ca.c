@@ -315,9 +315,19 @@ ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
 	if (stat(path, &sb) == 0)
 		return err_set(e, ERR_EXISTS, "%s: a CA already exists there; "
 		    "refusing to overwrite it", dir);
+	/* A shared database is reachable before anything is created. */
+	if (o->db != NULL && !db_uri(o->db))
+		return err_set(e, ERR_INVAL, "--db %.200s: a postgresql:// URI "
+		    "is expected", o->db);
+	if (o->db != NULL && (rc = db_open(&db, o->db, e)) != 0)
+		return rc;
 	snprintf(path, sizeof(path), "%s/bundle", dir);
 	if ((rc = store_mkdirs(path, 0700, e)) != 0)
-		return rc;
+		goto out;
+	snprintf(path, sizeof(path), "%s/database", dir);
+	if (o->db != NULL && (rc = store_file_write(path, o->db,
+	    strlen(o->db), STORE_SECRET, e)) != 0)
+		goto out;
 	if ((rc = ca_parse_dn(&n, o->subject ? o->subject :
 	    CA_DEFAULT_SUBJECT, e)) != 0 ||
 	    (rc = ca_keygen(&key, o->keyspec ? o->keyspec : "rsa:2048",
@@ -334,7 +344,7 @@ ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
 	if ((rc = ca_write_pair(dir, "ca", key, x, e)) != 0)
 		goto out;
 	if ((rc = ca_load(&ca, dir, e)) != 0 ||
-	    (rc = ca_db_open(&db, ca, e)) != 0 ||
+	    (db == NULL && (rc = ca_db_open(&db, ca, e)) != 0) ||
 	    (rc = crl_update(ca, db, e)) != 0)
 		goto out;
  out:
@@ -438,14 +448,38 @@ ca_load(struct ca **out, const char *dir, struct err *e)
 	return rc;
 }
 
+/*
+ * DIR/database names a shared PostgreSQL database (written by `init
+ * --db`); without it the store is SQLite in DIR/ca.db.
+ */
 int
 ca_db_open(struct db **out, const struct ca *ca, struct err *e)
 {
-	char	 path[4096];
+	char	 path[4096], *uri = NULL;
+	size_t	 len;
+	int	 rc;
 
-	if (ca_path(path, sizeof(path), ca, "ca.db") != 0)
+	*out = NULL;
+	if (ca_path(path, sizeof(path), ca, "database") != 0)
 		return err_set(e, ERR_INVAL, "path too long");
-	return db_open(out, path, e);
+	rc = store_file_read(path, &uri, &len, CA_DBURIMAX, e);
+	if (rc == ERR_NOTFOUND) {
+		if (ca_path(path, sizeof(path), ca, "ca.db") != 0)
+			return err_set(e, ERR_INVAL, "path too long");
+		return db_open(out, path, e);
+	}
+	if (rc != 0)
+		return rc;
+	while (len > 0 && (uri[len - 1] == '\n' || uri[len - 1] == '\r' ||
+	    uri[len - 1] == ' '))
+		uri[--len] = '\0';
+	if (!db_uri(uri) || memchr(uri, '\0', len) != NULL)
+		rc = err_set(e, ERR_INVAL, "%s: a postgresql:// URI is "
+		    "expected", path);
+	else
+		rc = db_open(out, uri, e);
+	free(uri);
+	return rc;
 }
 
 static int

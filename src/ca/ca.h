@@ -8,6 +8,7 @@
  *	ra-sign.key ra-sign.crt		RA signing certificate (--ra)
  *	ra-enc.key ra-enc.crt		RA encryption certificate (--ra)
  *	ca.db				SQLite (WAL): requests, certificates
+ *	database			or: a postgresql:// URI (init --db)
  *	crl.der				the current CRL
  *	bundle/				extra PEM/DER certificates for /bundle.*
  */
@@ -29,6 +30,7 @@ struct err;
 #define CA_CRL_DAYS		7	/* CRL nextUpdate */
 #define CA_MAXBUNDLE		256	/* certificates in DIR/bundle */
 #define CA_SERIAL_TRIES		8	/* fresh serials after collisions */
+#define CA_DBURIMAX		4096	/* DIR/database */
 
 /* Loaded once; read-only afterwards, so threads share it. */
 struct ca {
@@ -46,6 +48,7 @@ struct ca_init_opts {
 	const char	*keyspec;	/* rsa:2048 rsa:3072 ec:p256 */
 	int		 days;
 	int		 ra;
+	const char	*db;		/* postgresql:// URI; NULL: SQLite */
 };
 
 /* ca.c */

@@ -171,8 +171,13 @@ crl_update(const struct ca *ca, struct db *db, struct err *e)
 	return rc;
 }
 
+/*
+ * The published CRL serves until its nextUpdate, unless the store holds
+ * more revocations than it lists: another instance sharing the database
+ * (or an admin command) revoked since, so a new one is signed now.
+ */
 static int
-crl_fresh(const unsigned char *der, size_t len)
+crl_fresh(const unsigned char *der, size_t len, int64_t revoked)
 {
 	const unsigned char	*p = der;
 	X509_CRL		*crl;
@@ -184,7 +189,8 @@ crl_fresh(const unsigned char *der, size_t len)
 		return 0;
 	}
 	ok = X509_CRL_get0_nextUpdate(crl) != NULL &&
-	    X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &now) > 0;
+	    X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &now) > 0 &&
+	    sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) >= revoked;
 	X509_CRL_free(crl);
 	return ok;
 }
@@ -195,12 +201,15 @@ crl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
 {
 	char	 path[4096], *buf = NULL;
 	size_t	 len = 0;
+	int64_t	 revoked;
 	int	 rc;
 
 	*out = NULL;
+	if ((rc = db_cert_revoked_count(db, &revoked, e)) != 0)
+		return rc;
 	ca_path(path, sizeof(path), ca, "crl.der");
 	rc = store_file_read(path, &buf, &len, CRL_MAX, e);
-	if (rc == 0 && crl_fresh((unsigned char *)buf, len)) {
+	if (rc == 0 && crl_fresh((unsigned char *)buf, len, revoked)) {
 		*out = (unsigned char *)buf;
 		*outlen = len;
 		return 0;

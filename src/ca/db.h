@@ -7,7 +7,11 @@
  * schema needs no single writer: serials are random and a UNIQUE
  * constraint refuses a collision (the caller draws again); the CRL number
  * is taken inside a transaction.  Every call that changes something has
- * committed durably (WAL, synchronous=FULL) when it returns.
+ * committed durably (SQLite: WAL, synchronous=FULL; PostgreSQL: a COMMIT
+ * with the server's synchronous_commit) when it returns.
+ *
+ * The backend is chosen by db_open's argument: a file path (SQLite) or a
+ * postgresql:// URI (db_pg.c: several servers may share the database).
  *
  * One struct db per thread: a connection is not shared between threads.
  */
@@ -49,6 +53,12 @@ struct db_cert {
 	size_t		 der_len;
 };
 
+/* 1 when the string is a PostgreSQL URI (postgresql:// or postgres://). */
+int	 db_uri(const char *);
+/*
+ * A file path or a URI; a URI with a password is refused (DIR/database
+ * would hold it: libpq reads it from PGPASSFILE or ~/.pgpass instead).
+ */
 int	 db_open(struct db **, const char *, struct err *);
 void	 db_close(struct db *);
 
@@ -110,6 +120,11 @@ int	 db_cert_list(struct db *, int, db_cert_cb, void *, struct err *);
 int	 db_cert_revoke(struct db *, const char *, time_t, int,
 	    struct err *);
 void	 db_cert_clear(struct db_cert *);
+/*
+ * How many certificates are revoked: revocations are never undone, so a
+ * CRL with fewer entries is stale (another instance revoked since).
+ */
+int	 db_cert_revoked_count(struct db *, int64_t *, struct err *);
 
 /* Next CRL number (1, 2, ...), durably counted. */
 int	 db_crl_number(struct db *, int64_t *, struct err *);

@@ -32,6 +32,7 @@ struct opts {
 	/* init */
 	const char	*subject, *keyspec;
 	int		 days, ra;
+	const char	*db;
 	/* serve */
 	const char	*listen, *challenge, *challenge_file, *approve, *url;
 	int		 cert_days, threads;
@@ -49,6 +50,7 @@ usage(void)
 	    "usage: netpki-ca --dir DIR [--json] COMMAND [options]\n"
 	    "  init [--subject DN] [--key rsa:2048|rsa:3072|ec:p256] "
 	    "[--days N] [--ra]\n"
+	    "       [--db postgresql://USER@HOST:PORT/DBNAME]\n"
 	    "  serve --listen ADDR:PORT [--challenge SECRET | --challenge-file "
 	    "F]\n"
 	    "        [--approve auto|manual] [--cert-days N] [--url BASE] "
@@ -212,7 +214,8 @@ open_ca(struct ca **ca, struct db **db, const struct opts *o, struct err *e)
 static int
 cmd_init(const struct opts *o)
 {
-	struct ca_init_opts	 io = { o->subject, o->keyspec, o->days, o->ra };
+	struct ca_init_opts	 io = { o->subject, o->keyspec, o->days, o->ra,
+	    o->db };
 	struct err		 e;
 
 	if (ca_init(o->dir, &io, &e) != 0)
@@ -573,6 +576,8 @@ main(int argc, char *argv[])
 			o.days = num(need(&i, argc, argv), 1, 36500, "--days");
 		else if (strcmp(a, "--ra") == 0)
 			o.ra = 1;
+		else if (strcmp(a, "--db") == 0)
+			o.db = need(&i, argc, argv);
 		else if (strcmp(a, "--listen") == 0)
 			o.listen = need(&i, argc, argv);
 		else if (strcmp(a, "--challenge") == 0)
