@@ -3,6 +3,9 @@
  * random 128-bit serials: a serial collision inside a group commit fails
  * that one row and no other, a request is issued once, rows survive
  * reopening, and many threads committing at once all get their rows.
+ * The cases run on SQLite, then again on PostgreSQL when
+ * NETPKI_TEST_PG_URI names a database (tests/ca/postgres.sh sets it; its
+ * tables are dropped before each case).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
 #include "db.h"
 #include "err.h"
@@ -24,7 +28,7 @@
 
 struct fixture {
 	char	 dir[64];
-	char	 path[96];
+	char	 path[2048];	/* a file, or the PostgreSQL URI */
 };
 
 static int
@@ -40,13 +44,37 @@ setup(void **state)
 }
 
 static int
+setup_pg(void **state)
+{
+	struct fixture	*f = calloc(1, sizeof(*f));
+	const char	*uri = getenv("NETPKI_TEST_PG_URI");
+	PGconn		*c;
+	PGresult	*res;
+
+	assert_non_null(f);
+	assert_non_null(uri);
+	snprintf(f->path, sizeof(f->path), "%s", uri);
+	c = PQconnectdb(uri);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	res = PQexec(c, "SET client_min_messages = warning; "
+	    "DROP TABLE IF EXISTS requests, certs, meta");
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQfinish(c);
+	*state = f;
+	return 0;
+}
+
+static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
 	char		 cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	if (f->dir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
 	free(f);
 	return 0;
 }
@@ -299,6 +327,18 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_group_queue, setup,
 		    teardown),
 	};
+	const struct CMUnitTest pg[] = {
+		cmocka_unit_test_setup_teardown(test_collision_and_pending,
+		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_group_threads, setup_pg,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_group_queue, setup_pg,
+		    teardown),
+	};
+	int	 rc;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests_name("sqlite", tests, NULL, NULL);
+	if (getenv("NETPKI_TEST_PG_URI") != NULL)
+		rc += cmocka_run_group_tests_name("postgresql", pg, NULL, NULL);
+	return rc;
 }

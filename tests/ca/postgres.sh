@@ -1,0 +1,281 @@
+#!/bin/bash
+# Two netpki-ca instances sharing one PostgreSQL database (a private
+# server from Debian's postgresql package, on 127.0.0.1 and a socket in a
+# temp dir): concurrent enrolment through both, approval on one of a
+# request made through the other, approve racing reject, revoke on one
+# seen in the other's CRL, kill -9 under load, a URI with a password, and
+# the database going away.  Then test_ca_db's cases against PostgreSQL.
+#   postgres.sh NETPKI_CA SCEPREQ TEST_CA_DB
+. "$(dirname "$0")/lib.sh"
+TEST_CA_DB=$(realpath "$3")
+
+[ "$(id -u)" = 0 ] || { echo "skip: initdb runs as the postgres user: needs root"; exit 77; }
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
+	[ ! -x "$PGBIN/psql" ] || ! id postgres > /dev/null 2>&1; then
+	echo "skip: PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
+	exit 77
+fi
+
+PGDIR=$(mktemp -d /tmp/netpki-pg.XXXXXX)
+PGDATA=$PGDIR/data
+PGLOG=$PGDIR/server.log
+PGUP=0
+A_PID= B_PID=
+export PGPASSFILE=$WORK/pgpass
+
+pg() { runuser -u postgres -- "$PGBIN/$@"; }
+
+cleanup_pg() {
+	local p
+	for p in $A_PID $B_PID; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	[ "$PGUP" = 1 ] && pg pg_ctl -D "$PGDATA" -m immediate -w stop > /dev/null 2>&1
+	rm -rf "$PGDIR"
+	cleanup
+}
+trap cleanup_pg EXIT
+
+fail() {
+	echo "FAIL: $*"
+	for f in "$WORK"/a.log "$WORK"/b.log "$PGLOG"; do
+		[ -f "$f" ] || continue
+		echo "--- $f:"
+		tail -n 25 "$f"
+	done
+	exit 1
+}
+
+# A free port: the kernel's choice is not reachable from here, so try a
+# few at random that nothing listens on.
+free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+pg_start() {
+	pg pg_ctl -D "$PGDATA" -l "$PGLOG" -w -t 60 -o \
+		"-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" start > /dev/null 2>&1
+}
+
+chown postgres: "$PGDIR"
+chmod 700 "$PGDIR"
+printf 'secret-pg-pw\n' > "$PGDIR/pw"
+chown postgres: "$PGDIR/pw"
+pg initdb -D "$PGDATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+	--pwfile="$PGDIR/pw" > "$PGDIR/initdb.log" 2>&1 || { cat "$PGDIR/initdb.log"; fail "initdb"; }
+for try in 1 2 3; do
+	PGPORT=$(free_port) || fail "no free port"
+	pg_start && { PGUP=1; break; }
+done
+[ "$PGUP" = 1 ] || fail "postgres did not start"
+pg psql -q -h "$PGDIR" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+	-c "CREATE ROLE netpki LOGIN PASSWORD 'secret-pg-pw'" \
+	-c "CREATE DATABASE netpki OWNER netpki" > /dev/null || fail "createdb"
+# The password lives in PGPASSFILE, never in the URI or DIR/database.
+printf '127.0.0.1:%s:netpki:netpki:secret-pg-pw\n' "$PGPORT" > "$PGPASSFILE"
+chmod 600 "$PGPASSFILE"
+URI=postgresql://netpki@127.0.0.1:$PGPORT/netpki
+DA=$WORK/a DB=$WORK/b
+
+# --- a password in the URI is refused, and nothing is created
+expect 1 "$NETPKI_CA" --dir "$DA" init --db "postgresql://netpki:secret-pg-pw@127.0.0.1:$PGPORT/netpki"
+contains "$OUT" "password"
+contains "$OUT" "pgpass"
+case "$OUT" in *secret-pg-pw*) fail "the password was echoed: $OUT";; esac
+[ ! -e "$DA/ca.key" ] || fail "a CA was created despite the refused URI"
+expect 1 "$NETPKI_CA" --dir "$DA" init --db "postgresql://netpki@127.0.0.1:$PGPORT/netpki?password=x"
+contains "$OUT" "password"
+expect 1 "$NETPKI_CA" --dir "$DA" init --db "mysql://127.0.0.1/netpki"
+contains "$OUT" "postgresql:// URI"
+
+# --- one CA, two copies of its directory, one database
+expect 0 "$NETPKI_CA" --dir "$DA" init --db "$URI"
+[ "$(stat -c %a "$DA/database")" = 600 ] || fail "DIR/database is not 0600"
+[ "$(cat "$DA/database")" = "$URI" ] || fail "DIR/database: $(cat "$DA/database")"
+[ ! -e "$DA/ca.db" ] || fail "an SQLite file was made beside the URI"
+cp -a "$DA" "$DB"
+
+# start NAME DIR [serve options]: sets NAME_PID and NAME_PORT.
+start() {
+	local name=$1 dir=$2 log=$WORK/$1.log n i port pid
+	shift 2
+	touch "$log"
+	n=$(grep -c 'serving' "$log")
+	"$NETPKI_CA" --dir "$dir" serve --listen 127.0.0.1:0 "$@" 2>> "$log" &
+	pid=$!
+	for i in $(seq 1 200); do
+		[ "$(grep -c 'serving' "$log")" -gt "$n" ] && break
+		kill -0 "$pid" 2>/dev/null || fail "$name did not start"
+		sleep 0.05
+	done
+	port=$(grep 'serving' "$log" | tail -n 1 | sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
+	[ -n "$port" ] || fail "$name: no port in its log"
+	printf -v "${name}_PID" %s "$pid"
+	printf -v "${name}_PORT" %s "$port"
+}
+
+stop() {
+	local pid
+	pid=$(eval echo "\$${1}_PID")
+	kill -TERM "$pid" || fail "$1 gone before SIGTERM"
+	wait "$pid" || fail "$1 exited $? on SIGTERM"
+	printf -v "${1}_PID" %s ""
+}
+
+url() { echo "http://127.0.0.1:$(eval echo "\$${1}_PORT")/scep"; }
+
+start A "$DA" --challenge pw --threads 4
+start B "$DB" --challenge pw --threads 4
+cd "$WORK" || exit 1
+mkdir -p certs
+
+# --- concurrent enrolment through both instances
+worker() {
+	local inst=$1 w=$2 n u
+	u=$(url "$inst")
+	for n in $(seq 1 "$3"); do
+		"$SCEPREQ" enroll "$u" --ec --key "k$inst$w-$n.pem" --cn "$inst$w-$n" \
+			--challenge pw --out "certs/$inst$w-$n.pem" > /dev/null 2>&1 || return 0
+	done
+}
+pids=()
+for w in 1 2 3 4; do
+	worker A "$w" 10 & pids+=($!)
+	worker B "$w" 10 & pids+=($!)
+done
+wait "${pids[@]}"
+got=$(ls certs | wc -l)
+[ "$got" = 80 ] || fail "$got of 80 enrolments succeeded"
+expect 0 "$NETPKI_CA" --dir "$DA" list
+echo "$OUT" | awk '!/^#/{print $1}' | sort > list_a
+expect 0 "$NETPKI_CA" --dir "$DB" list
+echo "$OUT" | awk '!/^#/{print $1}' | sort > list_b
+cmp -s list_a list_b || fail "the two instances list different certificates"
+[ "$(wc -l < list_a)" = 80 ] || fail "$(wc -l < list_a) certificates stored, 80 issued"
+[ -z "$(uniq -d list_a)" ] || fail "duplicate serials"
+for c in certs/*.pem; do
+	s=$(openssl x509 -in "$c" -noout -serial | cut -d= -f2)
+	grep -qx "$s" list_a || fail "$c (serial $s) is not in the database"
+done
+echo "ok: 80 certificates through two instances, one list"
+
+# --- revoke through B: A's /crl and GetCRL list the serial at once
+serial=$(head -n 1 list_a)
+expect 0 "$NETPKI_CA" --dir "$DB" revoke "$serial" --reason keyCompromise
+curl -sf -o crl_a.der "http://127.0.0.1:$A_PORT/crl" || fail "A's /crl"
+openssl crl -inform DER -in crl_a.der -noout -text > crl_a.txt || fail "A's CRL does not parse"
+grep -q "Serial Number: $serial" crl_a.txt || fail "A's /crl does not list $serial"
+openssl crl -inform DER -in crl_a.der -noout -verify -CAfile "$DA/ca.crt" 2>/dev/null ||
+	fail "A's CRL does not verify"
+expect 0 "$SCEPREQ" getcrl "$(url A)" --key kA1-1.pem --out getcrl_a.der
+openssl crl -inform DER -in getcrl_a.der -noout -text | grep -q "Serial Number: $serial" ||
+	fail "A's GetCRL does not list $serial"
+# The CRL numbers come from the shared counter: B's next one is higher.
+na=$(openssl crl -inform DER -in crl_a.der -noout -crlnumber | sed 's/.*=0x//')
+expect 0 "$NETPKI_CA" --dir "$DB" crl
+nb=$(openssl crl -inform DER -in "$DB/crl.der" -noout -crlnumber | sed 's/.*=0x//')
+[ -n "$na" ] && [ -n "$nb" ] && [ $((16#$nb)) -gt $((16#$na)) ] || fail "CRL number $nb on B is not above A's $na"
+echo "ok: revoked on B, listed in A's CRL"
+
+# --- manual approval: requested through A, approved on B, polled through A
+stop A
+start A "$DA" --challenge pw --approve manual
+expect 3 "$SCEPREQ" enroll "$(url A)" --key m1.pem --cn m1 --challenge pw
+contains "$OUT" PENDING
+expect 0 "$NETPKI_CA" --dir "$DB" requests --pending
+id=$(echo "$OUT" | awk '!/^#/{print $1}')
+[ -n "$id" ] && [ "$(echo "$id" | wc -l)" = 1 ] || fail "requests --pending on B: $OUT"
+expect 0 "$NETPKI_CA" --dir "$DB" approve "$id"
+mserial=$(echo "$OUT" | sed -n 's/.*serial \([0-9A-F]*\)$/\1/p')
+[ -n "$mserial" ] || fail "approve printed no serial: $OUT"
+expect 0 "$SCEPREQ" poll "$(url A)" --key m1.pem --cn m1 --out m1.crt
+contains "$OUT" "SUCCESS serial=$mserial"
+openssl verify -CAfile "$DA/ca.crt" m1.crt > /dev/null || fail "m1.crt does not verify"
+
+# --- approve on A against reject on B, at once: exactly one wins
+for r in 1 2 3 4 5 6; do
+	expect 3 "$SCEPREQ" enroll "$(url A)" --key "race$r.pem" --cn "race$r" --challenge pw
+	expect 0 "$NETPKI_CA" --dir "$DA" requests --pending
+	id=$(echo "$OUT" | awk '!/^#/{print $1}')
+	[ -n "$id" ] || fail "race $r: no pending request"
+	"$NETPKI_CA" --dir "$DA" approve "$id" > "ap$r.out" 2>&1 & p1=$!
+	"$NETPKI_CA" --dir "$DB" reject "$id" > "rj$r.out" 2>&1 & p2=$!
+	wait $p1; rc1=$?
+	wait $p2; rc2=$?
+	[ $((rc1 + rc2)) = 1 ] || fail "race $r: approve exited $rc1, reject $rc2: $(cat "ap$r.out" "rj$r.out")"
+	expect 0 "$NETPKI_CA" --dir "$DB" requests
+	state=$(echo "$OUT" | awk -v id="$id" '$1 == id {print $2}')
+	if [ $rc1 = 0 ]; then
+		[ "$state" = issued ] || fail "race $r: approve won but the request is $state"
+		grep -Eq "(not|no longer) pending" "rj$r.out" || fail "race $r: $(cat "rj$r.out")"
+		expect 0 "$SCEPREQ" poll "$(url A)" --key "race$r.pem" --cn "race$r"
+	else
+		[ "$state" = rejected ] || fail "race $r: reject won but the request is $state"
+		grep -Eq "(not|no longer) pending" "ap$r.out" || fail "race $r: $(cat "ap$r.out")"
+		expect 4 "$SCEPREQ" poll "$(url A)" --key "race$r.pem" --cn "race$r"
+	fi
+done
+expect 0 "$NETPKI_CA" --dir "$DA" list
+[ "$(echo "$OUT" | grep -vc '^#')" = $((81 + $(grep -l serial ap*.out 2>/dev/null | wc -l))) ] ||
+	fail "certificates after the races: $OUT"
+echo "ok: approval across instances; approve/reject races have one winner ($(grep -l serial ap*.out 2>/dev/null | wc -l) of 6 approvals won)"
+
+# --- kill -9 of A while both are loaded: what any client got is stored
+stop A
+start A "$DA" --challenge pw --threads 4
+rm -rf certs && mkdir certs
+pids=()
+for w in 1 2 3 4; do
+	worker A "k$w" 30 & pids+=($!)
+	worker B "k$w" 10 & pids+=($!)
+done
+sleep 1.5
+kill -KILL "$A_PID"
+wait "$A_PID" 2>/dev/null
+A_PID=
+wait "${pids[@]}"
+ls certs/A* > /dev/null 2>&1 || fail "A issued nothing before the kill"
+expect 0 "$NETPKI_CA" --dir "$DB" list
+echo "$OUT" | awk '!/^#/{print $1}' | sort > stored
+[ -z "$(uniq -d stored)" ] || fail "duplicate serials"
+for c in certs/*.pem; do
+	s=$(openssl x509 -in "$c" -noout -serial | cut -d= -f2)
+	grep -qx "$s" stored || fail "$c (serial $s) was received but is not in the database"
+done
+echo "ok: $(ls certs/A* | wc -l) certificates from A before kill -9, all stored"
+
+# --- the database goes away
+pg pg_ctl -D "$PGDATA" -m fast -w stop > /dev/null 2>&1 || fail "pg_ctl stop"
+PGUP=0
+expect 1 "$NETPKI_CA" --dir "$DB" list
+contains "$OUT" "netpki-ca: database postgresql://netpki@127.0.0.1:$PGPORT/netpki"
+case "$OUT" in *%*|*secret-pg-pw*) fail "unexpected text in: $OUT";; esac
+expect 1 "$NETPKI_CA" --dir "$DB" revoke "$(sed -n 2p list_a)"
+contains "$OUT" "127.0.0.1:$PGPORT/netpki"
+expect 1 "$NETPKI_CA" --dir "$DA" serve --listen 127.0.0.1:0
+contains "$OUT" "127.0.0.1:$PGPORT/netpki"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$B_PORT/crl")
+[ "$code" = 503 ] || fail "B's /crl with the database down: HTTP $code"
+"$SCEPREQ" enroll "$(url B)" --ec --key down.pem --cn down --challenge pw > down.out 2>&1 &&
+	fail "an enrolment succeeded with the database down"
+kill -0 "$B_PID" 2>/dev/null || fail "B died with the database down"
+# Back up: B reconnects on its next request.
+pg_start || fail "postgres did not restart"
+PGUP=1
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$B_PORT/crl")
+[ "$code" = 200 ] || fail "B's /crl after the database came back: HTTP $code"
+expect 0 "$SCEPREQ" enroll "$(url B)" --ec --key up.pem --cn up --challenge pw
+echo "ok: database down: clear errors and 503, then reconnected"
+stop B
+
+# --- the store's own cases against PostgreSQL
+NETPKI_TEST_PG_URI=$URI "$TEST_CA_DB" > test_db.out 2>&1 || { cat test_db.out; fail "test_ca_db on PostgreSQL"; }
+[ "$(grep -c "PASSED.*3 test" test_db.out)" = 2 ] || { cat test_db.out; fail "test_ca_db did not run its PostgreSQL cases"; }
+echo "ok: test_ca_db on SQLite and PostgreSQL"
