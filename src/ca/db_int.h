@@ -14,7 +14,8 @@
 
 struct err;
 
-#define DB_RETRIES	5	/* transient failures (serialization, deadlock) */
+/* Tries of a transaction that lost a race (serialization, deadlock). */
+#define DB_RETRIES	5
 
 struct db_ops {
 	void	(*close)(struct db *);

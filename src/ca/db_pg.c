@@ -152,8 +152,8 @@ pg_fail(struct db_pg *db, PGresult *res, const char *what, struct err *e)
 	}
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		pg_oneline(text, sizeof(text), PQerrorMessage(db->conn));
-		return err_set(e, ERR_IO, "database %s: %s: connection lost: %s",
-		    db->name, what, text);
+		return err_set(e, ERR_IO, "database %s: %s: connection lost: "
+		    "%s", db->name, what, text);
 	}
 	if (state != NULL && strcmp(state, "23505") == 0)
 		code = ERR_EXISTS;
@@ -869,8 +869,8 @@ pg_parse(struct db_pg *db, const char *uri, struct err *e)
 			user = o->val;
 	}
 	if (rc == 0)
-		snprintf(db->name, sizeof(db->name), "postgresql://%s%s%s:%s/%s",
-		    user != NULL ? user : "", user != NULL ? "@" : "",
+		snprintf(db->name, sizeof(db->name),
+		    "postgresql://%s%s%s:%s/%s", user != NULL ? user : "", user != NULL ? "@" : "",
 		    host != NULL ? host : "localhost", port != NULL ? port :
 		    "5432", dbname != NULL ? dbname : user != NULL ? user :
 		    "postgres");

@@ -80,7 +80,8 @@ sq_fail(struct db_sqlite *db, struct err *e, const char *what)
 }
 
 static int
-sq_prepare(struct db_sqlite *db, sqlite3_stmt **st, const char *sql, struct err *e)
+sq_prepare(struct db_sqlite *db, sqlite3_stmt **st, const char *sql,
+    struct err *e)
 {
 	int	 i;
 
@@ -162,7 +163,7 @@ static void
 sq_close(struct db *d)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
-	int	 i;
+	int			 i;
 
 	if (db == NULL)
 		return;
@@ -229,7 +230,8 @@ sq_request_row(sqlite3_stmt *st, struct db_request *r, struct err *e)
 }
 
 #define DB_CERT_COLS "serial, subject, not_before, not_after, issued, " \
-	"COALESCE(request_id, 0), COALESCE(revoked, 0), COALESCE(reason, 0), der"
+	"COALESCE(request_id, 0), COALESCE(revoked, 0), COALESCE(reason, 0), " \
+	"der"
 
 static int
 sq_cert_row(sqlite3_stmt *st, struct db_cert *c, struct err *e)
@@ -288,12 +290,13 @@ sq_request_add(struct db *d, const struct db_request *r, int64_t *id,
     struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
+
 	return sq_request_insert(db, r, DB_PENDING, NULL, id, e);
 }
 
 static int
-sq_request_one(struct db_sqlite *db, const char *sql, const char *text, int64_t num,
-    struct db_request *r, struct err *e)
+sq_request_one(struct db_sqlite *db, const char *sql, const char *text,
+    int64_t num, struct db_request *r, struct err *e)
 {
 	sqlite3_stmt	*st = NULL;
 	int		 rc, s;
@@ -320,6 +323,7 @@ sq_request_by_transid(struct db *d, const char *tid, struct db_request *r,
     struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
+
 	return sq_request_one(db, "SELECT " DB_REQ_COLS " FROM requests "
 	    "WHERE transid = ? ORDER BY id DESC LIMIT 1", tid, 0, r, e);
 }
@@ -329,6 +333,7 @@ sq_request_by_id(struct db *d, int64_t id, struct db_request *r,
     struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
+
 	return sq_request_one(db, "SELECT " DB_REQ_COLS " FROM requests "
 	    "WHERE id = ?", NULL, id, r, e);
 }
@@ -445,8 +450,8 @@ sq_cert_by_serial(struct db *d, const char *serial, struct db_cert *c,
     struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
-	sqlite3_stmt	*st = NULL;
-	int		 rc, s;
+	sqlite3_stmt		*st = NULL;
+	int			 rc, s;
 
 	memset(c, 0, sizeof(*c));
 	if ((rc = sq_prepare(db, &st, "SELECT " DB_CERT_COLS " FROM certs "
@@ -469,9 +474,9 @@ sq_cert_list(struct db *d, int revoked_only, db_cert_cb cb, void *arg,
     struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
-	sqlite3_stmt	*st = NULL;
-	struct db_cert	 c;
-	int		 rc, s;
+	sqlite3_stmt		*st = NULL;
+	struct db_cert		 c;
+	int			 rc, s;
 
 	if ((rc = sq_prepare(db, &st, revoked_only ?
 	    "SELECT " DB_CERT_COLS " FROM certs WHERE revoked IS NOT NULL "
@@ -498,9 +503,9 @@ sq_cert_revoke(struct db *d, const char *serial, time_t when, int reason,
     struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
-	sqlite3_stmt	*st = NULL;
-	struct db_cert	 c;
-	int		 rc;
+	sqlite3_stmt		*st = NULL;
+	struct db_cert		 c;
+	int			 rc;
 
 	if ((rc = sq_cert_by_serial(&db->base, serial, &c, e)) != 0)
 		return rc;
@@ -530,8 +535,8 @@ sq_meta_set(struct db *d, const char *key, const char *value,
     struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
-	sqlite3_stmt	*st = NULL;
-	int		 rc;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
 
 	if ((rc = sq_prepare(db, &st, "INSERT INTO meta (key, value) VALUES "
 	    "(?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -549,8 +554,8 @@ static int
 sq_meta_get(struct db *d, const char *key, char **out, struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
-	sqlite3_stmt	*st = NULL;
-	int		 rc, s;
+	sqlite3_stmt		*st = NULL;
+	int			 rc, s;
 
 	*out = NULL;
 	if ((rc = sq_prepare(db, &st, "SELECT value FROM meta WHERE key = ?",
@@ -572,8 +577,8 @@ static int
 sq_crl_number(struct db *d, int64_t *out, struct err *e)
 {
 	struct db_sqlite	*db = (struct db_sqlite *)d;
-	sqlite3_stmt	*st = NULL;
-	int		 rc;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
 
 	if ((rc = sq_exec(db, "BEGIN IMMEDIATE", e)) != 0)
 		return rc;
@@ -679,7 +684,7 @@ int
 db_sqlite_open(struct db **out, const char *path, struct err *e)
 {
 	struct db_sqlite	*db;
-	int		 rc;
+	int			 rc;
 
 	*out = NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
