@@ -40,7 +40,7 @@ trap cleanup_pg EXIT
 
 fail() {
 	echo "FAIL: $*"
-	for f in "$WORK"/a.log "$WORK"/b.log "$PGLOG"; do
+	for f in "$WORK"/A.log "$WORK"/B.log "$PGLOG"; do
 		[ -f "$f" ] || continue
 		echo "--- $f:"
 		tail -n 25 "$f"
@@ -266,6 +266,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$B_PORT/crl")
 "$SCEPREQ" enroll "$(url B)" --ec --key down.pem --cn down --challenge pw > down.out 2>&1 &&
 	fail "an enrolment succeeded with the database down"
 kill -0 "$B_PID" 2>/dev/null || fail "B died with the database down"
+echo "enrolment with the database down: $(tail -n 1 down.out)"
+echo "B logged: $(grep -a 'PKIOperation' "$WORK/B.log" | tail -n 1 | cut -c1-300)"
 # Back up: B reconnects on its next request.
 pg_start || fail "postgres did not restart"
 PGUP=1
