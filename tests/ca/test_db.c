@@ -153,12 +153,13 @@ static void
 test_collision_and_pending(void **state)
 {
 	struct fixture		*f = *state;
-	struct db		*db;
+	struct db		*db, *db2;
 	struct db_group		*g;
 	struct db_cert		 c;
 	struct db_request	 r, got;
 	struct err		 e;
-	int64_t			 id;
+	int64_t			 id, n;
+	char			*v;
 
 	assert_int_equal(db_open(&db, f->path, &e), 0);
 	group_open(&g, f->path);
@@ -189,15 +190,39 @@ test_collision_and_pending(void **state)
 	assert_int_equal(count(db), 2);
 
 	/* Revocation and reopening. */
+	assert_int_equal(db_cert_revoked_count(db, &n, &e), 0);
+	assert_int_equal(n, 0);
 	assert_int_equal(db_cert_revoke(db, "AA01", 5, 1, &e), 0);
 	assert_int_equal(db_cert_revoke(db, "AA01", 6, 1, &e), ERR_EXISTS);
 	assert_int_equal(db_cert_revoke(db, "FFFF", 6, 1, &e), ERR_NOTFOUND);
+	assert_int_equal(db_cert_revoked_count(db, &n, &e), 0);
+	assert_int_equal(n, 1);
+	/* The CRL number counts up, and two connections never share one. */
+	assert_int_equal(db_crl_number(db, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_open(&db2, f->path, &e), 0);
+	assert_int_equal(db_crl_number(db2, &n, &e), 0);
+	assert_int_equal(n, 2);
+	db_close(db2);
+	/* Settings: set twice, the last one wins. */
+	assert_int_equal(db_meta_get(db, "crl_url", &v, &e), ERR_NOTFOUND);
+	assert_int_equal(db_meta_set(db, "crl_url", "http://a/crl", &e), 0);
+	assert_int_equal(db_meta_set(db, "crl_url", "http://b/crl", &e), 0);
+	assert_int_equal(db_meta_get(db, "crl_url", &v, &e), 0);
+	assert_string_equal(v, "http://b/crl");
+	free(v);
 	db_group_free(g);
 	db_close(db);
 	assert_int_equal(db_open(&db, f->path, &e), 0);
 	assert_int_equal(count(db), 2);
 	assert_int_equal(db_cert_by_serial(db, "AA01", &c, &e), 0);
 	assert_int_equal(c.revoked, 5);
+	assert_int_equal(c.reason, 1);
+	/* Binary columns come back byte for byte, NUL included. */
+	assert_int_equal(c.der_len, 2);
+	assert_memory_equal(c.der, "\x30\x00", 2);
+	assert_string_equal(c.subject, "CN=test");
+	assert_int_equal(c.not_after, 2);
 	db_cert_clear(&c);
 	db_close(db);
 }
