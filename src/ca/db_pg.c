@@ -282,19 +282,27 @@ pg_get_bytes(PGresult *res, int row, int col, size_t *len)
 	return b;
 }
 
+/*
+ * A statement without parameters or rows: BEGIN, COMMIT, SAVEPOINT ...
+ * A COMMIT of a transaction that had failed answers "ROLLBACK", not an
+ * error: that is a failure here.
+ */
 static int
 pg_exec(struct db_pg *db, const char *sql, struct err *e)
 {
-	int	 rc;
+	PGresult	*res = NULL;
+	int		 end, rc;
 
-	if ((rc = pg_query(db, NULL, sql, NULL, sql, e)) != 0) {
-		if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
-			db->intx = 0;
-		return rc;
-	}
-	if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
+	end = strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0;
+	rc = pg_query(db, &res, sql, NULL, sql, e);
+	if (rc == 0 && strcmp(sql, "COMMIT") == 0 &&
+	    strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		rc = err_set(e, ERR_IO, "database %s: COMMIT: the transaction "
+		    "was rolled back", db->name);
+	PQclear(res);
+	if (end)
 		db->intx = 0;
-	return 0;
+	return rc;
 }
 
 static int

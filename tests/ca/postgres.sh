@@ -9,22 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 TEST_CA_DB=$(realpath "$3")
 
-[ "$(id -u)" = 0 ] || { echo "skip: initdb runs as the postgres user: needs root"; exit 77; }
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
-	[ ! -x "$PGBIN/psql" ] || ! id postgres > /dev/null 2>&1; then
-	echo "skip: PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
-	exit 77
-fi
-
-PGDIR=$(mktemp -d /tmp/netpki-pg.XXXXXX)
-PGDATA=$PGDIR/data
-PGLOG=$PGDIR/server.log
-PGUP=0
+. "$(dirname "$0")/pglib.sh"
+pglib_find || exit 77
 A_PID= B_PID=
-export PGPASSFILE=$WORK/pgpass
-
-pg() { runuser -u postgres -- "$PGBIN/$@"; }
 
 cleanup_pg() {
 	local p
@@ -32,8 +19,7 @@ cleanup_pg() {
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
-	[ "$PGUP" = 1 ] && pg pg_ctl -D "$PGDATA" -m immediate -w stop > /dev/null 2>&1
-	rm -rf "$PGDIR"
+	pglib_stop
 	cleanup
 }
 trap cleanup_pg EXIT
@@ -48,40 +34,8 @@ fail() {
 	exit 1
 }
 
-# A free port: the kernel's choice is not reachable from here, so try a
-# few at random that nothing listens on.
-free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	return 1
-}
-
-pg_start() {
-	pg pg_ctl -D "$PGDATA" -l "$PGLOG" -w -t 60 -o \
-		"-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" start > /dev/null 2>&1
-}
-
-chown postgres: "$PGDIR"
-chmod 700 "$PGDIR"
-printf 'secret-pg-pw\n' > "$PGDIR/pw"
-chown postgres: "$PGDIR/pw"
-pg initdb -D "$PGDATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-	--pwfile="$PGDIR/pw" > "$PGDIR/initdb.log" 2>&1 || { cat "$PGDIR/initdb.log"; fail "initdb"; }
-for try in 1 2 3; do
-	PGPORT=$(free_port) || fail "no free port"
-	pg_start && { PGUP=1; break; }
-done
-[ "$PGUP" = 1 ] || fail "postgres did not start"
-pg psql -q -h "$PGDIR" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 \
-	-c "CREATE ROLE netpki LOGIN PASSWORD 'secret-pg-pw'" \
-	-c "CREATE DATABASE netpki OWNER netpki" > /dev/null || fail "createdb"
-# The password lives in PGPASSFILE, never in the URI or DIR/database.
-printf '127.0.0.1:%s:netpki:netpki:secret-pg-pw\n' "$PGPORT" > "$PGPASSFILE"
-chmod 600 "$PGPASSFILE"
-URI=postgresql://netpki@127.0.0.1:$PGPORT/netpki
+pglib_start || fail "cannot start a PostgreSQL server"
+URI=$PGURI
 DA=$WORK/a DB=$WORK/b
 
 # --- a password in the URI is refused, and nothing is created
@@ -252,8 +206,7 @@ done
 echo "ok: $(ls certs/A* | wc -l) certificates from A before kill -9, all stored"
 
 # --- the database goes away
-pg pg_ctl -D "$PGDATA" -m fast -w stop > /dev/null 2>&1 || fail "pg_ctl stop"
-PGUP=0
+pglib_down || fail "pg_ctl stop"
 expect 1 "$NETPKI_CA" --dir "$DB" list
 contains "$OUT" "netpki-ca: database postgresql://netpki@127.0.0.1:$PGPORT/netpki"
 case "$OUT" in *%*|*secret-pg-pw*) fail "unexpected text in: $OUT";; esac
@@ -269,8 +222,7 @@ kill -0 "$B_PID" 2>/dev/null || fail "B died with the database down"
 echo "enrolment with the database down: $(tail -n 1 down.out)"
 echo "B logged: $(grep -a 'PKIOperation' "$WORK/B.log" | tail -n 1 | cut -c1-300)"
 # Back up: B reconnects on its next request.
-pg_start || fail "postgres did not restart"
-PGUP=1
+pglib_up || fail "postgres did not restart"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$B_PORT/crl")
 [ "$code" = 200 ] || fail "B's /crl after the database came back: HTTP $code"
 expect 0 "$SCEPREQ" enroll "$(url B)" --ec --key up.pem --cn up --challenge pw

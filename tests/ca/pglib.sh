@@ -1,0 +1,90 @@
+# shellcheck shell=bash
+# A private PostgreSQL server for the tests and the benchmark: initdb in a
+# temp dir as the postgres user (initdb refuses root), listening only on
+# 127.0.0.1 (a free port) and on a socket in that dir; a role "netpki"
+# with a password (scram) and its database "netpki".  The password is in
+# PGPASSFILE (exported), never in the URI.
+#   . pglib.sh
+#   pglib_find || exit 77     # needs root and /usr/lib/postgresql/*/bin
+#   pglib_start || fail ...   # sets PGDIR PGDATA PGLOG PGPORT PGURI PGUP
+#   pglib_stop                # on every exit path; safe to call twice
+PGUP=0
+PGDIR=
+
+pglib_find() {
+	[ "$(id -u)" = 0 ] || { echo "skip: initdb runs as the postgres user: needs root"; return 1; }
+	PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
+		[ ! -x "$PGBIN/psql" ] || ! id postgres > /dev/null 2>&1; then
+		echo "skip: PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
+		return 1
+	fi
+}
+
+pglib_pg() { runuser -u postgres -- "$PGBIN/$@"; }
+
+# A free port: try a few at random that nothing listens on.
+pglib_free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# (Re)start the server made by pglib_start, on $PGPORT.
+pglib_up() {
+	pglib_pg pg_ctl -D "$PGDATA" -l "$PGLOG" -w -t 60 -o \
+		"-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR" start > /dev/null 2>&1 &&
+		PGUP=1
+}
+
+pglib_down() {
+	[ "$PGUP" = 1 ] || return 0
+	pglib_pg pg_ctl -D "$PGDATA" -m fast -w stop > /dev/null 2>&1 && PGUP=0
+}
+
+pglib_sql() {
+	pglib_pg psql -q -h "$PGDIR" -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 "$@"
+}
+
+pglib_start() {
+	local try
+	PGDIR=$(mktemp -d /tmp/netpki-pg.XXXXXX)
+	PGDATA=$PGDIR/data
+	PGLOG=$PGDIR/server.log
+	chown postgres: "$PGDIR"
+	chmod 700 "$PGDIR"
+	printf 'secret-pg-pw\n' > "$PGDIR/pw"
+	chown postgres: "$PGDIR/pw"
+	if ! pglib_pg initdb -D "$PGDATA" -U postgres --auth-local=trust \
+		--auth-host=scram-sha-256 --pwfile="$PGDIR/pw" > "$PGDIR/initdb.log" 2>&1; then
+		cat "$PGDIR/initdb.log"
+		return 1
+	fi
+	for try in 1 2 3; do
+		PGPORT=$(pglib_free_port) || return 1
+		pglib_up && break
+	done
+	[ "$PGUP" = 1 ] || { echo "postgres did not start"; tail -n 5 "$PGLOG"; return 1; }
+	pglib_sql -d postgres -c "CREATE ROLE netpki LOGIN PASSWORD 'secret-pg-pw'" \
+		-c "CREATE DATABASE netpki OWNER netpki" > /dev/null || return 1
+	export PGPASSFILE=$PGDIR/pgpass
+	printf '127.0.0.1:%s:netpki:netpki:secret-pg-pw\n' "$PGPORT" > "$PGPASSFILE"
+	chmod 600 "$PGPASSFILE"
+	PGURI=postgresql://netpki@127.0.0.1:$PGPORT/netpki
+}
+
+# Empty the database between runs (the tables are made again on open).
+pglib_reset() {
+	pglib_sql -d netpki -c "SET client_min_messages = warning" \
+		-c "DROP TABLE IF EXISTS requests, certs, meta" > /dev/null
+}
+
+pglib_stop() {
+	[ "$PGUP" = 1 ] && pglib_pg pg_ctl -D "$PGDATA" -m immediate -w stop > /dev/null 2>&1
+	PGUP=0
+	[ -n "$PGDIR" ] && rm -rf "$PGDIR"
+	PGDIR=
+}
