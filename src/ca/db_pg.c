@@ -179,7 +179,9 @@ pg_connect(struct db_pg *db, struct err *e)
 	const char *const	 keys[] = { "connect_timeout",
 	    "application_name", "dbname", NULL };
 	const char		*vals[] = { "10", "netpki-ca", db->uri, NULL };
+	PGresult		*res;
 	char			 text[512];
+	int			 rc;
 
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
@@ -197,7 +199,17 @@ pg_connect(struct db_pg *db, struct err *e)
 		    db->name, text);
 	}
 	PQsetNoticeProcessor(db->conn, pg_notice, NULL);
-	return 0;
+	/*
+	 * The races above are settled by row locks at READ COMMITTED,
+	 * whatever default the server has (SERIALIZABLE would turn single
+	 * statements' lost races into errors nobody retries).
+	 */
+	res = PQexec(db->conn, "SET default_transaction_isolation TO "
+	    "'read committed'");
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
+	    pg_fail(db, res, "set isolation", e);
+	PQclear(res);
+	return rc;
 }
 
 /*
