@@ -55,6 +55,20 @@ expect 0 "$NETPKI_CA" --dir "$DA" init --db "$URI"
 [ "$(cat "$DA/database")" = "$URI" ] || fail "DIR/database: $(cat "$DA/database")"
 [ ! -e "$DA/ca.db" ] || fail "an SQLite file was made beside the URI"
 cp -a "$DA" "$DB"
+# A hand-edited DIR/database: not a URI, a password, broken syntax.
+cp -a "$DA" "$WORK/bad"
+printf 'host=127.0.0.1\n' > "$WORK/bad/database"
+expect 1 "$NETPKI_CA" --dir "$WORK/bad" list
+contains "$OUT" "database: a postgresql:// URI is expected"
+printf 'postgresql://netpki:pw@127.0.0.1:%s/netpki\n' "$PGPORT" > "$WORK/bad/database"
+expect 1 "$NETPKI_CA" --dir "$WORK/bad" list
+contains "$OUT" "a password does not belong in the URI"
+printf 'postgresql://netpki@127.0.0.1:%s/netpki?sslmode=sometimes\n' "$PGPORT" > "$WORK/bad/database"
+expect 1 "$NETPKI_CA" --dir "$WORK/bad" list
+contains "$OUT" "invalid sslmode value"
+head -c 5000 /dev/zero | tr '\0' a > "$WORK/bad/database"
+expect 1 "$NETPKI_CA" --dir "$WORK/bad" list
+rm -rf "$WORK/bad"
 
 # start NAME DIR [serve options]: sets NAME_PID and NAME_PORT.
 start() {
