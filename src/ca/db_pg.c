@@ -35,6 +35,7 @@
 #define PG_NAMEMAX	300
 #define PG_URIMAX	2048
 #define PG_LOCKID	"7245603819"	/* advisory lock: schema creation */
+#define PG_NCACHE	24	/* prepared statements per connection */
 
 struct db_pg {
 	struct db	 base;		/* first: the ops table */
@@ -43,6 +44,12 @@ struct db_pg {
 	char		 name[PG_NAMEMAX];	/* for messages: no password */
 	int		 intx;		/* inside BEGIN ... COMMIT */
 	int		 transient;	/* the last failure: 40001, 40P01 */
+	/*
+	 * Statements prepared on this connection ("s0", "s1" ...), known
+	 * by the address of their SQL text (string literals), so that the
+	 * hot path does not parse and plan SQL for every certificate.
+	 */
+	const char	*prepared[PG_NCACHE];
 };
 
 /* Parameters of one statement: text, or binary (bytea). */
@@ -189,6 +196,7 @@ pg_connect(struct db_pg *db, struct err *e)
 		return err_set(e, ERR_IO, "database %s: connection lost "
 		    "inside a transaction", db->name);
 	PQfinish(db->conn);
+	memset(db->prepared, 0, sizeof(db->prepared));
 	/* URI settings come after ours, so they win. */
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL)
@@ -213,23 +221,62 @@ pg_connect(struct db_pg *db, struct err *e)
 }
 
 /*
+ * The name of sql's prepared statement, preparing it on first use; ""
+ * when the cache is full (the statement then runs unprepared).
+ */
+static int
+pg_prepare(struct db_pg *db, char *name, size_t sz, const char *sql, int n,
+    const char *what, struct err *e)
+{
+	PGresult	*res;
+	int		 i, rc = 0;
+
+	*name = '\0';
+	for (i = 0; i < PG_NCACHE && db->prepared[i] != NULL; i++)
+		if (db->prepared[i] == sql) {
+			snprintf(name, sz, "s%d", i);
+			return 0;
+		}
+	if (i == PG_NCACHE)
+		return 0;
+	snprintf(name, sz, "s%d", i);
+	res = PQprepare(db->conn, name, sql, n, NULL);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		db->prepared[i] = sql;
+	else
+		rc = pg_fail(db, res, what, e);
+	PQclear(res);
+	return rc;
+}
+
+/*
  * One statement; *out (when not NULL) holds its result, binary, for the
  * caller to PQclear.  A result of neither rows nor "done" is a failure.
+ * Statements with parameters (p not NULL) are prepared; BEGIN, COMMIT
+ * and the like are not.
  */
 static int
 pg_query(struct db_pg *db, PGresult **out, const char *sql,
     const struct pg_params *p, const char *what, struct err *e)
 {
 	PGresult	*res;
+	char		 name[16] = "";
 	int		 rc, st;
 
 	if (out != NULL)
 		*out = NULL;
 	if ((rc = pg_connect(db, e)) != 0)
 		return rc;
-	res = PQexecParams(db->conn, sql, p != NULL ? p->n : 0, NULL,
-	    p != NULL ? p->val : NULL, p != NULL ? p->len : NULL,
-	    p != NULL ? p->fmt : NULL, 1);
+	if (p != NULL && (rc = pg_prepare(db, name, sizeof(name), sql, p->n,
+	    what, e)) != 0)
+		return rc;
+	if (name[0] != '\0')
+		res = PQexecPrepared(db->conn, name, p->n, p->val, p->len,
+		    p->fmt, 1);
+	else
+		res = PQexecParams(db->conn, sql, p != NULL ? p->n : 0, NULL,
+		    p != NULL ? p->val : NULL, p != NULL ? p->len : NULL,
+		    p != NULL ? p->fmt : NULL, 1);
 	st = PQresultStatus(res);
 	if (res == NULL || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
 		rc = pg_fail(db, res, what, e);
@@ -755,8 +802,10 @@ pg_one_int(struct db_pg *db, const char *sql, const struct pg_params *p,
 static int
 pg_revoked_count(struct db *d, int64_t *out, struct err *e)
 {
+	struct pg_params	 p = { 0 };	/* none, but prepared */
+
 	return pg_one_int((struct db_pg *)d, "SELECT count(*) FROM certs "
-	    "WHERE revoked IS NOT NULL", NULL, "count revocations", out, e);
+	    "WHERE revoked IS NOT NULL", &p, "count revocations", out, e);
 }
 
 /*
