@@ -2,17 +2,17 @@
  * db_pg: the PostgreSQL backend, for several `netpki-ca serve` instances
  * sharing one database.
  *
- * Every statement is parameterised (PQexecParams), bytea goes both ways
- * in binary, and results come back in binary (integers are selected as
- * bigint so that one decoder reads them all).  Transactions run at READ
- * COMMITTED; where two instances race on one row (approve against
- * reject of one pending request, two revocations of one serial) the
- * UPDATE says "WHERE state = 'pending'" (or "revoked IS NULL"): the
- * second UPDATE waits for the first's row lock, re-reads the row and
- * matches nothing, so exactly one wins.  The CRL number is a one-row
- * counter taken with INSERT ... ON CONFLICT DO UPDATE ... RETURNING.
- * synchronous_commit is left as the server has it (on by default), so
- * a COMMIT that returned is durable.
+ * Every statement is parameterised (and prepared once per connection),
+ * bytea goes both ways in binary, and results come back in binary
+ * (integers are selected as bigint so that one decoder reads them all).
+ * Transactions run at READ COMMITTED; where two instances race on one
+ * row (approve against reject of one pending request, two revocations
+ * of one serial) the UPDATE says "WHERE state = 'pending'" (or "revoked
+ * IS NULL"): the second UPDATE waits for the first's row lock, re-reads
+ * the row and matches nothing, so exactly one wins.  The CRL number is a
+ * one-row counter taken with INSERT ... ON CONFLICT DO UPDATE ...
+ * RETURNING.  synchronous_commit is left as the server has it (on by
+ * default), so a COMMIT that returned is durable.
  *
  * Serialization failures (40001) and deadlocks (40P01) are marked
  * transient: db.c runs the transaction again, a bounded number of times.
@@ -171,9 +171,11 @@ pg_fail(struct db_pg *db, PGresult *res, const char *what, struct err *e)
 	}
 	pg_oneline(text, sizeof(text), msg != NULL ? msg :
 	    PQerrorMessage(db->conn));
-	return err_set(e, code, "database %s: %s: %s%s%s", db->name, what,
-	    text, state != NULL ? " (SQLSTATE " : "", state != NULL ?
-	    state : "");
+	if (state == NULL)
+		return err_set(e, code, "database %s: %s: %s", db->name, what,
+		    text);
+	return err_set(e, code, "database %s: %s: %s (SQLSTATE %s)", db->name,
+	    what, text, state);
 }
 
 /*
@@ -877,8 +879,27 @@ static const struct db_ops pg_ops = {
 /*
  * Two instances starting at once would race on CREATE TABLE IF NOT
  * EXISTS (a unique violation in the catalog): an advisory lock takes
- * them one at a time.
+ * them one at a time.  Only when something is missing: CREATE INDEX IF
+ * NOT EXISTS locks its table against writers before it looks, so every
+ * new connection would wait for (and stall) the other instances' writes.
  */
+static int
+pg_schema_ready(struct db_pg *db, int *ready, struct err *e)
+{
+	struct pg_params	 p = { 0 };
+	int64_t			 n;
+	int			 rc;
+
+	*ready = 0;
+	if ((rc = pg_one_int(db, "SELECT count(*) FROM unnest(ARRAY["
+	    "'requests', 'requests_transid', 'requests_state', 'certs', "
+	    "'certs_revoked', 'meta']) AS t(name) WHERE to_regclass(name) IS "
+	    "NOT NULL", &p, "schema", &n, e)) != 0)
+		return rc;
+	*ready = n == 6;
+	return 0;
+}
+
 static int
 pg_schema_make(struct db_pg *db, void *arg, struct err *e)
 {
@@ -951,7 +972,7 @@ int
 db_pg_open(struct db **out, const char *uri, struct err *e)
 {
 	struct db_pg	*db;
-	int		 rc;
+	int		 rc, ready;
 
 	*out = NULL;
 	if (strlen(uri) > PG_URIMAX)
@@ -965,7 +986,8 @@ db_pg_open(struct db **out, const char *uri, struct err *e)
 	db->base.ops = &pg_ops;
 	if ((rc = pg_parse(db, uri, e)) != 0 ||
 	    (rc = pg_connect(db, e)) != 0 ||
-	    (rc = pg_txn(db, pg_schema_make, NULL, e)) != 0)
+	    (rc = pg_schema_ready(db, &ready, e)) != 0 ||
+	    (!ready && (rc = pg_txn(db, pg_schema_make, NULL, e)) != 0))
 		goto out;
 	*out = &db->base;
 	db = NULL;

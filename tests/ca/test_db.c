@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -341,6 +342,105 @@ test_group_queue(void **state)
 	db_close(db);
 }
 
+/* PostgreSQL only: a connection of the test's own, with its result. */
+static void
+sql_ok(PGconn *c, const char *sql)
+{
+	PGresult	*res = PQexec(c, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+}
+
+struct adder {
+	const char		*path;
+	const struct db_request	*req;
+	int			 rc;
+	struct err		 e;
+};
+
+static void *
+adder_run(void *arg)
+{
+	struct adder	*a = arg;
+	struct db	*db;
+	struct db_cert	 c;
+
+	if ((a->rc = db_open(&db, a->path, &a->e)) != 0)
+		return NULL;
+	mkcert(&c, "DEAD");
+	a->rc = db_cert_add(db, &c, a->req, NULL, &a->e);
+	db_close(db);
+	return NULL;
+}
+
+/*
+ * A transaction that deadlocks with another client (40P01) is run
+ * again: db_cert_add takes the request's row and then waits for serial
+ * DEAD, which another connection inserted; that one then asks for the
+ * request's row.  db_cert_add's backend started waiting first, so its
+ * deadlock check fires first and it is the one aborted; the retry then
+ * succeeds once the other rolls back.
+ */
+static void
+test_pg_deadlock_retry(void **state)
+{
+	struct fixture		*f = *state;
+	struct adder		 a;
+	struct db		*db;
+	struct db_request	 r, got;
+	struct err		 e;
+	pthread_t		 th;
+	PGconn			*x, *y;
+	PGresult		*res;
+	char			 sql[128];
+	int			 i, waiting = 0;
+
+	assert_int_equal(db_open(&db, f->path, &e), 0);
+	mkreq(&r, "DL");
+	assert_int_equal(db_request_add(db, &r, &r.id, &e), 0);
+	x = PQconnectdb(f->path);
+	y = PQconnectdb(f->path);
+	assert_int_equal(PQstatus(x), CONNECTION_OK);
+	assert_int_equal(PQstatus(y), CONNECTION_OK);
+	sql_ok(x, "BEGIN");
+	sql_ok(x, "INSERT INTO certs (serial, subject, not_before, not_after, "
+	    "issued, der) VALUES ('DEAD', 'CN=x', 1, 2, 1, '\\x3000')");
+	memset(&a, 0, sizeof(a));
+	a.path = f->path;
+	a.req = &r;
+	assert_int_equal(pthread_create(&th, NULL, adder_run, &a), 0);
+	/* Until db_cert_add waits for DEAD (5 s at most). */
+	for (i = 0; i < 500 && !waiting; i++) {
+		res = PQexec(y, "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "wait_event_type = 'Lock' AND application_name = "
+		    "'netpki-ca'");
+		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+		waiting = atoi(PQgetvalue(res, 0, 0)) > 0;
+		PQclear(res);
+		if (!waiting)
+			usleep(10000);
+	}
+	assert_true(waiting);
+	snprintf(sql, sizeof(sql), "UPDATE requests SET updated = 0 WHERE "
+	    "id = %lld", (long long)r.id);
+	/* Succeeds once the deadlock check aborted the other side. */
+	sql_ok(x, sql);
+	sql_ok(x, "ROLLBACK");
+	pthread_join(th, NULL);
+	if (a.rc != 0)
+		fail_msg("db_cert_add after a deadlock: %s", a.e.msg);
+	assert_int_equal(db_request_by_id(db, r.id, &got, &e), 0);
+	assert_string_equal(got.state, DB_ISSUED);
+	assert_string_equal(got.serial, "DEAD");
+	db_request_clear(&got);
+	PQfinish(x);
+	PQfinish(y);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -359,6 +459,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_queue, setup_pg,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_pg_deadlock_retry,
+		    setup_pg, teardown),
 	};
 	int	 rc;
 
