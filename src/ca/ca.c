@@ -299,6 +299,31 @@ ca_init_ra(const char *dir, X509 *ca, EVP_PKEY *cakey, int days,
 	return rc;
 }
 
+/*
+ * One database per CA: a CA made on a database another CA uses would
+ * mix their certificates and revocations (and CRLs).  The CRL number is
+ * set by the first CRL, which every init signs.
+ */
+static int
+ca_db_unused(struct db **out, const char *uri, struct err *e)
+{
+	char	*v = NULL;
+	int	 rc;
+
+	if ((rc = db_open(out, uri, e)) != 0)
+		return rc;
+	if ((rc = db_meta_get(*out, "crl_number", &v, e)) == ERR_NOTFOUND)
+		return 0;
+	free(v);
+	if (rc == 0)
+		rc = err_set(e, ERR_EXISTS, "--db: that database already "
+		    "belongs to a CA; for another instance of it, copy its "
+		    "directory instead");
+	db_close(*out);
+	*out = NULL;
+	return rc;
+}
+
 int
 ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
 {
@@ -319,7 +344,7 @@ ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
 	if (o->db != NULL && !db_uri(o->db))
 		return err_set(e, ERR_INVAL, "--db %.200s: a postgresql:// URI "
 		    "is expected", o->db);
-	if (o->db != NULL && (rc = db_open(&db, o->db, e)) != 0)
+	if (o->db != NULL && (rc = ca_db_unused(&db, o->db, e)) != 0)
 		return rc;
 	snprintf(path, sizeof(path), "%s/bundle", dir);
 	if ((rc = store_mkdirs(path, 0700, e)) != 0)

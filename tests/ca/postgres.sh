@@ -55,6 +55,10 @@ expect 0 "$NETPKI_CA" --dir "$DA" init --db "$URI"
 [ "$(cat "$DA/database")" = "$URI" ] || fail "DIR/database: $(cat "$DA/database")"
 [ ! -e "$DA/ca.db" ] || fail "an SQLite file was made beside the URI"
 cp -a "$DA" "$DB"
+# A second CA on the same database is refused (copy the directory).
+expect 1 "$NETPKI_CA" --dir "$WORK/other" init --db "$URI"
+contains "$OUT" "already belongs to a CA"
+[ ! -e "$WORK/other" ] || fail "init made $WORK/other anyway"
 # A hand-edited DIR/database: not a URI, a password, broken syntax.
 cp -a "$DA" "$WORK/bad"
 printf 'host=127.0.0.1\n' > "$WORK/bad/database"
