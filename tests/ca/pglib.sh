@@ -21,12 +21,17 @@ pglib_find() {
 	fi
 }
 
-pglib_pg() { runuser -u postgres -- "$PGBIN/$@"; }
+# pglib_pg PROGRAM ARGS...: a server binary, as the postgres user.
+pglib_pg() {
+	local prog=$1
+	shift
+	runuser -u postgres -- "$PGBIN/$prog" "$@"
+}
 
 # A free port: try a few at random that nothing listens on.
 pglib_free_port() {
-	local p i
-	for i in $(seq 1 50); do
+	local p
+	for _ in $(seq 1 50); do
 		p=$((20000 + RANDOM % 40000))
 		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return 0; }
 	done
@@ -50,7 +55,6 @@ pglib_sql() {
 }
 
 pglib_start() {
-	local try
 	PGDIR=$(mktemp -d /tmp/netpki-pg.XXXXXX)
 	PGDATA=$PGDIR/data
 	PGLOG=$PGDIR/server.log
@@ -63,7 +67,7 @@ pglib_start() {
 		cat "$PGDIR/initdb.log"
 		return 1
 	fi
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		PGPORT=$(pglib_free_port) || return 1
 		pglib_up && break
 	done
@@ -73,6 +77,7 @@ pglib_start() {
 	export PGPASSFILE=$PGDIR/pgpass
 	printf '127.0.0.1:%s:netpki:netpki:secret-pg-pw\n' "$PGPORT" > "$PGPASSFILE"
 	chmod 600 "$PGPASSFILE"
+	# shellcheck disable=SC2034 # for the caller
 	PGURI=postgresql://netpki@127.0.0.1:$PGPORT/netpki
 }
 

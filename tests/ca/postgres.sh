@@ -11,7 +11,8 @@ TEST_CA_DB=$(realpath "$3")
 
 . "$(dirname "$0")/pglib.sh"
 pglib_find || exit 77
-A_PID= B_PID=
+A_PID=
+B_PID=
 
 cleanup_pg() {
 	local p
@@ -76,13 +77,13 @@ rm -rf "$WORK/bad"
 
 # start NAME DIR [serve options]: sets NAME_PID and NAME_PORT.
 start() {
-	local name=$1 dir=$2 log=$WORK/$1.log n i port pid
+	local name=$1 dir=$2 log=$WORK/$1.log n port pid
 	shift 2
 	touch "$log"
 	n=$(grep -c 'serving' "$log")
 	"$NETPKI_CA" --dir "$dir" serve --listen 127.0.0.1:0 "$@" 2>> "$log" &
 	pid=$!
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		[ "$(grep -c 'serving' "$log")" -gt "$n" ] && break
 		kill -0 "$pid" 2>/dev/null || fail "$name did not start"
 		sleep 0.05
