@@ -385,11 +385,10 @@ keystore_store(struct store *st, const char *label, EVP_PKEY *pk, int type,
 {
 	struct store_batch	*b = NULL;
 	const char		*other = NULL;
-	int			 rc, locked = 0;
+	int			 rc;
 
 	if ((rc = store_lock(st, e)) != 0)
 		return rc;
-	locked = 1;
 	if (kind == KEYSTORE_SIGN)
 		other = "keys/rsa-encr";
 	else if (kind == KEYSTORE_ENCR)
@@ -403,8 +402,7 @@ keystore_store(struct store *st, const char *label, EVP_PKEY *pk, int type,
 	rc = store_batch_commit(b, e);
  out:
 	store_batch_free(b);
-	if (locked)
-		store_unlock(st);
+	store_unlock(st);
 	return rc;
 }
 

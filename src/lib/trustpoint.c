@@ -436,7 +436,7 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 	struct tp_certs		 old;
 	X509			*ca;
 	char			 file[64];
-	int			 rc, k, locked = 0;
+	int			 rc, k;
 
 	memset(&old, 0, sizeof(old));
 	if (chain == NULL || sk_X509_num(chain) < 1)
@@ -444,7 +444,6 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 	ca = sk_X509_value(chain, 0);
 	if ((rc = store_lock(st, e)) != 0)
 		return rc;
-	locked = 1;
 	/* A failure to read old state is not a reason to keep the new CA out. */
 	if (tp_certs_load(&old, st, name, e) != 0)
 		err_clear(e);
@@ -473,8 +472,7 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
  out:
 	store_batch_free(b);
 	tp_certs_clear(&old);
-	if (locked)
-		store_unlock(st);
+	store_unlock(st);
 	return rc;
 }
 
@@ -484,14 +482,13 @@ tp_store_cert(struct store *st, const char *name, enum tp_kind kind,
 {
 	struct store_batch	*b = NULL;
 	char			 file[64];
-	int			 rc, locked = 0;
+	int			 rc;
 
 	if ((unsigned)kind >= TP_KIND__MAX)
 		return err_set(e, ERR_INVAL, "bad key kind");
 	snprintf(file, sizeof(file), "cert-%s.pem", tp_kinds[kind]);
 	if ((rc = store_lock(st, e)) != 0)
 		return rc;
-	locked = 1;
 	if ((rc = store_batch_new(&b, st, e)) != 0 ||
 	    (rc = tp_batch_x509(b, name, file, NULL, x, e)) != 0)
 		goto out;
@@ -507,8 +504,7 @@ tp_store_cert(struct store *st, const char *name, enum tp_kind kind,
 	rc = store_batch_commit(b, e);
  out:
 	store_batch_free(b);
-	if (locked)
-		store_unlock(st);
+	store_unlock(st);
 	return rc;
 }
 
