@@ -378,7 +378,6 @@ scep_enroll(struct scep_op *op)
 	struct scep_msg			*m = op->msg;
 	struct db_request		 r, old;
 	X509_REQ			*req = NULL;
-	X509				*x = NULL;
 	struct err			 e;
 	int64_t				 id = 0;
 	int				 rc, done, renewal;
@@ -444,7 +443,6 @@ scep_enroll(struct scep_op *op)
  out:
 	free(r.csr);
 	free(subj);
-	X509_free(x);
 	X509_REQ_free(req);
 	return rc;
 }

@@ -198,6 +198,7 @@ pastec_import(struct shell *sh, const struct cmd_args *a)
 		    e.code == ERR_EXISTS ? "" : "; nothing stored");
 		goto out;
 	}
+	tpc_warn_weak_sig(sh, "certificate", x);
 	if (tp_store_cert(c.st, c.tp->name, kind, x, &e) != 0) {
 		shell_err(sh, &e);
 		goto out;

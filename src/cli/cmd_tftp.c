@@ -150,6 +150,7 @@ tftpc_fetch_cert(struct tpc *c, const struct tftp_target *t,
 		rc = 1;
 		goto out;
 	}
+	tpc_warn_weak_sig(c->sh, "certificate", x);
 	if (tp_store_cert(c->st, c->tp->name, kind, x, &e) != 0) {
 		rc = shell_err(c->sh, &e);
 		goto out;

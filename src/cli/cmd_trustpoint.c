@@ -154,6 +154,24 @@ tpc_print_fingerprints(struct shell *sh, X509 *x)
 	free(sha);
 }
 
+/*
+ * IOS XR takes these silently; a SHA-1 (SHAttered, 2017) or MD5 signature
+ * by a CA can be matched by a forged certificate.  A self-signed root's
+ * own signature vouches for nothing, so it is not judged.
+ */
+void
+tpc_warn_weak_sig(struct shell *sh, const char *what, X509 *x)
+{
+	int	 mdnid = NID_undef;
+
+	if (x == NULL || (X509_get_extension_flags(x) & EXFLAG_SS) != 0 ||
+	    X509_get_signature_info(x, &mdnid, NULL, NULL, NULL) != 1)
+		return;
+	if (mdnid == NID_sha1 || mdnid == NID_md5 || mdnid == NID_md5_sha1)
+		shell_printf(sh, "%% Warning: the %s is signed with %s, a weak "
+		    "algorithm\n", what, mdnid == NID_sha1 ? "SHA-1" : "MD5");
+}
+
 /* ---- configuration statements ------------------------------------------- */
 
 static int
@@ -244,13 +262,20 @@ int
 tpc_ca_accept(struct tpc *c, struct scep_cacert *cc)
 {
 	struct err	 e;
-	int		 yes = 0;
+	int		 i, yes = 0;
 
 	if (scep_cacert_check(cc, clock_now(), &e) != 0)
 		return shell_error(c->sh, "Certificate not accepted: %s; "
 		    "nothing stored", e.msg);
 	tpc_print_cert(c->sh, cc->ca);
 	tpc_print_fingerprints(c->sh, cc->ca);
+	for (i = 0; i < sk_X509_num(cc->chain); i++)
+		tpc_warn_weak_sig(c->sh, "CA certificate",
+		    sk_X509_value(cc->chain, i));
+	tpc_warn_weak_sig(c->sh, "RA signature certificate", cc->ra_sign);
+	if (cc->ra_encr != cc->ra_sign)
+		tpc_warn_weak_sig(c->sh, "RA encryption certificate",
+		    cc->ra_encr);
 	if (c->tp->fingerprint != NULL) {
 		if (tpc_pin_check(c, cc->ca) != 0)
 			return -1;
@@ -412,6 +437,7 @@ tpc_store(struct tpc *c, enum tp_kind kind, struct scep_enroll *s)
 	struct err	 e;
 
 	tpc_warn_reply(c->sh, s);
+	tpc_warn_weak_sig(c->sh, "certificate", s->cert);
 	if (tp_store_cert(c->st, c->tp->name, kind, s->cert, &e) != 0)
 		return shell_err(c->sh, &e);
 	if (tp_pending_remove(c->st, c->tp->name, kind, &e) != 0)

@@ -385,6 +385,21 @@ vcli_load_chain(struct shell *sh, const char *src, STACK_OF(X509) **out)
 	return 0;
 }
 
+/* A server reached by https must also be the one the URL names. */
+static int
+vcli_url_host(struct shell *sh, const char *src, char *host, size_t sz,
+    struct verify_opts *o)
+{
+	struct err	 e;
+
+	if (strncasecmp(src, "https://", 8) != 0)
+		return 0;
+	if (fetch_url_host(host, sz, src, &e) != 0)
+		return shell_err(sh, &e);
+	o->host = host;
+	return 0;
+}
+
 /* Did the chain fail only for want of a trust anchor? */
 static int
 vcli_untrusted(const struct verify_result *res)
@@ -439,6 +454,7 @@ vcli_verify(struct shell *sh, const struct cmd_args *a)
 	struct verify_result	 res;
 	struct fetch_opts	 fo;
 	STACK_OF(X509)		*chain = NULL, *untrusted = NULL;
+	char			 host[256];
 	int			 rc = -1;
 
 	memset(&res, 0, sizeof(res));
@@ -450,7 +466,8 @@ vcli_verify(struct shell *sh, const struct cmd_args *a)
 	o.purpose = cmd_has(a, "ssl-server") ? VERIFY_SSL_SERVER :
 	    cmd_has(a, "ssl-client") ? VERIFY_SSL_CLIENT : VERIFY_ANY;
 	if (vcli_anchors(sh, &va, tp) != 0 || vcli_cache(sh, &c) != 0 ||
-	    vcli_load_chain(sh, src, &chain) != 0)
+	    vcli_load_chain(sh, src, &chain) != 0 ||
+	    vcli_url_host(sh, src, host, sizeof(host), &o) != 0)
 		goto out;
 	if ((untrusted = sk_X509_dup(chain)) == NULL) {
 		shell_error(sh, "out of memory");

@@ -33,6 +33,13 @@ struct fetch_api {
 	struct curl_slist	*(*slist_append)(struct curl_slist *,
 				    const char *);
 	void			 (*slist_free_all)(struct curl_slist *);
+	CURLU			*(*url)(void);
+	CURLUcode		 (*url_set)(CURLU *, CURLUPart, const char *,
+				    unsigned int);
+	CURLUcode		 (*url_get)(const CURLU *, CURLUPart, char **,
+				    unsigned int);
+	void			 (*url_cleanup)(CURLU *);
+	void			 (*free)(void *);
 };
 
 static struct fetch_api	 fetch_curl;
@@ -65,6 +72,11 @@ fetch_curl_load(void)
 	FETCH_SYM(easy_strerror, "curl_easy_strerror");
 	FETCH_SYM(slist_append, "curl_slist_append");
 	FETCH_SYM(slist_free_all, "curl_slist_free_all");
+	FETCH_SYM(url, "curl_url");
+	FETCH_SYM(url_set, "curl_url_set");
+	FETCH_SYM(url_get, "curl_url_get");
+	FETCH_SYM(url_cleanup, "curl_url_cleanup");
+	FETCH_SYM(free, "curl_free");
 #undef FETCH_SYM
 	fetch_curl_ok = 1;
 }
@@ -460,6 +472,43 @@ fetch_escape(const char *s, size_t len)
  */
 #define FETCH_CHAIN_MAX		(1024u * 1024)
 #define FETCH_CHAIN_CERTS	64
+int
+fetch_url_host(char *buf, size_t sz, const char *url, struct err *e)
+{
+	const struct fetch_api	*api;
+	CURLU			*u = NULL;
+	char			*host = NULL;
+	size_t			 n;
+	int			 rc = 0;
+
+	if ((api = fetch_api(e)) == NULL)
+		return e != NULL ? e->code : ERR_NET;
+	if ((u = api->url()) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (api->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    api->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    (n = strlen(host)) == 0) {
+		rc = err_set(e, ERR_INVAL, "%s: no host in the URL", url);
+		goto out;
+	}
+	/* libcurl keeps an IPv6 literal's brackets; a name check does not. */
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+		n -= 2;
+	}
+	if (n >= sz) {
+		rc = err_set(e, ERR_TOOBIG, "%s: host name too long", url);
+		goto out;
+	}
+	memcpy(buf, host, n + 1);
+ out:
+	if (host != NULL)
+		api->free(host);
+	api->url_cleanup(u);
+	return rc;
+}
+
 int
 fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
     const struct fetch_opts *o, struct err *e)

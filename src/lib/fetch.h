@@ -48,6 +48,11 @@ int	 fetch_post(struct fetch_result *, const char *, const void *, size_t,
 	    const struct fetch_opts *, struct err *);
 int	 fetch_put(const char *, const void *, size_t,
 	    const struct fetch_opts *, struct err *);
+/*
+ * The host part of a URL as libcurl reads it (an IPv6 literal without its
+ * brackets), for checking a server certificate against it.
+ */
+int	 fetch_url_host(char *, size_t, const char *, struct err *);
 /* The PEM certificates a TLS server presents (https only, unverified). */
 int	 fetch_peer_chain_pem(char **, size_t *, const char *,
 	    const struct fetch_opts *, struct err *);

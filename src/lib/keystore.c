@@ -292,12 +292,13 @@ keystore_created(time_t *out, struct store *st, const char *label,
 }
 
 /*
- * Serialise a key with its time line and write it atomically.  The PEM is
- * built in a secure-heap BIO, which is cleansed when freed.
+ * Serialise a key with its time line and write it atomically, into the
+ * change b when given.  The PEM is built in a secure-heap BIO, which is
+ * cleansed when freed; a replaced private key's file is overwritten.
  */
 static int
-keystore_write(struct store *st, const char *rel, EVP_PKEY *pk, int pub,
-    time_t created, struct err *e)
+keystore_write(struct store *st, struct store_batch *b, const char *rel,
+    EVP_PKEY *pk, int pub, time_t created, struct err *e)
 {
 	BIO	*bio = NULL;
 	char	*data;
@@ -319,8 +320,9 @@ keystore_write(struct store *st, const char *rel, EVP_PKEY *pk, int pub,
 		rc = err_openssl(e, ERR_CRYPTO, "%s: encode key", rel);
 		goto out;
 	}
-	rc = store_write(st, rel, data, (size_t)len,
-	    pub ? STORE_PUBLIC : STORE_SECRET, e);
+	rc = b != NULL ? store_batch_write(b, rel, data, (size_t)len,
+	    pub ? STORE_PUBLIC : STORE_SECRET, !pub, e) : store_write(st, rel,
+	    data, (size_t)len, pub ? STORE_PUBLIC : STORE_SECRET, e);
  out:
 	BIO_free(bio);
 	return rc;
@@ -342,13 +344,15 @@ keystore_keygen_rsa(EVP_PKEY **out, int bits, struct err *e)
 }
 
 /*
- * Store pk under label as (type, kind), then drop the label's other files
- * (keep2 names one more directory to leave alone).  New file first, so a
- * failure leaves the old key or the new one, never none.
+ * Add to the change b: pk under label as (type, kind), and the removal of
+ * the label's other files (keep2 names one more directory to leave alone).
+ * The change replaces them all at once; the old private keys' files are
+ * overwritten then, not before, so a failure loses no key.
  */
 static int
-keystore_put(struct store *st, const char *label, EVP_PKEY *pk, int type,
-    enum keystore_kind kind, const char *keep2, struct err *e)
+keystore_put(struct store_batch *b, struct store *st, const char *label,
+    EVP_PKEY *pk, int type, enum keystore_kind kind, const char *keep2,
+    struct err *e)
 {
 	const struct keystore_dir	*d;
 	char				 rel[PATH_MAX];
@@ -357,17 +361,8 @@ keystore_put(struct store *st, const char *label, EVP_PKEY *pk, int type,
 
 	if ((d = keystore_dir_of(type, kind)) == NULL)
 		return err_set(e, ERR_INVAL, "key %s: unknown key kind", label);
-	if ((rc = keystore_path(rel, sizeof(rel), d->dir, label, e)) != 0)
-		return rc;
-	/*
-	 * The rename below would leave the replaced private key in the old
-	 * file's blocks: overwrite them first.  The user confirmed the
-	 * replacement, so a failed write after this loses nothing wanted.
-	 */
-	if (store_exists(st, rel) && (rc = store_file_scrub_rel(st, rel,
-	    e)) != 0)
-		return rc;
-	if ((rc = keystore_write(st, rel, pk, 0, clock_now(), e)) != 0)
+	if ((rc = keystore_path(rel, sizeof(rel), d->dir, label, e)) != 0 ||
+	    (rc = keystore_write(st, b, rel, pk, 0, clock_now(), e)) != 0)
 		return rc;
 	for (i = 0; i < KEYSTORE_NDIRS; i++) {
 		if (&keystore_dirs[i] == d || (keep2 != NULL &&
@@ -377,10 +372,38 @@ keystore_put(struct store *st, const char *label, EVP_PKEY *pk, int type,
 		    label, e)) != 0)
 			return rc;
 		if (store_exists(st, rel) &&
-		    (rc = store_remove(st, rel, 1, e)) != 0)
+		    (rc = store_batch_remove(b, rel, 1, e)) != 0)
 			return rc;
 	}
 	return 0;
+}
+
+/* Store one key (or a usage pair: sign and encr both set) as one change. */
+static int
+keystore_store(struct store *st, const char *label, EVP_PKEY *pk, int type,
+    enum keystore_kind kind, EVP_PKEY *encr, struct err *e)
+{
+	struct store_batch	*b = NULL;
+	const char		*other = NULL;
+	int			 rc;
+
+	if ((rc = store_lock(st, e)) != 0)
+		return rc;
+	if (kind == KEYSTORE_SIGN)
+		other = "keys/rsa-encr";
+	else if (kind == KEYSTORE_ENCR)
+		other = "keys/rsa-sign";
+	if ((rc = store_batch_new(&b, st, e)) != 0 ||
+	    (rc = keystore_put(b, st, label, pk, type, kind, other, e)) != 0)
+		goto out;
+	if (encr != NULL && (rc = keystore_put(b, st, label, encr,
+	    EVP_PKEY_RSA, KEYSTORE_ENCR, "keys/rsa-sign", e)) != 0)
+		goto out;
+	rc = store_batch_commit(b, e);
+ out:
+	store_batch_free(b);
+	store_unlock(st);
+	return rc;
 }
 
 int
@@ -388,24 +411,13 @@ keystore_generate_rsa(struct store *st, const char *label,
     enum keystore_kind kind, int bits, struct err *e)
 {
 	EVP_PKEY	*pk = NULL;
-	const char	*other = NULL;
-	int		 rc, locked = 0;
+	int		 rc;
 
-	if ((rc = keystore_check_label(label, e)) != 0)
+	if ((rc = keystore_check_label(label, e)) != 0 ||
+	    (rc = keystore_keygen_rsa(&pk, bits, e)) != 0)
 		goto out;
-	if ((rc = keystore_keygen_rsa(&pk, bits, e)) != 0)
-		goto out;
-	if ((rc = store_lock(st, e)) != 0)
-		goto out;
-	locked = 1;
-	if (kind == KEYSTORE_SIGN)
-		other = "keys/rsa-encr";
-	else if (kind == KEYSTORE_ENCR)
-		other = "keys/rsa-sign";
-	rc = keystore_put(st, label, pk, EVP_PKEY_RSA, kind, other, e);
+	rc = keystore_store(st, label, pk, EVP_PKEY_RSA, kind, NULL, e);
  out:
-	if (locked)
-		store_unlock(st);
 	EVP_PKEY_free(pk);
 	return rc;
 }
@@ -415,24 +427,15 @@ keystore_generate_rsa_usage(struct store *st, const char *label,
     int signbits, int encrbits, struct err *e)
 {
 	EVP_PKEY	*sign = NULL, *encr = NULL;
-	int		 rc, locked = 0;
+	int		 rc;
 
-	if ((rc = keystore_check_label(label, e)) != 0)
-		goto out;
-	if ((rc = keystore_keygen_rsa(&sign, signbits, e)) != 0 ||
+	if ((rc = keystore_check_label(label, e)) != 0 ||
+	    (rc = keystore_keygen_rsa(&sign, signbits, e)) != 0 ||
 	    (rc = keystore_keygen_rsa(&encr, encrbits, e)) != 0)
 		goto out;
-	if ((rc = store_lock(st, e)) != 0)
-		goto out;
-	locked = 1;
-	if ((rc = keystore_put(st, label, sign, EVP_PKEY_RSA, KEYSTORE_SIGN,
-	    "keys/rsa-encr", e)) != 0)
-		goto out;
-	rc = keystore_put(st, label, encr, EVP_PKEY_RSA, KEYSTORE_ENCR,
-	    "keys/rsa-sign", e);
+	rc = keystore_store(st, label, sign, EVP_PKEY_RSA, KEYSTORE_SIGN, encr,
+	    e);
  out:
-	if (locked)
-		store_unlock(st);
 	EVP_PKEY_free(sign);
 	EVP_PKEY_free(encr);
 	return rc;
@@ -445,7 +448,7 @@ keystore_generate_ec(struct store *st, const char *label, const char *curve,
 	EVP_PKEY	*pk = NULL;
 	const char	*ossl = NULL;
 	size_t		 i;
-	int		 rc, locked = 0;
+	int		 rc;
 
 	if ((rc = keystore_check_label(label, e)) != 0)
 		goto out;
@@ -462,14 +465,9 @@ keystore_generate_ec(struct store *st, const char *label, const char *curve,
 		rc = err_openssl(e, ERR_CRYPTO, "%s key generation", curve);
 		goto out;
 	}
-	if ((rc = store_lock(st, e)) != 0)
-		goto out;
-	locked = 1;
-	rc = keystore_put(st, label, pk, EVP_PKEY_EC, KEYSTORE_GENERAL, NULL,
+	rc = keystore_store(st, label, pk, EVP_PKEY_EC, KEYSTORE_GENERAL, NULL,
 	    e);
  out:
-	if (locked)
-		store_unlock(st);
 	EVP_PKEY_free(pk);
 	return rc;
 }
@@ -1010,7 +1008,7 @@ keystore_auth_import(struct store *st, const char *label, const char *text,
 	if ((rc = store_lock(st, e)) != 0)
 		goto out;
 	locked = 1;
-	rc = keystore_write(st, rel, pk, 1, clock_now(), e);
+	rc = keystore_write(st, NULL, rel, pk, 1, clock_now(), e);
  out:
 	if (locked)
 		store_unlock(st);

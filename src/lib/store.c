@@ -23,6 +23,27 @@ struct store {
 	int	 locked;	/* recursion depth of store_lock */
 };
 
+/*
+ * A multi-file change: each new file already written and fsynced under a
+ * temporary name (tmp, relative to the store), or a removal (tmp empty).
+ */
+struct store_batch_op {
+	char	 rel[STORE_RELMAX];
+	char	 tmp[STORE_RELMAX + 16];
+	int	 scrub;
+};
+
+struct store_batch {
+	struct store		*st;
+	size_t			 n;
+	int			 done;
+	struct store_batch_op	 op[STORE_BATCHMAX];
+};
+
+#define STORE_JOURNAL		".journal"
+
+static int	store_journal_replay(struct store *, struct err *);
+
 /* Wait at most this long for another process to release the lock. */
 #define STORE_LOCK_TRIES	600
 #define STORE_LOCK_SLEEP_NS	50000000L
@@ -155,6 +176,11 @@ store_lock(struct store *st, struct err *e)
 	for (i = 0; i < STORE_LOCK_TRIES; i++) {
 		if (flock(st->lockfd, LOCK_EX | LOCK_NB) == 0) {
 			st->locked = 1;
+			/* A change cut short by a crash is finished first. */
+			if ((rc = store_journal_replay(st, e)) != 0) {
+				store_unlock(st);
+				return rc;
+			}
 			return 0;
 		}
 		if (errno != EWOULDBLOCK && errno != EINTR)
@@ -218,14 +244,19 @@ store_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int
-store_file_write(const char *path, const void *buf, size_t len, mode_t mode,
-    struct err *e)
+/*
+ * The new contents under a temporary name beside path (same directory,
+ * so the rename is atomic), written and fsynced; tmp receives its name.
+ */
+static int
+store_tmp_write(char *tmp, size_t tmpsz, const char *path, const void *buf,
+    size_t len, mode_t mode, struct err *e)
 {
-	char	 tmp[PATH_MAX], parent[PATH_MAX];
+	char	 parent[PATH_MAX];
 	char	*slash;
 	int	 fd = -1, rc = 0, n;
 
+	tmp[0] = '\0';
 	if (strlen(path) >= sizeof(parent))
 		return err_set(e, ERR_INVAL, "path too long: %s", path);
 	strcpy(parent, path);
@@ -233,16 +264,18 @@ store_file_write(const char *path, const void *buf, size_t len, mode_t mode,
 		*slash = '\0';
 		if ((rc = store_mkdirs(parent, 0700, e)) != 0)
 			return rc;
-		n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", parent,
-		    slash + 1);
+		n = snprintf(tmp, tmpsz, "%s/.%s.XXXXXX", parent, slash + 1);
 	} else
-		n = snprintf(tmp, sizeof(tmp), ".%s.XXXXXX", path);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
+		n = snprintf(tmp, tmpsz, ".%s.XXXXXX", path);
+	if (n < 0 || (size_t)n >= tmpsz) {
+		tmp[0] = '\0';
 		return err_set(e, ERR_INVAL, "path too long: %s", path);
-
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		tmp[0] = '\0';
 		return err_errno(e, ERR_IO, "create temporary file for %s",
 		    path);
+	}
 	if (fchmod(fd, mode) == -1) {
 		rc = err_errno(e, ERR_IO, "chmod %s", tmp);
 		goto out;
@@ -261,18 +294,32 @@ store_file_write(const char *path, const void *buf, size_t len, mode_t mode,
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, path) == -1) {
-		rc = err_errno(e, ERR_IO, "rename %s", path);
-		goto out;
-	}
-	tmp[0] = '\0';
-	rc = store_fsync_dir(path, e);
  out:
 	if (fd != -1)
 		close(fd);
-	if (tmp[0] != '\0')
+	if (rc != 0) {
 		unlink(tmp);
+		tmp[0] = '\0';
+	}
 	return rc;
+}
+
+int
+store_file_write(const char *path, const void *buf, size_t len, mode_t mode,
+    struct err *e)
+{
+	char	 tmp[PATH_MAX];
+	int	 rc;
+
+	if ((rc = store_tmp_write(tmp, sizeof(tmp), path, buf, len, mode,
+	    e)) != 0)
+		return rc;
+	if (rename(tmp, path) == -1) {
+		rc = err_errno(e, ERR_IO, "rename %s", path);
+		unlink(tmp);
+		return rc;
+	}
+	return store_fsync_dir(path, e);
 }
 
 int
@@ -511,4 +558,220 @@ store_list_free(char **v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+/*
+ * Multi-file changes.  The journal lists the renames and removals; it is
+ * written atomically only once every new file is durable under its
+ * temporary name, so from that moment the change is decided: applying it
+ * is idempotent (a rename whose temporary file is gone was done), and
+ * store_lock applies a journal a crash left behind before anyone reads
+ * or writes under the lock.
+ */
+int
+store_batch_new(struct store_batch **out, struct store *st, struct err *e)
+{
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	(*out)->st = st;
+	return 0;
+}
+
+void
+store_batch_free(struct store_batch *b)
+{
+	char	 path[PATH_MAX];
+	size_t	 i;
+
+	if (b == NULL)
+		return;
+	/* Not committed: the temporary files are all there is of it. */
+	for (i = 0; !b->done && i < b->n; i++)
+		if (b->op[i].tmp[0] != '\0' && store_join(path, sizeof(path),
+		    b->st->dir, b->op[i].tmp, NULL) == 0)
+			unlink(path);
+	free(b);
+}
+
+static int
+store_batch_add(struct store_batch *b, const char *rel, int scrub,
+    struct store_batch_op **op, struct err *e)
+{
+	if (b->done || b->n >= STORE_BATCHMAX)
+		return err_set(e, ERR_INVAL, "too many files in one change");
+	if (!store_relpath_ok(rel) || strlen(rel) >= STORE_RELMAX ||
+	    strpbrk(rel, "\t\n") != NULL)
+		return err_set(e, ERR_INVAL, "bad path in state directory: %s",
+		    rel);
+	*op = &b->op[b->n];
+	memset(*op, 0, sizeof(**op));
+	snprintf((*op)->rel, sizeof((*op)->rel), "%s", rel);
+	(*op)->scrub = scrub;
+	return 0;
+}
+
+int
+store_batch_write(struct store_batch *b, const char *rel, const void *buf,
+    size_t len, mode_t mode, int scrub, struct err *e)
+{
+	struct store_batch_op	*op;
+	char			 path[PATH_MAX], tmp[PATH_MAX];
+	size_t			 dl = strlen(b->st->dir) + 1;
+	int			 rc;
+
+	if ((rc = store_batch_add(b, rel, scrub, &op, e)) != 0 ||
+	    (rc = store_join(path, sizeof(path), b->st->dir, rel, e)) != 0 ||
+	    (rc = store_tmp_write(tmp, sizeof(tmp), path, buf, len, mode,
+	    e)) != 0)
+		return rc;
+	if (strlen(tmp + dl) >= sizeof(op->tmp)) {
+		unlink(tmp);
+		return err_set(e, ERR_INVAL, "path too long: %s", tmp);
+	}
+	snprintf(op->tmp, sizeof(op->tmp), "%s", tmp + dl);
+	b->n++;
+	return 0;
+}
+
+int
+store_batch_remove(struct store_batch *b, const char *rel, int scrub,
+    struct err *e)
+{
+	struct store_batch_op	*op;
+	int			 rc;
+
+	if ((rc = store_batch_add(b, rel, scrub, &op, e)) != 0)
+		return rc;
+	b->n++;
+	return 0;
+}
+
+/* Apply the decided change: idempotent, so a replay may repeat it. */
+static int
+store_batch_apply(struct store_batch *b, struct err *e)
+{
+	const struct store_batch_op	*op;
+	char				 path[PATH_MAX], tmp[PATH_MAX];
+	struct stat			 sb;
+	size_t				 i;
+	int				 rc;
+
+	for (i = 0; i < b->n; i++) {
+		op = &b->op[i];
+		if ((rc = store_join(path, sizeof(path), b->st->dir, op->rel,
+		    e)) != 0)
+			return rc;
+		if (op->tmp[0] != '\0') {
+			if ((rc = store_join(tmp, sizeof(tmp), b->st->dir,
+			    op->tmp, e)) != 0)
+				return rc;
+			if (lstat(tmp, &sb) == -1)
+				continue;	/* renamed before */
+		}
+		/* The replaced file's blocks would keep a secret. */
+		if (op->scrub && (rc = store_file_scrub(path, e)) != 0) {
+			if (rc != ERR_NOTFOUND)
+				return rc;
+			err_clear(e);
+		}
+		if (op->tmp[0] != '\0' && rename(tmp, path) == -1)
+			return err_errno(e, ERR_IO, "rename %s", path);
+		if (op->tmp[0] == '\0' && unlink(path) == -1) {
+			if (errno == ENOENT)
+				continue;	/* never there, or removed */
+			return err_errno(e, ERR_IO, "remove %s", path);
+		}
+		if ((rc = store_fsync_dir(path, e)) != 0)
+			return rc;
+	}
+	if ((rc = store_join(path, sizeof(path), b->st->dir, STORE_JOURNAL,
+	    e)) != 0)
+		return rc;
+	if (unlink(path) == -1 && errno != ENOENT)
+		return err_errno(e, ERR_IO, "remove %s", path);
+	return store_fsync_dir(path, e);
+}
+
+int
+store_batch_commit(struct store_batch *b, struct err *e)
+{
+	char	*text = NULL;
+	size_t	 i, len = 0, cap;
+	int	 rc;
+
+	if (b->done)
+		return err_set(e, ERR_INVAL, "change already committed");
+	if (b->st->locked == 0)
+		return err_set(e, ERR_INVAL, "state directory %s: a change "
+		    "needs the lock", b->st->dir);
+	cap = b->n * (2 * STORE_RELMAX + 32) + 1;
+	if ((text = malloc(cap)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (i = 0; i < b->n; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%s\t%s\t%s\n",
+		    b->op[i].scrub ? "scrub" : "keep", b->op[i].rel,
+		    b->op[i].tmp[0] ? b->op[i].tmp : "-");
+	rc = store_write(b->st, STORE_JOURNAL, text, len, STORE_SECRET, e);
+	free(text);
+	if (rc != 0)
+		return rc;
+	b->done = 1;
+	return store_batch_apply(b, e);
+}
+
+/* One journal line: "scrub|keep TAB rel TAB tmp|-". */
+static int
+store_journal_line(struct store_batch *b, char *line)
+{
+	struct store_batch_op	*op;
+	char			*f[3], *p = line;
+	int			 i;
+
+	for (i = 0; i < 3; i++)
+		if ((f[i] = strsep(&p, "\t")) == NULL)
+			return -1;
+	if (p != NULL || (strcmp(f[0], "scrub") != 0 &&
+	    strcmp(f[0], "keep") != 0) || store_batch_add(b, f[1],
+	    strcmp(f[0], "scrub") == 0, &op, NULL) != 0)
+		return -1;
+	if (strcmp(f[2], "-") != 0) {
+		if (!store_relpath_ok(f[2]) ||
+		    strlen(f[2]) >= sizeof(op->tmp))
+			return -1;
+		snprintf(op->tmp, sizeof(op->tmp), "%s", f[2]);
+	}
+	b->n++;
+	return 0;
+}
+
+static int
+store_journal_replay(struct store *st, struct err *e)
+{
+	struct store_batch	*b = NULL;
+	char			*text = NULL, *p, *line;
+	int			 rc;
+
+	if (!store_exists(st, STORE_JOURNAL))
+		return 0;
+	if ((rc = store_read(st, STORE_JOURNAL, &text, NULL,
+	    STORE_BATCHMAX * (2 * STORE_RELMAX + 32), e)) != 0 ||
+	    (rc = store_batch_new(&b, st, e)) != 0)
+		goto out;
+	for (p = text; (line = strsep(&p, "\n")) != NULL; ) {
+		if (*line == '\0' && p == NULL)
+			break;
+		if (store_journal_line(b, line) != 0) {
+			rc = err_set(e, ERR_INVAL, "state directory %s: "
+			    "unreadable %s (a change interrupted by a crash; "
+			    "check the files it names, then remove it)",
+			    st->dir, STORE_JOURNAL);
+			goto out;
+		}
+	}
+	b->done = 1;
+	rc = store_batch_apply(b, e);
+ out:
+	store_batch_free(b);
+	free(text);
+	return rc;
 }

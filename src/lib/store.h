@@ -19,6 +19,9 @@ struct store;
 #define STORE_SECRET	0600	/* private keys, pending requests */
 #define STORE_PUBLIC	0644	/* certificates, configuration */
 
+#define STORE_RELMAX	512	/* a path in the store, for changes */
+#define STORE_BATCHMAX	16	/* files in one change */
+
 /* Caps a read so that a corrupted or hostile file cannot exhaust memory. */
 #define STORE_READMAX	(64u * 1024 * 1024)
 
@@ -41,6 +44,23 @@ int		 store_list(struct store *, const char *, char ***, size_t *,
 		    struct err *);
 void		 store_list_free(char **, size_t);
 int		 store_mtime(struct store *, const char *, time_t *);
+
+/*
+ * Several files replaced or removed as one change: after a crash, either
+ * all of it or none of it is there (store_lock finishes a change that was
+ * decided).  Writes go to temporary files at once; commit needs the lock.
+ * scrub: overwrite the file being replaced or removed (a private key).
+ */
+struct store_batch;
+int		 store_batch_new(struct store_batch **, struct store *,
+		    struct err *);
+int		 store_batch_write(struct store_batch *, const char *,
+		    const void *, size_t, mode_t, int, struct err *);
+int		 store_batch_remove(struct store_batch *, const char *, int,
+		    struct err *);
+int		 store_batch_commit(struct store_batch *, struct err *);
+/* Removes the temporary files of a change that was not committed. */
+void		 store_batch_free(struct store_batch *);
 
 /* The same operations on absolute paths, for files outside a store. */
 int		 store_file_write(const char *, const void *, size_t, mode_t,

@@ -404,8 +404,9 @@ tp_pem(char **out, size_t *outlen, STACK_OF(X509) *sk, X509 *one,
 	return rc;
 }
 
+/* A trustpoint file into a change: written, or removed (sk, one NULL). */
 static int
-tp_write_x509(struct store *st, const char *name, const char *file,
+tp_batch_x509(struct store_batch *b, const char *name, const char *file,
     STACK_OF(X509) *sk, X509 *one, struct err *e)
 {
 	char	 rel[256], *pem = NULL;
@@ -414,57 +415,44 @@ tp_write_x509(struct store *st, const char *name, const char *file,
 
 	if (tp_path(rel, sizeof(rel), name, file) != 0)
 		return err_set(e, ERR_INVAL, "bad trustpoint name");
+	if (sk == NULL && one == NULL)
+		return store_batch_remove(b, rel, 0, e);
 	if ((rc = tp_pem(&pem, &len, sk, one, e)) != 0)
 		return rc;
-	rc = store_write(st, rel, pem, len, STORE_PUBLIC, e);
+	rc = store_batch_write(b, rel, pem, len, STORE_PUBLIC, 0, e);
 	free(pem);
 	return rc;
 }
 
-static int
-tp_unlink(struct store *st, const char *name, const char *file,
-    struct err *e)
-{
-	char	 rel[256];
-	int	 rc;
-
-	if (tp_path(rel, sizeof(rel), name, file) != 0)
-		return err_set(e, ERR_INVAL, "bad trustpoint name");
-	rc = store_remove(st, rel, 0, e);
-	if (rc == ERR_NOTFOUND) {
-		err_clear(e);
-		rc = 0;
-	}
-	return rc;
-}
-
+/*
+ * The CA, the RA certificates and the device certificates it drops change
+ * as one (store_batch): a crash never leaves a new CA beside an old RA.
+ */
 int
 tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
     X509 *ra_sign, X509 *ra_encr, struct err *e)
 {
-	struct tp_certs	 old;
-	char		 file[64];
-	int		 rc, k;
+	struct store_batch	*b = NULL;
+	struct tp_certs		 old;
+	X509			*ca;
+	char			 file[64];
+	int			 rc, k;
 
 	memset(&old, 0, sizeof(old));
 	if (chain == NULL || sk_X509_num(chain) < 1)
 		return err_set(e, ERR_INVAL, "no CA certificate");
+	ca = sk_X509_value(chain, 0);
 	if ((rc = store_lock(st, e)) != 0)
 		return rc;
 	/* A failure to read old state is not a reason to keep the new CA out. */
 	if (tp_certs_load(&old, st, name, e) != 0)
 		err_clear(e);
-	if ((rc = tp_write_x509(st, name, "ca.pem", chain, NULL, e)) != 0)
-		goto out;
-	rc = ra_sign != NULL ?
-	    tp_write_x509(st, name, "ra-sign.pem", NULL, ra_sign, e) :
-	    tp_unlink(st, name, "ra-sign.pem", e);
-	if (rc != 0)
-		goto out;
-	rc = ra_encr != NULL ?
-	    tp_write_x509(st, name, "ra-encr.pem", NULL, ra_encr, e) :
-	    tp_unlink(st, name, "ra-encr.pem", e);
-	if (rc != 0)
+	if ((rc = store_batch_new(&b, st, e)) != 0 ||
+	    (rc = tp_batch_x509(b, name, "ca.pem", chain, NULL, e)) != 0 ||
+	    (rc = tp_batch_x509(b, name, "ra-sign.pem", NULL, ra_sign,
+	    e)) != 0 ||
+	    (rc = tp_batch_x509(b, name, "ra-encr.pem", NULL, ra_encr,
+	    e)) != 0)
 		goto out;
 	/*
 	 * A device certificate from another CA would never verify.  Names
@@ -472,16 +460,17 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 	 * signature must verify with the new CA's key.
 	 */
 	for (k = 0; k < TP_KIND__MAX; k++) {
-		if (old.dev[k] == NULL || (X509_check_issued(
-		    sk_X509_value(chain, 0), old.dev[k]) == X509_V_OK &&
-		    X509_verify(old.dev[k], X509_get0_pubkey(
-		    sk_X509_value(chain, 0))) == 1))
+		if (old.dev[k] == NULL || (X509_check_issued(ca, old.dev[k]) ==
+		    X509_V_OK && X509_verify(old.dev[k],
+		    X509_get0_pubkey(ca)) == 1))
 			continue;
 		snprintf(file, sizeof(file), "cert-%s.pem", tp_kinds[k]);
-		if ((rc = tp_unlink(st, name, file, e)) != 0)
+		if ((rc = tp_batch_x509(b, name, file, NULL, NULL, e)) != 0)
 			goto out;
 	}
+	rc = store_batch_commit(b, e);
  out:
+	store_batch_free(b);
 	tp_certs_clear(&old);
 	store_unlock(st);
 	return rc;
@@ -491,21 +480,30 @@ int
 tp_store_cert(struct store *st, const char *name, enum tp_kind kind,
     X509 *x, struct err *e)
 {
-	char	 file[64];
-	int	 rc;
+	struct store_batch	*b = NULL;
+	char			 file[64];
+	int			 rc;
 
 	if ((unsigned)kind >= TP_KIND__MAX)
 		return err_set(e, ERR_INVAL, "bad key kind");
 	snprintf(file, sizeof(file), "cert-%s.pem", tp_kinds[kind]);
 	if ((rc = store_lock(st, e)) != 0)
 		return rc;
-	rc = tp_write_x509(st, name, file, NULL, x, e);
+	if ((rc = store_batch_new(&b, st, e)) != 0 ||
+	    (rc = tp_batch_x509(b, name, file, NULL, x, e)) != 0)
+		goto out;
 	/* General purpose and usage certificates exclude each other. */
-	if (rc == 0 && kind == TP_KIND_GENERAL) {
-		if ((rc = tp_unlink(st, name, "cert-sign.pem", e)) == 0)
-			rc = tp_unlink(st, name, "cert-encr.pem", e);
-	} else if (rc == 0)
-		rc = tp_unlink(st, name, "cert-general.pem", e);
+	if (kind == TP_KIND_GENERAL) {
+		if ((rc = tp_batch_x509(b, name, "cert-sign.pem", NULL, NULL,
+		    e)) != 0 || (rc = tp_batch_x509(b, name, "cert-encr.pem",
+		    NULL, NULL, e)) != 0)
+			goto out;
+	} else if ((rc = tp_batch_x509(b, name, "cert-general.pem", NULL,
+	    NULL, e)) != 0)
+		goto out;
+	rc = store_batch_commit(b, e);
+ out:
+	store_batch_free(b);
 	store_unlock(st);
 	return rc;
 }
@@ -518,14 +516,20 @@ tp_remove_all(struct store *st, const char *name, struct err *e)
 		"cert-sign.pem", "cert-encr.pem", "pending/general",
 		"pending/sign", "pending/encr",
 	};
-	size_t	 i;
-	int	 rc = 0;
+	struct store_batch	*b = NULL;
+	size_t			 i;
+	int			 rc = 0;
 
 	if ((rc = store_lock(st, e)) != 0)
 		return rc;
+	if ((rc = store_batch_new(&b, st, e)) != 0)
+		goto out;
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if ((rc = tp_unlink(st, name, files[i], e)) != 0)
-			break;
+		if ((rc = tp_batch_x509(b, name, files[i], NULL, NULL, e)) != 0)
+			goto out;
+	rc = store_batch_commit(b, e);
+ out:
+	store_batch_free(b);
 	store_unlock(st);
 	return rc;
 }

@@ -460,6 +460,24 @@ verify_set_policy(X509_VERIFY_PARAM *p, const struct verify_opts *o,
 }
 
 static int
+verify_set_host(X509_VERIFY_PARAM *p, const struct verify_opts *o,
+    struct err *e)
+{
+	if (o->host == NULL)
+		return 0;
+	/* An IP literal is matched as an address, never as a name. */
+	if (X509_VERIFY_PARAM_set1_ip_asc(p, o->host) == 1)
+		return 0;
+	ERR_clear_error();
+	X509_VERIFY_PARAM_set_hostflags(p,
+	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (X509_VERIFY_PARAM_set1_host(p, o->host, 0) != 1)
+		return err_openssl(e, ERR_INVAL, "%s: not a host name",
+		    o->host);
+	return 0;
+}
+
+static int
 verify_purpose_id(enum verify_purpose p)
 {
 	switch (p) {
@@ -557,7 +575,8 @@ verify_run_ctx(struct verify_run *run, X509_STORE *store, X509 *leaf,
 		rc = err_openssl(e, ERR_CRYPTO, "purpose");
 		goto out;
 	}
-	if ((rc = verify_set_policy(p, o, e)) != 0)
+	if ((rc = verify_set_policy(p, o, e)) != 0 ||
+	    (rc = verify_set_host(p, o, e)) != 0)
 		goto out;
 	if (crls != NULL && !(o->flags & VERIFY_NOREVOCATION)) {
 		X509_STORE_CTX_set0_crls(ctx, crls);

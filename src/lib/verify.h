@@ -50,6 +50,11 @@ enum verify_purpose {
 
 struct verify_opts {
 	enum verify_purpose	 purpose;
+	/*
+	 * The leaf must match this DNS name or IP address (RFC 6125:
+	 * subjectAltName, else the CN for a name), or NULL: no check.
+	 */
+	const char		*host;
 	time_t			 at;		/* 0: clock_now() */
 	int			 flags;
 	/*

@@ -28,8 +28,10 @@ check "netpki-ca serving" [ -n "$PORT" ]
 CRL=http://127.0.0.1:$PORT/crl
 
 for n in one two; do
+	# The servers below are reached as https://127.0.0.1:PORT.
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	    -keyout $n.key -subj "/CN=$n.example" -out $n.csr 2>/dev/null
+	    -keyout $n.key -subj "/CN=$n.example" \
+	    -addext "subjectAltName=IP:127.0.0.1" -out $n.csr 2>/dev/null
 	ca sign-csr $n.csr > $n.pem 2>/dev/null
 done
 check "certificates issued" test -s one.pem -a -s two.pem

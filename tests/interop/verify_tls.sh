@@ -4,7 +4,9 @@
 # from the certificate's distribution point:
 #   - a server certificate from the trustpoint's CA: valid, CRL good;
 #   - the same CA's revoked certificate: "certificate revoked";
-#   - a server chaining to nothing trusted: not valid.
+#   - a server chaining to nothing trusted: not valid;
+#   - a server whose certificate is for another host than the URL's
+#     (by IP address and by name): not valid.
 . "$(dirname "$0")/../shell/lib.sh"
 NETPKI=$(cd "$(dirname "$NETPKI")" && pwd)/$(basename "$NETPKI")
 PIDS=()
@@ -43,6 +45,12 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = IP:127.0.0.1
 crlDistributionPoints = URI:http://127.0.0.1:$HP/root.crl
+[ wrongname ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:wrong.example
+crlDistributionPoints = URI:http://127.0.0.1:$HP/root.crl
 CNF
 : > index.txt
 echo 1000 > serial
@@ -52,9 +60,12 @@ for r in root other; do
 	openssl req -x509 $ec -keyout $r.key -out $r.pem -days 30 \
 	    -subj "/CN=Interop $r CA" -config ca.cnf -extensions v3_ca 2>/dev/null
 done
-for n in good revoked stranger; do
+for n in good revoked stranger wrongname; do
 	openssl req -new $ec -keyout $n.key -out $n.csr -subj "/CN=$n" 2>/dev/null
 done
+openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key \
+    -in wrongname.csr -out wrongname.pem -extensions wrongname -days 10 \
+    -notext 2>/dev/null
 for n in good revoked; do
 	openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key \
 	    -in $n.csr -out $n.pem -extensions server -days 10 -notext 2>/dev/null
@@ -72,7 +83,7 @@ cp root.pem "$S/trustpoints/tp/ca.pem"
 "$NETPKI" --state "$S" -c configure -c 'crypto ca trustpoint tp' -c commit \
     >/dev/null
 check "test PKI made" test -s good.pem -a -s revoked.pem -a -s stranger.pem \
-    -a -s www/root.crl
+    -a -s wrongname.pem -a -s www/root.crl
 
 # serve NAME: openssl s_server with NAME's certificate; sets SP.
 serve() {
@@ -104,6 +115,19 @@ check "good server: CRL fetched over HTTP from its distribution point" \
     grep -qx "  Revocation :good (CRL http://127.0.0.1:$HP/root.crl)" <<<"$out"
 check "good server: anchored at the trustpoint" \
     grep -qx 'Trust anchor :trustpoint tp' <<<"$out"
+# The same server by a name its certificate does not carry (IP only).
+out=$("$NETPKI" --state "$S" -c "crypto ca verify https://localhost:$SP purpose ssl-server" 2>&1)
+rc=$?
+check "good server by another name: exit 1" [ "$rc" = 1 ]
+check "good server by another name: hostname mismatch" \
+    grep -q '^% Certificate chain is not valid: hostname mismatch' <<<"$out"
+
+serve wrongname
+out=$("$NETPKI" --state "$S" -c "crypto ca verify https://127.0.0.1:$SP" 2>&1)
+rc=$?
+check "certificate for another host: exit 1" [ "$rc" = 1 ]
+check "certificate for another host: IP address mismatch" \
+    grep -q '^% Certificate chain is not valid: IP address mismatch' <<<"$out"
 
 serve revoked
 out=$("$NETPKI" --state "$S" -c "crypto ca verify https://127.0.0.1:$SP" 2>&1)

@@ -121,6 +121,18 @@ openssl verify -CAfile ca.pem "$STATE/trustpoints/gp/cert-general.pem" \
 for f in gp/cert-general.pem uk/cert-sign.pem uk/cert-encr.pem; do
 	[ "$(stat -c %a "$STATE/trustpoints/$f")" = 644 ] || fail "$f mode"
 done
+# A CA that still signs with SHA-1: imported, with a warning.
+openssl x509 -req -in req1.pem -CA ca.pem -CAkey ca.key -sha1 \
+    -set_serial 200 -days 10 -copy_extensions copy \
+    -out cert1s.pem 2>/dev/null || fail "openssl x509 -req -sha1"
+{ printf 'crypto ca import gp certificate\n'; cat cert1s.pem; echo; } > step3.in
+"$NETPKI" --state "$STATE" < step3.in > step3.out 2> step3.err ||
+    fail "step 3 exit status $?: $(cat step3.err)"
+grep -qx '% Warning: the certificate is signed with SHA-1, a weak algorithm' step3.out ||
+    fail "no SHA-1 warning: $(cat step3.out)"
+grep -qx '% Router Certificate successfully imported' step3.out ||
+    fail "SHA-1 certificate not imported: $(cat step3.out)"
+! grep -q 'Warning' step2.out || fail "a warning for SHA-256 certificates"
 # No challenge password anywhere in the state directory.
 ! grep -rq 'secret[12]' "$STATE" || fail "challenge password on disk"
 echo "ok: request printed, signed by openssl, imported, shown"

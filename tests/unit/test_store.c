@@ -229,6 +229,176 @@ test_kill_mid_write(void **state)
 	free(dir);
 }
 
+/* Write a file by hand, as a crashed process would have left it. */
+static void
+put(const char *dir, const char *rel, const char *text)
+{
+	char	 path[512];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+has(const char *dir, const char *rel)
+{
+	char		 path[512];
+	struct stat	 sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return lstat(path, &sb) == 0;
+}
+
+static void
+expect_text(struct store *st, const char *rel, const char *want)
+{
+	struct err	 e;
+	char		*buf;
+
+	assert_int_equal(store_read(st, rel, &buf, NULL, 0, &e), 0);
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
+/* Dot files directly in dir (temporaries, the journal). */
+static int
+dotfiles(const char *dir)
+{
+	char	 cmd[600], out[32];
+	FILE	*p;
+
+	snprintf(cmd, sizeof(cmd), "find '%s' -name '.*' -type f | wc -l", dir);
+	assert_non_null(p = popen(cmd, "r"));
+	assert_non_null(fgets(out, sizeof(out), p));
+	pclose(p);
+	return atoi(out);
+}
+
+static void
+test_batch_commit(void **state)
+{
+	struct store		*st;
+	struct store_batch	*b;
+	struct err		 e;
+	char			*dir = tmpdir(), path[512];
+	struct stat		 sb;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "tp/ca.pem", "old ca", 6,
+	    STORE_PUBLIC, &e), 0);
+	assert_int_equal(store_write(st, "tp/ra.pem", "old ra", 6,
+	    STORE_PUBLIC, &e), 0);
+	assert_int_equal(store_write(st, "tp/key.pem", "old key", 7,
+	    STORE_SECRET, &e), 0);
+	/* The old key's blocks, seen through a second name. */
+	snprintf(path, sizeof(path), "%s/tp/key.pem", dir);
+	{
+		char	 link2[512];
+
+		snprintf(link2, sizeof(link2), "%s/oldkey", dir);
+		assert_int_equal(link(path, link2), 0);
+	}
+	assert_int_equal(store_batch_new(&b, st, &e), 0);
+	assert_int_equal(store_batch_write(b, "tp/ca.pem", "new ca", 6,
+	    STORE_PUBLIC, 0, &e), 0);
+	assert_int_equal(store_batch_write(b, "tp/key.pem", "new key", 7,
+	    STORE_SECRET, 1, &e), 0);
+	assert_int_equal(store_batch_remove(b, "tp/ra.pem", 0, &e), 0);
+	assert_int_equal(store_batch_remove(b, "tp/none.pem", 0, &e), 0);
+	/* Nothing changes before the commit, which needs the lock. */
+	expect_text(st, "tp/ca.pem", "old ca");
+	assert_int_equal(store_batch_commit(b, &e), ERR_INVAL);
+	assert_int_equal(store_lock(st, &e), 0);
+	assert_int_equal(store_batch_commit(b, &e), 0);
+	store_unlock(st);
+	store_batch_free(b);
+	expect_text(st, "tp/ca.pem", "new ca");
+	expect_text(st, "tp/key.pem", "new key");
+	assert_false(has(dir, "tp/ra.pem"));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	/* The replaced secret was overwritten before the rename. */
+	{
+		char	*buf;
+		size_t	 len, i;
+
+		assert_int_equal(store_read(st, "oldkey", &buf, &len, 0, &e),
+		    0);
+		assert_int_equal(len, 7);
+		for (i = 0; i < len; i++)
+			assert_int_equal(buf[i], 0);
+		free(buf);
+	}
+	assert_int_equal(dotfiles(dir), 0);
+
+	/* Not committed: the old files stay, the temporaries go. */
+	assert_int_equal(store_batch_new(&b, st, &e), 0);
+	assert_int_equal(store_batch_write(b, "tp/ca.pem", "lost", 4,
+	    STORE_PUBLIC, 0, &e), 0);
+	assert_int_equal(dotfiles(dir), 1);
+	store_batch_free(b);
+	assert_int_equal(dotfiles(dir), 0);
+	expect_text(st, "tp/ca.pem", "new ca");
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/*
+ * What a crash leaves: temporaries, and a journal when the change was
+ * decided.  The next store_lock finishes a decided change (even one half
+ * applied) and leaves an undecided one out.
+ */
+static void
+test_batch_replay(void **state)
+{
+	struct store	*st;
+	struct err	 e;
+	char		*dir = tmpdir();
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "tp/ca.pem", "old ca", 6,
+	    STORE_PUBLIC, &e), 0);
+	assert_int_equal(store_write(st, "tp/ra.pem", "old ra", 6,
+	    STORE_PUBLIC, &e), 0);
+	assert_int_equal(store_write(st, "tp/gone.pem", "x", 1,
+	    STORE_PUBLIC, &e), 0);
+
+	/* Undecided: temporaries only. */
+	put(dir, "tp/.ca.pem.AAAAAA", "undecided");
+	assert_int_equal(store_lock(st, &e), 0);
+	store_unlock(st);
+	expect_text(st, "tp/ca.pem", "old ca");
+
+	/* Decided, ra.pem already renamed, the rest not yet. */
+	put(dir, "tp/.ca.pem.BBBBBB", "new ca");
+	put(dir, "tp/ra.pem", "new ra");
+	put(dir, ".journal", "keep\ttp/ca.pem\ttp/.ca.pem.BBBBBB\n"
+	    "keep\ttp/ra.pem\ttp/.ra.pem.CCCCCC\n"
+	    "keep\ttp/gone.pem\t-\n");
+	assert_int_equal(store_lock(st, &e), 0);
+	store_unlock(st);
+	expect_text(st, "tp/ca.pem", "new ca");
+	expect_text(st, "tp/ra.pem", "new ra");
+	assert_false(has(dir, "tp/gone.pem"));
+	assert_false(has(dir, ".journal"));
+	assert_false(has(dir, "tp/.ca.pem.BBBBBB"));
+
+	/* A damaged journal stops every writer, with what to do. */
+	put(dir, ".journal", "keep\t../etc/passwd\t-\n");
+	assert_int_equal(store_lock(st, &e), ERR_INVAL);
+	assert_non_null(strstr(e.msg, ".journal"));
+	expect_text(st, "tp/ca.pem", "new ca");
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -239,6 +409,8 @@ main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_lock_excludes),
 		cmocka_unit_test(test_kill_mid_write),
+		cmocka_unit_test(test_batch_commit),
+		cmocka_unit_test(test_batch_replay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
