@@ -170,8 +170,9 @@ db_meta_get(struct db *db, const char *key, char **out, struct err *e)
 
 /*
  * A transaction that lost a race with another instance (PostgreSQL's
- * serialization failure or deadlock) is tried again, a bounded number of
- * times; any other failure is final.
+ * serialization failure or deadlock), or whose connection was found dead
+ * before its COMMIT was sent (the server restarted), is tried again, a
+ * bounded number of times; any other failure is final.
  */
 int
 db_cert_add(struct db *db, const struct db_cert *c,
@@ -181,8 +182,11 @@ db_cert_add(struct db *db, const struct db_cert *c,
 	int	 rc, try;
 
 	for (try = 0; try < DB_RETRIES; try++) {
-		if ((rc = db->ops->begin(db, e)) != 0)
+		if ((rc = db->ops->begin(db, e)) != 0) {
+			if (db->ops->transient(db))
+				continue;
 			return rc;
+		}
 		if ((rc = db->ops->cert_rows(db, c, req, &reqid, e)) == 0 &&
 		    (rc = db->ops->exec(db, "COMMIT", e)) == 0)
 			break;
@@ -227,8 +231,11 @@ db_group_commit(struct db *db, struct db_pending *batch)
 	int			 rc, try, lost;
 
 	for (try = 0; try < DB_RETRIES; try++) {
-		if ((rc = db->ops->begin(db, &e)) != 0)
+		if ((rc = db->ops->begin(db, &e)) != 0) {
+			if (db->ops->transient(db))
+				continue;
 			break;
+		}
 		lost = 0;
 		for (it = batch; it != NULL && !lost; it = it->next) {
 			db_group_row(db, it);

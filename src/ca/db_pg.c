@@ -43,7 +43,8 @@ struct db_pg {
 	char		*uri;
 	char		 name[PG_NAMEMAX];	/* for messages: no password */
 	int		 intx;		/* inside BEGIN ... COMMIT */
-	int		 transient;	/* the last failure: 40001, 40P01 */
+	int		 transient;	/* the last failure: 40001, 40P01, or
+					   the connection lost before COMMIT */
 	/*
 	 * Statements prepared on this connection ("s0", "s1" ...), known
 	 * by the address of their SQL text (string literals), so that the
@@ -158,6 +159,12 @@ pg_fail(struct db_pg *db, PGresult *res, const char *what, struct err *e)
 		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	}
 	if (PQstatus(db->conn) != CONNECTION_OK) {
+		/*
+		 * The transaction went with the connection, so it may run
+		 * again on a new one; after COMMIT was sent, whether it
+		 * committed is unknown, so not then.
+		 */
+		db->transient = strcmp(what, "COMMIT") != 0;
 		pg_oneline(text, sizeof(text), PQerrorMessage(db->conn));
 		return err_set(e, ERR_IO, "database %s: %s: connection lost: "
 		    "%s", db->name, what, text);
@@ -262,11 +269,13 @@ pg_query(struct db_pg *db, PGresult **out, const char *sql,
     const struct pg_params *p, const char *what, struct err *e)
 {
 	PGresult	*res;
-	char		 name[16] = "";
-	int		 rc, st;
+	char		 name[16];
+	int		 rc, st, tries = 0;
 
 	if (out != NULL)
 		*out = NULL;
+ again:
+	name[0] = '\0';
 	if ((rc = pg_connect(db, e)) != 0)
 		return rc;
 	if (p != NULL && (rc = pg_prepare(db, name, sizeof(name), sql, p->n,
@@ -283,6 +292,17 @@ pg_query(struct db_pg *db, PGresult **out, const char *sql,
 	if (res == NULL || (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
 		rc = pg_fail(db, res, what, e);
 		PQclear(res);
+		/*
+		 * A connection found dead (the server restarted) is made again
+		 * once for a read outside a transaction: a read is safe to
+		 * repeat, where a write's fate is unknown.
+		 */
+		if (tries++ == 0 && !db->intx &&
+		    PQstatus(db->conn) != CONNECTION_OK &&
+		    strncmp(sql, "SELECT", 6) == 0) {
+			err_clear(e);
+			goto again;
+		}
 		return rc;
 	}
 	if (out != NULL)

@@ -215,6 +215,30 @@ scep_fail(struct scep_op *op, int failinfo, const char *text)
 	    NULL);
 }
 
+/*
+ * The store could not answer (down, locked past its timeout, out of
+ * memory): not the client's fault, so no SCEP FAILURE, and nothing of the
+ * store's message (it names the database) for the client: HTTP 503 and a
+ * fixed text; the log line carries the message.
+ */
+static int
+scep_unavailable(struct scep_op *op, const struct err *e)
+{
+	free(op->rep->body);
+	op->rep->body = NULL;
+	op->rep->len = 0;
+	scep_note(op->rep, " store: %s", e->msg);
+	return scep_text(op->rep, 503, "text/plain", "database unavailable\n");
+}
+
+/* Store errors that mean "no answer", as opposed to "no such row". */
+static int
+scep_store_down(const struct err *e)
+{
+	return e->code == ERR_IO || e->code == ERR_NET ||
+	    e->code == ERR_NOMEM || e->code == ERR_BUSY;
+}
+
 static int
 scep_success_serial(struct scep_op *op, const char *serial)
 {
@@ -225,7 +249,9 @@ scep_success_serial(struct scep_op *op, const char *serial)
 	int			 rc;
 
 	if (db_cert_by_serial(op->db, serial, &c, &e) != 0)
-		return scep_fail(op, SCEP_FAIL_BADCERTID, e.msg);
+		return scep_store_down(&e) ? scep_unavailable(op, &e) :
+		    scep_fail(op, SCEP_FAIL_BADCERTID, "no certificate with "
+		    "this serial number");
 	p = c.der;
 	if ((x = d2i_X509(NULL, &p, (long)c.der_len)) == NULL) {
 		db_cert_clear(&c);
@@ -239,13 +265,15 @@ scep_success_serial(struct scep_op *op, const char *serial)
 	return rc;
 }
 
-/* Was x issued by this CA, valid now and not revoked? */
+/*
+ * Was x issued by this CA, valid now and not revoked?  1 yes, 0 no, -1
+ * the store did not answer (*e says why).
+ */
 static int
-scep_ours(struct scep_op *op, X509 *x)
+scep_ours(struct scep_op *op, X509 *x, struct err *e)
 {
 	const struct ca	*ca = op->srv->ca;
 	struct db_cert	 c;
-	struct err	 e;
 	time_t		 now = clock_now();
 	char		*serial;
 	int		 ok;
@@ -261,7 +289,10 @@ scep_ours(struct scep_op *op, X509 *x)
 		return 0;
 	if ((serial = issue_serial_hex(X509_get0_serialNumber(x))) == NULL)
 		return 0;
-	ok = db_cert_by_serial(op->db, serial, &c, &e) == 0 && c.revoked == 0;
+	if (db_cert_by_serial(op->db, serial, &c, e) == 0)
+		ok = c.revoked == 0;
+	else
+		ok = scep_store_down(e) ? -1 : 0;
 	db_cert_clear(&c);
 	free(serial);
 	return ok;
@@ -344,14 +375,16 @@ scep_issue(struct scep_op *op, X509_REQ *req, const struct db_request *r)
 	char			 tail[sizeof(op->rep->note)];
 	size_t			 notelen = strlen(op->rep->note);
 	int64_t			 id = 0;
-	int			 tries, built = 0, rc = ERR_EXISTS;
+	int			 tries, built = 0, signing, rc = ERR_EXISTS;
 
 	for (tries = 0; tries < CA_SERIAL_TRIES && rc == ERR_EXISTS;
 	    tries++) {
 		scep_reply_discard(op->rep, notelen);
+		signing = 1;
 		if ((rc = issue_start(&p, op->srv->ca, req, r, &op->srv->issue,
 		    &e)) != 0)
 			break;
+		signing = 0;
 		built = scep_certrep(op, SCEP_STATUS_SUCCESS, 0, NULL, p.cert,
 		    NULL);
 		if ((rc = issue_finish(&p, op->db, &id, &e)) == 0) {
@@ -366,7 +399,9 @@ scep_issue(struct scep_op *op, X509_REQ *req, const struct db_request *r)
 	}
 	if (rc != 0) {
 		scep_reply_discard(op->rep, notelen);
-		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+		/* Signed but not stored: the store failed, not the request. */
+		return signing ? scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg) :
+		    scep_unavailable(op, &e);
 	}
 	return built;
 }
@@ -393,7 +428,10 @@ scep_enroll(struct scep_op *op)
 	 * self-signed certificate) or, like a RenewalReq, with a current
 	 * certificate from this CA, which then stands in for the challenge.
 	 */
-	renewal = scep_ours(op, m->signer);
+	if ((renewal = scep_ours(op, m->signer, &e)) < 0) {
+		rc = scep_unavailable(op, &e);
+		goto out;
+	}
 	if (m->type == SCEP_MT_RENEWALREQ && !renewal) {
 		rc = scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 3.3.1.2: "
 		    "RenewalReq is not signed by a valid certificate of this "
@@ -411,6 +449,9 @@ scep_enroll(struct scep_op *op)
 		db_request_clear(&old);
 		if (done)
 			goto out;
+	} else if (e.code != ERR_NOTFOUND) {
+		rc = scep_unavailable(op, &e);
+		goto out;
 	}
 	if (!renewal && !scep_challenge_ok(s, req)) {
 		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, "challenge password "
@@ -432,7 +473,7 @@ scep_enroll(struct scep_op *op)
 	scep_note(op->rep, " subject=\"%s\"", subj);
 	if (s->manual) {
 		if (db_request_add(op->db, &r, &id, &e) != 0) {
-			rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+			rc = scep_unavailable(op, &e);
 			goto out;
 		}
 		scep_note(op->rep, " request=%lld", (long long)id);
@@ -456,7 +497,7 @@ scep_poll(struct scep_op *op)
 	X509_NAME		*iss = NULL, *sub = NULL;
 	X509_REQ		*req = NULL;
 	struct err		 e;
-	int			 rc;
+	int			 rc, requester;
 
 	if (scep_issuer_and_subject_parse(&iss, &sub, m->content,
 	    m->content_len, &e) != 0)
@@ -464,13 +505,24 @@ scep_poll(struct scep_op *op)
 	X509_NAME_free(iss);
 	X509_NAME_free(sub);
 	if (db_request_by_transid(op->db, m->transid, &r, &e) != 0)
-		return scep_fail(op, SCEP_FAIL_BADCERTID, "RFC 8894 3.3.3: no "
+		return e.code != ERR_NOTFOUND ? scep_unavailable(op, &e) :
+		    scep_fail(op, SCEP_FAIL_BADCERTID, "RFC 8894 3.3.3: no "
 		    "request with this transactionID");
 	scep_note(op->rep, " request=%lld", (long long)r.id);
-	/* Only the requester may collect: same key as the request. */
-	if (issue_csr_stored(&req, r.csr, r.csr_len, &e) != 0 ||
-	    (EVP_PKEY_eq(X509_get0_pubkey(m->signer),
-	    X509_REQ_get0_pubkey(req)) != 1 && !scep_ours(op, m->signer))) {
+	/*
+	 * Only the requester may collect: signed with the request's key, or
+	 * (a renewal) with a current certificate of this CA.
+	 */
+	if (issue_csr_stored(&req, r.csr, r.csr_len, &e) != 0)
+		requester = 0;
+	else if (EVP_PKEY_eq(X509_get0_pubkey(m->signer),
+	    X509_REQ_get0_pubkey(req)) == 1)
+		requester = 1;
+	else if ((requester = scep_ours(op, m->signer, &e)) < 0) {
+		rc = scep_unavailable(op, &e);
+		goto out;
+	}
+	if (!requester) {
 		rc = scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 3.3.3: "
 		    "CertPoll is not signed by the requester");
 		goto out;
@@ -518,7 +570,7 @@ scep_getcert(struct scep_op *op, int crl)
 		goto out;
 	}
 	if (crl_current(&der, &len, ca, op->db, &e) != 0) {
-		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+		rc = scep_unavailable(op, &e);
 		goto out;
 	}
 	p = der;
