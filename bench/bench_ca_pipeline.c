@@ -1,6 +1,7 @@
 /*
  * bench_ca_pipeline: netpki-ca's PKIOperation pipeline without HTTP, to
- * show how much of the server's time is the SCEP work itself.  Runs
+ * show how much of the server's time is the SCEP work itself (and so what
+ * the HTTP front costs).  Runs
  * scep_server_pkiop over pre-made PKCSReq messages (files *.der in MSGDIR,
  * made for the CA in CADIR with `scepreq gen`) on THREADS threads, with
  * the same group commit as `serve`, and prints certificates per second
