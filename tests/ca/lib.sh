@@ -70,3 +70,14 @@ contains() {
 	*) fail "expected '$2' in: $1";;
 	esac
 }
+
+# stored_all LIST: LIST (the serials a `list` printed, sorted) has no
+# serial twice and holds every certificate a client received in certs/.
+stored_all() {
+	local c s
+	[ -z "$(uniq -d "$1")" ] || fail "duplicate serials"
+	for c in certs/*.pem; do
+		s=$(openssl x509 -in "$c" -noout -serial | cut -d= -f2)
+		grep -qx "$s" "$1" || fail "$c (serial $s) was received but is not stored"
+	done
+}
