@@ -197,6 +197,10 @@ scep_certrep(struct scep_op *op, int status, int failinfo, const char *text,
 	}
 	op->rep->http = 200;
 	op->rep->type = TYPE_PKIMSG;
+	if (op->rep->outcome == SCEP_OUT_NONE)
+		op->rep->outcome = status == SCEP_STATUS_SUCCESS ?
+		    SCEP_OUT_SUCCESS : status == SCEP_STATUS_PENDING ?
+		    SCEP_OUT_PENDING : SCEP_OUT_FAILED;
 	scep_note(op->rep, " -> %s", scep_status_name(status));
 	if (status == SCEP_STATUS_FAILURE)
 		scep_note(op->rep, " %s (%s)", scep_failinfo_name(failinfo),
@@ -227,6 +231,7 @@ scep_unavailable(struct scep_op *op, const struct err *e)
 	free(op->rep->body);
 	op->rep->body = NULL;
 	op->rep->len = 0;
+	op->rep->outcome = SCEP_OUT_UNAVAILABLE;
 	scep_note(op->rep, " store: %s", e->msg);
 	return scep_text(op->rep, 503, "text/plain", "database unavailable\n");
 }
@@ -343,6 +348,8 @@ scep_resend(struct scep_op *op, const struct db_request *r, X509_REQ *req,
 		return 0;
 	*done = 1;
 	scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
+	if (strcmp(r->state, DB_ISSUED) == 0)
+		op->rep->outcome = SCEP_OUT_RESENT;
 	if (strcmp(r->state, DB_PENDING) == 0)
 		return scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL,
 		    NULL);
@@ -359,6 +366,7 @@ scep_reply_discard(struct scep_reply *r, size_t notelen)
 	free(r->body);
 	r->body = NULL;
 	r->len = 0;
+	r->outcome = SCEP_OUT_NONE;
 	r->note[notelen] = '\0';
 }
 
@@ -385,6 +393,7 @@ scep_issue(struct scep_op *op, X509_REQ *req, const struct db_request *r)
 		    &e)) != 0)
 			break;
 		signing = 0;
+		op->rep->outcome = SCEP_OUT_ISSUED;
 		built = scep_certrep(op, SCEP_STATUS_SUCCESS, 0, NULL, p.cert,
 		    NULL);
 		if ((rc = issue_finish(&p, op->db, &id, &e)) == 0) {
@@ -454,6 +463,7 @@ scep_enroll(struct scep_op *op)
 		goto out;
 	}
 	if (!renewal && !scep_challenge_ok(s, req)) {
+		op->rep->outcome = SCEP_OUT_BADCHALLENGE;
 		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, "challenge password "
 		    "missing or wrong");
 		goto out;
@@ -600,13 +610,16 @@ scep_server_pkiop(const struct scep_server *s, struct db *db,
 	err_clear(&e);
 	if (scep_msg_parse(&op.msg, der, len, NULL, NULL, NULL, &e) != 0) {
 		scep_note(rep, " bad pkiMessage: %s", e.msg);
+		rep->outcome = SCEP_OUT_MALFORMED;
 		return scep_text(rep, 400, "text/plain", "malformed or "
 		    "unverifiable pkiMessage\n");
 	}
+	rep->msgtype = op.msg->type;
 	scep_note(rep, " %s tid=%.16s", scep_msgtype_name(op.msg->type),
 	    op.msg->transid);
 	if (op.msg->type == SCEP_MT_CERTREP) {
 		scep_msg_free(op.msg);
+		rep->outcome = SCEP_OUT_MALFORMED;
 		return scep_text(rep, 400, "text/plain", "a CertRep is not a "
 		    "request\n");
 	}

@@ -28,8 +28,27 @@ struct scep_server {
 	const char		*cacert_type;
 };
 
+/*
+ * What a PKIOperation came to, for metrics and throttling (http.c): set by
+ * scep_server.c, read by the HTTP front.  The log line says the details.
+ */
+enum scep_outcome {
+	SCEP_OUT_NONE = 0,	/* not a PKIOperation, or not decided */
+	SCEP_OUT_MALFORMED,	/* HTTP 400: not a verifiable pkiMessage */
+	SCEP_OUT_ISSUED,	/* SUCCESS with a newly issued certificate */
+	SCEP_OUT_RESENT,	/* SUCCESS with an earlier certificate */
+	SCEP_OUT_PENDING,	/* PENDING (manual approval) */
+	SCEP_OUT_SUCCESS,	/* SUCCESS of CertPoll/GetCert/GetCRL */
+	SCEP_OUT_FAILED,	/* FAILURE for any other reason */
+	SCEP_OUT_BADCHALLENGE,	/* FAILURE: challenge missing or wrong */
+	SCEP_OUT_POLICY,	/* FAILURE: refused by the request policy */
+	SCEP_OUT_UNAVAILABLE,	/* HTTP 503: the store did not answer */
+};
+
 struct scep_reply {
 	int		 http;		/* HTTP status */
+	enum scep_outcome outcome;
+	int		 msgtype;	/* SCEP_MT_*, 0 before parsing */
 	const char	*type;		/* Content-Type */
 	unsigned char	*body;		/* malloc'd */
 	size_t		 len;
