@@ -3,6 +3,7 @@
  * trustpoint, trust pool, enrollment and verify code.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,9 +250,98 @@ cert_is_ca(X509 *x)
 	return X509_get_version(x) == X509_VERSION_1 && cert_is_self_signed(x);
 }
 
+int
+cert_sigalg_check(const X509 *x, struct err *e)
+{
+	const X509_ALGOR	*outer;
+
+	X509_get0_signature(NULL, &outer, x);
+	if (outer == NULL || X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(x)) !=
+	    0)
+		return err_set(e, ERR_INVAL, "certificate: the signature "
+		    "algorithm outside the signed part differs from the one "
+		    "inside it (RFC 5280 4.1.1.2)");
+	return 0;
+}
+
+/*
+ * One DER element at *p within end: its header is skipped, *len is the
+ * content length, *hdr the header length; the element must fit.  OpenSSL
+ * has no public accessor for a CRL's inner signature algorithm, hence
+ * this small walk.
+ */
+static int
+cert_der_elem(const unsigned char **p, const unsigned char *end, int *tag,
+    long *len, long *hdr)
+{
+	const unsigned char	*q = *p;
+	int			 cls, r;
+
+	if (q >= end)
+		return -1;
+	r = ASN1_get_object(&q, len, tag, &cls, end - q);
+	if ((r & 0x80) != 0 || r == 0x21 || *len > end - q)
+		return -1;
+	*hdr = q - *p;
+	*tag |= cls | ((r & V_ASN1_CONSTRUCTED) ? 0x1000 : 0);
+	*p = q;
+	return 0;
+}
+
+#define CERT_DER_SEQ	(V_ASN1_SEQUENCE | V_ASN1_UNIVERSAL | 0x1000)
+
+int
+cert_der_sigalg_check(const unsigned char *der, size_t len, const char *what,
+    struct err *e)
+{
+	const unsigned char	*p = der, *end = der + len, *tbsend;
+	const unsigned char	*inner = NULL, *outer;
+	long			 l, h, innerlen = 0;
+	int			 tag;
+
+	/* SIGNED{} ::= SEQUENCE { tbs SEQUENCE, AlgorithmIdentifier, BIT
+	 * STRING }; the first SEQUENCE inside tbs is its signature field
+	 * (after an optional version and, in a certificate, the serial). */
+	if (len > LONG_MAX || cert_der_elem(&p, end, &tag, &l, &h) != 0 ||
+	    tag != CERT_DER_SEQ || cert_der_elem(&p, end, &tag, &l, &h) != 0 ||
+	    tag != CERT_DER_SEQ)
+		goto bad;
+	tbsend = p + l;
+	while (p < tbsend && inner == NULL) {
+		const unsigned char	*start = p;
+
+		if (cert_der_elem(&p, tbsend, &tag, &l, &h) != 0)
+			goto bad;
+		if (tag == CERT_DER_SEQ) {
+			inner = start;
+			innerlen = h + l;
+		}
+		p += l;
+	}
+	if (inner == NULL)
+		goto bad;
+	outer = p = tbsend;
+	if (cert_der_elem(&p, end, &tag, &l, &h) != 0 || tag != CERT_DER_SEQ)
+		goto bad;
+	if (h + l != innerlen || memcmp(inner, outer, (size_t)innerlen) != 0)
+		return err_set(e, ERR_INVAL, "%s: the signature algorithm "
+		    "outside the signed part differs from the one inside it "
+		    "(RFC 5280 %s)", what, strcmp(what, "CRL") == 0 ?
+		    "5.1.1.2" : "4.1.1.2");
+	return 0;
+ bad:
+	return err_set(e, ERR_INVAL, "%s: not a signed DER structure", what);
+}
+
 static int
 cert_push(STACK_OF(X509) *sk, X509 *x, size_t maxcount, struct err *e)
 {
+	int	 rc;
+
+	if ((rc = cert_sigalg_check(x, e)) != 0) {
+		X509_free(x);
+		return rc;
+	}
 	if ((size_t)sk_X509_num(sk) >= maxcount) {
 		X509_free(x);
 		return err_set(e, ERR_TOOBIG, "more than %zu certificates",

@@ -45,6 +45,17 @@ char		*cert_serial_hex(const X509 *, int);
 int		 cert_parse_any(STACK_OF(X509) **, const unsigned char *,
 		    size_t, size_t, struct err *);
 int		 cert_is_ca(X509 *);
+/*
+ * RFC 5280 4.1.1.2 and 5.1.1.2: the signatureAlgorithm outside the signed
+ * part must be the one inside it, or a verifier may be talked into one
+ * algorithm while the signer meant another.  cert_sigalg_check for a
+ * parsed certificate; cert_der_sigalg_check for the DER of any SIGNED{}
+ * structure (certificate, CRL), compared byte for byte; what names it in
+ * the message ("certificate", "CRL").  0 or ERR_INVAL.
+ */
+int		 cert_sigalg_check(const X509 *, struct err *);
+int		 cert_der_sigalg_check(const unsigned char *, size_t,
+		    const char *, struct err *);
 int		 cert_is_self_signed(X509 *);
 
 #endif

@@ -161,6 +161,8 @@ crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
 		    (size_t)(buf + len - p));
 		goto out;
 	}
+	if ((rc = cert_der_sigalg_check(buf, len, "CRL", e)) != 0)
+		goto out;
 	if (sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) >
 	    (int)CRL_MAXENTRIES) {
 		rc = err_set(e, ERR_TOOBIG, "CRL: more than %u entries",

@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "cert.h"
 #include "clock.h"
 #include "err.h"
 #include "scep_msg.h"
@@ -726,6 +727,21 @@ scep_envelope_open(struct scep_msg *m, const unsigned char *der, size_t len,
 	return rc;
 }
 
+/* The CRL as received (OpenSSL keeps the encoding it decoded). */
+static int
+scep_crl_sigalg(X509_CRL *crl, struct err *e)
+{
+	unsigned char	*der = NULL;
+	int		 len, rc;
+
+	if ((len = i2d_X509_CRL(crl, &der)) <= 0)
+		return err_openssl(e, ERR_PROTO, "RFC 8894 3.4: CertRep CRL "
+		    "cannot be encoded");
+	rc = cert_der_sigalg_check(der, (size_t)len, "CRL", e);
+	OPENSSL_free(der);
+	return rc;
+}
+
 /* CertRep SUCCESS: the degenerate PKCS#7 (RFC 8894 3.4). */
 static int
 scep_degenerate_read(struct scep_msg *m, struct err *e)
@@ -768,6 +784,8 @@ scep_degenerate_read(struct scep_msg *m, struct err *e)
 	for (i = 0; i < sk_X509_num(certs); i++) {
 		X509	*x = sk_X509_value(certs, i);
 
+		if ((rc = cert_sigalg_check(x, e)) != 0)
+			goto out;
 		if (!X509_up_ref(x))
 			goto nomem;
 		if (!sk_X509_push(m->certs, x)) {
@@ -776,6 +794,8 @@ scep_degenerate_read(struct scep_msg *m, struct err *e)
 		}
 	}
 	if (sk_X509_CRL_num(crls) == 1) {
+		if ((rc = scep_crl_sigalg(sk_X509_CRL_value(crls, 0), e)) != 0)
+			goto out;
 		m->crl = sk_X509_CRL_value(crls, 0);
 		if (!X509_CRL_up_ref(m->crl)) {
 			m->crl = NULL;

@@ -11,6 +11,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
+#include "cert.h"
 #include "csr.h"
 #include "err.h"
 #include "fetch.h"
@@ -206,6 +207,9 @@ tftp_certs_der(STACK_OF(X509) **out, const unsigned char *buf, size_t len,
 		}
 	}
  done:
+	for (i = 0; i < sk_X509_num(sk); i++)
+		if ((rc = cert_sigalg_check(sk_X509_value(sk, i), e)) != 0)
+			goto out;
 	*out = sk;
 	sk = NULL;
  out:

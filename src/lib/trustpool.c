@@ -75,6 +75,12 @@ trustpool_bundle_free(struct trustpool_bundle *b)
 static int
 trustpool_push(STACK_OF(X509) *sk, X509 *x, struct err *e)
 {
+	int	 rc;
+
+	if ((rc = cert_sigalg_check(x, e)) != 0) {
+		X509_free(x);
+		return rc;
+	}
 	if ((size_t)sk_X509_num(sk) >= TRUSTPOOL_MAXCERTS) {
 		X509_free(x);
 		return err_set(e, ERR_TOOBIG, "bundle: more than %u "

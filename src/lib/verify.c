@@ -205,9 +205,22 @@ verify_cb(int ok, X509_STORE_CTX *ctx)
 	struct verify_run	*run = X509_STORE_CTX_get_app_data(ctx);
 	STACK_OF(X509)		*chain;
 	const struct verify_set	*set;
+	X509			*x;
 	int			 depth;
 
-	if (ok || run == NULL)
+	if (ok) {
+		/*
+		 * OpenSSL checks this only where it verifies a signature and
+		 * only at some patch levels; anchors are never verified.
+		 */
+		x = X509_STORE_CTX_get_current_cert(ctx);
+		if (x == NULL || cert_sigalg_check(x, NULL) == 0)
+			return 1;
+		X509_STORE_CTX_set_error(ctx,
+		    X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY);
+		return 0;
+	}
+	if (run == NULL)
 		return ok;
 	if (X509_STORE_CTX_get_error(ctx) != X509_V_ERR_UNABLE_TO_GET_CRL)
 		return 0;
