@@ -712,7 +712,7 @@ cmd_walk(const struct cmd_tree *t, enum cmd_mode mode, char *buf,
 	return n;
 }
 
-void
+int
 cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
     FILE *f, size_t promptlen)
 {
@@ -725,7 +725,7 @@ cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 	int			 full, amb;
 
 	if (strlen(line) >= sizeof(buf))
-		return;
+		return -1;
 	strcpy(buf, line);
 	cmd_split(buf, &w);
 	full = w.n;
@@ -742,7 +742,7 @@ cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 		else
 			fprintf(f, "%*s^\n%% Invalid input detected at '^' "
 			    "marker.\n", (int)(promptlen + bad), "");
-		return;
+		return -1;
 	}
 	for (i = 0; i < n->nkids && nl < 256; i++) {
 		struct cmd_node	*k = n->kids[i];
@@ -757,7 +757,7 @@ cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 	if (partial != NULL && nl == 0) {
 		fprintf(f, "%*s^\n%% Invalid input detected at '^' marker.\n",
 		    (int)(promptlen + (size_t)(partial - buf)), "");
-		return;
+		return -1;
 	}
 	qsort(list, nl, sizeof(list[0]), cmd_help_cmp);
 	for (i = 0; i < nl; i++)
@@ -768,6 +768,7 @@ cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 		    list[i]->help);
 	if (partial == NULL && n->def != NULL)
 		fprintf(f, "  <cr>\n");
+	return 0;
 }
 
 char *

@@ -37,8 +37,11 @@ int	 cmdtree_new(struct cmd_tree **, const struct cmd_def *const *,
 void	 cmdtree_free(struct cmd_tree *);
 void	 cmdtree_match(const struct cmd_tree *, enum cmd_mode, const char *,
 	    struct cmd_match *);
-/* Prints the '?' listing for a line (without the '?') to f. */
-void	 cmdtree_help(const struct cmd_tree *, enum cmd_mode, const char *,
+/*
+ * Prints the '?' listing for a line (without the '?') to f; -1 when the
+ * line is not valid so far (the '^' marker and message are printed).
+ */
+int	 cmdtree_help(const struct cmd_tree *, enum cmd_mode, const char *,
 	    FILE *, size_t);
 /*
  * TAB: the text to append to the line (caller frees, "" when nothing

@@ -27,6 +27,7 @@
 #define SHELL_DEFAULT_HOSTNAME	"router"
 #define SHELL_CONFIG_FILE	"config"
 #define SHELL_PASTE_MAX		(256u * 1024)
+#define SHELL_ASK_TRIES		10	/* wrong answers on a terminal */
 
 struct shell {
 	struct cmd_tree		*tree;
@@ -51,6 +52,12 @@ struct shell {
 	History			*hist;
 	volatile sig_atomic_t	*intr;
 	int			 quit;
+	/*
+	 * A scripted prompt got no acceptable answer (end of input, or a
+	 * wrong answer to a question): the command fails whatever its
+	 * handler returns, so the script's exit status says so.
+	 */
+	int			 unanswered;
 	char			 prompt[128];
 };
 
@@ -251,8 +258,10 @@ shell_ask(struct shell *sh, const char *prompt, char *buf, size_t sz,
 		fputs("\n", stdout);
 	}
 	fflush(stdout);
-	if (line == NULL)
+	if (line == NULL) {
+		sh->unanswered = 1;
 		return -1;
+	}
 	snprintf(buf, sz, "%s", line);
 	if (secret)
 		explicit_bzero(line, strlen(line));
@@ -260,13 +269,29 @@ shell_ask(struct shell *sh, const char *prompt, char *buf, size_t sz,
 	return 0;
 }
 
+/*
+ * After a wrong answer IOS XR says so and asks again.  A script asks
+ * again no more: its next line is a command, not a second try, so one
+ * wrong answer fails the command and the script goes on from there.
+ */
+static int
+shell_reask(struct shell *sh, int tries, const char *choices)
+{
+	shell_printf(sh, "%% Please answer %s.\n", choices);
+	if (!sh->tty || tries + 1 >= SHELL_ASK_TRIES) {
+		sh->unanswered = 1;
+		return 0;
+	}
+	return 1;
+}
+
 int
 shell_confirm(struct shell *sh, const char *prompt, int *yes)
 {
 	char	 ans[64];
-	int	 tries;
+	int	 tries = 0;
 
-	for (tries = 0; tries < 10; tries++) {
+	do {
 		if (shell_ask(sh, prompt, ans, sizeof(ans), 0) != 0)
 			return -1;
 		if (strcasecmp(ans, "yes") == 0 || strcasecmp(ans, "y") == 0) {
@@ -277,8 +302,7 @@ shell_confirm(struct shell *sh, const char *prompt, int *yes)
 			*yes = 0;
 			return 0;
 		}
-		shell_printf(sh, "%% Please answer 'yes' or 'no'.\n");
-	}
+	} while (shell_reask(sh, tries++, "'yes' or 'no'"));
 	return -1;
 }
 
@@ -701,14 +725,14 @@ int
 shell_cmd_end(struct shell *sh, const struct cmd_args *a)
 {
 	char	 ans[64];
-	int	 tries;
+	int	 tries = 0;
 
 	(void)a;
 	if (config_equal(sh->base, sh->cand)) {
 		shell_leave_config(sh);
 		return 0;
 	}
-	for (tries = 0; tries < 10; tries++) {
+	do {
 		if (shell_ask(sh, "Uncommitted changes found, commit them? "
 		    "[yes]:", ans, sizeof(ans), 0) != 0) {
 			shell_leave_config(sh);
@@ -728,10 +752,8 @@ shell_cmd_end(struct shell *sh, const struct cmd_args *a)
 		if (strcasecmp(ans, "cancel") == 0 ||
 		    strcasecmp(ans, "c") == 0)
 			return 0;
-		shell_printf(sh, "%% Please answer 'yes', 'no' or "
-		    "'cancel'.\n");
-	}
-	return 0;
+	} while (shell_reask(sh, tries++, "'yes', 'no' or 'cancel'"));
+	return -1;
 }
 
 int
@@ -863,13 +885,14 @@ shell_do_split(const struct shell *sh, const char *line, enum cmd_mode *mode)
 	return 0;
 }
 
-static void
+/* The '?' listing; -1 when the line before the '?' is not valid. */
+static int
 shell_help(struct shell *sh, const char *line)
 {
 	enum cmd_mode	 mode;
 	size_t		 off = shell_do_split(sh, line, &mode);
 
-	cmdtree_help(sh->tree, mode, line + off, stdout,
+	return cmdtree_help(sh->tree, mode, line + off, stdout,
 	    strlen(sh->prompt) + off);
 }
 
@@ -885,9 +908,9 @@ shell_exec(struct shell *sh, const char *line)
 
 		if (copy == NULL)
 			return -1;
-		shell_help(sh, copy);
+		rc = shell_help(sh, copy);
 		free(copy);
-		return 0;
+		return rc;
 	}
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return shell_error(sh, "out of memory");
@@ -914,10 +937,13 @@ shell_exec(struct shell *sh, const char *line)
 	}
 	sh->cur_def = m->def;
 	sh->cur_rank = m->rank;
+	sh->unanswered = 0;
 	if (m->def->fn != NULL)
 		rc = m->def->fn(sh, &m->args);
 	else
 		rc = shell_config_set(sh, &m->args);
+	if (sh->unanswered)
+		rc = -1;
  out:
 	free(m);
 	fflush(stdout);
