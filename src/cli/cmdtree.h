@@ -32,6 +32,17 @@ struct cmd_match {
 	char			 buf[CMD_LINEMAX];
 };
 
+/*
+ * Output modifiers: cmdtree_pipe_at() is the offset of the first "|"
+ * word at or after from (-1: none); show commands take modifiers
+ * (cmdtree_pipeable); each modifier between two "|" is matched against
+ * pipe_defs (pipe.h) by cmdtree_pipe_match().  '?' and TAB (below)
+ * know them too.
+ */
+long	 cmdtree_pipe_at(const char *, size_t);
+int	 cmdtree_pipeable(const struct cmd_def *);
+void	 cmdtree_pipe_match(const struct cmd_tree *, const char *,
+	    struct cmd_match *);
 int	 cmdtree_new(struct cmd_tree **, const struct cmd_def *const *,
 	    char *, size_t);
 void	 cmdtree_free(struct cmd_tree *);

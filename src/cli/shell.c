@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "config.h"
 #include "err.h"
+#include "pipe.h"
 #include "shell.h"
 #include "shell_priv.h"
 #include "store.h"
@@ -28,6 +29,7 @@
 #define SHELL_CONFIG_FILE	"config"
 #define SHELL_PASTE_MAX		(256u * 1024)
 #define SHELL_ASK_TRIES		10	/* wrong answers on a terminal */
+#define SHELL_TERM_LENGTH	24	/* IOS XR's default terminal length */
 
 struct shell {
 	struct cmd_tree		*tree;
@@ -59,6 +61,10 @@ struct shell {
 	 */
 	int			 unanswered;
 	char			 prompt[128];
+
+	/* output */
+	struct pipe		*out;		/* this command's; NULL: stdout */
+	int			 term_length;	/* pager lines, 0: no pager */
 };
 
 static int	shell_exec(struct shell *, const char *);
@@ -80,6 +86,7 @@ shell_new(struct shell **out, const char *state_dir, struct err *e)
 		return err_set(e, ERR_INVAL, "command table: %s", msg);
 	}
 	sh->mode = MODE_EXEC;
+	sh->term_length = SHELL_TERM_LENGTH;
 	*out = sh;
 	return 0;
 }
@@ -130,23 +137,45 @@ shell_printf(struct shell *sh, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	(void)sh;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	if (sh->out != NULL)
+		pipe_vprintf(sh->out, fmt, ap);
+	else
+		vprintf(fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Output that output modifiers do not filter: errors (an include must
+ * not hide why a show failed) and, as on IOS XR, "Building
+ * configuration...".  Still paged.
+ */
+static void
+shell_status(struct shell *sh, const char *text)
+{
+	if (sh->out != NULL)
+		pipe_raw(sh->out, text);
+	else
+		fputs(text, stdout);
 }
 
 int
 shell_error(struct shell *sh, const char *fmt, ...)
 {
 	va_list	 ap;
+	char	*msg = NULL, *line = NULL;
+	int	 n;
 
-	(void)sh;
-	fputs("% ", stdout);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputs("\n", stdout);
+	if (n < 0 || asprintf(&line, "%% %s\n", msg) < 0) {
+		free(msg);
+		return -1;
+	}
+	shell_status(sh, line);
+	free(msg);
+	free(line);
 	return -1;
 }
 
@@ -248,6 +277,8 @@ shell_ask(struct shell *sh, const char *prompt, char *buf, size_t sz,
 {
 	char	*line;
 
+	if (sh->out != NULL)
+		pipe_flush(sh->out);
 	if (sh->tty)
 		line = shell_tty_line(sh, prompt, secret);
 	else {
@@ -316,6 +347,8 @@ shell_paste(struct shell *sh, char **out, size_t max, size_t *outlen)
 	*out = NULL;
 	if (max == 0)
 		max = SHELL_PASTE_MAX;
+	if (sh->out != NULL)
+		pipe_flush(sh->out);
 	for (;;) {
 		if (sh->tty)
 			line = shell_tty_line(sh, "", 0);
@@ -815,9 +848,20 @@ shell_cmd_show_running(struct shell *sh, const struct cmd_args *a)
 		return -1;
 	if ((text = config_text(c, filter)) == NULL)
 		return shell_error(sh, "out of memory");
-	shell_printf(sh, "Building configuration...\n!! netpki "
-	    "configuration\n%send\n", text);
+	shell_status(sh, "Building configuration...\n");
+	shell_printf(sh, "!! netpki configuration\n%send\n", text);
 	free(text);
+	return 0;
+}
+
+int
+shell_cmd_terminal_length(struct shell *sh, const struct cmd_args *a)
+{
+	const char	*v = cmd_arg(a, "<0-512>");
+
+	if (v == NULL)
+		return shell_error(sh, "Incomplete command.");
+	sh->term_length = atoi(v);	/* the grammar checked the range */
 	return 0;
 }
 
@@ -831,7 +875,8 @@ shell_cmd_show_config(struct shell *sh, const struct cmd_args *a)
 		return shell_error(sh, "No configuration session.");
 	if ((text = config_diff_text(sh->base, sh->cand)) == NULL)
 		return shell_error(sh, "out of memory");
-	shell_printf(sh, "Building configuration...\n%send\n", text);
+	shell_status(sh, "Building configuration...\n");
+	shell_printf(sh, "%send\n", text);
 	free(text);
 	return 0;
 }
@@ -896,11 +941,96 @@ shell_help(struct shell *sh, const char *line)
 	    strlen(sh->prompt) + off);
 }
 
+/*
+ * The modifiers after the "|" at offset at, added to p; -1 after
+ * printing what is wrong (the '^' marker counts from the line's start).
+ */
+static int
+shell_pipe_parse(struct shell *sh, const char *line, long at,
+    struct pipe *p)
+{
+	struct cmd_match	*m;
+	struct err		 e;
+	char			*seg;
+	long			 next;
+	int			 rc = 0;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return shell_error(sh, "out of memory");
+	for (; at >= 0 && rc == 0; at = next) {
+		next = cmdtree_pipe_at(line, (size_t)at + 1);
+		seg = strndup(line + at + 1, next < 0 ? strlen(line + at + 1) :
+		    (size_t)(next - at - 1));
+		if (seg == NULL) {
+			rc = shell_error(sh, "out of memory");
+			break;
+		}
+		cmdtree_pipe_match(sh->tree, seg, m);
+		if (m->status == CMDM_EMPTY)
+			m->status = CMDM_INCOMPLETE;
+		if (m->status != CMDM_OK) {
+			m->errpos += (size_t)at + 1;
+			shell_report(sh, m);
+			rc = -1;
+		} else if (pipe_add(p, (enum pipe_kind)(m->def - pipe_defs),
+		    cmd_arg(&m->args, "LINE"), &e) != 0)
+			rc = shell_err(sh, &e);
+		free(seg);
+	}
+	free(m);
+	return rc;
+}
+
+/* Lines per page: only a person at a terminal reads --More--. */
+static int
+shell_pager_lines(const struct shell *sh)
+{
+	return sh->tty && isatty(STDOUT_FILENO) ? sh->term_length : 0;
+}
+
+/*
+ * Matches a line; a show command's line may end in output modifiers
+ * ("| include X"), whose offset goes to *at (-1: none).  Like IOS, a
+ * statement of the parent mode leaves the submode.
+ */
+static void
+shell_match(struct shell *sh, const char *line, struct cmd_match *m,
+    long *at)
+{
+	struct cmd_match	*pm;
+	char			*cmd;
+
+	if ((*at = cmdtree_pipe_at(line, 0)) >= 0) {
+		if ((cmd = strndup(line, (size_t)*at)) != NULL) {
+			cmdtree_match(sh->tree, sh->mode, cmd, m);
+			free(cmd);
+			if (m->status == CMDM_OK && cmdtree_pipeable(m->def))
+				return;
+		}
+		*at = -1;
+	}
+	cmdtree_match(sh->tree, sh->mode, line, m);
+	if (m->status == CMDM_OK || m->status == CMDM_EMPTY ||
+	    sh->mode <= MODE_CONFIG || (pm = malloc(sizeof(*pm))) == NULL)
+		return;
+	cmdtree_match(sh->tree, MODE_CONFIG, line, pm);
+	if (pm->status == CMDM_OK) {
+		free(sh->block);
+		sh->block = NULL;
+		sh->mode = MODE_CONFIG;
+		/* Matched again into m: argv points into m's own buf. */
+		cmdtree_match(sh->tree, MODE_CONFIG, line, m);
+	}
+	free(pm);
+}
+
 static int
 shell_exec(struct shell *sh, const char *line)
 {
-	struct cmd_match	*m, *pm;
+	struct cmd_match	*m;
+	struct pipe		*p = NULL, *outer = sh->out;
 	size_t			 n = strlen(line);
+	long			 at;
 	int			 rc = 0;
 
 	if (n > 0 && line[n - 1] == '?') {
@@ -914,26 +1044,24 @@ shell_exec(struct shell *sh, const char *line)
 	}
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return shell_error(sh, "out of memory");
-	cmdtree_match(sh->tree, sh->mode, line, m);
-	/* Like IOS: a statement of the parent mode leaves the submode. */
-	if (m->status != CMDM_OK && m->status != CMDM_EMPTY &&
-	    sh->mode > MODE_CONFIG && (pm = malloc(sizeof(*pm))) != NULL) {
-		cmdtree_match(sh->tree, MODE_CONFIG, line, pm);
-		if (pm->status == CMDM_OK) {
-			free(sh->block);
-			sh->block = NULL;
-			sh->mode = MODE_CONFIG;
-			free(m);
-			m = pm;
-		} else
-			free(pm);
-	}
+	shell_match(sh, line, m, &at);
 	if (m->status == CMDM_EMPTY)
 		goto out;
 	if (m->status != CMDM_OK) {
 		shell_report(sh, m);
 		rc = -1;
 		goto out;
+	}
+	if (at >= 0 || (outer == NULL && shell_pager_lines(sh) > 0)) {
+		if ((p = pipe_new(outer, shell_pager_lines(sh))) == NULL) {
+			rc = shell_error(sh, "out of memory");
+			goto out;
+		}
+		if (at >= 0 && shell_pipe_parse(sh, line, at, p) != 0) {
+			rc = -1;
+			goto out;
+		}
+		sh->out = p;
 	}
 	sh->cur_def = m->def;
 	sh->cur_rank = m->rank;
@@ -944,7 +1072,11 @@ shell_exec(struct shell *sh, const char *line)
 		rc = shell_config_set(sh, &m->args);
 	if (sh->unanswered)
 		rc = -1;
+	if (p != NULL)
+		pipe_end(p);
  out:
+	sh->out = outer;
+	pipe_free(p);
 	free(m);
 	fflush(stdout);
 	return rc;
