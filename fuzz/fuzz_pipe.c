@@ -21,34 +21,6 @@
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* Adds the modifiers of spec to p; -1 on the first bad one. */
-static int
-fuzz_modifiers(struct cmd_tree *t, const char *spec, struct pipe *p)
-{
-	struct cmd_match	*m;
-	struct err		 e;
-	char			*seg;
-	long			 at, next;
-	int			 rc = 0;
-
-	if ((m = malloc(sizeof(*m))) == NULL)
-		return -1;
-	for (at = cmdtree_pipe_at(spec, 0); at >= 0 && rc == 0; at = next) {
-		next = cmdtree_pipe_at(spec, (size_t)at + 1);
-		seg = strndup(spec + at + 1, next < 0 ?
-		    strlen(spec + at + 1) : (size_t)(next - at - 1));
-		if (seg == NULL)
-			break;
-		cmdtree_pipe_match(t, seg, m);
-		if (m->status != CMDM_OK || pipe_add(p, (enum pipe_kind)(m->def -
-		    pipe_defs), cmd_arg(&m->args, "LINE"), &e) != 0)
-			rc = -1;
-		free(seg);
-	}
-	free(m);
-	return rc;
-}
-
 static void
 fuzz_print(struct pipe *p, const char *fmt, ...)
 {
@@ -64,6 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct cmd_tree	*t;
 	struct pipe		*p = NULL;
+	struct cmd_match	*m = NULL;
+	struct err		 e;
 	char			*in, *body, msg[256];
 	size_t			 i, n;
 	int			 null, saved;
@@ -82,7 +56,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	saved = dup(STDOUT_FILENO);
 	if (null == -1 || saved == -1 || dup2(null, STDOUT_FILENO) == -1 ||
 	    (p = pipe_new(NULL, 0)) == NULL ||
-	    fuzz_modifiers(t, in, p) != 0)
+	    (m = malloc(sizeof(*m))) == NULL ||
+	    pipe_parse(p, t, in, cmdtree_pipe_at(in, 0), m, &e) != 0)
 		goto out;
 	/* In uneven pieces: a line may span several prints. */
 	for (i = 0; body[i] != '\0'; i += n) {
@@ -92,6 +67,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	pipe_end(p);
  out:
+	free(m);
 	pipe_free(p);
 	fflush(stdout);
 	if (saved != -1) {

@@ -5,6 +5,7 @@
  * the line being built (and count's figure).  The words are IOS's:
  * "Include lines that match", "Number of lines which match regexp = N".
  */
+#include <ctype.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,11 +15,15 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmdtree.h"
 #include "err.h"
 #include "pipe.h"
 
 #define PIPE_MAXSTAGES	8
 #define PIPE_MORE	" --More-- "
+#define PIPE_REMAX	256	/* characters of a regular expression */
+#define PIPE_RESIZE	2048	/* its size with repetitions expanded */
+#define PIPE_REDEPTH	16	/* nested groups */
 
 const struct cmd_def pipe_defs[] = {
 	[PIPE_BEGIN] = { .syntax = "begin LINE",
@@ -85,11 +90,97 @@ pipe_free(struct pipe *p)
 	free(p);
 }
 
+/*
+ * Length of the bracket expression at re ('['), or 0 when it is not
+ * closed.  "[]a]", "[^]a]" and "[[:alpha:]]" hold a ']' of their own.
+ */
+static size_t
+pipe_re_bracket(const char *re)
+{
+	size_t	 i = 1;
+
+	if (re[i] == '^')
+		i++;
+	if (re[i] == ']')
+		i++;
+	for (; re[i] != '\0'; i++) {
+		if (re[i] == '[' && (re[i + 1] == ':' || re[i + 1] == '.' ||
+		    re[i + 1] == '=')) {
+			const char	*end = strstr(re + i + 2, (char []){
+			    re[i + 1], ']', '\0' });
+
+			if (end == NULL)
+				return 0;
+			i = (size_t)(end - re) + 1;
+		} else if (re[i] == ']')
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * glibc compiles repetitions by copying what they repeat: "a+++++" or
+ * "((a{99}){99}){99}" takes gigabytes (found by fuzz_pipe).  POSIX leaves
+ * adjacent repetitions undefined; the rest is refused by the size the
+ * expression has once its repetitions are expanded.  0, or a reason.
+ */
+static const char *
+pipe_re_check(const char *re)
+{
+	size_t	 stack[PIPE_REDEPTH], sum = 0, atom = 0, i, n, k, hi;
+	int	 depth = 0, rep = 0;
+	char	*end;
+
+	if (strlen(re) > PIPE_REMAX)
+		return "longer than 256 characters";
+	for (i = 0; re[i] != '\0'; i += n) {
+		n = 1;
+		if (strchr("*+?{", re[i]) != NULL && i > 0) {
+			if (rep)
+				return "a repetition of a repetition";
+			k = 2;
+			if (re[i] == '{') {
+				k = strtoul(re + i + 1, &end, 10);
+				if (*end == ',' && isdigit((unsigned char)end[1]) &&
+				    (hi = strtoul(end + 1, &end, 10)) > k)
+					k = hi;
+				if (k > 255)
+					return "a repetition count over 255";
+				n = strcspn(re + i, "}");
+				n += re[i + n] == '}';
+			}
+			sum += atom * (k > 1 ? k - 1 : 1);
+			rep = 1;
+		} else {
+			rep = 0;
+			atom = 1;
+			if (re[i] == '\\' && re[i + 1] != '\0')
+				n = 2;
+			else if (re[i] == '[' && (n = pipe_re_bracket(re + i)) == 0)
+				return NULL;	/* regcomp says what is wrong */
+			else if (re[i] == '(') {
+				if (depth == PIPE_REDEPTH)
+					return "groups nested too deep";
+				stack[depth++] = sum;
+				sum = atom = 0;
+			} else if (re[i] == ')' && depth > 0) {
+				atom = sum > 0 ? sum : 1;
+				sum = stack[--depth];
+			}
+			sum += re[i] == '(' ? 0 : atom;
+		}
+		if (sum > PIPE_RESIZE)
+			return "too large once its repetitions are expanded";
+	}
+	return NULL;
+}
+
 int
 pipe_add(struct pipe *p, enum pipe_kind kind, const char *regex,
     struct err *e)
 {
 	struct pipe_stage	*s;
+	const char		*too;
 	char			 why[128];
 	int			 rc;
 
@@ -102,6 +193,9 @@ pipe_add(struct pipe *p, enum pipe_kind kind, const char *regex,
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
 	if (regex != NULL) {
+		if ((too = pipe_re_check(regex)) != NULL)
+			return err_set(e, ERR_INVAL, "Invalid regular expression "
+			    "\"%.80s\": %s", regex, too);
 		if ((rc = regcomp(&s->re, regex, REG_EXTENDED | REG_NOSUB)) !=
 		    0) {
 			regerror(rc, &s->re, why, sizeof(why));
@@ -112,6 +206,36 @@ pipe_add(struct pipe *p, enum pipe_kind kind, const char *regex,
 	}
 	p->nst++;
 	return 0;
+}
+
+int
+pipe_parse(struct pipe *p, const struct cmd_tree *t, const char *line,
+    long at, struct cmd_match *m, struct err *e)
+{
+	char	*seg;
+	long	 next;
+	int	 rc = 0;
+
+	for (; at >= 0 && rc == 0; at = next) {
+		next = cmdtree_pipe_at(line, (size_t)at + 1);
+		seg = strndup(line + at + 1, next < 0 ? strlen(line + at + 1) :
+		    (size_t)(next - at - 1));
+		if (seg == NULL) {
+			m->status = CMDM_OK;
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		cmdtree_pipe_match(t, seg, m);
+		if (m->status == CMDM_EMPTY)
+			m->status = CMDM_INCOMPLETE;
+		if (m->status != CMDM_OK) {
+			m->errpos += (size_t)at + 1;
+			rc = -1;
+		} else if (pipe_add(p, (enum pipe_kind)(m->def - pipe_defs),
+		    cmd_arg(&m->args, "LINE"), e) != 0)
+			rc = -1;
+		free(seg);
+	}
+	return rc;
 }
 
 /* One key at --More--: 1 to go on (shown set for the next page). */

@@ -12,6 +12,8 @@
 
 #include "cmd.h"
 
+struct cmd_match;
+struct cmd_tree;
 struct err;
 struct pipe;
 
@@ -45,6 +47,14 @@ void		 pipe_free(struct pipe *);
  */
 int		 pipe_add(struct pipe *, enum pipe_kind, const char *,
 		    struct err *);
+/*
+ * Adds the modifiers written after the "|" at offset at of line.
+ * Returns 0; or -1 with m->status other than CMDM_OK (a word is wrong:
+ * m->errpos counts from the start of line), or -1 with m->status
+ * CMDM_OK and e set (a regular expression, too many modifiers).
+ */
+int		 pipe_parse(struct pipe *, const struct cmd_tree *,
+		    const char *, long, struct cmd_match *, struct err *);
 /* Command output, filtered by the modifiers. */
 void		 pipe_vprintf(struct pipe *, const char *, va_list)
 		    __attribute__((format(printf, 2, 0)));

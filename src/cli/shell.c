@@ -951,31 +951,16 @@ shell_pipe_parse(struct shell *sh, const char *line, long at,
 {
 	struct cmd_match	*m;
 	struct err		 e;
-	char			*seg;
-	long			 next;
-	int			 rc = 0;
+	int			 rc;
 
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return shell_error(sh, "out of memory");
-	for (; at >= 0 && rc == 0; at = next) {
-		next = cmdtree_pipe_at(line, (size_t)at + 1);
-		seg = strndup(line + at + 1, next < 0 ? strlen(line + at + 1) :
-		    (size_t)(next - at - 1));
-		if (seg == NULL) {
-			rc = shell_error(sh, "out of memory");
-			break;
-		}
-		cmdtree_pipe_match(sh->tree, seg, m);
-		if (m->status == CMDM_EMPTY)
-			m->status = CMDM_INCOMPLETE;
-		if (m->status != CMDM_OK) {
-			m->errpos += (size_t)at + 1;
+	err_clear(&e);
+	if ((rc = pipe_parse(p, sh->tree, line, at, m, &e)) != 0) {
+		if (m->status != CMDM_OK)
 			shell_report(sh, m);
-			rc = -1;
-		} else if (pipe_add(p, (enum pipe_kind)(m->def - pipe_defs),
-		    cmd_arg(&m->args, "LINE"), &e) != 0)
-			rc = shell_err(sh, &e);
-		free(seg);
+		else
+			shell_err(sh, &e);
 	}
 	free(m);
 	return rc;
