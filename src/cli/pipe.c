@@ -154,6 +154,9 @@ pipe_re_check(const char *re)
 		} else {
 			rep = 0;
 			atom = 1;
+			if (re[i] == '\\' && isdigit((unsigned char)re[i + 1]))
+				return "a back-reference (matching could take "
+				    "exponential time)";
 			if (re[i] == '\\' && re[i + 1] != '\0')
 				n = 2;
 			else if (re[i] == '[' && (n = pipe_re_bracket(re + i)) == 0)
