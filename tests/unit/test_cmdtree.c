@@ -313,12 +313,24 @@ test_help_and_complete(void **state)
 	cmdtree_free(t);
 }
 
+/* TAB on line adds add, with no list of choices. */
+static void
+completes(struct cmd_tree *t, const char *line, const char *add)
+{
+	char	*c, *choices;
+
+	c = cmdtree_complete(t, MODE_EXEC, line, &choices);
+	assert_string_equal(c, add);
+	assert_null(choices);
+	free(c);
+}
+
 static void
 test_pipes(void **state)
 {
 	struct cmd_tree		*t = tree();
 	struct cmd_match	*m = malloc(sizeof(*m));
-	char			*h, *c, *choices;
+	char			*h;
 
 	(void)state;
 	assert_int_equal(cmdtree_pipe_at("show running-config | include x",
@@ -360,17 +372,9 @@ test_pipes(void **state)
 	free(h);
 	assert_int_equal(cmdtree_help(t, MODE_EXEC, "show zz | ", stdout, 0),
 	    -1);
-	c = cmdtree_complete(t, MODE_EXEC, "show version | be", &choices);
-	assert_string_equal(c, "gin ");
-	assert_null(choices);
-	free(c);
-	c = cmdtree_complete(t, MODE_EXEC, "show version | e", &choices);
-	assert_string_equal(c, "xclude ");
-	free(c);
-	c = cmdtree_complete(t, MODE_EXEC, "configure | in", &choices);
-	assert_string_equal(c, "");
-	assert_null(choices);
-	free(c);
+	completes(t, "show version | be", "gin ");
+	completes(t, "show version | e", "xclude ");
+	completes(t, "configure | in", "");
 	free(m);
 	cmdtree_free(t);
 }
