@@ -92,6 +92,14 @@ key_generate_rsa(struct shell *sh, const struct cmd_args *a)
 	int		 usage = cmd_has(a, "usage-keys");
 	int		 bits = 0, ebits = 0, rc;
 
+	/*
+	 * The reference text spells the keyword "usage keys"; "usage" is a
+	 * prefix of usage-keys, so "keys" would become the label.
+	 */
+	if (usage && strcmp(label, "keys") == 0)
+		return shell_error(sh, "\"usage keys\" is not a label: the "
+		    "keyword is usage-keys, one word (crypto key generate rsa "
+		    "usage-keys [LABEL]); no keys were generated");
 	if (key_check_label(sh, label) != 0)
 		return -1;
 	if ((st = shell_store(sh)) == NULL)

@@ -33,6 +33,11 @@ const struct cmd_def cmd_system_defs[] = {
 	{ .mode = MODE_EXEC, .syntax = "exit",
 	  .help = "Exit from the EXEC",
 	  .fn = shell_cmd_exit },
+	{ .mode = MODE_EXEC, .syntax = "terminal length <0-512>",
+	  .help = "Set terminal line parameters\n"
+	    "Set number of lines on a screen\n"
+	    "Number of lines on screen (0 for no pausing)",
+	  .fn = shell_cmd_terminal_length },
 
 	/* Every configuration mode */
 	{ .mode = MODE_CONFIG, .syntax = "commit",

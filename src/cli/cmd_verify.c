@@ -186,17 +186,15 @@ vcli_cache(struct shell *sh, struct crl_cache **out)
 	return 0;
 }
 
-/* "[UTC] Thu Jan 10 01:01:14 2002", as IOS XR shows CRL times. */
+/* CRL times in the format of every other show command (cert.c). */
 static void
 vcli_crl_time(char *buf, size_t sz, time_t t)
 {
-	struct tm	 tm;
-
-	if (t == 0 || gmtime_r(&t, &tm) == NULL) {
+	if (t == 0) {
 		snprintf(buf, sz, "none");
 		return;
 	}
-	strftime(buf, sz, "[UTC] %a %b %d %H:%M:%S %Y", &tm);
+	cert_fmt_time(buf, sz, t);
 }
 
 static int

@@ -19,6 +19,7 @@
 
 #include "cmd.h"
 #include "cmdtree.h"
+#include "pipe.h"
 
 enum cmd_ptype {
 	PT_KEYWORD = 0,
@@ -50,6 +51,7 @@ struct cmd_node {
 
 struct cmd_tree {
 	struct cmd_node		*root[MODE__MAX];
+	struct cmd_node		*pipe;	/* output modifiers (pipe_defs) */
 };
 
 /* Parameter types: spec token, type, priority among parameters. */
@@ -240,6 +242,7 @@ cmdtree_free(struct cmd_tree *t)
 		return;
 	for (m = 0; m < MODE__MAX; m++)
 		cmd_node_free(t->root[m]);
+	cmd_node_free(t->pipe);
 	free(t);
 }
 
@@ -429,7 +432,7 @@ cmd_insert_seq(struct cmd_node *root, const struct cmd_syntax *sx,
  * an optional element has one more state than alternatives (skipped).
  */
 static int
-cmd_insert_all(struct cmd_tree *t, enum cmd_mode mode,
+cmd_insert_all(struct cmd_node *root, enum cmd_mode mode,
     const struct cmd_syntax *sx, const struct cmd_def *d, int rank)
 {
 	struct cmd_seq	 sq;
@@ -441,12 +444,12 @@ cmd_insert_all(struct cmd_tree *t, enum cmd_mode mode,
 	for (;;) {
 		for (i = 0; i < sx->n; i++)
 			sq.alt[i] = st[i] < sx->e[i].nalt ? st[i] : -1;
-		if ((rc = cmd_insert_seq(t->root[mode], sx, &sq, INT_MAX, d,
+		if ((rc = cmd_insert_seq(root, sx, &sq, INT_MAX, d,
 		    rank, 0)) != 0)
 			return rc;
 		if (d->keylen > 0 && !(d->flags & CMD_NONO) &&
 		    mode != MODE_EXEC) {
-			no = cmd_node_kid(t->root[mode], "no",
+			no = cmd_node_kid(root, "no",
 			    "Negate a command or set its defaults", 36);
 			if (no == NULL)
 				return -1;
@@ -466,9 +469,10 @@ cmd_insert_all(struct cmd_tree *t, enum cmd_mode mode,
 	return 0;
 }
 
+/* Adds d to the tree of its mode(s), or to root when root is not NULL. */
 static int
-cmd_add_def(struct cmd_tree *t, const struct cmd_def *d, int rank,
-    char *errbuf, size_t errlen)
+cmd_add_def(struct cmd_tree *t, struct cmd_node *root,
+    const struct cmd_def *d, int rank, char *errbuf, size_t errlen)
 {
 	struct cmd_syntax	 sx;
 	int			 m, rc = 0;
@@ -478,11 +482,14 @@ cmd_add_def(struct cmd_tree *t, const struct cmd_def *d, int rank,
 		    d->syntax);
 		return -1;
 	}
-	if (d->flags & CMD_ANYMODE) {
+	if (root != NULL)
+		rc = cmd_insert_all(root, MODE_EXEC, &sx, d, rank);
+	else if (d->flags & CMD_ANYMODE) {
 		for (m = MODE_CONFIG; m < MODE__MAX && rc == 0; m++)
-			rc = cmd_insert_all(t, (enum cmd_mode)m, &sx, d, rank);
+			rc = cmd_insert_all(t->root[m], (enum cmd_mode)m, &sx,
+			    d, rank);
 	} else
-		rc = cmd_insert_all(t, d->mode, &sx, d, rank);
+		rc = cmd_insert_all(t->root[d->mode], d->mode, &sx, d, rank);
 	if (rc != 0)
 		snprintf(errbuf, errlen, "%s: \"%s\"", rc == -2 ?
 		    "duplicate command" : "out of memory", d->syntax);
@@ -503,11 +510,17 @@ cmdtree_new(struct cmd_tree **out, const struct cmd_def *const *tables,
 	for (m = 0; m < MODE__MAX; m++)
 		if ((t->root[m] = cmd_node_new("", "", 0)) == NULL)
 			goto fail;
+	if ((t->pipe = cmd_node_new("", "", 0)) == NULL)
+		goto fail;
 	for (i = 0; tables[i] != NULL; i++)
 		for (j = 0; tables[i][j].syntax != NULL; j++)
-			if (cmd_add_def(t, &tables[i][j], rank++, errbuf,
+			if (cmd_add_def(t, NULL, &tables[i][j], rank++, errbuf,
 			    errlen) != 0)
 				goto fail;
+	for (j = 0; pipe_defs[j].syntax != NULL; j++)
+		if (cmd_add_def(t, t->pipe, &pipe_defs[j], (int)j, errbuf,
+		    errlen) != 0)
+			goto fail;
 	*out = t;
 	return 0;
  fail:
@@ -593,11 +606,10 @@ cmd_rtrim(char *s)
 		s[--n] = '\0';
 }
 
-void
-cmdtree_match(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
+static void
+cmd_match_root(const struct cmd_node *n, const char *line,
     struct cmd_match *m)
 {
-	const struct cmd_node	*n = t->root[mode];
 	struct cmd_node		*k;
 	struct cmd_words	 w;
 	char			 word[CMD_LINEMAX], *rest;
@@ -657,6 +669,46 @@ cmdtree_match(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 	m->status = CMDM_OK;
 }
 
+void
+cmdtree_match(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
+    struct cmd_match *m)
+{
+	cmd_match_root(t->root[mode], line, m);
+}
+
+void
+cmdtree_pipe_match(const struct cmd_tree *t, const char *seg,
+    struct cmd_match *m)
+{
+	cmd_match_root(t->pipe, seg, m);
+}
+
+int
+cmdtree_pipeable(const struct cmd_def *d)
+{
+	return d != NULL && strncmp(d->syntax, "show ", 5) == 0;
+}
+
+/*
+ * A "|" that stands as a word ends the command's words; inside a word
+ * ("a|b", a regular expression's alternation) it is text.
+ */
+long
+cmdtree_pipe_at(const char *line, size_t from)
+{
+	size_t	 i = from, n;
+
+	for (;;) {
+		i += strspn(line + i, " \t");
+		if (line[i] == '\0')
+			return -1;
+		n = strcspn(line + i, " \t");
+		if (n == 1 && line[i] == '|')
+			return (long)i;
+		i += n;
+	}
+}
+
 static int
 cmd_help_cmp(const void *a, const void *b)
 {
@@ -687,10 +739,9 @@ cmd_hidden(const struct cmd_node *n)
  * offset of the failing word in *bad.
  */
 static const struct cmd_node *
-cmd_walk(const struct cmd_tree *t, enum cmd_mode mode, char *buf,
-    const struct cmd_words *w, int nwords, size_t *bad, int *amb)
+cmd_walk(const struct cmd_node *n, char *buf, const struct cmd_words *w,
+    int nwords, size_t *bad, int *amb)
 {
-	const struct cmd_node	*n = t->root[mode];
 	char			 word[CMD_LINEMAX];
 	int			 i;
 
@@ -712,9 +763,54 @@ cmd_walk(const struct cmd_tree *t, enum cmd_mode mode, char *buf,
 	return n;
 }
 
-void
-cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
-    FILE *f, size_t promptlen)
+/*
+ * Where '?' and TAB look: the mode's tree, or after a "|" the modifiers'
+ * tree for the text after the last "|" (*off: where it begins).  NULL
+ * when what comes before that "|" is not a show command and modifiers:
+ * *bad is where it fails, *incomplete when it ends too soon.
+ */
+static const struct cmd_node *
+cmd_help_root(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
+    size_t *off, size_t *bad, int *incomplete)
+{
+	const struct cmd_node	*root = t->root[mode];
+	struct cmd_match	*m;
+	char			*seg = NULL;
+	long			 p = cmdtree_pipe_at(line, 0), q = 0, from = 0;
+
+	*off = *bad = 0;
+	*incomplete = 0;
+	if (p < 0)
+		return root;
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return NULL;
+	for (; p >= 0; from = p + 1, p = cmdtree_pipe_at(line, (size_t)p + 1)) {
+		free(seg);
+		if ((seg = strndup(line + from, (size_t)(p - from))) == NULL) {
+			root = NULL;
+			break;
+		}
+		cmd_match_root(root, seg, m);
+		if (m->status != CMDM_OK || (root != t->pipe &&
+		    !cmdtree_pipeable(m->def))) {
+			*incomplete = m->status == CMDM_INCOMPLETE;
+			*bad = (size_t)from + (m->status == CMDM_OK ?
+			    (size_t)(p - from) : m->errpos);
+			root = NULL;
+			break;
+		}
+		root = t->pipe;
+		q = p + 1;
+	}
+	free(seg);
+	free(m);
+	*off = (size_t)q;
+	return root;
+}
+
+static int
+cmd_help_at(const struct cmd_tree *t, const struct cmd_node *root,
+    const char *line, FILE *f, size_t promptlen)
 {
 	struct cmd_words	 w;
 	const struct cmd_node	*n;
@@ -725,7 +821,7 @@ cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 	int			 full, amb;
 
 	if (strlen(line) >= sizeof(buf))
-		return;
+		return -1;
 	strcpy(buf, line);
 	cmd_split(buf, &w);
 	full = w.n;
@@ -735,14 +831,14 @@ cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 		partial = buf + w.off[w.n - 1];
 		plen = w.len[w.n - 1];
 	}
-	if ((n = cmd_walk(t, mode, buf, &w, full, &bad, &amb)) == NULL) {
+	if ((n = cmd_walk(root, buf, &w, full, &bad, &amb)) == NULL) {
 		if (amb)
 			fprintf(f, "%% Ambiguous command: \"%.*s\"\n",
-			    (int)w.len[full > 0 ? 0 : 0], buf + bad);
+			    (int)strcspn(buf + bad, " \t"), buf + bad);
 		else
 			fprintf(f, "%*s^\n%% Invalid input detected at '^' "
 			    "marker.\n", (int)(promptlen + bad), "");
-		return;
+		return -1;
 	}
 	for (i = 0; i < n->nkids && nl < 256; i++) {
 		struct cmd_node	*k = n->kids[i];
@@ -757,7 +853,7 @@ cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 	if (partial != NULL && nl == 0) {
 		fprintf(f, "%*s^\n%% Invalid input detected at '^' marker.\n",
 		    (int)(promptlen + (size_t)(partial - buf)), "");
-		return;
+		return -1;
 	}
 	qsort(list, nl, sizeof(list[0]), cmd_help_cmp);
 	for (i = 0; i < nl; i++)
@@ -766,8 +862,32 @@ cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
 	for (i = 0; i < nl; i++)
 		fprintf(f, "  %-*s  %s\n", (int)width, list[i]->word,
 		    list[i]->help);
+	if (partial == NULL && (root == t->pipe ? n->def != NULL :
+	    cmdtree_pipeable(n->def)))
+		fprintf(f, "  %-*s  Output Modifiers\n", (int)width, "|");
 	if (partial == NULL && n->def != NULL)
 		fprintf(f, "  <cr>\n");
+	return 0;
+}
+
+int
+cmdtree_help(const struct cmd_tree *t, enum cmd_mode mode, const char *line,
+    FILE *f, size_t promptlen)
+{
+	const struct cmd_node	*root;
+	size_t			 off, bad;
+	int			 incomplete;
+
+	root = cmd_help_root(t, mode, line, &off, &bad, &incomplete);
+	if (root == NULL) {
+		if (incomplete)
+			fprintf(f, "%% Incomplete command.\n");
+		else
+			fprintf(f, "%*s^\n%% Invalid input detected at '^' "
+			    "marker.\n", (int)(promptlen + bad), "");
+		return -1;
+	}
+	return cmd_help_at(t, root, line + off, f, promptlen + off);
 }
 
 char *
@@ -777,12 +897,16 @@ cmdtree_complete(const struct cmd_tree *t, enum cmd_mode mode,
 	struct cmd_words	 w;
 	const struct cmd_node	*n, *k, *first = NULL;
 	char			 buf[CMD_LINEMAX];
+	const struct cmd_node	*root;
 	const char		*partial = "";
-	size_t			 i, plen = 0, common = 0, bad, clen = 0;
+	size_t			 i, plen = 0, common = 0, bad, clen = 0, off;
 	int			 full, amb, count = 0;
 	char			*out, *c = NULL;
 
 	*choices = NULL;
+	if ((root = cmd_help_root(t, mode, line, &off, &bad, &amb)) == NULL)
+		return strdup("");
+	line += off;
 	if (strlen(line) >= sizeof(buf))
 		return strdup("");
 	strcpy(buf, line);
@@ -793,7 +917,7 @@ cmdtree_complete(const struct cmd_tree *t, enum cmd_mode mode,
 		partial = buf + w.off[w.n - 1];
 		plen = w.len[w.n - 1];
 	}
-	if ((n = cmd_walk(t, mode, buf, &w, full, &bad, &amb)) == NULL)
+	if ((n = cmd_walk(root, buf, &w, full, &bad, &amb)) == NULL)
 		return strdup("");
 	for (i = 0; i < n->nkids; i++) {
 		k = n->kids[i];

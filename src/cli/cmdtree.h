@@ -32,13 +32,27 @@ struct cmd_match {
 	char			 buf[CMD_LINEMAX];
 };
 
+/*
+ * Output modifiers: cmdtree_pipe_at() is the offset of the first "|"
+ * word at or after from (-1: none); show commands take modifiers
+ * (cmdtree_pipeable); each modifier between two "|" is matched against
+ * pipe_defs (pipe.h) by cmdtree_pipe_match().  '?' and TAB (below)
+ * know them too.
+ */
+long	 cmdtree_pipe_at(const char *, size_t);
+int	 cmdtree_pipeable(const struct cmd_def *);
+void	 cmdtree_pipe_match(const struct cmd_tree *, const char *,
+	    struct cmd_match *);
 int	 cmdtree_new(struct cmd_tree **, const struct cmd_def *const *,
 	    char *, size_t);
 void	 cmdtree_free(struct cmd_tree *);
 void	 cmdtree_match(const struct cmd_tree *, enum cmd_mode, const char *,
 	    struct cmd_match *);
-/* Prints the '?' listing for a line (without the '?') to f. */
-void	 cmdtree_help(const struct cmd_tree *, enum cmd_mode, const char *,
+/*
+ * Prints the '?' listing for a line (without the '?') to f; -1 when the
+ * line is not valid so far (the '^' marker and message are printed).
+ */
+int	 cmdtree_help(const struct cmd_tree *, enum cmd_mode, const char *,
 	    FILE *, size_t);
 /*
  * TAB: the text to append to the line (caller frees, "" when nothing

@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "config.h"
 #include "err.h"
+#include "pipe.h"
 #include "shell.h"
 #include "shell_priv.h"
 #include "store.h"
@@ -27,6 +28,8 @@
 #define SHELL_DEFAULT_HOSTNAME	"router"
 #define SHELL_CONFIG_FILE	"config"
 #define SHELL_PASTE_MAX		(256u * 1024)
+#define SHELL_ASK_TRIES		10	/* wrong answers on a terminal */
+#define SHELL_TERM_LENGTH	24	/* IOS XR's default terminal length */
 
 struct shell {
 	struct cmd_tree		*tree;
@@ -51,7 +54,17 @@ struct shell {
 	History			*hist;
 	volatile sig_atomic_t	*intr;
 	int			 quit;
+	/*
+	 * A scripted prompt got no acceptable answer (end of input, or a
+	 * wrong answer to a question): the command fails whatever its
+	 * handler returns, so the script's exit status says so.
+	 */
+	int			 unanswered;
 	char			 prompt[128];
+
+	/* output */
+	struct pipe		*out;		/* this command's; NULL: stdout */
+	int			 term_length;	/* pager lines, 0: no pager */
 };
 
 static int	shell_exec(struct shell *, const char *);
@@ -73,6 +86,7 @@ shell_new(struct shell **out, const char *state_dir, struct err *e)
 		return err_set(e, ERR_INVAL, "command table: %s", msg);
 	}
 	sh->mode = MODE_EXEC;
+	sh->term_length = SHELL_TERM_LENGTH;
 	*out = sh;
 	return 0;
 }
@@ -123,23 +137,45 @@ shell_printf(struct shell *sh, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	(void)sh;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	if (sh->out != NULL)
+		pipe_vprintf(sh->out, fmt, ap);
+	else
+		vprintf(fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Output that output modifiers do not filter: errors (an include must
+ * not hide why a show failed) and, as on IOS XR, "Building
+ * configuration...".  Still paged.
+ */
+static void
+shell_status(struct shell *sh, const char *text)
+{
+	if (sh->out != NULL)
+		pipe_raw(sh->out, text);
+	else
+		fputs(text, stdout);
 }
 
 int
 shell_error(struct shell *sh, const char *fmt, ...)
 {
 	va_list	 ap;
+	char	*msg = NULL, *line = NULL;
+	int	 n;
 
-	(void)sh;
-	fputs("% ", stdout);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputs("\n", stdout);
+	if (n < 0 || asprintf(&line, "%% %s\n", msg) < 0) {
+		free(msg);
+		return -1;
+	}
+	shell_status(sh, line);
+	free(msg);
+	free(line);
 	return -1;
 }
 
@@ -241,6 +277,8 @@ shell_ask(struct shell *sh, const char *prompt, char *buf, size_t sz,
 {
 	char	*line;
 
+	if (sh->out != NULL)
+		pipe_flush(sh->out);
 	if (sh->tty)
 		line = shell_tty_line(sh, prompt, secret);
 	else {
@@ -251,8 +289,10 @@ shell_ask(struct shell *sh, const char *prompt, char *buf, size_t sz,
 		fputs("\n", stdout);
 	}
 	fflush(stdout);
-	if (line == NULL)
+	if (line == NULL) {
+		sh->unanswered = 1;
 		return -1;
+	}
 	snprintf(buf, sz, "%s", line);
 	if (secret)
 		explicit_bzero(line, strlen(line));
@@ -260,13 +300,29 @@ shell_ask(struct shell *sh, const char *prompt, char *buf, size_t sz,
 	return 0;
 }
 
+/*
+ * After a wrong answer IOS XR says so and asks again.  A script asks
+ * again no more: its next line is a command, not a second try, so one
+ * wrong answer fails the command and the script goes on from there.
+ */
+static int
+shell_reask(struct shell *sh, int tries, const char *choices)
+{
+	shell_printf(sh, "%% Please answer %s.\n", choices);
+	if (!sh->tty || tries + 1 >= SHELL_ASK_TRIES) {
+		sh->unanswered = 1;
+		return 0;
+	}
+	return 1;
+}
+
 int
 shell_confirm(struct shell *sh, const char *prompt, int *yes)
 {
 	char	 ans[64];
-	int	 tries;
+	int	 tries = 0;
 
-	for (tries = 0; tries < 10; tries++) {
+	do {
 		if (shell_ask(sh, prompt, ans, sizeof(ans), 0) != 0)
 			return -1;
 		if (strcasecmp(ans, "yes") == 0 || strcasecmp(ans, "y") == 0) {
@@ -277,8 +333,7 @@ shell_confirm(struct shell *sh, const char *prompt, int *yes)
 			*yes = 0;
 			return 0;
 		}
-		shell_printf(sh, "%% Please answer 'yes' or 'no'.\n");
-	}
+	} while (shell_reask(sh, tries++, "'yes' or 'no'"));
 	return -1;
 }
 
@@ -292,6 +347,8 @@ shell_paste(struct shell *sh, char **out, size_t max, size_t *outlen)
 	*out = NULL;
 	if (max == 0)
 		max = SHELL_PASTE_MAX;
+	if (sh->out != NULL)
+		pipe_flush(sh->out);
 	for (;;) {
 		if (sh->tty)
 			line = shell_tty_line(sh, "", 0);
@@ -701,14 +758,14 @@ int
 shell_cmd_end(struct shell *sh, const struct cmd_args *a)
 {
 	char	 ans[64];
-	int	 tries;
+	int	 tries = 0;
 
 	(void)a;
 	if (config_equal(sh->base, sh->cand)) {
 		shell_leave_config(sh);
 		return 0;
 	}
-	for (tries = 0; tries < 10; tries++) {
+	do {
 		if (shell_ask(sh, "Uncommitted changes found, commit them? "
 		    "[yes]:", ans, sizeof(ans), 0) != 0) {
 			shell_leave_config(sh);
@@ -728,10 +785,8 @@ shell_cmd_end(struct shell *sh, const struct cmd_args *a)
 		if (strcasecmp(ans, "cancel") == 0 ||
 		    strcasecmp(ans, "c") == 0)
 			return 0;
-		shell_printf(sh, "%% Please answer 'yes', 'no' or "
-		    "'cancel'.\n");
-	}
-	return 0;
+	} while (shell_reask(sh, tries++, "'yes', 'no' or 'cancel'"));
+	return -1;
 }
 
 int
@@ -793,9 +848,20 @@ shell_cmd_show_running(struct shell *sh, const struct cmd_args *a)
 		return -1;
 	if ((text = config_text(c, filter)) == NULL)
 		return shell_error(sh, "out of memory");
-	shell_printf(sh, "Building configuration...\n!! netpki "
-	    "configuration\n%send\n", text);
+	shell_status(sh, "Building configuration...\n");
+	shell_printf(sh, "!! netpki configuration\n%send\n", text);
 	free(text);
+	return 0;
+}
+
+int
+shell_cmd_terminal_length(struct shell *sh, const struct cmd_args *a)
+{
+	const char	*v = cmd_arg(a, "<0-512>");
+
+	if (v == NULL)
+		return shell_error(sh, "Incomplete command.");
+	sh->term_length = atoi(v);	/* the grammar checked the range */
 	return 0;
 }
 
@@ -809,7 +875,8 @@ shell_cmd_show_config(struct shell *sh, const struct cmd_args *a)
 		return shell_error(sh, "No configuration session.");
 	if ((text = config_diff_text(sh->base, sh->cand)) == NULL)
 		return shell_error(sh, "out of memory");
-	shell_printf(sh, "Building configuration...\n%send\n", text);
+	shell_status(sh, "Building configuration...\n");
+	shell_printf(sh, "%send\n", text);
 	free(text);
 	return 0;
 }
@@ -863,21 +930,92 @@ shell_do_split(const struct shell *sh, const char *line, enum cmd_mode *mode)
 	return 0;
 }
 
-static void
+/* The '?' listing; -1 when the line before the '?' is not valid. */
+static int
 shell_help(struct shell *sh, const char *line)
 {
 	enum cmd_mode	 mode;
 	size_t		 off = shell_do_split(sh, line, &mode);
 
-	cmdtree_help(sh->tree, mode, line + off, stdout,
+	return cmdtree_help(sh->tree, mode, line + off, stdout,
 	    strlen(sh->prompt) + off);
+}
+
+/*
+ * The modifiers after the "|" at offset at, added to p; -1 after
+ * printing what is wrong (the '^' marker counts from the line's start).
+ */
+static int
+shell_pipe_parse(struct shell *sh, const char *line, long at,
+    struct pipe *p)
+{
+	struct cmd_match	*m;
+	struct err		 e;
+	int			 rc;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return shell_error(sh, "out of memory");
+	err_clear(&e);
+	if ((rc = pipe_parse(p, sh->tree, line, at, m, &e)) != 0) {
+		if (m->status != CMDM_OK)
+			shell_report(sh, m);
+		else
+			shell_err(sh, &e);
+	}
+	free(m);
+	return rc;
+}
+
+/* Lines per page: only a person at a terminal reads --More--. */
+static int
+shell_pager_lines(const struct shell *sh)
+{
+	return sh->tty && isatty(STDOUT_FILENO) ? sh->term_length : 0;
+}
+
+/*
+ * Matches a line; a show command's line may end in output modifiers
+ * ("| include X"), whose offset goes to *at (-1: none).  Like IOS, a
+ * statement of the parent mode leaves the submode.
+ */
+static void
+shell_match(struct shell *sh, const char *line, struct cmd_match *m,
+    long *at)
+{
+	struct cmd_match	*pm;
+	char			*cmd;
+
+	if ((*at = cmdtree_pipe_at(line, 0)) >= 0) {
+		if ((cmd = strndup(line, (size_t)*at)) != NULL) {
+			cmdtree_match(sh->tree, sh->mode, cmd, m);
+			free(cmd);
+			if (m->status == CMDM_OK && cmdtree_pipeable(m->def))
+				return;
+		}
+		*at = -1;
+	}
+	cmdtree_match(sh->tree, sh->mode, line, m);
+	if (m->status == CMDM_OK || m->status == CMDM_EMPTY ||
+	    sh->mode <= MODE_CONFIG || (pm = malloc(sizeof(*pm))) == NULL)
+		return;
+	cmdtree_match(sh->tree, MODE_CONFIG, line, pm);
+	if (pm->status == CMDM_OK) {
+		free(sh->block);
+		sh->block = NULL;
+		sh->mode = MODE_CONFIG;
+		/* Matched again into m: argv points into m's own buf. */
+		cmdtree_match(sh->tree, MODE_CONFIG, line, m);
+	}
+	free(pm);
 }
 
 static int
 shell_exec(struct shell *sh, const char *line)
 {
-	struct cmd_match	*m, *pm;
+	struct cmd_match	*m;
+	struct pipe		*p = NULL, *outer = sh->out;
 	size_t			 n = strlen(line);
+	long			 at;
 	int			 rc = 0;
 
 	if (n > 0 && line[n - 1] == '?') {
@@ -885,26 +1023,13 @@ shell_exec(struct shell *sh, const char *line)
 
 		if (copy == NULL)
 			return -1;
-		shell_help(sh, copy);
+		rc = shell_help(sh, copy);
 		free(copy);
-		return 0;
+		return rc;
 	}
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return shell_error(sh, "out of memory");
-	cmdtree_match(sh->tree, sh->mode, line, m);
-	/* Like IOS: a statement of the parent mode leaves the submode. */
-	if (m->status != CMDM_OK && m->status != CMDM_EMPTY &&
-	    sh->mode > MODE_CONFIG && (pm = malloc(sizeof(*pm))) != NULL) {
-		cmdtree_match(sh->tree, MODE_CONFIG, line, pm);
-		if (pm->status == CMDM_OK) {
-			free(sh->block);
-			sh->block = NULL;
-			sh->mode = MODE_CONFIG;
-			free(m);
-			m = pm;
-		} else
-			free(pm);
-	}
+	shell_match(sh, line, m, &at);
 	if (m->status == CMDM_EMPTY)
 		goto out;
 	if (m->status != CMDM_OK) {
@@ -912,13 +1037,31 @@ shell_exec(struct shell *sh, const char *line)
 		rc = -1;
 		goto out;
 	}
+	if (at >= 0 || (outer == NULL && shell_pager_lines(sh) > 0)) {
+		if ((p = pipe_new(outer, shell_pager_lines(sh))) == NULL) {
+			rc = shell_error(sh, "out of memory");
+			goto out;
+		}
+		if (at >= 0 && shell_pipe_parse(sh, line, at, p) != 0) {
+			rc = -1;
+			goto out;
+		}
+		sh->out = p;
+	}
 	sh->cur_def = m->def;
 	sh->cur_rank = m->rank;
+	sh->unanswered = 0;
 	if (m->def->fn != NULL)
 		rc = m->def->fn(sh, &m->args);
 	else
 		rc = shell_config_set(sh, &m->args);
+	if (sh->unanswered)
+		rc = -1;
+	if (p != NULL)
+		pipe_end(p);
  out:
+	sh->out = outer;
+	pipe_free(p);
 	free(m);
 	fflush(stdout);
 	return rc;

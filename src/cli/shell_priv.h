@@ -39,5 +39,7 @@ int	 shell_cmd_abort(struct shell *, const struct cmd_args *);
 int	 shell_cmd_do(struct shell *, const struct cmd_args *);
 int	 shell_cmd_show_running(struct shell *, const struct cmd_args *);
 int	 shell_cmd_show_config(struct shell *, const struct cmd_args *);
+/* terminal length N: this session's pager (not configuration). */
+int	 shell_cmd_terminal_length(struct shell *, const struct cmd_args *);
 
 #endif

@@ -201,7 +201,7 @@ tp_load(struct trustpoint **out, const struct config *c, const char *name,
 	if (!tp_name_ok(name) || tp_block(block, sizeof(block), name) != 0)
 		return err_set(e, ERR_INVAL, "bad trustpoint name");
 	if (c == NULL || config_get(c, NULL, block) == NULL)
-		return err_set(e, ERR_NOTFOUND, "trustpoint %s is not "
+		return err_set(e, ERR_NOTFOUND, "Trustpoint %s is not "
 		    "configured", name);
 	if ((tp = calloc(1, sizeof(*tp))) == NULL ||
 	    (tp->name = strdup(name)) == NULL) {
@@ -235,7 +235,7 @@ tp_load(struct trustpoint **out, const struct config *c, const char *name,
 	tp->crl_optional = config_get(c, block, "crl") != NULL;
 	if ((v = tp_stmt(c, block, "fingerprint", 1)) != NULL &&
 	    (rc = tp_fingerprint_norm(&tp->fingerprint, v, e)) != 0) {
-		err_prefix(e, "trustpoint %s: fingerprint", name);
+		err_prefix(e, "Trustpoint %s: fingerprint", name);
 		goto out;
 	}
 	*out = tp;
@@ -323,7 +323,7 @@ tp_read_certs(STACK_OF(X509) **out, struct store *st, const char *name,
 	rc = cert_parse_any(out, (unsigned char *)buf, len, max, e);
 	free(buf);
 	if (rc != 0)
-		err_prefix(e, "trustpoint %s: %s", name, file);
+		err_prefix(e, "Trustpoint %s: %s", name, file);
 	return rc;
 }
 
@@ -714,7 +714,7 @@ tp_pending_load(struct tp_pending *p, struct store *st, const char *name,
 	    sizeof(p->keylabel)) != 0 ||
 	    tp_pending_field(&cur, "created", created, sizeof(created)) != 0 ||
 	    tp_pending_field(&cur, "subject", subj, sizeof(subj)) != 0) {
-		rc = err_set(e, ERR_INVAL, "trustpoint %s: %s: unreadable",
+		rc = err_set(e, ERR_INVAL, "Trustpoint %s: %s: unreadable",
 		    name, rel);
 		goto out;
 	}
@@ -729,7 +729,7 @@ tp_pending_load(struct tp_pending *p, struct store *st, const char *name,
 	    (bio = BIO_new_mem_buf(cur, (int)(len - (size_t)(cur - buf)))) ==
 	    NULL || (p->signer = PEM_read_bio_X509(bio, NULL, NULL,
 	    NULL)) == NULL) {
-		rc = err_openssl(e, ERR_INVAL, "trustpoint %s: %s: unreadable",
+		rc = err_openssl(e, ERR_INVAL, "Trustpoint %s: %s: unreadable",
 		    name, rel);
 		goto out;
 	}

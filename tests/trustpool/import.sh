@@ -23,7 +23,6 @@ crypto ca trustpool import url $H/bundle.p7b
 no
 show crypto ca trustpool policy
 crypto ca trustpool import url $H/bundle.p7b
-maybe
 yes
 show crypto ca trustpool policy
 crypto ca trustpool import url $H/bundle-signed.p7b

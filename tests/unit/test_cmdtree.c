@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "cmdtree.h"
 #include "commands.h"
+#include "pipe.h"
 
 static int
 dummy(struct shell *sh, const struct cmd_args *a)
@@ -312,6 +313,72 @@ test_help_and_complete(void **state)
 	cmdtree_free(t);
 }
 
+/* TAB on line adds add, with no list of choices. */
+static void
+completes(struct cmd_tree *t, const char *line, const char *add)
+{
+	char	*c, *choices;
+
+	c = cmdtree_complete(t, MODE_EXEC, line, &choices);
+	assert_string_equal(c, add);
+	assert_null(choices);
+	free(c);
+}
+
+static void
+test_pipes(void **state)
+{
+	struct cmd_tree		*t = tree();
+	struct cmd_match	*m = malloc(sizeof(*m));
+	char			*h;
+
+	(void)state;
+	assert_int_equal(cmdtree_pipe_at("show running-config | include x",
+	    0), 20);
+	assert_int_equal(cmdtree_pipe_at("show a|b", 0), -1);
+	assert_int_equal(cmdtree_pipe_at("| x | y", 1), 4);
+	assert_int_equal(cmdtree_pipe_at("show\t|\tcount", 0), 5);
+	cmdtree_match(t, MODE_EXEC, "show running-config", m);
+	assert_true(cmdtree_pipeable(m->def));
+	cmdtree_match(t, MODE_EXEC, "configure", m);
+	assert_false(cmdtree_pipeable(m->def));
+	assert_false(cmdtree_pipeable(NULL));
+	cmdtree_pipe_match(t, " inc ip address 10 ", m);
+	assert_int_equal(m->status, CMDM_OK);
+	assert_ptr_equal(m->def, &pipe_defs[PIPE_INCLUDE]);
+	assert_string_equal(cmd_arg(&m->args, "LINE"), "ip address 10");
+	cmdtree_pipe_match(t, "count", m);
+	assert_int_equal(m->status, CMDM_OK);
+	assert_ptr_equal(m->def, &pipe_defs[PIPE_COUNT]);
+	cmdtree_pipe_match(t, "exclude", m);
+	assert_int_equal(m->status, CMDM_INCOMPLETE);
+	cmdtree_pipe_match(t, "e", m);
+	assert_int_equal(m->status, CMDM_INCOMPLETE);
+	cmdtree_pipe_match(t, "zap x", m);
+	assert_int_equal(m->status, CMDM_INVALID);
+	h = help(t, MODE_EXEC, "show running-config | ");
+	assert_non_null(strstr(h, "  include  Include lines that match\n"));
+	assert_non_null(strstr(h, "  section  Filter a section of output\n"));
+	free(h);
+	h = help(t, MODE_EXEC, "show version ");
+	assert_string_equal(h, "  |     Output Modifiers\n  <cr>\n");
+	free(h);
+	h = help(t, MODE_EXEC, "configure | ");
+	assert_string_equal(h, "          ^\n"
+	    "% Invalid input detected at '^' marker.\n");
+	free(h);
+	h = help(t, MODE_EXEC, "show | ");
+	assert_string_equal(h, "% Incomplete command.\n");
+	free(h);
+	assert_int_equal(cmdtree_help(t, MODE_EXEC, "show zz | ", stdout, 0),
+	    -1);
+	completes(t, "show version | be", "gin ");
+	completes(t, "show version | e", "xclude ");
+	completes(t, "configure | in", "");
+	free(m);
+	cmdtree_free(t);
+}
+
 int
 main(void)
 {
@@ -323,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_no_forms_and_groups),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_help_and_complete),
+		cmocka_unit_test(test_pipes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

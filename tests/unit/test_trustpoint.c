@@ -44,7 +44,7 @@ test_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(tp_load(&tp, c, "myca", &e), ERR_NOTFOUND);
-	assert_string_equal(e.msg, "trustpoint myca is not configured");
+	assert_string_equal(e.msg, "Trustpoint myca is not configured");
 	set(c, NULL, B, B, 1);
 	set(c, B, "description", "description lab", 2);
 	assert_int_equal(tp_load(&tp, c, "myca", &e), 0);

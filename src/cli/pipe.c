@@ -1,0 +1,467 @@
+/*
+ * pipe: output modifiers and the --More-- pager.  Output is cut into
+ * lines as it is printed and each line runs through the modifiers in
+ * the order typed, so a long show command streams: nothing is held but
+ * the line being built (and count's figure).  The words are IOS's:
+ * "Include lines that match", "Number of lines which match regexp = N".
+ */
+#include <ctype.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "cmdtree.h"
+#include "err.h"
+#include "pipe.h"
+
+#define PIPE_MAXSTAGES	8
+#define PIPE_MORE	" --More-- "
+#define PIPE_REMAX	256	/* characters of a regular expression */
+#define PIPE_RESIZE	2048	/* its size with repetitions expanded */
+#define PIPE_REDEPTH	16	/* nested groups */
+
+const struct cmd_def pipe_defs[] = {
+	[PIPE_BEGIN] = { .syntax = "begin LINE",
+	  .help = "Begin with the line that matches\n"
+	    "Regular expression (POSIX extended)" },
+	[PIPE_COUNT] = { .syntax = "count [LINE]",
+	  .help = "Count number of lines which match regexp\n"
+	    "Regular expression (POSIX extended; default: every line)" },
+	[PIPE_EXCLUDE] = { .syntax = "exclude LINE",
+	  .help = "Exclude lines that match\n"
+	    "Regular expression (POSIX extended)" },
+	[PIPE_INCLUDE] = { .syntax = "include LINE",
+	  .help = "Include lines that match\n"
+	    "Regular expression (POSIX extended)" },
+	[PIPE_SECTION] = { .syntax = "section LINE",
+	  .help = "Filter a section of output\n"
+	    "Regular expression (POSIX extended)" },
+	[PIPE__MAX] = { .syntax = NULL },
+};
+
+struct pipe_stage {
+	enum pipe_kind	 kind;
+	regex_t		 re;
+	int		 has_re;
+	int		 on;		/* begin: seen; section: inside one */
+	size_t		 indent;	/* section: its first line's indent */
+	unsigned long	 count;
+};
+
+struct pipe {
+	struct pipe		*next;
+	struct pipe_stage	 st[PIPE_MAXSTAGES];
+	int			 nst;
+	char			*line;		/* the line being printed */
+	size_t			 len, cap;
+	int			 pages;		/* lines per screen, 0: none */
+	int			 shown;		/* lines since the page began */
+	int			 quit;		/* 'q' at --More-- */
+};
+
+struct pipe *
+pipe_new(struct pipe *next, int pages)
+{
+	struct pipe	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->next = next;
+	p->pages = next == NULL && pages > 0 ? pages : 0;
+	return p;
+}
+
+void
+pipe_free(struct pipe *p)
+{
+	int	 i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nst; i++)
+		if (p->st[i].has_re)
+			regfree(&p->st[i].re);
+	free(p->line);
+	free(p);
+}
+
+/*
+ * Length of the bracket expression at re ('['), or 0 when it is not
+ * closed.  "[]a]", "[^]a]" and "[[:alpha:]]" hold a ']' of their own.
+ */
+static size_t
+pipe_re_bracket(const char *re)
+{
+	size_t	 i = 1;
+
+	if (re[i] == '^')
+		i++;
+	if (re[i] == ']')
+		i++;
+	for (; re[i] != '\0'; i++) {
+		if (re[i] == '[' && (re[i + 1] == ':' || re[i + 1] == '.' ||
+		    re[i + 1] == '=')) {
+			const char	*end = strstr(re + i + 2, (char []){
+			    re[i + 1], ']', '\0' });
+
+			if (end == NULL)
+				return 0;
+			i = (size_t)(end - re) + 1;
+		} else if (re[i] == ']')
+			return i + 1;
+	}
+	return 0;
+}
+
+/*
+ * glibc compiles repetitions by copying what they repeat: "a+++++" or
+ * "((a{99}){99}){99}" takes gigabytes (found by fuzz_pipe).  POSIX leaves
+ * adjacent repetitions undefined; the rest is refused by the size the
+ * expression has once its repetitions are expanded.  0, or a reason.
+ */
+static const char *
+pipe_re_check(const char *re)
+{
+	size_t	 stack[PIPE_REDEPTH], sum = 0, atom = 0, i, n, k, hi;
+	int	 depth = 0, rep = 0;
+	char	*end;
+
+	if (strlen(re) > PIPE_REMAX)
+		return "longer than 256 characters";
+	for (i = 0; re[i] != '\0'; i += n) {
+		n = 1;
+		if (strchr("*+?{", re[i]) != NULL && i > 0) {
+			if (rep)
+				return "a repetition of a repetition";
+			k = 2;
+			if (re[i] == '{') {
+				k = strtoul(re + i + 1, &end, 10);
+				if (*end == ',' && isdigit((unsigned char)end[1]) &&
+				    (hi = strtoul(end + 1, &end, 10)) > k)
+					k = hi;
+				if (k > 255)
+					return "a repetition count over 255";
+				n = strcspn(re + i, "}");
+				n += re[i + n] == '}';
+			}
+			sum += atom * (k > 1 ? k - 1 : 1);
+			rep = 1;
+		} else {
+			rep = 0;
+			atom = 1;
+			if (re[i] == '\\' && isdigit((unsigned char)re[i + 1]))
+				return "a back-reference (matching could take "
+				    "exponential time)";
+			if (re[i] == '\\' && re[i + 1] != '\0')
+				n = 2;
+			else if (re[i] == '[' && (n = pipe_re_bracket(re + i)) == 0)
+				return NULL;	/* regcomp says what is wrong */
+			else if (re[i] == '(') {
+				if (depth == PIPE_REDEPTH)
+					return "groups nested too deep";
+				stack[depth++] = sum;
+				sum = atom = 0;
+			} else if (re[i] == ')' && depth > 0) {
+				atom = sum > 0 ? sum : 1;
+				sum = stack[--depth];
+			}
+			sum += re[i] == '(' ? 0 : atom;
+		}
+		if (sum > PIPE_RESIZE)
+			return "too large once its repetitions are expanded";
+	}
+	return NULL;
+}
+
+int
+pipe_add(struct pipe *p, enum pipe_kind kind, const char *regex,
+    struct err *e)
+{
+	struct pipe_stage	*s;
+	const char		*too;
+	char			 why[128];
+	int			 rc;
+
+	if (p->nst == PIPE_MAXSTAGES)
+		return err_set(e, ERR_INVAL, "Too many output modifiers: at "
+		    "most %d", PIPE_MAXSTAGES);
+	if (regex == NULL && kind != PIPE_COUNT)
+		return err_set(e, ERR_INVAL, "Incomplete command.");
+	s = &p->st[p->nst];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	if (regex != NULL) {
+		if ((too = pipe_re_check(regex)) != NULL)
+			return err_set(e, ERR_INVAL, "Invalid regular expression "
+			    "\"%.80s\": %s", regex, too);
+		if ((rc = regcomp(&s->re, regex, REG_EXTENDED | REG_NOSUB)) !=
+		    0) {
+			regerror(rc, &s->re, why, sizeof(why));
+			return err_set(e, ERR_INVAL, "Invalid regular expression "
+			    "\"%.80s\": %s", regex, why);
+		}
+		s->has_re = 1;
+	}
+	p->nst++;
+	return 0;
+}
+
+int
+pipe_parse(struct pipe *p, const struct cmd_tree *t, const char *line,
+    long at, struct cmd_match *m, struct err *e)
+{
+	char	*seg;
+	long	 next;
+	int	 rc = 0;
+
+	for (; at >= 0 && rc == 0; at = next) {
+		next = cmdtree_pipe_at(line, (size_t)at + 1);
+		seg = strndup(line + at + 1, next < 0 ? strlen(line + at + 1) :
+		    (size_t)(next - at - 1));
+		if (seg == NULL) {
+			m->status = CMDM_OK;
+			return err_set(e, ERR_NOMEM, "out of memory");
+		}
+		cmdtree_pipe_match(t, seg, m);
+		if (m->status == CMDM_EMPTY)
+			m->status = CMDM_INCOMPLETE;
+		if (m->status != CMDM_OK) {
+			m->errpos += (size_t)at + 1;
+			rc = -1;
+		} else if (pipe_add(p, (enum pipe_kind)(m->def - pipe_defs),
+		    cmd_arg(&m->args, "LINE"), e) != 0)
+			rc = -1;
+		free(seg);
+	}
+	return rc;
+}
+
+/* One key at --More--: 1 to go on (shown set for the next page). */
+static int
+pipe_more(struct pipe *p, int lim)
+{
+	struct termios	 old, raw;
+	unsigned char	 c = 'q';
+	int		 restore;
+
+	fputs(PIPE_MORE, stdout);
+	fflush(stdout);
+	restore = tcgetattr(STDIN_FILENO, &old) == 0;
+	if (restore) {
+		raw = old;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	/* Ctrl-C interrupts the read (no SA_RESTART): quit, like 'q'. */
+	if (read(STDIN_FILENO, &c, 1) != 1)
+		c = 'q';
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	printf("\r%*s\r", (int)strlen(PIPE_MORE), "");
+	if (c == ' ') {
+		p->shown = 0;
+		return 1;
+	}
+	if (c == '\r' || c == '\n') {
+		p->shown = lim - 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* A line leaving the pipe: to the next pipe, or the (paged) terminal. */
+static void	pipe_line(struct pipe *, int, const char *);
+
+static void
+pipe_out(struct pipe *p, const char *line)
+{
+	int	 lim = p->pages > 1 ? p->pages - 1 : 1;
+
+	if (p->next != NULL) {
+		pipe_line(p->next, 0, line);
+		return;
+	}
+	if (p->quit)
+		return;
+	if (p->pages > 0 && p->shown >= lim && !pipe_more(p, lim)) {
+		p->quit = 1;
+		return;
+	}
+	printf("%s\n", line);
+	p->shown++;
+}
+
+static size_t
+pipe_indent(const char *line)
+{
+	return strspn(line, " \t");
+}
+
+/* Does stage s let line through? */
+static int
+pipe_pass(struct pipe_stage *s, const char *line)
+{
+	int	 match = !s->has_re || regexec(&s->re, line, 0, NULL, 0) == 0;
+
+	switch (s->kind) {
+	case PIPE_BEGIN:
+		s->on = s->on || match;
+		return s->on;
+	case PIPE_COUNT:
+		if (match)
+			s->count++;
+		return 0;
+	case PIPE_EXCLUDE:
+		return !match;
+	case PIPE_INCLUDE:
+		return match;
+	case PIPE_SECTION:
+		/* A matching line and the lines indented under it. */
+		if (s->on && pipe_indent(line) > s->indent)
+			return 1;
+		s->on = match;
+		s->indent = pipe_indent(line);
+		return match;
+	default:
+		return 0;
+	}
+}
+
+static void
+pipe_line(struct pipe *p, int from, const char *line)
+{
+	int	 i;
+
+	for (i = from; i < p->nst; i++)
+		if (!pipe_pass(&p->st[i], line))
+			return;
+	pipe_out(p, line);
+}
+
+/* Every complete line in the buffer goes through; the rest waits. */
+static void
+pipe_drain(struct pipe *p)
+{
+	char	*nl, *start = p->line;
+	size_t	 rest;
+
+	while ((nl = memchr(start, '\n', p->len - (size_t)(start - p->line)))
+	    != NULL) {
+		*nl = '\0';
+		pipe_line(p, 0, start);
+		start = nl + 1;
+	}
+	rest = p->len - (size_t)(start - p->line);
+	memmove(p->line, start, rest);
+	p->len = rest;
+	p->line[p->len] = '\0';
+	if (p->len >= PIPE_LINEMAX) {
+		pipe_line(p, 0, p->line);
+		p->len = 0;
+		p->line[0] = '\0';
+	}
+}
+
+static int
+pipe_append(struct pipe *p, const char *s, size_t n)
+{
+	char	*nb;
+	size_t	 ncap;
+
+	if (p->len + n + 1 > p->cap) {
+		ncap = p->cap ? p->cap : 256;
+		while (ncap < p->len + n + 1)
+			ncap *= 2;
+		if ((nb = realloc(p->line, ncap)) == NULL)
+			return -1;
+		p->line = nb;
+		p->cap = ncap;
+	}
+	memcpy(p->line + p->len, s, n);
+	p->len += n;
+	p->line[p->len] = '\0';
+	return 0;
+}
+
+void
+pipe_vprintf(struct pipe *p, const char *fmt, va_list ap)
+{
+	char	*s = NULL;
+	int	 n;
+
+	if ((n = vasprintf(&s, fmt, ap)) < 0)
+		return;
+	if (pipe_append(p, s, (size_t)n) != 0)
+		fputs(s, stdout);	/* out of memory: unfiltered */
+	else
+		pipe_drain(p);
+	free(s);
+}
+
+void
+pipe_raw(struct pipe *p, const char *text)
+{
+	const char	*nl;
+	char		*copy;
+
+	if (p->next != NULL) {
+		pipe_raw(p->next, text);
+		return;
+	}
+	while (*text != '\0') {
+		nl = strchr(text, '\n');
+		if ((copy = strndup(text, nl ? (size_t)(nl - text) :
+		    strlen(text))) == NULL)
+			return;
+		pipe_out(p, copy);
+		free(copy);
+		if (nl == NULL)
+			break;
+		text = nl + 1;
+	}
+}
+
+void
+pipe_flush(struct pipe *p)
+{
+	if (p->len > 0) {
+		if (p->next != NULL)
+			pipe_append(p->next, p->line, p->len);
+		else if (!p->quit)
+			fputs(p->line, stdout);
+		p->len = 0;
+		p->line[0] = '\0';
+	}
+	if (p->next != NULL)
+		pipe_flush(p->next);
+	p->shown = 0;
+	fflush(stdout);
+}
+
+void
+pipe_end(struct pipe *p)
+{
+	char	 msg[64];
+	int	 i;
+
+	if (p->len > 0) {
+		pipe_line(p, 0, p->line);
+		p->len = 0;
+		p->line[0] = '\0';
+	}
+	for (i = 0; i < p->nst; i++) {
+		if (p->st[i].kind != PIPE_COUNT)
+			continue;
+		snprintf(msg, sizeof(msg), "Number of lines which match regexp "
+		    "= %lu", p->st[i].count);
+		pipe_line(p, i + 1, msg);
+	}
+	fflush(stdout);
+}
