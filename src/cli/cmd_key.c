@@ -11,12 +11,14 @@
 #include <openssl/evp.h>
 
 #include "cert.h"
+#include "clock.h"
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
 #include "keystore.h"
 #include "shell.h"
 #include "store.h"
+#include "trustpoint.h"
 
 #define TP_PREFIX	"crypto ca trustpoint "
 
@@ -37,15 +39,22 @@ key_check_label(struct shell *sh, const char *label)
 	    "digits, '-', '_' or '.', not starting with '.'", label);
 }
 
-/* "Do you really want to replace them?" when label exists; 1 = go on. */
+static void	key_warn_trustpoints(struct shell *, const char *, int);
+
+/*
+ * "Do you really want to replace them?" when label exists; 1 = go on.
+ * pair: a key pair, which trustpoints may use (not an imported key).
+ */
 static int
-key_confirm_replace(struct shell *sh, int exists, const char *label)
+key_confirm_replace(struct shell *sh, int exists, const char *label, int pair)
 {
 	int	 yes = 0;
 
 	if (!exists)
 		return 1;
 	shell_printf(sh, "%% You already have keys defined for %s\n", label);
+	if (pair)
+		key_warn_trustpoints(sh, label, 1);
 	if (shell_confirm(sh, "Do you really want to replace them? [yes/no]: ",
 	    &yes) != 0)
 		return 0;
@@ -97,7 +106,8 @@ key_generate_rsa(struct shell *sh, const struct cmd_args *a)
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
 	shell_printf(sh, "The name for the keys will be: %s\n", label);
-	if (!key_confirm_replace(sh, keystore_exists(st, label, NULL), label))
+	if (!key_confirm_replace(sh, keystore_exists(st, label, NULL), label,
+	    1))
 		return 0;
 	if (key_ask_bits(sh, usage ? "Signature" : "General Purpose",
 	    &bits) != 0)
@@ -142,7 +152,8 @@ key_generate_ec(struct shell *sh, const struct cmd_args *a)
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
 	shell_printf(sh, "The name for the keys will be: %s\n", label);
-	if (!key_confirm_replace(sh, keystore_exists(st, label, NULL), label))
+	if (!key_confirm_replace(sh, keystore_exists(st, label, NULL), label,
+	    1))
 		return 0;
 	shell_printf(sh, "Generating ECDSA keys ...\n");
 	err_clear(&e);
@@ -152,15 +163,39 @@ key_generate_ec(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
+/* Trustpoint name holds a router certificate for key pair label. */
+static int
+key_tp_has_cert(struct shell *sh, const char *name, const char *label)
+{
+	struct tp_certs		 tc;
+	struct err		 e;
+	enum tp_cert_state	 s;
+	int			 k, n = 0;
+
+	if (tp_certs_load(&tc, shell_store(sh), name, &e) != 0)
+		return 0;
+	for (k = 0; k < TP_KIND__MAX; k++) {
+		if (tc.dev[k] == NULL)
+			continue;
+		s = tp_cert_state(shell_store(sh), label, k, tc.dev[k], NULL,
+		    clock_now());
+		n += s != TP_CERT_KEY_MISSING && s != TP_CERT_KEY_MISMATCH;
+	}
+	tp_certs_clear(&tc);
+	return n > 0;
+}
+
 /*
  * Warn about every trustpoint whose key pair is label: "rsakeypair LABEL",
- * or no rsakeypair at all when label is the default key.
+ * or no rsakeypair at all when label is the default key; replaced: the
+ * keys are generated again rather than removed.  A router certificate for
+ * the old keys is no longer usable either way.
  */
 static void
-key_warn_trustpoints(struct shell *sh, const char *label)
+key_warn_trustpoints(struct shell *sh, const char *label, int replaced)
 {
 	const struct config	*c;
-	const char		**keys = NULL, *v;
+	const char		**keys = NULL, *v, *name;
 	size_t			 n = 0, i;
 
 	if ((c = shell_running(sh)) == NULL ||
@@ -168,11 +203,19 @@ key_warn_trustpoints(struct shell *sh, const char *label)
 		return;
 	for (i = 0; i < n; i++) {
 		v = config_value(c, keys[i], "rsakeypair");
-		if (v == NULL ? strcmp(label, KEYSTORE_DEFAULT_LABEL) == 0 :
-		    strcmp(v, label) == 0)
+		name = keys[i] + strlen(TP_PREFIX);
+		if (v == NULL ? strcmp(label, KEYSTORE_DEFAULT_LABEL) != 0 :
+		    strcmp(v, label) != 0)
+			continue;
+		if (!replaced)
 			shell_printf(sh, "%% Warning: key pair %s is used by "
-			    "trustpoint %s\n", label,
-			    keys[i] + strlen(TP_PREFIX));
+			    "trustpoint %s\n", label, name);
+		if (key_tp_has_cert(sh, name, label))
+			shell_printf(sh, "%% Warning: trustpoint %s's router "
+			    "certificate is for these keys: it becomes "
+			    "unusable (Status :%s); enroll again with 'crypto "
+			    "ca enroll %s'\n", name, replaced ? "Key mismatch" :
+			    "Key missing", name);
 	}
 	free(keys);
 }
@@ -213,7 +256,7 @@ key_zeroize(struct shell *sh, const struct cmd_args *a)
 	for (i = 0; i < n; i++)
 		if ((label == NULL || strcmp(v[i].label, label) == 0) &&
 		    (i == 0 || strcmp(v[i].label, v[i - 1].label) != 0))
-			key_warn_trustpoints(sh, v[i].label);
+			key_warn_trustpoints(sh, v[i].label, 0);
 	if (shell_confirm(sh, "Do you really want to remove these keys ?? "
 	    "[yes/no]: ", &yes) != 0 || !yes) {
 		rc = 0;
@@ -277,7 +320,8 @@ key_import_auth(struct shell *sh, const struct cmd_args *a)
 		return -1;
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	if (!key_confirm_replace(sh, keystore_auth_exists(st, label), label))
+	if (!key_confirm_replace(sh, keystore_auth_exists(st, label), label,
+	    0))
 		return 0;
 	shell_printf(sh, "Enter the public key (PEM or ssh-rsa line), end "
 	    "with a blank line or \"quit\" on a line by itself:\n");

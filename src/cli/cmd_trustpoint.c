@@ -353,8 +353,7 @@ tpc_kind_usage(enum tp_kind k)
 enum keystore_kind
 tpc_kskind(enum tp_kind k)
 {
-	return k == TP_KIND_SIGN ? KEYSTORE_SIGN : k == TP_KIND_ENCR ?
-	    KEYSTORE_ENCR : KEYSTORE_GENERAL;
+	return tp_keystore_kind(k);
 }
 
 int
@@ -819,7 +818,7 @@ tpc_cancel(struct shell *sh, const struct cmd_args *a)
 
 static void
 tpc_show_router(struct shell *sh, struct store *st, const char *name,
-    enum tp_kind kind, X509 *x)
+    enum tp_kind kind, X509 *x, const char *label, X509 *ca)
 {
 	struct tp_pending	 p;
 	struct err		 e;
@@ -829,7 +828,8 @@ tpc_show_router(struct shell *sh, struct store *st, const char *name,
 	shell_printf(sh, "Router certificate\nKey usage :%s\n",
 	    tpc_kind_usage(kind));
 	if (x != NULL) {
-		shell_printf(sh, "Status :Available\n");
+		shell_printf(sh, "Status :%s\n", tp_cert_state_name(
+		    tp_cert_state(st, label, kind, x, ca, clock_now())));
 		tpc_print_cert(sh, x);
 		tpc_print_crldp(sh, x);
 		return;
@@ -839,6 +839,20 @@ tpc_show_router(struct shell *sh, struct store *st, const char *name,
 		shell_printf(sh, "Transaction ID :%s\n", p.transid);
 		tp_pending_clear(&p);
 	}
+}
+
+/* The trustpoint's key pair: rsakeypair, else the default. */
+static const char *
+tpc_keylabel(struct shell *sh, const char *name)
+{
+	const struct config	*run = shell_running(sh);
+	const char		*v;
+	char			 block[128];
+
+	if (run == NULL || tp_block(block, sizeof(block), name) != 0 ||
+	    (v = config_value(run, block, "rsakeypair")) == NULL || *v == '\0')
+		return TP_DEFAULT_KEY;
+	return v;
 }
 
 static int
@@ -871,7 +885,8 @@ tpc_show_one(struct shell *sh, struct store *st, const char *name)
 		}
 	}
 	for (k = 0; k < TP_KIND__MAX; k++)
-		tpc_show_router(sh, st, name, k, tc.dev[k]);
+		tpc_show_router(sh, st, name, k, tc.dev[k], tpc_keylabel(sh,
+		    name), tc.ca);
 	tp_certs_clear(&tc);
 	return 0;
 }
