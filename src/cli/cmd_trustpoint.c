@@ -356,12 +356,43 @@ tpc_kskind(enum tp_kind k)
 	return tp_keystore_kind(k);
 }
 
+/*
+ * The request names the device by hostname.domain: IOS XR needs both
+ * configured first.  Without them the request says "router", which the
+ * CA would certify; say so before the operator commits to a password.
+ */
+static void
+tpc_warn_fqdn(struct shell *sh)
+{
+	const struct config	*c = shell_running(sh);
+	const char		*dom = shell_domain(sh);
+	int			 host, domain;
+
+	host = c != NULL && config_value(c, NULL, "hostname") != NULL;
+	domain = dom != NULL && *dom != '\0';
+	if (host && domain)
+		return;
+	if (!host && !domain)
+		shell_printf(sh, "%% Warning: no hostname and no domain name "
+		    "configured: the request names this device %s (configure "
+		    "'hostname' and 'domain name' first)\n", shell_hostname(sh));
+	else if (!host)
+		shell_printf(sh, "%% Warning: no hostname configured: the "
+		    "request names this device %s.%s (configure 'hostname' "
+		    "first)\n", shell_hostname(sh), dom);
+	else
+		shell_printf(sh, "%% Warning: no domain name configured: the "
+		    "request names this device %s, without a domain (configure "
+		    "'domain name' first)\n", shell_hostname(sh));
+}
+
 int
 tpc_password(struct shell *sh, char *pw, size_t sz)
 {
 	char	 again[TPC_PASSMAX];
 	int	 i, rc = -1;
 
+	tpc_warn_fqdn(sh);
 	shell_printf(sh, "%% Start certificate enrollment ...\n"
 	    "%% Create a challenge password. You will need to verbally "
 	    "provide this\npassword to the CA Administrator in order to "
