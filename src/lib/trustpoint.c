@@ -793,7 +793,9 @@ tp_cert_state(struct store *st, const char *label, enum tp_kind kind,
 		return TP_CERT_REVOKED;
 	if (cert_asn1_time(X509_get0_notAfter(x), &na) != 0 || now > na)
 		return TP_CERT_EXPIRED;
-	if (cert_asn1_time(X509_get0_notBefore(x), &nb) != 0 || now < nb)
+	/* The skew enrollment accepts: a CA clock a little ahead. */
+	if (cert_asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
+	    now + TP_CLOCK_SKEW < nb)
 		return TP_CERT_NOT_YET_VALID;
 	return TP_CERT_AVAILABLE;
 }
