@@ -996,39 +996,45 @@ tpc_show_one(struct shell *sh, struct store *st, const char *name)
 	return 0;
 }
 
+/* fn for every configured trustpoint, in running-config order. */
 static int
-tpc_show(struct shell *sh, const struct cmd_args *a)
+tpc_each(struct shell *sh, struct store *st,
+    int (*fn)(struct shell *, struct store *, const char *))
 {
 	const struct config	*run = shell_running(sh);
-	const char		*name = cmd_arg(a, "NAME");
 	const char		**keys = NULL;
-	struct store		*st;
-	char			 block[128];
 	size_t			 n = 0, i, plen = strlen("crypto ca trustpoint ");
 	int			 rc = 0;
 
-	if ((st = shell_store(sh)) == NULL)
-		return -1;
-	if (name != NULL) {
-		if (!tp_name_ok(name) || tp_block(block, sizeof(block),
-		    name) != 0 || run == NULL || config_get(run, NULL,
-		    block) == NULL)
-			return shell_error(sh, "Trustpoint %s is not "
-			    "configured", name);
-		return tpc_show_one(sh, st, name);
-	}
 	if (run == NULL || config_list(run, "crypto ca trustpoint ", &keys,
 	    &n) != 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			shell_printf(sh, "\n");
-		if (strlen(keys[i]) > plen &&
-		    tpc_show_one(sh, st, keys[i] + plen) != 0)
+		if (strlen(keys[i]) > plen && fn(sh, st, keys[i] + plen) != 0)
 			rc = -1;
 	}
 	free(keys);
 	return rc;
+}
+
+static int
+tpc_show(struct shell *sh, const struct cmd_args *a)
+{
+	const struct config	*run = shell_running(sh);
+	const char		*name = cmd_arg(a, "NAME");
+	struct store		*st;
+	char			 block[128];
+
+	if ((st = shell_store(sh)) == NULL)
+		return -1;
+	if (name == NULL)
+		return tpc_each(sh, st, tpc_show_one);
+	if (!tp_name_ok(name) || tp_block(block, sizeof(block), name) != 0 ||
+	    run == NULL || config_get(run, NULL, block) == NULL)
+		return shell_error(sh, "Trustpoint %s is not configured", name);
+	return tpc_show_one(sh, st, name);
 }
 
 /* ---- show crypto ca trustpoint [NAME] status ---------------------------- */
@@ -1159,13 +1165,14 @@ tpc_status_state(struct shell *sh, struct tpc *c, X509 *router, int usage)
 }
 
 static int
-tpc_status_one(struct shell *sh, const char *name)
+tpc_status_one(struct shell *sh, struct store *st, const char *name)
 {
 	struct tpc	 c;
 	char		 title[96];
 	X509		*router = NULL;
 	int		 k, usage = 0;
 
+	(void)st;
 	if (tpc_open(&c, sh, name) != 0) {
 		tpc_free(&c);
 		return -1;
@@ -1195,28 +1202,14 @@ tpc_status_one(struct shell *sh, const char *name)
 static int
 tpc_status(struct shell *sh, const struct cmd_args *a)
 {
-	const struct config	*run = shell_running(sh);
-	const char		*name = cmd_arg(a, "NAME");
-	const char		**keys = NULL;
-	struct store		*st;
-	size_t			 n = 0, i, plen = strlen("crypto ca trustpoint ");
-	int			 rc = 0;
+	const char	*name = cmd_arg(a, "NAME");
+	struct store	*st;
+	int		 rc;
 
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	if (name != NULL)
-		rc = tpc_status_one(sh, name);
-	else if (run != NULL && config_list(run, "crypto ca trustpoint ",
-	    &keys, &n) == 0) {
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				shell_printf(sh, "\n");
-			if (strlen(keys[i]) > plen &&
-			    tpc_status_one(sh, keys[i] + plen) != 0)
-				rc = -1;
-		}
-		free(keys);
-	}
+	rc = name != NULL ? tpc_status_one(sh, st, name) :
+	    tpc_each(sh, st, tpc_status_one);
 	if (rc == 0)
 		tpc_status_pool(sh, st);
 	return rc;

@@ -835,6 +835,30 @@ shell_commit_say(struct shell *sh, const struct commitlog_trial *t,
 }
 
 /*
+ * Start of a commit or a rollback: the lock, an expired trial rolled back
+ * first, and the running trial (t->id 0 when none).  what names the
+ * operation in errors.  0 with the lock held, or -1 after printing why.
+ */
+static int
+shell_commit_begin(struct shell *sh, struct store **st,
+    struct commitlog_trial *t, const char *what)
+{
+	struct err	 e;
+
+	memset(t, 0, sizeof(*t));
+	if ((*st = shell_store(sh)) == NULL)
+		return -1;
+	if (store_lock(*st, &e) != 0)
+		return shell_error(sh, "Failed to %s: %s", what, e.msg);
+	shell_trial_check(sh);
+	if (commitlog_trial_get(*st, t, &e) != 0 && e.code != ERR_NOTFOUND) {
+		store_unlock(*st);
+		return shell_error(sh, "Failed to %s: %s", what, e.msg);
+	}
+	return 0;
+}
+
+/*
  * Commit under the state directory's lock, against the configuration as
  * it is on disk now: another session may have committed since this one
  * began (config_merge decides whether the two change sets combine).
@@ -850,16 +874,8 @@ shell_commit(struct shell *sh, time_t trial)
 	unsigned long		 id = 0;
 	int			 rc = -1, same;
 
-	memset(&t, 0, sizeof(t));
-	if ((st = shell_store(sh)) == NULL)
+	if (shell_commit_begin(sh, &st, &t, "commit") != 0)
 		return -1;
-	if (store_lock(st, &e) != 0)
-		return shell_error(sh, "Failed to commit: %s", e.msg);
-	shell_trial_check(sh);
-	if (commitlog_trial_get(st, &t, &e) != 0 && e.code != ERR_NOTFOUND) {
-		shell_err(sh, &e);
-		goto out;
-	}
 	same = config_equal(sh->base, sh->cand);
 	if (same && (trial != 0 || t.id == 0)) {
 		shell_printf(sh, "%% No configuration changes to commit.\n");
@@ -920,14 +936,9 @@ shell_cmd_rollback(struct shell *sh, const struct cmd_args *a)
 	char			*text = NULL;
 	int			 rc = -1;
 
-	memset(&t, 0, sizeof(t));
-	if ((st = shell_store(sh)) == NULL)
+	if (shell_commit_begin(sh, &st, &t, "roll back") != 0)
 		return -1;
-	if (store_lock(st, &e) != 0)
-		return shell_error(sh, "Failed to roll back: %s", e.msg);
-	shell_trial_check(sh);
-	if ((commitlog_trial_get(st, &t, &e) != 0 && e.code != ERR_NOTFOUND) ||
-	    commitlog_before(st, n, &text, &e) != 0) {
+	if (commitlog_before(st, n, &text, &e) != 0) {
 		shell_error(sh, "Failed to roll back: %s", e.msg);
 		goto out;
 	}
