@@ -406,7 +406,8 @@ key_import_auth_usage(struct shell *sh, const struct cmd_args *a)
 	struct err	 e;
 	EVP_PKEY	*k = NULL;
 	const char	*label = key_label(a);
-	char		 lab[2][KEYSTORE_LABEL_MAX + 8], *text[2] = { NULL, NULL };
+	char		 lab[2][KEYSTORE_LABEL_MAX + 8];
+	char		*text[2] = { NULL, NULL };
 	size_t		 len[2] = { 0, 0 };
 	int		 i, rc = -1;
 
@@ -525,7 +526,8 @@ key_auth_type(const char *label)
 	const char	*dot = strrchr(label, '.');
 
 	if (dot != NULL && strcmp(dot + 1, key_usage_half[0]) == 0)
-		return "RSA public key authentication, Special Usage (signature)";
+		return "RSA public key authentication, Special Usage "
+		    "(signature)";
 	if (dot != NULL && strcmp(dot + 1, key_usage_half[1]) == 0)
 		return "RSA public key authentication, Special Usage "
 		    "(encryption)";
