@@ -402,6 +402,9 @@ agent_trial(struct shell *sh, struct store *st)
 	if (commitlog_trial_get(st, &t, &e) == 0)
 		deadline = t.deadline;
 	commitlog_trial_clear(&t);
+	/* Still there past its deadline: the rollback failed; not a spin. */
+	if (deadline != 0 && deadline <= clock_now())
+		deadline = clock_now() + 60;
 	return deadline;
 }
 
