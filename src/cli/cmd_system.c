@@ -115,6 +115,7 @@ system_commit_list(struct shell *sh, const struct cmd_args *a)
 	(void)a;
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
+	shell_trial_check(sh);
 	if (commitlog_list(st, &v, &n, &e) != 0)
 		return shell_err(sh, &e);
 	if (n == 0)

@@ -60,7 +60,6 @@ struct shell {
 };
 
 static int	shell_exec(struct shell *, const char *);
-static void	shell_trial_check(struct shell *);
 
 int
 shell_new(struct shell **out, const char *state_dir, struct err *e)
@@ -776,7 +775,7 @@ shell_trial_expire(struct shell *sh, struct commitlog_trial *t,
 }
 
 /* The shell's side: roll back an expired trial and say so. */
-static void
+void
 shell_trial_check(struct shell *sh)
 {
 	struct commitlog_trial	 t;

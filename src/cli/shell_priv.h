@@ -39,6 +39,8 @@ int	 shell_config_parse(struct shell *, struct config *, const char *);
  */
 int	 shell_trial_expire(struct shell *, struct commitlog_trial *,
 	    unsigned long *, struct err *);
+/* The same, printing what happened (a % line). */
+void	 shell_trial_check(struct shell *);
 
 /* Session commands (table rows in cmd_system.c). */
 int	 shell_cmd_configure(struct shell *, const struct cmd_args *);
