@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "cert.h"
 #include "clock.h"
+#include "commitlog.h"
 #include "config.h"
 #include "enroll.h"
 #include "err.h"
@@ -375,6 +376,38 @@ agent_pool(struct shell *sh, struct store *st, time_t now)
 	return next;
 }
 
+/*
+ * A `commit confirmed` nobody confirmed in time is rolled back here when
+ * no shell starts first.  Returns the running trial's deadline, or 0.
+ */
+static time_t
+agent_trial(struct shell *sh, struct store *st)
+{
+	struct commitlog_trial	 t;
+	struct err		 e;
+	unsigned long		 id;
+	char			 when[64];
+	time_t			 deadline = 0;
+	int			 rc;
+
+	if ((rc = shell_trial_expire(sh, &t, &id, &e)) < 0)
+		syslog(LOG_ERR, "confirmed commit: %s", e.msg);
+	else if (rc == 1) {
+		agent_fmt(when, sizeof(when), t.deadline);
+		syslog(LOG_WARNING, "commit %010lu was not confirmed by %s: "
+		    "configuration rolled back (commit %010lu)", t.id, when,
+		    id);
+		commitlog_trial_clear(&t);
+	}
+	if (commitlog_trial_get(st, &t, &e) == 0)
+		deadline = t.deadline;
+	commitlog_trial_clear(&t);
+	/* Still there past its deadline: the rollback failed; not a spin. */
+	if (deadline != 0 && deadline <= clock_now())
+		deadline = clock_now() + 60;
+	return deadline;
+}
+
 /* One round: everything due at now.  Returns when to wake next. */
 static time_t
 agent_round(struct agent *ag, time_t now)
@@ -393,6 +426,8 @@ agent_round(struct agent *ag, time_t now)
 		syslog(LOG_ERR, "cannot open state directory %s", ag->state);
 		goto out;
 	}
+	if ((t = agent_trial(sh, st)) != 0 && t < next)
+		next = t;
 	if ((t = agent_pool(sh, st, now)) < next)
 		next = t;
 	if ((t = agent_enroll_poll(ag, sh, st, now)) != 0 && t < next)

@@ -11,14 +11,19 @@
 #include <openssl/evp.h>
 
 #include "cert.h"
+#include "clock.h"
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
 #include "keystore.h"
 #include "shell.h"
 #include "store.h"
+#include "trustpoint.h"
 
 #define TP_PREFIX	"crypto ca trustpoint "
+
+/* Suffixes of imported usage keys' labels: LABEL.sign, LABEL.encr. */
+static const char *const key_usage_half[2] = { "sign", "encr" };
 
 static const char *
 key_label(const struct cmd_args *a)
@@ -37,15 +42,22 @@ key_check_label(struct shell *sh, const char *label)
 	    "digits, '-', '_' or '.', not starting with '.'", label);
 }
 
-/* "Do you really want to replace them?" when label exists; 1 = go on. */
+static void	key_warn_trustpoints(struct shell *, const char *, int);
+
+/*
+ * "Do you really want to replace them?" when label exists; 1 = go on.
+ * pair: a key pair, which trustpoints may use (not an imported key).
+ */
 static int
-key_confirm_replace(struct shell *sh, int exists, const char *label)
+key_confirm_replace(struct shell *sh, int exists, const char *label, int pair)
 {
 	int	 yes = 0;
 
 	if (!exists)
 		return 1;
 	shell_printf(sh, "%% You already have keys defined for %s\n", label);
+	if (pair)
+		key_warn_trustpoints(sh, label, 1);
 	if (shell_confirm(sh, "Do you really want to replace them? [yes/no]: ",
 	    &yes) != 0)
 		return 0;
@@ -105,7 +117,8 @@ key_generate_rsa(struct shell *sh, const struct cmd_args *a)
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
 	shell_printf(sh, "The name for the keys will be: %s\n", label);
-	if (!key_confirm_replace(sh, keystore_exists(st, label, NULL), label))
+	if (!key_confirm_replace(sh, keystore_exists(st, label, NULL), label,
+	    1))
 		return 0;
 	if (key_ask_bits(sh, usage ? "Signature" : "General Purpose",
 	    &bits) != 0)
@@ -150,7 +163,8 @@ key_generate_ec(struct shell *sh, const struct cmd_args *a)
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
 	shell_printf(sh, "The name for the keys will be: %s\n", label);
-	if (!key_confirm_replace(sh, keystore_exists(st, label, NULL), label))
+	if (!key_confirm_replace(sh, keystore_exists(st, label, NULL), label,
+	    1))
 		return 0;
 	shell_printf(sh, "Generating ECDSA keys ...\n");
 	err_clear(&e);
@@ -160,15 +174,39 @@ key_generate_ec(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
+/* Trustpoint name holds a router certificate for key pair label. */
+static int
+key_tp_has_cert(struct shell *sh, const char *name, const char *label)
+{
+	struct tp_certs		 tc;
+	struct err		 e;
+	enum tp_cert_state	 s;
+	int			 k, n = 0;
+
+	if (tp_certs_load(&tc, shell_store(sh), name, &e) != 0)
+		return 0;
+	for (k = 0; k < TP_KIND__MAX; k++) {
+		if (tc.dev[k] == NULL)
+			continue;
+		s = tp_cert_state(shell_store(sh), label, k, tc.dev[k], NULL,
+		    clock_now());
+		n += s != TP_CERT_KEY_MISSING && s != TP_CERT_KEY_MISMATCH;
+	}
+	tp_certs_clear(&tc);
+	return n > 0;
+}
+
 /*
  * Warn about every trustpoint whose key pair is label: "rsakeypair LABEL",
- * or no rsakeypair at all when label is the default key.
+ * or no rsakeypair at all when label is the default key; replaced: the
+ * keys are generated again rather than removed.  A router certificate for
+ * the old keys is no longer usable either way.
  */
 static void
-key_warn_trustpoints(struct shell *sh, const char *label)
+key_warn_trustpoints(struct shell *sh, const char *label, int replaced)
 {
 	const struct config	*c;
-	const char		**keys = NULL, *v;
+	const char		**keys = NULL, *v, *name;
 	size_t			 n = 0, i;
 
 	if ((c = shell_running(sh)) == NULL ||
@@ -176,11 +214,19 @@ key_warn_trustpoints(struct shell *sh, const char *label)
 		return;
 	for (i = 0; i < n; i++) {
 		v = config_value(c, keys[i], "rsakeypair");
-		if (v == NULL ? strcmp(label, KEYSTORE_DEFAULT_LABEL) == 0 :
-		    strcmp(v, label) == 0)
+		name = keys[i] + strlen(TP_PREFIX);
+		if (v == NULL ? strcmp(label, KEYSTORE_DEFAULT_LABEL) != 0 :
+		    strcmp(v, label) != 0)
+			continue;
+		if (!replaced)
 			shell_printf(sh, "%% Warning: key pair %s is used by "
-			    "trustpoint %s\n", label,
-			    keys[i] + strlen(TP_PREFIX));
+			    "trustpoint %s\n", label, name);
+		if (key_tp_has_cert(sh, name, label))
+			shell_printf(sh, "%% Warning: trustpoint %s's router "
+			    "certificate is for these keys: it becomes "
+			    "unusable (Status :%s); enroll again with 'crypto "
+			    "ca enroll %s'\n", name, replaced ? "Key mismatch" :
+			    "Key missing", name);
 	}
 	free(keys);
 }
@@ -221,7 +267,7 @@ key_zeroize(struct shell *sh, const struct cmd_args *a)
 	for (i = 0; i < n; i++)
 		if ((label == NULL || strcmp(v[i].label, label) == 0) &&
 		    (i == 0 || strcmp(v[i].label, v[i - 1].label) != 0))
-			key_warn_trustpoints(sh, v[i].label);
+			key_warn_trustpoints(sh, v[i].label, 0);
 	if (shell_confirm(sh, "Do you really want to remove these keys ?? "
 	    "[yes/no]: ", &yes) != 0 || !yes) {
 		rc = 0;
@@ -235,6 +281,34 @@ key_zeroize(struct shell *sh, const struct cmd_args *a)
  out:
 	keystore_list_free(v, n);
 	return rc;
+}
+
+/* LABEL names imported usage keys: remove both halves. */
+static int
+key_zeroize_auth_usage(struct shell *sh, struct store *st, const char *label)
+{
+	struct err	 e;
+	char		 lab[KEYSTORE_LABEL_MAX + 8];
+	int		 i, n = 0, yes = 0;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(lab, sizeof(lab), "%s.%s", label, key_usage_half[i]);
+		n += keystore_auth_exists(st, lab);
+	}
+	if (n == 0)
+		return shell_error(sh, "No authentication RSA keys named %s",
+		    label);
+	if (shell_confirm(sh, "Do you really want to remove these keys ?? "
+	    "[yes/no]: ", &yes) != 0 || !yes)
+		return 0;
+	err_clear(&e);
+	for (i = 0; i < 2; i++) {
+		snprintf(lab, sizeof(lab), "%s.%s", label, key_usage_half[i]);
+		if (keystore_auth_exists(st, lab) &&
+		    keystore_auth_zeroize(st, lab, NULL, &e) != 0)
+			return shell_err(sh, &e);
+	}
+	return 0;
 }
 
 static int
@@ -253,8 +327,7 @@ key_zeroize_auth(struct shell *sh, const struct cmd_args *a)
 		return -1;
 	err_clear(&e);
 	if (label != NULL && !keystore_auth_exists(st, label))
-		return shell_error(sh, "No authentication RSA keys named %s",
-		    label);
+		return key_zeroize_auth_usage(sh, st, label);
 	if (label == NULL) {
 		if (keystore_auth_list(&v, &n, st, &e) != 0)
 			return shell_err(sh, &e);
@@ -268,6 +341,35 @@ key_zeroize_auth(struct shell *sh, const struct cmd_args *a)
 		return 0;
 	if (keystore_auth_zeroize(st, label, NULL, &e) != 0)
 		return shell_err(sh, &e);
+	return 0;
+}
+
+/* What a keystore answer to a pasted public key means to the operator. */
+static int
+key_import_err(struct shell *sh, int rc, const struct err *e)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case ERR_REFUSED:
+		return shell_error(sh, "Private key refused: paste the public "
+		    "key only; nothing was stored");
+	case ERR_INVAL:
+	case ERR_TOOBIG:
+		return shell_error(sh, "Invalid public key");
+	default:
+		return shell_err(sh, e);
+	}
+}
+
+/* what: "" or "signature " ...; *text NULL after a failed paste. */
+static int
+key_paste_pub(struct shell *sh, const char *what, char **text, size_t *len)
+{
+	shell_printf(sh, "Enter the %spublic key (PEM or ssh-rsa line), end "
+	    "with a blank line or \"quit\" on a line by itself:\n", what);
+	if (shell_paste(sh, text, KEYSTORE_PASTE_MAX, len) != 0)
+		return shell_error(sh, "Invalid public key");
 	return 0;
 }
 
@@ -285,28 +387,67 @@ key_import_auth(struct shell *sh, const struct cmd_args *a)
 		return -1;
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	if (!key_confirm_replace(sh, keystore_auth_exists(st, label), label))
+	if (!key_confirm_replace(sh, keystore_auth_exists(st, label), label,
+	    0))
 		return 0;
-	shell_printf(sh, "Enter the public key (PEM or ssh-rsa line), end "
-	    "with a blank line or \"quit\" on a line by itself:\n");
-	if (shell_paste(sh, &text, KEYSTORE_PASTE_MAX, &len) != 0)
-		return shell_error(sh, "Invalid public key");
+	if (key_paste_pub(sh, "", &text, &len) != 0)
+		return -1;
 	err_clear(&e);
 	rc = keystore_auth_import(st, label, text, len, &e);
 	free(text);
-	switch (rc) {
-	case 0:
-		shell_printf(sh, "[OK]\n");
+	if (key_import_err(sh, rc, &e) != 0)
+		return -1;
+	shell_printf(sh, "[OK]\n");
+	return 0;
+}
+
+/*
+ * Usage keys: a signature and an encryption public key, kept as the
+ * authentication keys LABEL.sign and LABEL.encr.  Both are checked before
+ * either is stored.
+ */
+static int
+key_import_auth_usage(struct shell *sh, const struct cmd_args *a)
+{
+	static const char *const what[2] = { "signature ", "encryption " };
+	struct store	*st;
+	struct err	 e;
+	EVP_PKEY	*k = NULL;
+	const char	*label = key_label(a);
+	char		 lab[2][KEYSTORE_LABEL_MAX + 8];
+	char		*text[2] = { NULL, NULL };
+	size_t		 len[2] = { 0, 0 };
+	int		 i, rc = -1;
+
+	for (i = 0; i < 2; i++)
+		snprintf(lab[i], sizeof(lab[i]), "%s.%s", label,
+		    key_usage_half[i]);
+	if (key_check_label(sh, label) != 0 || key_check_label(sh, lab[1]) != 0)
+		return -1;
+	if ((st = shell_store(sh)) == NULL)
+		return -1;
+	if (!key_confirm_replace(sh, keystore_auth_exists(st, lab[0]) ||
+	    keystore_auth_exists(st, lab[1]), label, 0))
 		return 0;
-	case ERR_REFUSED:
-		return shell_error(sh, "Private key refused: paste the public "
-		    "key only; nothing was stored");
-	case ERR_INVAL:
-	case ERR_TOOBIG:
-		return shell_error(sh, "Invalid public key");
-	default:
-		return shell_err(sh, &e);
+	err_clear(&e);
+	for (i = 0; i < 2; i++) {
+		if (key_paste_pub(sh, what[i], &text[i], &len[i]) != 0 ||
+		    key_import_err(sh, keystore_pubkey_parse(&k, text[i],
+		    len[i], &e), &e) != 0)
+			goto out;
+		EVP_PKEY_free(k);
+		k = NULL;
 	}
+	for (i = 0; i < 2; i++)
+		if (key_import_err(sh, keystore_auth_import(st, lab[i],
+		    text[i], len[i], &e), &e) != 0)
+			goto out;
+	shell_printf(sh, "[OK]\n");
+	rc = 0;
+ out:
+	free(text[0]);
+	free(text[1]);
+	return rc;
 }
 
 /* DER as the reference prints it: " XXXXXXXX" groups of 4 bytes, 8 a line. */
@@ -386,6 +527,21 @@ key_show_mypubkey(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
+/* LABEL.sign and LABEL.encr are the halves of imported usage keys. */
+static const char *
+key_auth_type(const char *label)
+{
+	const char	*dot = strrchr(label, '.');
+
+	if (dot != NULL && strcmp(dot + 1, key_usage_half[0]) == 0)
+		return "RSA public key authentication, Special Usage "
+		    "(signature)";
+	if (dot != NULL && strcmp(dot + 1, key_usage_half[1]) == 0)
+		return "RSA public key authentication, Special Usage "
+		    "(encryption)";
+	return "RSA public key authentication";
+}
+
 static int
 key_show_auth(struct shell *sh, const struct cmd_args *a)
 {
@@ -403,7 +559,7 @@ key_show_auth(struct shell *sh, const struct cmd_args *a)
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			shell_printf(sh, "\n");
-		key_print(sh, &v[i], "RSA public key authentication", "Size",
+		key_print(sh, &v[i], key_auth_type(v[i].label), "Size",
 		    "Imported");
 	}
 	keystore_list_free(v, n);
@@ -461,6 +617,15 @@ const struct cmd_def cmd_key_defs[] = {
 	    "General purpose key\n"
 	    "Label to store the key under",
 	  .fn = key_import_auth },
+	{ .mode = MODE_EXEC,
+	  .syntax = "crypto key import authentication rsa usage keys [LABEL]",
+	  .help = H_CRYPTO H_KEY "Import keys\n"
+	    "Import a public key for authentication\n"
+	    "Import an RSA public key\n"
+	    "Special usage keys\n"
+	    "A signature and an encryption key, pasted in turn\n"
+	    "Label to store the keys under (as LABEL.sign, LABEL.encr)",
+	  .fn = key_import_auth_usage },
 	{ .mode = MODE_EXEC,
 	  .syntax = "show crypto key mypubkey rsa",
 	  .help = "Show running system information\n" H_CRYPTO H_KEY

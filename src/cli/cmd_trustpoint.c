@@ -4,6 +4,8 @@
  * show crypto ca certificates.  The library decides; this file prompts
  * and prints in the reference text's formats.
  */
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "cmd.h"
 #include "cmd_trustpoint.h"
 #include "config.h"
+#include "crl.h"
 #include "csr.h"
 #include "err.h"
 #include "fetch.h"
@@ -30,6 +33,7 @@
 #include "tftp_enroll.h"
 #include "transport.h"
 #include "trustpoint.h"
+#include "trustpool.h"
 
 #define TPC_PASSTRIES	3
 #define TPC_SIGNERDAYS	30	/* covers 100 polls an hour apart */
@@ -174,15 +178,46 @@ tpc_warn_weak_sig(struct shell *sh, const char *what, X509 *x)
 
 /* ---- configuration statements ------------------------------------------- */
 
+/* Certificates stored for a trustpoint: its CA and router certificates. */
+static int
+tpc_stored(struct shell *sh, const char *name, int router_only)
+{
+	struct tp_certs	 tc;
+	struct store	*st;
+	struct err	 e;
+	int		 k, n;
+
+	if (!tp_name_ok(name) || (st = shell_store(sh)) == NULL ||
+	    tp_certs_load(&tc, st, name, &e) != 0)
+		return 0;
+	n = !router_only && tc.ca != NULL;
+	for (k = 0; k < TP_KIND__MAX; k++)
+		n += tc.dev[k] != NULL;
+	tp_certs_clear(&tc);
+	return n;
+}
+
 static int
 tpc_cmd_trustpoint(struct shell *sh, const struct cmd_args *a)
 {
 	const char	*name = cmd_arg(a, "NAME");
+	int		 yes = 0;
 
 	if (!a->negated && !tp_name_ok(name))
 		return shell_error(sh, "Invalid trustpoint name \"%s\": use "
 		    "1-%d letters, digits, '-', '_' or '.', not starting with "
 		    "'.'", name ? name : "", TP_NAMEMAX);
+	/* IOS asks before a removal that destroys certificates. */
+	if (a->negated && tpc_stored(sh, name, 0)) {
+		shell_printf(sh, "%% Removing an enrolled trustpoint will "
+		    "destroy all certificates received from the related "
+		    "Certificate Authority.\n");
+		if (shell_confirm(sh, "Are you sure you want to do this? "
+		    "[yes/no]: ", &yes) != 0 || !yes) {
+			shell_printf(sh, "%% Trustpoint %s kept\n", name);
+			return 0;
+		}
+	}
 	return shell_config_set(sh, a);
 }
 
@@ -353,8 +388,37 @@ tpc_kind_usage(enum tp_kind k)
 enum keystore_kind
 tpc_kskind(enum tp_kind k)
 {
-	return k == TP_KIND_SIGN ? KEYSTORE_SIGN : k == TP_KIND_ENCR ?
-	    KEYSTORE_ENCR : KEYSTORE_GENERAL;
+	return tp_keystore_kind(k);
+}
+
+/*
+ * The request names the device by hostname.domain: IOS XR needs both
+ * configured first.  Without them the request says "router", which the
+ * CA would certify; say so before the operator commits to a password.
+ */
+static void
+tpc_warn_fqdn(struct shell *sh)
+{
+	const struct config	*c = shell_running(sh);
+	const char		*dom = shell_domain(sh);
+	int			 host, domain;
+
+	host = c != NULL && config_value(c, NULL, "hostname") != NULL;
+	domain = dom != NULL && *dom != '\0';
+	if (host && domain)
+		return;
+	if (!host && !domain)
+		shell_printf(sh, "%% Warning: no hostname and no domain name "
+		    "configured: the request names this device %s (configure "
+		    "'hostname' and 'domain name' first)\n", shell_hostname(sh));
+	else if (!host)
+		shell_printf(sh, "%% Warning: no hostname configured: the "
+		    "request names this device %s.%s (configure 'hostname' "
+		    "first)\n", shell_hostname(sh), dom);
+	else
+		shell_printf(sh, "%% Warning: no domain name configured: the "
+		    "request names this device %s, without a domain (configure "
+		    "'domain name' first)\n", shell_hostname(sh));
 }
 
 int
@@ -363,6 +427,7 @@ tpc_password(struct shell *sh, char *pw, size_t sz)
 	char	 again[TPC_PASSMAX];
 	int	 i, rc = -1;
 
+	tpc_warn_fqdn(sh);
 	shell_printf(sh, "%% Start certificate enrollment ...\n"
 	    "%% Create a challenge password. You will need to verbally "
 	    "provide this\npassword to the CA Administrator in order to "
@@ -728,6 +793,29 @@ tpc_warn_request(struct shell *sh, unsigned caps)
 		    "the request is signed with SHA-1\n");
 }
 
+/*
+ * Enrolling over a router certificate replaces it once the new one comes:
+ * ask first (a pending request being resumed was asked about before).
+ */
+static int
+tpc_confirm_reenroll(struct tpc *c)
+{
+	int	 k, yes = 0;
+
+	for (k = 0; k < TP_KIND__MAX; k++)
+		if (tp_pending_exists(c->st, c->tp->name, k))
+			return 1;
+	if (!tpc_stored(c->sh, c->tp->name, 1))
+		return 1;
+	shell_printf(c->sh, "%% You already have a certificate from "
+	    "trustpoint %s: it is replaced when the new one is received.\n",
+	    c->tp->name);
+	if (shell_confirm(c->sh, "Do you really want to re-enroll? "
+	    "[yes/no]: ", &yes) != 0)
+		return 0;
+	return yes;
+}
+
 static int
 tpc_enroll(struct shell *sh, const struct cmd_args *a)
 {
@@ -740,6 +828,10 @@ tpc_enroll(struct shell *sh, const struct cmd_args *a)
 	pw[0] = '\0';
 	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0)
 		goto out;
+	if (!tpc_confirm_reenroll(&c)) {
+		rc = 0;
+		goto out;
+	}
 	if (c.tp->method == TP_METHOD_TERMINAL) {
 		rc = pastec_enroll(&c);
 		goto out;
@@ -790,10 +882,22 @@ tpc_cancel(struct shell *sh, const struct cmd_args *a)
 {
 	struct tpc	 c;
 	struct err	 e;
-	int		 k, n = 0, rc = -1;
+	int		 k, n = 0, yes = 0, rc = -1;
 
 	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0)
 		goto out;
+	for (k = 0; k < TP_KIND__MAX; k++)
+		n += tp_pending_exists(c.st, c.tp->name, k);
+	if (n > 0) {
+		shell_printf(sh, "%% The CA may still issue the certificate, "
+		    "but this device will no longer collect it.\n");
+		if (shell_confirm(sh, "Do you really want to cancel the "
+		    "pending enrollment? [yes/no]: ", &yes) != 0 || !yes) {
+			rc = 0;
+			goto out;
+		}
+	}
+	n = 0;
 	for (k = 0; k < TP_KIND__MAX; k++) {
 		if (!tp_pending_exists(c.st, c.tp->name, k))
 			continue;
@@ -819,7 +923,7 @@ tpc_cancel(struct shell *sh, const struct cmd_args *a)
 
 static void
 tpc_show_router(struct shell *sh, struct store *st, const char *name,
-    enum tp_kind kind, X509 *x)
+    enum tp_kind kind, X509 *x, const char *label, X509 *ca)
 {
 	struct tp_pending	 p;
 	struct err		 e;
@@ -829,7 +933,8 @@ tpc_show_router(struct shell *sh, struct store *st, const char *name,
 	shell_printf(sh, "Router certificate\nKey usage :%s\n",
 	    tpc_kind_usage(kind));
 	if (x != NULL) {
-		shell_printf(sh, "Status :Available\n");
+		shell_printf(sh, "Status :%s\n", tp_cert_state_name(
+		    tp_cert_state(st, label, kind, x, ca, clock_now())));
 		tpc_print_cert(sh, x);
 		tpc_print_crldp(sh, x);
 		return;
@@ -839,6 +944,20 @@ tpc_show_router(struct shell *sh, struct store *st, const char *name,
 		shell_printf(sh, "Transaction ID :%s\n", p.transid);
 		tp_pending_clear(&p);
 	}
+}
+
+/* The trustpoint's key pair: rsakeypair, else the default. */
+static const char *
+tpc_keylabel(struct shell *sh, const char *name)
+{
+	const struct config	*run = shell_running(sh);
+	const char		*v;
+	char			 block[128];
+
+	if (run == NULL || tp_block(block, sizeof(block), name) != 0 ||
+	    (v = config_value(run, block, "rsakeypair")) == NULL || *v == '\0')
+		return TP_DEFAULT_KEY;
+	return v;
 }
 
 static int
@@ -871,9 +990,33 @@ tpc_show_one(struct shell *sh, struct store *st, const char *name)
 		}
 	}
 	for (k = 0; k < TP_KIND__MAX; k++)
-		tpc_show_router(sh, st, name, k, tc.dev[k]);
+		tpc_show_router(sh, st, name, k, tc.dev[k], tpc_keylabel(sh,
+		    name), tc.ca);
 	tp_certs_clear(&tc);
 	return 0;
+}
+
+/* fn for every configured trustpoint, in running-config order. */
+static int
+tpc_each(struct shell *sh, struct store *st,
+    int (*fn)(struct shell *, struct store *, const char *))
+{
+	const struct config	*run = shell_running(sh);
+	const char		**keys = NULL;
+	size_t			 n = 0, i, plen = strlen("crypto ca trustpoint ");
+	int			 rc = 0;
+
+	if (run == NULL || config_list(run, "crypto ca trustpoint ", &keys,
+	    &n) != 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			shell_printf(sh, "\n");
+		if (strlen(keys[i]) > plen && fn(sh, st, keys[i] + plen) != 0)
+			rc = -1;
+	}
+	free(keys);
+	return rc;
 }
 
 static int
@@ -881,33 +1024,194 @@ tpc_show(struct shell *sh, const struct cmd_args *a)
 {
 	const struct config	*run = shell_running(sh);
 	const char		*name = cmd_arg(a, "NAME");
-	const char		**keys = NULL;
 	struct store		*st;
 	char			 block[128];
-	size_t			 n = 0, i, plen = strlen("crypto ca trustpoint ");
-	int			 rc = 0;
 
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	if (name != NULL) {
-		if (!tp_name_ok(name) || tp_block(block, sizeof(block),
-		    name) != 0 || run == NULL || config_get(run, NULL,
-		    block) == NULL)
-			return shell_error(sh, "Trustpoint %s is not "
-			    "configured", name);
-		return tpc_show_one(sh, st, name);
+	if (name == NULL)
+		return tpc_each(sh, st, tpc_show_one);
+	if (!tp_name_ok(name) || tp_block(block, sizeof(block), name) != 0 ||
+	    run == NULL || config_get(run, NULL, block) == NULL)
+		return shell_error(sh, "Trustpoint %s is not configured", name);
+	return tpc_show_one(sh, st, name);
+}
+
+/* ---- show crypto ca trustpoint [NAME] status ---------------------------- */
+
+/* IOS XE's dotted "State:" lines. */
+static void
+tpc_status_line(struct shell *sh, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+tpc_status_line(struct shell *sh, const char *what, const char *fmt, ...)
+{
+	char	 val[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	shell_printf(sh, "    %s %.*s %s\n", what, (int)(28 - strlen(what)),
+	    "............................", val);
+}
+
+static void
+tpc_status_cert(struct shell *sh, const char *title, X509 *x)
+{
+	char	*dn = cert_dn(X509_get_subject_name(x), CERT_DN_LOWER);
+	char	*sha = cert_x509_fingerprint(x, "SHA256", 0);
+	char	 t[64];
+	time_t	 na = 0;
+
+	cert_asn1_time(X509_get0_notAfter(x), &na);
+	cert_fmt_time(t, sizeof(t), na);
+	shell_printf(sh, "  %s:\n    Subject Name:\n     %s\n"
+	    "    Fingerprint SHA256: %s\n    Expires: %s\n", title,
+	    dn ? dn : "?", sha ? sha : "?", t);
+	free(dn);
+	free(sha);
+}
+
+/* The revocation state of the router certificate, from the cache. */
+static void
+tpc_status_crl(struct shell *sh, struct store *st, struct tpc *c, X509 *x)
+{
+	struct crl_cache	*cache = NULL;
+	struct crl_answer	 ans;
+	struct err		 e;
+	char			 dir[PATH_MAX], t[64];
+
+	memset(&ans, 0, sizeof(ans));
+	ans.status = CRL_NONE;
+	snprintf(dir, sizeof(dir), "%s/crl", store_dir(st));
+	if (x != NULL && c->certs.ca != NULL &&
+	    crl_cache_open(&cache, dir, &e) == 0)
+		crl_cache_lookup(cache, x, c->certs.ca, clock_now(), &ans, &e);
+	crl_cache_free(cache);
+	cert_fmt_time(t, sizeof(t), ans.next_update);
+	switch (ans.status) {
+	case CRL_GOOD:
+		tpc_status_line(sh, "CRL", "Cached, not revoked (next update "
+		    "%s)", t);
+		break;
+	case CRL_REVOKED:
+		tpc_status_line(sh, "CRL", "Cached, REVOKED (%s)",
+		    crl_reason_str(ans.reason));
+		break;
+	case CRL_EXPIRED:
+		tpc_status_line(sh, "CRL", "Cached, expired %s", t);
+		break;
+	default:
+		tpc_status_line(sh, "CRL", "None cached%s", c->tp->crl_optional ?
+		    " (crl optional)" : "");
+		break;
 	}
-	if (run == NULL || config_list(run, "crypto ca trustpoint ", &keys,
-	    &n) != 0)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			shell_printf(sh, "\n");
-		if (strlen(keys[i]) > plen &&
-		    tpc_show_one(sh, st, keys[i] + plen) != 0)
-			rc = -1;
+}
+
+/* When the agent next updates the trust pool, or why it does not. */
+static void
+tpc_status_pool(struct shell *sh, struct store *st)
+{
+	struct trustpool_policy	 p;
+	struct trustpool_meta	 m;
+	struct trustpool	*tp = NULL;
+	struct err		 e;
+	char			 t[64];
+
+	trustpool_policy_get(&p, shell_running(sh));
+	if (p.cabundle_url == NULL) {
+		shell_printf(sh, "Trust pool next update: none (%s)\n",
+		    p.cabundle_none ? "cabundle url none" : "no cabundle url");
+		return;
 	}
-	free(keys);
+	if (trustpool_load(&tp, st, &e) != 0) {
+		shell_printf(sh, "Trust pool next update: unknown (%s)\n",
+		    e.msg);
+		return;
+	}
+	if (trustpool_meta_read(&m, st, &e) != 0)
+		memset(&m, 0, sizeof(m));
+	cert_fmt_time(t, sizeof(t), trustpool_next_update(trustpool_expiry(tp,
+	    m.last_success, NULL), m.last_success, m.last_failure,
+	    clock_now()));
+	shell_printf(sh, "Trust pool next update: %s\n", t);
+	trustpool_free(tp);
+}
+
+static void
+tpc_status_state(struct shell *sh, struct tpc *c, X509 *router, int usage)
+{
+	const char	*kind = usage ? "Special Usage" : "General Purpose";
+	int		 k, pending = 0;
+
+	shell_printf(sh, "  State:\n");
+	if (keystore_exists(c->st, c->tp->keylabel, &usage))
+		tpc_status_line(sh, "Keys generated", "Yes (%s, %s)",
+		    c->tp->keylabel, kind);
+	else
+		tpc_status_line(sh, "Keys generated", "No (%s)",
+		    c->tp->keylabel);
+	tpc_status_line(sh, "Issuing CA authenticated", "%s",
+	    c->certs.ca != NULL ? "Yes" : "No");
+	for (k = 0; k < TP_KIND__MAX; k++)
+		pending += tp_pending_exists(c->st, c->tp->name, k);
+	tpc_status_line(sh, "Certificate request(s)", "%s", router != NULL ?
+	    "Yes" : pending ? "Pending" : "None");
+	tpc_status_line(sh, "Pending enrollment", "%s", pending ? "Yes "
+	    "('crypto ca enroll' resumes it)" : "No");
+	tpc_status_crl(sh, c->st, c, router);
+}
+
+static int
+tpc_status_one(struct shell *sh, struct store *st, const char *name)
+{
+	struct tpc	 c;
+	char		 title[96];
+	X509		*router = NULL;
+	int		 k, usage = 0;
+
+	(void)st;
+	if (tpc_open(&c, sh, name) != 0) {
+		tpc_free(&c);
+		return -1;
+	}
+	shell_printf(sh, "Trustpoint %s:\n", name);
+	if (c.certs.ca != NULL)
+		tpc_status_cert(sh, "Issuing CA certificate configured",
+		    c.certs.ca);
+	for (k = 0; k < TP_KIND__MAX; k++) {
+		if (c.certs.dev[k] == NULL)
+			continue;
+		if (router == NULL)
+			router = c.certs.dev[k];
+		usage |= k != TP_KIND_GENERAL;
+		snprintf(title, sizeof(title), "Router %s certificate "
+		    "configured", tpc_kind_usage(k));
+		tpc_status_cert(sh, title, c.certs.dev[k]);
+		shell_printf(sh, "    Status: %s\n", tp_cert_state_name(
+		    tp_cert_state(c.st, c.tp->keylabel, k, c.certs.dev[k],
+		    c.certs.ca, clock_now())));
+	}
+	tpc_status_state(sh, &c, router, usage);
+	tpc_free(&c);
+	return 0;
+}
+
+static int
+tpc_status(struct shell *sh, const struct cmd_args *a)
+{
+	const char	*name = cmd_arg(a, "NAME");
+	struct store	*st;
+	int		 rc;
+
+	if ((st = shell_store(sh)) == NULL)
+		return -1;
+	rc = name != NULL ? tpc_status_one(sh, st, name) :
+	    tpc_each(sh, st, tpc_status_one);
+	if (rc == 0)
+		tpc_status_pool(sh, st);
 	return rc;
 }
 
@@ -1008,5 +1312,20 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 	    "Trustpoints' CA, RA and router certificates\n"
 	    "Only this trustpoint",
 	  .fn = tpc_show },
+	{ .mode = MODE_EXEC, .syntax = "show crypto ca trustpoint status",
+	  .help = "Show running system information\n"
+	    "Encryption module\n"
+	    "Certification authority\n"
+	    "Trustpoint state\n"
+	    "Keys, certificates, enrollment, CRL and trust pool at a glance",
+	  .fn = tpc_status },
+	{ .mode = MODE_EXEC, .syntax = "show crypto ca trustpoint NAME status",
+	  .help = "Show running system information\n"
+	    "Encryption module\n"
+	    "Certification authority\n"
+	    "Trustpoint state\n"
+	    "Only this trustpoint\n"
+	    "Keys, certificates, enrollment, CRL and trust pool at a glance",
+	  .fn = tpc_status },
 	{ .syntax = NULL }
 };

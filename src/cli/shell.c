@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,9 +16,12 @@
 
 #include <histedit.h>
 
+#include "cert.h"
+#include "clock.h"
 #include "cmd.h"
 #include "cmdtree.h"
 #include "commands.h"
+#include "commitlog.h"
 #include "config.h"
 #include "err.h"
 #include "pipe.h"
@@ -26,7 +30,7 @@
 #include "store.h"
 
 #define SHELL_DEFAULT_HOSTNAME	"router"
-#define SHELL_CONFIG_FILE	"config"
+#define SHELL_CONFIG_FILE	COMMITLOG_CONFIG
 #define SHELL_PASTE_MAX		(256u * 1024)
 #define SHELL_ASK_TRIES		10	/* wrong answers on a terminal */
 #define SHELL_TERM_LENGTH	24	/* IOS XR's default terminal length */
@@ -60,6 +64,7 @@ struct shell {
 	 * handler returns, so the script's exit status says so.
 	 */
 	int			 unanswered;
+	int			 in_trial;	/* rolling back a trial */
 	char			 prompt[128];
 
 	/* output */
@@ -477,42 +482,49 @@ shell_config_parse(struct shell *sh, struct config *c, const char *text)
 	return shell_parse_config(sh, c, text, "configuration");
 }
 
+/* Saved configuration text ("!generation N" then statements) to a tree. */
+static int
+shell_text_config(struct shell *sh, const char *text, const char *origin,
+    struct config **out)
+{
+	struct config	*c;
+	const char	*body = text;
+
+	*out = NULL;
+	if ((c = config_new()) == NULL)
+		return shell_error(sh, "out of memory");
+	if (strncmp(text, "!generation ", 12) == 0)
+		body = strchr(text, '\n') ? strchr(text, '\n') + 1 : text +
+		    strlen(text);
+	shell_parse_config(sh, c, body, origin);
+	config_set_generation(c, commitlog_generation(text));
+	*out = c;
+	return 0;
+}
+
 /* The saved running configuration, read fresh from the state directory. */
 static int
 shell_load_disk(struct shell *sh, struct config **out)
 {
 	struct store	*st;
-	struct config	*c;
 	struct err	 e;
-	char		*text = NULL, *body;
-	unsigned long	 gen = 0;
+	char		*text = NULL;
 	int		 rc;
 
 	*out = NULL;
-	if ((c = config_new()) == NULL)
-		return shell_error(sh, "out of memory");
-	if ((st = shell_store(sh)) == NULL) {
-		config_free(c);
+	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	}
 	rc = store_read(st, SHELL_CONFIG_FILE, &text, NULL, 0, &e);
 	if (rc == ERR_NOTFOUND) {
-		*out = c;
+		if ((*out = config_new()) == NULL)
+			return shell_error(sh, "out of memory");
 		return 0;
 	}
-	if (rc != 0) {
-		config_free(c);
+	if (rc != 0)
 		return shell_err(sh, &e);
-	}
-	body = text;
-	if (sscanf(text, "!generation %lu", &gen) == 1)
-		body = strchr(text, '\n') ? strchr(text, '\n') + 1 : text +
-		    strlen(text);
-	shell_parse_config(sh, c, body, "saved configuration");
-	config_set_generation(c, gen);
+	rc = shell_text_config(sh, text, "saved configuration", out);
 	free(text);
-	*out = c;
-	return 0;
+	return rc;
 }
 
 /*
@@ -544,6 +556,9 @@ shell_saved_generation(struct shell *sh)
 const struct config *
 shell_running(struct shell *sh)
 {
+	/* Start-up (nothing loaded yet) is when a trial is due. */
+	if (sh->running == NULL)
+		shell_trial_check(sh);
 	if (sh->running == NULL && shell_load_disk(sh, &sh->running) != 0)
 		return NULL;
 	return sh->running;
@@ -655,6 +670,7 @@ shell_cmd_configure(struct shell *sh, const struct cmd_args *a)
 	struct config	*fresh;
 
 	(void)a;
+	shell_trial_check(sh);
 	if (shell_load_disk(sh, &fresh) != 0)
 		return -1;
 	config_free(sh->running);
@@ -672,25 +688,229 @@ shell_cmd_configure(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
-static int
-shell_save(struct shell *sh, const struct config *c)
+/* The saved file's text: "!generation N" then the statements. */
+static char *
+shell_file_text(const struct config *c)
 {
-	struct err	 e;
-	char		*text, *file = NULL;
+	char	*text, *file = NULL;
+
+	if ((text = config_text(c, NULL)) == NULL)
+		return NULL;
+	if (asprintf(&file, "!generation %lu\n%s", config_generation(c),
+	    text) == -1)
+		file = NULL;
+	free(text);
+	return file;
+}
+
+/* Who commits: the user, line and client columns of the history. */
+static void
+shell_who(struct shell *sh, const char *client, struct commitlog_entry *w)
+{
+	struct passwd	*pw = getpwuid(geteuid());
+	const char	*line = sh->tty ? ttyname(STDIN_FILENO) : NULL;
+
+	memset(w, 0, sizeof(*w));
+	w->time = clock_now();
+	if (line != NULL && strncmp(line, "/dev/", 5) == 0)
+		line += 5;
+	else if (line == NULL)
+		line = sh->lines != NULL ? "cmdline" : sh->in != NULL ?
+		    "script" : "agent";
+	snprintf(w->user, sizeof(w->user), "%s", pw != NULL ?
+	    pw->pw_name : "-");
+	snprintf(w->line, sizeof(w->line), "%s", line);
+	snprintf(w->client, sizeof(w->client), "%s", client);
+}
+
+/*
+ * Save next over cur (what is on disk, under the lock) as a commit in the
+ * history.  trial: the seconds a confirmed commit runs before it is rolled
+ * back; 0 for a plain commit, which also confirms a running trial.
+ */
+static int
+shell_save(struct shell *sh, const struct config *cur,
+    const struct config *next, const char *client, time_t trial,
+    unsigned long *id)
+{
+	struct commitlog_entry	 w;
+	struct err		 e;
+	char			*after = NULL;
+	int			 rc = -1;
+
+	shell_who(sh, client, &w);
+	if ((w.before = shell_file_text(cur)) == NULL ||
+	    (after = shell_file_text(next)) == NULL) {
+		shell_error(sh, "out of memory");
+		goto out;
+	}
+	if (commitlog_commit(sh->store, &w, after, trial != 0 ? w.time +
+	    trial : 0, id, &e) != 0) {
+		shell_err(sh, &e);
+		goto out;
+	}
+	rc = 0;
+ out:
+	free(w.before);
+	free(after);
+	return rc;
+}
+
+/*
+ * The state of configuration that is gone (a deleted trustpoint's files)
+ * is removed once no trial can bring the configuration back: after a
+ * plain commit, for what this commit and the trial it ends removed.
+ */
+static void
+shell_decided(struct shell *sh, const struct config *cur,
+    const struct config *next, const struct commitlog_trial *t, time_t trial)
+{
+	struct config	*restore = NULL;
+
+	if (trial != 0)
+		return;
+	commands_committed(sh, cur, next);
+	if (t->restore != NULL && shell_text_config(sh, t->restore,
+	    "trial", &restore) == 0)
+		commands_committed(sh, restore, next);
+	config_free(restore);
+}
+
+/* A running trial whose time is out is rolled back (see shell_priv.h). */
+int
+shell_trial_expire(struct shell *sh, struct commitlog_trial *t,
+    unsigned long *id, struct err *e)
+{
+	struct config	*cur = NULL, *restore = NULL;
+	struct store	*st;
 	int		 rc;
 
-	if ((text = config_text(c, NULL)) == NULL ||
-	    asprintf(&file, "!generation %lu\n%s", config_generation(c),
-	    text) == -1) {
-		free(text);
+	memset(t, 0, sizeof(*t));
+	if (sh->in_trial)
+		return 0;
+	if ((st = shell_store(sh)) == NULL)
+		return err_set(e, ERR_IO, "cannot open %s", sh->state_dir);
+	if ((rc = commitlog_trial_get(st, t, e)) != 0 ||
+	    clock_now() < t->deadline)
+		goto out;
+	if ((rc = store_lock(st, e)) != 0)
+		goto out;
+	sh->in_trial = 1;
+	/* Another process may have decided it while we waited. */
+	commitlog_trial_clear(t);
+	if ((rc = commitlog_trial_get(st, t, e)) != 0 ||
+	    clock_now() < t->deadline)
+		goto unlock;
+	if (shell_load_disk(sh, &cur) != 0 || shell_text_config(sh,
+	    t->restore, "trial", &restore) != 0) {
+		rc = err_set(e, ERR_IO, "cannot read the configuration");
+		goto unlock;
+	}
+	config_set_generation(restore, config_generation(cur) + 1);
+	if (shell_save(sh, cur, restore, "Rollback", 0, id) != 0) {
+		rc = err_set(e, ERR_IO, "the rollback of commit %010lu failed",
+		    t->id);
+		goto unlock;
+	}
+	commands_committed(sh, cur, restore);
+	config_free(sh->running);
+	sh->running = NULL;
+	rc = 1;
+ unlock:
+	sh->in_trial = 0;
+	store_unlock(st);
+ out:
+	if (rc == ERR_NOTFOUND || (rc == 0 && t->deadline > clock_now())) {
+		err_clear(e);
+		rc = 0;
+	}
+	if (rc != 1)
+		commitlog_trial_clear(t);
+	config_free(cur);
+	config_free(restore);
+	return rc;
+}
+
+/* The shell's side: roll back an expired trial and say so. */
+void
+shell_trial_check(struct shell *sh)
+{
+	struct commitlog_trial	 t;
+	struct err		 e;
+	unsigned long		 id;
+	char			 when[64];
+	int			 rc;
+
+	if (sh->in_trial || (rc = shell_trial_expire(sh, &t, &id, &e)) == 0)
+		return;
+	if (rc < 0) {
+		shell_error(sh, "Confirmed commit: %s", e.msg);
+		return;
+	}
+	cert_fmt_time(when, sizeof(when), t.deadline);
+	shell_printf(sh, "%% Commit %010lu was not confirmed by %s: the "
+	    "configuration is rolled back to what it was before it (commit "
+	    "%010lu)\n", t.id, when, id);
+	commitlog_trial_clear(&t);
+}
+
+/* After a commit: the session goes on from the new running configuration. */
+static int
+shell_committed(struct shell *sh, struct config *next)
+{
+	config_free(sh->running);
+	sh->running = next;
+	if (sh->cand == NULL)
+		return 0;	/* EXEC: a rollback */
+	config_free(sh->base);
+	config_free(sh->cand);
+	sh->base = config_dup(sh->running);
+	sh->cand = config_dup(sh->running);
+	sh->target = sh->cand;
+	if (sh->base == NULL || sh->cand == NULL) {
+		shell_leave_config(sh);
 		return shell_error(sh, "out of memory");
 	}
-	rc = store_write(sh->store, SHELL_CONFIG_FILE, file, strlen(file),
-	    STORE_PUBLIC, &e);
-	free(text);
-	free(file);
-	if (rc != 0)
-		return shell_err(sh, &e);
+	return 0;
+}
+
+static void
+shell_commit_say(struct shell *sh, const struct commitlog_trial *t,
+    unsigned long id, time_t trial)
+{
+	char	 when[64];
+
+	if (trial != 0) {
+		cert_fmt_time(when, sizeof(when), clock_now() + trial);
+		shell_printf(sh, "%% Commit %010lu is on trial: unless "
+		    "confirmed with 'commit', the configuration is rolled back "
+		    "at %s (in %lld seconds)\n", t->id != 0 ? t->id : id, when,
+		    (long long)trial);
+	} else if (t->id != 0)
+		shell_printf(sh, "%% Commit %010lu confirmed\n", t->id);
+}
+
+/*
+ * Start of a commit or a rollback: the lock, an expired trial rolled back
+ * first, and the running trial (t->id 0 when none).  what names the
+ * operation in errors.  0 with the lock held, or -1 after printing why.
+ */
+static int
+shell_commit_begin(struct shell *sh, struct store **st,
+    struct commitlog_trial *t, const char *what)
+{
+	struct err	 e;
+
+	memset(t, 0, sizeof(*t));
+	if ((*st = shell_store(sh)) == NULL)
+		return -1;
+	if (store_lock(*st, &e) != 0)
+		return shell_error(sh, "Failed to %s: %s", what, e.msg);
+	shell_trial_check(sh);
+	if (commitlog_trial_get(*st, t, &e) != 0 && e.code != ERR_NOTFOUND) {
+		store_unlock(*st);
+		return shell_error(sh, "Failed to %s: %s", what, e.msg);
+	}
 	return 0;
 }
 
@@ -698,50 +918,48 @@ shell_save(struct shell *sh, const struct config *c)
  * Commit under the state directory's lock, against the configuration as
  * it is on disk now: another session may have committed since this one
  * began (config_merge decides whether the two change sets combine).
+ * Without changes, a plain commit still confirms a trial.
  */
 static int
-shell_commit(struct shell *sh)
+shell_commit(struct shell *sh, time_t trial)
 {
-	struct config	*cur = NULL, *next = NULL;
-	struct store	*st;
-	struct err	 e;
-	int		 rc = -1;
+	struct commitlog_trial	 t;
+	struct config		*cur = NULL, *next = NULL;
+	struct store		*st;
+	struct err		 e;
+	unsigned long		 id = 0;
+	int			 rc = -1, same;
 
-	if (config_equal(sh->base, sh->cand)) {
-		shell_printf(sh, "%% No configuration changes to commit.\n");
-		return 0;
-	}
-	if ((st = shell_store(sh)) == NULL)
+	if (shell_commit_begin(sh, &st, &t, "commit") != 0)
 		return -1;
-	if (store_lock(st, &e) != 0)
-		return shell_error(sh, "Failed to commit: %s", e.msg);
+	same = config_equal(sh->base, sh->cand);
+	if (same && (trial != 0 || t.id == 0)) {
+		shell_printf(sh, "%% No configuration changes to commit.\n");
+		rc = 0;
+		goto out;
+	}
 	if (shell_load_disk(sh, &cur) != 0)
 		goto out;
-	if (config_merge(&next, sh->base, sh->cand, cur, &e) != 0) {
+	if (same) {
+		if (commitlog_trial_end(st, &e) != 0) {
+			shell_err(sh, &e);
+			goto out;
+		}
+		next = config_dup(cur);
+	} else if (config_merge(&next, sh->base, sh->cand, cur, &e) != 0) {
 		shell_error(sh, "Failed to commit: %s. Use 'show "
 		    "configuration' to see this session's changes, 'abort' to "
 		    "drop them.", e.msg);
 		goto out;
-	}
-	if (shell_save(sh, next) != 0)
+	} else if (shell_save(sh, cur, next, "CLI", trial, &id) != 0)
 		goto out;
-	commands_committed(sh, cur, next);
-	config_free(sh->running);
-	config_free(sh->base);
-	config_free(sh->cand);
-	sh->running = next;
+	shell_decided(sh, cur, next, &t, trial);
+	shell_commit_say(sh, &t, id, trial);
+	rc = shell_committed(sh, next);
 	next = NULL;
-	sh->base = config_dup(sh->running);
-	sh->cand = config_dup(sh->running);
-	sh->target = sh->cand;
-	if (sh->base == NULL || sh->cand == NULL) {
-		shell_leave_config(sh);
-		shell_error(sh, "out of memory");
-		goto out;
-	}
-	rc = 0;
  out:
 	store_unlock(st);
+	commitlog_trial_clear(&t);
 	config_free(cur);
 	config_free(next);
 	return rc;
@@ -750,8 +968,54 @@ shell_commit(struct shell *sh)
 int
 shell_cmd_commit(struct shell *sh, const struct cmd_args *a)
 {
-	(void)a;
-	return shell_commit(sh);
+	const char	*s = cmd_arg(a, "<30-65535>");
+	const char	*m = cmd_arg(a, "<1-65535>");
+	time_t		 trial = 0;
+
+	if (cmd_has(a, "confirmed"))
+		trial = m != NULL ? 60 * (time_t)atol(m) : s != NULL ?
+		    (time_t)atol(s) : 30;
+	return shell_commit(sh, trial);
+}
+
+/* rollback configuration last N: a new commit restoring an older one. */
+int
+shell_cmd_rollback(struct shell *sh, const struct cmd_args *a)
+{
+	struct commitlog_trial	 t;
+	struct config		*cur = NULL, *next = NULL;
+	struct store		*st;
+	struct err		 e;
+	const char		*v = cmd_arg(a, "<1-20>");
+	unsigned long		 id;
+	unsigned		 n = v != NULL ? (unsigned)atoi(v) : 1;
+	char			*text = NULL;
+	int			 rc = -1;
+
+	if (shell_commit_begin(sh, &st, &t, "roll back") != 0)
+		return -1;
+	if (commitlog_before(st, n, &text, &e) != 0) {
+		shell_error(sh, "Failed to roll back: %s", e.msg);
+		goto out;
+	}
+	if (shell_load_disk(sh, &cur) != 0 || shell_text_config(sh, text,
+	    "commit history", &next) != 0)
+		goto out;
+	config_set_generation(next, config_generation(cur) + 1);
+	if (shell_save(sh, cur, next, "Rollback", 0, &id) != 0)
+		goto out;
+	shell_decided(sh, cur, next, &t, 0);
+	shell_printf(sh, "Configuration successfully rolled back %u "
+	    "commits.\n", n);
+	rc = shell_committed(sh, next);
+	next = NULL;
+ out:
+	store_unlock(st);
+	commitlog_trial_clear(&t);
+	free(text);
+	config_free(cur);
+	config_free(next);
+	return rc;
 }
 
 int
@@ -773,7 +1037,7 @@ shell_cmd_end(struct shell *sh, const struct cmd_args *a)
 		}
 		if (ans[0] == '\0' || strcasecmp(ans, "yes") == 0 ||
 		    strcasecmp(ans, "y") == 0) {
-			if (shell_commit(sh) != 0)
+			if (shell_commit(sh, 0) != 0)
 				return -1;
 			shell_leave_config(sh);
 			return 0;
@@ -839,6 +1103,7 @@ shell_cmd_show_running(struct shell *sh, const struct cmd_args *a)
 	char			*text;
 
 	/* Another session may have committed: show what is saved. */
+	shell_trial_check(sh);
 	if (sh->mode == MODE_EXEC && sh->running != NULL &&
 	    shell_saved_generation(sh) != config_generation(sh->running)) {
 		config_free(sh->running);

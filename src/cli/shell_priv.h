@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 
+struct commitlog_trial;
 struct config;
 struct err;
 struct shell;
@@ -30,9 +31,21 @@ int	 shell_run_tty(struct shell *);
  */
 int	 shell_config_parse(struct shell *, struct config *, const char *);
 
+/*
+ * A confirmed commit whose time ran out is rolled back, under the lock, as
+ * a new commit (client "Rollback").  1 when it did (*trial: the trial,
+ * which the caller clears; *id: the rollback's commit ID), 0 when nothing
+ * was due, a negative ERR_* code with e filled on failure.
+ */
+int	 shell_trial_expire(struct shell *, struct commitlog_trial *,
+	    unsigned long *, struct err *);
+/* The same, printing what happened (a % line). */
+void	 shell_trial_check(struct shell *);
+
 /* Session commands (table rows in cmd_system.c). */
 int	 shell_cmd_configure(struct shell *, const struct cmd_args *);
 int	 shell_cmd_commit(struct shell *, const struct cmd_args *);
+int	 shell_cmd_rollback(struct shell *, const struct cmd_args *);
 int	 shell_cmd_end(struct shell *, const struct cmd_args *);
 int	 shell_cmd_exit(struct shell *, const struct cmd_args *);
 int	 shell_cmd_abort(struct shell *, const struct cmd_args *);

@@ -219,7 +219,9 @@ transport_opts(struct fetch_opts *fo, const struct config *c,
 	size_t		 len = 0;
 	int		 rc;
 
-	fo->vrf = vrf;
+	/* A VRF routes packets: a file:// URL has none to route. */
+	fo->vrf = url != NULL && strncasecmp(url, "file:", 5) == 0 ? NULL :
+	    vrf;
 	fo->proxy = NULL;
 	fo->ca_pem = NULL;
 	fo->ca_pem_len = 0;

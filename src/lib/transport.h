@@ -46,8 +46,9 @@ int		 transport_url_tls(const char *);
 /*
  * Fill *fo for connections to url (NULL: any URL, anchors always built)
  * of trustpoint tpname (NULL: the trust pool): vrf (borrowed, may be
- * NULL), the proxy from c, and the anchors when url needs TLS (ca_store
- * with all of them, ca_pem with the first).  proxy, ca_pem and ca_store
+ * NULL; not for a file:// url, which no VRF applies to), the proxy
+ * from c, and the anchors when url needs TLS (ca_store with all of them,
+ * ca_pem with the first).  proxy, ca_pem and ca_store
  * are owned by *fo until transport_opts_clear(); the other fields are
  * left as the caller set them.
  */

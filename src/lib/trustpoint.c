@@ -3,6 +3,7 @@
  * the state directory.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,9 @@
 
 #include "cert.h"
 #include "config.h"
+#include "crl.h"
 #include "err.h"
+#include "keystore.h"
 #include "store.h"
 #include "tftp_enroll.h"
 #include "trustpoint.h"
@@ -740,4 +743,73 @@ tp_pending_load(struct tp_pending *p, struct store *st, const char *name,
 	OPENSSL_free(der);
 	free(buf);
 	return rc;
+}
+
+enum keystore_kind
+tp_keystore_kind(enum tp_kind k)
+{
+	return k == TP_KIND_SIGN ? KEYSTORE_SIGN : k == TP_KIND_ENCR ?
+	    KEYSTORE_ENCR : KEYSTORE_GENERAL;
+}
+
+/* Listed on a cached CRL of ca (verified with ca's key when cached). */
+static int
+tp_cert_revoked(struct store *st, X509 *x, X509 *ca, time_t now)
+{
+	struct crl_cache	*cache = NULL;
+	struct crl_answer	 ans;
+	struct err		 e;
+	char			 dir[PATH_MAX];
+	int			 revoked = 0;
+
+	if (ca == NULL || snprintf(dir, sizeof(dir), "%s/crl",
+	    store_dir(st)) >= (int)sizeof(dir) ||
+	    crl_cache_open(&cache, dir, &e) != 0)
+		return 0;
+	memset(&ans, 0, sizeof(ans));
+	if (crl_cache_lookup(cache, x, ca, now, &ans, &e) == 0 &&
+	    ans.status == CRL_REVOKED)
+		revoked = 1;
+	crl_cache_free(cache);
+	return revoked;
+}
+
+enum tp_cert_state
+tp_cert_state(struct store *st, const char *label, enum tp_kind kind,
+    X509 *x, X509 *ca, time_t now)
+{
+	EVP_PKEY	*key = NULL;
+	struct err	 e;
+	time_t		 nb, na;
+	int		 same;
+
+	if (keystore_load(&key, st, label, tp_keystore_kind(kind), &e) != 0)
+		return TP_CERT_KEY_MISSING;
+	same = EVP_PKEY_eq(key, X509_get0_pubkey(x)) == 1;
+	EVP_PKEY_free(key);
+	if (!same)
+		return TP_CERT_KEY_MISMATCH;
+	if (tp_cert_revoked(st, x, ca, now))
+		return TP_CERT_REVOKED;
+	if (cert_asn1_time(X509_get0_notAfter(x), &na) != 0 || now > na)
+		return TP_CERT_EXPIRED;
+	/* The skew enrollment accepts: a CA clock a little ahead. */
+	if (cert_asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
+	    now + TP_CLOCK_SKEW < nb)
+		return TP_CERT_NOT_YET_VALID;
+	return TP_CERT_AVAILABLE;
+}
+
+const char *
+tp_cert_state_name(enum tp_cert_state s)
+{
+	switch (s) {
+	case TP_CERT_AVAILABLE:		return "Available";
+	case TP_CERT_KEY_MISSING:	return "Key missing";
+	case TP_CERT_KEY_MISMATCH:	return "Key mismatch";
+	case TP_CERT_REVOKED:		return "Revoked";
+	case TP_CERT_EXPIRED:		return "Expired";
+	case TP_CERT_NOT_YET_VALID:	return "Not yet valid";
+	}
+	return "?";
 }

@@ -20,6 +20,8 @@
 
 #include <openssl/x509.h>
 
+#include "keystore.h"
+
 struct config;
 struct err;
 struct store;
@@ -151,5 +153,32 @@ int		 tp_pending_exists(struct store *, const char *, enum tp_kind);
 int		 tp_pending_remove(struct store *, const char *, enum tp_kind,
 		    struct err *);
 void		 tp_pending_clear(struct tp_pending *);
+
+/*
+ * What a stored device certificate is good for now, worst first: its key
+ * pair gone (zeroized) or replaced (generated again), listed on a cached
+ * CRL, outside its validity.  Show commands print it as the certificate's
+ * Status, so that "Available" means usable.
+ */
+enum tp_cert_state {
+	TP_CERT_AVAILABLE = 0,
+	TP_CERT_KEY_MISSING,
+	TP_CERT_KEY_MISMATCH,
+	TP_CERT_REVOKED,
+	TP_CERT_EXPIRED,
+	TP_CERT_NOT_YET_VALID,
+};
+
+/* The key store's half for a device key of kind. */
+enum keystore_kind tp_keystore_kind(enum tp_kind);
+/*
+ * The state of device certificate x of kind, for key pair label, issued
+ * by ca (NULL: no revocation check), at now.  Revocation comes from the
+ * CRL cache under the store (no network).
+ */
+enum tp_cert_state tp_cert_state(struct store *, const char *, enum tp_kind,
+		    X509 *, X509 *, time_t);
+/* "Available", "Key missing", "Key mismatch", "Revoked", ... */
+const char	*tp_cert_state_name(enum tp_cert_state);
 
 #endif

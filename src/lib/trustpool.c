@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "clock.h"
 #include "config.h"
 #include "err.h"
 #include "fetch.h"
@@ -1089,6 +1090,9 @@ trustpool_expiry(const struct trustpool *tp, time_t after, X509 **which)
 
 	if (which != NULL)
 		*which = NULL;
+	/* Nothing downloaded yet: what expired before now cannot renew. */
+	if (after == 0)
+		after = clock_now();
 	for (i = 0; tp != NULL && i < tp->n; i++) {
 		if (!tp->v[i].active ||
 		    cert_asn1_time(X509_get0_notAfter(tp->v[i].x509), &t) != 0 ||
@@ -1110,8 +1114,13 @@ trustpool_schedule(time_t expiry, time_t last_success, time_t last_failure)
 	size_t	 i;
 
 	last = last_success > last_failure ? last_success : last_failure;
+	/*
+	 * Nothing to renew: fetch once, retry hourly after a failure, then
+	 * check daily for a bundle that brings something.
+	 */
 	if (expiry == 0)
-		return last == 0 ? 0 : last + TRUSTPOOL_HOUR;
+		return last == 0 ? 0 : last_failure >= last_success ?
+		    last + TRUSTPOOL_HOUR : last + TRUSTPOOL_DAY;
 	for (i = 0; i < sizeof(trustpool_retry_days) /
 	    sizeof(trustpool_retry_days[0]); i++) {
 		t = expiry - (time_t)trustpool_retry_days[i] * TRUSTPOOL_DAY;

@@ -193,6 +193,8 @@ int		 trustpool_meta_write(struct store *,
  * certificate that had already expired when the current bundle was
  * installed (the publisher still ships it) does not drive the timer, while
  * one that expires after it keeps doing so until an update succeeds.
+ * With no success yet (after 0), certificates that had expired by now
+ * (an old built-in bundle's) do not count: they cannot be renewed.
  */
 time_t		 trustpool_expiry(const struct trustpool *, time_t, X509 **);
 /*
@@ -205,8 +207,9 @@ time_t		 trustpool_expiry(const struct trustpool *, time_t, X509 **);
  * that renews the expiring certificate moves the expiry and so the whole
  * schedule; a bundle that still carries it keeps the schedule going (and
  * hourly in the last day), until it has expired.  Returns the time the
- * next attempt is due, never earlier than now (== now: due now).  An
- * empty pool is due now, then hourly.
+ * next attempt is due, never earlier than now (== now: due now).  A pool
+ * with nothing to renew (expiry 0) is due now, then hourly after a
+ * failure and daily after a success.
  */
 time_t		 trustpool_next_update(time_t, time_t, time_t, time_t);
 /* When the next "no cabundle url" warning is due (<= now: due now). */

@@ -49,6 +49,8 @@ CFG
 	$T send-keys -t t C-c
 	sleep 0.3
 	$T send-keys -t t 'crypto ca cancel-enroll tp' Enter
+	wait_for 'Do you really want to cancel the pending enrollment?' || ok=0
+	$T send-keys -t t 'yes' Enter
 	wait_for '% Pending enrollment request for trustpoint tp removed' || ok=0
 	$T send-keys -t t 'exit' Enter
 	$T kill-server 2>/dev/null

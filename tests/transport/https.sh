@@ -63,6 +63,7 @@ expect_line "$WORK/enroll-https.got" "Status :Available"
 trustpoint myca "$B"
 np > "$WORK/enroll-rogue.got" 2>&1 <<IN
 crypto ca enroll myca
+yes
 IN
 expect_grep "$WORK/enroll-rogue.got" "^% Trustpoint myca: $B\\?operation=GetCACaps: the server's TLS certificate is not trusted \\(checked against the trust pool and the trustpoint's CA\\): SSL certificate problem: unable to get local issuer certificate$"
 

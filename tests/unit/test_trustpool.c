@@ -371,7 +371,12 @@ test_install_deactivate_clean(void **state)
 	assert_ptr_equal(trustpool_find(tp, tp->v[1].x509), &tp->v[1]);
 	/* Expiry: rootC expired before the install, rootB drives the timer. */
 	assert_int_equal(trustpool_expiry(tp, NOW, NULL), 1906502400);
+	/* Nothing downloaded yet: rootC, expired before now, is ignored. */
+	setenv("NETPKI_NOW", "1700000000", 1);
+	assert_int_equal(trustpool_expiry(tp, 0, NULL), 1906502400);
+	setenv("NETPKI_NOW", "1600000000", 1);
 	assert_int_equal(trustpool_expiry(tp, 0, NULL), 1685577600);
+	unsetenv("NETPKI_NOW");
 	sk_X509_pop_free(sk, X509_free);
 	trustpool_free(tp);
 	assert_int_equal(trustpool_meta_read(&m, st, &e), 0);
@@ -463,11 +468,14 @@ test_schedule(void **state)
 	    NOW), E - 2 * DAY);
 	assert_int_equal(trustpool_next_update(E, E - HOUR, E - 2 * HOUR,
 	    NOW), E);
-	/* Empty pool: due now, then hourly. */
+	/*
+	 * Nothing to renew: due now, hourly after a failure, daily after a
+	 * success.
+	 */
 	assert_int_equal(trustpool_next_update(0, 0, 0, NOW), NOW);
 	assert_int_equal(trustpool_next_update(0, 0, NOW, NOW), NOW + HOUR);
 	assert_int_equal(trustpool_next_update(0, NOW - 10, 0, NOW),
-	    NOW - 10 + HOUR);
+	    NOW - 10 + DAY);
 
 	/* Warnings without a cabundle url: now, then once a day. */
 	assert_int_equal(trustpool_next_warning(0, NOW), NOW);
