@@ -43,16 +43,51 @@ crl_reason_str(int r)
 	return crl_reasons[r];
 }
 
+/*
+ * The DER inside PEM ("X509 CRL"), *der OPENSSL_malloc'd; *der NULL when
+ * buf is not PEM.
+ */
+int
+crl_pem_der(unsigned char **der, size_t *derlen, const unsigned char *buf,
+    size_t len, struct err *e)
+{
+	unsigned char	*data = NULL;
+	char		*name = NULL, *hdr = NULL;
+	long		 dlen;
+	BIO		*bio;
+	int		 rc = 0;
+
+	*der = NULL;
+	*derlen = 0;
+	if (!crl_is_pem(buf, len))
+		return 0;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	if (PEM_read_bio(bio, &name, &hdr, &data, &dlen) != 1)
+		rc = err_openssl(e, ERR_INVAL, "CRL: bad PEM");
+	else if (strcmp(name, PEM_STRING_X509_CRL) != 0)
+		rc = err_set(e, ERR_INVAL, "CRL: PEM block is a %s, not an "
+		    "X509 CRL", name);
+	else {
+		*der = data;
+		*derlen = (size_t)dlen;
+		data = NULL;
+	}
+	BIO_free(bio);
+	OPENSSL_free(name);
+	OPENSSL_free(hdr);
+	OPENSSL_free(data);
+	return rc;
+}
+
 int
 crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
     struct err *e)
 {
 	const unsigned char	*p;
 	unsigned char		*data = NULL;
-	char			*name = NULL, *hdr = NULL;
-	long			 dlen;
+	size_t			 dlen;
 	X509_CRL		*crl = NULL;
-	BIO			*bio = NULL;
 	int			 rc = 0;
 
 	*out = NULL;
@@ -61,20 +96,11 @@ crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
 	if (len > CRL_MAXSIZE)
 		return err_set(e, ERR_TOOBIG, "CRL: larger than %u bytes",
 		    CRL_MAXSIZE);
-	if (memmem(buf, len, "-----BEGIN ", 11) != NULL) {
-		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
-			return err_set(e, ERR_NOMEM, "out of memory");
-		if (PEM_read_bio(bio, &name, &hdr, &data, &dlen) != 1) {
-			rc = err_openssl(e, ERR_INVAL, "CRL: bad PEM");
-			goto out;
-		}
-		if (strcmp(name, PEM_STRING_X509_CRL) != 0) {
-			rc = err_set(e, ERR_INVAL, "CRL: PEM block is a %s, "
-			    "not an X509 CRL", name);
-			goto out;
-		}
+	if ((rc = crl_pem_der(&data, &dlen, buf, len, e)) != 0)
+		return rc;
+	if (data != NULL) {
 		buf = data;
-		len = (size_t)dlen;
+		len = dlen;
 	}
 	p = buf;
 	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL) {
@@ -84,6 +110,11 @@ crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
 	if (p != buf + len) {
 		rc = err_set(e, ERR_INVAL, "CRL: %zu bytes of trailing data",
 		    (size_t)(buf + len - p));
+		goto out;
+	}
+	if (!crl_der_algs_match(buf, len)) {
+		rc = err_set(e, ERR_INVAL, "RFC 5280 5.1.1.2: CRL "
+		    "signatureAlgorithm differs from the one in tbsCertList");
 		goto out;
 	}
 	if (sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) >
@@ -96,9 +127,6 @@ crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
 	crl = NULL;
  out:
 	X509_CRL_free(crl);
-	BIO_free(bio);
-	OPENSSL_free(name);
-	OPENSSL_free(hdr);
 	OPENSSL_free(data);
 	return rc;
 }
@@ -108,15 +136,13 @@ crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
  * critical makes the CRL unusable (RFC 5280 5.2, 5.3).
  */
 static int
-crl_critical_ok(X509_CRL *crl, struct err *e)
+crl_critical_ok(const struct crl_der *d, struct err *e)
 {
-	const STACK_OF(X509_REVOKED)	*rev = X509_CRL_get_REVOKED(crl);
-	const X509_EXTENSION		*ext;
-	int				 i, j, n, nid;
+	const X509_EXTENSION	*ext;
+	int			 i, nid;
 
-	n = X509_CRL_get_ext_count(crl);
-	for (i = 0; i < n; i++) {
-		ext = X509_CRL_get_ext(crl, i);
+	for (i = 0; i < sk_X509_EXTENSION_num(d->exts); i++) {
+		ext = sk_X509_EXTENSION_value(d->exts, i);
 		if (!X509_EXTENSION_get_critical(ext))
 			continue;
 		nid = OBJ_obj2nid(X509_EXTENSION_get_object(
@@ -127,75 +153,66 @@ crl_critical_ok(X509_CRL *crl, struct err *e)
 			return err_set(e, ERR_REFUSED, "RFC 5280 5.2: CRL has "
 			    "an unhandled critical extension");
 	}
-	for (i = 0; i < sk_X509_REVOKED_num(rev); i++) {
-		const X509_REVOKED	*r = sk_X509_REVOKED_value(rev, i);
+	if (d->entry_critical)
+		return err_set(e, ERR_REFUSED, "RFC 5280 5.3: CRL entry has "
+		    "an unhandled critical extension");
+	return 0;
+}
 
-		n = X509_REVOKED_get_ext_count(r);
-		for (j = 0; j < n; j++) {
-			ext = X509_REVOKED_get_ext(r, j);
-			if (!X509_EXTENSION_get_critical(ext))
-				continue;
-			nid = OBJ_obj2nid(X509_EXTENSION_get_object(
-			    (X509_EXTENSION *)ext));
-			if (nid != NID_certificate_issuer)
-				return err_set(e, ERR_REFUSED, "RFC 5280 5.3: "
-				    "CRL entry has an unhandled critical "
-				    "extension");
-		}
-	}
+/* thisUpdate <= at <= nextUpdate. */
+int
+crl_check_times(const struct crl_der *d, time_t at, struct err *e)
+{
+	if (X509_cmp_time(d->this_update, &at) > 0)
+		return err_set(e, ERR_REFUSED, "CRL is not yet valid "
+		    "(thisUpdate is in the future)");
+	if (d->next_update != NULL && X509_cmp_time(d->next_update, &at) < 0)
+		return err_set(e, ERR_REFUSED, "CRL has expired (nextUpdate "
+		    "has passed)");
 	return 0;
 }
 
 /* crl_check without the signature (for a CRL whose signature was checked). */
 int
-crl_check_fields(X509_CRL *crl, X509 *issuer, time_t at, struct err *e)
+crl_check_fields(const struct crl_der *d, X509 *issuer, time_t at,
+    struct err *e)
 {
-	const ASN1_TIME	*t;
-	int		 rc;
+	int	 rc;
 
-	if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
-	    X509_get_subject_name(issuer)) != 0)
+	if (X509_NAME_cmp(d->issuer, X509_get_subject_name(issuer)) != 0)
 		return err_set(e, ERR_REFUSED, "RFC 5280 6.3.3(b): CRL issuer "
 		    "is not the certificate issuer");
 	if ((X509_get_extension_flags(issuer) & EXFLAG_KUSAGE) &&
 	    !(X509_get_key_usage(issuer) & KU_CRL_SIGN))
 		return err_set(e, ERR_REFUSED, "RFC 5280 6.3.3(f): CRL issuer "
 		    "key usage lacks cRLSign");
-	if ((rc = crl_critical_ok(crl, e)) != 0)
+	if ((rc = crl_critical_ok(d, e)) != 0)
 		return rc;
-	t = X509_CRL_get0_lastUpdate(crl);
-	if (t == NULL || X509_cmp_time(t, &at) > 0)
-		return err_set(e, ERR_REFUSED, "CRL is not yet valid "
-		    "(thisUpdate is in the future)");
-	t = X509_CRL_get0_nextUpdate(crl);
-	if (t != NULL && X509_cmp_time(t, &at) < 0)
-		return err_set(e, ERR_REFUSED, "CRL has expired (nextUpdate "
-		    "has passed)");
-	return 0;
+	return crl_check_times(d, at, e);
 }
 
 int
-crl_check_sig(X509_CRL *crl, X509 *issuer, struct err *e)
+crl_check_sig(const struct crl_der *d, X509 *issuer, struct err *e)
 {
 	EVP_PKEY	*pk;
 
 	if ((pk = X509_get0_pubkey(issuer)) == NULL)
 		return err_openssl(e, ERR_CRYPTO, "CRL issuer public key");
-	if (X509_CRL_verify(crl, pk) != 1)
+	if (crl_der_verify(d, pk) != 1)
 		return err_openssl(e, ERR_REFUSED, "RFC 5280 6.3.3(g): CRL "
 		    "signature does not verify with the issuer's key");
 	return 0;
 }
 
 int
-crl_check(X509_CRL *crl, X509 *issuer, time_t at, struct err *e)
+crl_check(const struct crl_der *d, X509 *issuer, time_t at, struct err *e)
 {
 	int	 rc;
 
 	/* Name and extensions first: cheap, and say more than a signature. */
-	if ((rc = crl_check_fields(crl, issuer, at, e)) != 0)
+	if ((rc = crl_check_fields(d, issuer, at, e)) != 0)
 		return rc;
-	return crl_check_sig(crl, issuer, e);
+	return crl_check_sig(d, issuer, e);
 }
 
 void

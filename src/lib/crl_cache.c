@@ -403,11 +403,10 @@ crl_cache_lookup(struct crl_cache *c, X509 *x, X509 *issuer, time_t at,
 
 /* The file name of a CRL's slot: one per distribution point and scope. */
 static void
-crl_slot_name(char out[33], X509_CRL *crl, const char *url)
+crl_slot_name(char out[33], const struct crl_der *d, const char *url)
 {
 	EVP_MD_CTX		*md;
 	const ASN1_OCTET_STRING	*os;
-	const X509_EXTENSION	*ext;
 	uint8_t			 h[32];
 	unsigned int		 n = 32;
 	int			 nids[2] = { NID_issuing_distribution_point,
@@ -419,10 +418,10 @@ crl_slot_name(char out[33], X509_CRL *crl, const char *url)
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
 		EVP_DigestUpdate(md, url ? url : "", url ? strlen(url) + 1 : 1);
 		for (i = 0; i < 2; i++) {
-			if ((k = X509_CRL_get_ext_by_NID(crl, nids[i], -1)) < 0)
+			if ((k = X509v3_get_ext_by_NID(d->exts, nids[i], -1)) <
+			    0)
 				continue;
-			ext = X509_CRL_get_ext(crl, k);
-			os = X509_EXTENSION_get_data((X509_EXTENSION *)ext);
+			os = X509_EXTENSION_get_data(X509v3_get_ext(d->exts, k));
 			EVP_DigestUpdate(md, &nids[i], sizeof(nids[i]));
 			EVP_DigestUpdate(md, ASN1_STRING_get0_data(os),
 			    (size_t)ASN1_STRING_length(os));
@@ -434,82 +433,151 @@ crl_slot_name(char out[33], X509_CRL *crl, const char *url)
 }
 
 /*
- * crl_cache_put on a parsed CRL; der/len are its bytes when they are DER
- * (written as they came), NULL when it must be encoded (PEM input).
- * checked: the signature was verified with issuer already.
+ * crl_cache_put on a walked CRL (its DER is what is written).  checked:
+ * the signature was verified with issuer already.  Without an issuer,
+ * only what is wrong on its face is refused.
  */
 int
-crl_put_parsed(struct crl_cache *c, X509_CRL *crl, const unsigned char *der,
-    size_t len, X509 *issuer, int checked, const char *url, time_t at,
-    struct err *e)
+crl_put_parsed(struct crl_cache *c, const struct crl_der *d, X509 *issuer,
+    int checked, const char *url, time_t at, struct err *e)
 {
-	unsigned char	*idx = NULL, *out = NULL;
+	unsigned char	*idx = NULL;
 	size_t		 idxlen;
 	uint8_t		 h[32];
 	char		 hex[33], slot[33], path[PATH_MAX];
-	int		 rc, outlen;
+	int		 rc;
 
-	if (issuer != NULL && (rc = checked ? crl_check_fields(crl, issuer,
-	    at, e) : crl_check(crl, issuer, at, e)) != 0)
+	if (issuer == NULL)
+		rc = crl_check_times(d, at, e);
+	else
+		rc = checked ? crl_check_fields(d, issuer, at, e) :
+		    crl_check(d, issuer, at, e);
+	if (rc != 0 ||
+	    (rc = crl_index_build(&idx, &idxlen, d, issuer, url, e)) != 0)
 		goto out;
-	if (issuer == NULL) {
-		/* Unverified: refuse only what is wrong on its face. */
-		if (X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) > 0) {
-			rc = err_set(e, ERR_REFUSED, "CRL is not yet valid "
-			    "(thisUpdate is in the future)");
-			goto out;
-		}
-		if (X509_CRL_get0_nextUpdate(crl) != NULL && X509_cmp_time(
-		    X509_CRL_get0_nextUpdate(crl), &at) < 0) {
-			rc = err_set(e, ERR_REFUSED, "CRL has expired "
-			    "(nextUpdate has passed)");
-			goto out;
-		}
-	}
-	if ((rc = crl_index_build(&idx, &idxlen, crl, issuer, url, e)) != 0)
-		goto out;
-	if (crl_name_hash(h, X509_CRL_get_issuer(crl)) != 0) {
+	if (crl_name_hash(h, d->issuer) != 0) {
 		rc = err_openssl(e, ERR_CRYPTO, "CRL issuer name");
 		goto out;
 	}
 	crl_hex(hex, h, 4);
-	crl_slot_name(slot, crl, url);
+	crl_slot_name(slot, d, url);
 	/* Always DER on disk, even when PEM was given: OpenSSL's path reads it. */
-	if (der == NULL) {
-		if ((outlen = i2d_X509_CRL(crl, &out)) <= 0) {
-			rc = err_openssl(e, ERR_CRYPTO, "CRL encoding");
-			goto out;
-		}
-		der = out;
-		len = (size_t)outlen;
-	}
 	snprintf(path, sizeof(path), "%s/%s/%s.crl", c->dir, hex, slot);
-	if ((rc = store_file_write(path, der, len, STORE_PUBLIC, e)) != 0)
+	if ((rc = store_file_write(path, d->der, d->len, STORE_PUBLIC, e)) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s/%s.idx", c->dir, hex, slot);
 	rc = store_file_write(path, idx, idxlen, STORE_PUBLIC, e);
 	crl_issuer_stale(c, hex);
  out:
-	OPENSSL_free(out);
+	free(idx);
+	return rc;
+}
+
+/* DER or PEM bytes walked in place; *pem: the DER of PEM input, or NULL. */
+int
+crl_walk(struct crl_der **d, unsigned char **pem, const unsigned char *buf,
+    size_t len, struct err *e)
+{
+	size_t	 n;
+	int	 rc;
+
+	*d = NULL;
+	if (len > CRL_MAXSIZE)
+		return err_set(e, ERR_TOOBIG, "CRL: larger than %u bytes",
+		    CRL_MAXSIZE);
+	if ((rc = crl_pem_der(pem, &n, buf, len, e)) != 0)
+		return rc;
+	if ((rc = crl_der_parse(d, *pem ? *pem : buf, *pem ? n : len, e)) !=
+	    0) {
+		OPENSSL_free(*pem);
+		*pem = NULL;
+	}
+	return rc;
+}
+
+int
+crl_cache_put(struct crl_cache *c, const unsigned char *buf, size_t len,
+    X509 *issuer, const char *url, time_t at, struct err *e)
+{
+	struct crl_der	*d;
+	unsigned char	*pem = NULL;
+	int		 rc;
+
+	if ((rc = crl_walk(&d, &pem, buf, len, e)) != 0)
+		return rc;
+	rc = crl_put_parsed(c, d, issuer, 0, url, at, e);
+	crl_der_free(d);
+	OPENSSL_free(pem);
+	return rc;
+}
+
+/* A slot stored without a verifying key: all zeros where its hash goes. */
+static int
+crl_slot_unverified(const struct crl_idx_hdr *h)
+{
+	static const uint8_t	 zero[32];
+
+	return memcmp(h->signer, zero, sizeof(zero)) == 0;
+}
+
+/* Verify one unverified slot's CRL against issuer and index it. */
+static int
+crl_slot_promote(struct crl_cache *c, struct crl_issuer *ci,
+    const struct crl_slot *sl, X509 *issuer, time_t at, struct err *e)
+{
+	struct crl_der	*d = NULL;
+	unsigned char	*idx = NULL;
+	char		 path[PATH_MAX], url[sizeof(sl->idx->hdr->url)], *buf;
+	size_t		 len, idxlen, n = strlen(sl->name) - 4;
+	int		 rc;
+
+	memcpy(url, sl->idx->hdr->url, sizeof(url));
+	snprintf(path, sizeof(path), "%s/%s/%.*s.crl", c->dir, ci->hex, (int)n,
+	    sl->name);
+	if ((rc = store_file_read(path, &buf, &len, CRL_MAXSIZE, e)) != 0)
+		return rc;
+	if ((rc = crl_der_parse(&d, (unsigned char *)buf, len, e)) != 0 ||
+	    (rc = crl_check(d, issuer, at, e)) != 0 ||
+	    (rc = crl_index_build(&idx, &idxlen, d, issuer, url, e)) != 0)
+		goto out;
+	/* Free the CRL before the write: one of the two at a time. */
+	crl_der_free(d);
+	d = NULL;
+	free(buf);
+	buf = NULL;
+	snprintf(path, sizeof(path), "%s/%s/%s", c->dir, ci->hex, sl->name);
+	rc = store_file_write(path, idx, idxlen, STORE_PUBLIC, e);
+ out:
+	crl_der_free(d);
+	free(buf);
 	free(idx);
 	return rc;
 }
 
 int
-crl_cache_put(struct crl_cache *c, const unsigned char *der, size_t len,
-    X509 *issuer, const char *url, time_t at, struct err *e)
+crl_cache_promote(struct crl_cache *c, X509 *issuer, time_t at,
+    struct err *e)
 {
-	X509_CRL	*crl = NULL;
-	int		 rc;
+	struct crl_issuer	*ci;
+	size_t			 i;
+	int			 rc, n = 0;
 
-	if ((rc = crl_parse(&crl, der, len, e)) != 0)
+	if ((rc = crl_issuer_get(c, X509_get_subject_name(issuer), &ci, e)) !=
+	    0)
 		return rc;
-	rc = crl_put_parsed(c, crl, crl_is_pem(der, len) ? NULL : der, len,
-	    issuer, 0, url, at, e);
-	X509_CRL_free(crl);
-	return rc;
+	for (i = 0; i < ci->nslots; i++) {
+		if (!crl_slot_unverified(ci->slots[i].idx->hdr))
+			continue;
+		/* Not this issuer's (or not valid now): OpenSSL refuses it. */
+		if (crl_slot_promote(c, ci, &ci->slots[i], issuer, at, NULL) ==
+		    0)
+			n++;
+	}
+	ERR_clear_error();
+	if (n > 0)
+		ci->present = -1;
+	return n;
 }
-
 
 int
 crl_cache_load(struct crl_cache *c, const X509_NAME *name,

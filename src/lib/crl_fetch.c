@@ -121,9 +121,9 @@ crl_cache_request(struct crl_cache *c, const char *url,
     STACK_OF(X509) *cands, const struct fetch_opts *fo, time_t at,
     struct crl_info *info, int *verified, struct err *e)
 {
-	unsigned char		*der = NULL, *idx = NULL;
+	unsigned char		*der = NULL, *pem = NULL, *idx = NULL;
 	size_t			 len = 0, idxlen;
-	X509_CRL		*crl = NULL;
+	struct crl_der		*d = NULL;
 	X509			*issuer = NULL, *x;
 	struct crl_index	*ix = NULL;
 	int			 i, rc;
@@ -132,25 +132,23 @@ crl_cache_request(struct crl_cache *c, const char *url,
 		*verified = 0;
 	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) != 0)
 		return rc;
-	if ((rc = crl_parse(&crl, der, len, e)) != 0)
+	if ((rc = crl_walk(&d, &pem, der, len, e)) != 0)
 		goto out;
 	/* The candidate of the CRL's issuer name whose key signed it. */
 	for (i = 0; i < sk_X509_num(cands) && issuer == NULL; i++) {
 		x = sk_X509_value(cands, i);
-		if (X509_NAME_cmp(X509_get_subject_name(x),
-		    X509_CRL_get_issuer(crl)) == 0 &&
-		    crl_check_sig(crl, x, NULL) == 0)
+		if (X509_NAME_cmp(X509_get_subject_name(x), d->issuer) == 0 &&
+		    crl_check_sig(d, x, NULL) == 0)
 			issuer = x;
 	}
 	ERR_clear_error();
-	if ((rc = crl_put_parsed(c, crl, crl_is_pem(der, len) ? NULL : der,
-	    len, issuer, 1, url, at, e)) != 0)
+	if ((rc = crl_put_parsed(c, d, issuer, 1, url, at, e)) != 0)
 		goto out;
 	if (verified != NULL)
 		*verified = issuer != NULL;
 	if (info != NULL) {
 		/* Header only (no signer, no table): cheap at any size. */
-		if ((rc = crl_index_build(&idx, &idxlen, crl, NULL, url,
+		if ((rc = crl_index_build(&idx, &idxlen, d, NULL, url,
 		    e)) != 0 || (rc = crl_index_open_mem(&ix, idx, idxlen,
 		    e)) != 0)
 			goto out;
@@ -161,7 +159,8 @@ crl_cache_request(struct crl_cache *c, const char *url,
 		err_prefix(e, "CRL %s", url);
 	crl_index_free(ix);
 	free(idx);
-	X509_CRL_free(crl);
+	crl_der_free(d);
+	OPENSSL_free(pem);
 	free(der);
 	return rc;
 }

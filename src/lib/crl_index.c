@@ -49,12 +49,12 @@ crl_sorted(const unsigned char *recs, const struct crl_idx_hdr *h)
 
 /* Does the IDP restrict the CRL in a way the index does not model? */
 static int
-crl_idp_flags(X509_CRL *crl, const char *url, uint32_t *flags)
+crl_idp_flags(const struct crl_der *d, const char *url, uint32_t *flags)
 {
 	ISSUING_DIST_POINT	*idp;
-	int			 crit, ok = 0, match = 0;
+	int			 crit, ok = 0;
 
-	idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit,
+	idp = X509V3_get_d2i(d->exts, NID_issuing_distribution_point, &crit,
 	    NULL);
 	if (idp == NULL)
 		return crit == -1;	/* absent: fine; undecodable: not */
@@ -66,11 +66,8 @@ crl_idp_flags(X509_CRL *crl, const char *url, uint32_t *flags)
 	if (idp->onlyCA)
 		*flags |= CRL_IDX_ONLYCA;
 	if (idp->distpoint != NULL) {
-		if (idp->distpoint->type != 0 || url == NULL || *url == '\0')
-			goto out;
-		if (crl_names_have_uri(idp->distpoint->name.fullname, url))
-			match = 1;
-		if (!match)
+		if (idp->distpoint->type != 0 || url == NULL || *url == '\0' ||
+		    !crl_names_have_uri(idp->distpoint->name.fullname, url))
 			goto out;
 		*flags |= CRL_IDX_SCOPED;
 	}
@@ -81,7 +78,7 @@ crl_idp_flags(X509_CRL *crl, const char *url, uint32_t *flags)
 }
 
 static int
-crl_fill_hdr(struct crl_idx_hdr *h, X509_CRL *crl, X509 *signer,
+crl_fill_hdr(struct crl_idx_hdr *h, const struct crl_der *d, X509 *signer,
     const char *url, struct err *e)
 {
 	time_t	 t;
@@ -90,120 +87,78 @@ crl_fill_hdr(struct crl_idx_hdr *h, X509_CRL *crl, X509 *signer,
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, CRL_IDX_MAGIC, 8);
 	h->version = CRL_IDX_VERSION;
-	/* sk_num says -1 for a CRL without revokedCertificates. */
-	if (sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) > 0)
-		h->count = (uint64_t)sk_X509_REVOKED_num(
-		    X509_CRL_get_REVOKED(crl));
-	if (cert_asn1_time(X509_CRL_get0_lastUpdate(crl), &t) != 0)
+	h->count = d->count;
+	if (cert_asn1_time(d->this_update, &t) != 0)
 		return err_set(e, ERR_INVAL, "CRL: bad thisUpdate");
 	h->this_update = t;
-	if (X509_CRL_get0_nextUpdate(crl) != NULL) {
-		if (cert_asn1_time(X509_CRL_get0_nextUpdate(crl), &t) != 0)
+	if (d->next_update != NULL) {
+		if (cert_asn1_time(d->next_update, &t) != 0)
 			return err_set(e, ERR_INVAL, "CRL: bad nextUpdate");
 		h->next_update = t;
 	}
 	if (signer != NULL)
 		crl_key_hash(h->signer, signer);
-	if (crl_name_hash(h->issuer, X509_CRL_get_issuer(crl)) != 0)
+	if (crl_name_hash(h->issuer, d->issuer) != 0)
 		return err_openssl(e, ERR_CRYPTO, "CRL issuer name");
 	snprintf(h->url, sizeof(h->url), "%s", url ? url : "");
-	if ((dn = cert_dn(X509_CRL_get_issuer(crl), CERT_DN_LOWER)) == NULL)
+	if ((dn = cert_dn(d->issuer, CERT_DN_LOWER)) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	snprintf(h->issuer_dn, sizeof(h->issuer_dn), "%s", dn);
 	free(dn);
 	return 0;
 }
 
-/* Width of the table and whether every entry can be modelled. */
+/* The records, in the CRL's order; the walk succeeded once already. */
 static int
-crl_scan(X509_CRL *crl, uint32_t *width, int *reasons)
+crl_fill_recs(unsigned char *recs, const struct crl_der *d,
+    const struct crl_idx_hdr *h, struct err *e)
 {
-	STACK_OF(X509_REVOKED)	*rev = X509_CRL_get_REVOKED(crl);
-	const unsigned char	*p;
-	X509_REVOKED		*r;
-	int			 i, n;
-
-	*width = 1;
-	*reasons = 0;
-	for (i = 0; i < sk_X509_REVOKED_num(rev); i++) {
-		r = sk_X509_REVOKED_value(rev, i);
-		if ((n = crl_serial_bytes(X509_REVOKED_get0_serialNumber(r),
-		    &p)) < 0)
-			return 0;
-		if ((uint32_t)n > *width)
-			*width = (uint32_t)n;
-		if (X509_REVOKED_get_ext_by_NID(r, NID_certificate_issuer, -1)
-		    >= 0)
-			return 0;
-		if (X509_REVOKED_get_ext_by_NID(r, NID_crl_reason, -1) >= 0)
-			*reasons = 1;
-	}
-	return 1;
-}
-
-static int
-crl_entry_reason(X509_REVOKED *r)
-{
-	ASN1_ENUMERATED	*en;
-	long		 v;
-
-	if (X509_REVOKED_get_ext_by_NID(r, NID_crl_reason, -1) < 0)
-		return -1;
-	if ((en = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL)) ==
-	    NULL)
-		return 0;
-	v = ASN1_ENUMERATED_get(en);
-	ASN1_ENUMERATED_free(en);
-	return v < 0 || v > 254 ? 0 : (int)v;
-}
-
-static void
-crl_fill_recs(unsigned char *recs, X509_CRL *crl, const struct crl_idx_hdr *h)
-{
-	STACK_OF(X509_REVOKED)	*rev = X509_CRL_get_REVOKED(crl);
-	const unsigned char	*p;
+	struct crl_der_iter	 it;
+	struct crl_der_entry	 en;
 	unsigned char		*rec;
-	X509_REVOKED		*r;
-	uint32_t		 d;
-	int			 i, n;
+	uint64_t		 i = 0;
+	int			 r;
 
-	for (i = 0; i < sk_X509_REVOKED_num(rev); i++) {
-		r = sk_X509_REVOKED_value(rev, i);
-		rec = recs + (size_t)i * h->recsize;
-		n = crl_serial_bytes(X509_REVOKED_get0_serialNumber(r), &p);
-		memset(rec, 0, h->width - (uint32_t)n);
-		memcpy(rec + h->width - (uint32_t)n, p, (size_t)n);
-		d = crl_time32(X509_REVOKED_get0_revocationDate(r));
-		memcpy(rec + h->width, &d, 4);
+	crl_der_iter_init(&it, d);
+	while (i < h->nrec && (r = crl_der_next(&it, &en)) == 1) {
+		rec = recs + (size_t)i++ * h->recsize;
+		memset(rec, 0, h->width - (uint32_t)en.seriallen);
+		memcpy(rec + h->width - (uint32_t)en.seriallen, en.serial,
+		    (size_t)en.seriallen);
+		memcpy(rec + h->width, &en.date, 4);
 		if (h->flags & CRL_IDX_REASONS)
-			rec[h->width + 4] = (unsigned char)crl_entry_reason(r);
+			rec[h->width + 4] = (unsigned char)en.reason;
 	}
+	crl_der_iter_clear(&it);
+	if (i != h->nrec)
+		return err_set(e, ERR_INVAL, "CRL: entries changed under the "
+		    "index");
+	return 0;
 }
 
 int
-crl_index_build(unsigned char **out, size_t *outlen, X509_CRL *crl,
+crl_index_build(unsigned char **out, size_t *outlen, const struct crl_der *d,
     X509 *signer, const char *url, struct err *e)
 {
 	struct crl_idx_hdr	 h;
 	unsigned char		*buf = NULL;
 	size_t			 len;
-	uint32_t		 flags = 0, width;
-	int			 rc, reasons, modelled;
+	uint32_t		 flags = 0;
+	int			 rc;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((rc = crl_fill_hdr(&h, crl, signer, url, e)) != 0)
+	if ((rc = crl_fill_hdr(&h, d, signer, url, e)) != 0)
 		return rc;
-	if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0)
+	if (X509v3_get_ext_by_NID(d->exts, NID_delta_crl, -1) >= 0)
 		flags |= CRL_IDX_DELTA;
-	modelled = signer != NULL && !(flags & CRL_IDX_DELTA) &&
-	    crl_idp_flags(crl, url, &flags) && crl_scan(crl, &width, &reasons);
-	if (modelled) {
+	if (signer != NULL && !(flags & CRL_IDX_DELTA) &&
+	    crl_idp_flags(d, url, &flags) && d->modelable) {
 		flags |= CRL_IDX_MODELLED;
-		if (reasons)
+		if (d->reasons)
 			flags |= CRL_IDX_REASONS;
-		h.width = width;
-		h.recsize = width + 4 + (reasons ? 1 : 0);
+		h.width = d->width;
+		h.recsize = d->width + 4 + (d->reasons ? 1 : 0);
 		h.nrec = h.count;
 	}
 	h.flags = flags;
@@ -212,7 +167,10 @@ crl_index_build(unsigned char **out, size_t *outlen, X509_CRL *crl,
 		return err_set(e, ERR_NOMEM, "out of memory for the CRL index");
 	memcpy(buf, &h, sizeof(h));
 	if (h.nrec > 0) {
-		crl_fill_recs(buf + sizeof(h), crl, &h);
+		if ((rc = crl_fill_recs(buf + sizeof(h), d, &h, e)) != 0) {
+			free(buf);
+			return rc;
+		}
 		/* Most CAs list serials in order already. */
 		if (!crl_sorted(buf + sizeof(h), &h))
 			qsort_r(buf + sizeof(h), (size_t)h.nrec, h.recsize,

@@ -56,6 +56,53 @@ struct crl_index {
 };
 
 
+/* A CRL walked in place (crl_der.c); the bytes are borrowed. */
+struct crl_der {
+	const unsigned char	*der;		/* the whole CRL */
+	size_t			 len;
+	const unsigned char	*tbs;		/* tbsCertList, tag to end */
+	size_t			 tbslen;
+	const unsigned char	*rev;		/* revokedCertificates contents */
+	size_t			 revlen;	/* (rev NULL: none) */
+	X509_ALGOR		*alg;		/* signatureAlgorithm */
+	ASN1_BIT_STRING		*sig;
+	X509_NAME		*issuer;
+	ASN1_TIME		*this_update;
+	ASN1_TIME		*next_update;	/* NULL: none */
+	STACK_OF(X509_EXTENSION) *exts;		/* crlExtensions, NULL: none */
+	uint64_t		 count;		/* revoked entries */
+	uint32_t		 width;		/* widest serial magnitude */
+	int			 modelable;	/* every entry fits the index */
+	int			 reasons;	/* some entry has a reason code */
+	int			 entry_critical; /* an unhandled critical one */
+};
+
+/* One revoked entry; serial points into the iterator's scratch. */
+struct crl_der_entry {
+	const unsigned char	*serial;	/* magnitude, no leading 0 */
+	int			 seriallen;	/* -1: negative or too long */
+	uint32_t		 date;		/* revocationDate, clamped */
+	int			 reason;	/* -1: none */
+	int			 issuer;	/* certificateIssuer present */
+	int			 critical;	/* unhandled critical extension */
+	int			 odd;		/* reason code twice or bad */
+};
+
+/* Walks revokedCertificates, reusing two decoded objects. */
+struct crl_der_iter {
+	const unsigned char	*p, *end;
+	ASN1_INTEGER		*serial;
+	ASN1_TIME		*date;
+};
+
+void	 crl_der_iter_init(struct crl_der_iter *, const struct crl_der *);
+int	 crl_der_next(struct crl_der_iter *, struct crl_der_entry *);
+void	 crl_der_iter_clear(struct crl_der_iter *);
+/* 1: outer and tbsCertList signature algorithms are the same bytes. */
+int	 crl_der_algs_match(const unsigned char *, size_t);
+/* 1: the signature verifies with pk, else 0. */
+int	 crl_der_verify(const struct crl_der *, EVP_PKEY *);
+
 void	 crl_sha256(uint8_t[32], const void *, size_t);
 void	 crl_hex(char *, const uint8_t *, size_t);
 int	 crl_name_hash(uint8_t[32], const X509_NAME *);
@@ -65,9 +112,14 @@ uint32_t crl_time32(const ASN1_TIME *);
 int	 crl_names_have_uri(const GENERAL_NAMES *, const char *);
 int	 crl_has_suffix(const char *, const char *);
 int	 crl_is_pem(const unsigned char *, size_t);
-int	 crl_check_fields(X509_CRL *, X509 *, time_t, struct err *);
-int	 crl_check_sig(X509_CRL *, X509 *, struct err *);
-int	 crl_put_parsed(struct crl_cache *, X509_CRL *, const unsigned char *,
-	    size_t, X509 *, int, const char *, time_t, struct err *);
+int	 crl_pem_der(unsigned char **, size_t *, const unsigned char *, size_t,
+	    struct err *);
+int	 crl_check_fields(const struct crl_der *, X509 *, time_t, struct err *);
+int	 crl_check_sig(const struct crl_der *, X509 *, struct err *);
+int	 crl_check_times(const struct crl_der *, time_t, struct err *);
+int	 crl_walk(struct crl_der **, unsigned char **, const unsigned char *,
+	    size_t, struct err *);
+int	 crl_put_parsed(struct crl_cache *, const struct crl_der *, X509 *, int,
+	    const char *, time_t, struct err *);
 
 #endif

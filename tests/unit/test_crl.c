@@ -186,6 +186,7 @@ test_index_pairs(void **state)
 	X509_CRL		*crl = mkcrl(ca, key, NOW - DAY, NOW + DAY);
 	struct crl_index	*ix;
 	struct crl_info		 info;
+	struct crl_der		*d;
 	unsigned char		*idx, b[20];
 	size_t			 idxlen, len;
 	unsigned char		*der;
@@ -205,8 +206,10 @@ test_index_pairs(void **state)
 		ASN1_INTEGER_free(s);
 	}
 	der = signcrl(crl, key, &len);
-	assert_int_equal(crl_index_build(&idx, &idxlen, crl, ca, NULL, NULL),
-	    0);
+	assert_int_equal(crl_der_parse(&d, der, len, NULL), 0);
+	assert_int_equal(crl_check(d, ca, NOW, NULL), 0);
+	assert_int_equal(crl_index_build(&idx, &idxlen, d, ca, NULL, NULL), 0);
+	crl_der_free(d);
 	assert_int_equal(crl_index_open_mem(&ix, idx, idxlen, NULL), 0);
 	crl_index_info(ix, &info);
 	assert_int_equal(info.count, 2000);
@@ -428,6 +431,7 @@ test_hostile(void **state)
 	struct pki		 p, q;
 	struct crl_cache	*cache;
 	struct crl_index	*ix;
+	struct crl_der		*d;
 	struct err		 e;
 	X509_CRL		*crl;
 	unsigned char		*idx, *buf;
@@ -453,15 +457,17 @@ test_hostile(void **state)
 	free(buf);
 	/* Signed by the wrong key (same name, other CA). */
 	assert_int_equal(crl_parse(&crl, q.der, q.len, &e), 0);
-	assert_int_equal(crl_check(crl, p.root, NOW, &e), ERR_REFUSED);
+	X509_CRL_free(crl);
+	assert_int_equal(crl_der_parse(&d, q.der, q.len, &e), 0);
+	assert_int_equal(crl_check(d, p.root, NOW, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "signature"));
 	/* Expired, not yet valid. */
-	assert_int_equal(crl_check(crl, q.root, NOW + 2 * DAY, &e), ERR_REFUSED);
+	assert_int_equal(crl_check(d, q.root, NOW + 2 * DAY, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "expired"));
-	assert_int_equal(crl_check(crl, q.root, NOW - 2 * DAY, &e), ERR_REFUSED);
+	assert_int_equal(crl_check(d, q.root, NOW - 2 * DAY, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "not yet valid"));
 	/* A certificate of another name as issuer. */
-	assert_int_equal(crl_check(crl, q.good, NOW, &e), ERR_REFUSED);
+	assert_int_equal(crl_check(d, q.good, NOW, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "issuer"));
 
 	/* The cache refuses them and writes nothing. */
@@ -481,7 +487,7 @@ test_hostile(void **state)
 	}
 
 	/* Damaged index files. */
-	assert_int_equal(crl_index_build(&idx, &idxlen, crl, q.root, NULL,
+	assert_int_equal(crl_index_build(&idx, &idxlen, d, q.root, NULL,
 	    &e), 0);
 	assert_int_equal(crl_index_open_mem(&ix, idx, idxlen - 1, &e),
 	    ERR_INVAL);
@@ -495,7 +501,7 @@ test_hostile(void **state)
 	assert_int_equal(crl_index_open_mem(&ix, idx, idxlen, &e), 0);
 	crl_index_free(ix);
 	free(idx);
-	X509_CRL_free(crl);
+	crl_der_free(d);
 
 	/* Unreachable distribution point: a clear reason. */
 	assert_int_equal(crl_cache_fetch(cache, "http://127.0.0.1:1/x.crl",
