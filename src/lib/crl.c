@@ -80,6 +80,28 @@ crl_pem_der(unsigned char **der, size_t *derlen, const unsigned char *buf,
 	return rc;
 }
 
+/* DER or PEM bytes walked in place; *pem: the DER of PEM input, or NULL. */
+int
+crl_walk(struct crl_der **d, unsigned char **pem, const unsigned char *buf,
+    size_t len, struct err *e)
+{
+	size_t	 n;
+	int	 rc;
+
+	*d = NULL;
+	if (len > CRL_MAXSIZE)
+		return err_set(e, ERR_TOOBIG, "CRL: larger than %u bytes",
+		    CRL_MAXSIZE);
+	if ((rc = crl_pem_der(pem, &n, buf, len, e)) != 0)
+		return rc;
+	if ((rc = crl_der_parse(d, *pem ? *pem : buf, *pem ? n : len, e)) !=
+	    0) {
+		OPENSSL_free(*pem);
+		*pem = NULL;
+	}
+	return rc;
+}
+
 int
 crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
     struct err *e)

@@ -297,50 +297,6 @@ crl_issuer_keyhash(struct crl_issuer *ci, X509 *issuer)
 	return ci->keyhash;
 }
 
-/* Is url one of x's distribution points?  Sets *indirect for cRLIssuer. */
-static int
-crl_dp_has(X509 *x, const char *url, int *indirect)
-{
-	STACK_OF(DIST_POINT)	*dps;
-	DIST_POINT		*dp;
-	int			 i, found = 0;
-
-	*indirect = 0;
-	if (X509_get_ext_by_NID(x, NID_crl_distribution_points, -1) < 0)
-		return 0;
-	if ((dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL,
-	    NULL)) == NULL)
-		return 0;
-	for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
-		dp = sk_DIST_POINT_value(dps, i);
-		if (dp->CRLissuer != NULL)
-			*indirect = 1;
-		if (url == NULL || dp->distpoint == NULL ||
-		    dp->distpoint->type != 0)
-			continue;
-		if (crl_names_have_uri(dp->distpoint->name.fullname, url))
-			found = 1;
-	}
-	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-	return found;
-}
-
-/* May this modelled CRL answer for x?  (RFC 5280 6.3.3(b)) */
-static int
-crl_slot_scope(const struct crl_idx_hdr *h, X509 *x)
-{
-	uint32_t	 xf = X509_get_extension_flags(x);
-	int		 indirect;
-
-	if ((h->flags & CRL_IDX_ONLYUSER) && (xf & EXFLAG_CA))
-		return 0;
-	if ((h->flags & CRL_IDX_ONLYCA) && !(xf & EXFLAG_CA))
-		return 0;
-	if ((h->flags & CRL_IDX_SCOPED) && !crl_dp_has(x, h->url, &indirect))
-		return 0;
-	return 1;
-}
-
 int
 crl_cache_lookup(struct crl_cache *c, X509 *x, X509 *issuer, time_t at,
     struct crl_answer *a, struct err *e)
@@ -375,7 +331,7 @@ crl_cache_lookup(struct crl_cache *c, X509 *x, X509 *issuer, time_t at,
 			a->status = CRL_FALLBACK;
 			return 0;
 		}
-		if (!crl_slot_scope(h, x))
+		if (!crl_idx_scope(h, x))
 			continue;
 		if (best == NULL || h->this_update > best->this_update) {
 			best = h;
@@ -470,28 +426,6 @@ crl_put_parsed(struct crl_cache *c, const struct crl_der *d, X509 *issuer,
 	crl_issuer_stale(c, hex);
  out:
 	free(idx);
-	return rc;
-}
-
-/* DER or PEM bytes walked in place; *pem: the DER of PEM input, or NULL. */
-int
-crl_walk(struct crl_der **d, unsigned char **pem, const unsigned char *buf,
-    size_t len, struct err *e)
-{
-	size_t	 n;
-	int	 rc;
-
-	*d = NULL;
-	if (len > CRL_MAXSIZE)
-		return err_set(e, ERR_TOOBIG, "CRL: larger than %u bytes",
-		    CRL_MAXSIZE);
-	if ((rc = crl_pem_der(pem, &n, buf, len, e)) != 0)
-		return rc;
-	if ((rc = crl_der_parse(d, *pem ? *pem : buf, *pem ? n : len, e)) !=
-	    0) {
-		OPENSSL_free(*pem);
-		*pem = NULL;
-	}
 	return rc;
 }
 

@@ -181,6 +181,50 @@ crl_index_build(unsigned char **out, size_t *outlen, const struct crl_der *d,
 	return 0;
 }
 
+/* Is url one of x's distribution points?  Sets *indirect for cRLIssuer. */
+int
+crl_dp_has(X509 *x, const char *url, int *indirect)
+{
+	STACK_OF(DIST_POINT)	*dps;
+	DIST_POINT		*dp;
+	int			 i, found = 0;
+
+	*indirect = 0;
+	if (X509_get_ext_by_NID(x, NID_crl_distribution_points, -1) < 0)
+		return 0;
+	if ((dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL,
+	    NULL)) == NULL)
+		return 0;
+	for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		dp = sk_DIST_POINT_value(dps, i);
+		if (dp->CRLissuer != NULL)
+			*indirect = 1;
+		if (url == NULL || dp->distpoint == NULL ||
+		    dp->distpoint->type != 0)
+			continue;
+		if (crl_names_have_uri(dp->distpoint->name.fullname, url))
+			found = 1;
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return found;
+}
+
+/* May this modelled CRL answer for x?  (RFC 5280 6.3.3(b)) */
+int
+crl_idx_scope(const struct crl_idx_hdr *h, X509 *x)
+{
+	uint32_t	 xf = X509_get_extension_flags(x);
+	int		 indirect;
+
+	if ((h->flags & CRL_IDX_ONLYUSER) && (xf & EXFLAG_CA))
+		return 0;
+	if ((h->flags & CRL_IDX_ONLYCA) && !(xf & EXFLAG_CA))
+		return 0;
+	if ((h->flags & CRL_IDX_SCOPED) && !crl_dp_has(x, h->url, &indirect))
+		return 0;
+	return 1;
+}
+
 static int
 crl_index_check(struct crl_index *ix, const unsigned char *buf, size_t len,
     struct err *e)

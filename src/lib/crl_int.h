@@ -110,6 +110,8 @@ void	 crl_key_hash(uint8_t[32], X509 *);
 int	 crl_serial_bytes(const ASN1_INTEGER *, const unsigned char **);
 uint32_t crl_time32(const ASN1_TIME *);
 int	 crl_names_have_uri(const GENERAL_NAMES *, const char *);
+int	 crl_dp_has(X509 *, const char *, int *);
+int	 crl_idx_scope(const struct crl_idx_hdr *, X509 *);
 int	 crl_has_suffix(const char *, const char *);
 int	 crl_is_pem(const unsigned char *, size_t);
 int	 crl_pem_der(unsigned char **, size_t *, const unsigned char *, size_t,

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include <openssl/bn.h>
+#include <openssl/pem.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -515,6 +516,261 @@ test_hostile(void **state)
 	free(dir);
 }
 
+/* The DER walk refuses what RFC 5280 and DER refuse, and says why. */
+static void
+test_der_hostile(void **state)
+{
+	static const unsigned char ecdsa256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48,
+	    0xce, 0x3d, 0x04, 0x03, 0x02 };
+	struct pki		 p;
+	struct crl_der		*d;
+	struct crl_cache	*cache;
+	struct err		 e;
+	unsigned char		*buf, *at = NULL, *q;
+	char			*dir = tmpdir();
+	size_t			 n;
+
+	(void)state;
+	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
+	buf = malloc(p.len + 1);
+	memcpy(buf, p.der, p.len);
+	assert_int_equal(crl_der_parse(&d, buf, p.len, &e), 0);
+	crl_der_free(d);
+	/* Outer signatureAlgorithm (the last one) says SHA-384. */
+	for (q = buf; (q = memmem(q, p.len - (size_t)(q - buf), ecdsa256,
+	    sizeof(ecdsa256))) != NULL; q++)
+		at = q;
+	assert_non_null(at);
+	assert_true(at > buf + p.len / 2);
+	at[sizeof(ecdsa256) - 1] = 0x03;
+	assert_int_equal(crl_der_parse(&d, buf, p.len, &e), ERR_INVAL);
+	assert_non_null(strstr(e.msg, "RFC 5280 5.1.1.2"));
+	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
+	assert_int_equal(crl_cache_put(cache, buf, p.len, p.root, NULL, NOW,
+	    &e), ERR_INVAL);
+	assert_int_equal(crl_cache_put(cache, buf, p.len, NULL, NULL, NOW,
+	    &e), ERR_INVAL);
+	assert_int_equal(crl_parse(&(X509_CRL *){ NULL }, buf, p.len, &e),
+	    ERR_INVAL);
+	assert_non_null(strstr(e.msg, "RFC 5280 5.1.1.2"));
+	at[sizeof(ecdsa256) - 1] = 0x02;
+	/* Truncated anywhere, or a byte after the end: refused. */
+	for (n = 0; n < p.len; n += 7)
+		assert_int_not_equal(crl_der_parse(&d, buf, n, &e), 0);
+	buf[p.len] = 0;
+	assert_int_equal(crl_der_parse(&d, buf, p.len + 1, &e), ERR_INVAL);
+	assert_non_null(strstr(e.msg, "trailing"));
+	/* Indefinite length (BER, not DER) at the top. */
+	buf[1] = 0x80;
+	assert_int_equal(crl_der_parse(&d, buf, p.len, &e), ERR_INVAL);
+	free(buf);
+	crl_cache_free(cache);
+	pki_free(&p);
+	rmrf(dir);
+	free(dir);
+}
+
+/* The CRL block of a BoringSSL test file, DER, malloc'd. */
+static unsigned char *
+bssl_crl(const char *file, size_t *len)
+{
+	char		 path[512], *name = NULL, *hdr = NULL;
+	unsigned char	*data = NULL, *out = NULL;
+	long		 dlen;
+	BIO		*b;
+
+	snprintf(path, sizeof(path), "%s/boringssl-crl/%s", TESTDATA, file);
+	assert_non_null(b = BIO_new_file(path, "r"));
+	while (out == NULL && PEM_read_bio(b, &name, &hdr, &data, &dlen) == 1) {
+		if (strcmp(name, "CRL") == 0) {
+			out = malloc((size_t)dlen);
+			memcpy(out, data, (size_t)dlen);
+			*len = (size_t)dlen;
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(hdr);
+		OPENSSL_free(data);
+	}
+	BIO_free(b);
+	assert_non_null(out);
+	return out;
+}
+
+/* Garbage inside every part of a CRL: the walk refuses each. */
+static void
+test_der_garbage(void **state)
+{
+	static const char *files[] = {
+		"invalid_garbage_after_crlentryextensions.pem",
+		"invalid_garbage_after_extensions.pem",
+		"invalid_garbage_after_nextupdate.pem",
+		"invalid_garbage_after_revocationdate.pem",
+		"invalid_garbage_after_revokedcerts.pem",
+		"invalid_garbage_after_signaturevalue.pem",
+		"invalid_garbage_after_thisupdate.pem",
+		"invalid_garbage_crlentry.pem",
+		"invalid_garbage_issuer_name.pem",
+		"invalid_garbage_revocationdate.pem",
+		"invalid_garbage_revoked_serial_number.pem",
+		"invalid_garbage_signaturealgorithm.pem",
+		"invalid_garbage_signaturevalue.pem",
+		"invalid_garbage_tbs_signature_algorithm.pem",
+		"invalid_garbage_tbscertlist.pem",
+		"invalid_garbage_thisupdate.pem",
+		"invalid_garbage_version.pem",
+		"invalid_mismatched_signature_algorithm.pem",
+	};
+	struct crl_der	*d;
+	struct err	 e;
+	unsigned char	*der;
+	size_t		 i, len;
+
+	(void)state;
+	der = bssl_crl("good.pem", &len);
+	assert_int_equal(crl_der_parse(&d, der, len, &e), 0);
+	crl_der_free(d);
+	free(der);
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		der = bssl_crl(files[i], &len);
+		if (crl_der_parse(&d, der, len, &e) == 0)
+			fail_msg("%s: the DER walk took it", files[i]);
+		assert_non_null(strstr(e.msg, "CRL"));
+		free(der);
+	}
+}
+
+/* The mtime and inode of a file, to see whether it was rewritten. */
+static void
+file_id(const char *path, struct stat *sb)
+{
+	assert_int_equal(stat(path, sb), 0);
+}
+
+/*
+ * A CRL issued by an intermediate, stored without its issuer (as `crypto
+ * ca crl request` does when no trustpoint holds the intermediate): the
+ * first verification of a path through the intermediate indexes it, the
+ * second reads that index and rewrites nothing.  One signed by another key
+ * of the same name is never indexed and fails closed.
+ */
+static void
+test_intermediate_once(void **state)
+{
+	struct verify_anchors	 a = { "trustpoint test", NULL, 0, NULL };
+	struct verify_opts	 o;
+	struct verify_result	 res;
+	struct verify		*v;
+	struct crl_cache	*cache;
+	struct crl_info		*list;
+	struct stat		 s1, s2;
+	struct pki		 p;
+	EVP_PKEY		*ikey = newkey(), *fkey = newkey();
+	X509			*inter, *leaf, *bad;
+	X509_CRL		*crl;
+	STACK_OF(X509)		*untrusted = sk_X509_new_null();
+	unsigned char		*der, *fder;
+	size_t			 len, flen, n;
+	char			*dir = tmpdir(), path[1100];
+
+	(void)state;
+	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
+	inter = mkcert("Test Int", 7, ikey, p.root, p.rkey, 1, NULL);
+	leaf = mkcert("leaf.example", 200, p.lkey, inter, ikey, 0, NULL);
+	bad = mkcert("bad.example", 201, p.lkey, inter, ikey, 0, NULL);
+	crl = mkcrl(inter, ikey, NOW - DAY, NOW + DAY);
+	add_revoked(crl, X509_get_serialNumber(bad), NOW - DAY, 1);
+	der = signcrl(crl, ikey, &len);
+	fder = signcrl(crl, fkey, &flen);	/* same name, wrong key */
+	X509_CRL_free(crl);
+	sk_X509_push(untrusted, inter);
+	a.certs = sk_X509_new_null();
+	sk_X509_push(a.certs, p.root);
+	memset(&o, 0, sizeof(o));
+	o.purpose = VERIFY_SSL_SERVER;
+	o.at = NOW;
+	o.flags = VERIFY_NOFETCH;
+	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
+	assert_int_equal(crl_cache_put(cache, p.der, p.len, p.root, NULL, NOW,
+	    NULL), 0);
+
+	/* Wrong key first: OpenSSL's CRL code refuses, nothing indexed. */
+	assert_int_equal(crl_cache_put(cache, fder, flen, NULL, NULL, NOW,
+	    NULL), 0);
+	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
+	assert_int_equal(verify_chain(&res, v, leaf, untrusted, &o, NULL),
+	    ERR_REFUSED);
+	assert_int_equal(res.error, X509_V_ERR_CRL_SIGNATURE_FAILURE);
+	verify_result_free(&res);
+	assert_int_equal(crl_cache_list(cache, &list, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(list[i].issuer, "Test Int") != NULL)
+			assert_false(list[i].modelled);
+	free(list);
+	verify_free(v);
+
+	/* The right CRL replaces it (same slot), still unverified. */
+	assert_int_equal(crl_cache_put(cache, der, len, NULL, NULL, NOW, NULL),
+	    0);
+	assert_int_equal(crl_cache_list(cache, &list, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(list[i].issuer, "Test Int") != NULL) {
+			assert_false(list[i].modelled);
+			snprintf(path, sizeof(path), "%.*s.idx",
+			    (int)strlen(list[i].path) - 4, list[i].path);
+		}
+	free(list);
+	file_id(path, &s1);
+
+	/* First verify: the path verifies, the CRL gets indexed. */
+	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
+	assert_int_equal(verify_chain(&res, v, leaf, untrusted, &o, NULL), 0);
+	assert_int_equal(res.rev[0].status, VERIFY_REV_GOOD);
+	assert_int_equal(res.rev[1].status, VERIFY_REV_GOOD);
+	assert_false(res.openssl_crl);
+	verify_result_free(&res);
+	file_id(path, &s2);
+	assert_true(s1.st_ino != s2.st_ino ||
+	    s1.st_mtim.tv_nsec != s2.st_mtim.tv_nsec);
+	assert_int_equal(crl_cache_list(cache, &list, &n, NULL), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_true(list[i].modelled);
+	free(list);
+	verify_free(v);
+
+	/* Second verify, a new verifier: the index answers, no rewrite. */
+	s1 = s2;
+	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
+	assert_int_equal(verify_chain(&res, v, bad, untrusted, &o, NULL),
+	    ERR_REFUSED);
+	assert_int_equal(res.error, X509_V_ERR_CERT_REVOKED);
+	assert_int_equal(res.rev[0].status, VERIFY_REV_REVOKED);
+	assert_false(res.openssl_crl);
+	verify_result_free(&res);
+	assert_int_equal(verify_chain(&res, v, leaf, untrusted, &o, NULL), 0);
+	assert_false(res.openssl_crl);
+	verify_result_free(&res);
+	file_id(path, &s2);
+	assert_true(s1.st_ino == s2.st_ino &&
+	    s1.st_mtim.tv_nsec == s2.st_mtim.tv_nsec);
+	verify_free(v);
+
+	sk_X509_free(a.certs);
+	sk_X509_free(untrusted);
+	crl_cache_free(cache);
+	OPENSSL_free(der);
+	OPENSSL_free(fder);
+	X509_free(inter);
+	X509_free(leaf);
+	X509_free(bad);
+	EVP_PKEY_free(ikey);
+	EVP_PKEY_free(fkey);
+	pki_free(&p);
+	rmrf(dir);
+	free(dir);
+}
+
 /* A one-file HTTP server on 127.0.0.1 for the distribution point. */
 struct httpd {
 	int		 fd;
@@ -757,6 +1013,9 @@ main(void)
 		cmocka_unit_test(test_verify_pairs),
 		cmocka_unit_test(test_crl_optional),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_der_hostile),
+		cmocka_unit_test(test_der_garbage),
+		cmocka_unit_test(test_intermediate_once),
 		cmocka_unit_test(test_fetch_dp),
 		cmocka_unit_test(test_tls),
 	};
