@@ -134,49 +134,64 @@ crl_der_iter_clear(struct crl_der_iter *it)
 {
 	ASN1_INTEGER_free(it->serial);
 	ASN1_TIME_free(it->date);
-	it->serial = NULL;
-	it->date = NULL;
+	X509_EXTENSION_free(it->ext);
+	ASN1_ENUMERATED_free(it->reason);
+	memset(it, 0, sizeof(*it));
 }
 
-/* What an entry's extensions mean to the index (RFC 5280 5.3). */
+/* One entry extension's meaning to the index (RFC 5280 5.3). */
 static void
-crl_der_entry_exts(struct crl_der_entry *en, STACK_OF(X509_EXTENSION) *exts)
+crl_der_entry_ext(struct crl_der_iter *it, struct crl_der_entry *en)
 {
-	X509_EXTENSION	*x;
-	ASN1_ENUMERATED	*r;
-	long		 v;
-	int		 i, nid;
+	const ASN1_OCTET_STRING	*os = X509_EXTENSION_get_data(it->ext);
+	const unsigned char	*q = ASN1_STRING_get0_data(os);
+	long			 v, n = ASN1_STRING_length(os);
+	int			 nid;
 
-	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
-		x = sk_X509_EXTENSION_value(exts, i);
-		nid = OBJ_obj2nid(X509_EXTENSION_get_object(x));
-		if (nid == NID_certificate_issuer)
-			en->issuer = 1;
-		else if (X509_EXTENSION_get_critical(x))
-			en->critical = 1;
-		if (nid != NID_crl_reason)
-			continue;
-		/* Twice, or undecodable: OpenSSL's CRL code judges it. */
-		if (en->reason != -1 || (r = X509V3_EXT_d2i(x)) == NULL) {
-			en->odd = 1;
-			continue;
-		}
-		v = ASN1_ENUMERATED_get(r);
-		ASN1_ENUMERATED_free(r);
-		en->reason = v < 0 || v > 254 ? 0 : (int)v;
+	nid = OBJ_obj2nid(X509_EXTENSION_get_object(it->ext));
+	if (nid == NID_certificate_issuer)
+		en->issuer = 1;
+	else if (X509_EXTENSION_get_critical(it->ext))
+		en->critical = 1;
+	if (nid != NID_crl_reason)
+		return;
+	/* Twice, undecodable or trailing data: OpenSSL's CRL code judges. */
+	if (en->reason != -1 || d2i_ASN1_ENUMERATED(&it->reason, &q, n) ==
+	    NULL || q != ASN1_STRING_get0_data(os) + n) {
+		en->odd = 1;
+		return;
 	}
+	v = ASN1_ENUMERATED_get(it->reason);
+	en->reason = v < 0 || v > 254 ? 0 : (int)v;
+}
+
+/* crlEntryExtensions: SEQUENCE OF Extension, walked. */
+static int
+crl_der_entry_exts(struct crl_der_iter *it, struct crl_der_entry *en,
+    const unsigned char **p, const unsigned char *end)
+{
+	const unsigned char	*c, *cend;
+	long			 clen;
+
+	if (crl_tlv(p, end, V_ASN1_SEQUENCE, 0, &c, &clen) != 0)
+		return -1;
+	for (cend = c + clen; c < cend; crl_der_entry_ext(it, en))
+		if (d2i_X509_EXTENSION(&it->ext, &c, cend - c) == NULL)
+			return -1;
+	return 0;
 }
 
 /*
  * The next revokedCertificates entry: 1 and *en filled (valid until the
- * next call), 0 at the end, -1 malformed.
+ * next call), 0 at the end, -1 malformed.  The decoded objects are the
+ * iterator's, reused from entry to entry (d2i into an existing object):
+ * a million entries cost no allocation each.
  */
 int
 crl_der_next(struct crl_der_iter *it, struct crl_der_entry *en)
 {
-	const unsigned char		*c, *end;
-	STACK_OF(X509_EXTENSION)	*exts;
-	long				 clen;
+	const unsigned char	*c, *end;
+	long			 clen;
 
 	memset(en, 0, sizeof(*en));
 	en->reason = -1;
@@ -186,15 +201,8 @@ crl_der_next(struct crl_der_iter *it, struct crl_der_entry *en)
 		return -1;
 	end = c + clen;
 	if (d2i_ASN1_INTEGER(&it->serial, &c, end - c) == NULL ||
-	    d2i_ASN1_TIME(&it->date, &c, end - c) == NULL)
-		return -1;
-	if (c < end) {
-		if ((exts = d2i_X509_EXTENSIONS(NULL, &c, end - c)) == NULL)
-			return -1;
-		crl_der_entry_exts(en, exts);
-		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	}
-	if (c != end)
+	    d2i_ASN1_TIME(&it->date, &c, end - c) == NULL ||
+	    (c < end && crl_der_entry_exts(it, en, &c, end) != 0) || c != end)
 		return -1;
 	en->seriallen = crl_serial_bytes(it->serial, &en->serial);
 	en->date = crl_time32(it->date);

@@ -88,11 +88,13 @@ struct crl_der_entry {
 	int			 odd;		/* reason code twice or bad */
 };
 
-/* Walks revokedCertificates, reusing two decoded objects. */
+/* Walks revokedCertificates, reusing its decoded objects. */
 struct crl_der_iter {
 	const unsigned char	*p, *end;
 	ASN1_INTEGER		*serial;
 	ASN1_TIME		*date;
+	X509_EXTENSION		*ext;
+	ASN1_ENUMERATED		*reason;
 };
 
 void	 crl_der_iter_init(struct crl_der_iter *, const struct crl_der *);
