@@ -86,10 +86,10 @@ struct crl_info {
 };
 
 /*
- * Build the index bytes of a walked CRL (the caller checked it).  signer: the certificate whose key
- * verified it (NULL: not verified against the certificate issuer, which
- * makes the CRL "not modelled").  url: where it was fetched ("" or NULL).
- * *out is malloc'd, caller frees.
+ * Build the index bytes of a walked CRL (the caller checked it).  signer:
+ * the certificate whose key verified it (NULL: not verified against the
+ * certificate issuer, which makes the CRL "not modelled").  url: where it
+ * was fetched ("" or NULL).  *out is malloc'd, caller frees.
  */
 int	 crl_index_build(unsigned char **, size_t *, const struct crl_der *,
 	    X509 *, const char *, struct err *);

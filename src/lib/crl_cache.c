@@ -377,7 +377,8 @@ crl_slot_name(char out[33], const struct crl_der *d, const char *url)
 			if ((k = X509v3_get_ext_by_NID(d->exts, nids[i], -1)) <
 			    0)
 				continue;
-			os = X509_EXTENSION_get_data(X509v3_get_ext(d->exts, k));
+			os = X509_EXTENSION_get_data(X509v3_get_ext(d->exts,
+			    k));
 			EVP_DigestUpdate(md, &nids[i], sizeof(nids[i]));
 			EVP_DigestUpdate(md, ASN1_STRING_get0_data(os),
 			    (size_t)ASN1_STRING_length(os));
@@ -461,7 +462,8 @@ crl_slot_promote(struct crl_cache *c, struct crl_issuer *ci,
 {
 	struct crl_der	*d = NULL;
 	unsigned char	*idx = NULL;
-	char		 path[PATH_MAX], url[sizeof(sl->idx->hdr->url)], *buf;
+	char		 path[PATH_MAX], *buf;
+	char		 url[sizeof(sl->idx->hdr->url)];
 	size_t		 len, idxlen, n = strlen(sl->name) - 4;
 	int		 rc;
 

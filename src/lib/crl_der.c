@@ -110,7 +110,8 @@ crl_der_tbs(struct crl_der *d, const unsigned char *p, const unsigned char *end,
 		d->revlen = (size_t)clen;
 	}
 	if (crl_peek(p, end, &cls) == 0 && cls == V_ASN1_CONTEXT_SPECIFIC) {
-		if (crl_tlv(&p, end, 0, V_ASN1_CONTEXT_SPECIFIC, &c, &clen) != 0 ||
+		if (crl_tlv(&p, end, 0, V_ASN1_CONTEXT_SPECIFIC, &c, &clen) !=
+		    0 ||
 		    (d->exts = d2i_X509_EXTENSIONS(NULL, &c, clen)) == NULL ||
 		    c != p)
 			return err_set(e, ERR_INVAL, "CRL: bad crlExtensions");
@@ -361,8 +362,8 @@ crl_der_verify(const struct crl_der *d, EVP_PKEY *pk)
 		goto out;
 	if (mdnid != NID_undef && EVP_PKEY_is_a(pk, OBJ_nid2sn(pknid))) {
 		ok = EVP_DigestVerifyInit_ex(ctx, NULL, OBJ_nid2sn(mdnid), NULL,
-		    NULL, pk, NULL) == 1 && EVP_DigestVerify(ctx,
-		    d->sig->data, (size_t)d->sig->length, d->tbs, d->tbslen) == 1;
+		    NULL, pk, NULL) == 1 && EVP_DigestVerify(ctx, d->sig->data,
+		    (size_t)d->sig->length, d->tbs, d->tbslen) == 1;
 		goto out;
 	}
 	if ((pctx = EVP_PKEY_CTX_new(pk, NULL)) == NULL ||
