@@ -4,11 +4,16 @@
  *
  * OpenSSL's X509_verify_cert re-hashes and re-verifies every CRL on every
  * call, so a large CRL costs a full signature check per verification.  Here
- * a CRL is checked once when it enters the cache (signature with the
- * issuer's key, issuer name, cRLSign, critical extensions, times) and its
- * revoked serials are written next to the DER as a sorted fixed-width
- * table.  Revocation questions are then a binary search over a read-only
- * memory map: no parsing, no hashing, a few pages touched.
+ * a CRL is checked once (signature with the issuer's key, issuer name,
+ * cRLSign, critical extensions, times) and its revoked serials are written
+ * next to the DER as a sorted fixed-width table.  Revocation questions are
+ * then a binary search over a read-only memory map: no parsing, no
+ * hashing, a few pages touched.
+ *
+ * "Once" is when the CRL enters the cache if its issuer is known then, or
+ * else the first time its issuer appears in a verified path
+ * (crl_cache_promote).  The index is built straight from the DER
+ * (crl_der.c): no object per entry, peak memory under twice the CRL.
  *
  * Cache layout under DIR (normally STATE/crl):
  *   DIR/<issuer>/<slot>.crl   the CRL as fetched (DER)
@@ -37,7 +42,8 @@
 struct err;
 struct fetch_opts;
 
-#define CRL_MAXSIZE		(64u * 1024 * 1024)	/* DER or PEM input */
+/* DER or PEM input; the one cap for the library and netpki-ca. */
+#define CRL_MAXSIZE		(64u * 1024 * 1024)
 #define CRL_MAXENTRIES		(4u * 1024 * 1024)
 #define CRL_MAXSERIAL		32	/* bytes of serial magnitude indexed */
 
