@@ -370,13 +370,15 @@ crl_der_verify(const struct crl_der *d, EVP_PKEY *pk)
 	    (t = ASN1_TYPE_new()) == NULL ||
 	    (s = ASN1_STRING_type_new(V_ASN1_SEQUENCE)) == NULL)
 		goto out;
-	/* Borrowed: detached again before the free below. */
+	/* Borrowed (set0 takes no copy), detached before the free below. */
 	ASN1_STRING_set0(s, (void *)d->tbs, (int)d->tbslen);
 	ASN1_TYPE_set(t, V_ASN1_SEQUENCE, s);
 	EVP_MD_CTX_set_pkey_ctx(ctx, pctx);
 	ok = ASN1_item_verify_ctx(ASN1_ITEM_rptr(ASN1_ANY), d->alg, d->sig, t,
 	    ctx) == 1;
-	ASN1_STRING_set0(s, NULL, 0);
+	/* ASN1_STRING_set0 would free the borrowed bytes: detach by hand. */
+	s->data = NULL;
+	s->length = 0;
  out:
 	ASN1_TYPE_free(t);
 	EVP_MD_CTX_free(ctx);

@@ -27,6 +27,7 @@
 #include <openssl/pem.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -570,6 +571,81 @@ test_der_hostile(void **state)
 	free(dir);
 }
 
+/* A CRL of ca signed by key: PKCS#1 v1.5 (md), RSA-PSS (pss) or EdDSA. */
+static unsigned char *
+sign_with(X509 *ca, EVP_PKEY *key, int pss, size_t *len)
+{
+	X509_CRL	*crl = mkcrl(ca, key, NOW - DAY, NOW + DAY);
+	EVP_MD_CTX	*md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX	*pc;
+	unsigned char	*der = NULL;
+	int		 n;
+
+	add_revoked(crl, X509_get_serialNumber(ca), NOW - DAY, 1);
+	assert_int_equal(EVP_DigestSignInit(md, &pc, EVP_PKEY_is_a(key,
+	    "ED25519") ? NULL : EVP_sha256(), NULL, key), 1);
+	if (pss) {
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pc,
+		    RSA_PKCS1_PSS_PADDING), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32), 1);
+	}
+	assert_true(X509_CRL_sign_ctx(crl, md) > 0);
+	assert_true((n = i2d_X509_CRL(crl, &der)) > 0);
+	*len = (size_t)n;
+	EVP_MD_CTX_free(md);
+	X509_CRL_free(crl);
+	return der;
+}
+
+/*
+ * The signature over the raw tbsCertList, for each kind of algorithm
+ * identifier: with a digest (ECDSA, RSA PKCS#1), with parameters (RSA-PSS)
+ * and without a digest (Ed25519).  The right key verifies, another key of
+ * the same name does not, as OpenSSL's X509_CRL_verify says.
+ */
+static void
+test_der_sigalgs(void **state)
+{
+	EVP_PKEY	*signer = newkey(), *keys[4], *others[4];
+	X509		*ca, *other;
+	struct crl_der	*d;
+	struct err	 e;
+	unsigned char	*der;
+	size_t		 len;
+	int		 i, pss;
+
+	(void)state;
+	keys[0] = newkey();
+	others[0] = newkey();
+	keys[1] = keys[2] = EVP_RSA_gen(2048);
+	others[1] = others[2] = EVP_RSA_gen(2048);
+	keys[3] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	others[3] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	for (i = 0; i < 4; i++) {
+		pss = i == 2;
+		/* The CA's own signature does not matter here: ECDSA. */
+		ca = mkcert("Alg CA", 1, keys[i], NULL, signer, 1, NULL);
+		other = mkcert("Alg CA", 2, others[i], NULL, signer, 1, NULL);
+		der = sign_with(ca, keys[i], pss, &len);
+		assert_int_equal(crl_der_parse(&d, der, len, &e), 0);
+		if (crl_check(d, ca, NOW, &e) != 0)
+			fail_msg("algorithm %d: %s", i, e.msg);
+		assert_int_equal(crl_check(d, other, NOW, &e), ERR_REFUSED);
+		assert_non_null(strstr(e.msg, "signature"));
+		crl_der_free(d);
+		OPENSSL_free(der);
+		X509_free(ca);
+		X509_free(other);
+	}
+	EVP_PKEY_free(keys[0]);
+	EVP_PKEY_free(others[0]);
+	EVP_PKEY_free(keys[1]);
+	EVP_PKEY_free(others[1]);
+	EVP_PKEY_free(keys[3]);
+	EVP_PKEY_free(others[3]);
+	EVP_PKEY_free(signer);
+}
+
 /* The CRL block of a BoringSSL test file, DER, malloc'd. */
 static unsigned char *
 bssl_crl(const char *file, size_t *len)
@@ -1014,6 +1090,7 @@ main(void)
 		cmocka_unit_test(test_crl_optional),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_der_hostile),
+		cmocka_unit_test(test_der_sigalgs),
 		cmocka_unit_test(test_der_garbage),
 		cmocka_unit_test(test_intermediate_once),
 		cmocka_unit_test(test_fetch_dp),
