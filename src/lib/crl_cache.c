@@ -32,6 +32,8 @@
 struct crl_slot {
 	char			 name[72];	/* "<hex>.idx" */
 	struct crl_index	*idx;
+	int			 tried;		/* promotion failed with... */
+	uint8_t			 tried_key[32];	/* ...this key (crl_key_hash) */
 };
 
 /* An issuer directory as last read; re-read when its mtime changes. */
@@ -148,6 +150,7 @@ crl_issuer_load(struct crl_cache *c, struct crl_issuer *ci, struct err *e)
 		ns = &ci->slots[ci->nslots];
 		/* Length checked above. */
 		memcpy(ns->name, de->d_name, strlen(de->d_name) + 1);
+		ns->tried = 0;
 		snprintf(path, sizeof(path), "%s/%s/%s", c->dir, ci->hex,
 		    de->d_name);
 		/* A damaged index is skipped, as if the CRL were absent. */
@@ -495,19 +498,30 @@ crl_cache_promote(struct crl_cache *c, X509 *issuer, time_t at,
     struct err *e)
 {
 	struct crl_issuer	*ci;
+	const uint8_t		*key;
 	size_t			 i;
 	int			 rc, n = 0;
 
 	if ((rc = crl_issuer_get(c, X509_get_subject_name(issuer), &ci, e)) !=
 	    0)
 		return rc;
+	key = crl_issuer_keyhash(ci, issuer);
 	for (i = 0; i < ci->nslots; i++) {
-		if (!crl_slot_unverified(ci->slots[i].idx->hdr))
+		if ((ci->slots[i].tried && memcmp(ci->slots[i].tried_key, key,
+		    32) == 0) || !crl_slot_unverified(ci->slots[i].idx->hdr))
 			continue;
-		/* Not this issuer's (or not valid now): OpenSSL refuses it. */
+		/*
+		 * Not this issuer's, or not valid now: OpenSSL's CRL code
+		 * refuses it, and this process does not read it again for
+		 * this key until the directory changes.
+		 */
 		if (crl_slot_promote(c, ci, &ci->slots[i], issuer, at, NULL) ==
 		    0)
 			n++;
+		else {
+			ci->slots[i].tried = 1;
+			memcpy(ci->slots[i].tried_key, key, 32);
+		}
 	}
 	ERR_clear_error();
 	if (n > 0)
