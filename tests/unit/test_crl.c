@@ -715,11 +715,58 @@ test_der_garbage(void **state)
 	}
 }
 
-/* The mtime and inode of a file, to see whether it was rewritten. */
-static void
-file_id(const char *path, struct stat *sb)
+/* The intermediate's cache slot: its index path, and whether modelled. */
+static int
+int_slot(struct crl_cache *cache, char *path, size_t sz)
 {
-	assert_int_equal(stat(path, sb), 0);
+	struct crl_info	*list;
+	size_t		 i, n;
+	int		 modelled = -1;
+
+	assert_int_equal(crl_cache_list(cache, &list, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		if (strstr(list[i].issuer, "Test Int") != NULL) {
+			modelled = list[i].modelled;
+			snprintf(path, sz, "%.*s.idx",
+			    (int)strlen(list[i].path) - 4, list[i].path);
+		}
+	free(list);
+	assert_int_not_equal(modelled, -1);
+	return modelled;
+}
+
+/* verify_chain of leaf through inter to root, from a new verifier. */
+static int
+run_int(struct verify_result *res, X509 *root, X509 *inter,
+    struct crl_cache *cache, X509 *leaf)
+{
+	struct verify_anchors	 a = { "trustpoint test", NULL, 0, NULL };
+	struct verify_opts	 o;
+	struct verify		*v;
+	STACK_OF(X509)		*untrusted = sk_X509_new_null();
+	int			 rc;
+
+	a.certs = sk_X509_new_null();
+	sk_X509_push(a.certs, root);
+	sk_X509_push(untrusted, inter);
+	memset(&o, 0, sizeof(o));
+	o.purpose = VERIFY_SSL_SERVER;
+	o.at = NOW;
+	o.flags = VERIFY_NOFETCH;
+	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
+	rc = verify_chain(res, v, leaf, untrusted, &o, NULL);
+	verify_free(v);
+	sk_X509_free(a.certs);
+	sk_X509_free(untrusted);
+	return rc;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+	    && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
 /*
@@ -732,20 +779,15 @@ file_id(const char *path, struct stat *sb)
 static void
 test_intermediate_once(void **state)
 {
-	struct verify_anchors	 a = { "trustpoint test", NULL, 0, NULL };
-	struct verify_opts	 o;
 	struct verify_result	 res;
-	struct verify		*v;
 	struct crl_cache	*cache;
-	struct crl_info		*list;
 	struct stat		 s1, s2;
 	struct pki		 p;
 	EVP_PKEY		*ikey = newkey(), *fkey = newkey();
 	X509			*inter, *leaf, *bad;
 	X509_CRL		*crl;
-	STACK_OF(X509)		*untrusted = sk_X509_new_null();
 	unsigned char		*der, *fder;
-	size_t			 len, flen, n;
+	size_t			 len, flen;
 	char			*dir = tmpdir(), path[1100];
 
 	(void)state;
@@ -758,13 +800,6 @@ test_intermediate_once(void **state)
 	der = signcrl(crl, ikey, &len);
 	fder = signcrl(crl, fkey, &flen);	/* same name, wrong key */
 	X509_CRL_free(crl);
-	sk_X509_push(untrusted, inter);
-	a.certs = sk_X509_new_null();
-	sk_X509_push(a.certs, p.root);
-	memset(&o, 0, sizeof(o));
-	o.purpose = VERIFY_SSL_SERVER;
-	o.at = NOW;
-	o.flags = VERIFY_NOFETCH;
 	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
 	assert_int_equal(crl_cache_put(cache, p.der, p.len, p.root, NULL, NOW,
 	    NULL), 0);
@@ -772,68 +807,41 @@ test_intermediate_once(void **state)
 	/* Wrong key first: OpenSSL's CRL code refuses, nothing indexed. */
 	assert_int_equal(crl_cache_put(cache, fder, flen, NULL, NULL, NOW,
 	    NULL), 0);
-	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
-	assert_int_equal(verify_chain(&res, v, leaf, untrusted, &o, NULL),
+	assert_int_equal(run_int(&res, p.root, inter, cache, leaf),
 	    ERR_REFUSED);
 	assert_int_equal(res.error, X509_V_ERR_CRL_SIGNATURE_FAILURE);
 	verify_result_free(&res);
-	assert_int_equal(crl_cache_list(cache, &list, &n, NULL), 0);
-	assert_int_equal(n, 2);
-	for (size_t i = 0; i < n; i++)
-		if (strstr(list[i].issuer, "Test Int") != NULL)
-			assert_false(list[i].modelled);
-	free(list);
-	verify_free(v);
+	assert_false(int_slot(cache, path, sizeof(path)));
 
 	/* The right CRL replaces it (same slot), still unverified. */
 	assert_int_equal(crl_cache_put(cache, der, len, NULL, NULL, NOW, NULL),
 	    0);
-	assert_int_equal(crl_cache_list(cache, &list, &n, NULL), 0);
-	assert_int_equal(n, 2);
-	for (size_t i = 0; i < n; i++)
-		if (strstr(list[i].issuer, "Test Int") != NULL) {
-			assert_false(list[i].modelled);
-			snprintf(path, sizeof(path), "%.*s.idx",
-			    (int)strlen(list[i].path) - 4, list[i].path);
-		}
-	free(list);
-	file_id(path, &s1);
+	assert_false(int_slot(cache, path, sizeof(path)));
+	assert_int_equal(stat(path, &s1), 0);
 
 	/* First verify: the path verifies, the CRL gets indexed. */
-	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
-	assert_int_equal(verify_chain(&res, v, leaf, untrusted, &o, NULL), 0);
+	assert_int_equal(run_int(&res, p.root, inter, cache, leaf), 0);
 	assert_int_equal(res.rev[0].status, VERIFY_REV_GOOD);
 	assert_int_equal(res.rev[1].status, VERIFY_REV_GOOD);
 	assert_false(res.openssl_crl);
 	verify_result_free(&res);
-	file_id(path, &s2);
-	assert_true(s1.st_ino != s2.st_ino ||
-	    s1.st_mtim.tv_nsec != s2.st_mtim.tv_nsec);
-	assert_int_equal(crl_cache_list(cache, &list, &n, NULL), 0);
-	for (size_t i = 0; i < n; i++)
-		assert_true(list[i].modelled);
-	free(list);
-	verify_free(v);
+	assert_true(int_slot(cache, path, sizeof(path)));
+	assert_int_equal(stat(path, &s2), 0);
+	assert_false(same_file(&s1, &s2));
 
 	/* Second verify, a new verifier: the index answers, no rewrite. */
-	s1 = s2;
-	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
-	assert_int_equal(verify_chain(&res, v, bad, untrusted, &o, NULL),
+	assert_int_equal(run_int(&res, p.root, inter, cache, bad),
 	    ERR_REFUSED);
 	assert_int_equal(res.error, X509_V_ERR_CERT_REVOKED);
 	assert_int_equal(res.rev[0].status, VERIFY_REV_REVOKED);
 	assert_false(res.openssl_crl);
 	verify_result_free(&res);
-	assert_int_equal(verify_chain(&res, v, leaf, untrusted, &o, NULL), 0);
+	assert_int_equal(run_int(&res, p.root, inter, cache, leaf), 0);
 	assert_false(res.openssl_crl);
 	verify_result_free(&res);
-	file_id(path, &s2);
-	assert_true(s1.st_ino == s2.st_ino &&
-	    s1.st_mtim.tv_nsec == s2.st_mtim.tv_nsec);
-	verify_free(v);
+	assert_int_equal(stat(path, &s1), 0);
+	assert_true(same_file(&s1, &s2));
 
-	sk_X509_free(a.certs);
-	sk_X509_free(untrusted);
 	crl_cache_free(cache);
 	OPENSSL_free(der);
 	OPENSSL_free(fder);
