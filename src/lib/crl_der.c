@@ -47,13 +47,14 @@ crl_tlv(const unsigned char **p, const unsigned char *end, int tag, int cls,
 	return 0;
 }
 
-/* The tag at p (universal class only), or -1. */
+/* The tag at p and its class, or -1 (and class -1) at the end. */
 static int
 crl_peek(const unsigned char *p, const unsigned char *end, int *cls)
 {
 	long	 len;
 	int	 t, r;
 
+	*cls = -1;
 	if (p >= end)
 		return -1;
 	r = ASN1_get_object(&p, &len, &t, cls, end - p);
