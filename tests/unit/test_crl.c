@@ -310,10 +310,11 @@ pki_free(struct pki *p)
 	OPENSSL_free(p->der);
 }
 
+/* verify_chain from a new verifier anchored at root; untrusted may be NULL. */
 static int
-run(struct verify_result *res, X509 *root, int optional,
-    struct crl_cache *cache, X509 *leaf, STACK_OF(X509_CRL) *crls, int flags,
-    time_t at)
+run_chain(struct verify_result *res, X509 *root, int optional,
+    struct crl_cache *cache, X509 *leaf, STACK_OF(X509) *untrusted,
+    STACK_OF(X509_CRL) *crls, int flags, time_t at)
 {
 	struct verify_anchors	 a = { "trustpoint test", NULL, optional, NULL };
 	struct verify_opts	 o;
@@ -328,10 +329,19 @@ run(struct verify_result *res, X509 *root, int optional,
 	o.flags = flags;
 	o.crls = crls;
 	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
-	rc = verify_chain(res, v, leaf, NULL, &o, NULL);
+	rc = verify_chain(res, v, leaf, untrusted, &o, NULL);
 	verify_free(v);
 	sk_X509_free(a.certs);
 	return rc;
+}
+
+static int
+run(struct verify_result *res, X509 *root, int optional,
+    struct crl_cache *cache, X509 *leaf, STACK_OF(X509_CRL) *crls, int flags,
+    time_t at)
+{
+	return run_chain(res, root, optional, cache, leaf, NULL, crls, flags,
+	    at);
 }
 
 /* Revoked and not-revoked leaves: the index path and OpenSSL's agree. */
@@ -741,23 +751,12 @@ static int
 run_int(struct verify_result *res, X509 *root, X509 *inter,
     struct crl_cache *cache, X509 *leaf)
 {
-	struct verify_anchors	 a = { "trustpoint test", NULL, 0, NULL };
-	struct verify_opts	 o;
-	struct verify		*v;
-	STACK_OF(X509)		*untrusted = sk_X509_new_null();
-	int			 rc;
+	STACK_OF(X509)	*untrusted = sk_X509_new_null();
+	int		 rc;
 
-	a.certs = sk_X509_new_null();
-	sk_X509_push(a.certs, root);
 	sk_X509_push(untrusted, inter);
-	memset(&o, 0, sizeof(o));
-	o.purpose = VERIFY_SSL_SERVER;
-	o.at = NOW;
-	o.flags = VERIFY_NOFETCH;
-	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
-	rc = verify_chain(res, v, leaf, untrusted, &o, NULL);
-	verify_free(v);
-	sk_X509_free(a.certs);
+	rc = run_chain(res, root, 0, cache, leaf, untrusted, NULL,
+	    VERIFY_NOFETCH, NOW);
 	sk_X509_free(untrusted);
 	return rc;
 }
