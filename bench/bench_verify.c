@@ -8,8 +8,9 @@
  *
  * Leaves in WORKDIR what bench/verify needs for the process-level
  * comparison: root.pem, int.pem, leaf.pem, chain.pem, root.crl,
- * int-N.crl (DER), and state/ (a netpki state directory whose CRL cache
- * holds the 1M-entry CRL and a trustpoint "bench" with root.pem).
+ * int-N.crl (DER), int-big.crl (DER, just under CRL_MAXSIZE), and state/
+ * (a netpki state directory whose CRL cache holds the 1M-entry CRL and a
+ * trustpoint "bench" with root.pem).
  */
 #include <sys/stat.h>
 
@@ -106,13 +107,18 @@ mkcert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, int ca,
 	return x;
 }
 
-/* A CRL of n random 16-byte serials (the leaf is not among them). */
+/*
+ * A CRL of n random serials of slen bytes (the leaf is not among them),
+ * each with a reason code when reasons is set.
+ */
 static unsigned char *
-mkcrl(X509 *ca, EVP_PKEY *key, long n, size_t *len)
+mkcrl_with(X509 *ca, EVP_PKEY *key, long n, int slen, int reasons,
+    size_t *len)
 {
 	X509_CRL	*crl = X509_CRL_new();
 	ASN1_TIME	*t;
-	unsigned char	 sn[16], *der = NULL;
+	ASN1_ENUMERATED	*en = ASN1_ENUMERATED_new();
+	unsigned char	 sn[32], *der = NULL;
 	BIGNUM		*bn = BN_new();
 	time_t		 now_t = time(NULL);
 	long		 i;
@@ -128,16 +134,23 @@ mkcrl(X509 *ca, EVP_PKEY *key, long n, size_t *len)
 		X509_REVOKED	*r = X509_REVOKED_new();
 		ASN1_INTEGER	*ai;
 
-		RAND_bytes(sn, sizeof(sn));
-		BN_bin2bn(sn, sizeof(sn), bn);
+		RAND_bytes(sn, slen);
+		/* A fixed length: top bit clear, top byte nonzero. */
+		sn[0] = (unsigned char)((sn[0] & 0x7f) | 0x01);
+		BN_bin2bn(sn, slen, bn);
 		ai = BN_to_ASN1_INTEGER(bn, NULL);
 		X509_REVOKED_set_serialNumber(r, ai);
 		ASN1_INTEGER_free(ai);
 		ASN1_TIME_set(t, now_t - 86400 - i);
 		X509_REVOKED_set_revocationDate(r, t);
+		if (reasons) {
+			ASN1_ENUMERATED_set(en, i % 6);
+			X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, en, 0, 0);
+		}
 		X509_CRL_add0_revoked(crl, r);
 	}
 	ASN1_TIME_free(t);
+	ASN1_ENUMERATED_free(en);
 	BN_free(bn);
 	X509_CRL_sort(crl);
 	if (X509_CRL_sign(crl, key, EVP_sha256()) <= 0)
@@ -147,6 +160,12 @@ mkcrl(X509 *ca, EVP_PKEY *key, long n, size_t *len)
 	X509_CRL_free(crl);
 	*len = (size_t)dl;
 	return der;
+}
+
+static unsigned char *
+mkcrl(X509 *ca, EVP_PKEY *key, long n, size_t *len)
+{
+	return mkcrl_with(ca, key, n, 16, 0, len);
 }
 
 static void
@@ -419,6 +438,18 @@ main(int argc, char *argv[])
 	printf("index build (parse, verify, index, write): %.3f s\n", build_s);
 	printf("peak RSS of this benchmark: %ld MB (bare OpenSSL keeps the "
 	    "parsed CRL in memory)\n", rss_kb() / 1024);
+	/*
+	 * The largest CRL the cap admits, for bench/verify's memory row:
+	 * 20-byte serials with a reason code each, 53 bytes an entry.
+	 */
+	crl = mkcrl_with(c.inter, ik, (long)((CRL_MAXSIZE - 4096) / 53), 20, 1,
+	    &len);
+	if (len > CRL_MAXSIZE)
+		die("big CRL over the cap");
+	writefile(dir, "int-big.crl", crl, len);
+	printf("big CRL: DER %.1f MB (cap %u MiB)\n", len / 1e6,
+	    CRL_MAXSIZE >> 20);
+	OPENSSL_free(crl);
 	sk_X509_free(a.certs);
 	OPENSSL_free(rootcrl);
 	return 0;

@@ -1,6 +1,8 @@
 /*
- * Fuzz target: CRL parsing, checking, indexing and the cache.  Input is
- * tried as a CRL (DER or PEM) and, separately, as an index file, since
+ * Fuzz target: CRL parsing (the in-place DER walk of crl_der.c and
+ * OpenSSL's decoder), checking, indexing, the cache and verified-once
+ * promotion.  Input is tried as a CRL (DER or PEM) and, separately, as an
+ * index file, since
  * both come from outside: CRLs from the network, index files from a disk
  * that may be damaged.  Every serial the CRL lists must be found in the
  * index built from it.
@@ -69,15 +71,52 @@ fuzz_index(const unsigned char *buf, size_t len, X509_CRL *crl)
 	crl_index_free(ix);
 }
 
+/*
+ * The in-place walk and OpenSSL's decoder on the same bytes: when both
+ * take a CRL they must agree on its entries, and every serial OpenSSL
+ * lists must be in the index the walk built.
+ */
+static void
+fuzz_der(const uint8_t *data, size_t size)
+{
+	struct crl_der		*d = NULL;
+	X509_CRL		*crl = NULL;
+	unsigned char		*idx = NULL;
+	size_t			 idxlen;
+	struct crl_info		 info;
+	struct crl_index	*ix;
+	struct err		 e;
+	int			 n;
+
+	if (crl_der_parse(&d, data, size, &e) != 0)
+		return;
+	crl_check(d, fuzz_signer(), time(NULL), &e);
+	if (crl_index_build(&idx, &idxlen, d, fuzz_signer(),
+	    "http://fuzz.example/a.crl", &e) != 0)
+		goto out;
+	if (crl_parse(&crl, data, size, NULL) == 0 &&
+	    crl_index_open_mem(&ix, idx, idxlen, NULL) == 0) {
+		crl_index_info(ix, &info);
+		n = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl));
+		if (info.count != (uint64_t)(n < 0 ? 0 : n))
+			abort();	/* the walk and OpenSSL disagree */
+		crl_index_free(ix);
+	}
+	fuzz_index(idx, idxlen, crl);
+ out:
+	free(idx);
+	X509_CRL_free(crl);
+	crl_der_free(d);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char		 dir[64];
 	struct crl_cache	*cache = NULL;
 	X509_CRL		*crl = NULL;
-	unsigned char		*idx = NULL, *copy = NULL;
-	size_t			 idxlen;
-	time_t			 at = 0;
+	unsigned char		*copy = NULL;
+	time_t			 at = time(NULL);
 	struct err		 e;
 
 	if (dir[0] == '\0') {
@@ -90,17 +129,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_index(copy, size, NULL);
 		free(copy);
 	}
-	if (crl_parse(&crl, data, size, &e) != 0)
-		return 0;
-	crl_check(crl, fuzz_signer(), time(NULL), &e);
-	if (crl_index_build(&idx, &idxlen, crl, fuzz_signer(),
-	    "http://fuzz.example/a.crl", &e) == 0)
-		fuzz_index(idx, idxlen, crl);
-	free(idx);
+	fuzz_der(data, size);
 	/* Put it at its own thisUpdate so that the files get written. */
-	cert_asn1_time(X509_CRL_get0_lastUpdate(crl), &at);
+	if (crl_parse(&crl, data, size, &e) == 0)
+		cert_asn1_time(X509_CRL_get0_lastUpdate(crl), &at);
 	if (crl_cache_open(&cache, dir, &e) == 0) {
 		crl_cache_put(cache, data, size, NULL, NULL, at, &e);
+		crl_cache_promote(cache, fuzz_signer(), at, &e);
 		crl_cache_clear(cache, NULL, &e);
 		rmdir(dir);
 	}

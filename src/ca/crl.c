@@ -13,11 +13,10 @@
 
 #include "ca.h"
 #include "clock.h"
+#include "crl.h"
 #include "db.h"
 #include "err.h"
 #include "store.h"
-
-#define CRL_MAX		(16u * 1024 * 1024)
 
 static const char *const crl_reasons[] = {
 	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
@@ -208,7 +207,7 @@ crl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
 	if ((rc = db_cert_revoked_count(db, &revoked, e)) != 0)
 		return rc;
 	ca_path(path, sizeof(path), ca, "crl.der");
-	rc = store_file_read(path, &buf, &len, CRL_MAX, e);
+	rc = store_file_read(path, &buf, &len, CRL_MAXSIZE, e);
 	if (rc == 0 && crl_fresh((unsigned char *)buf, len, revoked)) {
 		*out = (unsigned char *)buf;
 		*outlen = len;
@@ -219,7 +218,7 @@ crl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
 	if (rc != 0 && rc != ERR_NOTFOUND)
 		return rc;
 	if ((rc = crl_update(ca, db, e)) != 0 ||
-	    (rc = store_file_read(path, &buf, &len, CRL_MAX, e)) != 0)
+	    (rc = store_file_read(path, &buf, &len, CRL_MAXSIZE, e)) != 0)
 		return rc;
 	*out = (unsigned char *)buf;
 	*outlen = len;

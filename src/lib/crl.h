@@ -4,11 +4,16 @@
  *
  * OpenSSL's X509_verify_cert re-hashes and re-verifies every CRL on every
  * call, so a large CRL costs a full signature check per verification.  Here
- * a CRL is checked once when it enters the cache (signature with the
- * issuer's key, issuer name, cRLSign, critical extensions, times) and its
- * revoked serials are written next to the DER as a sorted fixed-width
- * table.  Revocation questions are then a binary search over a read-only
- * memory map: no parsing, no hashing, a few pages touched.
+ * a CRL is checked once (signature with the issuer's key, issuer name,
+ * cRLSign, critical extensions, times) and its revoked serials are written
+ * next to the DER as a sorted fixed-width table.  Revocation questions are
+ * then a binary search over a read-only memory map: no parsing, no
+ * hashing, a few pages touched.
+ *
+ * "Once" is when the CRL enters the cache if its issuer is known then, or
+ * else the first time its issuer appears in a verified path
+ * (crl_cache_promote).  The index is built straight from the DER
+ * (crl_der.c): no object per entry, peak memory under twice the CRL.
  *
  * Cache layout under DIR (normally STATE/crl):
  *   DIR/<issuer>/<slot>.crl   the CRL as fetched (DER)
@@ -37,21 +42,39 @@
 struct err;
 struct fetch_opts;
 
-#define CRL_MAXSIZE		(64u * 1024 * 1024)	/* DER or PEM input */
+/* DER or PEM input; the one cap for the library and netpki-ca. */
+#define CRL_MAXSIZE		(64u * 1024 * 1024)
 #define CRL_MAXENTRIES		(4u * 1024 * 1024)
 #define CRL_MAXSERIAL		32	/* bytes of serial magnitude indexed */
 
-/* Parse DER or PEM ("X509 CRL"), exactly one CRL, no trailing data. */
+/*
+ * Parse DER or PEM ("X509 CRL") into OpenSSL's object, exactly one CRL, no
+ * trailing data, the same signatureAlgorithm inside and out.  For
+ * OpenSSL's own CRL code only: it costs an object per entry.
+ */
 int	 crl_parse(X509_CRL **, const unsigned char *, size_t, struct err *);
 
 /*
- * The checks done once when a CRL enters the cache: issuer name equals the
+ * A CRL walked in place over its DER (crl_der.c): the whole structure and
+ * every entry checked, nothing per entry kept.  The bytes are borrowed and
+ * must outlive the result.  Refused: not DER, trailing data, more than
+ * CRL_MAXENTRIES entries, outer signatureAlgorithm not byte-for-byte the
+ * one in tbsCertList (RFC 5280 5.1.1.2).
+ */
+struct crl_der;
+
+int	 crl_der_parse(struct crl_der **, const unsigned char *, size_t,
+	    struct err *);
+void	 crl_der_free(struct crl_der *);
+
+/*
+ * The checks done once when a CRL is indexed: issuer name equals the
  * issuer certificate's subject, the issuer may sign CRLs (keyUsage
  * cRLSign when keyUsage is present), no unhandled critical extension, the
  * signature verifies with the issuer's key, thisUpdate <= at <= nextUpdate.
  * 0, or ERR_REFUSED with the rule broken.
  */
-int	 crl_check(X509_CRL *, X509 *, time_t, struct err *);
+int	 crl_check(const struct crl_der *, X509 *, time_t, struct err *);
 
 /* One opened (memory-mapped) index. */
 struct crl_index;
@@ -69,13 +92,13 @@ struct crl_info {
 };
 
 /*
- * Build the index bytes of a parsed CRL.  signer: the certificate whose key
- * verified it (NULL: not verified against the certificate issuer, which
- * makes the CRL "not modelled").  url: where it was fetched ("" or NULL).
- * *out is malloc'd, caller frees.
+ * Build the index bytes of a walked CRL (the caller checked it).  signer:
+ * the certificate whose key verified it (NULL: not verified against the
+ * certificate issuer, which makes the CRL "not modelled").  url: where it
+ * was fetched ("" or NULL).  *out is malloc'd, caller frees.
  */
-int	 crl_index_build(unsigned char **, size_t *, X509_CRL *, X509 *,
-	    const char *, struct err *);
+int	 crl_index_build(unsigned char **, size_t *, const struct crl_der *,
+	    X509 *, const char *, struct err *);
 /* Map an index file read-only and validate its header and sizes. */
 int	 crl_index_open(struct crl_index **, const char *, struct err *);
 /* The same over bytes in memory (for tests and the fuzzer); borrowed. */
@@ -108,6 +131,16 @@ const char *crl_cache_dir(const struct crl_cache *);
  */
 int	 crl_cache_put(struct crl_cache *, const unsigned char *, size_t,
 	    X509 *, const char *, time_t, struct err *);
+
+/*
+ * Verified once for a CRL stored unverified (its issuer was not known at
+ * `crypto ca crl request`): issuer is now trusted, by a verified path.
+ * Every CRL cached under issuer's name and not yet verified is checked
+ * with crl_check against it and, when it passes, re-indexed as verified
+ * (atomic write).  One that fails stays as it was, for OpenSSL's CRL code
+ * to refuse.  Returns how many were indexed, or a negative error.
+ */
+int	 crl_cache_promote(struct crl_cache *, X509 *, time_t, struct err *);
 
 /* Fetch url (http, https, ldap, file) with a 64 MiB cap and put it. */
 int	 crl_cache_fetch(struct crl_cache *, const char *, X509 *,

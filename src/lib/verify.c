@@ -634,6 +634,34 @@ verify_run_ctx(struct verify_run *run, X509_STORE *store, X509 *leaf,
 	return rc;
 }
 
+/* Before another run: what was found is asked again (skips stay). */
+static void
+verify_rev_reset(struct verify_result *res)
+{
+	int	 i;
+
+	for (i = 0; i < VERIFY_MAXDEPTH; i++)
+		if (res->rev[i].status != VERIFY_REV_SKIPPED)
+			res->rev[i].status = VERIFY_REV_UNCHECKED;
+}
+
+/*
+ * Verified once: the path just verified (revocation aside), so each of
+ * its CA certificates may now check and index the CRLs stored under its
+ * name without a verifying key.  How many were indexed.
+ */
+static int
+verify_promote(struct verify_run *run, STACK_OF(X509) *chain)
+{
+	int	 i, r, n = 0;
+
+	for (i = 1; run->v->cache != NULL && i < sk_X509_num(chain); i++)
+		if ((r = crl_cache_promote(run->v->cache,
+		    sk_X509_value(chain, i), run->at, NULL)) > 0)
+			n += r;
+	return n;
+}
+
 static void
 verify_result_init(struct verify_result *res)
 {
@@ -673,15 +701,20 @@ verify_chain(struct verify_result *res, struct verify *v, X509 *leaf,
 	else {
 		rc = verify_run_ctx(&run, v->store_idx, leaf, untrusted, NULL,
 		    e);
+		if (rc == 0 && res->valid && run.fallback &&
+		    verify_promote(&run, res->chain) > 0) {
+			/* The path's CRLs are indexed now: ask the index. */
+			verify_rev_reset(res);
+			run.fallback = 0;
+			rc = verify_run_ctx(&run, v->store_idx, leaf,
+			    untrusted, NULL, e);
+		}
 		if (rc == 0 && res->valid && run.fallback) {
 			/* A CRL the index does not model: OpenSSL decides. */
 			if ((rc = verify_cached_crls(&crls, v, res->chain, e))
 			    != 0)
 				goto out;
-			for (i = 0; i < VERIFY_MAXDEPTH; i++)
-				if (res->rev[i].status != VERIFY_REV_SKIPPED)
-					res->rev[i].status =
-					    VERIFY_REV_UNCHECKED;
+			verify_rev_reset(res);
 			rc = verify_run_ctx(&run, v->store_ossl, leaf,
 			    untrusted, crls, e);
 		}

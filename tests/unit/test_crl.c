@@ -24,8 +24,10 @@
 #include <cmocka.h>
 
 #include <openssl/bn.h>
+#include <openssl/pem.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -186,6 +188,7 @@ test_index_pairs(void **state)
 	X509_CRL		*crl = mkcrl(ca, key, NOW - DAY, NOW + DAY);
 	struct crl_index	*ix;
 	struct crl_info		 info;
+	struct crl_der		*d;
 	unsigned char		*idx, b[20];
 	size_t			 idxlen, len;
 	unsigned char		*der;
@@ -205,8 +208,10 @@ test_index_pairs(void **state)
 		ASN1_INTEGER_free(s);
 	}
 	der = signcrl(crl, key, &len);
-	assert_int_equal(crl_index_build(&idx, &idxlen, crl, ca, NULL, NULL),
-	    0);
+	assert_int_equal(crl_der_parse(&d, der, len, NULL), 0);
+	assert_int_equal(crl_check(d, ca, NOW, NULL), 0);
+	assert_int_equal(crl_index_build(&idx, &idxlen, d, ca, NULL, NULL), 0);
+	crl_der_free(d);
 	assert_int_equal(crl_index_open_mem(&ix, idx, idxlen, NULL), 0);
 	crl_index_info(ix, &info);
 	assert_int_equal(info.count, 2000);
@@ -305,10 +310,11 @@ pki_free(struct pki *p)
 	OPENSSL_free(p->der);
 }
 
+/* verify_chain from a new verifier anchored at root; untrusted may be NULL. */
 static int
-run(struct verify_result *res, X509 *root, int optional,
-    struct crl_cache *cache, X509 *leaf, STACK_OF(X509_CRL) *crls, int flags,
-    time_t at)
+run_chain(struct verify_result *res, X509 *root, int optional,
+    struct crl_cache *cache, X509 *leaf, STACK_OF(X509) *untrusted,
+    STACK_OF(X509_CRL) *crls, int flags, time_t at)
 {
 	struct verify_anchors	 a = { "trustpoint test", NULL, optional, NULL };
 	struct verify_opts	 o;
@@ -323,10 +329,19 @@ run(struct verify_result *res, X509 *root, int optional,
 	o.flags = flags;
 	o.crls = crls;
 	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
-	rc = verify_chain(res, v, leaf, NULL, &o, NULL);
+	rc = verify_chain(res, v, leaf, untrusted, &o, NULL);
 	verify_free(v);
 	sk_X509_free(a.certs);
 	return rc;
+}
+
+static int
+run(struct verify_result *res, X509 *root, int optional,
+    struct crl_cache *cache, X509 *leaf, STACK_OF(X509_CRL) *crls, int flags,
+    time_t at)
+{
+	return run_chain(res, root, optional, cache, leaf, NULL, crls, flags,
+	    at);
 }
 
 /* Revoked and not-revoked leaves: the index path and OpenSSL's agree. */
@@ -428,6 +443,7 @@ test_hostile(void **state)
 	struct pki		 p, q;
 	struct crl_cache	*cache;
 	struct crl_index	*ix;
+	struct crl_der		*d;
 	struct err		 e;
 	X509_CRL		*crl;
 	unsigned char		*idx, *buf;
@@ -453,15 +469,17 @@ test_hostile(void **state)
 	free(buf);
 	/* Signed by the wrong key (same name, other CA). */
 	assert_int_equal(crl_parse(&crl, q.der, q.len, &e), 0);
-	assert_int_equal(crl_check(crl, p.root, NOW, &e), ERR_REFUSED);
+	X509_CRL_free(crl);
+	assert_int_equal(crl_der_parse(&d, q.der, q.len, &e), 0);
+	assert_int_equal(crl_check(d, p.root, NOW, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "signature"));
 	/* Expired, not yet valid. */
-	assert_int_equal(crl_check(crl, q.root, NOW + 2 * DAY, &e), ERR_REFUSED);
+	assert_int_equal(crl_check(d, q.root, NOW + 2 * DAY, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "expired"));
-	assert_int_equal(crl_check(crl, q.root, NOW - 2 * DAY, &e), ERR_REFUSED);
+	assert_int_equal(crl_check(d, q.root, NOW - 2 * DAY, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "not yet valid"));
 	/* A certificate of another name as issuer. */
-	assert_int_equal(crl_check(crl, q.good, NOW, &e), ERR_REFUSED);
+	assert_int_equal(crl_check(d, q.good, NOW, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "issuer"));
 
 	/* The cache refuses them and writes nothing. */
@@ -481,7 +499,7 @@ test_hostile(void **state)
 	}
 
 	/* Damaged index files. */
-	assert_int_equal(crl_index_build(&idx, &idxlen, crl, q.root, NULL,
+	assert_int_equal(crl_index_build(&idx, &idxlen, d, q.root, NULL,
 	    &e), 0);
 	assert_int_equal(crl_index_open_mem(&ix, idx, idxlen - 1, &e),
 	    ERR_INVAL);
@@ -495,7 +513,7 @@ test_hostile(void **state)
 	assert_int_equal(crl_index_open_mem(&ix, idx, idxlen, &e), 0);
 	crl_index_free(ix);
 	free(idx);
-	X509_CRL_free(crl);
+	crl_der_free(d);
 
 	/* Unreachable distribution point: a clear reason. */
 	assert_int_equal(crl_cache_fetch(cache, "http://127.0.0.1:1/x.crl",
@@ -505,6 +523,333 @@ test_hostile(void **state)
 	crl_cache_free(cache);
 	pki_free(&p);
 	pki_free(&q);
+	rmrf(dir);
+	free(dir);
+}
+
+/* The DER walk refuses what RFC 5280 and DER refuse, and says why. */
+static void
+test_der_hostile(void **state)
+{
+	static const unsigned char ecdsa256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48,
+	    0xce, 0x3d, 0x04, 0x03, 0x02 };
+	struct pki		 p;
+	struct crl_der		*d;
+	struct crl_cache	*cache;
+	struct err		 e;
+	unsigned char		*buf, *at = NULL, *q;
+	char			*dir = tmpdir();
+	size_t			 n;
+
+	(void)state;
+	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
+	buf = malloc(p.len + 1);
+	memcpy(buf, p.der, p.len);
+	assert_int_equal(crl_der_parse(&d, buf, p.len, &e), 0);
+	crl_der_free(d);
+	/* Outer signatureAlgorithm (the last one) says SHA-384. */
+	for (q = buf; (q = memmem(q, p.len - (size_t)(q - buf), ecdsa256,
+	    sizeof(ecdsa256))) != NULL; q++)
+		at = q;
+	assert_non_null(at);
+	assert_true(at > buf + p.len / 2);
+	at[sizeof(ecdsa256) - 1] = 0x03;
+	assert_int_equal(crl_der_parse(&d, buf, p.len, &e), ERR_INVAL);
+	assert_non_null(strstr(e.msg, "RFC 5280 5.1.1.2"));
+	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
+	assert_int_equal(crl_cache_put(cache, buf, p.len, p.root, NULL, NOW,
+	    &e), ERR_INVAL);
+	assert_int_equal(crl_cache_put(cache, buf, p.len, NULL, NULL, NOW,
+	    &e), ERR_INVAL);
+	assert_int_equal(crl_parse(&(X509_CRL *){ NULL }, buf, p.len, &e),
+	    ERR_INVAL);
+	assert_non_null(strstr(e.msg, "RFC 5280 5.1.1.2"));
+	at[sizeof(ecdsa256) - 1] = 0x02;
+	/* Truncated anywhere, or a byte after the end: refused. */
+	for (n = 0; n < p.len; n += 7)
+		assert_int_not_equal(crl_der_parse(&d, buf, n, &e), 0);
+	buf[p.len] = 0;
+	assert_int_equal(crl_der_parse(&d, buf, p.len + 1, &e), ERR_INVAL);
+	assert_non_null(strstr(e.msg, "trailing"));
+	/* Indefinite length (BER, not DER) at the top. */
+	buf[1] = 0x80;
+	assert_int_equal(crl_der_parse(&d, buf, p.len, &e), ERR_INVAL);
+	free(buf);
+	crl_cache_free(cache);
+	pki_free(&p);
+	rmrf(dir);
+	free(dir);
+}
+
+/* A CRL of ca signed by key: PKCS#1 v1.5 (md), RSA-PSS (pss) or EdDSA. */
+static unsigned char *
+sign_with(X509 *ca, EVP_PKEY *key, int pss, size_t *len)
+{
+	X509_CRL	*crl = mkcrl(ca, key, NOW - DAY, NOW + DAY);
+	EVP_MD_CTX	*md = EVP_MD_CTX_new();
+	EVP_PKEY_CTX	*pc;
+	unsigned char	*der = NULL;
+	int		 n;
+
+	add_revoked(crl, X509_get_serialNumber(ca), NOW - DAY, 1);
+	assert_int_equal(EVP_DigestSignInit(md, &pc, EVP_PKEY_is_a(key,
+	    "ED25519") ? NULL : EVP_sha256(), NULL, key), 1);
+	if (pss) {
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pc,
+		    RSA_PKCS1_PSS_PADDING), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, 32), 1);
+	}
+	assert_true(X509_CRL_sign_ctx(crl, md) > 0);
+	assert_true((n = i2d_X509_CRL(crl, &der)) > 0);
+	*len = (size_t)n;
+	EVP_MD_CTX_free(md);
+	X509_CRL_free(crl);
+	return der;
+}
+
+/*
+ * The signature over the raw tbsCertList, for each kind of algorithm
+ * identifier: with a digest (ECDSA, RSA PKCS#1), with parameters (RSA-PSS)
+ * and without a digest (Ed25519).  The right key verifies, another key of
+ * the same name does not, as OpenSSL's X509_CRL_verify says.
+ */
+static void
+test_der_sigalgs(void **state)
+{
+	EVP_PKEY	*signer = newkey(), *keys[4], *others[4];
+	X509		*ca, *other;
+	struct crl_der	*d;
+	struct err	 e;
+	unsigned char	*der;
+	size_t		 len;
+	int		 i, pss;
+
+	(void)state;
+	keys[0] = newkey();
+	others[0] = newkey();
+	keys[1] = keys[2] = EVP_RSA_gen(2048);
+	others[1] = others[2] = EVP_RSA_gen(2048);
+	keys[3] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	others[3] = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	for (i = 0; i < 4; i++) {
+		pss = i == 2;
+		/* The CA's own signature does not matter here: ECDSA. */
+		ca = mkcert("Alg CA", 1, keys[i], NULL, signer, 1, NULL);
+		other = mkcert("Alg CA", 2, others[i], NULL, signer, 1, NULL);
+		der = sign_with(ca, keys[i], pss, &len);
+		assert_int_equal(crl_der_parse(&d, der, len, &e), 0);
+		if (crl_check(d, ca, NOW, &e) != 0)
+			fail_msg("algorithm %d: %s", i, e.msg);
+		assert_int_equal(crl_check(d, other, NOW, &e), ERR_REFUSED);
+		assert_non_null(strstr(e.msg, "signature"));
+		crl_der_free(d);
+		OPENSSL_free(der);
+		X509_free(ca);
+		X509_free(other);
+	}
+	EVP_PKEY_free(keys[0]);
+	EVP_PKEY_free(others[0]);
+	EVP_PKEY_free(keys[1]);
+	EVP_PKEY_free(others[1]);
+	EVP_PKEY_free(keys[3]);
+	EVP_PKEY_free(others[3]);
+	EVP_PKEY_free(signer);
+}
+
+/* The CRL block of a BoringSSL test file, DER, malloc'd. */
+static unsigned char *
+bssl_crl(const char *file, size_t *len)
+{
+	char		 path[512], *name = NULL, *hdr = NULL;
+	unsigned char	*data = NULL, *out = NULL;
+	long		 dlen;
+	BIO		*b;
+
+	snprintf(path, sizeof(path), "%s/boringssl-crl/%s", TESTDATA, file);
+	assert_non_null(b = BIO_new_file(path, "r"));
+	while (out == NULL && PEM_read_bio(b, &name, &hdr, &data, &dlen) == 1) {
+		if (strcmp(name, "CRL") == 0) {
+			out = malloc((size_t)dlen);
+			memcpy(out, data, (size_t)dlen);
+			*len = (size_t)dlen;
+		}
+		OPENSSL_free(name);
+		OPENSSL_free(hdr);
+		OPENSSL_free(data);
+	}
+	BIO_free(b);
+	assert_non_null(out);
+	return out;
+}
+
+/* Garbage inside every part of a CRL: the walk refuses each. */
+static void
+test_der_garbage(void **state)
+{
+	static const char *files[] = {
+		"invalid_garbage_after_crlentryextensions.pem",
+		"invalid_garbage_after_extensions.pem",
+		"invalid_garbage_after_nextupdate.pem",
+		"invalid_garbage_after_revocationdate.pem",
+		"invalid_garbage_after_revokedcerts.pem",
+		"invalid_garbage_after_signaturevalue.pem",
+		"invalid_garbage_after_thisupdate.pem",
+		"invalid_garbage_crlentry.pem",
+		"invalid_garbage_issuer_name.pem",
+		"invalid_garbage_revocationdate.pem",
+		"invalid_garbage_revoked_serial_number.pem",
+		"invalid_garbage_signaturealgorithm.pem",
+		"invalid_garbage_signaturevalue.pem",
+		"invalid_garbage_tbs_signature_algorithm.pem",
+		"invalid_garbage_tbscertlist.pem",
+		"invalid_garbage_thisupdate.pem",
+		"invalid_garbage_version.pem",
+		"invalid_mismatched_signature_algorithm.pem",
+	};
+	struct crl_der	*d;
+	struct err	 e;
+	unsigned char	*der;
+	size_t		 i, len;
+
+	(void)state;
+	der = bssl_crl("good.pem", &len);
+	assert_int_equal(crl_der_parse(&d, der, len, &e), 0);
+	crl_der_free(d);
+	free(der);
+	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		der = bssl_crl(files[i], &len);
+		if (crl_der_parse(&d, der, len, &e) == 0)
+			fail_msg("%s: the DER walk took it", files[i]);
+		assert_non_null(strstr(e.msg, "CRL"));
+		free(der);
+	}
+}
+
+/* The intermediate's cache slot: its index path, and whether modelled. */
+static int
+int_slot(struct crl_cache *cache, char *path, size_t sz)
+{
+	struct crl_info	*list;
+	size_t		 i, n;
+	int		 modelled = -1;
+
+	assert_int_equal(crl_cache_list(cache, &list, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		if (strstr(list[i].issuer, "Test Int") != NULL) {
+			modelled = list[i].modelled;
+			snprintf(path, sz, "%.*s.idx",
+			    (int)strlen(list[i].path) - 4, list[i].path);
+		}
+	free(list);
+	assert_int_not_equal(modelled, -1);
+	return modelled;
+}
+
+/* verify_chain of leaf through inter to root, from a new verifier. */
+static int
+run_int(struct verify_result *res, X509 *root, X509 *inter,
+    struct crl_cache *cache, X509 *leaf)
+{
+	STACK_OF(X509)	*untrusted = sk_X509_new_null();
+	int		 rc;
+
+	sk_X509_push(untrusted, inter);
+	rc = run_chain(res, root, 0, cache, leaf, untrusted, NULL,
+	    VERIFY_NOFETCH, NOW);
+	sk_X509_free(untrusted);
+	return rc;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_mtim.tv_sec == b->st_mtim.tv_sec
+	    && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * A CRL issued by an intermediate, stored without its issuer (as `crypto
+ * ca crl request` does when no trustpoint holds the intermediate): the
+ * first verification of a path through the intermediate indexes it, the
+ * second reads that index and rewrites nothing.  One signed by another key
+ * of the same name is never indexed and fails closed.
+ */
+static void
+test_intermediate_once(void **state)
+{
+	struct verify_result	 res;
+	struct crl_cache	*cache;
+	struct stat		 s1, s2;
+	struct pki		 p;
+	EVP_PKEY		*ikey = newkey(), *fkey = newkey();
+	X509			*inter, *leaf, *bad;
+	X509_CRL		*crl;
+	unsigned char		*der, *fder;
+	size_t			 len, flen;
+	char			*dir = tmpdir(), path[1100];
+
+	(void)state;
+	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
+	inter = mkcert("Test Int", 7, ikey, p.root, p.rkey, 1, NULL);
+	leaf = mkcert("leaf.example", 200, p.lkey, inter, ikey, 0, NULL);
+	bad = mkcert("bad.example", 201, p.lkey, inter, ikey, 0, NULL);
+	crl = mkcrl(inter, ikey, NOW - DAY, NOW + DAY);
+	add_revoked(crl, X509_get_serialNumber(bad), NOW - DAY, 1);
+	der = signcrl(crl, ikey, &len);
+	fder = signcrl(crl, fkey, &flen);	/* same name, wrong key */
+	X509_CRL_free(crl);
+	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
+	assert_int_equal(crl_cache_put(cache, p.der, p.len, p.root, NULL, NOW,
+	    NULL), 0);
+
+	/* Wrong key first: OpenSSL's CRL code refuses, nothing indexed. */
+	assert_int_equal(crl_cache_put(cache, fder, flen, NULL, NULL, NOW,
+	    NULL), 0);
+	assert_int_equal(run_int(&res, p.root, inter, cache, leaf),
+	    ERR_REFUSED);
+	assert_int_equal(res.error, X509_V_ERR_CRL_SIGNATURE_FAILURE);
+	verify_result_free(&res);
+	assert_false(int_slot(cache, path, sizeof(path)));
+
+	/* The right CRL replaces it (same slot), still unverified. */
+	assert_int_equal(crl_cache_put(cache, der, len, NULL, NULL, NOW, NULL),
+	    0);
+	assert_false(int_slot(cache, path, sizeof(path)));
+	assert_int_equal(stat(path, &s1), 0);
+
+	/* First verify: the path verifies, the CRL gets indexed. */
+	assert_int_equal(run_int(&res, p.root, inter, cache, leaf), 0);
+	assert_int_equal(res.rev[0].status, VERIFY_REV_GOOD);
+	assert_int_equal(res.rev[1].status, VERIFY_REV_GOOD);
+	assert_false(res.openssl_crl);
+	verify_result_free(&res);
+	assert_true(int_slot(cache, path, sizeof(path)));
+	assert_int_equal(stat(path, &s2), 0);
+	assert_false(same_file(&s1, &s2));
+
+	/* Second verify, a new verifier: the index answers, no rewrite. */
+	assert_int_equal(run_int(&res, p.root, inter, cache, bad),
+	    ERR_REFUSED);
+	assert_int_equal(res.error, X509_V_ERR_CERT_REVOKED);
+	assert_int_equal(res.rev[0].status, VERIFY_REV_REVOKED);
+	assert_false(res.openssl_crl);
+	verify_result_free(&res);
+	assert_int_equal(run_int(&res, p.root, inter, cache, leaf), 0);
+	assert_false(res.openssl_crl);
+	verify_result_free(&res);
+	assert_int_equal(stat(path, &s1), 0);
+	assert_true(same_file(&s1, &s2));
+
+	crl_cache_free(cache);
+	OPENSSL_free(der);
+	OPENSSL_free(fder);
+	X509_free(inter);
+	X509_free(leaf);
+	X509_free(bad);
+	EVP_PKEY_free(ikey);
+	EVP_PKEY_free(fkey);
+	pki_free(&p);
 	rmrf(dir);
 	free(dir);
 }
@@ -751,6 +1096,10 @@ main(void)
 		cmocka_unit_test(test_verify_pairs),
 		cmocka_unit_test(test_crl_optional),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_der_hostile),
+		cmocka_unit_test(test_der_sigalgs),
+		cmocka_unit_test(test_der_garbage),
+		cmocka_unit_test(test_intermediate_once),
 		cmocka_unit_test(test_fetch_dp),
 		cmocka_unit_test(test_tls),
 	};
