@@ -25,6 +25,7 @@
 #include "err.h"
 #include "fetch.h"
 #include "store.h"
+#include "testhook.h"
 #include "trustpool.h"
 
 /* Made at build time from the builtin_bundle option (bin2c). */
@@ -655,13 +656,13 @@ trustpool_bundle_parse(struct trustpool_bundle **out,
 int
 trustpool_builtin_bytes(unsigned char **out, size_t *outlen, struct err *e)
 {
-	const char	*path = getenv("NETPKI_BUILTIN_BUNDLE");
+	const char	*path = testhook_get(TESTHOOK_BUILTIN_BUNDLE);
 	char		*buf = NULL;
 	int		 rc;
 
 	*out = NULL;
 	*outlen = 0;
-	if (path != NULL && *path != '\0') {
+	if (path != NULL) {
 		if ((rc = store_file_read(path, &buf, outlen,
 		    TRUSTPOOL_MAXSIZE, e)) != 0)
 			return err_prefix(e, "built-in bundle");
