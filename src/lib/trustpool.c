@@ -314,6 +314,7 @@ trustpool_p7_count(const unsigned char *der, size_t len, struct err *e)
 
 static int	trustpool_pem(struct trustpool_bundle *, STACK_OF(X509) *,
 		    const unsigned char *, size_t, struct err *);
+static int	trustpool_is_der(const unsigned char *, size_t);
 static int	trustpool_p7(struct trustpool_bundle *, STACK_OF(X509) *,
 		    const unsigned char *, size_t,
 		    const struct trustpool_signers *, time_t, struct err *);
@@ -346,10 +347,10 @@ trustpool_p7_signed(struct trustpool_bundle *b, STACK_OF(X509) *all,
 		    "signature");
 		goto out;
 	}
-	if (memmem(data, (size_t)n, "-----BEGIN ", 11) != NULL)
-		rc = trustpool_pem(&inner, all, data, (size_t)n, e);
-	else
+	if (trustpool_is_der(data, (size_t)n))
 		rc = trustpool_p7(&inner, all, data, (size_t)n, NULL, now, e);
+	else
+		rc = trustpool_pem(&inner, all, data, (size_t)n, e);
 	if (rc != 0)
 		err_prefix(e, "bundle: signed content");
 	else if (sk_X509_num(all) == 0)
@@ -599,6 +600,31 @@ trustpool_filter(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	return rc;
 }
 
+/*
+ * DER (for trustpool_p7 to parse or refuse) rather than PEM: it starts
+ * with a SEQUENCE tag, and when it also holds "-----BEGIN " (binary DER
+ * may: a signed bundle of PEM content does), its first TLV's header is
+ * well-formed and its length fits the buffer.  PEM text starting with a
+ * '0' line is the one case this reads as DER, and is refused.
+ */
+static int
+trustpool_is_der(const unsigned char *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	long			 n;
+	int			 tag, cls;
+
+	if (len < 2 || buf[0] != 0x30 || len > LONG_MAX)
+		return 0;
+	if (memmem(buf, len, "-----BEGIN ", 11) == NULL)
+		return 1;
+	if (ASN1_get_object(&p, &n, &tag, &cls, (long)len) & 0x80) {
+		ERR_clear_error();
+		return 0;
+	}
+	return tag == V_ASN1_SEQUENCE && (size_t)(p - buf) + (size_t)n <= len;
+}
+
 static int
 trustpool_parse(struct trustpool_bundle **out, const unsigned char *buf,
     size_t len, const struct trustpool_signers *sg, time_t now,
@@ -623,10 +649,10 @@ trustpool_parse(struct trustpool_bundle **out, const unsigned char *buf,
 		rc = err_openssl(e, ERR_CRYPTO, "bundle: SHA-256");
 		goto out;
 	}
-	if (memmem(buf, len, "-----BEGIN ", 11) != NULL)
-		rc = trustpool_pem(b, all, buf, len, e);
-	else if (buf[0] == 0x30)
+	if (trustpool_is_der(buf, len))
 		rc = trustpool_p7(b, all, buf, len, sg, now, e);
+	else if (memmem(buf, len, "-----BEGIN ", 11) != NULL)
+		rc = trustpool_pem(b, all, buf, len, e);
 	else
 		rc = err_set(e, ERR_INVAL, "bundle: neither PKCS#7 DER nor "
 		    "PEM certificates");
