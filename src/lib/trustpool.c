@@ -24,6 +24,7 @@
 #include "config.h"
 #include "err.h"
 #include "fetch.h"
+#include "paste.h"
 #include "store.h"
 #include "testhook.h"
 #include "trustpool.h"
@@ -351,6 +352,7 @@ trustpool_p7_signed(struct trustpool_bundle *b, STACK_OF(X509) *all,
 		rc = trustpool_p7(&inner, all, data, (size_t)n, NULL, now, e);
 	else
 		rc = trustpool_pem(&inner, all, data, (size_t)n, e);
+	b->noutside = inner.noutside;
 	if (rc != 0)
 		err_prefix(e, "bundle: signed content");
 	else if (sk_X509_num(all) == 0)
@@ -437,6 +439,7 @@ trustpool_pem(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	b->format = TRUSTPOOL_FMT_PEM;
 	if (len > INT32_MAX)
 		return err_set(e, ERR_TOOBIG, "bundle too large");
+	b->noutside = paste_outside_lines((const char *)buf, len);
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (;;) {

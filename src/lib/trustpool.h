@@ -71,6 +71,8 @@ struct trustpool_bundle {
 	size_t			 nskips;
 	size_t			 total;		/* certificates in the bundle */
 	char			*signer;	/* signed: signer subject, else NULL */
+	size_t			 noutside;	/* PEM: non-blank lines outside
+						   the blocks, ignored */
 	unsigned char		 sha256[32];	/* of the bundle's bytes */
 	int			 insecure;	/* fetched without integrity
 						   (http, tftp: the scheme

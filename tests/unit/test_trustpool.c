@@ -112,7 +112,32 @@ test_pem(void **state)
 	assert_string_equal(b->skips[0].reason,
 	    "not a CA certificate (basicConstraints CA:FALSE)");
 	assert_null(b->signer);
+	assert_int_equal(b->noutside, 0);
 	trustpool_bundle_free(b);
+}
+
+/* Comments around the PEM blocks: ignored, and counted for a note. */
+static void
+test_pem_outside(void **state)
+{
+	struct trustpool_bundle	*b;
+	struct err		 e;
+	unsigned char		*pem;
+	char			*text;
+	size_t			 len;
+
+	(void)state;
+	pem = slurp("bundle.pem", &len);
+	assert_true(asprintf(&text, "# NetPKI test bundle\n# three "
+	    "certificates\n\n%s# end\n", (char *)pem) > 0);
+	assert_int_equal(trustpool_bundle_parse(&b, (unsigned char *)text,
+	    strlen(text), NULL, NOW, &e), 0);
+	assert_int_equal(b->total, 3);
+	check_bundle_certs(b);
+	assert_int_equal(b->noutside, 3);
+	trustpool_bundle_free(b);
+	free(text);
+	free(pem);
 }
 
 static void
@@ -534,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_p7_degenerate),
 		cmocka_unit_test(test_p7_signed),
 		cmocka_unit_test(test_p7_signed_pem_otherca),
+		cmocka_unit_test(test_pem_outside),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_caps_and_duplicates),
 		cmocka_unit_test(test_install_deactivate_clean),
