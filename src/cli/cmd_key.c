@@ -15,6 +15,7 @@
 #include "config.h"
 #include "err.h"
 #include "keystore.h"
+#include "paste.h"
 #include "shell.h"
 #include "store.h"
 
@@ -270,7 +271,7 @@ key_import_auth(struct shell *sh, const struct cmd_args *a)
 	struct err	 e;
 	const char	*label = key_label(a);
 	char		*text = NULL;
-	size_t		 len = 0;
+	size_t		 len = 0, outside;
 	int		 rc;
 
 	if (key_check_label(sh, label) != 0)
@@ -285,9 +286,14 @@ key_import_auth(struct shell *sh, const struct cmd_args *a)
 		return shell_error(sh, "Invalid public key");
 	err_clear(&e);
 	rc = keystore_auth_import(st, label, text, len, &e);
+	outside = paste_outside_lines(text, len);
 	free(text);
 	switch (rc) {
 	case 0:
+		if (outside > 0)
+			shell_printf(sh, "%% Note: %zu line%s of text outside "
+			    "the PEM block ignored\n", outside, outside == 1 ?
+			    "" : "s");
 		shell_printf(sh, "[OK]\n");
 		return 0;
 	case ERR_REFUSED:
