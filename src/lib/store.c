@@ -33,6 +33,7 @@ struct store_batch_op {
 	char	 rel[STORE_RELMAX];
 	char	 tmp[STORE_RELMAX + 16];
 	int	 scrub;
+	int	 fd;		/* tmp, open and flocked (store_sweep), or -1 */
 };
 
 struct store_batch {
@@ -714,6 +715,9 @@ store_batch_free(struct store_batch *b)
 		if (b->op[i].tmp[0] != '\0' && store_join(path, sizeof(path),
 		    b->st->dir, b->op[i].tmp, NULL) == 0)
 			unlink(path);
+	for (i = 0; i < b->n; i++)
+		if (b->op[i].fd != -1)
+			close(b->op[i].fd);
 	free(b);
 }
 
@@ -729,6 +733,7 @@ store_batch_add(struct store_batch *b, const char *rel, int scrub,
 		    rel);
 	*op = &b->op[b->n];
 	memset(*op, 0, sizeof(**op));
+	(*op)->fd = -1;
 	snprintf((*op)->rel, sizeof((*op)->rel), "%s", rel);
 	(*op)->scrub = scrub;
 	return 0;
@@ -748,12 +753,13 @@ store_batch_write(struct store_batch *b, const char *rel, const void *buf,
 	    (rc = store_tmp_write(tmp, sizeof(tmp), &fd, path, buf, len, mode,
 	    e)) != 0)
 		return rc;
-	/* Under the store's lock from here to the commit: store_sweep waits. */
-	close(fd);
 	if (strlen(tmp + dl) >= sizeof(op->tmp)) {
 		unlink(tmp);
+		close(fd);
 		return err_set(e, ERR_INVAL, "path too long: %s", tmp);
 	}
+	/* Kept flocked until store_batch_free: store_sweep leaves it. */
+	op->fd = fd;
 	snprintf(op->tmp, sizeof(op->tmp), "%s", tmp + dl);
 	b->n++;
 	return 0;
@@ -910,10 +916,10 @@ store_journal_replay(struct store *st, struct err *e)
 /*
  * Stale temporary files.  store_tmp_write names them ".NAME.XXXXXX" beside
  * NAME.  One is in use only while its writer holds its flock (a single
- * file, until the rename) or the store's lock (a batch, until the commit
- * or store_batch_free); the journal's own were renamed by the replay that
- * runs first.  So under the lock, one whose flock is free was left by a
- * process that died.  Only regular files; links are never followed.
+ * file until the rename, a batch's until store_batch_free); the journal's
+ * own were renamed by the replay that runs first.  So under the lock, one
+ * whose flock is free was left by a process that died.  Only regular
+ * files; links are never followed.
  */
 static int
 store_tmpname(const char *name)
