@@ -23,23 +23,11 @@ testhook_get(enum testhook h)
 		return NULL;
 	return s;
 }
-
-int
-testhook_enabled(void)
-{
-	return 1;
-}
 #else
 const char *
 testhook_get(enum testhook h)
 {
 	(void)h;
 	return NULL;
-}
-
-int
-testhook_enabled(void)
-{
-	return 0;
 }
 #endif

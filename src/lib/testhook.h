@@ -21,7 +21,5 @@ enum testhook {
 
 /* The knob's value, or NULL when unset, empty or compiled out. */
 const char	*testhook_get(enum testhook);
-/* 1 when the knobs are compiled in. */
-int		 testhook_enabled(void);
 
 #endif
