@@ -304,10 +304,10 @@ store_check_regular(const char *path, int missing_ok, struct err *e)
 		    "%s", path);
 	}
 	if (S_ISLNK(sb.st_mode))
-		return err_set(e, ERR_REFUSED, "%s: a symbolic link; refused "
+		return err_set(e, ERR_IO, "%s: a symbolic link; refused "
 		    "(state files are never followed)", path);
 	if (!S_ISREG(sb.st_mode))
-		return err_set(e, ERR_REFUSED, "%s: not a regular file; "
+		return err_set(e, ERR_IO, "%s: not a regular file; "
 		    "refused", path);
 	return 0;
 }
@@ -317,7 +317,7 @@ static int
 store_open_err(const char *path, const char *what, struct err *e)
 {
 	if (errno == ELOOP)
-		return err_set(e, ERR_REFUSED, "%s: a symbolic link; refused "
+		return err_set(e, ERR_IO, "%s: a symbolic link; refused "
 		    "(state files are never followed)", path);
 	return err_errno(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s %s",
 	    what, path);
@@ -571,7 +571,7 @@ store_file_scrub(const char *path, struct err *e)
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		rc = err_set(e, ERR_REFUSED, "%s: not a regular file; refused",
+		rc = err_set(e, ERR_IO, "%s: not a regular file; refused",
 		    path);
 		goto out;
 	}

@@ -8,7 +8,7 @@
  * not need it because renames are atomic.
  *
  * A state file is a regular file: store_read, store_write, the scrubs and
- * a batch refuse (ERR_REFUSED, naming it) a symbolic link, FIFO, directory
+ * a batch refuse (ERR_IO, naming it) a symbolic link, FIFO, directory
  * or device where one belongs, and never follow, replace or overwrite it.
  * store_open, when the lock is free, finishes a crashed change and removes
  * the ".NAME.XXXXXX" temporary files a killed writer left (a live writer

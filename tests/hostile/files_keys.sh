@@ -39,6 +39,16 @@ link="keys/ec/k.pem: a symbolic link; refused"
 refused s "$link" 'crypto key generate ecdsa nistp256 k'
 refused s "$link" 'crypto key zeroize ecdsa k'
 refused s "$link" 'crypto key zeroize ecdsa'
+# An imported authentication key is a state file too.
+mkdir -p "$W/s/authkeys"
+ln -s "$W/target" "$W/s/authkeys/admin.pem"
+np s 'crypto key import authentication rsa admin' yes \
+    "$(cat "$(dirname "$0")/../data/keystore/pub.ssh")" '' &&
+    fail "import over a symlink succeeded"
+grep -q '^% .*authkeys/admin.pem: a symbolic link; refused' "$W/out" ||
+    { cat "$W/out"; fail "import over a symlink: no clear error"; }
+refused s "authkeys/admin.pem: a symbolic link; refused" \
+    'crypto key zeroize authentication rsa admin'
 [ "$(cat "$W/target")" = precious ] || fail "the symlink's target was changed"
 [ -L "$W/s/keys/ec/k.pem" ] || fail "the symlink is gone"
 # A key beside it is still usable, and zeroize of it alone works.
