@@ -16,6 +16,7 @@
 #include "config.h"
 #include "err.h"
 #include "keystore.h"
+#include "paste.h"
 #include "shell.h"
 #include "store.h"
 #include "trustpoint.h"
@@ -366,10 +367,15 @@ key_import_err(struct shell *sh, int rc, const struct err *e)
 static int
 key_paste_pub(struct shell *sh, const char *what, char **text, size_t *len)
 {
+	size_t	 outside;
+
 	shell_printf(sh, "Enter the %spublic key (PEM or ssh-rsa line), end "
 	    "with a blank line or \"quit\" on a line by itself:\n", what);
 	if (shell_paste(sh, text, KEYSTORE_PASTE_MAX, len) != 0)
 		return shell_error(sh, "Invalid public key");
+	if ((outside = paste_outside_lines(*text, *len)) > 0)
+		shell_printf(sh, "%% Note: %zu line%s of text outside the PEM "
+		    "block ignored\n", outside, outside == 1 ? "" : "s");
 	return 0;
 }
 

@@ -40,6 +40,17 @@ pastec_read(struct shell *sh, const char *what, char **text, size_t *len)
 	return 0;
 }
 
+/* Text around the PEM blocks is ignored, and said so. */
+static void
+pastec_note(struct shell *sh, const char *text, size_t len)
+{
+	size_t	 n = paste_outside_lines(text, len);
+
+	if (n > 0)
+		shell_printf(sh, "%% Note: %zu line%s of text outside the PEM "
+		    "blocks ignored\n", n, n == 1 ? "" : "s");
+}
+
 int
 pastec_authenticate(struct tpc *c)
 {
@@ -60,6 +71,7 @@ pastec_authenticate(struct tpc *c)
 		    "stored", e.msg);
 		goto out;
 	}
+	pastec_note(c->sh, text, len);
 	rc = tpc_ca_accept(c, &cc);
  out:
 	scep_cacert_clear(&cc);
@@ -198,6 +210,7 @@ pastec_import(struct shell *sh, const struct cmd_args *a)
 		    e.code == ERR_EXISTS ? "" : "; nothing stored");
 		goto out;
 	}
+	pastec_note(sh, text, len);
 	tpc_warn_weak_sig(sh, "certificate", x);
 	if (tp_store_cert(c.st, c.tp->name, kind, x, &e) != 0) {
 		shell_err(sh, &e);

@@ -30,6 +30,7 @@
 #include "scep_msg.h"
 #include "shell.h"
 #include "store.h"
+#include "testhook.h"
 #include "tftp_enroll.h"
 #include "transport.h"
 #include "trustpoint.h"
@@ -457,7 +458,7 @@ tpc_password(struct shell *sh, char *pw, size_t sz)
 long
 tpc_minute_ms(void)
 {
-	const char	*s = getenv("NETPKI_MINUTE");
+	const char	*s = testhook_get(TESTHOOK_MINUTE);
 	long		 v;
 
 	/* A test knob: how long a "minute" of retry period lasts, in ms. */

@@ -213,6 +213,10 @@ cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 	else
 		shell_printf(sh, "Bundle format: %s\n",
 		    trustpool_format_name(b->format));
+	if (b->noutside > 0)
+		shell_printf(sh, "%% Note: %zu line%s of text outside the PEM "
+		    "blocks ignored\n", b->noutside, b->noutside == 1 ? "" :
+		    "s");
 	cmd_trustpool_print_skips(sh, b);
 	if (b->format != TRUSTPOOL_FMT_P7_SIGNED && b->insecure) {
 		if (cmd_trustpool_confirm(sh, url, b, &yes) != 0)

@@ -2,6 +2,9 @@
  * netpki: the shell's entry point: options, the state directory, and the
  * choice between a terminal, a script on stdin and -c lines.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +46,23 @@ main_usage(FILE *f)
 	    "See netpki(1).\n");
 }
 
+/*
+ * No core file and no ptrace by another user's process: the memory holds
+ * challenge passwords and private keys (the agent's too: it starts here).
+ */
+static int
+main_nodump(void)
+{
+	const struct rlimit	 none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
+		perror("netpki: cannot disable core dumps");
+		return -1;
+	}
+	return 0;
+}
+
 /* The default state directory; caller frees. */
 static char *
 main_state_dir(void)
@@ -81,6 +101,8 @@ main(int argc, char *argv[])
 	char			*state = NULL, **lines = NULL;
 	int			 ch, nlines = 0, rc = 1;
 
+	if (main_nodump() != 0)
+		return 1;
 	if (argc > 1 && strcmp(argv[1], "agent") == 0)
 		return agent_main(argc - 1, argv + 1);
 	if ((lines = calloc((size_t)argc + 1, sizeof(*lines))) == NULL)

@@ -3,15 +3,16 @@
 #include <time.h>
 
 #include "clock.h"
+#include "testhook.h"
 
 time_t
 clock_now(void)
 {
-	const char	*s = getenv("NETPKI_NOW");
+	const char	*s = testhook_get(TESTHOOK_NOW);
 	char		*end;
 	long long	 v;
 
-	if (s != NULL && *s != '\0') {
+	if (s != NULL) {
 		errno = 0;
 		v = strtoll(s, &end, 10);
 		if (errno == 0 && *end == '\0' && v >= 0)

@@ -782,9 +782,10 @@ keystore_pubkey_pem(EVP_PKEY **out, const char *p, size_t len, struct err *e)
 		    "allowed");
 		goto out;
 	}
+	/* Text after the block is ignored (the shell notes it); a key not. */
 	restlen = BIO_get_mem_data(bio, &rest);
-	if (restlen > 0 && !keystore_blank(rest, (size_t)restlen)) {
-		rc = err_set(e, ERR_INVAL, "public key: data after the PEM "
+	if (restlen > 0 && memmem(rest, (size_t)restlen, "-----BEGIN ", 11)) {
+		rc = err_set(e, ERR_INVAL, "public key: more than one PEM "
 		    "block");
 		goto out;
 	}
@@ -947,7 +948,7 @@ keystore_pubkey_parse(EVP_PKEY **out, const char *text, size_t len,
     struct err *e)
 {
 	EVP_PKEY	*pk = NULL;
-	const char	*p = text;
+	const char	*p = text, *q;
 	int		 rc;
 
 	*out = NULL;
@@ -960,8 +961,10 @@ keystore_pubkey_parse(EVP_PKEY **out, const char *text, size_t len,
 		p++;
 		len--;
 	}
-	if (len >= 11 && memcmp(p, "-----BEGIN ", 11) == 0)
-		rc = keystore_pubkey_pem(&pk, p, len, e);
+	/* Text before a BEGIN line is ignored, as after the END line. */
+	q = len >= 11 ? memmem(p, len, "-----BEGIN ", 11) : NULL;
+	if (q != NULL && (q == p || q[-1] == '\n'))
+		rc = keystore_pubkey_pem(&pk, q, len - (size_t)(q - p), e);
 	else if (len > 8 && memcmp(p, "ssh-rsa", 7) == 0 &&
 	    (p[7] == ' ' || p[7] == '\t'))
 		rc = keystore_pubkey_ssh(&pk, p, len, e);

@@ -180,6 +180,32 @@ paste_certs(STACK_OF(X509) **out, const char *text, size_t len,
 	return rc;
 }
 
+size_t
+paste_outside_lines(const char *text, size_t len)
+{
+	const char	*p = text, *end = text + len, *nl, *q;
+	size_t		 n = 0, ll;
+	int		 in = 0;
+
+	if (memmem(text, len, "-----BEGIN ", 11) == NULL)
+		return 0;
+	for (; p < end; p = nl != NULL ? nl + 1 : end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		ll = (size_t)((nl != NULL ? nl : end) - p);
+		if (ll >= 11 && memcmp(p, "-----BEGIN ", 11) == 0)
+			in = 1;
+		else if (in && ll >= 9 && memcmp(p, "-----END ", 9) == 0)
+			in = 0;
+		else if (!in) {
+			for (q = p; q < p + ll && isspace((unsigned char)*q);
+			    q++)
+				;
+			n += q < p + ll;
+		}
+	}
+	return n;
+}
+
 int
 paste_check_cas(STACK_OF(X509) *certs, struct err *e)
 {

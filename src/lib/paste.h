@@ -34,6 +34,13 @@ int		 paste_certs(STACK_OF(X509) **, const char *, size_t,
 		    struct err *);
 
 /*
+ * Non-blank lines outside the PEM blocks of text (0 when it holds none).
+ * OpenSSL's PEM reader skips them; a front end says that they were ignored
+ * ("% Note: ...") rather than let them pass unseen.
+ */
+size_t		 paste_outside_lines(const char *, size_t);
+
+/*
  * A pasted CA chain holds CA certificates only: a device certificate in
  * it would otherwise be taken for an RA certificate (ERR_REFUSED).  A
  * single certificate is left to the CA checks, which say "not a CA".

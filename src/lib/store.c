@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@ struct store {
 	char	*dir;		/* absolute or as given, no trailing slash */
 	int	 lockfd;	/* DIR/lock, opened lazily */
 	int	 locked;	/* recursion depth of store_lock */
+	int	 swept;		/* stale temporary files removed once */
 };
 
 /*
@@ -31,6 +33,7 @@ struct store_batch_op {
 	char	 rel[STORE_RELMAX];
 	char	 tmp[STORE_RELMAX + 16];
 	int	 scrub;
+	int	 fd;		/* tmp, open and flocked (store_sweep), or -1 */
 };
 
 struct store_batch {
@@ -43,6 +46,11 @@ struct store_batch {
 #define STORE_JOURNAL		".journal"
 
 static int	store_journal_replay(struct store *, struct err *);
+static void	store_sweep(struct store *);
+static void	store_tidy(struct store *);
+
+/* How deep store_sweep looks below the state directory. */
+#define STORE_SWEEP_DEPTH	4
 
 /* Wait at most this long for another process to release the lock. */
 #define STORE_LOCK_TRIES	600
@@ -102,6 +110,43 @@ store_mkdirs(const char *path, mode_t mode, struct err *e)
 	return 0;
 }
 
+/* DIR/lock, opened once. */
+static int
+store_lockfd(struct store *st, struct err *e)
+{
+	char	 path[PATH_MAX];
+	int	 rc;
+
+	if (st->lockfd != -1)
+		return 0;
+	if ((rc = store_join(path, sizeof(path), st->dir, "lock", e)) != 0)
+		return rc;
+	st->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lockfd == -1)
+		return err_errno(e, ERR_IO, "lock %s", path);
+	return 0;
+}
+
+/*
+ * At start, when nobody holds the lock: finish a change a crash cut short,
+ * then remove the temporary files a kill left behind.  Best effort: when
+ * the lock is busy or the directory read-only, the first store_lock does
+ * it (errors then reach its caller).
+ */
+static void
+store_tidy(struct store *st)
+{
+	if (store_lockfd(st, NULL) != 0 ||
+	    flock(st->lockfd, LOCK_EX | LOCK_NB) == -1)
+		return;
+	st->locked = 1;
+	if (store_journal_replay(st, NULL) == 0) {
+		store_sweep(st);
+		st->swept = 1;
+	}
+	store_unlock(st);
+}
+
 int
 store_open(struct store **out, const char *dir, struct err *e)
 {
@@ -129,6 +174,7 @@ store_open(struct store **out, const char *dir, struct err *e)
 	while (n > 1 && st->dir[n - 1] == '/')
 		st->dir[--n] = '\0';
 	st->lockfd = -1;
+	store_tidy(st);
 	*out = st;
 	return 0;
 }
@@ -158,7 +204,6 @@ store_dir(const struct store *st)
 int
 store_lock(struct store *st, struct err *e)
 {
-	char		 path[PATH_MAX];
 	struct timespec	 ts = { 0, STORE_LOCK_SLEEP_NS };
 	int		 i, rc;
 
@@ -166,13 +211,8 @@ store_lock(struct store *st, struct err *e)
 		st->locked++;
 		return 0;
 	}
-	if (st->lockfd == -1) {
-		if ((rc = store_join(path, sizeof(path), st->dir, "lock", e)))
-			return rc;
-		st->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (st->lockfd == -1)
-			return err_errno(e, ERR_IO, "lock %s", path);
-	}
+	if ((rc = store_lockfd(st, e)) != 0)
+		return rc;
 	for (i = 0; i < STORE_LOCK_TRIES; i++) {
 		if (flock(st->lockfd, LOCK_EX | LOCK_NB) == 0) {
 			st->locked = 1;
@@ -181,6 +221,9 @@ store_lock(struct store *st, struct err *e)
 				store_unlock(st);
 				return rc;
 			}
+			if (!st->swept)
+				store_sweep(st);
+			st->swept = 1;
 			return 0;
 		}
 		if (errno != EWOULDBLOCK && errno != EINTR)
@@ -245,18 +288,85 @@ store_write_all(int fd, const void *buf, size_t len)
 }
 
 /*
+ * A state file is a regular file: a symbolic link, a FIFO, a directory or
+ * a device where one belongs is refused, never followed, written through
+ * or scrubbed.  ENOENT is 0 when missing_ok.
+ */
+static int
+store_check_regular(const char *path, int missing_ok, struct err *e)
+{
+	struct stat	 sb;
+
+	if (lstat(path, &sb) == -1) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		return err_errno(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
+		    "%s", path);
+	}
+	if (S_ISLNK(sb.st_mode))
+		return err_set(e, ERR_IO, "%s: a symbolic link; refused "
+		    "(state files are never followed)", path);
+	if (!S_ISREG(sb.st_mode))
+		return err_set(e, ERR_IO, "%s: not a regular file; "
+		    "refused", path);
+	return 0;
+}
+
+/* The error for a failed open(O_NOFOLLOW) of path. */
+static int
+store_open_err(const char *path, const char *what, struct err *e)
+{
+	if (errno == ELOOP)
+		return err_set(e, ERR_IO, "%s: a symbolic link; refused "
+		    "(state files are never followed)", path);
+	return err_errno(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "%s %s",
+	    what, path);
+}
+
+/*
+ * A new temporary file, flocked so that store_sweep leaves it alone while
+ * it is being written: *fd stays open (and locked) until the caller has
+ * renamed it.  A file swept between mkostemp and flock is unlinked by
+ * then, and is made again.
+ */
+static int
+store_tmp_create(char *tmp, const char *path, int *fd, struct err *e)
+{
+	struct stat	 sb;
+	size_t		 len = strlen(tmp);
+	int		 i;
+
+	for (i = 0; i < 8; i++) {
+		memcpy(tmp + len - 6, "XXXXXX", 6);
+		if ((*fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+			return err_errno(e, ERR_IO, "create temporary file "
+			    "for %s", path);
+		if (flock(*fd, LOCK_EX) == 0 && fstat(*fd, &sb) == 0 &&
+		    sb.st_nlink > 0)
+			return 0;
+		close(*fd);
+		*fd = -1;
+	}
+	return err_set(e, ERR_IO, "create temporary file for %s: removed "
+	    "while being written", path);
+}
+
+/*
  * The new contents under a temporary name beside path (same directory,
  * so the rename is atomic), written and fsynced; tmp receives its name.
  */
 static int
-store_tmp_write(char *tmp, size_t tmpsz, const char *path, const void *buf,
-    size_t len, mode_t mode, struct err *e)
+store_tmp_write(char *tmp, size_t tmpsz, int *tmpfd, const char *path,
+    const void *buf, size_t len, mode_t mode, struct err *e)
 {
 	char	 parent[PATH_MAX];
 	char	*slash;
 	int	 fd = -1, rc = 0, n;
 
 	tmp[0] = '\0';
+	*tmpfd = -1;
+	if ((rc = store_check_regular(path, 1, e)) != 0)
+		return rc;
 	if (strlen(path) >= sizeof(parent))
 		return err_set(e, ERR_INVAL, "path too long: %s", path);
 	strcpy(parent, path);
@@ -271,10 +381,9 @@ store_tmp_write(char *tmp, size_t tmpsz, const char *path, const void *buf,
 		tmp[0] = '\0';
 		return err_set(e, ERR_INVAL, "path too long: %s", path);
 	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+	if ((rc = store_tmp_create(tmp, path, &fd, e)) != 0) {
 		tmp[0] = '\0';
-		return err_errno(e, ERR_IO, "create temporary file for %s",
-		    path);
+		return rc;
 	}
 	if (fchmod(fd, mode) == -1) {
 		rc = err_errno(e, ERR_IO, "chmod %s", tmp);
@@ -288,11 +397,7 @@ store_tmp_write(char *tmp, size_t tmpsz, const char *path, const void *buf,
 		rc = err_errno(e, ERR_IO, "fsync %s", tmp);
 		goto out;
 	}
-	if (close(fd) == -1) {
-		fd = -1;
-		rc = err_errno(e, ERR_IO, "close %s", tmp);
-		goto out;
-	}
+	*tmpfd = fd;
 	fd = -1;
  out:
 	if (fd != -1)
@@ -309,22 +414,28 @@ store_file_write(const char *path, const void *buf, size_t len, mode_t mode,
     struct err *e)
 {
 	char	 tmp[PATH_MAX];
-	int	 rc;
+	int	 rc, fd;
 
-	if ((rc = store_tmp_write(tmp, sizeof(tmp), path, buf, len, mode,
+	if ((rc = store_tmp_write(tmp, sizeof(tmp), &fd, path, buf, len, mode,
 	    e)) != 0)
 		return rc;
 	if (rename(tmp, path) == -1) {
 		rc = err_errno(e, ERR_IO, "rename %s", path);
 		unlink(tmp);
+		close(fd);
 		return rc;
 	}
+	close(fd);
 	return store_fsync_dir(path, e);
 }
 
-int
-store_file_read(const char *path, char **out, size_t *outlen, size_t max,
-    struct err *e)
+/*
+ * O_NONBLOCK: a FIFO is refused as not a regular file rather than waited
+ * on.  flags: O_NOFOLLOW for a file in the state directory.
+ */
+static int
+store_read_path(const char *path, int flags, char **out, size_t *outlen,
+    size_t max, struct err *e)
 {
 	struct stat	 sb;
 	char		*buf = NULL;
@@ -337,9 +448,8 @@ store_file_read(const char *path, char **out, size_t *outlen, size_t max,
 		*outlen = 0;
 	if (max == 0)
 		max = STORE_READMAX;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return err_errno(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
-		    "open %s", path);
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | flags)) == -1)
+		return store_open_err(path, "open", e);
 	if (fstat(fd, &sb) == -1) {
 		rc = err_errno(e, ERR_IO, "stat %s", path);
 		goto out;
@@ -381,6 +491,13 @@ store_file_read(const char *path, char **out, size_t *outlen, size_t max,
 }
 
 int
+store_file_read(const char *path, char **out, size_t *outlen, size_t max,
+    struct err *e)
+{
+	return store_read_path(path, 0, out, outlen, max, e);
+}
+
+int
 store_write(struct store *st, const char *rel, const void *buf, size_t len,
     mode_t mode, struct err *e)
 {
@@ -402,7 +519,7 @@ store_read(struct store *st, const char *rel, char **out, size_t *outlen,
 	*out = NULL;
 	if ((rc = store_join(path, sizeof(path), st->dir, rel, e)) != 0)
 		return rc;
-	return store_file_read(path, out, outlen, max, e);
+	return store_read_path(path, O_NOFOLLOW, out, outlen, max, e);
 }
 
 int
@@ -411,9 +528,10 @@ store_exists(struct store *st, const char *rel)
 	char		 path[PATH_MAX];
 	struct stat	 sb;
 
+	/* A symbolic link exists: what it points to is not looked at. */
 	if (store_join(path, sizeof(path), st->dir, rel, NULL) != 0)
 		return 0;
-	return stat(path, &sb) == 0;
+	return lstat(path, &sb) == 0;
 }
 
 int
@@ -443,11 +561,18 @@ store_file_scrub(const char *path, struct err *e)
 	size_t		 n;
 	int		 fd, rc = 0;
 
-	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
-		return err_errno(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
-		    "open %s", path);
+	if ((rc = store_check_regular(path, 0, e)) != 0)
+		return rc;
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return store_open_err(path, "open", e);
 	if (fstat(fd, &sb) == -1) {
 		rc = err_errno(e, ERR_IO, "stat %s", path);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		rc = err_set(e, ERR_IO, "%s: not a regular file; refused",
+		    path);
 		goto out;
 	}
 	memset(zero, 0, sizeof(zero));
@@ -590,6 +715,9 @@ store_batch_free(struct store_batch *b)
 		if (b->op[i].tmp[0] != '\0' && store_join(path, sizeof(path),
 		    b->st->dir, b->op[i].tmp, NULL) == 0)
 			unlink(path);
+	for (i = 0; i < b->n; i++)
+		if (b->op[i].fd != -1)
+			close(b->op[i].fd);
 	free(b);
 }
 
@@ -605,6 +733,7 @@ store_batch_add(struct store_batch *b, const char *rel, int scrub,
 		    rel);
 	*op = &b->op[b->n];
 	memset(*op, 0, sizeof(**op));
+	(*op)->fd = -1;
 	snprintf((*op)->rel, sizeof((*op)->rel), "%s", rel);
 	(*op)->scrub = scrub;
 	return 0;
@@ -617,17 +746,20 @@ store_batch_write(struct store_batch *b, const char *rel, const void *buf,
 	struct store_batch_op	*op;
 	char			 path[PATH_MAX], tmp[PATH_MAX];
 	size_t			 dl = strlen(b->st->dir) + 1;
-	int			 rc;
+	int			 rc, fd;
 
 	if ((rc = store_batch_add(b, rel, scrub, &op, e)) != 0 ||
 	    (rc = store_join(path, sizeof(path), b->st->dir, rel, e)) != 0 ||
-	    (rc = store_tmp_write(tmp, sizeof(tmp), path, buf, len, mode,
+	    (rc = store_tmp_write(tmp, sizeof(tmp), &fd, path, buf, len, mode,
 	    e)) != 0)
 		return rc;
 	if (strlen(tmp + dl) >= sizeof(op->tmp)) {
 		unlink(tmp);
+		close(fd);
 		return err_set(e, ERR_INVAL, "path too long: %s", tmp);
 	}
+	/* Kept flocked until store_batch_free: store_sweep leaves it. */
+	op->fd = fd;
 	snprintf(op->tmp, sizeof(op->tmp), "%s", tmp + dl);
 	b->n++;
 	return 0;
@@ -638,9 +770,14 @@ store_batch_remove(struct store_batch *b, const char *rel, int scrub,
     struct err *e)
 {
 	struct store_batch_op	*op;
+	char			 path[PATH_MAX];
 	int			 rc;
 
-	if ((rc = store_batch_add(b, rel, scrub, &op, e)) != 0)
+	if ((rc = store_batch_add(b, rel, scrub, &op, e)) != 0 ||
+	    (rc = store_join(path, sizeof(path), b->st->dir, rel, e)) != 0)
+		return rc;
+	/* Refused now, before the change is decided, not halfway through. */
+	if (scrub && (rc = store_check_regular(path, 1, e)) != 0)
 		return rc;
 	b->n++;
 	return 0;
@@ -774,4 +911,77 @@ store_journal_replay(struct store *st, struct err *e)
 	store_batch_free(b);
 	free(text);
 	return rc;
+}
+
+/*
+ * Stale temporary files.  store_tmp_write names them ".NAME.XXXXXX" beside
+ * NAME.  One is in use only while its writer holds its flock (a single
+ * file until the rename, a batch's until store_batch_free); the journal's
+ * own were renamed by the replay that runs first.  So under the lock, one
+ * whose flock is free was left by a process that died.  Only regular
+ * files; links are never followed.
+ */
+static int
+store_tmpname(const char *name)
+{
+	size_t	 n = strlen(name), i;
+
+	if (n < 9 || name[0] != '.' || name[n - 7] != '.')
+		return 0;
+	for (i = n - 6; i < n; i++)
+		if (!isalnum((unsigned char)name[i]))
+			return 0;
+	return 1;
+}
+
+static void
+store_sweep_file(int dfd, const char *name)
+{
+	struct stat	 sb;
+	int		 fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0)
+		unlinkat(dfd, name, 0);
+	close(fd);
+}
+
+/* Takes dfd. */
+static void
+store_sweep_dir(int dfd, int depth)
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	int		 fd;
+
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW))
+			continue;
+		if (S_ISDIR(sb.st_mode) && depth > 0) {
+			if ((fd = openat(dirfd(d), de->d_name, O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1)
+				store_sweep_dir(fd, depth - 1);
+		} else if (S_ISREG(sb.st_mode) && store_tmpname(de->d_name))
+			store_sweep_file(dirfd(d), de->d_name);
+	}
+	closedir(d);
+}
+
+static void
+store_sweep(struct store *st)
+{
+	int	 fd;
+
+	if ((fd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1)
+		store_sweep_dir(fd, STORE_SWEEP_DEPTH);
 }

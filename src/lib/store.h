@@ -6,6 +6,13 @@
  * crash sees the old file or the new one, never a torn one.  One advisory
  * lock (flock on DIR/lock) serialises writers across processes; readers do
  * not need it because renames are atomic.
+ *
+ * A state file is a regular file: store_read, store_write, the scrubs and
+ * a batch refuse (ERR_IO, naming it) a symbolic link, FIFO, directory
+ * or device where one belongs, and never follow, replace or overwrite it.
+ * store_open, when the lock is free, finishes a crashed change and removes
+ * the ".NAME.XXXXXX" temporary files a killed writer left (a live writer
+ * holds a flock on its own until the rename or store_batch_free).
  */
 #ifndef NETPKI_STORE_H
 #define NETPKI_STORE_H
@@ -36,6 +43,7 @@ int		 store_write(struct store *, const char *, const void *, size_t,
 		    mode_t, struct err *);
 int		 store_read(struct store *, const char *, char **, size_t *,
 		    size_t, struct err *);
+/* 1 when the name exists (a symbolic link too: it is not followed). */
 int		 store_exists(struct store *, const char *);
 int		 store_remove(struct store *, const char *, int, struct err *);
 /* Overwrite a file's bytes in place (before it is replaced or removed). */

@@ -25,7 +25,9 @@
 #include "config.h"
 #include "err.h"
 #include "fetch.h"
+#include "paste.h"
 #include "store.h"
+#include "testhook.h"
 #include "trustpool.h"
 
 /* Made at build time from the builtin_bundle option (bin2c). */
@@ -320,6 +322,7 @@ trustpool_p7_count(const unsigned char *der, size_t len, struct err *e)
 
 static int	trustpool_pem(struct trustpool_bundle *, STACK_OF(X509) *,
 		    const unsigned char *, size_t, struct err *);
+static int	trustpool_is_der(const unsigned char *, size_t);
 static int	trustpool_p7(struct trustpool_bundle *, STACK_OF(X509) *,
 		    const unsigned char *, size_t,
 		    const struct trustpool_signers *, time_t, struct err *);
@@ -352,10 +355,11 @@ trustpool_p7_signed(struct trustpool_bundle *b, STACK_OF(X509) *all,
 		    "signature");
 		goto out;
 	}
-	if (memmem(data, (size_t)n, "-----BEGIN ", 11) != NULL)
-		rc = trustpool_pem(&inner, all, data, (size_t)n, e);
-	else
+	if (trustpool_is_der(data, (size_t)n))
 		rc = trustpool_p7(&inner, all, data, (size_t)n, NULL, now, e);
+	else
+		rc = trustpool_pem(&inner, all, data, (size_t)n, e);
+	b->noutside = inner.noutside;
 	if (rc != 0)
 		err_prefix(e, "bundle: signed content");
 	else if (sk_X509_num(all) == 0)
@@ -442,6 +446,7 @@ trustpool_pem(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	b->format = TRUSTPOOL_FMT_PEM;
 	if (len > INT32_MAX)
 		return err_set(e, ERR_TOOBIG, "bundle too large");
+	b->noutside = paste_outside_lines((const char *)buf, len);
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	for (;;) {
@@ -605,6 +610,31 @@ trustpool_filter(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	return rc;
 }
 
+/*
+ * DER (for trustpool_p7 to parse or refuse) rather than PEM: it starts
+ * with a SEQUENCE tag, and when it also holds "-----BEGIN " (binary DER
+ * may: a signed bundle of PEM content does), its first TLV's header is
+ * well-formed and its length fits the buffer.  PEM text starting with a
+ * '0' line is the one case this reads as DER, and is refused.
+ */
+static int
+trustpool_is_der(const unsigned char *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	long			 n;
+	int			 tag, cls;
+
+	if (len < 2 || buf[0] != 0x30 || len > LONG_MAX)
+		return 0;
+	if (memmem(buf, len, "-----BEGIN ", 11) == NULL)
+		return 1;
+	if (ASN1_get_object(&p, &n, &tag, &cls, (long)len) & 0x80) {
+		ERR_clear_error();
+		return 0;
+	}
+	return tag == V_ASN1_SEQUENCE && (size_t)(p - buf) + (size_t)n <= len;
+}
+
 static int
 trustpool_parse(struct trustpool_bundle **out, const unsigned char *buf,
     size_t len, const struct trustpool_signers *sg, time_t now,
@@ -629,10 +659,10 @@ trustpool_parse(struct trustpool_bundle **out, const unsigned char *buf,
 		rc = err_openssl(e, ERR_CRYPTO, "bundle: SHA-256");
 		goto out;
 	}
-	if (memmem(buf, len, "-----BEGIN ", 11) != NULL)
-		rc = trustpool_pem(b, all, buf, len, e);
-	else if (buf[0] == 0x30)
+	if (trustpool_is_der(buf, len))
 		rc = trustpool_p7(b, all, buf, len, sg, now, e);
+	else if (memmem(buf, len, "-----BEGIN ", 11) != NULL)
+		rc = trustpool_pem(b, all, buf, len, e);
 	else
 		rc = err_set(e, ERR_INVAL, "bundle: neither PKCS#7 DER nor "
 		    "PEM certificates");
@@ -662,13 +692,13 @@ trustpool_bundle_parse(struct trustpool_bundle **out,
 int
 trustpool_builtin_bytes(unsigned char **out, size_t *outlen, struct err *e)
 {
-	const char	*path = getenv("NETPKI_BUILTIN_BUNDLE");
+	const char	*path = testhook_get(TESTHOOK_BUILTIN_BUNDLE);
 	char		*buf = NULL;
 	int		 rc;
 
 	*out = NULL;
 	*outlen = 0;
-	if (path != NULL && *path != '\0') {
+	if (path != NULL) {
 		if ((rc = store_file_read(path, &buf, outlen,
 		    TRUSTPOOL_MAXSIZE, e)) != 0)
 			return err_prefix(e, "built-in bundle");

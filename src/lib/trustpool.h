@@ -3,8 +3,8 @@
  * Trust Pool Management").  Two sets of CA certificates:
  *   built-in    embedded in the binary at build time (Meson option
  *               builtin_bundle, by default Debian's ca-certificates);
- *               read-only; NETPKI_BUILTIN_BUNDLE=FILE replaces it (tests,
- *               sites that ship their own);
+ *               read-only; NETPKI_BUILTIN_BUNDLE=FILE replaces it in
+ *               test builds (testhook.h);
  *   downloaded  the last bundle imported (`crypto ca trustpool import url`
  *               or the agent's automatic update), replaced as a whole.
  * A built-in certificate whose subject name matches a downloaded one is
@@ -71,6 +71,8 @@ struct trustpool_bundle {
 	size_t			 nskips;
 	size_t			 total;		/* certificates in the bundle */
 	char			*signer;	/* signed: signer subject, else NULL */
+	size_t			 noutside;	/* PEM: non-blank lines outside
+						   the blocks, ignored */
 	unsigned char		 sha256[32];	/* of the bundle's bytes */
 	int			 insecure;	/* fetched without integrity
 						   (http, tftp: the scheme
@@ -135,7 +137,7 @@ const char	*trustpool_format_name(enum trustpool_format);
 int		 trustpool_load(struct trustpool **, struct store *,
 		    struct err *);
 void		 trustpool_free(struct trustpool *);
-/* The built-in bundle's bytes (embedded, or NETPKI_BUILTIN_BUNDLE). */
+/* The built-in bundle's bytes (embedded, or NETPKI_BUILTIN_BUNDLE in tests). */
 int		 trustpool_builtin_bytes(unsigned char **, size_t *,
 		    struct err *);
 

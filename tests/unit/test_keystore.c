@@ -23,6 +23,7 @@
 
 #include "err.h"
 #include "keystore.h"
+#include "paste.h"
 #include "store.h"
 
 static char *
@@ -445,8 +446,10 @@ parse_bad_file(const char *file, int code, const char *why)
 static void
 test_pubkey_parse(void **state)
 {
-	char	*buf, *cat;
-	size_t	 len;
+	EVP_PKEY	*pk;
+	struct err	 e;
+	char		*buf, *cat;
+	size_t		 len;
 
 	(void)state;
 	parse_ok("pub_spki.pem", EVP_PKEY_RSA, 1024);
@@ -470,12 +473,22 @@ test_pubkey_parse(void **state)
 	parse_bad("ssh-rsa AAAA", 12, ERR_INVAL);
 	parse_bad("-----BEGIN PUBLIC KEY-----\n", 27, ERR_INVAL);
 
-	/* Trailing data after a good key, and two keys, are refused. */
+	/*
+	 * Text around a good key is ignored (the shell notes it); two keys
+	 * are refused.
+	 */
 	buf = testdata("pub_spki.pem", &len);
 	assert_non_null(cat = malloc(2 * len + 8));
+	memcpy(cat, "junk\n", 5);
+	memcpy(cat + 5, buf, len);
+	memcpy(cat + 5 + len, "junk", 3);
+	assert_int_equal(keystore_pubkey_parse(&pk, cat, len + 8, &e), 0);
+	EVP_PKEY_free(pk);
+	assert_int_equal(paste_outside_lines(cat, len + 8), 2);
+	/* A BEGIN not at the start of a line is no PEM block. */
+	memcpy(cat, "junk ", 5);
+	parse_bad(cat, len + 8, ERR_INVAL);
 	memcpy(cat, buf, len);
-	memcpy(cat + len, "junk\n", 5);
-	parse_bad(cat, len + 5, ERR_INVAL);
 	memcpy(cat + len, buf, len);
 	parse_bad(cat, 2 * len, ERR_INVAL);
 	cat[5] = '\0';

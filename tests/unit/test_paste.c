@@ -181,6 +181,43 @@ match(const struct paste_target *t, const char *file, enum tp_kind *kind,
 	return rc;
 }
 
+/* Lines outside the PEM blocks are counted for the front end's note. */
+static void
+test_outside_lines(void **state)
+{
+	static const char	 two[] = "Subject: a CA\n\n"
+	    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+	    "  \r\nbetween\n-----BEGIN CERTIFICATE-----\nBBBB\n"
+	    "-----END CERTIFICATE-----";
+	static const char	 none[] = "\n-----BEGIN CERTIFICATE-----\n"
+	    "Subject: inside\n-----END CERTIFICATE-----\n\n";
+	static const char	 b64[] = "MIIDTDCCAjSgAwIBAgIBATANBgkqhkiG9w0B\n";
+	static const char	 stray[] = "-----END CERTIFICATE-----\n"
+	    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+	STACK_OF(X509)		*certs = NULL;
+	struct err		 e;
+	char			*t, *text;
+	size_t			 len;
+
+	(void)state;
+	assert_int_equal(paste_outside_lines(two, strlen(two)), 2);
+	assert_int_equal(paste_outside_lines(none, strlen(none)), 0);
+	assert_int_equal(paste_outside_lines(b64, strlen(b64)), 0);
+	/* An END line with no BEGIN is outside text too. */
+	assert_int_equal(paste_outside_lines(stray, strlen(stray)), 1);
+
+	/* The text is ignored, not merged: the certificate alone is read. */
+	t = slurp("root.pem", &len);
+	assert_true(asprintf(&text, "From: ca@example.com\n%sThanks!\n",
+	    t) > 0);
+	assert_int_equal(paste_certs(&certs, text, strlen(text), &e), 0);
+	assert_int_equal(sk_X509_num(certs), 1);
+	assert_int_equal(paste_outside_lines(text, strlen(text)), 2);
+	sk_X509_pop_free(certs, X509_free);
+	free(text);
+	free(t);
+}
+
 static void
 test_check_cas(void **state)
 {
@@ -259,6 +296,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_outside_lines),
 		cmocka_unit_test(test_check_cas),
 		cmocka_unit_test(test_match),
 	};

@@ -1,9 +1,11 @@
 /*
  * store: atomic replace, locking, modes, and the kill-mid-write test.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -399,6 +401,113 @@ test_batch_replay(void **state)
 	free(dir);
 }
 
+/*
+ * Stale temporary files go when a store is opened with the lock free; a
+ * temporary file some writer still holds (its flock: a write in progress,
+ * a batch not yet committed) stays, and so do other names and links.
+ */
+static void
+test_sweep(void **state)
+{
+	struct store		*st, *st2;
+	struct store_batch	*b;
+	struct err		 e;
+	char			*dir = tmpdir(), path[512], link2[512];
+	int			 fd, held;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "tp/ca.pem", "ca", 2, STORE_PUBLIC,
+	    &e), 0);
+	snprintf(path, sizeof(path), "%s/.config.Ab12Cd", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/tp/.ca.pem.held01", dir);
+	held = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX), 0);
+	snprintf(path, sizeof(path), "%s/tp/.ca.pem.bak", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(link2, sizeof(link2), "%s/.link.Qq1Ww2", dir);
+	assert_int_equal(symlink(path, link2), 0);
+	/* A batch written, not committed (the lock not taken yet). */
+	assert_int_equal(store_batch_new(&b, st, &e), 0);
+	assert_int_equal(store_batch_write(b, "tp/ca.pem", "new", 3,
+	    STORE_PUBLIC, 0, &e), 0);
+	assert_int_equal(dotfiles(dir), 4);
+
+	assert_int_equal(store_open(&st2, dir, &e), 0);
+	assert_false(has(dir, ".config.Ab12Cd"));
+	assert_true(has(dir, "tp/.ca.pem.held01"));
+	assert_true(has(dir, "tp/.ca.pem.bak"));
+	assert_true(has(dir, ".link.Qq1Ww2"));
+	assert_int_equal(store_lock(st, &e), 0);
+	assert_int_equal(store_batch_commit(b, &e), 0);
+	store_unlock(st);
+	store_batch_free(b);
+	expect_text(st, "tp/ca.pem", "new");
+	store_free(st2);
+
+	/* The writer is gone: its file goes at the next start. */
+	close(held);
+	assert_int_equal(store_open(&st2, dir, &e), 0);
+	assert_false(has(dir, "tp/.ca.pem.held01"));
+	store_free(st2);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
+/* A link or a FIFO where a state file belongs: refused, never followed. */
+static void
+test_not_regular(void **state)
+{
+	struct store		*st;
+	struct store_batch	*b;
+	struct err		 e;
+	char			*dir = tmpdir(), path[512], target[512], *buf;
+	size_t			 len;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "target", "precious", 8,
+	    STORE_SECRET, &e), 0);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(store_read(st, "key.pem", &buf, &len, 0, &e),
+	    ERR_IO);
+	assert_non_null(strstr(e.msg, "key.pem: a symbolic link; refused"));
+	assert_int_equal(store_write(st, "key.pem", "new", 3, STORE_SECRET,
+	    &e), ERR_IO);
+	assert_int_equal(store_file_scrub_rel(st, "key.pem", &e), ERR_IO);
+	assert_int_equal(store_remove(st, "key.pem", 1, &e), ERR_IO);
+	assert_int_equal(store_batch_new(&b, st, &e), 0);
+	assert_int_equal(store_batch_remove(b, "key.pem", 1, &e),
+	    ERR_IO);
+	assert_int_equal(store_batch_write(b, "key.pem", "new", 3,
+	    STORE_SECRET, 1, &e), ERR_IO);
+	store_batch_free(b);
+	assert_true(store_exists(st, "key.pem"));
+	expect_text(st, "target", "precious");
+
+	snprintf(path, sizeof(path), "%s/fifo.pem", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(store_read(st, "fifo.pem", &buf, &len, 0, &e),
+	    ERR_INVAL);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	assert_int_equal(store_write(st, "fifo.pem", "new", 3, STORE_SECRET,
+	    &e), ERR_IO);
+	assert_int_equal(store_file_scrub_rel(st, "fifo.pem", &e),
+	    ERR_IO);
+	store_free(st);
+	rmrf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -411,6 +520,8 @@ main(void)
 		cmocka_unit_test(test_kill_mid_write),
 		cmocka_unit_test(test_batch_commit),
 		cmocka_unit_test(test_batch_replay),
+		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_not_regular),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

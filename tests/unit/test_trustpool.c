@@ -112,7 +112,32 @@ test_pem(void **state)
 	assert_string_equal(b->skips[0].reason,
 	    "not a CA certificate (basicConstraints CA:FALSE)");
 	assert_null(b->signer);
+	assert_int_equal(b->noutside, 0);
 	trustpool_bundle_free(b);
+}
+
+/* Comments around the PEM blocks: ignored, and counted for a note. */
+static void
+test_pem_outside(void **state)
+{
+	struct trustpool_bundle	*b;
+	struct err		 e;
+	unsigned char		*pem;
+	char			*text;
+	size_t			 len;
+
+	(void)state;
+	pem = slurp("bundle.pem", &len);
+	assert_true(asprintf(&text, "# NetPKI test bundle\n# three "
+	    "certificates\n\n%s# end\n", (char *)pem) > 0);
+	assert_int_equal(trustpool_bundle_parse(&b, (unsigned char *)text,
+	    strlen(text), NULL, NOW, &e), 0);
+	assert_int_equal(b->total, 3);
+	check_bundle_certs(b);
+	assert_int_equal(b->noutside, 3);
+	trustpool_bundle_free(b);
+	free(text);
+	free(pem);
 }
 
 static void
@@ -188,6 +213,38 @@ test_p7_signed(void **state)
 	assert_non_null(strstr(e.msg, "RFC 2315 9.4: signature does not "
 	    "verify"));
 	assert_null(b);
+	sk_X509_pop_free(anchors, X509_free);
+}
+
+/*
+ * The signed content may be PEM: the DER around it holds "-----BEGIN "
+ * and is still DER.  A valid signature by a code-signing certificate of a
+ * CA the bundle itself brings (rootB, in the SignedData's certificates and
+ * in the content) is refused: the signer chains to the pool in force
+ * before the import (whose rootB-old has rootB's subject, not its key).
+ */
+static void
+test_p7_signed_pem_otherca(void **state)
+{
+	struct trustpool_bundle	*b = NULL;
+	STACK_OF(X509)		*anchors = builtin_anchors();
+	struct err		 e;
+
+	(void)state;
+	assert_int_equal(parse_file(&b, "bundle-signed-pem.p7b", anchors, &e),
+	    0);
+	assert_int_equal(b->format, TRUSTPOOL_FMT_P7_SIGNED);
+	assert_string_equal(b->signer, "CN=NetPKI Bundle Signer,O=NetPKI Test");
+	check_bundle_certs(b);
+	assert_int_equal(b->total, 3);
+	trustpool_bundle_free(b);
+	b = NULL;
+
+	assert_int_equal(parse_file(&b, "bundle-otherca.p7b", anchors, &e),
+	    ERR_REFUSED);
+	assert_null(b);
+	assert_non_null(strstr(e.msg, "bundle: signer CN=NetPKI Bundle Signer "
+	    "B,O=NetPKI Test does not chain to the trust pool"));
 	sk_X509_pop_free(anchors, X509_free);
 }
 
@@ -509,6 +566,8 @@ main(void)
 		cmocka_unit_test(test_pem),
 		cmocka_unit_test(test_p7_degenerate),
 		cmocka_unit_test(test_p7_signed),
+		cmocka_unit_test(test_p7_signed_pem_otherca),
+		cmocka_unit_test(test_pem_outside),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_caps_and_duplicates),
 		cmocka_unit_test(test_install_deactivate_clean),

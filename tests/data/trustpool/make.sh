@@ -112,3 +112,13 @@ openssl smime -sign -binary -nodetach -outform DER -in bundle.p7b \
     -out bundle-signed-extra.p7b
 openssl smime -sign -binary -nodetach -outform DER -in bundle.p7b \
     -signer leaf.pem -inkey leaf.key -out bundle-noeku.p7b
+# A signed bundle whose signed content is PEM (bundle.pem); and one with a
+# valid signature by a code-signing certificate of rootB, a CA that the
+# bundle itself brings and the pool before the import lacks (its rootB-old
+# has rootB's subject, not its key): the signer must chain to that pool.
+mk signer-b "/O=NetPKI Test/CN=NetPKI Bundle Signer B" 20230101000000Z 20280101000000Z v3sign rootB 1003
+openssl smime -sign -binary -nodetach -outform DER -in bundle.pem \
+    -signer signer.pem -inkey signer.key -out bundle-signed-pem.p7b
+openssl smime -sign -binary -nodetach -outform DER -in bundle.p7b \
+    -signer signer-b.pem -inkey signer-b.key -certfile rootB.pem \
+    -out bundle-otherca.p7b
