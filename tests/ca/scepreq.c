@@ -129,8 +129,10 @@ cn_name(const char *cn)
 {
 	X509_NAME	*n = X509_NAME_new();
 
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0);
+	/* Over 64 characters (a hostile subject): no length check. */
+	X509_NAME_add_entry_by_txt(n, "CN", strlen(cn) > 64 ?
+	    V_ASN1_UTF8STRING : MBSTRING_UTF8, (const unsigned char *)cn, -1,
+	    -1, 0);
 	return n;
 }
 
