@@ -228,8 +228,8 @@ http_log(struct MHD_Connection *c, const char *method, const char *url,
 	    method, path, hr->op ? " " : "", opname, r->http, r->len,
 	    http_ms(&hr->start), metrics_outcome_name(o), note,
 	    hr->cooldown ? " cool-down begins" : "",
-	    hr->retry > 0 ? " (throttled: more refusals from this address "
-	    "are not logged until the cool-down ends)" : "");
+	    hr->retry > 0 ? " (more refusals from this address are not "
+	    "logged until the cool-down ends)" : "");
 }
 
 static enum MHD_Result
@@ -613,7 +613,7 @@ http_outcome(const struct scep_reply *r)
 	if (r->http == 503)
 		return METRICS_O_UNAVAILABLE;
 	return r->http >= 500 ? METRICS_O_ERROR : r->http >= 400 ?
-	    METRICS_O_MALFORMED : METRICS_O_OK;
+	    METRICS_O_CLIENT : METRICS_O_OK;
 }
 
 /* The tracked connection of c, once its request is whole or answered. */

@@ -24,7 +24,8 @@ static const char *const metrics_types[METRICS_NTYPES] = {
 
 static const char *const metrics_outcomes[METRICS_NOUTCOMES] = {
 	"ok", "issued", "resent", "pending", "success", "failed",
-	"bad_challenge", "policy", "malformed", "throttled", "unavailable",
+	"bad_challenge", "policy", "malformed", "client_error", "throttled",
+	"unavailable",
 	"error",
 };
 

@@ -41,7 +41,8 @@ enum metrics_outcome {
 	METRICS_O_FAILED,
 	METRICS_O_BADCHALLENGE,
 	METRICS_O_POLICY,
-	METRICS_O_MALFORMED,	/* 4xx */
+	METRICS_O_MALFORMED,	/* not a (verifiable) pkiMessage */
+	METRICS_O_CLIENT,	/* other 4xx: 404, 405, 413 ... */
 	METRICS_O_THROTTLED,	/* 429 */
 	METRICS_O_UNAVAILABLE,	/* 503 */
 	METRICS_O_ERROR,	/* other 5xx */
