@@ -5,12 +5,13 @@
 # store; the CA expiry and CRL age gauges; /healthz is 200 with the store
 # up and 503 with a PostgreSQL store down (skipped without PostgreSQL).
 #   metrics.sh NETPKI_CA SCEPREQ
-. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 cd "$WORK" || exit 1
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
-scrape() { curl -s "http://127.0.0.1:$PORT/metrics" > m.txt || fail "GET /metrics"; }
+scrape() { curl -s "http://127.0.0.1:$PORT/metrics" > "$WORK/m.txt" || fail "GET /metrics"; }
 # value NAME: from the last scrape ("" when absent).
-value() { awk -v n="$1" '$1 == n {print $2}' m.txt; }
+value() { awk -v n="$1" '$1 == n {print $2}' "$WORK/m.txt"; }
 is() { [ "$(value "$1")" = "$2" ] || fail "$1 is '$(value "$1")', expected $2"; }
 
 ca_init
@@ -18,8 +19,8 @@ ca_start --challenge pw
 scrape
 is netpki_ca_certificates_issued_total 0
 is 'netpki_ca_requests_total{type="PKCSReq",outcome="issued"}' ""
-grep -q '^# TYPE netpki_ca_request_duration_seconds histogram$' m.txt || fail "no histogram TYPE"
-grep -q '^# HELP netpki_ca_certificates_issued_total ' m.txt || fail "no HELP"
+grep -q '^# TYPE netpki_ca_request_duration_seconds histogram$' "$WORK/m.txt" || fail "no histogram TYPE"
+grep -q '^# HELP netpki_ca_certificates_issued_total ' "$WORK/m.txt" || fail "no HELP"
 # Ten years, less a few seconds.
 exp=$(value netpki_ca_ca_certificate_expiry_seconds)
 [ "$exp" -gt 315000000 ] && [ "$exp" -le 315360000 ] || fail "CA expiry $exp"
@@ -38,7 +39,7 @@ is netpki_ca_requests_pending 0
 age=$(value netpki_ca_crl_age_seconds)
 [ -n "$age" ] && [ "$age" -ge 0 ] && [ "$age" -lt 60 ] || fail "CRL age '$age'"
 # Buckets are cumulative.
-awk -F'[ ]' '/_bucket\{operation="PKIOperation"/ {if ($2 < prev) exit 1; prev = $2}' m.txt ||
+awk -F'[ ]' '/_bucket\{operation="PKIOperation"/ {if ($2 < prev) exit 1; prev = $2}' "$WORK/m.txt" ||
 	fail "buckets not cumulative"
 [ "$(code "http://127.0.0.1:$PORT/healthz")" = 200 ] || fail "healthz with the store up"
 [ "$(code -X POST "http://127.0.0.1:$PORT/metrics")" = 405 ] || fail "POST /metrics"
@@ -55,12 +56,13 @@ scrape
 is netpki_ca_requests_pending 0
 ca_stop
 
-. "$(dirname "$0")/pglib.sh"
+. "$HERE/pglib.sh"
 if ! pglib_find; then
 	echo ok
 	exit 0
 fi
 trap 'pglib_stop; cleanup' EXIT
+cd / || exit 1	# runuser postgres cannot enter $WORK
 pglib_start || fail "postgres: $(tail -n 5 "$PGLOG")"
 CA=$WORK/pgca
 ca init --db "$PGURI" > /dev/null || fail "init --db"
