@@ -455,6 +455,19 @@ read_challenge(struct scep_server *s, const struct opts *o, struct err *e)
 	return 0;
 }
 
+/* The challenge and the keys are in memory: no core file, no ptrace. */
+static int
+serve_nodump(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) != 0) {
+		fprintf(stderr, "netpki-ca: cannot disable core dumps: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_serve(const struct opts *o)
 {
@@ -469,13 +482,8 @@ cmd_serve(const struct opts *o)
 	int			 port = 0, fd = -1, sig = 0, rc = 1;
 
 	memset(&s, 0, sizeof(s));
-	/* The challenge and the keys are in memory: no core file, no ptrace. */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
-	    setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) != 0) {
-		fprintf(stderr, "netpki-ca: cannot disable core dumps: %s\n",
-		    strerror(errno));
+	if (serve_nodump() != 0)
 		return 1;
-	}
 	if (o->listen == NULL) {
 		fprintf(stderr, "netpki-ca: serve needs --listen ADDR:PORT\n");
 		return 2;

@@ -22,29 +22,24 @@
 #include "err.h"
 #include "throttle.h"
 
+/* An address as the server sees it: IPv4, or IPv6 when it has a colon. */
 static struct throttle_addr
-v4(const char *s)
+addr(const char *s)
 {
-	struct sockaddr_in	 sin;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 	struct throttle_addr	 a;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	assert_int_equal(inet_pton(AF_INET, s, &sin.sin_addr), 1);
-	throttle_addr_set(&a, (struct sockaddr *)&sin);
-	return a;
-}
-
-static struct throttle_addr
-v6(const char *s)
-{
-	struct sockaddr_in6	 sin6;
-	struct throttle_addr	 a;
-
-	memset(&sin6, 0, sizeof(sin6));
-	sin6.sin6_family = AF_INET6;
-	assert_int_equal(inet_pton(AF_INET6, s, &sin6.sin6_addr), 1);
-	throttle_addr_set(&a, (struct sockaddr *)&sin6);
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(s, ':') != NULL) {
+		sin6->sin6_family = AF_INET6;
+		assert_int_equal(inet_pton(AF_INET6, s, &sin6->sin6_addr), 1);
+	} else {
+		sin->sin_family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, s, &sin->sin_addr), 1);
+	}
+	throttle_addr_set(&a, (struct sockaddr *)&ss);
 	return a;
 }
 
@@ -52,7 +47,7 @@ static void
 test_cooldown(void **state)
 {
 	struct throttle		*t;
-	struct throttle_addr	 a = v4("192.0.2.1"), b = v4("192.0.2.2");
+	struct throttle_addr	 a = addr("192.0.2.1"), b = addr("192.0.2.2");
 	struct err		 e;
 	int			 first;
 
@@ -86,7 +81,7 @@ static void
 test_forget(void **state)
 {
 	struct throttle		*t;
-	struct throttle_addr	 a = v4("192.0.2.1");
+	struct throttle_addr	 a = addr("192.0.2.1");
 	struct err		 e;
 	int			 first;
 
@@ -106,12 +101,12 @@ static void
 test_addresses(void **state)
 {
 	struct throttle		*t;
-	struct throttle_addr	 a = v6("2001:db8:1:2::1");
-	struct throttle_addr	 same64 = v6("2001:db8:1:2:ffff::9");
-	struct throttle_addr	 other64 = v6("2001:db8:1:3::1");
-	struct throttle_addr	 mapped = v6("::ffff:192.0.2.1");
-	struct throttle_addr	 mapped2 = v6("::ffff:192.0.2.2");
-	struct throttle_addr	 four = v4("192.0.2.1");
+	struct throttle_addr	 a = addr("2001:db8:1:2::1");
+	struct throttle_addr	 same64 = addr("2001:db8:1:2:ffff::9");
+	struct throttle_addr	 other64 = addr("2001:db8:1:3::1");
+	struct throttle_addr	 mapped = addr("::ffff:192.0.2.1");
+	struct throttle_addr	 mapped2 = addr("::ffff:192.0.2.2");
+	struct throttle_addr	 four = addr("192.0.2.1");
 	struct err		 e;
 	int			 first;
 
@@ -142,14 +137,14 @@ test_flood(void **state)
 	/* 1000 addresses fail once within 50 s: the table stays at 8. */
 	for (i = 0; i < 1000; i++) {
 		snprintf(s, sizeof(s), "10.0.%d.%d", i / 256, i % 256);
-		a = v4(s);
+		a = addr(s);
 		assert_int_equal(throttle_fail(t, &a, 1000 + i / 20), 0);
 	}
 	/* The newest are still remembered, the oldest were recycled. */
-	a = v4("10.0.3.231");		/* i = 999 */
+	a = addr("10.0.3.231");		/* i = 999 */
 	assert_int_equal(throttle_fail(t, &a, 1050), 1);
 	assert_true(throttle_check(t, &a, 1050, &first) > 0);
-	a = v4("10.0.0.0");		/* i = 0, failed at 1000 */
+	a = addr("10.0.0.0");		/* i = 0, failed at 1000 */
 	assert_int_equal(throttle_fail(t, &a, 1050), 0);
 	throttle_free(t);
 }
@@ -158,7 +153,7 @@ static void
 test_off(void **state)
 {
 	struct throttle		*t;
-	struct throttle_addr	 a = v4("192.0.2.1");
+	struct throttle_addr	 a = addr("192.0.2.1");
 	struct err		 e;
 	int			 i, first;
 

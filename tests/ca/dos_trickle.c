@@ -5,7 +5,7 @@
  * byte every INTERVAL milliseconds, never finishing; a connection the
  * server closes is opened again INTERVAL later with --reconnect.  After
  * DURATION milliseconds (or, without --reconnect, once the server has
- * closed them all) it prints what the server did:
+ * closed them all, or on SIGTERM) it prints what the server did:
  *
  *   opened=N still_open=N closed=N closed_fast=N closed_slow=N
  *   held_min_ms=N held_max_ms=N
@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,15 @@ struct stats {
 	int	 opened, closed, fast, slow;
 	long	 held_min, held_max;
 };
+
+static volatile sig_atomic_t	 stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static long
 now_ms(void)
@@ -160,6 +170,7 @@ main(int argc, char *argv[])
 	interval = atol(argv[5]);
 	end = now_ms() + atol(argv[6]);
 	reconnect = argc > 7 && strcmp(argv[7], "--reconnect") == 0;
+	signal(SIGTERM, on_term);
 	if (n < 1 || n > TRICKLE_MAX || interval < 1 ||
 	    (t = calloc((size_t)n, sizeof(*t))) == NULL)
 		return 2;
@@ -174,7 +185,7 @@ main(int argc, char *argv[])
 		trickle_step(t, n, &st, interval, reconnect, &dst, &src);
 		for (i = open = 0; i < n; i++)
 			open += t[i].fd != -1;
-	} while (now_ms() < end && (open > 0 || reconnect));
+	} while (!stop && now_ms() < end && (open > 0 || reconnect));
 	printf("opened=%d still_open=%d closed=%d closed_fast=%d "
 	    "closed_slow=%d held_min_ms=%ld held_max_ms=%ld\n", st.opened,
 	    open, st.closed, st.fast, st.slow, st.held_min, st.held_max);
