@@ -103,43 +103,62 @@ trickle_closed(struct trickle *t, struct stats *st, long now, long interval)
 		st->held_max = held;
 }
 
-/* One pass: bytes due, closes seen, reconnects due. */
+/* Closes seen: one poll(2) over the open connections until a byte is due. */
+static void
+trickle_wait(struct trickle *t, int n, struct stats *st, long interval)
+{
+	struct pollfd	 pfd[TRICKLE_MAX];
+	int		 map[TRICKLE_MAX];
+	char		 buf[512];
+	long		 now = now_ms(), wait = 100;
+	ssize_t		 r;
+	int		 i, k, np = 0;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].next - now < wait)
+			wait = t[i].next - now;
+		if (t[i].fd == -1)
+			continue;
+		pfd[np].fd = t[i].fd;
+		pfd[np].events = POLLIN;
+		map[np++] = i;
+	}
+	if (poll(pfd, (nfds_t)np, wait > 0 ? (int)wait : 0) <= 0)
+		return;
+	now = now_ms();
+	for (k = 0; k < np; k++)
+		if (pfd[k].revents != 0 && ((r = recv(pfd[k].fd, buf,
+		    sizeof(buf), 0)) == 0 || (r < 0 && errno != EAGAIN)))
+			trickle_closed(&t[map[k]], st, now, interval);
+}
+
+/* Bytes due, reconnects due. */
 static void
 trickle_step(struct trickle *t, int n, struct stats *st, long interval,
     int reconnect, const struct sockaddr_in *dst,
     const struct sockaddr_in *src)
 {
-	struct pollfd	 pfd;
-	char		 buf[512];
 	long		 now = now_ms();
-	ssize_t		 r;
 	int		 i;
 
 	for (i = 0; i < n; i++) {
-		if (t[i].fd == -1) {
-			if (!reconnect || now < t[i].next)
-				continue;
-			if ((t[i].fd = trickle_open(dst, src)) != -1) {
-				st->opened++;
-				t[i].opened = now;
-			}
-			t[i].next = now + interval;
+		if (now < t[i].next)
 			continue;
-		}
-		pfd.fd = t[i].fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 0) == 1 && ((r = recv(t[i].fd, buf,
-		    sizeof(buf), 0)) == 0 || (r < 0 && errno != EAGAIN))) {
-			trickle_closed(&t[i], st, now, interval);
-			continue;
-		}
-		if (now >= t[i].next) {
+		if (t[i].fd != -1) {
 			if (send(t[i].fd, "a", 1, MSG_NOSIGNAL) == -1 &&
 			    errno != EAGAIN)
 				trickle_closed(&t[i], st, now, interval);
 			else
 				t[i].next = now + interval;
+			continue;
 		}
+		if (!reconnect)
+			continue;
+		if ((t[i].fd = trickle_open(dst, src)) != -1) {
+			st->opened++;
+			t[i].opened = now_ms();
+		}
+		t[i].next = now + interval;
 	}
 }
 
@@ -181,11 +200,14 @@ main(int argc, char *argv[])
 			st.opened++;
 	}
 	do {
-		usleep(10000);
+		trickle_wait(t, n, &st, interval);
 		trickle_step(t, n, &st, interval, reconnect, &dst, &src);
 		for (i = open = 0; i < n; i++)
 			open += t[i].fd != -1;
 	} while (!stop && now_ms() < end && (open > 0 || reconnect));
+	/* Closes already on their way are not open connections. */
+	if (stop)
+		trickle_wait(t, n, &st, interval);
 	printf("opened=%d still_open=%d closed=%d closed_fast=%d "
 	    "closed_slow=%d held_min_ms=%ld held_max_ms=%ld\n", st.opened,
 	    open, st.closed, st.fast, st.slow, st.held_min, st.held_max);
