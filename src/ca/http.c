@@ -107,6 +107,12 @@ struct http_req {
 #define HTTP_LATER	1
 /* The reply note's share of a log line (a long subject is cut inside). */
 #define HTTP_LOGNOTE	1024
+/*
+ * Connections the kernel completes before the server accepts them: a
+ * burst of refused ones (an address over its cap reconnecting) must not
+ * fill the queue and make other clients' SYNs wait for a retransmission.
+ */
+#define HTTP_BACKLOG	1024
 
 static void
 http_db_close(void *p)
@@ -937,7 +943,7 @@ http_listen(int *fdp, int *port, const char *listen_on, struct err *e)
 		return err_errno(e, ERR_NET, "socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(fd, 128) == -1) {
+	    listen(fd, HTTP_BACKLOG) == -1) {
 		rc = err_errno(e, ERR_NET, "cannot listen on %s", listen_on);
 		close(fd);
 		return rc;
