@@ -4,11 +4,22 @@
  * suspended until the reply is ready.  Every thread that reads the store
  * keeps its own database connection (SQLite connections are not shared);
  * everything else the handlers read is immutable while serving.
+ *
+ * Limits: the accept policy counts connections per address and keeps the
+ * last quarter of the global cap for addresses that hold none; a reaper
+ * thread closes (shutdown(2)) the connections whose request has not
+ * arrived whole within --request-timeout, which libmicrohttpd cannot do:
+ * its timeout restarts with every byte.  The reaper only touches a socket
+ * under the lock that the connection's close notification takes, and
+ * libmicrohttpd closes the descriptor only after that notification, so
+ * the descriptor cannot have been reused.
  */
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+
+#include <sys/stat.h>
 
 #include <pthread.h>
 #include <unistd.h>
@@ -22,12 +33,25 @@
 #include <openssl/pem.h>
 
 #include "ca.h"
+#include "clock.h"
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "metrics.h"
 #include "scep_msg.h"
 #include "scep_server.h"
+#include "throttle.h"
 #include "work.h"
+
+/* A connection, for the per-address count and the request deadline. */
+struct http_conn {
+	struct http_conn	*next, *prev;
+	struct throttle_addr	 addr;
+	int			 fd;
+	int			 busy;		/* request whole: no deadline */
+	int			 shut;		/* the deadline closed it */
+	struct timespec		 start;		/* of the request being read */
+};
 
 struct http {
 	struct MHD_Daemon		*mhd;
@@ -37,6 +61,17 @@ struct http {
 	int				 haskey;
 	unsigned char			*p7b, *pem;	/* /bundle.* */
 	size_t				 p7b_len, pem_len;
+	struct http_limits		 lim;
+	int				 reserve;	/* slots for new addresses */
+	struct throttle			*thr;
+	struct metrics			*met;
+	pthread_mutex_t			 mu;		/* what follows */
+	pthread_cond_t			 cv;		/* stop the reaper */
+	struct http_conn		*conns;
+	int				 nconn;
+	int				 stop;
+	int				 hasmu, hasreaper;
+	pthread_t			 reaper;
 };
 
 /* Where a request is: being read, with the workers, or answered. */
@@ -59,11 +94,25 @@ struct http_req {
 	const char		*op;		/* ?operation=, for the log */
 	unsigned char		*msg;		/* GET pkiMessage, decoded */
 	size_t			 msglen;
+	struct http_conn	*conn;		/* NULL if not tracked */
+	struct throttle_addr	 addr;
+	enum metrics_type	 mtype;
+	long			 retry;		/* 429: Retry-After */
+	int			 quiet;		/* no log line */
+	int			 cooldown;	/* its failure began one */
 	struct scep_reply	 reply;
 };
 
 /* http_route's "the reply comes later": the request is with the workers. */
 #define HTTP_LATER	1
+/* The reply note's share of a log line (a long subject is cut inside). */
+#define HTTP_LOGNOTE	1024
+/*
+ * Connections the kernel completes before the server accepts them: a
+ * burst of refused ones (an address over its cap reconnecting) must not
+ * fill the queue and make other clients' SYNs wait for a retransmission.
+ */
+#define HTTP_BACKLOG	1024
 
 static void
 http_db_close(void *p)
@@ -84,57 +133,117 @@ http_db(struct http *h, struct err *e)
 	return db;
 }
 
-/* Client-controlled text in a log line: printable ASCII only, capped. */
-static void
-http_clean(char *dst, size_t sz, const char *src, size_t n)
+/*
+ * Client-controlled text in a log line: printable ASCII kept, the rest as
+ * \xHH (spaces too when the field must stay one word), cut at sz.
+ * Returns the length written.
+ */
+static size_t
+http_escape(char *dst, size_t sz, const char *src, size_t n, int word)
 {
-	size_t	 i, j = 0;
+	unsigned char	 c;
+	size_t		 i, j = 0;
 
-	for (i = 0; i < n && src[i] != '\0' && j + 1 < sz; i++)
-		dst[j++] = (src[i] > 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	for (i = 0; i < n && src[i] != '\0'; i++) {
+		c = (unsigned char)src[i];
+		if ((c > 0x20 && c < 0x7f) || (c == ' ' && !word)) {
+			if (j + 1 >= sz)
+				break;
+			dst[j++] = (char)c;
+		} else {
+			if (j + 4 >= sz)
+				break;
+			snprintf(dst + j, 5, "\\x%02x", c);
+			j += 4;
+		}
+	}
 	dst[j] = '\0';
+	return j;
+}
+
+/*
+ * The reply's note, escaped and bounded: a long one (a long subject)
+ * keeps its start and its end, where the result is.
+ */
+static void
+http_lognote(char *dst, size_t sz, const char *note)
+{
+	char	 buf[sizeof(((struct scep_reply *)0)->note) * 4 + 1];
+	size_t	 n, head, tail;
+
+	n = http_escape(buf, sizeof(buf), note, sizeof(buf), 0);
+	if (n < sz) {
+		memcpy(dst, buf, n + 1);
+		return;
+	}
+	head = sz / 2;
+	tail = sz - head - sizeof(" [...] ");
+	snprintf(dst, sz, "%.*s [...] %s", (int)head, buf, buf + n - tail);
+}
+
+static long
+http_ms(const struct timespec *t0)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 static void
-http_log(struct MHD_Connection *c, const char *method, const char *url,
-    const char *op, const struct http_req *hr, const struct scep_reply *r)
+http_addr(char *buf, size_t sz, struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo	*ci;
-	struct timespec			 now;
-	struct tm			 tm;
-	char				 addr[INET6_ADDRSTRLEN] = "-", ts[32];
-	char				 path[128], opname[33];
-	long				 ms;
+	const struct sockaddr		*sa;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (now.tv_sec - hr->start.tv_sec) * 1000 +
-	    (now.tv_nsec - hr->start.tv_nsec) / 1000000;
+	snprintf(buf, sz, "-");
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci != NULL && ci->client_addr != NULL) {
-		if (ci->client_addr->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)
-			    (const void *)ci->client_addr)->sin_addr, addr,
-			    sizeof(addr));
-		else if (ci->client_addr->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
-			    (const void *)ci->client_addr)->sin6_addr, addr,
-			    sizeof(addr));
-	}
-	time_t t = time(NULL);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, buf, (socklen_t)sz);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, buf, (socklen_t)sz);
+}
+
+/*
+ * One line per request; the outcome comes before the note, whose length
+ * is bounded, so nothing a client sends can push it out of the line.
+ */
+static void
+http_log(struct MHD_Connection *c, const char *method, const char *url,
+    const struct http_req *hr, enum metrics_outcome o)
+{
+	const struct scep_reply	*r = &hr->reply;
+	struct tm		 tm;
+	char			 addr[INET6_ADDRSTRLEN] = "-", ts[32];
+	char			 path[128], opname[33], note[HTTP_LOGNOTE];
+	time_t			 t = time(NULL);
+
+	http_addr(addr, sizeof(addr), c);
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* The URL's query may hold a GET pkiMessage: log the path only. */
-	http_clean(path, sizeof(path), url, strcspn(url, "?"));
-	http_clean(opname, sizeof(opname), op ? op : "", 32);
-	fprintf(stderr, "%s %s %.8s %s%s%s %d %zu %ldms%s\n", ts, addr, method,
-	    path, op ? " " : "", opname, r->http, r->len, ms, r->note);
+	http_escape(path, sizeof(path), url, strcspn(url, "?"), 1);
+	http_escape(opname, sizeof(opname), hr->op ? hr->op : "", 32, 1);
+	http_lognote(note, sizeof(note), r->note);
+	fprintf(stderr, "%s %s %.8s %s%s%s %d %zu %ldms %s%s%s%s\n", ts, addr,
+	    method, path, hr->op ? " " : "", opname, r->http, r->len,
+	    http_ms(&hr->start), metrics_outcome_name(o), note,
+	    hr->cooldown ? " cool-down begins" : "",
+	    hr->retry > 0 ? " (more refusals from this address are not "
+	    "logged until the cool-down ends)" : "");
 }
 
 static enum MHD_Result
-http_send(struct MHD_Connection *c, struct scep_reply *r)
+http_send(struct MHD_Connection *c, struct scep_reply *r, long retry)
 {
 	struct MHD_Response	*resp;
 	enum MHD_Result		 ret;
+	char			 ra[24];
 
 	resp = MHD_create_response_from_buffer(r->len, r->body,
 	    MHD_RESPMEM_MUST_FREE);
@@ -144,6 +253,10 @@ http_send(struct MHD_Connection *c, struct scep_reply *r)
 	if (r->type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    r->type);
+	if (retry > 0) {
+		snprintf(ra, sizeof(ra), "%ld", retry);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	ret = MHD_queue_response(c, (unsigned int)r->http, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -201,7 +314,15 @@ http_unbase64(unsigned char **out, size_t *outlen, const char *s)
 	return rc;
 }
 
-/* In a worker: the PKIOperation, then back to the polling thread. */
+/* In a worker: the job is done, back to the polling thread. */
+static void
+http_done(struct http_req *hr)
+{
+	hr->state = HTTP_READY;
+	MHD_resume_connection(hr->c);
+}
+
+/* In a worker: the PKIOperation; a wrong challenge counts for throttling. */
 static void
 http_job(struct work_job *j, struct db *db, const struct err *dberr)
 {
@@ -219,8 +340,111 @@ http_job(struct work_job *j, struct db *db, const struct err *dberr)
 		if (http_text(r, 500, "internal error\n") != 0)
 			scep_reply_clear(r);
 	}
-	hr->state = HTTP_READY;
-	MHD_resume_connection(hr->c);
+	if (r->outcome == SCEP_OUT_BADCHALLENGE &&
+	    throttle_fail(hr->h->thr, &hr->addr, clock_now())) {
+		hr->cooldown = 1;
+		metrics_event(hr->h->met, METRICS_E_COOLDOWN);
+	}
+	http_done(hr);
+}
+
+static int
+http_count(const struct db_request *r, void *arg)
+{
+	(void)r;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+/* The gauges that are read, not counted. */
+static void
+http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
+{
+	const struct ca	*ca = h->srv->ca;
+	struct stat	 sb;
+	struct err	 e;
+	char		 path[4096];
+	int		 days = 0, secs = 0;
+	time_t		 now = clock_now();
+
+	g->pending = 0;
+	if (db == NULL || db_request_list(db, 1, http_count, &g->pending,
+	    &e) != 0)
+		g->pending = -1;
+	pthread_mutex_lock(&h->mu);
+	g->connections = h->nconn;
+	pthread_mutex_unlock(&h->mu);
+	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(ca->cert));
+	/* ASN1_TIME_diff measures from the system clock: move to clock_now. */
+	g->ca_expiry = (double)days * 86400 + secs - (double)(now - time(NULL));
+	g->crl_age = -1;
+	if (ca_path(path, sizeof(path), ca, "crl.der") == 0 &&
+	    stat(path, &sb) == 0)
+		g->crl_age = difftime(time(NULL), sb.st_mtime);
+}
+
+/* In a worker: GET /metrics (the pending count reads the store). */
+static void
+http_job_metrics(struct work_job *j, struct db *db, const struct err *dberr)
+{
+	struct http_req		*hr = (struct http_req *)(void *)j;
+	struct scep_reply	*r = &hr->reply;
+	struct metrics_gauges	 g;
+	struct err		 e;
+	char			*body;
+
+	(void)dberr;
+	http_gauges(&g, hr->h, db);
+	if (metrics_render(&body, &r->len, hr->h->met, &g, &e) == 0) {
+		r->body = (unsigned char *)body;
+		r->http = 200;
+		r->type = "text/plain; version=0.0.4; charset=utf-8";
+	} else if (http_text(r, 500, "internal error\n") != 0)
+		scep_reply_clear(r);
+	http_done(hr);
+}
+
+/* In a worker: GET /healthz, 200 when the store answers a query. */
+static void
+http_job_health(struct work_job *j, struct db *db, const struct err *dberr)
+{
+	struct http_req		*hr = (struct http_req *)(void *)j;
+	struct scep_reply	*r = &hr->reply;
+	struct err		 e;
+	int64_t			 n;
+	int			 rc;
+
+	if (db == NULL)
+		e = *dberr;
+	if (db != NULL && db_cert_revoked_count(db, &n, &e) == 0)
+		rc = http_text(r, 200, "ok\n");
+	else {
+		snprintf(r->note, sizeof(r->note), " store: %.300s", e.msg);
+		rc = http_text(r, 503, "store unavailable\n");
+	}
+	if (rc != 0)
+		scep_reply_clear(r);
+	http_done(hr);
+}
+
+/* To the workers; the connection sleeps until the job resumes it. */
+static int
+http_queue(struct http *h, struct MHD_Connection *c, struct http_req *hr,
+    void (*fn)(struct work_job *, struct db *, const struct err *))
+{
+	/* Suspended before queued: the worker may resume it at once. */
+	hr->h = h;
+	hr->c = c;
+	hr->job.fn = fn;
+	hr->state = HTTP_QUEUED;
+	MHD_suspend_connection(c);
+	if (work_push(h->work, &hr->job) != 0) {
+		/* Stopping: no worker will take it. */
+		hr->state = HTTP_READING;
+		MHD_resume_connection(c);
+		return http_text(&hr->reply, 503, "shutting down\n");
+	}
+	return HTTP_LATER;
 }
 
 static int
@@ -228,18 +452,31 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
     struct http_req *hr, struct scep_reply *r)
 {
 	const char	*op, *msg;
+	int		 first;
 
 	op = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 	    "operation");
 	hr->op = op;
 	if (op == NULL)
 		return http_text(r, 400, "missing operation\n");
-	if (strcmp(op, "GetCACaps") == 0)
+	if (strcmp(op, "GetCACaps") == 0) {
+		hr->mtype = METRICS_T_GETCACAPS;
 		return scep_server_getcacaps(h->srv, r);
-	if (strcmp(op, "GetCACert") == 0)
+	}
+	if (strcmp(op, "GetCACert") == 0) {
+		hr->mtype = METRICS_T_GETCACERT;
 		return scep_server_getcacert(h->srv, r);
+	}
 	if (strcmp(op, "PKIOperation") != 0)
 		return http_text(r, 400, "unsupported operation\n");
+	hr->mtype = METRICS_T_PKIOP;
+	/* Refused before any work: a cool-down costs the CA nothing. */
+	if ((hr->retry = throttle_check(h->thr, &hr->addr, clock_now(),
+	    &first)) > 0) {
+		hr->quiet = !first;
+		return http_text(r, 429, "too many failed challenges from this "
+		    "address: retry later\n");
+	}
 	if (strcmp(method, "POST") != 0) {
 		msg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 		    "message");
@@ -247,35 +484,55 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
 		    http_unbase64(&hr->msg, &hr->msglen, msg) != 0)
 			return http_text(r, 400, "message: base64 expected\n");
 	}
-	/* Suspended before queued: the worker may resume it at once. */
-	hr->h = h;
-	hr->c = c;
-	hr->job.fn = http_job;
-	hr->state = HTTP_QUEUED;
-	MHD_suspend_connection(c);
-	if (work_push(h->work, &hr->job) != 0) {
-		/* Stopping: no worker will take it. */
-		hr->state = HTTP_READING;
-		MHD_resume_connection(c);
-		return http_text(r, 503, "shutting down\n");
+	return http_queue(h, c, hr, http_job);
+}
+
+static int
+http_crl(struct http *h, struct http_req *hr, struct scep_reply *r)
+{
+	unsigned char	*der = NULL;
+	size_t		 len;
+	struct db	*db;
+	struct err	 e;
+
+	hr->mtype = METRICS_T_CRL;
+	if ((db = http_db(h, &e)) == NULL ||
+	    crl_current(&der, &len, h->srv->ca, db, &e) != 0) {
+		snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
+		return http_text(r, 503, "CRL unavailable\n");
 	}
-	return HTTP_LATER;
+	r->http = 200;
+	r->type = "application/pkix-crl";
+	r->body = der;
+	r->len = len;
+	return 0;
+}
+
+static int
+http_cacrt(struct http *h, struct scep_reply *r)
+{
+	BIO	*b;
+	char	*p;
+	long	 n;
+	int	 rc;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_X509(b, h->srv->ca->cert)) {
+		BIO_free(b);
+		return -1;
+	}
+	n = BIO_get_mem_data(b, &p);
+	rc = http_copy(r, 200, "application/x-pem-file", (unsigned char *)p,
+	    (size_t)n);
+	BIO_free(b);
+	return rc;
 }
 
 static int
 http_route(struct http *h, struct MHD_Connection *c, const char *url,
     const char *method, struct http_req *hr, struct scep_reply *r)
 {
-	const struct ca	*ca = h->srv->ca;
-	unsigned char	*der = NULL;
-	size_t		 len;
-	struct db	*db;
-	struct err	 e;
-	BIO		*b;
-	char		*p;
-	long		 n;
-	int		 rc;
-
+	hr->mtype = METRICS_T_OTHER;
 	if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 &&
 	    strcmp(method, "HEAD") != 0)
 		return http_text(r, 405, "method not allowed\n");
@@ -286,30 +543,21 @@ http_route(struct http *h, struct MHD_Connection *c, const char *url,
 		return http_scep(h, c, method, hr, r);
 	if (strcmp(method, "POST") == 0)
 		return http_text(r, 405, "method not allowed\n");
-	if (strcmp(url, "/crl") == 0) {
-		if ((db = http_db(h, &e)) == NULL ||
-		    crl_current(&der, &len, ca, db, &e) != 0) {
-			snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
-			return http_text(r, 503, "CRL unavailable\n");
-		}
-		r->http = 200;
-		r->type = "application/pkix-crl";
-		r->body = der;
-		r->len = len;
-		return 0;
+	if (strcmp(url, "/crl") == 0)
+		return http_crl(h, hr, r);
+	if (strcmp(url, "/metrics") == 0) {
+		hr->mtype = METRICS_T_METRICS;
+		return http_queue(h, c, hr, http_job_metrics);
 	}
-	if (strcmp(url, "/ca.crt") == 0) {
-		if ((b = BIO_new(BIO_s_mem())) == NULL ||
-		    !PEM_write_bio_X509(b, ca->cert)) {
-			BIO_free(b);
-			return -1;
-		}
-		n = BIO_get_mem_data(b, &p);
-		rc = http_copy(r, 200, "application/x-pem-file",
-		    (unsigned char *)p, (size_t)n);
-		BIO_free(b);
-		return rc;
+	if (strcmp(url, "/healthz") == 0) {
+		hr->mtype = METRICS_T_HEALTHZ;
+		return http_queue(h, c, hr, http_job_health);
 	}
+	if (strcmp(url, "/ca.crt") == 0 || strcmp(url, "/bundle.p7b") == 0 ||
+	    strcmp(url, "/bundle.pem") == 0)
+		hr->mtype = METRICS_T_FILE;
+	if (strcmp(url, "/ca.crt") == 0)
+		return http_cacrt(h, r);
 	if (strcmp(url, "/bundle.p7b") == 0)
 		return http_copy(r, 200, "application/x-pkcs7-certificates",
 		    h->p7b, h->p7b_len);
@@ -317,6 +565,134 @@ http_route(struct http *h, struct MHD_Connection *c, const char *url,
 		return http_copy(r, 200, "application/x-pem-file", h->pem,
 		    h->pem_len);
 	return http_text(r, 404, "not found\n");
+}
+
+/* The metrics' labels for an answered request. */
+static enum metrics_type
+http_mtype(const struct http_req *hr)
+{
+	if (hr->mtype != METRICS_T_PKIOP)
+		return hr->mtype;
+	switch (hr->reply.msgtype) {
+	case SCEP_MT_PKCSREQ:
+		return METRICS_T_PKCSREQ;
+	case SCEP_MT_RENEWALREQ:
+		return METRICS_T_RENEWALREQ;
+	case SCEP_MT_CERTPOLL:
+		return METRICS_T_CERTPOLL;
+	case SCEP_MT_GETCERT:
+		return METRICS_T_GETCERT;
+	case SCEP_MT_GETCRL:
+		return METRICS_T_GETCRL;
+	default:
+		return METRICS_T_PKIOP;
+	}
+}
+
+static enum metrics_outcome
+http_outcome(const struct scep_reply *r)
+{
+	switch (r->outcome) {
+	case SCEP_OUT_MALFORMED:
+		return METRICS_O_MALFORMED;
+	case SCEP_OUT_ISSUED:
+		return METRICS_O_ISSUED;
+	case SCEP_OUT_RESENT:
+		return METRICS_O_RESENT;
+	case SCEP_OUT_PENDING:
+		return METRICS_O_PENDING;
+	case SCEP_OUT_SUCCESS:
+		return METRICS_O_SUCCESS;
+	case SCEP_OUT_BADCHALLENGE:
+		return METRICS_O_BADCHALLENGE;
+	case SCEP_OUT_POLICY:
+		return METRICS_O_POLICY;
+	case SCEP_OUT_UNAVAILABLE:
+		return METRICS_O_UNAVAILABLE;
+	case SCEP_OUT_NONE:
+		break;
+	default:
+		return METRICS_O_FAILED;
+	}
+	if (r->http == 429)
+		return METRICS_O_THROTTLED;
+	if (r->http == 503)
+		return METRICS_O_UNAVAILABLE;
+	return r->http >= 500 ? METRICS_O_ERROR : r->http >= 400 ?
+	    METRICS_O_CLIENT : METRICS_O_OK;
+}
+
+/* The tracked connection of c, once its request is whole or answered. */
+static void
+http_conn_busy(struct http *h, struct MHD_Connection *c, int busy)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct http_conn		*hc;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (hc = ci->socket_context) == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	hc->busy = busy;
+	if (!busy)	/* the next request's deadline runs from now */
+		clock_gettime(CLOCK_MONOTONIC, &hc->start);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* A request's first call: its state, and an announced oversize body. */
+static struct http_req *
+http_req_new(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+	struct http_req			*hr;
+	const char			*cl;
+
+	if ((hr = calloc(1, sizeof(*hr))) == NULL)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &hr->start);
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	throttle_addr_set(&hr->addr, ci != NULL ? ci->client_addr : NULL);
+	/* Refuse an announced oversize body before reading it. */
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODYMAX)
+		hr->toobig = 1;
+	return hr;
+}
+
+static enum MHD_Result
+http_upload(struct http_req *hr, const char *upload, size_t *upload_size)
+{
+	unsigned char	*nb;
+
+	if (!hr->toobig && hr->len + *upload_size <= HTTP_BODYMAX) {
+		if ((nb = realloc(hr->body, hr->len + *upload_size)) == NULL)
+			return MHD_NO;
+		memcpy(nb + hr->len, upload, *upload_size);
+		hr->body = nb;
+		hr->len += *upload_size;
+	} else
+		hr->toobig = 1;
+	*upload_size = 0;
+	return MHD_YES;
+}
+
+/* The reply is ready: count it, log it, send it. */
+static enum MHD_Result
+http_answer(struct http *h, struct MHD_Connection *c, const char *method,
+    const char *url, struct http_req *hr)
+{
+	struct scep_reply	*r = &hr->reply;
+	enum metrics_outcome	 o = http_outcome(r);
+	enum MHD_Result		 ret;
+
+	metrics_request(h->met, http_mtype(hr), o, http_ms(&hr->start) /
+	    1000.0);
+	if (!hr->quiet)
+		http_log(c, method, url, hr, o);
+	ret = http_send(c, r, hr->retry);
+	scep_reply_clear(r);
+	return ret;
 }
 
 static enum MHD_Result
@@ -327,41 +703,22 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	struct http		*h = cls;
 	struct http_req		*hr = *con_cls;
 	struct scep_reply	*r;
-	const char		*cl;
-	enum MHD_Result		 ret;
 	int			 rc;
 
 	(void)version;
 	if (hr == NULL) {
-		if ((hr = calloc(1, sizeof(*hr))) == NULL)
+		if ((hr = http_req_new(c)) == NULL)
 			return MHD_NO;
-		clock_gettime(CLOCK_MONOTONIC, &hr->start);
 		*con_cls = hr;
-		/* Refuse an announced oversize body before reading it. */
-		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl == NULL || strtoull(cl, NULL, 10) <= HTTP_BODYMAX)
+		if (!hr->toobig)
 			return MHD_YES;
-		hr->toobig = 1;
-	} else if (*upload_size > 0) {
-		if (!hr->toobig && hr->len + *upload_size <= HTTP_BODYMAX) {
-			unsigned char	*nb = realloc(hr->body, hr->len +
-			    *upload_size);
-
-			if (nb == NULL)
-				return MHD_NO;
-			memcpy(nb + hr->len, upload, *upload_size);
-			hr->body = nb;
-			hr->len += *upload_size;
-		} else
-			hr->toobig = 1;
-		*upload_size = 0;
-		return MHD_YES;
-	}
+	} else if (*upload_size > 0)
+		return http_upload(hr, upload, upload_size);
 	r = &hr->reply;
 	if (hr->state == HTTP_QUEUED)
 		return MHD_YES;		/* woken early; the worker resumes */
 	if (hr->state == HTTP_READING) {
+		http_conn_busy(h, c, 1);
 		if ((rc = http_route(h, c, url, method, hr, r)) == HTTP_LATER)
 			return MHD_YES;
 		if (rc != 0) {
@@ -372,10 +729,7 @@ http_handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (r->body == NULL)
 		return MHD_NO;
-	http_log(c, method, url, hr->op, hr, r);
-	ret = http_send(c, r);
-	scep_reply_clear(r);
-	return ret;
+	return http_answer(h, c, method, url, hr);
 }
 
 static void
@@ -384,9 +738,8 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct http_req	*hr = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	http_conn_busy(cls, c, 0);
 	if (hr != NULL) {
 		scep_reply_clear(&hr->reply);
 		free(hr->body);
@@ -394,6 +747,110 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		free(hr);
 		*con_cls = NULL;
 	}
+}
+
+/*
+ * Accept policy: at most max_conn_per_ip per address, and once the
+ * global count reaches max_conn - reserve, only addresses that hold no
+ * connection get one, so a few addresses at their cap cannot fill the
+ * server.  libmicrohttpd itself stops accepting at max_conn.
+ */
+static enum MHD_Result
+http_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct http		*h = cls;
+	struct throttle_addr	 a;
+	struct http_conn	*hc;
+	int			 mine = 0, ev = -1;
+
+	(void)salen;
+	throttle_addr_set(&a, sa);
+	pthread_mutex_lock(&h->mu);
+	for (hc = h->conns; hc != NULL; hc = hc->next)
+		mine += throttle_addr_eq(&hc->addr, &a);
+	if (mine >= h->lim.max_conn_per_ip)
+		ev = METRICS_E_REFUSED_ADDR;
+	else if (mine > 0 && h->nconn >= h->lim.max_conn - h->reserve)
+		ev = METRICS_E_REFUSED_RESERVE;
+	pthread_mutex_unlock(&h->mu);
+	if (ev == -1)
+		return MHD_YES;
+	metrics_event(h->met, (enum metrics_event)ev);
+	return MHD_NO;
+}
+
+static void
+http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http			*h = cls;
+	struct http_conn		*hc = *socket_context;
+	const union MHD_ConnectionInfo	*ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		/* Out of memory: served, but neither counted nor timed. */
+		if ((hc = calloc(1, sizeof(*hc))) == NULL)
+			return;
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		throttle_addr_set(&hc->addr, ci != NULL ? ci->client_addr :
+		    NULL);
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		hc->fd = ci != NULL ? ci->connect_fd : -1;
+		clock_gettime(CLOCK_MONOTONIC, &hc->start);
+		pthread_mutex_lock(&h->mu);
+		if ((hc->next = h->conns) != NULL)
+			hc->next->prev = hc;
+		h->conns = hc;
+		h->nconn++;
+		pthread_mutex_unlock(&h->mu);
+		*socket_context = hc;
+		return;
+	}
+	if (hc == NULL)
+		return;
+	/* Before libmicrohttpd closes the descriptor: see the top. */
+	pthread_mutex_lock(&h->mu);
+	if (hc->prev != NULL)
+		hc->prev->next = hc->next;
+	else
+		h->conns = hc->next;
+	if (hc->next != NULL)
+		hc->next->prev = hc->prev;
+	h->nconn--;
+	pthread_mutex_unlock(&h->mu);
+	free(hc);
+	*socket_context = NULL;
+}
+
+/* Close the connections whose request is overdue, every 250 ms. */
+static void *
+http_reaper(void *arg)
+{
+	struct http		*h = arg;
+	struct http_conn	*hc;
+	struct timespec		 wake;
+	long			 limit = h->lim.request_timeout * 1000L;
+
+	pthread_mutex_lock(&h->mu);
+	while (!h->stop) {
+		for (hc = h->conns; hc != NULL; hc = hc->next)
+			if (!hc->busy && !hc->shut && hc->fd != -1 &&
+			    http_ms(&hc->start) >= limit) {
+				shutdown(hc->fd, SHUT_RDWR);
+				hc->shut = 1;
+				metrics_event(h->met, METRICS_E_DEADLINE);
+			}
+		clock_gettime(CLOCK_MONOTONIC, &wake);
+		if ((wake.tv_nsec += 250000000L) >= 1000000000L) {
+			wake.tv_sec++;
+			wake.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->cv, &h->mu, &wake);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
 }
 
 static int
@@ -486,7 +943,7 @@ http_listen(int *fdp, int *port, const char *listen_on, struct err *e)
 		return err_errno(e, ERR_NET, "socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) == -1 ||
-	    listen(fd, 128) == -1) {
+	    listen(fd, HTTP_BACKLOG) == -1) {
 		rc = err_errno(e, ERR_NET, "cannot listen on %s", listen_on);
 		close(fd);
 		return rc;
@@ -516,9 +973,54 @@ http_workers(void)
 	return n < 1 ? 2 : n > 32 ? 64 : 2 * (int)n;
 }
 
+void
+http_limits_init(struct http_limits *l)
+{
+	l->max_conn = HTTP_MAXCONN;
+	l->max_conn_per_ip = HTTP_MAXCONN_PER_IP;
+	l->request_timeout = HTTP_REQUEST_TIMEOUT;
+	l->challenge_failures = HTTP_CHALLENGE_FAILURES;
+	l->challenge_cooldown = HTTP_CHALLENGE_COOLDOWN;
+}
+
+/* The limits, the counters, and the reaper thread. */
+static int
+http_guards(struct http *h, const struct http_limits *lim, struct err *e)
+{
+	pthread_condattr_t	 ca;
+	int			 rc;
+
+	if (lim != NULL)
+		h->lim = *lim;
+	else
+		http_limits_init(&h->lim);
+	if (h->lim.max_conn < 1 || h->lim.max_conn_per_ip < 1)
+		return err_set(e, ERR_INVAL, "--max-conn, --max-conn-per-ip: "
+		    "at least 1");
+	if (h->lim.max_conn_per_ip > h->lim.max_conn)
+		h->lim.max_conn_per_ip = h->lim.max_conn;
+	/* A quarter of the slots; none when one address may take them all. */
+	h->reserve = h->lim.max_conn_per_ip < h->lim.max_conn ?
+	    h->lim.max_conn / 4 : 0;
+	if ((rc = metrics_new(&h->met, e)) != 0 ||
+	    (rc = throttle_new(&h->thr, h->lim.challenge_failures,
+	    h->lim.challenge_cooldown, THROTTLE_TABLE, e)) != 0)
+		return rc;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	h->hasmu = 1;
+	if (pthread_create(&h->reaper, NULL, http_reaper, h) != 0)
+		return err_set(e, ERR_NOMEM, "cannot start the reaper thread");
+	h->hasreaper = 1;
+	return 0;
+}
+
 int
 http_start(struct http **out, const struct scep_server *srv, int fd,
-    int threads, struct err *e)
+    int threads, const struct http_limits *lim, struct err *e)
 {
 	struct http	*h;
 	int		 rc;
@@ -532,19 +1034,21 @@ http_start(struct http **out, const struct scep_server *srv, int fd,
 		return err_set(e, ERR_NOMEM, "pthread_key_create");
 	}
 	h->haskey = 1;
-	if ((rc = http_bundles(h, e)) != 0)
+	if ((rc = http_guards(h, lim, e)) != 0 ||
+	    (rc = http_bundles(h, e)) != 0)
 		goto fail;
 	if ((rc = work_new(&h->work, srv->ca, threads > 0 ? threads :
 	    http_workers(), e)) != 0)
 		goto fail;
 	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
-	    NULL, NULL, http_handler, h,
+	    http_accept, h, http_handler, h,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAXCONN,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->lim.max_conn,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, h,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		rc = err_set(e, ERR_NET, "libmicrohttpd did not start");
@@ -570,6 +1074,19 @@ http_stop(struct http *h)
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
 	work_free(h->work);
+	if (h->hasreaper) {
+		pthread_mutex_lock(&h->mu);
+		h->stop = 1;
+		pthread_cond_signal(&h->cv);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->reaper, NULL);
+	}
+	if (h->hasmu) {
+		pthread_mutex_destroy(&h->mu);
+		pthread_cond_destroy(&h->cv);
+	}
+	throttle_free(h->thr);
+	metrics_free(h->met);
 	if (h->haskey)
 		pthread_key_delete(h->dbkey);
 	free(h->p7b);

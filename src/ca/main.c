@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ struct opts {
 	/* serve */
 	const char	*listen, *challenge, *challenge_file, *approve, *url;
 	int		 cert_days, threads;
+	struct http_limits lim;
 	/* requests, revoke */
 	int		 pending;
 	const char	*reason;
@@ -55,6 +58,9 @@ usage(void)
 	    "F]\n"
 	    "        [--approve auto|manual] [--cert-days N] [--url BASE] "
 	    "[--threads N]\n"
+	    "        [--max-conn N] [--max-conn-per-ip N] [--request-timeout "
+	    "SECONDS]\n"
+	    "        [--challenge-failures N] [--challenge-cooldown SECONDS]\n"
 	    "  requests [--pending]\n"
 	    "  approve ID\n"
 	    "  reject ID\n"
@@ -449,6 +455,19 @@ read_challenge(struct scep_server *s, const struct opts *o, struct err *e)
 	return 0;
 }
 
+/* The challenge and the keys are in memory: no core file, no ptrace. */
+static int
+serve_nodump(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) != 0) {
+		fprintf(stderr, "netpki-ca: cannot disable core dumps: %s\n",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 cmd_serve(const struct opts *o)
 {
@@ -463,6 +482,8 @@ cmd_serve(const struct opts *o)
 	int			 port = 0, fd = -1, sig = 0, rc = 1;
 
 	memset(&s, 0, sizeof(s));
+	if (serve_nodump() != 0)
+		return 1;
 	if (o->listen == NULL) {
 		fprintf(stderr, "netpki-ca: serve needs --listen ADDR:PORT\n");
 		return 2;
@@ -512,7 +533,7 @@ cmd_serve(const struct opts *o)
 		rc = fail(&e);
 		goto out;
 	}
-	if (http_start(&h, &s, fd, o->threads, &e) != 0) {
+	if (http_start(&h, &s, fd, o->threads, &o->lim, &e) != 0) {
 		rc = fail(&e);
 		goto out;
 	}
@@ -550,6 +571,27 @@ need(int *i, int argc, char *argv[])
 	return argv[++*i];
 }
 
+/* serve's limits (man netpki-ca, LIMITS): 1 when argv[*i] was one. */
+static int
+serve_limit(struct http_limits *l, int *i, int argc, char *argv[])
+{
+	const char	*a = argv[*i];
+
+	if (strcmp(a, "--max-conn") == 0)
+		l->max_conn = num(need(i, argc, argv), 1, 10000, a);
+	else if (strcmp(a, "--max-conn-per-ip") == 0)
+		l->max_conn_per_ip = num(need(i, argc, argv), 1, 10000, a);
+	else if (strcmp(a, "--request-timeout") == 0)
+		l->request_timeout = num(need(i, argc, argv), 1, 3600, a);
+	else if (strcmp(a, "--challenge-failures") == 0)
+		l->challenge_failures = num(need(i, argc, argv), 0, 1000, a);
+	else if (strcmp(a, "--challenge-cooldown") == 0)
+		l->challenge_cooldown = num(need(i, argc, argv), 1, 86400, a);
+	else
+		return 0;
+	return 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -560,6 +602,7 @@ main(int argc, char *argv[])
 	/* Keys, the database and its WAL are the CA's business only. */
 	umask(077);
 	memset(&o, 0, sizeof(o));
+	http_limits_init(&o.lim);
 	o.dir = getenv("NETPKI_CA_DIR");
 	for (i = 1; i < argc; i++) {
 		const char	*a = argv[i];
@@ -594,6 +637,8 @@ main(int argc, char *argv[])
 		else if (strcmp(a, "--threads") == 0)
 			o.threads = num(need(&i, argc, argv), 1, 64,
 			    "--threads");
+		else if (serve_limit(&o.lim, &i, argc, argv))
+			continue;
 		else if (strcmp(a, "--pending") == 0)
 			o.pending = 1;
 		else if (strcmp(a, "--reason") == 0)

@@ -52,7 +52,7 @@ struct scep_reply {
 	const char	*type;		/* Content-Type */
 	unsigned char	*body;		/* malloc'd */
 	size_t		 len;
-	char		 note[384];	/* what the log line says; no secrets */
+	char		 note[4096];	/* what the log line says; no secrets */
 };
 
 int	 scep_server_init(struct scep_server *, const struct ca *,

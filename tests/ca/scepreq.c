@@ -129,8 +129,10 @@ cn_name(const char *cn)
 {
 	X509_NAME	*n = X509_NAME_new();
 
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0);
+	/* Over 64 characters (a hostile subject): no length check. */
+	X509_NAME_add_entry_by_txt(n, "CN", strlen(cn) > 64 ?
+	    V_ASN1_UTF8STRING : MBSTRING_UTF8, (const unsigned char *)cn, -1,
+	    -1, 0);
 	return n;
 }
 
@@ -504,6 +506,7 @@ struct load_item {
 	size_t		 msglen;
 	struct load_buf	 reply;
 	long		 status;	/* HTTP status, 0: no answer */
+	double		 ms;		/* its exchange took */
 };
 
 struct load {
@@ -546,6 +549,7 @@ load_worker(void *arg)
 	struct load_item	*it;
 	struct curl_slist	*hdr = NULL;
 	CURL			*c;
+	struct timespec		 t0, t1;
 	char			 u[2048];
 	int			 i;
 
@@ -568,10 +572,14 @@ load_worker(void *arg)
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, &it->reply);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, it->msg);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)it->msglen);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (curl_easy_perform(c) != CURLE_OK ||
 		    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &it->status) !=
 		    CURLE_OK)
 			it->status = 0;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		it->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	}
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);
@@ -637,6 +645,29 @@ tv_secs(const struct timeval *tv)
 }
 
 static int
+load_cmp(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile of the exchanges' times (nearest rank). */
+static double
+load_pct(const struct load *l, double *v, int p)
+{
+	int	 i;
+
+	if (l->nitems == 0)
+		return 0;
+	for (i = 0; i < l->nitems; i++)
+		v[i] = l->items[i].ms;
+	qsort(v, (size_t)l->nitems, sizeof(*v), load_cmp);
+	i = (l->nitems * p + 99) / 100;
+	return v[i > 0 ? i - 1 : 0];
+}
+
+static int
 cmd_load(const struct args *a, const char *dir, int conns)
 {
 	struct load	 l;
@@ -644,7 +675,7 @@ cmd_load(const struct args *a, const char *dir, int conns)
 	struct timespec	 t0, t1;
 	struct rusage	 u0, u1;
 	pthread_t	 th[64];
-	double		 secs, cpu;
+	double		 secs, cpu, *v, p50, p99;
 	int		 i, ok = 0;
 
 	memset(&l, 0, sizeof(l));
@@ -668,15 +699,22 @@ cmd_load(const struct args *a, const char *dir, int conns)
 	/* The client's own share of the machine while it was timed. */
 	cpu = tv_secs(&u1.ru_utime) - tv_secs(&u0.ru_utime) +
 	    tv_secs(&u1.ru_stime) - tv_secs(&u0.ru_stime);
+	if ((v = calloc((size_t)l.nitems + 1, sizeof(*v))) == NULL) {
+		fprintf(stderr, "scepreq: out of memory\n");
+		exit(1);
+	}
+	p50 = load_pct(&l, v, 50);
+	p99 = load_pct(&l, v, 99);
+	free(v);
 	for (i = 0; i < l.nitems; i++) {
 		ok += load_issued(&l.items[i], ci.certs);
 		free(l.items[i].msg);
 		free(l.items[i].reply.p);
 	}
 	printf("conns=%d requests=%d issued=%d failed=%d seconds=%.3f "
-	    "rate=%.1f client_cpu_ms=%.3f\n", conns, l.nitems, ok,
-	    l.nitems - ok, secs, (double)ok / secs,
-	    l.nitems > 0 ? cpu * 1000 / l.nitems : 0.0);
+	    "rate=%.1f client_cpu_ms=%.3f p50_ms=%.2f p99_ms=%.2f\n", conns,
+	    l.nitems, ok, l.nitems - ok, secs, (double)ok / secs,
+	    l.nitems > 0 ? cpu * 1000 / l.nitems : 0.0, p50, p99);
 	free(l.items);
 	sk_X509_pop_free(ci.certs, X509_free);
 	return ok != l.nitems ? 1 : 0;
