@@ -26,6 +26,7 @@
 #include "err.h"
 #include "fetch.h"
 #include "store.h"
+#include "text.h"
 
 #define CRL_IDX_MAGIC		"NPKICRL1"
 #define CRL_IDX_VERSION		1
@@ -124,7 +125,7 @@ crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
 {
 	const unsigned char	*p;
 	unsigned char		*data = NULL;
-	char			*name = NULL, *hdr = NULL;
+	char			*name = NULL, *hdr = NULL, nm[72];
 	long			 dlen;
 	X509_CRL		*crl = NULL;
 	BIO			*bio = NULL;
@@ -145,7 +146,7 @@ crl_parse(X509_CRL **out, const unsigned char *buf, size_t len,
 		}
 		if (strcmp(name, PEM_STRING_X509_CRL) != 0) {
 			rc = err_set(e, ERR_INVAL, "CRL: PEM block is a %s, "
-			    "not an X509 CRL", name);
+			    "not an X509 CRL", text_esc(nm, sizeof(nm), name));
 			goto out;
 		}
 		buf = data;
