@@ -7,6 +7,7 @@
 # control character (C0 but LF, DEL, C1 raw or as UTF-8, bidi controls)
 # and be valid UTF-8, while "Zürich" and CJK stay readable.
 . "$(dirname "$0")/../shell/lib.sh"
+. "$(dirname "$0")/esc_ssrf_pki.sh"
 NETPKI=$(cd "$(dirname "$NETPKI")" && pwd)/$(basename "$NETPKI")
 cd "$WORK"
 S=$WORK/state
@@ -34,13 +35,8 @@ ESC=$'\e'
 CN="Evil${ESC}[2J${ESC}[HStatus: Available"$'\r\xc2\x9b'"31m"$'\xe2\x80\xae'"gpj.exe"
 ORG="Zürich 東京"
 URI="http://127.0.0.1:1/${ESC}]0;pwned"$'\a\x9b'"x.crl"
-cat > ext.cnf <<CNF
-[ req ]
-distinguished_name = dn
-[ dn ]
-[ ca ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
+pki_cnf ext.cnf
+cat >> ext.cnf <<CNF
 crlDistributionPoints = URI:$URI
 [ leaf ]
 basicConstraints = critical,CA:FALSE
@@ -60,18 +56,7 @@ check "hostile CA made" test "$(openssl x509 -in ca.pem -outform DER |
 check "hostile leaf made" test -s leaf.pem
 
 # A CRL by the hostile CA (its issuer is the hostile name).
-cat > crl.cnf <<CNF
-[ ca ]
-default_ca = d
-[ d ]
-database = $WORK/index.txt
-crlnumber = $WORK/crlnumber
-default_md = sha256
-default_crl_days = 7
-CNF
-: > index.txt
-echo 01 > crlnumber
-openssl ca -gencrl -config crl.cnf -cert ca.pem -keyfile ca.key \
+openssl ca -gencrl -config ext.cnf -name ca_db -cert ca.pem -keyfile ca.key \
     -out ca.crl 2>/dev/null
 check "hostile CRL made" test -s ca.crl
 

@@ -10,6 +10,7 @@
 #   - the control: a good leaf with the same http distribution point does
 #     connect (so the listener would have seen the others).
 . "$(dirname "$0")/../shell/lib.sh"
+. "$(dirname "$0")/esc_ssrf_pki.sh"
 NETPKI=$(cd "$(dirname "$NETPKI")" && pwd)/$(basename "$NETPKI")
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
@@ -49,19 +50,7 @@ listen || exit 1
 base=$(hits)
 check "listener counts the probe" [ "$base" = 1 ]
 
-cat > ext.cnf <<CNF
-[ req ]
-distinguished_name = dn
-[ dn ]
-[ ca ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-[ ca_db ]
-database = $WORK/index.txt
-crlnumber = $WORK/crlnumber
-default_md = sha256
-default_crl_days = 7
-CNF
+pki_cnf ext.cnf
 for s in http://127.0.0.1:$P/x.crl gopher://127.0.0.1:$P/_x \
     dict://127.0.0.1:$P/x ftp://127.0.0.1:$P/x.crl smb://127.0.0.1:$P/x \
     file:///etc/passwd https://127.0.0.1:$P/x.crl; do
@@ -99,8 +88,6 @@ check "test PKI made" test -s stranger.pem -a -s good.pem -a -s forged.pem \
     -a -s scheme-gopher.pem -a -s scheme-https.pem
 check "forged differs from victim" bash -c '! cmp -s forged.pem victim.pem'
 # A CRL of the root that lists the victim (and so the forged copy).
-: > index.txt
-echo 01 > crlnumber
 openssl ca -config ext.cnf -name ca_db -cert root.pem -keyfile root.key \
     -revoke victim.pem -crl_reason keyCompromise 2>/dev/null
 openssl ca -gencrl -config ext.cnf -name ca_db -cert root.pem \

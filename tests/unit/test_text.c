@@ -53,61 +53,52 @@ check(const char *in, size_t len, const char *want)
 	free(out);
 }
 
-static void
-test_printable_kept(void **state)
-{
-	(void)state;
-	check("cn=Zürich", 10, "cn=Zürich");
-	check("東京都", 9, "東京都");
-	check("emoji \xf0\x9f\x94\x92 ok", 13, "emoji \xf0\x9f\x94\x92 ok");
-	check("", 0, "");
-	check("a\\x1Bb", 6, "a\\x1Bb");
-}
+/* Input (with its length: some hold NUL), and what must come out. */
+static const struct {
+	const char	*in;
+	size_t		 len;
+	const char	*want;
+} cases[] = {
+	/* Printable UTF-8 stays as it is. */
+	{ "cn=Zürich", 10, "cn=Zürich" },
+	{ "東京都", 9, "東京都" },
+	{ "emoji \xf0\x9f\x94\x92 ok", 13, "emoji \xf0\x9f\x94\x92 ok" },
+	{ "", 0, "" },
+	{ "a\\x1Bb", 6, "a\\x1Bb" },
+	{ "\xc2\xa0", 2, "\xc2\xa0" },			/* NBSP */
+	{ "\xe2\x80\xb0", 3, "\xe2\x80\xb0" },		/* per mille */
+	/* C0 and DEL. */
+	{ "\x1b[2J\x1b[HStatus: Available", 24,
+	    "\\x1B[2J\\x1B[HStatus: Available" },
+	{ "a\rb\nc\td\x7f", 8, "a\\x0Db\\x0Ac\\x09d\\x7F" },
+	{ "x\0y", 3, "x\\x00y" },
+	/* Raw 8-bit CSI, and C1 controls as UTF-8. */
+	{ "\x9b" "2J", 3, "\\x9B2J" },
+	{ "\xc2\x9b" "2J", 4, "\\u{009B}2J" },
+	{ "\xc2\x85", 2, "\\u{0085}" },
+	/* Bidi controls and line separators. */
+	{ "a\xe2\x80\xae" "fdp.exe", 11, "a\\u{202E}fdp.exe" },
+	{ "\xe2\x81\xa6x\xe2\x81\xa9", 7, "\\u{2066}x\\u{2069}" },
+	{ "\xe2\x80\xa8", 3, "\\u{2028}" },
+	{ "\xe2\x80\x8f\xd8\x9c", 5, "\\u{200F}\\u{061C}" },
+	/* Not UTF-8: every byte escaped. */
+	{ "\xc3", 1, "\\xC3" },				/* truncated */
+	{ "\xc0\xaf", 2, "\\xC0\\xAF" },		/* overlong '/' */
+	{ "\xe0\x80\x9b", 3, "\\xE0\\x80\\x9B" },	/* overlong CSI */
+	{ "\xed\xa0\x80", 3, "\\xED\\xA0\\x80" },	/* surrogate */
+	{ "\xf4\x90\x80\x80", 4, "\\xF4\\x90\\x80\\x80" },
+	{ "\xe2\x80", 2, "\\xE2\\x80" },
+	{ "Z\xfcrich", 6, "Z\\xFCrich" },		/* Latin-1 */
+};
 
 static void
-test_c0_del(void **state)
+test_cases(void **state)
 {
-	(void)state;
-	check("\x1b[2J\x1b[HStatus: Available", 24,
-	    "\\x1B[2J\\x1B[HStatus: Available");
-	check("a\rb\nc\td\x7f", 8, "a\\x0Db\\x0Ac\\x09d\\x7F");
-	check("x\0y", 3, "x\\x00y");
-}
+	size_t	 i;
 
-static void
-test_c1(void **state)
-{
 	(void)state;
-	/* Raw 8-bit CSI, and its UTF-8 encoding U+009B. */
-	check("\x9b" "2J", 3, "\\x9B2J");
-	check("\xc2\x9b" "2J", 4, "\\u{009B}2J");
-	check("\xc2\x85", 2, "\\u{0085}");
-	check("\xc2\xa0", 2, "\xc2\xa0");	/* NBSP is printable */
-}
-
-static void
-test_bidi(void **state)
-{
-	(void)state;
-	check("a\xe2\x80\xae" "fdp.exe", 11, "a\\u{202E}fdp.exe");
-	check("\xe2\x81\xa6x\xe2\x81\xa9", 7, "\\u{2066}x\\u{2069}");
-	check("\xe2\x80\xa8", 3, "\\u{2028}");
-	check("\xe2\x80\x8f\xd8\x9c", 5, "\\u{200F}\\u{061C}");
-	/* U+2030 (per mille) is not a control. */
-	check("\xe2\x80\xb0", 3, "\xe2\x80\xb0");
-}
-
-static void
-test_invalid_utf8(void **state)
-{
-	(void)state;
-	check("\xc3", 1, "\\xC3");			/* truncated */
-	check("\xc0\xaf", 2, "\\xC0\\xAF");		/* overlong '/' */
-	check("\xe0\x80\x9b", 3, "\\xE0\\x80\\x9B");	/* overlong CSI */
-	check("\xed\xa0\x80", 3, "\\xED\\xA0\\x80");	/* surrogate */
-	check("\xf4\x90\x80\x80", 4, "\\xF4\\x90\\x80\\x80");
-	check("\xe2\x80", 2, "\\xE2\\x80");
-	check("Z\xfcrich", 6, "Z\\xFCrich");		/* Latin-1 */
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		check(cases[i].in, cases[i].len, cases[i].want);
 }
 
 static void
@@ -144,11 +135,7 @@ int
 main(void)
 {
 	const struct CMUnitTest	tests[] = {
-		cmocka_unit_test(test_printable_kept),
-		cmocka_unit_test(test_c0_del),
-		cmocka_unit_test(test_c1),
-		cmocka_unit_test(test_bidi),
-		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_every_byte),
 		cmocka_unit_test(test_buffer),
 	};
