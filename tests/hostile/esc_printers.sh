@@ -7,20 +7,11 @@
 # control character (C0 but LF, DEL, C1 raw or as UTF-8, bidi controls)
 # and be valid UTF-8, while "Zürich" and CJK stay readable.
 . "$(dirname "$0")/../shell/lib.sh"
-. "$(dirname "$0")/esc_ssrf_pki.sh"
+. "$(dirname "$0")/esc_ssrf_lib.sh"
 NETPKI=$(cd "$(dirname "$NETPKI")" && pwd)/$(basename "$NETPKI")
 cd "$WORK"
 S=$WORK/state
 
-# clean NAME FILE: no control character, valid UTF-8.
-clean() {
-	LC_ALL=C.UTF-8 iconv -f UTF-8 -t UTF-8 "$2" >/dev/null 2>&1 ||
-	    { echo "$1: not valid UTF-8"; return 1; }
-	if LC_ALL=C.UTF-8 grep -naP '[\x{0}-\x{9}\x{b}-\x{1f}\x{7f}-\x{9f}\x{61c}\x{200e}\x{200f}\x{2028}-\x{202e}\x{2066}-\x{2069}]' "$2"; then
-		echo "$1: control characters reach the output"
-		return 1
-	fi
-}
 # run NAME COMMAND...: netpki's stdout and stderr into NAME.out, checked.
 run() {
 	local name=$1

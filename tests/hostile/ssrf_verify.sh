@@ -10,7 +10,7 @@
 #   - the control: a good leaf with the same http distribution point does
 #     connect (so the listener would have seen the others).
 . "$(dirname "$0")/../shell/lib.sh"
-. "$(dirname "$0")/esc_ssrf_pki.sh"
+. "$(dirname "$0")/esc_ssrf_lib.sh"
 NETPKI=$(cd "$(dirname "$NETPKI")" && pwd)/$(basename "$NETPKI")
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
