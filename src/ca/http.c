@@ -40,6 +40,7 @@
 #include "metrics.h"
 #include "scep_msg.h"
 #include "scep_server.h"
+#include "text.h"
 #include "throttle.h"
 #include "work.h"
 
@@ -63,6 +64,7 @@ struct http {
 	size_t				 p7b_len, pem_len;
 	struct http_limits		 lim;
 	int				 reserve;	/* slots for new addresses */
+	int				 reserve_per_ip; /* what they may hold */
 	struct throttle			*thr;
 	struct metrics			*met;
 	pthread_mutex_t			 mu;		/* what follows */
@@ -134,34 +136,6 @@ http_db(struct http *h, struct err *e)
 }
 
 /*
- * Client-controlled text in a log line: printable ASCII kept, the rest as
- * \xHH (spaces too when the field must stay one word), cut at sz.
- * Returns the length written.
- */
-static size_t
-http_escape(char *dst, size_t sz, const char *src, size_t n, int word)
-{
-	unsigned char	 c;
-	size_t		 i, j = 0;
-
-	for (i = 0; i < n && src[i] != '\0'; i++) {
-		c = (unsigned char)src[i];
-		if ((c > 0x20 && c < 0x7f) || (c == ' ' && !word)) {
-			if (j + 1 >= sz)
-				break;
-			dst[j++] = (char)c;
-		} else {
-			if (j + 4 >= sz)
-				break;
-			snprintf(dst + j, 5, "\\x%02x", c);
-			j += 4;
-		}
-	}
-	dst[j] = '\0';
-	return j;
-}
-
-/*
  * The reply's note, escaped and bounded: a long one (a long subject)
  * keeps its start and its end, where the result is.
  */
@@ -171,7 +145,7 @@ http_lognote(char *dst, size_t sz, const char *note)
 	char	 buf[sizeof(((struct scep_reply *)0)->note) * 4 + 1];
 	size_t	 n, head, tail;
 
-	n = http_escape(buf, sizeof(buf), note, sizeof(buf), 0);
+	n = text_esc_n(buf, sizeof(buf), note, sizeof(buf), 0);
 	if (n < sz) {
 		memcpy(dst, buf, n + 1);
 		return;
@@ -227,8 +201,10 @@ http_log(struct MHD_Connection *c, const char *method, const char *url,
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* The URL's query may hold a GET pkiMessage: log the path only. */
-	http_escape(path, sizeof(path), url, strcspn(url, "?"), 1);
-	http_escape(opname, sizeof(opname), hr->op ? hr->op : "", 32, 1);
+	text_esc_n(path, sizeof(path), url, strcspn(url, "?"),
+	    TEXT_ESC_SPACE);
+	text_esc_n(opname, sizeof(opname), hr->op ? hr->op : "", 32,
+	    TEXT_ESC_SPACE);
 	http_lognote(note, sizeof(note), r->note);
 	fprintf(stderr, "%s %s %.8s %s%s%s %d %zu %ldms %s%s%s%s\n", ts, addr,
 	    method, path, hr->op ? " " : "", opname, r->http, r->len,
@@ -751,9 +727,11 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /*
  * Accept policy: at most max_conn_per_ip per address, and once the
- * global count reaches max_conn - reserve, only addresses that hold no
- * connection get one, so a few addresses at their cap cannot fill the
- * server.  libmicrohttpd itself stops accepting at max_conn.
+ * global count reaches max_conn - reserve, only addresses that hold
+ * fewer than a quarter of their cap get one, so a few addresses at their
+ * cap cannot fill the server, while a client whose previous connection's
+ * close is still on its way (one request after another) is not refused.
+ * libmicrohttpd itself stops accepting at max_conn.
  */
 static enum MHD_Result
 http_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
@@ -770,7 +748,8 @@ http_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 		mine += throttle_addr_eq(&hc->addr, &a);
 	if (mine >= h->lim.max_conn_per_ip)
 		ev = METRICS_E_REFUSED_ADDR;
-	else if (mine > 0 && h->nconn >= h->lim.max_conn - h->reserve)
+	else if (mine >= h->reserve_per_ip &&
+	    h->nconn >= h->lim.max_conn - h->reserve)
 		ev = METRICS_E_REFUSED_RESERVE;
 	pthread_mutex_unlock(&h->mu);
 	if (ev == -1)
@@ -1002,6 +981,8 @@ http_guards(struct http *h, const struct http_limits *lim, struct err *e)
 	/* A quarter of the slots; none when one address may take them all. */
 	h->reserve = h->lim.max_conn_per_ip < h->lim.max_conn ?
 	    h->lim.max_conn / 4 : 0;
+	h->reserve_per_ip = h->lim.max_conn_per_ip / 4 > 1 ?
+	    h->lim.max_conn_per_ip / 4 : 1;
 	if ((rc = metrics_new(&h->met, e)) != 0 ||
 	    (rc = throttle_new(&h->thr, h->lim.challenge_failures,
 	    h->lim.challenge_cooldown, THROTTLE_TABLE, e)) != 0)

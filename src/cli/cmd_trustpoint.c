@@ -31,6 +31,7 @@
 #include "shell.h"
 #include "store.h"
 #include "testhook.h"
+#include "text.h"
 #include "tftp_enroll.h"
 #include "transport.h"
 #include "trustpoint.h"
@@ -108,6 +109,7 @@ tpc_print_crldp(struct shell *sh, X509 *x)
 	STACK_OF(DIST_POINT)	*dps;
 	DIST_POINT		*dp;
 	GENERAL_NAME		*gn;
+	char			*uri;
 	int			 i, j, shown = 0;
 
 	if ((dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL,
@@ -125,10 +127,12 @@ tpc_print_crldp(struct shell *sh, X509 *x)
 				continue;
 			if (!shown++)
 				shell_printf(sh, "CRL Distribution Point\n");
-			shell_printf(sh, "%.*s\n",
-			    ASN1_STRING_length(gn->d.uniformResourceIdentifier),
-			    (const char *)ASN1_STRING_get0_data(
-			    gn->d.uniformResourceIdentifier));
+			/* The CA's text: escaped (text.h). */
+			uri = text_escape((const char *)ASN1_STRING_get0_data(
+			    gn->d.uniformResourceIdentifier), (size_t)
+			    ASN1_STRING_length(gn->d.uniformResourceIdentifier));
+			shell_printf(sh, "%s\n", uri ? uri : "?");
+			free(uri);
 		}
 	}
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);

@@ -23,6 +23,7 @@
 #include "fetch.h"
 #include "shell.h"
 #include "store.h"
+#include "text.h"
 #include "trustpoint.h"
 #include "transport.h"
 #include "trustpool.h"
@@ -203,7 +204,7 @@ vcli_show_crls(struct shell *sh, const struct cmd_args *a)
 	struct crl_cache	*c;
 	struct crl_info		*v;
 	struct err		 e;
-	char			 t1[64], t2[64];
+	char			 t1[64], t2[64], iss[512], url[512];
 	size_t			 n, i;
 
 	(void)a;
@@ -220,9 +221,11 @@ vcli_show_crls(struct shell *sh, const struct cmd_args *a)
 		    "===============================================\n"
 		    "Issuer : %s\nLast Update : %s\nNext Update : %s\n"
 		    "Entries : %llu%s\nCRL Distribution Point :\n%s\n",
-		    v[i].issuer, t1, t2, (unsigned long long)v[i].count,
+		    text_esc(iss, sizeof(iss), v[i].issuer), t1, t2,
+		    (unsigned long long)v[i].count,
 		    v[i].delta ? " (delta CRL)" : "",
-		    v[i].url[0] ? v[i].url : "(none)");
+		    v[i].url[0] ? text_esc(url, sizeof(url), v[i].url) :
+		    "(none)");
 	}
 	free(v);
 	crl_cache_free(c);
@@ -272,7 +275,7 @@ vcli_crl_request(struct shell *sh, const struct cmd_args *a)
 	struct fetch_opts	 fo;
 	struct crl_info		 info;
 	struct err		 e;
-	char			 t[64];
+	char			 t[64], iss[512];
 	int			 rc = -1, verified;
 
 	memset(&fo, 0, sizeof(fo));
@@ -289,7 +292,8 @@ vcli_crl_request(struct shell *sh, const struct cmd_args *a)
 	}
 	vcli_crl_time(t, sizeof(t), info.next_update);
 	shell_printf(sh, "CRL of %s: %llu entries, next update %s\n",
-	    info.issuer, (unsigned long long)info.count, t);
+	    text_esc(iss, sizeof(iss), info.issuer),
+	    (unsigned long long)info.count, t);
 	if (!verified)
 		shell_printf(sh, "%% Warning: no trustpoint or trust pool CA "
 		    "certificate verifies this CRL; it is checked when used\n");
@@ -320,7 +324,7 @@ vcli_crl_clear(struct shell *sh, const struct cmd_args *a)
 static void
 vcli_print_rev(struct shell *sh, const struct verify_certrev *r)
 {
-	char	 t[64];
+	char	 t[64], url[sizeof(r->url)];
 
 	switch (r->status) {
 	case VERIFY_REV_REVOKED:
@@ -330,8 +334,8 @@ vcli_print_rev(struct shell *sh, const struct verify_certrev *r)
 		break;
 	case VERIFY_REV_GOOD:
 		shell_printf(sh, "  Revocation :good%s%s%s\n",
-		    r->url[0] ? " (CRL " : "", r->url,
-		    r->url[0] ? ")" : "");
+		    r->url[0] ? " (CRL " : "", text_esc(url, sizeof(url),
+		    r->url), r->url[0] ? ")" : "");
 		break;
 	default:
 		shell_printf(sh, "  Revocation :%s\n", verify_rev_str(r->status));

@@ -28,6 +28,7 @@
 #include "shell.h"
 #include "shell_priv.h"
 #include "store.h"
+#include "text.h"
 
 #define SHELL_DEFAULT_HOSTNAME	"router"
 #define SHELL_CONFIG_FILE	COMMITLOG_CONFIG
@@ -424,6 +425,7 @@ shell_parse_config(struct shell *sh, struct config *c, const char *text,
 	struct cmd_match	*m;
 	enum cmd_mode		 smode = sh->mode;
 	char			*sblock = sh->block, *copy, *line, *next;
+	char			 esc[512];
 	struct config		*starget = sh->target;
 	enum cmd_mode		 submode = MODE_CONFIG;
 	int			 lineno = 0, bad = 0;
@@ -452,7 +454,8 @@ shell_parse_config(struct shell *sh, struct config *c, const char *text,
 		if (m->status != CMDM_OK || m->def->mode == MODE_EXEC ||
 		    (m->def->fn != NULL && m->def->keylen == 0)) {
 			fprintf(stderr, "netpki: %s line %d: not a configuration "
-			    "statement, ignored: %s\n", origin, lineno, line);
+			    "statement, ignored: %s\n", origin, lineno,
+			    text_esc(esc, sizeof(esc), line));
 			bad++;
 			continue;
 		}
@@ -461,7 +464,7 @@ shell_parse_config(struct shell *sh, struct config *c, const char *text,
 		if ((m->def->fn != NULL ? m->def->fn(sh, &m->args) :
 		    shell_config_set(sh, &m->args)) != 0) {
 			fprintf(stderr, "netpki: %s line %d: rejected: %s\n",
-			    origin, lineno, line);
+			    origin, lineno, text_esc(esc, sizeof(esc), line));
 			bad++;
 		}
 		if (m->def->flags & CMD_SUBMODE)

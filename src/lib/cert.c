@@ -21,6 +21,7 @@
 
 #include "cert.h"
 #include "err.h"
+#include "text.h"
 
 void
 cert_fmt_time(char *buf, size_t sz, time_t t)
@@ -97,14 +98,12 @@ cert_dn_value(struct cert_sbuf *b, const ASN1_STRING *v)
 	for (i = 0; i < n; i++) {
 		unsigned char	 c = u[i];
 
+		/* Controls are text_escape's, when the name is whole. */
 		if (c == ',' || c == '+' || c == '"' || c == '\\' ||
 		    c == '<' || c == '>' || c == ';' || c == '=') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			cert_sbuf_add(b, esc, 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\%02X", c);
-			cert_sbuf_add(b, esc, 3);
 		} else
 			cert_sbuf_add(b, (const char *)&u[i], 1);
 	}
@@ -116,7 +115,7 @@ cert_dn(const X509_NAME *name, int style)
 {
 	struct cert_sbuf	 b = { NULL, 0, 0, 0 };
 	const X509_NAME_ENTRY	*ne;
-	char			 attr[80];
+	char			 attr[80], *out;
 	int			 i, n, set, prevset = -1, nid;
 	size_t			 k;
 
@@ -147,13 +146,14 @@ cert_dn(const X509_NAME *name, int style)
 		cert_sbuf_add(&b, "=", 1);
 		cert_dn_value(&b, X509_NAME_ENTRY_get_data(ne));
 	}
-	if (b.p == NULL && !b.oom)
-		b.p = strdup("");
 	if (b.oom) {
 		free(b.p);
 		return NULL;
 	}
-	return b.p;
+	/* Names reach terminals and logs: controls escaped (text.h). */
+	out = text_escape(b.p ? b.p : "", b.len);
+	free(b.p);
+	return out;
 }
 
 char *
@@ -419,6 +419,7 @@ cert_from_pem(STACK_OF(X509) *sk, const unsigned char *buf, size_t len,
 	BIO		*bio = NULL;
 	char		*name = NULL, *hdr = NULL;
 	unsigned char	*data = NULL;
+	char		 nm[128];
 	long		 dlen;
 	int		 rc = 0, blocks = 0;
 
@@ -445,7 +446,8 @@ cert_from_pem(STACK_OF(X509) *sk, const unsigned char *buf, size_t len,
 			rc = cert_from_p7(sk, data, (size_t)dlen, maxcount, e);
 		else
 			rc = err_set(e, ERR_INVAL, "PEM block %d is a %s, not a "
-			    "certificate", blocks, name);
+			    "certificate", blocks, text_esc(nm, sizeof(nm),
+			    name));
 		OPENSSL_free(name);
 		OPENSSL_free(hdr);
 		OPENSSL_free(data);

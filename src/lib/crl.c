@@ -28,6 +28,7 @@
 #include "err.h"
 #include "fetch.h"
 #include "store.h"
+#include "text.h"
 
 static const char *crl_reasons[] = {
 	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
@@ -52,7 +53,7 @@ crl_pem_der(unsigned char **der, size_t *derlen, const unsigned char *buf,
     size_t len, struct err *e)
 {
 	unsigned char	*data = NULL;
-	char		*name = NULL, *hdr = NULL;
+	char		*name = NULL, *hdr = NULL, nm[72];
 	long		 dlen;
 	BIO		*bio;
 	int		 rc = 0;
@@ -67,7 +68,7 @@ crl_pem_der(unsigned char **der, size_t *derlen, const unsigned char *buf,
 		rc = err_openssl(e, ERR_INVAL, "CRL: bad PEM");
 	else if (strcmp(name, PEM_STRING_X509_CRL) != 0)
 		rc = err_set(e, ERR_INVAL, "CRL: PEM block is a %s, not an "
-		    "X509 CRL", name);
+		    "X509 CRL", text_esc(nm, sizeof(nm), name));
 	else {
 		*der = data;
 		*derlen = (size_t)dlen;

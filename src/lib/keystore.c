@@ -31,6 +31,7 @@
 #include "err.h"
 #include "keystore.h"
 #include "store.h"
+#include "text.h"
 
 #define KEYSTORE_TIMETAG	"netpki-created: "
 /* A key file is a few KiB; anything larger is not ours. */
@@ -755,7 +756,7 @@ static int
 keystore_pubkey_pem(EVP_PKEY **out, const char *p, size_t len, struct err *e)
 {
 	BIO			*bio = NULL;
-	char			*name = NULL, *hdr = NULL, *rest;
+	char			*name = NULL, *hdr = NULL, *rest, nm[48];
 	unsigned char		*der = NULL;
 	const unsigned char	*q;
 	long			 derlen = 0, restlen;
@@ -774,7 +775,7 @@ keystore_pubkey_pem(EVP_PKEY **out, const char *p, size_t len, struct err *e)
 	if (strstr(name, "PRIVATE KEY") != NULL) {
 		rc = err_set(e, ERR_REFUSED, "a private key (%.40s) was pasted; "
 		    "only public keys are accepted and nothing was stored",
-		    name);
+		    text_esc(nm, sizeof(nm), name));
 		goto out;
 	}
 	if (hdr != NULL && *hdr != '\0') {
@@ -795,8 +796,9 @@ keystore_pubkey_pem(EVP_PKEY **out, const char *p, size_t len, struct err *e)
 	else if (strcmp(name, "RSA PUBLIC KEY") == 0)
 		pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, derlen);
 	else {
-		rc = err_set(e, ERR_INVAL, "public key: PEM type \"%.40s\" is "
-		    "not PUBLIC KEY or RSA PUBLIC KEY", name);
+		rc = err_set(e, ERR_INVAL, "public key: PEM type \"%s\" is "
+		    "not PUBLIC KEY or RSA PUBLIC KEY", text_esc(nm, sizeof(nm),
+		    name));
 		goto out;
 	}
 	if (pk == NULL) {

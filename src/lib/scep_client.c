@@ -16,6 +16,7 @@
 #include "fetch.h"
 #include "scep_client.h"
 #include "scep_msg.h"
+#include "text.h"
 #include "trustpoint.h"
 
 static const struct {
@@ -526,21 +527,6 @@ scep_enroll_cert(struct scep_enroll *s, STACK_OF(X509) *certs,
 	return 0;
 }
 
-/*
- * The CA's failInfoText reaches the terminal and syslog: control
- * characters (escape sequences, fake log lines) become '?'.
- */
-static void
-scep_printable(char *dst, size_t sz, const char *src)
-{
-	size_t	 i;
-
-	for (i = 0; i + 1 < sz && src[i] != '\0'; i++)
-		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ?
-		    '?' : src[i];
-	dst[i] = '\0';
-}
-
 static int
 scep_enroll_exchange(struct scep_enroll *s, int type,
     const unsigned char *content, size_t clen, struct err *e)
@@ -601,9 +587,8 @@ scep_enroll_exchange(struct scep_enroll *s, int type,
 	case SCEP_STATUS_FAILURE:
 		s->ca_failed = 1;
 		s->failinfo = rep->failinfo;
-		if (rep->failinfo_text != NULL)
-			scep_printable(s->failtext, sizeof(s->failtext),
-			    rep->failinfo_text);
+		/* It reaches the terminal and syslog: escaped (text.h). */
+		text_esc(s->failtext, sizeof(s->failtext), rep->failinfo_text);
 		rc = err_set(e, ERR_REFUSED, "the CA rejected the request: "
 		    "%s%s%s", rep->failinfo >= 0 ?
 		    scep_failinfo_name(rep->failinfo) : "no failInfo",

@@ -28,6 +28,7 @@
 #include "paste.h"
 #include "store.h"
 #include "testhook.h"
+#include "text.h"
 #include "trustpool.h"
 
 /* Made at build time from the builtin_bundle option (bin2c). */
@@ -436,7 +437,7 @@ trustpool_pem(struct trustpool_bundle *b, STACK_OF(X509) *all,
     const unsigned char *buf, size_t len, struct err *e)
 {
 	BIO			*bio = NULL;
-	char			*name = NULL, *hdr = NULL;
+	char			*name = NULL, *hdr = NULL, nm[72];
 	unsigned char		*data = NULL;
 	const unsigned char	*p;
 	X509			*x;
@@ -467,7 +468,8 @@ trustpool_pem(struct trustpool_bundle *b, STACK_OF(X509) *all,
 		if (strcmp(name, "CERTIFICATE") != 0 &&
 		    strcmp(name, "X509 CERTIFICATE") != 0) {
 			rc = err_set(e, ERR_INVAL, "bundle: PEM block %d is "
-			    "a %.64s, not a CERTIFICATE", blocks, name);
+			    "a %s, not a CERTIFICATE", blocks,
+			    text_esc(nm, sizeof(nm), name));
 			goto out;
 		}
 		p = data;

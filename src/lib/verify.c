@@ -15,6 +15,7 @@
 #include "crl.h"
 #include "err.h"
 #include "fetch.h"
+#include "text.h"
 #include "verify.h"
 
 struct verify_set {
@@ -40,6 +41,13 @@ struct verify_run {
 	struct verify_result		*res;
 	time_t				 at;
 	int				 fallback;	/* need OpenSSL's CRL path */
+	/*
+	 * First pass: the path is not verified yet, so revocation is
+	 * answered from the cache only and never fails the chain; pending
+	 * says a certificate needs more (a fetch, or a failure to report).
+	 */
+	int				 defer;
+	int				 pending;
 	char				 fetch_err[384];
 };
 
@@ -47,7 +55,7 @@ struct verify_run {
 
 static const char *verify_rev_names[] = {
 	"not checked", "good", "revoked", "skipped (crl optional)",
-	"trust anchor", "unknown",
+	"trust anchor", "unknown", "not checked (path did not verify)",
 };
 
 const char *
@@ -273,68 +281,108 @@ verify_ldap_url(char *out, size_t sz, const char *query, const char *dn,
 	return n < 0 || (size_t)n >= sz ? -1 : 0;
 }
 
+/*
+ * The one allow-list of CRL distribution point schemes: a certificate's
+ * URI makes the device connect where the certificate says, so only what
+ * RFC 5280 4.2.1.13 expects (http, ldap) is fetched.  https would need
+ * the anchors being decided; file, ftp, gopher, dict, smb, tftp ... are
+ * never a CRL's place.
+ */
 static int
+verify_dp_scheme_ok(const char *s, int len)
+{
+	return (len > 7 && strncasecmp(s, "http://", 7) == 0) ||
+	    (len > 7 && strncasecmp(s, "ldap://", 7) == 0);
+}
+
+/* Where one distribution point name can be fetched. */
+enum verify_dp {
+	VERIFY_DP_OK = 0,
+	VERIFY_DP_UNUSABLE,	/* too long, NUL, no query url for it */
+	VERIFY_DP_REFUSED,	/* a scheme outside the allow-list */
+};
+
+static enum verify_dp
+verify_dp_uri(char *out, size_t sz, const ASN1_IA5STRING *uri,
+    const char *query)
+{
+	const char	*s = (const char *)ASN1_STRING_get0_data(uri);
+	int		 len = ASN1_STRING_length(uri);
+	char		 tmp[512];
+
+	if (len <= 0 || (size_t)len >= sz || memchr(s, 0, (size_t)len))
+		return VERIFY_DP_UNUSABLE;
+	if (len > 8 && strncasecmp(s, "ldap:///", 8) == 0) {
+		snprintf(tmp, sizeof(tmp), "%.*s", len - 8, s + 8);
+		if (strchr(tmp, '?') != NULL)
+			*strchr(tmp, '?') = '\0';
+		return verify_ldap_url(out, sz, query, tmp, 0) == 0 ?
+		    VERIFY_DP_OK : VERIFY_DP_UNUSABLE;
+	}
+	snprintf(out, sz, "%.*s", len, s);
+	if (!verify_dp_scheme_ok(s, len))
+		return VERIFY_DP_REFUSED;
+	if (strncasecmp(out, "ldap://", 7) == 0 &&
+	    strchr(out, '?') == NULL && strlen(out) + 34 < sz)
+		strcat(out, "?certificateRevocationList;binary");
+	return VERIFY_DP_OK;
+}
+
+static enum verify_dp
 verify_dp_url(char *out, size_t sz, const GENERAL_NAME *gn,
     const char *query)
 {
 	const char	*s;
 	char		*dn = NULL;
 	BIO		*b;
-	int		 len, rc = -1;
+	int		 len;
+	enum verify_dp	 rc = VERIFY_DP_UNUSABLE;
 
-	if (gn->type == GEN_URI) {
-		s = (const char *)ASN1_STRING_get0_data(
-		    gn->d.uniformResourceIdentifier);
-		len = ASN1_STRING_length(gn->d.uniformResourceIdentifier);
-		if (len <= 0 || (size_t)len >= sz || memchr(s, 0, (size_t)len))
-			return -1;
-		if (len > 8 && strncasecmp(s, "ldap:///", 8) == 0) {
-			char	 tmp[512];
-
-			snprintf(tmp, sizeof(tmp), "%.*s", len - 8, s + 8);
-			if (strchr(tmp, '?') != NULL)
-				*strchr(tmp, '?') = '\0';
-			return verify_ldap_url(out, sz, query, tmp, 0);
-		}
-		if (strncasecmp(s, "http://", 7) != 0 &&
-		    strncasecmp(s, "https://", 8) != 0 &&
-		    strncasecmp(s, "ldap://", 7) != 0)
-			return -1;
-		snprintf(out, sz, "%.*s", len, s);
-		if (strncasecmp(out, "ldap://", 7) == 0 &&
-		    strchr(out, '?') == NULL && strlen(out) + 34 < sz)
-			strcat(out, "?certificateRevocationList;binary");
-		return 0;
-	}
+	if (gn->type == GEN_URI)
+		return verify_dp_uri(out, sz, gn->d.uniformResourceIdentifier,
+		    query);
 	if (gn->type != GEN_DIRNAME || (b = BIO_new(BIO_s_mem())) == NULL)
-		return -1;
+		return VERIFY_DP_UNUSABLE;
 	if (X509_NAME_print_ex(b, gn->d.directoryName, 0, XN_FLAG_RFC2253) >= 0
 	    && (len = (int)BIO_get_mem_data(b, &s)) > 0 &&
-	    (dn = strndup(s, (size_t)len)) != NULL)
-		rc = verify_ldap_url(out, sz, query, dn, 1);
+	    (dn = strndup(s, (size_t)len)) != NULL &&
+	    verify_ldap_url(out, sz, query, dn, 1) == 0)
+		rc = VERIFY_DP_OK;
 	free(dn);
 	BIO_free(b);
 	return rc;
 }
 
-/* Where x's CRL can be fetched, in the certificate's order. */
+/*
+ * Where x's CRL can be fetched, in the certificate's order.  The first
+ * refused URI goes to refused ("" when none).
+ */
 static int
-verify_dp_urls(char urls[][512], X509 *x, const char *query)
+verify_dp_urls(char urls[][512], char *refused, size_t rsz, X509 *x,
+    const char *query)
 {
 	STACK_OF(DIST_POINT)	*dps;
 	DIST_POINT		*dp;
+	GENERAL_NAMES		*names;
+	enum verify_dp		 r;
 	int			 i, j, n = 0;
 
+	refused[0] = '\0';
 	dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
 	for (i = 0; i < sk_DIST_POINT_num(dps) && n < VERIFY_MAXURLS; i++) {
 		dp = sk_DIST_POINT_value(dps, i);
 		if (dp->distpoint == NULL || dp->distpoint->type != 0)
 			continue;
-		for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname)
-		    && n < VERIFY_MAXURLS; j++)
-			if (verify_dp_url(urls[n], 512, sk_GENERAL_NAME_value(
-			    dp->distpoint->name.fullname, j), query) == 0)
+		names = dp->distpoint->name.fullname;
+		for (j = 0; j < sk_GENERAL_NAME_num(names) &&
+		    n < VERIFY_MAXURLS; j++) {
+			r = verify_dp_url(urls[n], 512,
+			    sk_GENERAL_NAME_value(names, j), query);
+			if (r == VERIFY_DP_OK)
 				n++;
+			else if (r == VERIFY_DP_REFUSED && refused[0] == '\0')
+				text_esc(refused, rsz, urls[n]);
+		}
 	}
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
 	return n;
@@ -345,11 +393,18 @@ static void
 verify_fetch(struct verify_run *run, X509 *x, X509 *issuer,
     const struct verify_set *set)
 {
-	char		 urls[VERIFY_MAXURLS][512];
+	char		 urls[VERIFY_MAXURLS][512], refused[256];
 	struct err	 e;
 	int		 i, n;
 
-	n = verify_dp_urls(urls, x, set ? set->query_url : NULL);
+	n = verify_dp_urls(urls, refused, sizeof(refused), x,
+	    set ? set->query_url : NULL);
+	if (n == 0 && refused[0] != '\0') {
+		snprintf(run->fetch_err, sizeof(run->fetch_err), "CRL "
+		    "distribution point %s refused: only http and ldap are "
+		    "fetched", refused);
+		return;
+	}
 	if (n == 0) {
 		snprintf(run->fetch_err, sizeof(run->fetch_err), "no usable "
 		    "CRL distribution point");
@@ -362,8 +417,30 @@ verify_fetch(struct verify_run *run, X509 *x, X509 *issuer,
 			run->fetch_err[0] = '\0';
 			return;
 		}
-		snprintf(run->fetch_err, sizeof(run->fetch_err), "%.380s", e.msg);
+		/* The message names the certificate's URL: escaped. */
+		text_esc(run->fetch_err, sizeof(run->fetch_err), e.msg);
 	}
+}
+
+/*
+ * First pass (run->defer): what the cache alone says, never a failure.
+ * Returns 1 when the cache settled x (good, or a CRL for OpenSSL's path).
+ */
+static int
+verify_one_deferred(struct verify_run *run, const struct crl_answer *a,
+    struct verify_certrev *cr)
+{
+	if (a->status == CRL_GOOD) {
+		cr->status = VERIFY_REV_GOOD;
+		snprintf(cr->url, sizeof(cr->url), "%.250s", a->url);
+		return 1;
+	}
+	if (a->status == CRL_FALLBACK) {
+		run->fallback = 1;
+		return 1;
+	}
+	run->pending = 1;
+	return 1;
 }
 
 static int
@@ -381,7 +458,9 @@ verify_one(struct verify_run *run, X509_STORE_CTX *ctx, int i,
 	a.status = CRL_NONE;
 	if (run->v->cache != NULL &&
 	    crl_cache_lookup(run->v->cache, x, issuer, run->at, &a, &e) != 0)
-		snprintf(run->fetch_err, sizeof(run->fetch_err), "%.380s", e.msg);
+		text_esc(run->fetch_err, sizeof(run->fetch_err), e.msg);
+	if (run->defer)
+		return verify_one_deferred(run, &a, cr);
 	if (run->v->cache != NULL && !(run->o->flags & VERIFY_NOFETCH) &&
 	    (a.status == CRL_NONE || a.status == CRL_EXPIRED)) {
 		verify_fetch(run, x, issuer, set);
@@ -636,7 +715,7 @@ verify_run_ctx(struct verify_run *run, X509_STORE *store, X509 *leaf,
 
 /* Before another run: what was found is asked again (skips stay). */
 static void
-verify_rev_reset(struct verify_result *res)
+verify_rev_again(struct verify_result *res)
 {
 	int	 i;
 
@@ -673,14 +752,106 @@ verify_result_init(struct verify_result *res)
 		res->rev[i].reason = -1;
 }
 
+/* Every certificate's revocation status back to st. */
+static void
+verify_rev_reset(struct verify_result *res, enum verify_rev st)
+{
+	int	 i;
+
+	for (i = 0; i < VERIFY_MAXDEPTH; i++) {
+		memset(&res->rev[i], 0, sizeof(res->rev[i]));
+		res->rev[i].status = st;
+		res->rev[i].reason = -1;
+	}
+}
+
+/*
+ * Supplied CRLs: OpenSSL judges CRLs before signatures, so the path is
+ * verified first, without them; *path_ok says whether it was.
+ */
+static int
+verify_supplied(struct verify_run *run, X509 *leaf, STACK_OF(X509) *untrusted,
+    int *path_ok, struct err *e)
+{
+	int	 rc;
+
+	if ((rc = verify_run_ctx(run, run->v->store_ossl, leaf, untrusted,
+	    NULL, e)) != 0 || !run->res->valid)
+		return rc;
+	*path_ok = 1;
+	return verify_run_ctx(run, run->v->store_ossl, leaf, untrusted,
+	    run->o->crls, e);
+}
+
+/*
+ * The index: a first pass verifies the path with revocation answered from
+ * the cache alone; only a verified path may fetch CRLs (the certificate's
+ * URLs are the attacker's choice until its signature chains to an anchor)
+ * in the second pass, run when the cache did not settle every certificate.
+ */
+/* The first pass: the path, with revocation from the cache alone. */
+static int
+verify_cache_pass(struct verify_run *run, X509 *leaf,
+    STACK_OF(X509) *untrusted, struct err *e)
+{
+	int	 rc;
+
+	run->defer = 1;
+	rc = verify_run_ctx(run, run->v->store_idx, leaf, untrusted, NULL, e);
+	run->defer = 0;
+	return rc;
+}
+
+static int
+verify_indexed(struct verify_run *run, X509 *leaf, STACK_OF(X509) *untrusted,
+    int *path_ok, struct err *e)
+{
+	struct verify		*v = run->v;
+	struct verify_result	*res = run->res;
+	STACK_OF(X509_CRL)	*crls = NULL;
+	int			 rc;
+
+	if ((rc = verify_cache_pass(run, leaf, untrusted, e)) != 0 ||
+	    !res->valid)
+		return rc;
+	*path_ok = 1;
+	if (run->fallback && verify_promote(run, res->chain) > 0) {
+		/* The path's CRLs are indexed now: ask the index again. */
+		verify_rev_again(res);
+		run->fallback = 0;
+		run->pending = 0;
+		if ((rc = verify_cache_pass(run, leaf, untrusted, e)) != 0 ||
+		    !res->valid)
+			return rc;
+	}
+	if (run->pending) {
+		verify_rev_reset(res, VERIFY_REV_UNCHECKED);
+		run->fallback = 0;
+		run->fetch_err[0] = '\0';
+		if ((rc = verify_run_ctx(run, v->store_idx, leaf, untrusted,
+		    NULL, e)) != 0)
+			return rc;
+	}
+	if (res->valid && run->fallback) {
+		/* A CRL the index does not model: OpenSSL decides. */
+		if ((rc = verify_cached_crls(&crls, v, res->chain, e)) != 0)
+			goto out;
+		verify_rev_again(res);
+		rc = verify_run_ctx(run, v->store_ossl, leaf, untrusted, crls,
+		    e);
+	}
+ out:
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	return rc;
+}
+
 int
 verify_chain(struct verify_result *res, struct verify *v, X509 *leaf,
     STACK_OF(X509) *untrusted, const struct verify_opts *o, struct err *e)
 {
 	struct verify_run	 run;
 	struct verify_opts	 defo;
-	STACK_OF(X509_CRL)	*crls = NULL;
-	int			 rc, i;
+	int			 rc, i, path_ok = 0;
 
 	verify_result_init(res);
 	if (o == NULL) {
@@ -695,42 +866,24 @@ verify_chain(struct verify_result *res, struct verify *v, X509 *leaf,
 	run.o = o;
 	run.res = res;
 	run.at = o->at != 0 ? o->at : clock_now();
-	if (o->crls != NULL || (o->flags & VERIFY_NOREVOCATION))
-		rc = verify_run_ctx(&run, v->store_ossl, leaf, untrusted,
-		    o->crls, e);
-	else {
-		rc = verify_run_ctx(&run, v->store_idx, leaf, untrusted, NULL,
+	if (o->flags & VERIFY_NOREVOCATION)
+		rc = verify_run_ctx(&run, v->store_ossl, leaf, untrusted, NULL,
 		    e);
-		if (rc == 0 && res->valid && run.fallback &&
-		    verify_promote(&run, res->chain) > 0) {
-			/* The path's CRLs are indexed now: ask the index. */
-			verify_rev_reset(res);
-			run.fallback = 0;
-			rc = verify_run_ctx(&run, v->store_idx, leaf,
-			    untrusted, NULL, e);
-		}
-		if (rc == 0 && res->valid && run.fallback) {
-			/* A CRL the index does not model: OpenSSL decides. */
-			if ((rc = verify_cached_crls(&crls, v, res->chain, e))
-			    != 0)
-				goto out;
-			verify_rev_reset(res);
-			rc = verify_run_ctx(&run, v->store_ossl, leaf,
-			    untrusted, crls, e);
-		}
-	}
+	else if (o->crls != NULL)
+		rc = verify_supplied(&run, leaf, untrusted, &path_ok, e);
+	else
+		rc = verify_indexed(&run, leaf, untrusted, &path_ok, e);
 	if (rc != 0)
-		goto out;
-	if (!res->valid) {
-		for (i = 0; i < res->nrev; i++)
-			if (res->rev[i].status == VERIFY_REV_UNCHECKED &&
-			    !(o->flags & VERIFY_NOREVOCATION))
-				res->rev[i].status = VERIFY_REV_UNKNOWN;
-		rc = err_set(e, ERR_REFUSED, "%s", res->reason);
-	}
- out:
-	sk_X509_CRL_pop_free(crls, X509_CRL_free);
-	return rc;
+		return rc;
+	if (res->valid)
+		return 0;
+	if (!path_ok && !(o->flags & VERIFY_NOREVOCATION))
+		verify_rev_reset(res, VERIFY_REV_NOPATH);
+	for (i = 0; i < res->nrev; i++)
+		if (res->rev[i].status == VERIFY_REV_UNCHECKED &&
+		    !(o->flags & VERIFY_NOREVOCATION))
+			res->rev[i].status = VERIFY_REV_UNKNOWN;
+	return err_set(e, ERR_REFUSED, "%s", res->reason);
 }
 
 void

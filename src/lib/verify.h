@@ -10,6 +10,14 @@
  * through OpenSSL's own CRL code when the caller supplies CRLs or when a
  * CRL has features the index does not model.
  *
+ * Revocation is asked only of a verified path: a first pass checks the
+ * chain (signatures to a trusted anchor, validity, extensions, policy)
+ * answering revocation from the cache alone; only when that pass succeeds
+ * are CRLs fetched (from http and ldap distribution points, nothing else)
+ * and revocation decided.  A pasted certificate that does not chain to an
+ * anchor makes no request, and a certificate whose path failed has no
+ * revocation status (VERIFY_REV_NOPATH).
+ *
  * Anchor sets are searched in the order given; put trustpoints first, then
  * the trust pool, so that a CA in both is used with the trustpoint's policy
  * (the reference text's precedence rule).
@@ -78,6 +86,7 @@ enum verify_rev {
 	VERIFY_REV_SKIPPED,		/* no CRL, and crl optional is set */
 	VERIFY_REV_ANCHOR,		/* the trust anchor itself */
 	VERIFY_REV_UNKNOWN,		/* not reached: the path failed first */
+	VERIFY_REV_NOPATH,		/* not checked: no verified path */
 };
 
 struct verify_certrev {

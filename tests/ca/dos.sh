@@ -127,7 +127,7 @@ contains "$line" "[...]"
 # Control characters in client text are escaped, never raw.
 code "http://127.0.0.1:$PORT/a%1b%5b31mX" > /dev/null
 grep -q $'\e' "$LOG" && fail "raw escape character in the log"
-grep -q 'a\\x1b\[31mX' "$LOG" || fail "escape character not shown as \\x1b"
+grep -q 'a\\x1B\[31mX' "$LOG" || fail "escape character not shown as \\x1B"
 
 # Not dumpable, no core files: a process that is not dumpable has its
 # /proc files owned by root even when it runs as another user.

@@ -11,6 +11,8 @@
  *   /pending/...      PENDING, then SUCCESS on the second CertPoll
  *   /pendingforever/  always PENDING
  *   /fail/...         FAILURE badRequest with a failInfoText
+ *   /failesc/...      the same with a hostile failInfoText (escape
+ *                     sequences, CR, C1, a bidi override) around UTF-8
  *   /html/, /http500/, /garbage/, /truncated/, /big/
  *                     broken PKIOperation answers
  *   /otherkey/        CertRep signed by a key the client never saw
@@ -49,6 +51,10 @@
 #include "scep_msg.h"
 
 #define BAD_BODYMAX	(256 * 1024)
+/* Clears the screen and fakes a status, around printable UTF-8. */
+#define BAD_HOSTILE_TEXT \
+	"\x1b[2J\x1b[HStatus: Available\r\xc2\x9b" "31m\xe2\x80\xae" \
+	"gpj.exe Z\xc3\xbcrich \xe6\x9d\xb1\xe4\xba\xac"
 #define BAD_PENDMAX	64
 
 struct bad_id {
@@ -309,10 +315,11 @@ bad_pkiop(struct bad_server *s, struct MHD_Connection *conn,
 		csrlen = pe->csrlen;
 	} else if (req->type != SCEP_MT_PKCSREQ)
 		goto fail;
-	if (strcmp(mode, "fail") == 0) {
+	if (strcmp(mode, "fail") == 0 || strcmp(mode, "failesc") == 0) {
 		b.status = SCEP_STATUS_FAILURE;
 		b.failinfo = SCEP_FAIL_BADREQUEST;
-		b.failinfo_text = "challenge password rejected";
+		b.failinfo_text = strcmp(mode, "fail") == 0 ?
+		    "challenge password rejected" : BAD_HOSTILE_TEXT;
 	}
 	if (b.status == SCEP_STATUS_SUCCESS) {
 		if ((x = bad_issue(s, csr, csrlen, mode)) == NULL)
