@@ -229,8 +229,7 @@ pastec_import(struct shell *sh, const struct cmd_args *a)
 
 const struct cmd_def cmd_paste_defs[] = {
 	{ .mode = MODE_EXEC, .syntax = "crypto ca import NAME certificate",
-	  .help = "Encryption module commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Import a certificate pasted at the terminal\n"
 	    "Trustpoint name\n"
 	    "The router certificate issued for the trustpoint's key pair",

@@ -1222,8 +1222,7 @@ tpc_status(struct shell *sh, const struct cmd_args *a)
 
 const struct cmd_def cmd_trustpoint_defs[] = {
 	{ .mode = MODE_CONFIG, .syntax = "crypto ca trustpoint NAME",
-	  .help = "Encryption module configuration commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO_CONFIG CMD_HELP_CA
 	    "Trustpoint configuration\n"
 	    "Trustpoint name",
 	  .fn = tpc_cmd_trustpoint, .keylen = 4, .flags = CMD_SUBMODE,
@@ -1293,41 +1292,32 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 
 	/* EXEC */
 	{ .mode = MODE_EXEC, .syntax = "crypto ca authenticate NAME",
-	  .help = "Encryption module commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Get and accept the CA certificate\n"
 	    "Trustpoint name",
 	  .fn = tpc_authenticate },
 	{ .mode = MODE_EXEC, .syntax = "crypto ca enroll NAME",
-	  .help = "Encryption module commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Request certificates for the trustpoint's key pairs\n"
 	    "Trustpoint name",
 	  .fn = tpc_enroll },
 	{ .mode = MODE_EXEC, .syntax = "crypto ca cancel-enroll NAME",
-	  .help = "Encryption module commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Forget a pending enrollment request\n"
 	    "Trustpoint name",
 	  .fn = tpc_cancel },
 	{ .mode = MODE_EXEC, .syntax = "show crypto ca certificates [NAME]",
-	  .help = "Show running system information\n"
-	    "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Trustpoints' CA, RA and router certificates\n"
 	    "Only this trustpoint",
 	  .fn = tpc_show },
 	{ .mode = MODE_EXEC, .syntax = "show crypto ca trustpoint status",
-	  .help = "Show running system information\n"
-	    "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Trustpoint state\n"
 	    "Keys, certificates, enrollment, CRL and trust pool at a glance",
 	  .fn = tpc_status },
 	{ .mode = MODE_EXEC, .syntax = "show crypto ca trustpoint NAME status",
-	  .help = "Show running system information\n"
-	    "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Trustpoint state\n"
 	    "Only this trustpoint\n"
 	    "Keys, certificates, enrollment, CRL and trust pool at a glance",
