@@ -23,6 +23,7 @@
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "policy.h"
 #include "scep_server.h"
 #include "store.h"
 
@@ -67,6 +68,7 @@ usage(void)
 	    "  list\n"
 	    "  revoke SERIAL [--reason R]\n"
 	    "  crl\n"
+	    "  policy\n"
 	    "  sign-csr FILE [--cert-days N]\n");
 	exit(2);
 }
@@ -204,6 +206,15 @@ print_cert(const struct db_cert *c, void *arg)
 }
 
 static int
+pol_file_exists(const char *dir)
+{
+	char	 path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, POLICY_FILE);
+	return access(path, F_OK) == 0;
+}
+
+static int
 open_ca(struct ca **ca, struct db **db, const struct opts *o, struct err *e)
 {
 	int	 rc;
@@ -283,12 +294,13 @@ cmd_list(const struct opts *o)
 /* What serve recorded for approve and sign-csr: CRL URL, validity. */
 static void
 issue_settings(struct issue_opts *io, char **url, struct db *db,
-    const struct opts *o)
+    const struct policy *pol, const struct opts *o)
 {
 	struct err	 e;
 	char		*days = NULL;
 
 	memset(io, 0, sizeof(*io));
+	io->policy = pol;
 	*url = NULL;
 	db_meta_get(db, "crl_url", url, &e);
 	io->crl_url = *url;
@@ -304,13 +316,15 @@ cmd_approve(const struct opts *o)
 	struct ca		*ca = NULL;
 	struct db		*db = NULL;
 	struct issue_opts	 io;
+	struct policy		 pol;
 	struct err		 e;
 	char			 serial[64] = "", *url = NULL;
 	int			 rc;
 
-	if (open_ca(&ca, &db, o, &e) != 0)
+	if (policy_load(&pol, o->dir, &e) != 0 ||
+	    open_ca(&ca, &db, o, &e) != 0)
 		return fail(&e);
-	issue_settings(&io, &url, db, o);
+	issue_settings(&io, &url, db, &pol, o);
 	rc = scep_server_approve(ca, db, strtoll(o->arg, NULL, 10), &io,
 	    serial, sizeof(serial), &e);
 	if (rc == 0)
@@ -397,6 +411,7 @@ cmd_sign_csr(const struct opts *o)
 	struct ca		*ca = NULL;
 	struct db		*db = NULL;
 	struct issue_opts	 io;
+	struct policy		 pol;
 	X509_REQ		*req = NULL;
 	X509			*x = NULL;
 	struct err		 e;
@@ -409,8 +424,11 @@ cmd_sign_csr(const struct opts *o)
 		free(buf);
 		return fail(&e);
 	}
-	if ((rc = open_ca(&ca, &db, o, &e)) == 0) {
-		issue_settings(&io, &url, db, o);
+	if ((rc = policy_load(&pol, o->dir, &e)) == 0 &&
+	    (rc = open_ca(&ca, &db, o, &e)) == 0) {
+		issue_settings(&io, &url, db, &pol, o);
+		/* The administrator vouches for the subject and its names. */
+		io.trusted = 1;
 		if ((rc = issue_cert(&x, ca, db, req, NULL, NULL, &io, &e)) ==
 		    0)
 			PEM_write_X509(stdout, x);
@@ -422,6 +440,26 @@ cmd_sign_csr(const struct opts *o)
 	db_close(db);
 	ca_free(ca);
 	return rc != 0 ? fail(&e) : 0;
+}
+
+/* The policy in force: DIR/policy.conf, or the defaults. */
+static int
+cmd_policy(const struct opts *o)
+{
+	struct policy	 pol;
+	struct err	 e;
+	char		*text;
+
+	if (policy_load(&pol, o->dir, &e) != 0)
+		return fail(&e);
+	if ((text = policy_format(&pol)) == NULL) {
+		fprintf(stderr, "netpki-ca: out of memory\n");
+		return 1;
+	}
+	printf("# %s/%s%s\n%s", o->dir, POLICY_FILE, pol_file_exists(o->dir) ?
+	    "" : " (absent: the defaults)", text);
+	free(text);
+	return 0;
 }
 
 static int
@@ -472,6 +510,7 @@ static int
 cmd_serve(const struct opts *o)
 {
 	struct scep_server	 s;
+	struct policy		 pol;
 	struct http		*h = NULL;
 	struct ca		*ca = NULL;
 	struct db		*db = NULL;
@@ -493,12 +532,14 @@ cmd_serve(const struct opts *o)
 		fprintf(stderr, "netpki-ca: --approve auto|manual\n");
 		return 2;
 	}
-	if (open_ca(&ca, &db, o, &e) != 0 || read_challenge(&s, o, &e) != 0 ||
+	if (policy_load(&pol, o->dir, &e) != 0 ||
+	    open_ca(&ca, &db, o, &e) != 0 || read_challenge(&s, o, &e) != 0 ||
 	    scep_server_init(&s, ca, &e) != 0) {
 		rc = fail(&e);
 		goto out;
 	}
 	s.manual = o->approve != NULL && strcmp(o->approve, "manual") == 0;
+	s.issue.policy = &pol;
 	s.issue.days = o->cert_days > 0 ? o->cert_days : CA_CERT_DAYS;
 	/* Signals go to sigwait() here, not to the server's threads. */
 	sigemptyset(&set);
@@ -676,6 +717,8 @@ main(int argc, char *argv[])
 		return cmd_list(&o);
 	if (strcmp(cmd, "crl") == 0)
 		return cmd_crl(&o);
+	if (strcmp(cmd, "policy") == 0)
+		return cmd_policy(&o);
 	if (o.arg == NULL)
 		usage();
 	if ((strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0) &&
