@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "challenge.h"
 #include "clock.h"
 #include "db.h"
 #include "err.h"
@@ -26,6 +27,7 @@
 #include "policy.h"
 #include "scep_server.h"
 #include "store.h"
+#include "text.h"
 
 #define CHALLENGE_FILEMAX	4096
 
@@ -38,13 +40,16 @@ struct opts {
 	const char	*db;
 	/* serve */
 	const char	*listen, *challenge, *challenge_file, *approve, *url;
-	int		 cert_days, threads;
+	int		 cert_days, threads, onetime;
+	/* challenge new */
+	const char	*cn;
+	int		 ttl, uses;
 	struct http_limits lim;
 	/* requests, revoke */
 	int		 pending;
 	const char	*reason;
 	/* positional after the command */
-	const char	*arg;
+	const char	*arg, *arg2;
 };
 
 static void
@@ -62,6 +67,7 @@ usage(void)
 	    "        [--max-conn N] [--max-conn-per-ip N] [--request-timeout "
 	    "SECONDS]\n"
 	    "        [--challenge-failures N] [--challenge-cooldown SECONDS]\n"
+	    "        [--one-time-challenges]\n"
 	    "  requests [--pending]\n"
 	    "  approve ID\n"
 	    "  reject ID\n"
@@ -69,6 +75,10 @@ usage(void)
 	    "  revoke SERIAL [--reason R]\n"
 	    "  crl\n"
 	    "  policy\n"
+	    "  challenge new [--subject DN | --cn PATTERN] [--ttl 1h] "
+	    "[--uses N]\n"
+	    "  challenge list\n"
+	    "  challenge revoke ID\n"
 	    "  sign-csr FILE [--cert-days N]\n");
 	exit(2);
 }
@@ -442,6 +452,90 @@ cmd_sign_csr(const struct opts *o)
 	return rc != 0 ? fail(&e) : 0;
 }
 
+static int
+print_challenge(const struct db_challenge *c, void *arg)
+{
+	struct lister	*l = arg;
+	char		 ex[32], esc[600];
+	const char	*state;
+
+	fmt_time(ex, sizeof(ex), c->expires);
+	state = c->revoked ? "revoked" : c->uses == 0 ? "used" :
+	    c->expires <= clock_now() ? "expired" : "valid";
+	if (!l->json) {
+		printf("%s\t%s\t%d/%d\t%s\t%s\n", c->id, state, c->uses,
+		    c->max_uses, ex, c->subject[0] ? text_esc(esc, sizeof(esc),
+		    c->subject) : c->cn[0] ? text_esc(esc, sizeof(esc),
+		    c->cn) : "*");
+		return 0;
+	}
+	printf("%s\n  {\"id\": ", l->n++ ? "," : "");
+	json_str(c->id);
+	printf(", \"state\": ");
+	json_str(state);
+	printf(", \"uses_left\": %d, \"uses\": %d, \"expires\": ", c->uses,
+	    c->max_uses);
+	json_str(ex);
+	printf(", \"subject\": ");
+	json_str(c->subject);
+	printf(", \"cn\": ");
+	json_str(c->cn);
+	printf("}");
+	return 0;
+}
+
+static int
+challenge_run(const struct opts *o, struct db *db, struct err *e)
+{
+	struct challenge_opts	 co = { o->subject, o->cn, o->ttl, o->uses };
+	struct lister		 l = { o->json, 0 };
+	char			 text[CHALLENGE_LEN + 1];
+	int			 rc;
+
+	if (strcmp(o->arg, "new") == 0) {
+		if ((rc = challenge_new(text, NULL, db, &co, e)) == 0)
+			printf("%s\n", text);
+		OPENSSL_cleanse(text, sizeof(text));
+		return rc;
+	}
+	if (strcmp(o->arg, "list") == 0) {
+		if (o->json)
+			printf("[");
+		else
+			printf("# ID\tSTATE\tUSES\tEXPIRES\tBOUND TO\n");
+		rc = db_challenge_list(db, print_challenge, &l, e);
+		if (o->json)
+			printf("%s]\n", l.n ? "\n" : "");
+		return rc;
+	}
+	if ((rc = db_challenge_update(db, o->arg2, 0, clock_now(), e)) == 0)
+		printf("challenge %s revoked\n", o->arg2);
+	else if (rc == ERR_NOTFOUND)
+		err_set(e, rc, "challenge %.64s: no such challenge", o->arg2);
+	return rc;
+}
+
+/* challenge new|list|revoke ID: one-time enrollment challenges. */
+static int
+cmd_challenge(const struct opts *o)
+{
+	struct ca	*ca = NULL;
+	struct db	*db = NULL;
+	struct err	 e;
+	int		 rc;
+
+	if (o->arg == NULL || (strcmp(o->arg, "new") != 0 &&
+	    strcmp(o->arg, "list") != 0 && strcmp(o->arg, "revoke") != 0) ||
+	    (strcmp(o->arg, "revoke") == 0) != (o->arg2 != NULL))
+		usage();
+	if (open_ca(&ca, &db, o, &e) != 0)
+		return fail(&e);
+	rc = challenge_run(o, db, &e);
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
 /* The policy in force: DIR/policy.conf, or the defaults. */
 static int
 cmd_policy(const struct opts *o)
@@ -540,6 +634,7 @@ cmd_serve(const struct opts *o)
 	}
 	s.manual = o->approve != NULL && strcmp(o->approve, "manual") == 0;
 	s.issue.policy = &pol;
+	s.onetime = o->onetime;
 	s.issue.days = o->cert_days > 0 ? o->cert_days : CA_CERT_DAYS;
 	/* Signals go to sigwait() here, not to the server's threads. */
 	sigemptyset(&set);
@@ -682,6 +777,20 @@ main(int argc, char *argv[])
 			continue;
 		else if (strcmp(a, "--pending") == 0)
 			o.pending = 1;
+		else if (strcmp(a, "--one-time-challenges") == 0)
+			o.onetime = 1;
+		else if (strcmp(a, "--cn") == 0)
+			o.cn = need(&i, argc, argv);
+		else if (strcmp(a, "--ttl") == 0) {
+			if ((o.ttl = challenge_ttl(need(&i, argc, argv))) < 0) {
+				fprintf(stderr, "netpki-ca: --ttl: a duration "
+				    "such as 90s, 15m, 1h or 7d, at most 366d, "
+				    "is expected\n");
+				return 2;
+			}
+		} else if (strcmp(a, "--uses") == 0)
+			o.uses = num(need(&i, argc, argv), 1,
+			    CHALLENGE_USESMAX, "--uses");
 		else if (strcmp(a, "--reason") == 0)
 			o.reason = need(&i, argc, argv);
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
@@ -693,6 +802,8 @@ main(int argc, char *argv[])
 			cmd = a;
 		else if (o.arg == NULL)
 			o.arg = a;
+		else if (o.arg2 == NULL && strcmp(cmd, "challenge") == 0)
+			o.arg2 = a;
 		else
 			usage();
 	}
@@ -719,6 +830,8 @@ main(int argc, char *argv[])
 		return cmd_crl(&o);
 	if (strcmp(cmd, "policy") == 0)
 		return cmd_policy(&o);
+	if (strcmp(cmd, "challenge") == 0)
+		return cmd_challenge(&o);
 	if (o.arg == NULL)
 		usage();
 	if ((strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0) &&

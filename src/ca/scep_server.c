@@ -16,6 +16,7 @@
 
 #include "ca.h"
 #include "cert.h"
+#include "challenge.h"
 #include "clock.h"
 #include "db.h"
 #include "err.h"
@@ -312,6 +313,7 @@ struct scep_enr {
 	char			*pw;	/* challengePassword; NULL: none */
 	int			 ours;	/* signed by a valid cert of this CA */
 	int			 bycert; /* ... of this identity: no challenge */
+	int			 taken;	/* a one-time challenge's use taken */
 	char			*signer_serial;	/* when ours */
 	struct db_request	 r;	/* the row to store */
 };
@@ -344,19 +346,48 @@ scep_static_ok(const struct scep_server *s, const char *pw)
 
 /*
  * May this request be issued without the certificate that signed it
- * standing in?  A valid challenge (consume: a one-time one is used up
- * now; otherwise, for a resend, one this request used up counts).  No
- * challenge configured: anyone (the demo, or manual approval).
+ * standing in?  With a valid challenge: the static one, or a one-time
+ * one (consume: a use is taken now, en->taken; otherwise, for a resend,
+ * one this request used up counts).  No challenge configured: anyone
+ * (the demo, or manual approval).  1 yes, 0 no, -1 the store did not
+ * answer (*e).
  */
 static int
-scep_challenge_ok(struct scep_op *op, struct scep_enr *en, int consume)
+scep_challenge_ok(struct scep_op *op, struct scep_enr *en, int consume,
+    struct err *e)
 {
 	const struct scep_server	*s = op->srv;
+	char				 id[CHALLENGE_IDLEN + 1];
+	int				 rc;
 
-	(void)consume;
 	if (s->challenge == NULL && !s->onetime)
 		return 1;
-	return scep_static_ok(s, en->pw);
+	if (scep_static_ok(s, en->pw))
+		return 1;
+	if (!s->onetime || !challenge_form(en->pw, id, sizeof(id)))
+		return 0;
+	rc = challenge_check(op->db, en->pw, X509_REQ_get_subject_name(
+	    en->req), consume, e);
+	if (rc == 0) {
+		scep_note(op->rep, " challenge=%s", id);
+		en->taken = consume;
+		return 1;
+	}
+	if (rc != ERR_REFUSED)
+		return -1;
+	scep_note(op->rep, " (%s)", e->msg);
+	return 0;
+}
+
+/* Answer a request whose challenge did not open (or -1: store down). */
+static int
+scep_challenge_refused(struct scep_op *op, int ok, const struct err *e)
+{
+	if (ok < 0)
+		return scep_unavailable(op, e);
+	op->rep->outcome = SCEP_OUT_BADCHALLENGE;
+	return scep_fail(op, SCEP_FAIL_BADREQUEST, "challenge password "
+	    "missing or wrong");
 }
 
 /* The subjectAltName extension's DER, or NULL when there is none. */
@@ -431,13 +462,10 @@ scep_resend_issued(struct scep_op *op, struct scep_enr *en,
 {
 	struct db_cert	 c;
 	struct err	 e;
-	int		 rc;
+	int		 rc, ok;
 
-	if (!en->bycert && !scep_challenge_ok(op, en, 0)) {
-		op->rep->outcome = SCEP_OUT_BADCHALLENGE;
-		return scep_fail(op, SCEP_FAIL_BADREQUEST, "challenge password "
-		    "missing or wrong");
-	}
+	if (!en->bycert && (ok = scep_challenge_ok(op, en, 0, &e)) != 1)
+		return scep_challenge_refused(op, ok, &e);
 	if (db_cert_by_serial(op->db, r->serial, &c, &e) != 0)
 		return scep_store_down(&e) ? scep_unavailable(op, &e) :
 		    scep_fail(op, SCEP_FAIL_BADCERTID, "no certificate with "
@@ -627,7 +655,7 @@ scep_enroll(struct scep_op *op)
 	struct db_request	 old;
 	struct err		 e;
 	int64_t			 id = 0;
-	int			 rc, done;
+	int			 rc, done, ok;
 
 	memset(&en, 0, sizeof(en));
 	if (issue_csr_parse(&en.req, op->msg->content, op->msg->content_len,
@@ -647,15 +675,15 @@ scep_enroll(struct scep_op *op)
 		rc = scep_unavailable(op, &e);
 		goto out;
 	}
-	if (!en.bycert && !scep_challenge_ok(op, &en, 1)) {
-		op->rep->outcome = SCEP_OUT_BADCHALLENGE;
-		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, "challenge password "
-		    "missing or wrong");
+	if (!en.bycert && (ok = scep_challenge_ok(op, &en, 1, &e)) != 1) {
+		rc = scep_challenge_refused(op, ok, &e);
 		goto out;
 	}
 	if (op->srv->manual) {
 		if (db_request_add(op->db, &en.r, &id, &e) != 0) {
 			rc = scep_unavailable(op, &e);
+			if (en.taken)
+				challenge_release(op->db, en.pw);
 			goto out;
 		}
 		scep_note(op->rep, " request=%lld", (long long)id);
@@ -663,6 +691,9 @@ scep_enroll(struct scep_op *op)
 		goto out;
 	}
 	rc = scep_issue(op, en.req, &en.r);
+	/* Not issued after all: the challenge's use goes back. */
+	if (en.taken && op->rep->outcome != SCEP_OUT_ISSUED)
+		challenge_release(op->db, en.pw);
  out:
 	scep_enr_clear(&en);
 	return rc;
