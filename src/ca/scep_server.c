@@ -633,8 +633,9 @@ scep_enroll_request(struct scep_op *op, struct scep_enr *en, int *answered)
 	en->r.msgtype = op->msg->type;
 	if (issue_csr_strip(&en->r.csr, &en->r.csr_len, en->req, &e) != 0)
 		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
-	scep_note(op->rep, " subject=\"%.256s\"", text_esc(esc, sizeof(esc),
-	    en->r.subject));
+	text_esc(esc, sizeof(esc), en->r.subject);
+	scep_note(op->rep, " subject=\"%.256s%s\"", esc,
+	    strlen(esc) > 256 ? "[...]" : "");
 	if (pol == NULL) {
 		policy_default(&def);
 		pol = &def;
