@@ -94,7 +94,7 @@ tftpc_request(struct tpc *c, const struct tftp_target *t, enum tp_kind kind,
 	char		 file[TFTP_NAMEMAX + 16], url[1600];
 	int		 rc = -1;
 
-	if (keystore_load(&key, c->st, c->tp->keylabel, tpc_kskind(kind),
+	if (keystore_load(&key, c->st, c->tp->keylabel, tp_keystore_kind(kind),
 	    &e) != 0) {
 		shell_err(c->sh, &e);
 		goto out;
@@ -180,7 +180,7 @@ tftpc_poll(struct tpc *c, const struct tftp_target *t,
 	    c->tp->retry_period == 1 ? "" : "s", c->tp->retry_count,
 	    c->tp->retry_count == 1 ? "" : "s");
 	for (i = 1; i <= c->tp->retry_count; i++) {
-		if (tpc_wait(c->sh, c->tp->retry_period * tpc_minute_ms())) {
+		if (tpc_wait(c->sh, c->tp->retry_period * enroll_minute_ms())) {
 			shell_printf(c->sh, "%% Stopped waiting. 'crypto ca "
 			    "enroll %s' sends a new request\n", c->tp->name);
 			return -1;
