@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "cmd_trustpoint.h"
 #include "csr.h"
+#include "enroll.h"
 #include "err.h"
 #include "keystore.h"
 #include "paste.h"
@@ -212,7 +213,7 @@ pastec_import(struct shell *sh, const struct cmd_args *a)
 	}
 	pastec_note(sh, text, len);
 	tpc_warn_weak_sig(sh, "certificate", x);
-	if (tp_store_cert(c.st, c.tp->name, kind, x, &e) != 0) {
+	if (enroll_store_cert(c.st, c.tp->name, kind, NULL, x, &e) != 0) {
 		shell_err(sh, &e);
 		goto out;
 	}

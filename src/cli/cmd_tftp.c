@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "cmd_trustpoint.h"
+#include "enroll.h"
 #include "err.h"
 #include "keystore.h"
 #include "paste.h"
@@ -151,7 +152,7 @@ tftpc_fetch_cert(struct tpc *c, const struct tftp_target *t,
 		goto out;
 	}
 	tpc_warn_weak_sig(c->sh, "certificate", x);
-	if (tp_store_cert(c->st, c->tp->name, kind, x, &e) != 0) {
+	if (enroll_store_cert(c->st, c->tp->name, kind, NULL, x, &e) != 0) {
 		rc = shell_err(c->sh, &e);
 		goto out;
 	}
