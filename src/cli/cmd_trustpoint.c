@@ -28,10 +28,8 @@
 #include "fetch.h"
 #include "keystore.h"
 #include "scep_client.h"
-#include "scep_msg.h"
 #include "shell.h"
 #include "store.h"
-#include "testhook.h"
 #include "text.h"
 #include "tftp_enroll.h"
 #include "transport.h"
@@ -380,10 +378,11 @@ tpc_authenticate(struct shell *sh, const struct cmd_args *a)
 int
 tpc_need_ca(struct tpc *c)
 {
-	if (c->certs.ca != NULL)
-		return 0;
-	return shell_error(c->sh, "Trustpoint %s is not authenticated: enter "
-	    "'crypto ca authenticate %s' first", c->tp->name, c->tp->name);
+	struct err	 e;
+
+	if (enroll_need_ca(&c->en, &e) != 0)
+		return shell_err(c->sh, &e);
+	return 0;
 }
 
 const char *
@@ -670,9 +669,8 @@ tpc_enroll(struct shell *sh, const struct cmd_args *a)
 		rc = tftpc_enroll(&c);
 		goto out;
 	}
-	if (tpc_need_url(&c) != 0 || tpc_need_ca(&c) != 0)
-		goto out;
-	rc = enroll_run(&c.en);
+	if (tpc_need_url(&c) == 0)
+		rc = enroll_run(&c.en);
  out:
 	tpc_free(&c);
 	return rc;

@@ -109,6 +109,16 @@ enroll_note(struct enroll *en, enum enroll_event ev,
 }
 
 int
+enroll_need_ca(const struct enroll *en, struct err *e)
+{
+	if (en->certs->ca != NULL)
+		return 0;
+	return err_set(e, ERR_NOTFOUND, "Trustpoint %s is not authenticated: "
+	    "enter 'crypto ca authenticate %s' first", en->tp->name,
+	    en->tp->name);
+}
+
+int
 enroll_keys(struct enroll *en, int *usage, const struct enroll_proto *proto,
     struct err *e)
 {
@@ -446,7 +456,8 @@ enroll_run(struct enroll *en)
 	int		 nk = 0, i, usage = 0, rc = -1, fresh = 0;
 
 	pw[0] = '\0';
-	if (enroll_keys(en, &usage, en->proto, &e) != 0) {
+	if (enroll_need_ca(en, &e) != 0 ||
+	    enroll_keys(en, &usage, en->proto, &e) != 0) {
 		enroll_note(en, ENROLL_EV_ERROR, NULL, 0, &e);
 		goto out;
 	}

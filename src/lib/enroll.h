@@ -172,6 +172,8 @@ void	 enroll_close(struct enroll *);
 /* A "minute" of retry period in ms (NETPKI_MINUTE shortens it in tests). */
 long	 enroll_minute_ms(void);
 
+/* ERR_NOTFOUND, with the hint, when the trustpoint has no CA yet. */
+int	 enroll_need_ca(const struct enroll *, struct err *);
 /*
  * The trustpoint's key pair: the default one is generated on first use
  * (ENROLL_EV_KEYGEN).  *usage = 1 for a special-usage pair.  proto: refuse
@@ -195,8 +197,8 @@ int	 enroll_csr(X509_REQ **, const struct enroll *, EVP_PKEY *,
 int	 enroll_store_cert(struct store *, const char *, enum tp_kind,
 	    const char *, X509 *, struct err *);
 /*
- * Forget the pending request of kind (under the lock).  transid as for
- * enroll_store_cert; ERR_NOTFOUND when nothing was pending.
+ * Forget the pending request of kind (under the lock; 0 also when none
+ * was pending).  transid as for enroll_store_cert.
  */
 int	 enroll_forget(struct store *, const char *, enum tp_kind,
 	    const char *, struct err *);

@@ -467,6 +467,23 @@ test_transid_changed(void **state)
 	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
 }
 
+/* Nothing is asked or sent before the CA is authenticated. */
+static void
+test_not_authenticated(void **state)
+{
+	struct fake	*f = *state;
+	X509		*ca = f->certs.ca;
+
+	f->certs.ca = NULL;
+	assert_int_equal(enroll_run(&f->en), -1);
+	f->certs.ca = ca;
+	assert_int_equal(f->nnotes, 1);
+	assert_int_equal(f->ev[0], ENROLL_EV_ERROR);
+	assert_string_equal(f->msg[0], "Trustpoint myca is not authenticated: "
+	    "enter 'crypto ca authenticate myca' first");
+	assert_int_equal(f->opens + f->passwords + f->requests, 0);
+}
+
 /* The agent's way: one poll a round, no waiting, no user. */
 static void
 test_poll_once(void **state)
@@ -504,6 +521,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_transid_changed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_poll_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_authenticated, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
