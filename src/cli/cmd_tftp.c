@@ -201,18 +201,14 @@ tftpc_enroll(struct tpc *c)
 	struct paste_target	 pt;
 	char			 pw[TPC_PASSMAX];
 	enum tp_kind		 kinds[2];
-	int			 nk = 0, i, usage = 0, rc = -1;
+	int			 nk, i, usage = 0, rc = -1;
 
 	pw[0] = '\0';
 	memset(&pt, 0, sizeof(pt));
 	if (tftpc_target(c, &t) != 0 || tpc_need_ca(c) != 0 ||
 	    tpc_keys(c, &usage, 0) != 0)
 		goto out;
-	if (usage) {
-		kinds[nk++] = TP_KIND_SIGN;
-		kinds[nk++] = TP_KIND_ENCR;
-	} else
-		kinds[nk++] = TP_KIND_GENERAL;
+	nk = enroll_kinds(kinds, usage);
 	if (pastec_target(c, &pt) != 0 ||
 	    tpc_password(c->sh, pw, sizeof(pw)) != 0)
 		goto out;

@@ -109,6 +109,18 @@ enroll_note(struct enroll *en, enum enroll_event ev,
 }
 
 int
+enroll_kinds(enum tp_kind kinds[2], int usage)
+{
+	if (!usage) {
+		kinds[0] = TP_KIND_GENERAL;
+		return 1;
+	}
+	kinds[0] = TP_KIND_SIGN;
+	kinds[1] = TP_KIND_ENCR;
+	return 2;
+}
+
+int
 enroll_need_ca(const struct enroll *en, struct err *e)
 {
 	if (en->certs->ca != NULL)
@@ -453,7 +465,7 @@ enroll_run(struct enroll *en)
 	struct err	 e;
 	char		 pw[ENROLL_PASSMAX];
 	enum tp_kind	 kinds[2];
-	int		 nk = 0, i, usage = 0, rc = -1, fresh = 0;
+	int		 nk, i, usage = 0, rc = -1, fresh = 0;
 
 	pw[0] = '\0';
 	if (enroll_need_ca(en, &e) != 0 ||
@@ -461,11 +473,7 @@ enroll_run(struct enroll *en)
 		enroll_note(en, ENROLL_EV_ERROR, NULL, 0, &e);
 		goto out;
 	}
-	if (usage) {
-		kinds[nk++] = TP_KIND_SIGN;
-		kinds[nk++] = TP_KIND_ENCR;
-	} else
-		kinds[nk++] = TP_KIND_GENERAL;
+	nk = enroll_kinds(kinds, usage);
 	for (i = 0; i < nk; i++)
 		fresh += !tp_pending_exists(en->st, en->tp->name, kinds[i]);
 	if (enroll_proto_open(en, &e) != 0) {

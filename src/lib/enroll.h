@@ -172,6 +172,8 @@ void	 enroll_close(struct enroll *);
 /* A "minute" of retry period in ms (NETPKI_MINUTE shortens it in tests). */
 long	 enroll_minute_ms(void);
 
+/* The key pairs a trustpoint enrolls, in order: general, or sign + encr. */
+int	 enroll_kinds(enum tp_kind[2], int);
 /* ERR_NOTFOUND, with the hint, when the trustpoint has no CA yet. */
 int	 enroll_need_ca(const struct enroll *, struct err *);
 /*
