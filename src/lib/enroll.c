@@ -286,6 +286,8 @@ enroll_proto_open(struct enroll *en, struct err *e)
 		return 0;
 	if ((rc = en->proto->open(en, e)) == 0)
 		en->opened = 1;
+	else if (en->proto->close != NULL)
+		en->proto->close(en);	/* the next poll opens afresh */
 	return rc;
 }
 

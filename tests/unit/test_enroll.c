@@ -38,6 +38,7 @@ struct fake {
 	int			 answer[STEPMAX];
 	int			 nanswer, next;
 	int			 opens, requests, polls;
+	int			 open_fails;	/* opens that fail first */
 	int			 swap_at;	/* poll that sees a new request */
 	X509			*cert;		/* handed out when issued */
 	X509			*signer;
@@ -83,7 +84,10 @@ fake_open(struct enroll *en, struct err *e)
 {
 	struct fake	*f = en->ui->arg;
 
-	(void)e;
+	if (f->open_fails > 0) {
+		f->open_fails--;
+		return err_set(e, ERR_NET, "no route to host");
+	}
 	f->opens++;
 	return 0;
 }
@@ -484,6 +488,26 @@ test_not_authenticated(void **state)
 	assert_int_equal(f->opens + f->passwords + f->requests, 0);
 }
 
+/* The CA unreachable at the start: said once, nothing asked or saved. */
+static void
+test_open_fails(void **state)
+{
+	struct fake	*f = *state;
+
+	f->open_fails = 1;
+	assert_int_equal(enroll_run(&f->en), -1);
+	assert_int_equal(f->nnotes, 1);
+	assert_int_equal(f->ev[0], ENROLL_EV_ERROR);
+	assert_string_equal(f->msg[0], "Trustpoint myca: no route to host");
+	assert_int_equal(f->passwords + f->requests, 0);
+	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
+	/* The next run opens again. */
+	script(f, 1, 0);
+	assert_int_equal(enroll_run(&f->en), 0);
+	assert_int_equal(f->opens, 1);
+	assert_true(has_cert(f));
+}
+
 /* The agent's way: one poll a round, no waiting, no user. */
 static void
 test_poll_once(void **state)
@@ -523,6 +547,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_poll_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_authenticated, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
