@@ -24,6 +24,7 @@ int		 cert_asn1_time(const ASN1_TIME *, time_t *);
  */
 #define CERT_DN_LOWER	0
 #define CERT_DN_UPPER	1
+#define CERT_DN_MAX	(1024u * 1024)	/* bytes before escaping; else NULL */
 char		*cert_dn(const X509_NAME *, int);
 /*
  * Fingerprint of DER bytes with md ("MD5", "SHA1", "SHA256").  sep: 0 for
