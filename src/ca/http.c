@@ -475,7 +475,7 @@ http_crl(struct http *h, struct http_req *hr, struct scep_reply *r)
 
 	hr->mtype = METRICS_T_CRL;
 	if ((db = http_db(h, &e)) == NULL ||
-	    crl_current(&der, &len, h->srv->ca, db, &e) != 0) {
+	    cacrl_current(&der, &len, h->srv->ca, db, &e) != 0) {
 		snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
 		return http_text(r, 503, "CRL unavailable\n");
 	}

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "cert.h"
 #include "clock.h"
 #include "db.h"
 #include "err.h"
@@ -197,7 +198,7 @@ print_cert(const struct db_cert *c, void *arg)
 		printf(", \"revoked\": ");
 		json_str(rv);
 		printf(", \"reason\": ");
-		json_str(crl_reason_name(c->reason));
+		json_str(cert_reason_name(c->reason));
 	}
 	printf("}");
 	return 0;
@@ -349,7 +350,7 @@ cmd_revoke(const struct opts *o)
 	char		*hex = NULL;
 	int		 rc, reason = 0;
 
-	if (o->reason != NULL && (reason = crl_reason_code(o->reason)) < 0) {
+	if (o->reason != NULL && (reason = cert_reason_code(o->reason)) < 0) {
 		fprintf(stderr, "netpki-ca: --reason %s: use unspecified, "
 		    "keyCompromise, cACompromise, affiliationChanged, "
 		    "superseded, cessationOfOperation, certificateHold or "
@@ -365,9 +366,9 @@ cmd_revoke(const struct opts *o)
 		return fail(&e);
 	}
 	if ((rc = db_cert_revoke(db, hex, clock_now(), reason, &e)) == 0 &&
-	    (rc = crl_update(ca, db, &e)) == 0)
+	    (rc = cacrl_update(ca, db, &e)) == 0)
 		printf("certificate %s revoked (%s); CRL updated\n", hex,
-		    crl_reason_name(reason));
+		    cert_reason_name(reason));
 	free(hex);
 	db_close(db);
 	ca_free(ca);
@@ -384,7 +385,7 @@ cmd_crl(const struct opts *o)
 
 	if (open_ca(&ca, &db, o, &e) != 0)
 		return fail(&e);
-	if ((rc = crl_update(ca, db, &e)) == 0)
+	if ((rc = cacrl_update(ca, db, &e)) == 0)
 		printf("CRL written to %s/crl.der\n", o->dir);
 	db_close(db);
 	ca_free(ca);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/bio.h>
@@ -168,6 +169,34 @@ cert_x509_fingerprint(X509 *x, const char *mdname, int sep)
 	fp = cert_fingerprint(der, (size_t)n, mdname, sep);
 	OPENSSL_free(der);
 	return fp;
+}
+
+static const char *const cert_reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "certificateHold", "value7",
+	"removeFromCRL", "privilegeWithdrawn", "aACompromise",
+};
+#define CERT_REASON_UNUSED	7
+
+const char *
+cert_reason_name(int code)
+{
+	if (code < 0 || (size_t)code >= sizeof(cert_reasons) /
+	    sizeof(cert_reasons[0]))
+		return "unspecified";
+	return cert_reasons[code];
+}
+
+int
+cert_reason_code(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cert_reasons) / sizeof(cert_reasons[0]); i++)
+		if (i != CERT_REASON_UNUSED &&
+		    strcasecmp(s, cert_reasons[i]) == 0)
+			return (int)i;
+	return -1;
 }
 
 int
