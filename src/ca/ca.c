@@ -417,7 +417,7 @@ ca_init_locked(const char *dir, const struct ca_init_opts *o, struct err *e)
 		goto out;
 	if ((rc = ca_load(&ca, dir, e)) != 0 ||
 	    (db == NULL && (rc = ca_db_open(&db, ca, e)) != 0) ||
-	    (rc = crl_update(ca, db, e)) != 0)
+	    (rc = cacrl_update(ca, db, e)) != 0)
 		goto out;
  out:
 	db_close(db);

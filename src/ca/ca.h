@@ -131,14 +131,13 @@ void		 issue_pending_clear(struct issue_pending *);
 int		 issue_ext(X509 *, X509 *, int, const char *, struct err *);
 int		 issue_serial_random(ASN1_INTEGER **, struct err *);
 
-/* crl.c */
+/*
+ * crl.c: cacrl_, the CRL this CA signs (the library's crl_ checks other
+ * CAs' CRLs).  Reason names are cert.h's cert_reason_name/code.
+ */
 /* Sign a new CRL from the store and write DIR/crl.der. */
-int		 crl_update(const struct ca *, struct db *, struct err *);
+int		 cacrl_update(const struct ca *, struct db *, struct err *);
 /* The current CRL (DER), made first when missing or past nextUpdate. */
-int		 crl_current(unsigned char **, size_t *, const struct ca *,
+int		 cacrl_current(unsigned char **, size_t *, const struct ca *,
 		    struct db *, struct err *);
-/* RFC 5280 reason names ("keyCompromise") to codes, -1 when unknown. */
-int		 crl_reason_code(const char *);
-const char	*crl_reason_name(int);
-
 #endif

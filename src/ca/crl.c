@@ -1,5 +1,5 @@
 /*
- * crl: the CA's CRL (RFC 5280 section 5), signed from the store's
+ * cacrl: the CA's CRL (RFC 5280 section 5), signed from the store's
  * revocations and published as DIR/crl.der (atomic replace, so a reader
  * sees the old CRL or the new one).
  */
@@ -12,48 +12,22 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "cert.h"
 #include "clock.h"
 #include "crl.h"
 #include "db.h"
 #include "err.h"
 #include "store.h"
 
-static const char *const crl_reasons[] = {
-	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	"superseded", "cessationOfOperation", "certificateHold", NULL,
-	"removeFromCRL", "privilegeWithdrawn", "aACompromise",
-};
-
-int
-crl_reason_code(const char *s)
-{
-	int	 i;
-
-	for (i = 0; i < (int)(sizeof(crl_reasons) / sizeof(crl_reasons[0]));
-	    i++)
-		if (crl_reasons[i] != NULL && strcasecmp(s, crl_reasons[i]) == 0)
-			return i;
-	return -1;
-}
-
-const char *
-crl_reason_name(int code)
-{
-	if (code < 0 || code >= (int)(sizeof(crl_reasons) /
-	    sizeof(crl_reasons[0])) || crl_reasons[code] == NULL)
-		return "unspecified";
-	return crl_reasons[code];
-}
-
-struct crl_fill {
+struct cacrl_fill {
 	X509_CRL	*crl;
 	struct err	*e;
 };
 
 static int
-crl_add_entry(const struct db_cert *c, void *arg)
+cacrl_add_entry(const struct db_cert *c, void *arg)
 {
-	struct crl_fill		*f = arg;
+	struct cacrl_fill		*f = arg;
 	X509_REVOKED		*r = NULL;
 	ASN1_INTEGER		*sn = NULL;
 	ASN1_TIME		*t = NULL;
@@ -91,9 +65,9 @@ crl_add_entry(const struct db_cert *c, void *arg)
 }
 
 static int
-crl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
+cacrl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
 {
-	struct crl_fill	 f;
+	struct cacrl_fill	 f;
 	X509_CRL	*crl = NULL;
 	ASN1_TIME	*t = NULL;
 	ASN1_INTEGER	*num = NULL;
@@ -131,7 +105,7 @@ crl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
 	}
 	f.crl = crl;
 	f.e = e;
-	if ((rc = db_cert_list(db, 1, crl_add_entry, &f, e)) != 0)
+	if ((rc = db_cert_list(db, 1, cacrl_add_entry, &f, e)) != 0)
 		goto out;
 	X509_CRL_sort(crl);
 	if (X509_CRL_sign(crl, ca->key, EVP_sha256()) <= 0) {
@@ -149,23 +123,23 @@ crl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
 }
 
 int
-crl_update(const struct ca *ca, struct db *db, struct err *e)
+cacrl_update(const struct ca *ca, struct db *db, struct err *e)
 {
 	X509_CRL	*crl = NULL;
 	unsigned char	*der = NULL;
 	char		 path[4096];
-	int		 n, rc;
+	size_t		 n;
+	int		 rc;
 
-	if ((rc = crl_sign(&crl, ca, db, e)) != 0)
+	if ((rc = cacrl_sign(&crl, ca, db, e)) != 0)
 		return rc;
-	if ((n = i2d_X509_CRL(crl, &der)) <= 0) {
-		rc = err_openssl(e, ERR_CRYPTO, "encode CRL");
+	if ((rc = cert_der_dup(&der, &n, crl, ASN1_ITEM_rptr(X509_CRL), "CRL",
+	    e)) != 0)
 		goto out;
-	}
 	ca_path(path, sizeof(path), ca, "crl.der");
-	rc = store_file_write(path, der, (size_t)n, STORE_PUBLIC, e);
+	rc = store_file_write(path, der, n, STORE_PUBLIC, e);
  out:
-	OPENSSL_free(der);
+	free(der);
 	X509_CRL_free(crl);
 	return rc;
 }
@@ -176,7 +150,7 @@ crl_update(const struct ca *ca, struct db *db, struct err *e)
  * (or an admin command) revoked since, so a new one is signed now.
  */
 static int
-crl_fresh(const unsigned char *der, size_t len, int64_t revoked)
+cacrl_fresh(const unsigned char *der, size_t len, int64_t revoked)
 {
 	const unsigned char	*p = der;
 	X509_CRL		*crl;
@@ -195,7 +169,7 @@ crl_fresh(const unsigned char *der, size_t len, int64_t revoked)
 }
 
 int
-crl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
+cacrl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
     struct db *db, struct err *e)
 {
 	char	 path[4096], *buf = NULL;
@@ -208,7 +182,7 @@ crl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
 		return rc;
 	ca_path(path, sizeof(path), ca, "crl.der");
 	rc = store_file_read(path, &buf, &len, CRL_MAXSIZE, e);
-	if (rc == 0 && crl_fresh((unsigned char *)buf, len, revoked)) {
+	if (rc == 0 && cacrl_fresh((unsigned char *)buf, len, revoked)) {
 		*out = (unsigned char *)buf;
 		*outlen = len;
 		return 0;
@@ -217,7 +191,7 @@ crl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
 	buf = NULL;
 	if (rc != 0 && rc != ERR_NOTFOUND)
 		return rc;
-	if ((rc = crl_update(ca, db, e)) != 0 ||
+	if ((rc = cacrl_update(ca, db, e)) != 0 ||
 	    (rc = store_file_read(path, &buf, &len, CRL_MAXSIZE, e)) != 0)
 		return rc;
 	*out = (unsigned char *)buf;

@@ -32,6 +32,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "buf.h"
 #include "ca.h"
 #include "clock.h"
 #include "db.h"
@@ -89,8 +90,7 @@ struct http_req {
 	struct http		*h;
 	struct MHD_Connection	*c;
 	struct timespec		 start;
-	unsigned char		*body;
-	size_t			 len;
+	struct buf		 body;		/* at most HTTP_BODYMAX */
 	int			 toobig;
 	enum http_state		 state;
 	const char		*op;		/* ?operation=, for the log */
@@ -304,8 +304,10 @@ http_job(struct work_job *j, struct db *db, const struct err *dberr)
 {
 	struct http_req	*hr = (struct http_req *)(void *)j;
 	struct scep_reply *r = &hr->reply;
-	const unsigned char *der = hr->msg != NULL ? hr->msg : hr->body;
-	size_t		 len = hr->msg != NULL ? hr->msglen : hr->len;
+	const unsigned char *der = hr->msg != NULL ? hr->msg :
+	    buf_uptr(&hr->body);
+	size_t		 len = hr->msg != NULL ? hr->msglen :
+	    buf_len(&hr->body);
 
 	if (db == NULL) {
 		snprintf(r->note, sizeof(r->note), " %.300s", dberr->msg);
@@ -465,7 +467,7 @@ http_crl(struct http *h, struct http_req *hr, struct scep_reply *r)
 
 	hr->mtype = METRICS_T_CRL;
 	if ((db = http_db(h, &e)) == NULL ||
-	    crl_current(&der, &len, h->srv->ca, db, &e) != 0) {
+	    cacrl_current(&der, &len, h->srv->ca, db, &e) != 0) {
 		snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
 		return http_text(r, 503, "CRL unavailable\n");
 	}
@@ -617,6 +619,7 @@ http_req_new(struct MHD_Connection *c)
 
 	if ((hr = calloc(1, sizeof(*hr))) == NULL)
 		return NULL;
+	buf_init(&hr->body, HTTP_BODYMAX);
 	clock_gettime(CLOCK_MONOTONIC, &hr->start);
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	throttle_addr_set(&hr->addr, ci != NULL ? ci->client_addr : NULL);
@@ -631,16 +634,12 @@ http_req_new(struct MHD_Connection *c)
 static enum MHD_Result
 http_upload(struct http_req *hr, const char *upload, size_t *upload_size)
 {
-	unsigned char	*nb;
-
-	if (!hr->toobig && hr->len + *upload_size <= HTTP_BODYMAX) {
-		if ((nb = realloc(hr->body, hr->len + *upload_size)) == NULL)
+	/* Over the cap the rest is read and dropped: the answer is a 413. */
+	if (!hr->toobig && buf_add(&hr->body, upload, *upload_size) != 0) {
+		if (hr->body.err == ERR_NOMEM)
 			return MHD_NO;
-		memcpy(nb + hr->len, upload, *upload_size);
-		hr->body = nb;
-		hr->len += *upload_size;
-	} else
 		hr->toobig = 1;
+	}
 	*upload_size = 0;
 	return MHD_YES;
 }
@@ -710,7 +709,7 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	http_conn_busy(cls, c, 0);
 	if (hr != NULL) {
 		scep_reply_clear(&hr->reply);
-		free(hr->body);
+		buf_free(&hr->body);
 		free(hr->msg);
 		free(hr);
 		*con_cls = NULL;

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "cert.h"
 #include "challenge.h"
 #include "clock.h"
 #include "db.h"
@@ -209,7 +210,7 @@ print_cert(const struct db_cert *c, void *arg)
 		printf(", \"revoked\": ");
 		json_str(rv);
 		printf(", \"reason\": ");
-		json_str(crl_reason_name(c->reason));
+		json_str(cert_reason_name(c->reason));
 	}
 	printf("}");
 	return 0;
@@ -373,7 +374,7 @@ cmd_revoke(const struct opts *o)
 	char		*hex = NULL;
 	int		 rc, reason = 0;
 
-	if (o->reason != NULL && (reason = crl_reason_code(o->reason)) < 0) {
+	if (o->reason != NULL && (reason = cert_reason_code(o->reason)) < 0) {
 		fprintf(stderr, "netpki-ca: --reason %s: use unspecified, "
 		    "keyCompromise, cACompromise, affiliationChanged, "
 		    "superseded, cessationOfOperation, certificateHold or "
@@ -389,9 +390,9 @@ cmd_revoke(const struct opts *o)
 		return fail(&e);
 	}
 	if ((rc = db_cert_revoke(db, hex, clock_now(), reason, &e)) == 0 &&
-	    (rc = crl_update(ca, db, &e)) == 0)
+	    (rc = cacrl_update(ca, db, &e)) == 0)
 		printf("certificate %s revoked (%s); CRL updated\n", hex,
-		    crl_reason_name(reason));
+		    cert_reason_name(reason));
 	free(hex);
 	db_close(db);
 	ca_free(ca);
@@ -408,7 +409,7 @@ cmd_crl(const struct opts *o)
 
 	if (open_ca(&ca, &db, o, &e) != 0)
 		return fail(&e);
-	if ((rc = crl_update(ca, db, &e)) == 0)
+	if ((rc = cacrl_update(ca, db, &e)) == 0)
 		printf("CRL written to %s/crl.der\n", o->dir);
 	db_close(db);
 	ca_free(ca);

@@ -781,7 +781,7 @@ scep_getcert(struct scep_op *op, int crl)
 		rc = scep_success_serial(op, hex);
 		goto out;
 	}
-	if (crl_current(&der, &len, ca, op->db, &e) != 0) {
+	if (cacrl_current(&der, &len, ca, op->db, &e) != 0) {
 		rc = scep_unavailable(op, &e);
 		goto out;
 	}

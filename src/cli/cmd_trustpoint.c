@@ -897,7 +897,7 @@ tpc_status_crl(struct shell *sh, struct store *st, struct tpc *c, X509 *x)
 		break;
 	case CRL_REVOKED:
 		tpc_status_line(sh, "CRL", "Cached, REVOKED (%s)",
-		    crl_reason_str(ans.reason));
+		    cert_reason_name(ans.reason));
 		break;
 	case CRL_EXPIRED:
 		tpc_status_line(sh, "CRL", "Cached, expired %s", t);

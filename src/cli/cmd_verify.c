@@ -330,7 +330,7 @@ vcli_print_rev(struct shell *sh, const struct verify_certrev *r)
 	case VERIFY_REV_REVOKED:
 		cert_fmt_time(t, sizeof(t), r->date);
 		shell_printf(sh, "  Revocation :revoked (%s, %s)\n",
-		    crl_reason_str(r->reason), t);
+		    cert_reason_name(r->reason), t);
 		break;
 	case VERIFY_REV_GOOD:
 		shell_printf(sh, "  Revocation :good%s%s%s\n",

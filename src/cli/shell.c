@@ -16,6 +16,7 @@
 
 #include <histedit.h>
 
+#include "buf.h"
 #include "cert.h"
 #include "clock.h"
 #include "cmd.h"
@@ -346,13 +347,12 @@ shell_confirm(struct shell *sh, const char *prompt, int *yes)
 int
 shell_paste(struct shell *sh, char **out, size_t max, size_t *outlen)
 {
-	char	*line, *buf = NULL, *nb;
-	size_t	 len = 0, n;
-	int	 rc = 0;
+	struct buf	 b;
+	char		*line;
 
 	*out = NULL;
-	if (max == 0)
-		max = SHELL_PASTE_MAX;
+	/* max counts the NUL, as it always has. */
+	buf_init(&b, (max == 0 ? SHELL_PASTE_MAX : max) - 1);
 	if (sh->out != NULL)
 		pipe_flush(sh->out);
 	for (;;) {
@@ -370,32 +370,15 @@ shell_paste(struct shell *sh, char **out, size_t max, size_t *outlen)
 			free(line);
 			break;
 		}
-		n = strlen(line);
-		if (len + n + 2 > max) {
-			free(line);
-			rc = -1;
-			continue;	/* keep reading to the end marker */
-		}
-		if ((nb = realloc(buf, len + n + 2)) == NULL) {
-			free(line);
-			free(buf);
-			return -1;
-		}
-		buf = nb;
-		memcpy(buf + len, line, n);
-		len += n;
-		buf[len++] = '\n';
-		buf[len] = '\0';
+		/* Over max: the error sticks; read on to the end marker. */
+		buf_addf(&b, "%s\n", line);
 		free(line);
 	}
 	fflush(stdout);
-	if (rc != 0 || buf == NULL) {
-		free(buf);
+	if (buf_len(&b) == 0 || (*out = buf_take(&b, outlen)) == NULL) {
+		buf_free(&b);
 		return -1;
 	}
-	*out = buf;
-	if (outlen != NULL)
-		*outlen = len;
 	return 0;
 }
 

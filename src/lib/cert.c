@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/bio.h>
@@ -19,6 +20,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "buf.h"
 #include "cert.h"
 #include "err.h"
 #include "text.h"
@@ -54,45 +56,15 @@ cert_asn1_time(const ASN1_TIME *at, time_t *out)
 	return 0;
 }
 
-struct cert_sbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
 static void
-cert_sbuf_add(struct cert_sbuf *b, const char *s, size_t n)
-{
-	char	*np;
-	size_t	 ncap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap * 2 : 128;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((np = realloc(b->p, ncap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-cert_dn_value(struct cert_sbuf *b, const ASN1_STRING *v)
+cert_dn_value(struct buf *b, const ASN1_STRING *v)
 {
 	unsigned char	*u = NULL;
 	char		 esc[8];
 	int		 n, i;
 
 	if ((n = ASN1_STRING_to_UTF8(&u, v)) < 0) {
-		cert_sbuf_add(b, "?", 1);
+		buf_add(b, "?", 1);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -103,9 +75,9 @@ cert_dn_value(struct cert_sbuf *b, const ASN1_STRING *v)
 		    c == '<' || c == '>' || c == ';' || c == '=') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			cert_sbuf_add(b, esc, 2);
+			buf_add(b, esc, 2);
 		} else
-			cert_sbuf_add(b, (const char *)&u[i], 1);
+			buf_add(b, &u[i], 1);
 	}
 	OPENSSL_free(u);
 }
@@ -113,18 +85,19 @@ cert_dn_value(struct cert_sbuf *b, const ASN1_STRING *v)
 char *
 cert_dn(const X509_NAME *name, int style)
 {
-	struct cert_sbuf	 b = { NULL, 0, 0, 0 };
+	struct buf		 b;
 	const X509_NAME_ENTRY	*ne;
 	char			 attr[80], *out;
 	int			 i, n, set, prevset = -1, nid;
 	size_t			 k;
 
+	buf_init(&b, CERT_DN_MAX);
 	n = X509_NAME_entry_count(name);
 	for (i = n - 1; i >= 0; i--) {
 		ne = X509_NAME_get_entry(name, i);
 		set = X509_NAME_ENTRY_set(ne);
 		if (i != n - 1)
-			cert_sbuf_add(&b, set == prevset ? "+" : ",", 1);
+			buf_add(&b, set == prevset ? "+" : ",", 1);
 		prevset = set;
 		nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(ne));
 		if (nid != NID_undef)
@@ -142,17 +115,15 @@ cert_dn(const X509_NAME *name, int style)
 					attr[k] = (char)tolower(
 					    (unsigned char)attr[k]);
 		}
-		cert_sbuf_add(&b, attr, strlen(attr));
-		cert_sbuf_add(&b, "=", 1);
+		buf_adds(&b, attr);
+		buf_add(&b, "=", 1);
 		cert_dn_value(&b, X509_NAME_ENTRY_get_data(ne));
 	}
-	if (b.oom) {
-		free(b.p);
+	if (b.err != 0)
 		return NULL;
-	}
 	/* Names reach terminals and logs: controls escaped (text.h). */
-	out = text_escape(b.p ? b.p : "", b.len);
-	free(b.p);
+	out = text_escape(buf_ptr(&b) ? buf_ptr(&b) : "", buf_len(&b));
+	buf_free(&b);
 	return out;
 }
 
@@ -198,6 +169,34 @@ cert_x509_fingerprint(X509 *x, const char *mdname, int sep)
 	fp = cert_fingerprint(der, (size_t)n, mdname, sep);
 	OPENSSL_free(der);
 	return fp;
+}
+
+static const char *const cert_reasons[] = {
+	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+	"superseded", "cessationOfOperation", "certificateHold", "value7",
+	"removeFromCRL", "privilegeWithdrawn", "aACompromise",
+};
+#define CERT_REASON_UNUSED	7
+
+const char *
+cert_reason_name(int code)
+{
+	if (code < 0 || (size_t)code >= sizeof(cert_reasons) /
+	    sizeof(cert_reasons[0]))
+		return "unspecified";
+	return cert_reasons[code];
+}
+
+int
+cert_reason_code(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cert_reasons) / sizeof(cert_reasons[0]); i++)
+		if (i != CERT_REASON_UNUSED &&
+		    strcasecmp(s, cert_reasons[i]) == 0)
+			return (int)i;
+	return -1;
 }
 
 int

@@ -24,6 +24,7 @@ int		 cert_asn1_time(const ASN1_TIME *, time_t *);
  */
 #define CERT_DN_LOWER	0
 #define CERT_DN_UPPER	1
+#define CERT_DN_MAX	(1024u * 1024)	/* bytes before escaping; else NULL */
 char		*cert_dn(const X509_NAME *, int);
 /*
  * Fingerprint of DER bytes with md ("MD5", "SHA1", "SHA256").  sep: 0 for
@@ -42,6 +43,15 @@ char		*cert_x509_fingerprint(X509 *, const char *, int);
 int		 cert_der_dup(unsigned char **out, size_t *outlen,
 		    const void *obj, const ASN1_ITEM *it, const char *what,
 		    struct err *e);
+/*
+ * RFC 5280 5.3.1 CRLReason names, one table for the client and netpki-ca.
+ * cert_reason_name: "keyCompromise" ...; "unspecified" for -1 (no reason
+ * code) and codes past the table; "value7" for the unused 7.
+ * cert_reason_code: the code of a name (any case), -1 when it is none or
+ * "value7", which no one may choose.
+ */
+const char	*cert_reason_name(int);
+int		 cert_reason_code(const char *);
 /* Serial as the reference prints it: "01", "6E" (uppercase hex, even). */
 char		*cert_serial_hex(const X509 *, int);
 

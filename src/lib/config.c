@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "config.h"
 #include "err.h"
 
@@ -396,78 +397,38 @@ config_list(const struct config *c, const char *prefix, const char ***out,
 	return 0;
 }
 
-/* A growable string; on allocation failure the result is NULL. */
-struct cfg_buf {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-static void
-cfg_puts(struct cfg_buf *b, const char *s)
-{
-	size_t	 n = strlen(s), ncap;
-	char	*np;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 256;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((np = realloc(b->p, ncap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n + 1);
-	b->len += n;
-}
-
-static char *
-cfg_buf_done(struct cfg_buf *b)
-{
-	if (b->oom) {
-		free(b->p);
-		return NULL;
-	}
-	if (b->p == NULL)
-		return strdup("");
-	return b->p;
-}
-
 char *
 config_text(const struct config *c, const char *filter)
 {
-	struct cfg_buf	  b = { NULL, 0, 0, 0 };
+	struct buf	  b;
 	struct cfg_stmt	**v, **k;
 	size_t		  i, j;
 
+	buf_init(&b, CONFIG_TEXTMAX);
 	if ((v = cfg_sorted(&c->top)) == NULL)
 		return NULL;
 	for (i = 0; i < c->top.n; i++) {
 		if (!cfg_prefix(v[i]->line, filter))
 			continue;
-		cfg_puts(&b, v[i]->line);
-		cfg_puts(&b, "\n");
+		buf_adds(&b, v[i]->line);
+		buf_adds(&b, "\n");
 		if (!v[i]->block && v[i]->kids.n == 0)
 			continue;
 		if ((k = cfg_sorted(&v[i]->kids)) == NULL) {
-			b.oom = 1;
-			break;
+			buf_free(&b);
+			free(v);
+			return NULL;
 		}
 		for (j = 0; j < v[i]->kids.n; j++) {
-			cfg_puts(&b, " ");
-			cfg_puts(&b, k[j]->line);
-			cfg_puts(&b, "\n");
+			buf_adds(&b, " ");
+			buf_adds(&b, k[j]->line);
+			buf_adds(&b, "\n");
 		}
 		free(k);
-		cfg_puts(&b, "!\n");
+		buf_adds(&b, "!\n");
 	}
 	free(v);
-	return cfg_buf_done(&b);
+	return buf_take(&b, NULL);
 }
 
 int
@@ -619,10 +580,11 @@ config_diff_text(const struct config *base, const struct config *cand)
 {
 	struct cfg_pair	 pair = { base, cand };
 	struct cfg_ops	 o;
-	struct cfg_buf	 b = { NULL, 0, 0, 0 };
+	struct buf	 b;
 	const char	*open = NULL, *line;
 	size_t		 i;
 
+	buf_init(&b, CONFIG_TEXTMAX);
 	if (cfg_diff(&o, base, cand) != 0)
 		return NULL;
 	if (o.n > 1)
@@ -632,16 +594,16 @@ config_diff_text(const struct config *base, const struct config *cand)
 
 		if (op->block == NULL) {
 			if (open != NULL)
-				cfg_puts(&b, "!\n");
+				buf_adds(&b, "!\n");
 			open = NULL;
 			if (op->stmt == NULL) {
 				line = config_get(base, NULL, op->key);
-				cfg_puts(&b, "no ");
-				cfg_puts(&b, line ? line : op->key);
-				cfg_puts(&b, "\n");
+				buf_adds(&b, "no ");
+				buf_adds(&b, line ? line : op->key);
+				buf_adds(&b, "\n");
 			} else {
-				cfg_puts(&b, op->stmt->line);
-				cfg_puts(&b, "\n");
+				buf_adds(&b, op->stmt->line);
+				buf_adds(&b, "\n");
 				if (op->stmt->block)
 					open = op->key;
 			}
@@ -649,26 +611,26 @@ config_diff_text(const struct config *base, const struct config *cand)
 		}
 		if (open == NULL || strcmp(open, op->block) != 0) {
 			if (open != NULL)
-				cfg_puts(&b, "!\n");
+				buf_adds(&b, "!\n");
 			line = config_get(cand, NULL, op->block);
-			cfg_puts(&b, line ? line : op->block);
-			cfg_puts(&b, "\n");
+			buf_adds(&b, line ? line : op->block);
+			buf_adds(&b, "\n");
 			open = op->block;
 		}
 		if (op->stmt == NULL) {
 			line = config_get(base, op->block, op->key);
-			cfg_puts(&b, " no ");
-			cfg_puts(&b, line ? line : op->key);
+			buf_adds(&b, " no ");
+			buf_adds(&b, line ? line : op->key);
 		} else {
-			cfg_puts(&b, " ");
-			cfg_puts(&b, op->stmt->line);
+			buf_adds(&b, " ");
+			buf_adds(&b, op->stmt->line);
 		}
-		cfg_puts(&b, "\n");
+		buf_adds(&b, "\n");
 	}
 	if (open != NULL)
-		cfg_puts(&b, "!\n");
+		buf_adds(&b, "!\n");
 	free(o.v);
-	return cfg_buf_done(&b);
+	return buf_take(&b, NULL);
 }
 
 static int

@@ -65,6 +65,8 @@ int		 config_list(const struct config *, const char *,
  * Caller frees.
  */
 char		*config_text(const struct config *, const char *);
+/* The longest text config_text and config_diff_text make (else NULL). */
+#define CONFIG_TEXTMAX	(64u * 1024 * 1024)	/* what the store reads */
 /* The change set from base to cand as CLI text ("no ..." for removals). */
 char		*config_diff_text(const struct config *, const struct config *);
 int		 config_equal(const struct config *, const struct config *);

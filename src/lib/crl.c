@@ -30,20 +30,6 @@
 #include "store.h"
 #include "text.h"
 
-static const char *crl_reasons[] = {
-	"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-	"superseded", "cessationOfOperation", "certificateHold", "value7",
-	"removeFromCRL", "privilegeWithdrawn", "aACompromise",
-};
-
-const char *
-crl_reason_str(int r)
-{
-	if (r < 0 || (size_t)r >= sizeof(crl_reasons) / sizeof(*crl_reasons))
-		return "unspecified";
-	return crl_reasons[r];
-}
-
 /*
  * The DER inside PEM ("X509 CRL"), *der OPENSSL_malloc'd; *der NULL when
  * buf is not PEM.

@@ -195,7 +195,4 @@ int	 crl_cache_list(struct crl_cache *, struct crl_info **, size_t *,
 /* Remove every cached CRL.  *n: how many were removed. */
 int	 crl_cache_clear(struct crl_cache *, size_t *, struct err *);
 
-/* "keyCompromise" ... for show commands; "unspecified" for -1. */
-const char *crl_reason_str(int);
-
 #endif

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 
+#include "buf.h"
 #include "err.h"
 #include "fetch.h"
 
@@ -92,44 +93,19 @@ fetch_api(struct err *e)
 	return &fetch_curl;
 }
 
-struct fetch_buf {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-	size_t	 max;
-	int	 toobig;
-};
-
 struct fetch_upload {
 	const char	*data;
 	size_t		 len;
 	size_t		 off;
 };
 
+/* A short count makes libcurl stop: the body is over its cap, or no memory. */
 static size_t
 fetch_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-	struct fetch_buf	*b = arg;
-	size_t			 n = size * nmemb, ncap;
-	char			*nd;
+	size_t	 n = size * nmemb;
 
-	if (b->len + n > b->max) {
-		b->toobig = 1;
-		return 0;
-	}
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 16384;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if ((nd = realloc(b->data, ncap)) == NULL)
-			return 0;
-		b->data = nd;
-		b->cap = ncap;
-	}
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
+	return buf_add(arg, ptr, n) == 0 ? n : 0;
 }
 
 static size_t
@@ -269,7 +245,7 @@ fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
 
 static int
 fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
-    const struct fetch_opts *o, struct fetch_buf *b, const char *errbuf,
+    const struct fetch_opts *o, struct buf *b, const char *errbuf,
     long *status, struct err *e)
 {
 	const char	*proxy = fetch_proxy(url, o);
@@ -277,7 +253,7 @@ fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
 	char		*scheme = NULL;
 
 	cc = api->easy_perform(c);
-	if (b != NULL && b->toobig)
+	if (b != NULL && b->err == ERR_TOOBIG)
 		return err_set(e, ERR_TOOBIG, "%s: response larger than %zu "
 		    "bytes", url, b->max);
 	if (cc == CURLE_PEER_FAILED_VERIFICATION)
@@ -316,15 +292,14 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 	const struct fetch_api	*api;
 	CURL			*c = NULL;
 	struct curl_slist	*hdrs = NULL;
-	struct fetch_buf	 b;
+	struct buf		 b;
 	char			 errbuf[CURL_ERROR_SIZE], hdr[256];
 	char			*ct = NULL;
 	int			 rc;
 
 	memset(r, 0, sizeof(*r));
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, o && o->maxsize ? o->maxsize : FETCH_MAXDEFAULT);
 	errbuf[0] = '\0';
-	b.max = o && o->maxsize ? o->maxsize : FETCH_MAXDEFAULT;
 	if ((api = fetch_api(e)) == NULL)
 		return e != NULL ? e->code : ERR_NET;
 	if ((c = api->easy_init()) == NULL)
@@ -362,15 +337,10 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 			r->scheme[i] = (char)tolower((unsigned char)ct[i]);
 		r->scheme[i] = '\0';
 	}
-	if (b.data == NULL && (b.data = calloc(1, 1)) == NULL) {
+	if ((r->body = buf_take(&b, &r->len)) == NULL)
 		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	r->body = b.data;
-	r->len = b.len;
-	b.data = NULL;
  out:
-	free(b.data);
+	buf_free(&b);
 	api->slist_free_all(hdrs);
 	api->easy_cleanup(c);
 	return rc;
@@ -517,14 +487,14 @@ fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
 	CURL			*c = NULL;
 	struct curl_certinfo	*ci = NULL;
 	struct curl_slist	*sl;
-	struct fetch_buf	 b;
+	struct buf		 b;
 	char			 errbuf[CURL_ERROR_SIZE];
 	CURLcode		 cc;
 	int			 i, rc = 0;
 
 	*out = NULL;
 	*outlen = 0;
-	memset(&b, 0, sizeof(b));
+	buf_init(&b, FETCH_CHAIN_MAX);
 	errbuf[0] = '\0';
 	if (strncasecmp(url, "https://", 8) != 0)
 		return err_set(e, ERR_INVAL, "%s: not an https URL", url);
@@ -549,28 +519,25 @@ fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
 		    "no certificate from the server");
 		goto out;
 	}
-	b.max = FETCH_CHAIN_MAX;
 	for (i = 0; i < ci->num_of_certs && i < FETCH_CHAIN_CERTS; i++)
 		for (sl = ci->certinfo[i]; sl != NULL; sl = sl->next)
 			if (strncmp(sl->data, "Cert:", 5) == 0 &&
-			    (fetch_write_cb(sl->data + 5, 1, strlen(sl->data + 5),
-			    &b) != strlen(sl->data + 5) ||
-			    fetch_write_cb("\n", 1, 1, &b) != 1)) {
-				rc = err_set(e, ERR_TOOBIG, "%s: certificate "
-				    "chain larger than %u bytes", url,
-				    FETCH_CHAIN_MAX);
+			    buf_addf(&b, "%s\n", sl->data + 5) != 0) {
+				rc = b.err == ERR_TOOBIG ? err_set(e,
+				    ERR_TOOBIG, "%s: certificate chain larger "
+				    "than %u bytes", url, FETCH_CHAIN_MAX) :
+				    err_set(e, ERR_NOMEM, "out of memory");
 				goto out;
 			}
-	if (b.data == NULL) {
+	if (buf_len(&b) == 0) {
 		rc = err_set(e, ERR_PROTO, "%s: no certificate in the TLS "
 		    "handshake", url);
 		goto out;
 	}
-	*out = b.data;
-	*outlen = b.len;
-	b.data = NULL;
+	if ((*out = buf_take(&b, outlen)) == NULL)
+		rc = err_set(e, ERR_NOMEM, "out of memory");
  out:
-	free(b.data);
+	buf_free(&b);
 	if (c != NULL)
 		api->easy_cleanup(c);
 	return rc;
