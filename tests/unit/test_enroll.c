@@ -49,6 +49,7 @@ struct fake {
 	enum enroll_event	 ev[NOTEMAX];
 	enum enroll_state	 state[NOTEMAX];	/* job's, at the note */
 	int			 n[NOTEMAX];
+	int			 code[NOTEMAX];	/* err->code */
 	char			 msg[NOTEMAX][ERR_MSGMAX];
 	int			 nnotes;
 	/* the engine's surroundings */
@@ -160,6 +161,7 @@ fake_poll(struct enroll *en, struct enroll_job *job, struct err *e)
 
 static const struct enroll_proto fake_proto = {
 	.name = "fake",
+	.flags = ENROLL_PROTO_RESUMABLE,
 	.open = fake_open,
 	.request = fake_request,
 	.poll = fake_poll,
@@ -198,6 +200,7 @@ fake_note(void *arg, const struct enroll_note *n)
 	f->state[f->nnotes] = n->job != NULL ? n->job->state :
 	    ENROLL_REQUEST;
 	f->n[f->nnotes] = n->n;
+	f->code[f->nnotes] = n->err != NULL ? n->err->code : 0;
 	snprintf(f->msg[f->nnotes], sizeof(f->msg[0]), "%s",
 	    n->err != NULL ? n->err->msg : "");
 	f->nnotes++;
@@ -351,21 +354,23 @@ test_pending_poll_issued(void **state)
 	assert_int_equal(f->polls, 3);
 	assert_int_equal(f->waits, 3);
 	assert_int_equal(f->waited_ms, 3 * 2 * enroll_minute_ms());
-	assert_int_equal(f->nnotes, 7);
+	assert_int_equal(f->nnotes, 8);
 	assert_int_equal(f->ev[1], ENROLL_EV_CSR);
-	assert_int_equal(f->ev[2], ENROLL_EV_WAITING);
+	assert_int_equal(f->ev[2], ENROLL_EV_SENT);
 	assert_int_equal(f->state[2], ENROLL_PENDING);
-	assert_int_equal(f->ev[3], ENROLL_EV_POLL);
-	assert_int_equal(f->n[3], 1);
-	assert_int_equal(f->state[3], ENROLL_PENDING);
-	assert_string_equal(f->msg[3], "");
+	assert_int_equal(f->ev[3], ENROLL_EV_WAITING);
 	assert_int_equal(f->ev[4], ENROLL_EV_POLL);
-	assert_int_equal(f->n[4], 2);
-	assert_string_equal(f->msg[4], "connection refused");
-	assert_int_equal(f->ev[5], ENROLL_EV_REPLY);
-	assert_int_equal(f->state[5], ENROLL_POLL);
-	assert_int_equal(f->ev[6], ENROLL_EV_ISSUED);
-	assert_int_equal(f->state[6], ENROLL_ISSUED);
+	assert_int_equal(f->n[4], 1);
+	assert_int_equal(f->state[4], ENROLL_PENDING);
+	assert_int_equal(f->code[4], ERR_PENDING);
+	assert_int_equal(f->ev[5], ENROLL_EV_POLL);
+	assert_int_equal(f->n[5], 2);
+	assert_int_equal(f->code[5], ERR_NET);
+	assert_string_equal(f->msg[5], "connection refused");
+	assert_int_equal(f->ev[6], ENROLL_EV_REPLY);
+	assert_int_equal(f->state[6], ENROLL_POLL);
+	assert_int_equal(f->ev[7], ENROLL_EV_ISSUED);
+	assert_int_equal(f->state[7], ENROLL_ISSUED);
 	assert_true(has_cert(f));
 	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
 }
