@@ -86,7 +86,8 @@ int		 tftpc_enroll(struct tpc *);
 
 /*
  * The trustpoint's keys and stored certificates, for paste_match()
- * (cmd_paste.c; TFTP enrollment matches a fetched certificate the same way).
+ * (cmd_paste.c: paste_target_load; TFTP enrollment, enroll_tftp.c,
+ * matches a fetched certificate the same way).
  */
 struct paste_target;
 int	 pastec_target(struct tpc *, struct paste_target *);

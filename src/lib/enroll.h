@@ -187,6 +187,13 @@ void	 enroll_close(struct enroll *);
 /* A "minute" of retry period in ms (NETPKI_MINUTE shortens it in tests). */
 long	 enroll_minute_ms(void);
 
+struct tftp_target;
+/*
+ * A TFTP trustpoint's files (tftp_enroll.h), the URL's VRF checked
+ * against the trustpoint's.
+ */
+int	 enroll_tftp_target(struct tftp_target *, const struct enroll *,
+	    struct err *);
 /* "General Purpose", "Signature", "Encryption": the reference's words. */
 const char *enroll_kind_usage(enum tp_kind);
 /* The key pairs a trustpoint enrolls, in order: general, or sign + encr. */
