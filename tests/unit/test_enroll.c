@@ -167,6 +167,15 @@ static const struct enroll_proto fake_proto = {
 	.poll = fake_poll,
 };
 
+/* TFTP's shape: every request before the first poll, nothing saved. */
+static const struct enroll_proto fake_batch = {
+	.name = "fake-batch",
+	.flags = ENROLL_PROTO_BATCH,
+	.open = fake_open,
+	.request = fake_request,
+	.poll = fake_poll,
+};
+
 /* ---- the fake user ------------------------------------------------------ */
 
 static int
@@ -513,6 +522,31 @@ test_open_fails(void **state)
 	assert_true(has_cert(f));
 }
 
+static void
+test_batch(void **state)
+{
+	struct fake	*f = *state;
+
+	f->en.proto = &fake_batch;
+	script(f, 3, ERR_PENDING, ERR_PENDING, 0);
+	assert_int_equal(enroll_run(&f->en), 0);
+	assert_int_equal(f->ev[2], ENROLL_EV_SENT);
+	assert_int_equal(f->ev[3], ENROLL_EV_WAITING);
+	assert_int_equal(f->ev[f->nnotes - 1], ENROLL_EV_ISSUED);
+	assert_int_equal(f->polls, 2);
+	assert_true(has_cert(f));
+	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
+	/* Not resumable: a stopped wait leaves nothing, the next run sends. */
+	f->nnotes = f->next = 0;
+	f->stop_at = f->waits + 1;
+	script(f, 1, ERR_PENDING);
+	assert_int_equal(enroll_run(&f->en), -1);
+	assert_int_equal(f->ev[f->nnotes - 1], ENROLL_EV_STOPPED);
+	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
+	assert_int_equal(f->requests, 2);
+	assert_int_equal(f->passwords, 2);
+}
+
 /* The agent's way: one poll a round, no waiting, no user. */
 static void
 test_poll_once(void **state)
@@ -553,6 +587,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_not_authenticated, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
