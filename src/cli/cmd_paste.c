@@ -150,34 +150,16 @@ int
 pastec_target(struct tpc *c, struct paste_target *t)
 {
 	struct err	 e;
-	int		 k, usage = 0;
 
-	memset(t, 0, sizeof(*t));
-	t->name = c->tp->name;
-	t->keylabel = c->tp->keylabel;
-	t->ca = c->certs.ca;
-	for (k = 0; k < TP_KIND__MAX; k++)
-		t->have[k] = c->certs.dev[k];
-	if (!keystore_exists(c->st, c->tp->keylabel, &usage))
-		return shell_error(c->sh, "Key pair %s not found: enter "
-		    "'crypto ca enroll %s' first", c->tp->keylabel,
-		    c->tp->name);
-	for (k = usage ? TP_KIND_SIGN : TP_KIND_GENERAL;
-	    k <= (usage ? TP_KIND_ENCR : TP_KIND_GENERAL); k++)
-		if (keystore_load(&t->key[k], c->st, c->tp->keylabel,
-		    tp_keystore_kind(k), &e) != 0)
-			return shell_err(c->sh, &e);
+	if (paste_target_load(t, c->st, c->tp, &c->certs, &e) != 0)
+		return shell_err(c->sh, &e);
 	return 0;
 }
 
 void
 pastec_target_clear(struct paste_target *t)
 {
-	int	 k;
-
-	for (k = 0; k < TP_KIND__MAX; k++)
-		EVP_PKEY_free(t->key[k]);
-	memset(t, 0, sizeof(*t));
+	paste_target_clear(t);
 }
 
 static int

@@ -388,14 +388,7 @@ tpc_need_ca(struct tpc *c)
 const char *
 tpc_kind_usage(enum tp_kind k)
 {
-	switch (k) {
-	case TP_KIND_SIGN:
-		return "Signature";
-	case TP_KIND_ENCR:
-		return "Encryption";
-	default:
-		return "General Purpose";
-	}
+	return enroll_kind_usage(k);
 }
 
 /*
@@ -585,7 +578,8 @@ tpc_ui_polls(struct shell *sh, const struct enroll_note *n)
 		break;
 	case ENROLL_EV_POLL:
 		shell_printf(sh, "%% Poll %d of %d: %s\n", n->n,
-		    tp->retry_count, n->err ? n->err->msg : "still pending");
+		    tp->retry_count, n->err->code == ERR_PENDING ?
+		    "still pending" : n->err->msg);
 		break;
 	case ENROLL_EV_STOPPED:
 		shell_printf(sh, "%% Stopped waiting: the request stays "
@@ -601,12 +595,17 @@ tpc_ui_polls(struct shell *sh, const struct enroll_note *n)
 	}
 }
 
-static void
+void
 tpc_ui_note(void *arg, const struct enroll_note *n)
 {
 	struct tpc	*c = arg;
 
 	switch (n->ev) {
+	case ENROLL_EV_SENT:
+		if (n->job->sent_to[0] != '\0')
+			shell_printf(c->sh, "%% Certificate request sent to "
+			    "%s\n", n->job->sent_to);
+		break;
 	case ENROLL_EV_KEYGEN:
 		shell_printf(c->sh, "%% Key pair %s not found: generating a "
 		    "%d-bit RSA key pair\n", c->tp->keylabel,

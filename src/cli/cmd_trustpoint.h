@@ -70,6 +70,13 @@ void		 tpc_print_fingerprints(struct shell *, X509 *);
 void		 tpc_warn_weak_sig(struct shell *, const char *, X509 *);
 const char	*tpc_kind_usage(enum tp_kind);
 
+/*
+ * The shell's side of the enrollment engine (enroll_ui.note, arg: the
+ * tpc): the reference texts.  cmd_tftp.c words the waiting its own way
+ * and passes the rest on.
+ */
+void		 tpc_ui_note(void *, const struct enroll_note *);
+
 /* cmd_paste.c: the enrollment terminal side of authenticate and enroll. */
 int		 pastec_authenticate(struct tpc *);
 int		 pastec_enroll(struct tpc *);
@@ -79,7 +86,8 @@ int		 tftpc_enroll(struct tpc *);
 
 /*
  * The trustpoint's keys and stored certificates, for paste_match()
- * (cmd_paste.c; TFTP enrollment matches a fetched certificate the same way).
+ * (cmd_paste.c: paste_target_load; TFTP enrollment, enroll_tftp.c,
+ * matches a fetched certificate the same way).
  */
 struct paste_target;
 int	 pastec_target(struct tpc *, struct paste_target *);

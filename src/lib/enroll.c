@@ -120,6 +120,19 @@ enroll_kinds(enum tp_kind kinds[2], int usage)
 	return 2;
 }
 
+const char *
+enroll_kind_usage(enum tp_kind k)
+{
+	switch (k) {
+	case TP_KIND_SIGN:
+		return "Signature";
+	case TP_KIND_ENCR:
+		return "Encryption";
+	default:
+		return "General Purpose";
+	}
+}
+
 int
 enroll_need_ca(const struct enroll *en, struct err *e)
 {
@@ -339,7 +352,8 @@ enroll_step(struct enroll *en, struct enroll_job *job, struct err *e)
 	job->polls++;
 	rc = en->proto->poll(en, job, e);
 	if (rc == 0 || job->ca_failed)
-		rc = enroll_settle(en, job, rc, job->pend.transid, e);
+		rc = enroll_settle(en, job, rc, en->proto->flags &
+		    ENROLL_PROTO_RESUMABLE ? job->pend.transid : NULL, e);
 	job->state = rc == 0 ? ENROLL_ISSUED : rc == ERR_PENDING ||
 	    rc == ERR_NET ? ENROLL_PENDING : ENROLL_FAILED;
 	return rc;
@@ -364,8 +378,7 @@ enroll_wait(struct enroll *en, struct enroll_job *job)
 			enroll_note(en, ENROLL_EV_STOPPED, job, i, NULL);
 			return -1;
 		}
-		rc = enroll_step(en, job, &e);
-		if (rc == 0) {
+		if ((rc = enroll_step(en, job, &e)) == 0) {
 			enroll_note(en, ENROLL_EV_ISSUED, job, i, NULL);
 			return 0;
 		}
@@ -373,8 +386,8 @@ enroll_wait(struct enroll *en, struct enroll_job *job)
 			enroll_note(en, ENROLL_EV_FAILED, job, i, &e);
 			return -1;
 		}
-		enroll_note(en, ENROLL_EV_POLL, job, i, rc == ERR_NET ? &e :
-		    NULL);
+		e.code = rc;
+		enroll_note(en, ENROLL_EV_POLL, job, i, &e);
 	}
 	enroll_note(en, ENROLL_EV_EXHAUSTED, job, i - 1, NULL);
 	return -1;
@@ -401,64 +414,131 @@ enroll_resume(struct enroll *en, enum tp_kind kind)
 	return rc;
 }
 
-/* The request was sent and the CA will answer later: remember it. */
+/*
+ * The request was sent and the CA will answer later: a resumable one is
+ * remembered in pending/<kind>.
+ */
 static int
 enroll_pending(struct enroll *en, struct enroll_job *job, struct err *e)
 {
 	int	 rc;
 
+	job->state = ENROLL_PENDING;
+	if ((en->proto->flags & ENROLL_PROTO_RESUMABLE) == 0)
+		return 0;
 	snprintf(job->pend.keylabel, sizeof(job->pend.keylabel), "%s",
 	    en->tp->keylabel);
 	job->pend.created = clock_now();
 	if ((rc = tp_pending_save(en->st, en->tp->name, job->kind, &job->pend,
 	    e)) != 0)
 		return rc;
-	job->state = ENROLL_PENDING;
 	return 0;
 }
 
 /*
- * One request.  last: no request after this one needs the challenge
- * password, so it is wiped as soon as the request is encoded, and the
- * request itself is freed before any polling.
+ * Build and send one request.  last: no request after this one needs the
+ * challenge password, so it is wiped as soon as the request is encoded,
+ * and the request itself is freed before any polling.  0: issued and
+ * stored; ERR_PENDING: the answer comes later; -1: the job ended (said).
  */
 static int
-enroll_request(struct enroll *en, enum tp_kind kind, int usage, char *pw,
-    int last)
+enroll_send(struct enroll *en, struct enroll_job *job, char *pw, int last)
 {
-	struct enroll_job	 job;
-	struct err		 e;
-	int			 rc;
+	struct err	 e;
+	int		 rc;
 
-	enroll_job_init(&job, kind, usage);
-	if ((rc = keystore_load(&job.key, en->st, en->tp->keylabel,
-	    tp_keystore_kind(kind), &e)) != 0 || (en->proto->key_ok != NULL &&
-	    (rc = en->proto->key_ok(en, job.key, &e)) != 0) ||
-	    (rc = enroll_csr(&job.req, en, job.key, kind, usage, pw, &e)) != 0) {
-		enroll_note(en, ENROLL_EV_ERROR, &job, 0, &e);
-		goto out;
+	if ((rc = keystore_load(&job->key, en->st, en->tp->keylabel,
+	    tp_keystore_kind(job->kind), &e)) != 0 ||
+	    (en->proto->key_ok != NULL &&
+	    (rc = en->proto->key_ok(en, job->key, &e)) != 0) ||
+	    (rc = enroll_csr(&job->req, en, job->key, job->kind, job->usage,
+	    pw, &e)) != 0) {
+		job->state = ENROLL_FAILED;
+		enroll_note(en, ENROLL_EV_ERROR, job, 0, &e);
+		return -1;
 	}
 	if (last)
 		OPENSSL_cleanse(pw, strlen(pw));
-	enroll_note(en, ENROLL_EV_CSR, &job, 0, NULL);
-	rc = en->proto->request(en, &job, &e);
-	X509_REQ_free(job.req);
-	job.req = NULL;
+	enroll_note(en, ENROLL_EV_CSR, job, 0, NULL);
+	rc = en->proto->request(en, job, &e);
+	X509_REQ_free(job->req);
+	job->req = NULL;
 	if (rc == ERR_PENDING) {
-		if ((rc = enroll_pending(en, &job, &e)) != 0)
-			enroll_note(en, ENROLL_EV_ERROR, &job, 0, &e);
-		else
-			rc = enroll_wait(en, &job);
-		goto out;
+		if (enroll_pending(en, job, &e) == 0) {
+			enroll_note(en, ENROLL_EV_SENT, job, 0, NULL);
+			return ERR_PENDING;
+		}
+		job->state = ENROLL_FAILED;
+		enroll_note(en, ENROLL_EV_ERROR, job, 0, &e);
+		return -1;
 	}
-	if (rc == 0 || job.ca_failed)
-		rc = enroll_settle(en, &job, rc, NULL, &e);
-	job.state = rc == 0 ? ENROLL_ISSUED : ENROLL_FAILED;
-	enroll_note(en, rc == 0 ? ENROLL_EV_ISSUED : ENROLL_EV_FAILED, &job, 0,
+	if (rc == 0 || job->ca_failed)
+		rc = enroll_settle(en, job, rc, NULL, &e);
+	job->state = rc == 0 ? ENROLL_ISSUED : ENROLL_FAILED;
+	enroll_note(en, rc == 0 ? ENROLL_EV_ISSUED : ENROLL_EV_FAILED, job, 0,
 	    &e);
- out:
-	enroll_job_clear(en, &job);
 	return rc == 0 ? 0 : -1;
+}
+
+/* One key pair after the other: a pending request resumed, else sent. */
+static int
+enroll_each(struct enroll *en, const enum tp_kind *kinds, int nk, int usage,
+    char *pw, int fresh)
+{
+	struct enroll_job	 job;
+	int			 i, jrc, rc = 0;
+
+	for (i = 0; i < nk; i++) {
+		if ((en->proto->flags & ENROLL_PROTO_RESUMABLE) &&
+		    tp_pending_exists(en->st, en->tp->name, kinds[i])) {
+			if (enroll_resume(en, kinds[i]) != 0)
+				rc = -1;
+			continue;
+		}
+		enroll_job_init(&job, kinds[i], usage);
+		if ((jrc = enroll_send(en, &job, pw, --fresh == 0)) ==
+		    ERR_PENDING)
+			jrc = enroll_wait(en, &job);
+		if (jrc != 0)
+			rc = -1;
+		enroll_job_clear(en, &job);
+	}
+	return rc;
+}
+
+/* Every request first, then the polls, each ending the run when it fails. */
+static int
+enroll_batch(struct enroll *en, const enum tp_kind *kinds, int nk, int usage,
+    char *pw)
+{
+	struct enroll_job	 jobs[2];
+	int			 i, rc = 0;
+
+	for (i = 0; i < nk; i++)
+		enroll_job_init(&jobs[i], kinds[i], usage);
+	for (i = 0; i < nk && rc == 0; i++)
+		if ((rc = enroll_send(en, &jobs[i], pw, i == nk - 1)) ==
+		    ERR_PENDING)
+			rc = 0;
+	for (i = 0; i < nk && rc == 0; i++)
+		if (jobs[i].state == ENROLL_PENDING)
+			rc = enroll_wait(en, &jobs[i]);
+	for (i = 0; i < nk; i++)
+		enroll_job_clear(en, &jobs[i]);
+	return rc == 0 ? 0 : -1;
+}
+
+/* What must hold before anything is asked: local checks, CA, key pair. */
+static int
+enroll_ready(struct enroll *en, int *usage, struct err *e)
+{
+	int	 rc;
+
+	if (en->proto->check != NULL && (rc = en->proto->check(en, e)) != 0)
+		return rc;
+	if ((rc = enroll_need_ca(en, e)) != 0)
+		return rc;
+	return enroll_keys(en, usage, en->proto, e);
 }
 
 int
@@ -470,14 +550,14 @@ enroll_run(struct enroll *en)
 	int		 nk, i, usage = 0, rc = -1, fresh = 0;
 
 	pw[0] = '\0';
-	if (enroll_need_ca(en, &e) != 0 ||
-	    enroll_keys(en, &usage, en->proto, &e) != 0) {
+	if (enroll_ready(en, &usage, &e) != 0) {
 		enroll_note(en, ENROLL_EV_ERROR, NULL, 0, &e);
 		goto out;
 	}
 	nk = enroll_kinds(kinds, usage);
 	for (i = 0; i < nk; i++)
-		fresh += !tp_pending_exists(en->st, en->tp->name, kinds[i]);
+		fresh += (en->proto->flags & ENROLL_PROTO_RESUMABLE) == 0 ||
+		    !tp_pending_exists(en->st, en->tp->name, kinds[i]);
 	if (enroll_proto_open(en, &e) != 0) {
 		err_prefix(&e, "Trustpoint %s", en->tp->name);
 		enroll_note(en, ENROLL_EV_ERROR, NULL, 0, &e);
@@ -489,15 +569,10 @@ enroll_run(struct enroll *en)
 			goto out;
 		enroll_note(en, ENROLL_EV_REQUEST_WEAK, NULL, 0, NULL);
 	}
-	rc = 0;
-	for (i = 0; i < nk; i++) {
-		if (tp_pending_exists(en->st, en->tp->name, kinds[i])) {
-			if (enroll_resume(en, kinds[i]) != 0)
-				rc = -1;
-		} else if (enroll_request(en, kinds[i], usage, pw,
-		    --fresh == 0) != 0)
-			rc = -1;
-	}
+	if (en->proto->flags & ENROLL_PROTO_BATCH)
+		rc = enroll_batch(en, kinds, nk, usage, pw);
+	else
+		rc = enroll_each(en, kinds, nk, usage, pw, fresh);
  out:
 	OPENSSL_cleanse(pw, sizeof(pw));
 	return rc;

@@ -4,9 +4,10 @@
  * machine; what differs is behind two interfaces:
  *
  *   struct enroll_proto  how a request reaches the CA and an answer comes
- *                        back (SCEP today: enroll_scep.c; EST and renewal,
- *                        a request signed by the current certificate, are
- *                        further tables of the same shape);
+ *                        back (SCEP: enroll_scep.c; TFTP files:
+ *                        enroll_tftp.c; EST and renewal, a request signed
+ *                        by the current certificate, are further tables of
+ *                        the same shape);
  *   struct enroll_ui     how the user is asked (challenge password,
  *                        yes/no) and told (progress, fingerprints, results):
  *                        the shell prints, the agent logs.
@@ -44,6 +45,7 @@ struct err;
 struct store;
 
 #define ENROLL_PASSMAX	128	/* challenge password, with its NUL */
+#define ENROLL_URLMAX	1600	/* where a request went, an answer is awaited */
 
 enum enroll_state {
 	ENROLL_REQUEST = 0,	/* nothing sent yet */
@@ -69,6 +71,9 @@ struct enroll_job {
 	int			 ca_failed;	/* the CA said FAILURE */
 	char			 weak_cipher[32]; /* reply's cipher if weak */
 	char			 weak_md[16];	/* reply's digest if weak */
+	/* Where the request went and the answer is awaited, or "". */
+	char			 sent_to[ENROLL_URLMAX];
+	char			 await[ENROLL_URLMAX];
 	void			*pstate;	/* the protocol's */
 };
 
@@ -77,10 +82,17 @@ struct enroll_job {
  * request and poll: 0 when job->cert is set; ERR_PENDING: ask again later
  * (job->pend.transid names the request); ERR_REFUSED with job->ca_failed:
  * the CA said no; ERR_NET: the CA could not be reached (a later poll may
- * do better); others: the exchange is broken.
+ * do better); others: the exchange is broken.  Optional ops may be NULL.
  */
 struct enroll_proto {
 	const char	*name;			/* "SCEP" */
+	unsigned	 flags;
+#define ENROLL_PROTO_RESUMABLE	0x01	/* pending requests are saved, polled
+					   later by the shell or the agent */
+#define ENROLL_PROTO_BATCH	0x02	/* every request goes before the first
+					   poll (the CA sees them together) */
+	/* Optional, first of all: local checks (TFTP: the URL). */
+	int		(*check)(struct enroll *, struct err *);
 	/* Once per run, before any request (SCEP: GetCACaps). */
 	int		(*open)(struct enroll *, struct err *);
 	void		(*close)(struct enroll *);
@@ -94,15 +106,18 @@ struct enroll_proto {
 };
 
 extern const struct enroll_proto enroll_scep;
+extern const struct enroll_proto enroll_tftp;
 
 /* What the engine tells the user. */
 enum enroll_event {
 	ENROLL_EV_KEYGEN,	/* the default key pair is being generated */
 	ENROLL_EV_REQUEST_WEAK,	/* weak_cipher/weak_md: what the request uses */
 	ENROLL_EV_CSR,		/* job->req built: its fingerprint */
+	ENROLL_EV_SENT,		/* job->sent_to: the answer comes later */
 	ENROLL_EV_RESUME,	/* a pending request is picked up again */
 	ENROLL_EV_WAITING,	/* polling starts: period, count */
-	ENROLL_EV_POLL,		/* poll n of count: still pending, or err */
+	ENROLL_EV_POLL,		/* poll n of count: err->code ERR_PENDING
+				   or ERR_NET, err->msg says why */
 	ENROLL_EV_REPLY,	/* the CA decided: job->weak_* (may be empty) */
 	ENROLL_EV_ISSUED,	/* the certificate is stored */
 	ENROLL_EV_FAILED,	/* err says why */
@@ -172,6 +187,15 @@ void	 enroll_close(struct enroll *);
 /* A "minute" of retry period in ms (NETPKI_MINUTE shortens it in tests). */
 long	 enroll_minute_ms(void);
 
+struct tftp_target;
+/*
+ * A TFTP trustpoint's files (tftp_enroll.h), the URL's VRF checked
+ * against the trustpoint's.
+ */
+int	 enroll_tftp_target(struct tftp_target *, const struct enroll *,
+	    struct err *);
+/* "General Purpose", "Signature", "Encryption": the reference's words. */
+const char *enroll_kind_usage(enum tp_kind);
 /* The key pairs a trustpoint enrolls, in order: general, or sign + encr. */
 int	 enroll_kinds(enum tp_kind[2], int);
 /* ERR_NOTFOUND, with the hint, when the trustpoint has no CA yet. */

@@ -169,6 +169,7 @@ enroll_scep_poll(struct enroll *en, struct enroll_job *job, struct err *e)
 
 const struct enroll_proto enroll_scep = {
 	.name = "SCEP",
+	.flags = ENROLL_PROTO_RESUMABLE,
 	.open = enroll_scep_open,
 	.close = enroll_scep_close,
 	.key_ok = enroll_scep_key_ok,

@@ -292,3 +292,36 @@ paste_match(X509 **out, enum tp_kind *kind, STACK_OF(X509) *certs,
 	*kind = k;
 	return 0;
 }
+
+int
+paste_target_load(struct paste_target *t, struct store *st,
+    const struct trustpoint *tp, const struct tp_certs *certs, struct err *e)
+{
+	int	 k, rc, usage = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->name = tp->name;
+	t->keylabel = tp->keylabel;
+	t->ca = certs->ca;
+	for (k = 0; k < TP_KIND__MAX; k++)
+		t->have[k] = certs->dev[k];
+	if (!keystore_exists(st, tp->keylabel, &usage))
+		return err_set(e, ERR_NOTFOUND, "Key pair %s not found: enter "
+		    "'crypto ca enroll %s' first", tp->keylabel, tp->name);
+	for (k = usage ? TP_KIND_SIGN : TP_KIND_GENERAL;
+	    k <= (usage ? TP_KIND_ENCR : TP_KIND_GENERAL); k++)
+		if ((rc = keystore_load(&t->key[k], st, tp->keylabel,
+		    tp_keystore_kind(k), e)) != 0)
+			return rc;
+	return 0;
+}
+
+void
+paste_target_clear(struct paste_target *t)
+{
+	int	 k;
+
+	for (k = 0; k < TP_KIND__MAX; k++)
+		EVP_PKEY_free(t->key[k]);
+	memset(t, 0, sizeof(*t));
+}

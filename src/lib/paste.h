@@ -19,6 +19,7 @@
 #include "trustpoint.h"
 
 struct err;
+struct store;
 
 #define PASTE_MAX	(256u * 1024)	/* pasted text, bytes */
 #define PASTE_CERTMAX	16		/* certificates in one paste */
@@ -55,6 +56,16 @@ struct paste_target {
 	X509		*ca;			/* its authenticated CA */
 	X509		*have[TP_KIND__MAX];	/* certificates stored now */
 };
+
+/*
+ * The target of a trustpoint: its stored CA and device certificates
+ * (borrowed from certs) and its key pair's keys (loaded; ERR_NOTFOUND
+ * with a hint when there is none).  paste_target_clear in every case.
+ */
+int		 paste_target_load(struct paste_target *, struct store *,
+		    const struct trustpoint *, const struct tp_certs *,
+		    struct err *);
+void		 paste_target_clear(struct paste_target *);
 
 /*
  * The device certificate among pasted certificates, checked for import:

@@ -49,6 +49,7 @@ struct fake {
 	enum enroll_event	 ev[NOTEMAX];
 	enum enroll_state	 state[NOTEMAX];	/* job's, at the note */
 	int			 n[NOTEMAX];
+	int			 code[NOTEMAX];	/* err->code */
 	char			 msg[NOTEMAX][ERR_MSGMAX];
 	int			 nnotes;
 	/* the engine's surroundings */
@@ -160,6 +161,16 @@ fake_poll(struct enroll *en, struct enroll_job *job, struct err *e)
 
 static const struct enroll_proto fake_proto = {
 	.name = "fake",
+	.flags = ENROLL_PROTO_RESUMABLE,
+	.open = fake_open,
+	.request = fake_request,
+	.poll = fake_poll,
+};
+
+/* TFTP's shape: every request before the first poll, nothing saved. */
+static const struct enroll_proto fake_batch = {
+	.name = "fake-batch",
+	.flags = ENROLL_PROTO_BATCH,
 	.open = fake_open,
 	.request = fake_request,
 	.poll = fake_poll,
@@ -198,6 +209,7 @@ fake_note(void *arg, const struct enroll_note *n)
 	f->state[f->nnotes] = n->job != NULL ? n->job->state :
 	    ENROLL_REQUEST;
 	f->n[f->nnotes] = n->n;
+	f->code[f->nnotes] = n->err != NULL ? n->err->code : 0;
 	snprintf(f->msg[f->nnotes], sizeof(f->msg[0]), "%s",
 	    n->err != NULL ? n->err->msg : "");
 	f->nnotes++;
@@ -351,21 +363,23 @@ test_pending_poll_issued(void **state)
 	assert_int_equal(f->polls, 3);
 	assert_int_equal(f->waits, 3);
 	assert_int_equal(f->waited_ms, 3 * 2 * enroll_minute_ms());
-	assert_int_equal(f->nnotes, 7);
+	assert_int_equal(f->nnotes, 8);
 	assert_int_equal(f->ev[1], ENROLL_EV_CSR);
-	assert_int_equal(f->ev[2], ENROLL_EV_WAITING);
+	assert_int_equal(f->ev[2], ENROLL_EV_SENT);
 	assert_int_equal(f->state[2], ENROLL_PENDING);
-	assert_int_equal(f->ev[3], ENROLL_EV_POLL);
-	assert_int_equal(f->n[3], 1);
-	assert_int_equal(f->state[3], ENROLL_PENDING);
-	assert_string_equal(f->msg[3], "");
+	assert_int_equal(f->ev[3], ENROLL_EV_WAITING);
 	assert_int_equal(f->ev[4], ENROLL_EV_POLL);
-	assert_int_equal(f->n[4], 2);
-	assert_string_equal(f->msg[4], "connection refused");
-	assert_int_equal(f->ev[5], ENROLL_EV_REPLY);
-	assert_int_equal(f->state[5], ENROLL_POLL);
-	assert_int_equal(f->ev[6], ENROLL_EV_ISSUED);
-	assert_int_equal(f->state[6], ENROLL_ISSUED);
+	assert_int_equal(f->n[4], 1);
+	assert_int_equal(f->state[4], ENROLL_PENDING);
+	assert_int_equal(f->code[4], ERR_PENDING);
+	assert_int_equal(f->ev[5], ENROLL_EV_POLL);
+	assert_int_equal(f->n[5], 2);
+	assert_int_equal(f->code[5], ERR_NET);
+	assert_string_equal(f->msg[5], "connection refused");
+	assert_int_equal(f->ev[6], ENROLL_EV_REPLY);
+	assert_int_equal(f->state[6], ENROLL_POLL);
+	assert_int_equal(f->ev[7], ENROLL_EV_ISSUED);
+	assert_int_equal(f->state[7], ENROLL_ISSUED);
 	assert_true(has_cert(f));
 	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
 }
@@ -508,6 +522,31 @@ test_open_fails(void **state)
 	assert_true(has_cert(f));
 }
 
+static void
+test_batch(void **state)
+{
+	struct fake	*f = *state;
+
+	f->en.proto = &fake_batch;
+	script(f, 3, ERR_PENDING, ERR_PENDING, 0);
+	assert_int_equal(enroll_run(&f->en), 0);
+	assert_int_equal(f->ev[2], ENROLL_EV_SENT);
+	assert_int_equal(f->ev[3], ENROLL_EV_WAITING);
+	assert_int_equal(f->ev[f->nnotes - 1], ENROLL_EV_ISSUED);
+	assert_int_equal(f->polls, 2);
+	assert_true(has_cert(f));
+	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
+	/* Not resumable: a stopped wait leaves nothing, the next run sends. */
+	f->nnotes = f->next = 0;
+	f->stop_at = f->waits + 1;
+	script(f, 1, ERR_PENDING);
+	assert_int_equal(enroll_run(&f->en), -1);
+	assert_int_equal(f->ev[f->nnotes - 1], ENROLL_EV_STOPPED);
+	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
+	assert_int_equal(f->requests, 2);
+	assert_int_equal(f->passwords, 2);
+}
+
 /* The agent's way: one poll a round, no waiting, no user. */
 static void
 test_poll_once(void **state)
@@ -548,6 +587,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_not_authenticated, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_open_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
