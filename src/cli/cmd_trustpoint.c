@@ -320,8 +320,8 @@ tpc_ca_accept(struct tpc *c, struct scep_cacert *cc)
 		if (tpc_pin_check(c, cc->ca) != 0)
 			return -1;
 	} else {
-		if (shell_confirm(c->sh, "Do you accept this certificate?? "
-		    "[yes/no]:", &yes) != 0)
+		if (shell_confirm_trust(c->sh, "Do you accept this "
+		    "certificate?? [yes/no]:", &yes) != 0)
 			return -1;
 		if (!yes)
 			return shell_error(c->sh, "Certificate not accepted: "

@@ -157,7 +157,7 @@ cmd_trustpool_confirm(struct shell *sh, const char *url,
 	}
 	snprintf(prompt, sizeof(prompt), "Install these %d CA certificates "
 	    "in the trust pool? [yes/no]: ", sk_X509_num(b->certs));
-	if (shell_confirm(sh, prompt, yes) != 0)
+	if (shell_confirm_trust(sh, prompt, yes) != 0)
 		return shell_error(sh, "No answer; the trust pool is "
 		    "unchanged.");
 	return 0;

@@ -66,6 +66,7 @@ struct shell {
 	 */
 	int			 unanswered;
 	int			 in_trial;	/* rolling back a trial */
+	int			 yes;		/* -y: confirmations answered */
 	char			 prompt[128];
 
 	/* output */
@@ -322,8 +323,24 @@ shell_reask(struct shell *sh, int tries, const char *choices)
 	return 1;
 }
 
+void
+shell_set_yes(struct shell *sh, int yes)
+{
+	sh->yes = yes;
+}
+
+/* The question as a console log shows it, with -y's answer. */
+static void
+shell_auto_yes(struct shell *sh, const char *prompt)
+{
+	if (sh->out != NULL)
+		pipe_flush(sh->out);
+	printf("%syes\n", prompt);
+	fflush(stdout);
+}
+
 int
-shell_confirm(struct shell *sh, const char *prompt, int *yes)
+shell_confirm_trust(struct shell *sh, const char *prompt, int *yes)
 {
 	char	 ans[64];
 	int	 tries = 0;
@@ -341,6 +358,17 @@ shell_confirm(struct shell *sh, const char *prompt, int *yes)
 		}
 	} while (shell_reask(sh, tries++, "'yes' or 'no'"));
 	return -1;
+}
+
+int
+shell_confirm(struct shell *sh, const char *prompt, int *yes)
+{
+	if (sh->yes) {
+		shell_auto_yes(sh, prompt);
+		*yes = 1;
+		return 0;
+	}
+	return shell_confirm_trust(sh, prompt, yes);
 }
 
 int

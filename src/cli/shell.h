@@ -30,8 +30,18 @@ int		 shell_err(struct shell *, const struct err *);
  * after the prompt, except for secrets.
  */
 int		 shell_ask(struct shell *, const char *, char *, size_t, int);
-/* "[yes/no]" question: *yes = 1 or 0; asks again on anything else. */
+/*
+ * "[yes/no]" question before an operator's own action (remove keys,
+ * re-enroll): *yes = 1 or 0; asks again on anything else.  netpki -y
+ * answers it "yes" (printed after the prompt, as a script's answer is).
+ */
 int		 shell_confirm(struct shell *, const char *, int *);
+/*
+ * The same for a trust decision (accept a CA certificate, install
+ * certificates in the trust pool): never answered by -y, since the
+ * fingerprint must be checked by a person or by the script's own line.
+ */
+int		 shell_confirm_trust(struct shell *, const char *, int *);
 /*
  * Pasted text: lines until a blank line or "quit" on a line by itself.
  * *out is NUL-terminated, caller frees.
