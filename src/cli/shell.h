@@ -18,6 +18,13 @@ struct cmd_args;
 
 void		 shell_printf(struct shell *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+/*
+ * The JSON document of a show command run with "| json" (json.h), or NULL.
+ * While there is one, shell_printf() prints nothing: a show function
+ * calls both, on the same data, and the document is printed when it
+ * returns 0.  Errors (shell_error) are printed still.
+ */
+struct json	*shell_json(struct shell *);
 /* Prints "% <message>" and returns -1, so handlers can "return shell_error". */
 int		 shell_error(struct shell *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -65,6 +65,13 @@ int		 config_list(const struct config *, const char *,
  * Caller frees.
  */
 char		*config_text(const struct config *, const char *);
+/*
+ * The statements config_text prints, in its order, to fn(arg, depth,
+ * block, line): a top-level statement at depth 0 (block: it opens a
+ * block), then the statements of its block at depth 1.  0 or ERR_NOMEM.
+ */
+int		 config_walk(const struct config *, const char *,
+		    void (*)(void *, int, int, const char *), void *);
 /* The change set from base to cand as CLI text ("no ..." for removals). */
 char		*config_diff_text(const struct config *, const struct config *);
 int		 config_equal(const struct config *, const struct config *);
