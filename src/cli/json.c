@@ -1,8 +1,9 @@
 /*
  * json: a small JSON writer for "| json" (see json.h).  The text is
- * built in one buffer capped by its creator; the first failure (memory,
- * the cap, a container misused) is kept and reported by json_finish(),
- * and every later call does nothing, so callers need not check each one.
+ * built in one buffer (buf.h) capped by its creator; the first failure
+ * (memory, the cap, a container misused) is kept and reported by
+ * json_finish(), and every later call does nothing, so callers need not
+ * check each one.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "err.h"
 #include "json.h"
 #include "text.h"
@@ -22,8 +24,7 @@ struct json_level {
 };
 
 struct json {
-	char			*buf;
-	size_t			 len, cap, max;
+	struct buf		 b;
 	int			 fail;	/* 0, or the ERR_* of the first failure */
 	int			 depth;
 	struct json_level	 st[JSON_MAXDEPTH];
@@ -32,31 +33,8 @@ struct json {
 static void
 json_add(struct json *j, const char *s, size_t n)
 {
-	char	*nb;
-	size_t	 ncap;
-
-	if (j->fail)
-		return;
-	if (n > j->max - j->len - 1 || j->len + 1 > j->max) {
-		j->fail = ERR_TOOBIG;
-		return;
-	}
-	if (j->len + n + 1 > j->cap) {
-		ncap = j->cap ? j->cap : 1024;
-		while (ncap < j->len + n + 1)
-			ncap *= 2;
-		if (ncap > j->max)
-			ncap = j->max;
-		if ((nb = realloc(j->buf, ncap)) == NULL) {
-			j->fail = ERR_NOMEM;
-			return;
-		}
-		j->buf = nb;
-		j->cap = ncap;
-	}
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = '\0';
+	if (j->fail == 0 && buf_add(&j->b, s, n) != 0)
+		j->fail = j->b.err;
 }
 
 static void
@@ -72,7 +50,7 @@ json_new(size_t max)
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return NULL;
-	j->max = max < 16 ? 16 : max;
+	buf_init(&j->b, max < 16 ? 16 : max);
 	json_adds(j, "{");
 	j->st[0].close = '}';
 	j->depth = 1;
@@ -88,7 +66,7 @@ json_free(struct json *j)
 {
 	if (j == NULL)
 		return;
-	free(j->buf);
+	buf_free(&j->b);
 	free(j);
 }
 
@@ -291,13 +269,13 @@ json_finish(struct json *j, const char **text, struct err *e)
 	}
 	switch (j->fail) {
 	case 0:
-		*text = j->buf;
+		*text = buf_ptr(&j->b);
 		return 0;
 	case ERR_NOMEM:
 		return err_set(e, ERR_NOMEM, "JSON output: out of memory");
 	case ERR_TOOBIG:
 		return err_set(e, ERR_TOOBIG, "JSON output: more than %zu "
-		    "bytes or nested deeper than %d", j->max, JSON_MAXDEPTH);
+		    "bytes or nested deeper than %d", j->b.max, JSON_MAXDEPTH);
 	default:
 		return err_set(e, ERR_INVAL, "JSON output: a container left "
 		    "open or closed twice (a bug)");

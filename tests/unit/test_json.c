@@ -146,7 +146,7 @@ test_misuse(void **state)
 
 	j = json_new(64);		/* over the cap */
 	json_str(j, "k", "0123456789012345678901234567890123456789"
-	    "0123456789");
+	    "0123456789012345678901234567890123456789");
 	assert_int_equal(json_finish(j, &text, &e), ERR_TOOBIG);
 	json_free(j);
 
