@@ -1510,14 +1510,21 @@ shell_line_json(struct shell *sh, const char *line)
 	struct cmd_match	*m;
 	struct pipe		*p = NULL;
 	struct err		 e;
-	long			 at = cmdtree_pipe_at(line, 0);
+	enum cmd_mode		 mode;
+	long			 at;
 	char			*cmd = NULL;
 	int			 json = 0;
+	size_t			 off = shell_do_split(sh, line, &mode);
 
-	if (at < 0 || (m = malloc(sizeof(*m))) == NULL)
+	/* "do show ... | json" too ("d", ambiguous, is left to the match). */
+	if (off > 0 && strncmp(line + strspn(line, " \t"), "do", 2) != 0)
+		return 0;
+	line += off;
+	if ((at = cmdtree_pipe_at(line, 0)) < 0 ||
+	    (m = malloc(sizeof(*m))) == NULL)
 		return 0;
 	if ((cmd = strndup(line, (size_t)at)) != NULL)
-		cmdtree_match(sh->tree, sh->mode, cmd, m);
+		cmdtree_match(sh->tree, mode, cmd, m);
 	if (cmd != NULL && m->status == CMDM_OK && cmdtree_pipeable(m->def) &&
 	    (p = pipe_new(NULL, 0)) != NULL &&
 	    pipe_parse(p, sh->tree, line, at, m, &e) == 0)
