@@ -3,6 +3,7 @@
  * Prompts and output follow the reference text's "Generate RSA Key Pair"
  * and "Import Public Key" sections and the formats fixed by issue 3.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
+#include "json.h"
 #include "keystore.h"
 #include "paste.h"
 #include "shell.h"
@@ -477,16 +479,38 @@ key_print_hex(struct shell *sh, const unsigned char *p, size_t len)
 }
 
 static void
+key_lower(char *buf, size_t sz, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < sz && s[i] != '\0'; i++)
+		buf[i] = (char)tolower((unsigned char)s[i]);
+	buf[i] = '\0';
+}
+
+/*
+ * One key; in JSON an object whose keys are the text's words in lower
+ * case ("size" or "degree", "created" or "imported").
+ */
+static void
 key_print(struct shell *sh, const struct keystore_info *k, const char *type,
     const char *sizename, const char *timename)
 {
-	char	 t[64];
+	struct json	*j = shell_json(sh);
+	char		 t[64], jsize[16], jtime[16];
 
+	key_lower(jsize, sizeof(jsize), sizename);
+	key_lower(jtime, sizeof(jtime), timename);
 	shell_printf(sh, "Key label: %s\n", k->label);
 	shell_printf(sh, "Type     : %s\n", type);
+	json_begin(j, NULL);
+	json_str(j, "label", k->label);
+	json_str(j, "type", type);
+	json_bool(j, "broken", k->broken);
 	if (k->broken) {
 		shell_printf(sh, "%% The key file cannot be read as this type "
 		    "of key: zeroize it or generate it again\n");
+		json_end(j);
 		return;
 	}
 	cert_fmt_time(t, sizeof(t), k->created);
@@ -494,6 +518,10 @@ key_print(struct shell *sh, const struct keystore_info *k, const char *type,
 	shell_printf(sh, "%-9s: %s\n", timename, t);
 	shell_printf(sh, "Data     :\n");
 	key_print_hex(sh, k->spki, k->spkilen);
+	json_int(j, jsize, k->bits);
+	json_time(j, jtime, k->created);
+	json_hex(j, "data", k->spki, k->spkilen);
+	json_end(j);
 }
 
 static int
@@ -511,6 +539,7 @@ key_show_mypubkey(struct shell *sh, const struct cmd_args *a)
 	err_clear(&e);
 	if (keystore_list(&v, &n, st, ec ? EVP_PKEY_EC : EVP_PKEY_RSA, &e))
 		return shell_err(sh, &e);
+	json_list(shell_json(sh), "keys");
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			shell_printf(sh, "\n");
@@ -529,6 +558,7 @@ key_show_mypubkey(struct shell *sh, const struct cmd_args *a)
 			    "RSA Special Usage (encryption)" :
 			    "RSA General purpose", "Size", "Created");
 	}
+	json_end(shell_json(sh));
 	keystore_list_free(v, n);
 	return 0;
 }
@@ -562,12 +592,14 @@ key_show_auth(struct shell *sh, const struct cmd_args *a)
 	err_clear(&e);
 	if (keystore_auth_list(&v, &n, st, &e) != 0)
 		return shell_err(sh, &e);
+	json_list(shell_json(sh), "keys");
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			shell_printf(sh, "\n");
 		key_print(sh, &v[i], key_auth_type(v[i].label), "Size",
 		    "Imported");
 	}
+	json_end(shell_json(sh));
 	keystore_list_free(v, n);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "commitlog.h"
 #include "err.h"
+#include "json.h"
 #include "shell.h"
 #include "shell_priv.h"
 
@@ -114,6 +115,7 @@ system_commit_list(struct shell *sh, const struct cmd_args *a)
 	struct store		*st;
 	struct err		 e;
 	struct tm		 tm;
+	struct json		*j = shell_json(sh);
 	size_t			 n = 0, i;
 	char			 when[64];
 
@@ -123,6 +125,7 @@ system_commit_list(struct shell *sh, const struct cmd_args *a)
 	shell_trial_check(sh);
 	if (commitlog_list(st, &v, &n, &e) != 0)
 		return shell_err(sh, &e);
+	json_list(j, "commits");
 	if (n == 0)
 		shell_printf(sh, "No commits found.\n");
 	else
@@ -136,13 +139,29 @@ system_commit_list(struct shell *sh, const struct cmd_args *a)
 		shell_printf(sh, "%-4zu %010lu            %-9s %-19s %-11s "
 		    "%s\n", i + 1, v[i].id, v[i].user, v[i].line,
 		    v[i].client, when);
+		json_begin(j, NULL);
+		json_int(j, "sno", (long long)i + 1);
+		snprintf(when, sizeof(when), "%010lu", v[i].id);
+		json_str(j, "id", when);
+		json_str(j, "user", v[i].user);
+		json_str(j, "line", v[i].line);
+		json_str(j, "client", v[i].client);
+		json_time(j, "time", v[i].time);
+		json_end(j);
 	}
+	json_end(j);
 	commitlog_list_free(v, n);
 	if (commitlog_trial_get(st, &t, &e) == 0) {
 		cert_fmt_time(when, sizeof(when), t.deadline);
 		shell_printf(sh, "Commit %010lu is on trial: rolled back at %s "
 		    "unless confirmed with 'commit'\n", t.id, when);
+		json_begin(j, "trial");
+		snprintf(when, sizeof(when), "%010lu", t.id);
+		json_str(j, "id", when);
+		json_time(j, "rollback_at", t.deadline);
+		json_end(j);
 		commitlog_trial_clear(&t);
-	}
+	} else
+		json_null(j, "trial");
 	return 0;
 }

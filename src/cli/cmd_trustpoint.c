@@ -26,6 +26,7 @@
 #include "enroll.h"
 #include "err.h"
 #include "fetch.h"
+#include "json.h"
 #include "keystore.h"
 #include "scep_client.h"
 #include "shell.h"
@@ -88,26 +89,37 @@ tpc_need_url(struct tpc *c)
 
 /* ---- printing ----------------------------------------------------------- */
 
+/* In JSON: key, the name unescaped (json.h escapes it). */
 static void
-tpc_print_dn(struct shell *sh, const char *label, const X509_NAME *n)
+tpc_print_dn(struct shell *sh, const char *label, const char *key,
+    const X509_NAME *n)
 {
 	char	*dn = cert_dn(n, CERT_DN_LOWER);
+	char	*raw;
 
 	shell_printf(sh, "%s :\n%s\n", label, dn ? dn : "?");
 	free(dn);
+	if (shell_json(sh) != NULL) {
+		raw = cert_dn(n, CERT_DN_LOWER | CERT_DN_RAW);
+		json_str(shell_json(sh), key, raw);
+		free(raw);
+	}
 }
 
 static void
-tpc_print_time(struct shell *sh, const char *label, const ASN1_TIME *at)
+tpc_print_time(struct shell *sh, const char *label, const char *key,
+    const ASN1_TIME *at)
 {
 	char	 buf[48];
 	time_t	 t;
 
-	if (cert_asn1_time(at, &t) != 0)
+	if (cert_asn1_time(at, &t) != 0) {
 		snprintf(buf, sizeof(buf), "(bad time)");
-	else
+		t = (time_t)-1;
+	} else
 		cert_fmt_time(buf, sizeof(buf), t);
 	shell_printf(sh, "%s :%s\n", label, buf);
+	json_time(shell_json(sh), key, t);
 }
 
 static void
@@ -116,12 +128,16 @@ tpc_print_crldp(struct shell *sh, X509 *x)
 	STACK_OF(DIST_POINT)	*dps;
 	DIST_POINT		*dp;
 	GENERAL_NAME		*gn;
+	const ASN1_IA5STRING	*u;
 	char			*uri;
 	int			 i, j, shown = 0;
 
+	json_list(shell_json(sh), "crl_distribution_points");
 	if ((dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL,
-	    NULL)) == NULL)
+	    NULL)) == NULL) {
+		json_end(shell_json(sh));
 		return;
+	}
 	for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
 		dp = sk_DIST_POINT_value(dps, i);
 		if (dp->distpoint == NULL || dp->distpoint->type != 0)
@@ -134,15 +150,19 @@ tpc_print_crldp(struct shell *sh, X509 *x)
 				continue;
 			if (!shown++)
 				shell_printf(sh, "CRL Distribution Point\n");
-			/* The CA's text: escaped (text.h). */
+			/* The CA's text: escaped (text.h, json.h). */
+			u = gn->d.uniformResourceIdentifier;
 			uri = text_escape((const char *)ASN1_STRING_get0_data(
-			    gn->d.uniformResourceIdentifier), (size_t)
-			    ASN1_STRING_length(gn->d.uniformResourceIdentifier));
+			    u), (size_t)ASN1_STRING_length(u));
 			shell_printf(sh, "%s\n", uri ? uri : "?");
 			free(uri);
+			json_strn(shell_json(sh), NULL, (const char *)
+			    ASN1_STRING_get0_data(u), (size_t)
+			    ASN1_STRING_length(u));
 		}
 	}
 	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	json_end(shell_json(sh));
 }
 
 void
@@ -151,11 +171,15 @@ tpc_print_cert(struct shell *sh, X509 *x)
 	char	*serial = cert_serial_hex(x, 0);
 
 	shell_printf(sh, "Serial Number :%s\n", serial ? serial : "?");
+	json_str(shell_json(sh), "serial_number", serial);
 	free(serial);
-	tpc_print_dn(sh, "Subject Name", X509_get_subject_name(x));
-	tpc_print_dn(sh, "Issued By", X509_get_issuer_name(x));
-	tpc_print_time(sh, "Validity Start", X509_get0_notBefore(x));
-	tpc_print_time(sh, "Validity End", X509_get0_notAfter(x));
+	tpc_print_dn(sh, "Subject Name", "subject_name",
+	    X509_get_subject_name(x));
+	tpc_print_dn(sh, "Issued By", "issued_by", X509_get_issuer_name(x));
+	tpc_print_time(sh, "Validity Start", "validity_start",
+	    X509_get0_notBefore(x));
+	tpc_print_time(sh, "Validity End", "validity_end",
+	    X509_get0_notAfter(x));
 }
 
 void
@@ -327,8 +351,8 @@ tpc_ca_accept(struct tpc *c, struct scep_cacert *cc)
 		if (tpc_pin_check(c, cc->ca) != 0)
 			return -1;
 	} else {
-		if (shell_confirm(c->sh, "Do you accept this certificate?? "
-		    "[yes/no]:", &yes) != 0)
+		if (shell_confirm_trust(c->sh, "Do you accept this "
+		    "certificate?? [yes/no]:", &yes) != 0)
 			return -1;
 		if (!yes)
 			return shell_error(c->sh, "Certificate not accepted: "
@@ -723,25 +747,54 @@ static void
 tpc_show_router(struct shell *sh, struct store *st, const char *name,
     enum tp_kind kind, X509 *x, const char *label, X509 *ca)
 {
+	struct json		*j = shell_json(sh);
 	struct tp_pending	 p;
 	struct err		 e;
+	const char		*state;
 
 	if (x == NULL && !tp_pending_exists(st, name, kind))
 		return;
 	shell_printf(sh, "Router certificate\nKey usage :%s\n",
 	    tpc_kind_usage(kind));
+	json_begin(j, NULL);
+	json_str(j, "key_usage", tpc_kind_usage(kind));
 	if (x != NULL) {
-		shell_printf(sh, "Status :%s\n", tp_cert_state_name(
-		    tp_cert_state(st, label, kind, x, ca, clock_now())));
+		state = tp_cert_state_name(tp_cert_state(st, label, kind, x,
+		    ca, clock_now()));
+		shell_printf(sh, "Status :%s\n", state);
+		json_str(j, "status", state);
 		tpc_print_cert(sh, x);
 		tpc_print_crldp(sh, x);
+		json_end(j);
 		return;
 	}
 	shell_printf(sh, "Status :Pending\n");
+	json_str(j, "status", "Pending");
 	if (tp_pending_load(&p, st, name, kind, &e) == 0) {
 		shell_printf(sh, "Transaction ID :%s\n", p.transid);
+		json_str(j, "transaction_id", p.transid);
 		tp_pending_clear(&p);
 	}
+	json_end(j);
+}
+
+/* A CA or RA certificate: the text's title lines, a JSON object. */
+static void
+tpc_show_cert(struct shell *sh, const char *title, const char *usage,
+    X509 *x, int crldp)
+{
+	struct json	*j = shell_json(sh);
+
+	shell_printf(sh, "%s\n", title);
+	json_begin(j, usage == NULL ? "ca_certificate" : NULL);
+	if (usage != NULL) {
+		shell_printf(sh, "Key usage :%s\n", usage);
+		json_str(j, "key_usage", usage);
+	}
+	tpc_print_cert(sh, x);
+	if (crldp)
+		tpc_print_crldp(sh, x);
+	json_end(j);
 }
 
 /* The trustpoint's key pair: rsakeypair, else the default. */
@@ -761,6 +814,7 @@ tpc_keylabel(struct shell *sh, const char *name)
 static int
 tpc_show_one(struct shell *sh, struct store *st, const char *name)
 {
+	struct json	*j = shell_json(sh);
 	struct tp_certs	 tc;
 	struct err	 e;
 	int		 k;
@@ -768,28 +822,32 @@ tpc_show_one(struct shell *sh, struct store *st, const char *name)
 	if (tp_certs_load(&tc, st, name, &e) != 0)
 		return shell_err(sh, &e);
 	shell_printf(sh, "Trustpoint :%s\n=====\n", name);
-	if (tc.ca != NULL) {
-		shell_printf(sh, "CA certificate\n");
-		tpc_print_cert(sh, tc.ca);
-		tpc_print_crldp(sh, tc.ca);
-	}
+	json_begin(j, NULL);
+	json_str(j, "name", name);
+	if (tc.ca != NULL)
+		tpc_show_cert(sh, "CA certificate", NULL, tc.ca, 1);
+	else
+		json_null(j, "ca_certificate");
+	json_list(j, "ra_certificates");
 	if (tc.ra_sign != NULL && tc.ra_encr != NULL &&
-	    X509_cmp(tc.ra_sign, tc.ra_encr) == 0) {
-		shell_printf(sh, "RA certificate\nKey usage :General Purpose\n");
-		tpc_print_cert(sh, tc.ra_sign);
-	} else {
-		if (tc.ra_sign != NULL) {
-			shell_printf(sh, "RA certificate\nKey usage :Signature\n");
-			tpc_print_cert(sh, tc.ra_sign);
-		}
-		if (tc.ra_encr != NULL) {
-			shell_printf(sh, "RA certificate\nKey usage :Encryption\n");
-			tpc_print_cert(sh, tc.ra_encr);
-		}
+	    X509_cmp(tc.ra_sign, tc.ra_encr) == 0)
+		tpc_show_cert(sh, "RA certificate", "General Purpose",
+		    tc.ra_sign, 0);
+	else {
+		if (tc.ra_sign != NULL)
+			tpc_show_cert(sh, "RA certificate", "Signature",
+			    tc.ra_sign, 0);
+		if (tc.ra_encr != NULL)
+			tpc_show_cert(sh, "RA certificate", "Encryption",
+			    tc.ra_encr, 0);
 	}
+	json_end(j);
+	json_list(j, "router_certificates");
 	for (k = 0; k < TP_KIND__MAX; k++)
 		tpc_show_router(sh, st, name, k, tc.dev[k], tpc_keylabel(sh,
 		    name), tc.ca);
+	json_end(j);
+	json_end(j);
 	tp_certs_clear(&tc);
 	return 0;
 }
@@ -824,15 +882,19 @@ tpc_show(struct shell *sh, const struct cmd_args *a)
 	const char		*name = cmd_arg(a, "NAME");
 	struct store		*st;
 	char			 block[128];
+	int			 rc;
 
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	if (name == NULL)
-		return tpc_each(sh, st, tpc_show_one);
-	if (!tp_name_ok(name) || tp_block(block, sizeof(block), name) != 0 ||
-	    run == NULL || config_get(run, NULL, block) == NULL)
+	if (name != NULL && (!tp_name_ok(name) || tp_block(block,
+	    sizeof(block), name) != 0 || run == NULL ||
+	    config_get(run, NULL, block) == NULL))
 		return shell_error(sh, "Trustpoint %s is not configured", name);
-	return tpc_show_one(sh, st, name);
+	json_list(shell_json(sh), "trustpoints");
+	rc = name == NULL ? tpc_each(sh, st, tpc_show_one) :
+	    tpc_show_one(sh, st, name);
+	json_end(shell_json(sh));
+	return rc;
 }
 
 /* ---- show crypto ca trustpoint [NAME] status ---------------------------- */
@@ -855,21 +917,57 @@ tpc_status_line(struct shell *sh, const char *what, const char *fmt, ...)
 	    "............................", val);
 }
 
+/* In JSON: its fields, in the object the caller opened. */
 static void
 tpc_status_cert(struct shell *sh, const char *title, X509 *x)
 {
-	char	*dn = cert_dn(X509_get_subject_name(x), CERT_DN_LOWER);
-	char	*sha = cert_x509_fingerprint(x, "SHA256", 0);
-	char	 t[64];
-	time_t	 na = 0;
+	struct json	*j = shell_json(sh);
+	char		*dn = cert_dn(X509_get_subject_name(x), CERT_DN_LOWER);
+	char		*sha = cert_x509_fingerprint(x, "SHA256", 0);
+	char		*raw = NULL;
+	char		 t[64];
+	time_t		 na = 0;
 
 	cert_asn1_time(X509_get0_notAfter(x), &na);
 	cert_fmt_time(t, sizeof(t), na);
 	shell_printf(sh, "  %s:\n    Subject Name:\n     %s\n"
 	    "    Fingerprint SHA256: %s\n    Expires: %s\n", title,
 	    dn ? dn : "?", sha ? sha : "?", t);
+	if (j != NULL)
+		raw = cert_dn(X509_get_subject_name(x), CERT_DN_LOWER |
+		    CERT_DN_RAW);
+	json_str(j, "subject_name", raw);
+	json_str(j, "fingerprint_sha256", sha);
+	json_time(j, "expires", na);
+	free(raw);
 	free(dn);
 	free(sha);
+}
+
+/* The revocation state in JSON: "crl": { "status", "next_update" ... }. */
+static void
+tpc_status_crl_json(struct json *j, const struct crl_answer *ans,
+    int optional)
+{
+	static const char	*names[] = { "none", "not_revoked", "revoked",
+	    "expired" };
+	int			 i;
+
+	switch (ans->status) {
+	case CRL_GOOD:		i = 1;	break;
+	case CRL_REVOKED:	i = 2;	break;
+	case CRL_EXPIRED:	i = 3;	break;
+	default:		i = 0;	break;
+	}
+	json_begin(j, "crl");
+	json_str(j, "status", names[i]);
+	if (i == 1 || i == 3)
+		json_time(j, "next_update", ans->next_update);
+	else
+		json_null(j, "next_update");
+	json_str(j, "reason", i == 2 ? cert_reason_name(ans->reason) : NULL);
+	json_bool(j, "optional", optional);
+	json_end(j);
 }
 
 /* The revocation state of the router certificate, from the cache. */
@@ -906,6 +1004,7 @@ tpc_status_crl(struct shell *sh, struct store *st, struct tpc *c, X509 *x)
 		    " (crl optional)" : "");
 		break;
 	}
+	tpc_status_crl_json(shell_json(sh), &ans, c->tp->crl_optional);
 }
 
 /* When the agent next updates the trust pool, or why it does not. */
@@ -918,55 +1017,81 @@ tpc_status_pool(struct shell *sh, struct store *st)
 	struct err		 e;
 	char			 t[64];
 
+	struct json		*j = shell_json(sh);
+	time_t			 next;
+
 	trustpool_policy_get(&p, shell_running(sh));
+	json_begin(j, "trustpool");
 	if (p.cabundle_url == NULL) {
 		shell_printf(sh, "Trust pool next update: none (%s)\n",
 		    p.cabundle_none ? "cabundle url none" : "no cabundle url");
+		json_null(j, "next_update");
+		json_str(j, "reason", p.cabundle_none ? "cabundle url none" :
+		    "no cabundle url");
+		json_end(j);
 		return;
 	}
 	if (trustpool_load(&tp, st, &e) != 0) {
 		shell_printf(sh, "Trust pool next update: unknown (%s)\n",
 		    e.msg);
+		json_null(j, "next_update");
+		json_str(j, "reason", e.msg);
+		json_end(j);
 		return;
 	}
 	if (trustpool_meta_read(&m, st, &e) != 0)
 		memset(&m, 0, sizeof(m));
-	cert_fmt_time(t, sizeof(t), trustpool_next_update(trustpool_expiry(tp,
-	    m.last_success, NULL), m.last_success, m.last_failure,
-	    clock_now()));
+	next = trustpool_next_update(trustpool_expiry(tp, m.last_success,
+	    NULL), m.last_success, m.last_failure, clock_now());
+	cert_fmt_time(t, sizeof(t), next);
 	shell_printf(sh, "Trust pool next update: %s\n", t);
+	json_time(j, "next_update", next);
+	json_null(j, "reason");
+	json_end(j);
 	trustpool_free(tp);
 }
 
 static void
 tpc_status_state(struct shell *sh, struct tpc *c, X509 *router, int usage)
 {
+	struct json	*j = shell_json(sh);
 	const char	*kind = usage ? "Special Usage" : "General Purpose";
-	int		 k, pending = 0;
+	const char	*req;
+	int		 k, pending = 0, keys;
 
 	shell_printf(sh, "  State:\n");
-	if (keystore_exists(c->st, c->tp->keylabel, &usage))
+	json_begin(j, "state");
+	if ((keys = keystore_exists(c->st, c->tp->keylabel, &usage)))
 		tpc_status_line(sh, "Keys generated", "Yes (%s, %s)",
 		    c->tp->keylabel, kind);
 	else
 		tpc_status_line(sh, "Keys generated", "No (%s)",
 		    c->tp->keylabel);
+	json_bool(j, "keys_generated", keys);
+	json_str(j, "key_label", c->tp->keylabel);
+	json_str(j, "key_usage", keys ? kind : NULL);
 	tpc_status_line(sh, "Issuing CA authenticated", "%s",
 	    c->certs.ca != NULL ? "Yes" : "No");
+	json_bool(j, "issuing_ca_authenticated", c->certs.ca != NULL);
 	for (k = 0; k < TP_KIND__MAX; k++)
 		pending += tp_pending_exists(c->st, c->tp->name, k);
-	tpc_status_line(sh, "Certificate request(s)", "%s", router != NULL ?
-	    "Yes" : pending ? "Pending" : "None");
+	req = router != NULL ? "Yes" : pending ? "Pending" : "None";
+	tpc_status_line(sh, "Certificate request(s)", "%s", req);
+	json_str(j, "certificate_requests", req);
 	tpc_status_line(sh, "Pending enrollment", "%s", pending ? "Yes "
 	    "('crypto ca enroll' resumes it)" : "No");
+	json_bool(j, "pending_enrollment", pending > 0);
 	tpc_status_crl(sh, c->st, c, router);
+	json_end(j);
 }
 
 static int
 tpc_status_one(struct shell *sh, struct store *st, const char *name)
 {
+	struct json	*j = shell_json(sh);
 	struct tpc	 c;
 	char		 title[96];
+	const char	*state;
 	X509		*router = NULL;
 	int		 k, usage = 0;
 
@@ -976,9 +1101,16 @@ tpc_status_one(struct shell *sh, struct store *st, const char *name)
 		return -1;
 	}
 	shell_printf(sh, "Trustpoint %s:\n", name);
-	if (c.certs.ca != NULL)
+	json_begin(j, NULL);
+	json_str(j, "name", name);
+	if (c.certs.ca != NULL) {
+		json_begin(j, "issuing_ca_certificate");
 		tpc_status_cert(sh, "Issuing CA certificate configured",
 		    c.certs.ca);
+		json_end(j);
+	} else
+		json_null(j, "issuing_ca_certificate");
+	json_list(j, "router_certificates");
 	for (k = 0; k < TP_KIND__MAX; k++) {
 		if (c.certs.dev[k] == NULL)
 			continue;
@@ -987,12 +1119,18 @@ tpc_status_one(struct shell *sh, struct store *st, const char *name)
 		usage |= k != TP_KIND_GENERAL;
 		snprintf(title, sizeof(title), "Router %s certificate "
 		    "configured", tpc_kind_usage(k));
+		json_begin(j, NULL);
+		json_str(j, "key_usage", tpc_kind_usage(k));
 		tpc_status_cert(sh, title, c.certs.dev[k]);
-		shell_printf(sh, "    Status: %s\n", tp_cert_state_name(
-		    tp_cert_state(c.st, c.tp->keylabel, k, c.certs.dev[k],
-		    c.certs.ca, clock_now())));
+		state = tp_cert_state_name(tp_cert_state(c.st, c.tp->keylabel,
+		    k, c.certs.dev[k], c.certs.ca, clock_now()));
+		shell_printf(sh, "    Status: %s\n", state);
+		json_str(j, "status", state);
+		json_end(j);
 	}
+	json_end(j);
 	tpc_status_state(sh, &c, router, usage);
+	json_end(j);
 	tpc_free(&c);
 	return 0;
 }
@@ -1006,8 +1144,10 @@ tpc_status(struct shell *sh, const struct cmd_args *a)
 
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
+	json_list(shell_json(sh), "trustpoints");
 	rc = name != NULL ? tpc_status_one(sh, st, name) :
 	    tpc_each(sh, st, tpc_status_one);
+	json_end(shell_json(sh));
 	if (rc == 0)
 		tpc_status_pool(sh, st);
 	return rc;

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "err.h"
+#include "json.h"
 #include "shell.h"
 #include "store.h"
 #include "fetch.h"
@@ -153,7 +154,7 @@ cmd_trustpool_confirm(struct shell *sh, const char *url,
 	}
 	snprintf(prompt, sizeof(prompt), "Install these %d CA certificates "
 	    "in the trust pool? [yes/no]: ", sk_X509_num(b->certs));
-	if (shell_confirm(sh, prompt, yes) != 0)
+	if (shell_confirm_trust(sh, prompt, yes) != 0)
 		return shell_error(sh, "No answer; the trust pool is "
 		    "unchanged.");
 	return 0;
@@ -238,13 +239,24 @@ cmd_trustpool_import(struct shell *sh, const struct cmd_args *a)
 	return rc;
 }
 
+/* A name in JSON: its bytes, escaped by json.h (not text.h). */
+static void
+cmd_trustpool_json_dn(struct json *j, const char *key, const X509_NAME *n)
+{
+	char	*dn = cert_dn(n, CERT_DN_UPPER | CERT_DN_RAW);
+
+	json_str(j, key, dn);
+	free(dn);
+}
+
 static void
 cmd_trustpool_print_cert(struct shell *sh, const struct trustpool_entry *te,
     time_t now)
 {
-	X509	*x = te->x509;
-	char	*serial, *subj, *iss, *fp, nb[40], na[40];
-	time_t	 tb = 0, ta = 0;
+	struct json	*j = shell_json(sh);
+	X509		*x = te->x509;
+	char		*serial, *subj, *iss, *fp, nb[40], na[40];
+	time_t		 tb = 0, ta = 0;
 
 	serial = cert_serial_hex(x, ':');
 	subj = cert_dn(X509_get_subject_name(x), CERT_DN_UPPER);
@@ -265,6 +277,19 @@ cmd_trustpool_print_cert(struct shell *sh, const struct trustpool_entry *te,
 	else if (ta < now)
 		shell_printf(sh, "Status         : Expired\n");
 	shell_printf(sh, "SHA1 Fingerprint:\n%s\n", fp ? fp : "?");
+	if (j != NULL) {
+		json_begin(j, NULL);
+		json_str(j, "origin", trustpool_origin_name(te->origin));
+		json_str(j, "serial_number", serial);
+		cmd_trustpool_json_dn(j, "subject", X509_get_subject_name(x));
+		cmd_trustpool_json_dn(j, "issued_by", X509_get_issuer_name(x));
+		json_time(j, "validity_start", tb);
+		json_time(j, "validity_end", ta);
+		json_str(j, "status", !te->active ? "inactive" : ta < now ?
+		    "expired" : "active");
+		json_str(j, "fingerprint_sha1", fp);
+		json_end(j);
+	}
 	free(serial);
 	free(subj);
 	free(iss);
@@ -280,6 +305,51 @@ cmd_trustpool_time(char *buf, size_t sz, time_t t)
 		cert_fmt_time(buf, sz, t);
 }
 
+/* A time of the policy in JSON: 0 ("never") is null. */
+static void
+cmd_trustpool_json_time(struct json *j, const char *key, time_t t)
+{
+	json_time(j, key, t == 0 ? (time_t)-1 : t);
+}
+
+/* show crypto ca trustpool policy's data as a "policy" object. */
+static void
+cmd_trustpool_policy_json(struct json *j, const struct trustpool_policy *p,
+    const struct trustpool_meta *m, const struct trustpool *tp,
+    time_t exp, X509 *first, time_t next)
+{
+	int	 failed = m->last_failure != 0 &&
+	    m->last_failure >= m->last_success;
+
+	json_begin(j, "policy");
+	json_str(j, "description", p->description);
+	json_str(j, "cabundle_url", p->cabundle_url);
+	json_bool(j, "automatic_update", p->cabundle_url != NULL);
+	json_str(j, "crl_check", p->crl_optional ? "optional" : "required");
+	json_str(j, "vrf", p->vrf);
+	json_int(j, "builtin", (long long)tp->nbuiltin);
+	json_int(j, "inactive", (long long)tp->ninactive);
+	json_int(j, "downloaded", (long long)(tp->n - tp->nbuiltin));
+	json_str(j, "downloaded_from", tp->n > tp->nbuiltin ? tp->source :
+	    NULL);
+	cmd_trustpool_json_time(j, "downloaded_at", tp->n > tp->nbuiltin ?
+	    tp->fetched : 0);
+	json_str(j, "bundle_format", tp->n > tp->nbuiltin ? tp->format :
+	    NULL);
+	cmd_trustpool_json_time(j, "earliest_expiry", exp);
+	if (exp != 0 && first != NULL)
+		cmd_trustpool_json_dn(j, "earliest_expiry_subject",
+		    X509_get_subject_name(first));
+	else
+		json_null(j, "earliest_expiry_subject");
+	cmd_trustpool_json_time(j, "next_update", p->cabundle_url != NULL ?
+	    next : 0);
+	cmd_trustpool_json_time(j, "last_failure", failed ? m->last_failure :
+	    0);
+	json_str(j, "last_error", failed ? m->last_error : NULL);
+	json_end(j);
+}
+
 static void
 cmd_trustpool_show_policy(struct shell *sh, const struct trustpool *tp,
     struct store *st)
@@ -287,9 +357,9 @@ cmd_trustpool_show_policy(struct shell *sh, const struct trustpool *tp,
 	struct trustpool_policy	 p;
 	struct trustpool_meta	 m;
 	struct err		 e;
-	X509			*first;
+	X509			*first = NULL;
 	char			 t[40], *dn;
-	time_t			 now = clock_now(), exp, next;
+	time_t			 now = clock_now(), exp, next = 0;
 
 	trustpool_policy_get(&p, shell_running(sh));
 	if (trustpool_meta_read(&m, st, &e) != 0)
@@ -329,6 +399,8 @@ cmd_trustpool_show_policy(struct shell *sh, const struct trustpool *tp,
 		shell_printf(sh, "Last failure     : %s: %s\n", t,
 		    m.last_error);
 	}
+	cmd_trustpool_policy_json(shell_json(sh), &p, &m, tp, exp, first,
+	    next);
 }
 
 static int
@@ -348,11 +420,15 @@ cmd_trustpool_show(struct shell *sh, const struct cmd_args *a)
 		cmd_trustpool_show_policy(sh, tp, st);
 	else if (tp->n == 0)
 		shell_printf(sh, "%% The trust pool is empty.\n");
+	if (!cmd_has(a, "policy"))
+		json_list(shell_json(sh), "certificates");
 	for (i = 0; !cmd_has(a, "policy") && i < tp->n; i++) {
 		if (i > 0)
 			shell_printf(sh, "\n");
 		cmd_trustpool_print_cert(sh, &tp->v[i], now);
 	}
+	if (!cmd_has(a, "policy"))
+		json_end(shell_json(sh));
 	trustpool_free(tp);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "crl.h"
 #include "err.h"
+#include "json.h"
 #include "fetch.h"
 #include "shell.h"
 #include "store.h"
@@ -198,6 +199,22 @@ vcli_crl_time(char *buf, size_t sz, time_t t)
 	cert_fmt_time(buf, sz, t);
 }
 
+/* One CRL of show crypto ca crls in JSON; times 0 ("none") are null. */
+static void
+vcli_crl_json(struct json *j, const struct crl_info *ci)
+{
+	json_begin(j, NULL);
+	json_str(j, "issuer", ci->issuer);
+	json_time(j, "last_update", ci->this_update ? ci->this_update :
+	    (time_t)-1);
+	json_time(j, "next_update", ci->next_update ? ci->next_update :
+	    (time_t)-1);
+	json_int(j, "entries", (long long)ci->count);
+	json_bool(j, "delta", ci->delta);
+	json_str(j, "distribution_point", ci->url[0] ? ci->url : NULL);
+	json_end(j);
+}
+
 static int
 vcli_show_crls(struct shell *sh, const struct cmd_args *a)
 {
@@ -214,6 +231,7 @@ vcli_show_crls(struct shell *sh, const struct cmd_args *a)
 		crl_cache_free(c);
 		return shell_err(sh, &e);
 	}
+	json_list(shell_json(sh), "crls");
 	for (i = 0; i < n; i++) {
 		vcli_crl_time(t1, sizeof(t1), v[i].this_update);
 		vcli_crl_time(t2, sizeof(t2), v[i].next_update);
@@ -226,7 +244,9 @@ vcli_show_crls(struct shell *sh, const struct cmd_args *a)
 		    v[i].delta ? " (delta CRL)" : "",
 		    v[i].url[0] ? text_esc(url, sizeof(url), v[i].url) :
 		    "(none)");
+		vcli_crl_json(shell_json(sh), &v[i]);
 	}
+	json_end(shell_json(sh));
 	free(v);
 	crl_cache_free(c);
 	return 0;

@@ -29,7 +29,7 @@ static void
 main_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: netpki [--state DIR] [-c COMMAND]...\n"
+	    "usage: netpki [--state DIR] [-y] [-c COMMAND]...\n"
 	    "\n"
 	    "The netpki shell: IOS XR-style PKI commands for this device.\n"
 	    "With no -c and a terminal on stdin it is interactive; otherwise\n"
@@ -40,6 +40,8 @@ main_usage(FILE *f)
 	    "                /var/lib/netpki as root, else\n"
 	    "                $XDG_STATE_HOME/netpki or ~/.local/state/netpki)\n"
 	    "  -c COMMAND    run COMMAND; repeatable; stops at the first failure\n"
+	    "  -y, --yes     answer yes to confirmations (remove keys, re-enroll,\n"
+	    "                ...); never to accepting a CA certificate\n"
 	    "  --help        this text\n"
 	    "  --version     print the version\n"
 	    "\n"
@@ -93,13 +95,14 @@ main(int argc, char *argv[])
 		{ "state",	required_argument,	NULL, 's' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
+		{ "yes",	no_argument,		NULL, 'y' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct shell		*sh = NULL;
 	struct sigaction	 sa;
 	struct err		 e;
 	char			*state = NULL, **lines = NULL;
-	int			 ch, nlines = 0, rc = 1;
+	int			 ch, nlines = 0, rc = 1, yes = 0;
 
 	if (main_nodump() != 0)
 		return 1;
@@ -107,7 +110,7 @@ main(int argc, char *argv[])
 		return agent_main(argc - 1, argv + 1);
 	if ((lines = calloc((size_t)argc + 1, sizeof(*lines))) == NULL)
 		return 1;
-	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:hy", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			free(state);
@@ -115,6 +118,9 @@ main(int argc, char *argv[])
 			break;
 		case 'c':
 			lines[nlines++] = optarg;
+			break;
+		case 'y':
+			yes = 1;
 			break;
 		case 'h':
 			main_usage(stdout);
@@ -151,6 +157,7 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	shell_set_intr(sh, &main_intr);
+	shell_set_yes(sh, yes);
 	if (nlines > 0)
 		rc = shell_run_lines(sh, lines, nlines);
 	else if (isatty(STDIN_FILENO))

@@ -38,6 +38,8 @@ const struct cmd_def pipe_defs[] = {
 	[PIPE_INCLUDE] = { .syntax = "include LINE",
 	  .help = "Include lines that match\n"
 	    "Regular expression (POSIX extended)" },
+	[PIPE_JSON] = { .syntax = "json",
+	  .help = "Output in JSON format (see netpki(1))" },
 	[PIPE_SECTION] = { .syntax = "section LINE",
 	  .help = "Filter a section of output\n"
 	    "Regular expression (POSIX extended)" },
@@ -190,8 +192,12 @@ pipe_add(struct pipe *p, enum pipe_kind kind, const char *regex,
 	if (p->nst == PIPE_MAXSTAGES)
 		return err_set(e, ERR_INVAL, "Too many output modifiers: at "
 		    "most %d", PIPE_MAXSTAGES);
-	if (regex == NULL && kind != PIPE_COUNT)
+	if (regex == NULL && kind != PIPE_COUNT && kind != PIPE_JSON)
 		return err_set(e, ERR_INVAL, "Incomplete command.");
+	/* Filtering lines of a JSON document would break it. */
+	if ((kind == PIPE_JSON && p->nst > 0) || pipe_json(p))
+		return err_set(e, ERR_INVAL, "json cannot be combined with "
+		    "other output modifiers");
 	s = &p->st[p->nst];
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
@@ -239,6 +245,12 @@ pipe_parse(struct pipe *p, const struct cmd_tree *t, const char *line,
 		free(seg);
 	}
 	return rc;
+}
+
+int
+pipe_json(const struct pipe *p)
+{
+	return p->nst > 0 && p->st[0].kind == PIPE_JSON;
 }
 
 /* One key at --More--: 1 to go on (shown set for the next page). */
@@ -322,6 +334,8 @@ pipe_pass(struct pipe_stage *s, const char *line)
 		return !match;
 	case PIPE_INCLUDE:
 		return match;
+	case PIPE_JSON:
+		return 1;
 	case PIPE_SECTION:
 		/* A matching line and the lines indented under it. */
 		if (s->on && pipe_indent(line) > s->indent)

@@ -23,6 +23,7 @@ enum pipe_kind {
 	PIPE_COUNT,
 	PIPE_EXCLUDE,
 	PIPE_INCLUDE,
+	PIPE_JSON,	/* the command writes JSON (shell.c, json.h) */
 	PIPE_SECTION,
 	PIPE__MAX
 };
@@ -42,8 +43,9 @@ struct pipe	*pipe_new(struct pipe *, int);
 void		 pipe_free(struct pipe *);
 /*
  * Appends a modifier; regex (POSIX extended) may be NULL only for
- * PIPE_COUNT.  Returns 0, or ERR_INVAL with "Invalid regular
- * expression ..." in e.
+ * PIPE_COUNT and PIPE_JSON.  Returns 0, or ERR_INVAL with "Invalid
+ * regular expression ..." in e, or with why json is refused (it comes
+ * alone: a filter would cut the document).
  */
 int		 pipe_add(struct pipe *, enum pipe_kind, const char *,
 		    struct err *);
@@ -55,6 +57,8 @@ int		 pipe_add(struct pipe *, enum pipe_kind, const char *,
  */
 int		 pipe_parse(struct pipe *, const struct cmd_tree *,
 		    const char *, long, struct cmd_match *, struct err *);
+/* Was "| json" given? */
+int		 pipe_json(const struct pipe *);
 /* Command output, filtered by the modifiers. */
 void		 pipe_vprintf(struct pipe *, const char *, va_list)
 		    __attribute__((format(printf, 2, 0)));

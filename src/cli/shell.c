@@ -25,6 +25,7 @@
 #include "commitlog.h"
 #include "config.h"
 #include "err.h"
+#include "json.h"
 #include "pipe.h"
 #include "shell.h"
 #include "shell_priv.h"
@@ -36,6 +37,7 @@
 #define SHELL_PASTE_MAX		(256u * 1024)
 #define SHELL_ASK_TRIES		10	/* wrong answers on a terminal */
 #define SHELL_TERM_LENGTH	24	/* IOS XR's default terminal length */
+#define SHELL_JSON_MAX		(64u * 1024 * 1024)	/* one document */
 
 struct shell {
 	struct cmd_tree		*tree;
@@ -67,10 +69,12 @@ struct shell {
 	 */
 	int			 unanswered;
 	int			 in_trial;	/* rolling back a trial */
+	int			 yes;		/* -y: confirmations answered */
 	char			 prompt[128];
 
 	/* output */
 	struct pipe		*out;		/* this command's; NULL: stdout */
+	struct json		*json;		/* "| json": its document */
 	int			 term_length;	/* pager lines, 0: no pager */
 };
 
@@ -144,6 +148,8 @@ shell_printf(struct shell *sh, const char *fmt, ...)
 {
 	va_list	 ap;
 
+	if (sh->json != NULL)
+		return;		/* the command's text: its JSON is printed */
 	va_start(ap, fmt);
 	if (sh->out != NULL)
 		pipe_vprintf(sh->out, fmt, ap);
@@ -164,6 +170,12 @@ shell_status(struct shell *sh, const char *text)
 		pipe_raw(sh->out, text);
 	else
 		fputs(text, stdout);
+}
+
+struct json *
+shell_json(struct shell *sh)
+{
+	return sh->json;
 }
 
 int
@@ -323,8 +335,24 @@ shell_reask(struct shell *sh, int tries, const char *choices)
 	return 1;
 }
 
+void
+shell_set_yes(struct shell *sh, int yes)
+{
+	sh->yes = yes;
+}
+
+/* The question as a console log shows it, with -y's answer. */
+static void
+shell_auto_yes(struct shell *sh, const char *prompt)
+{
+	if (sh->out != NULL)
+		pipe_flush(sh->out);
+	printf("%syes\n", prompt);
+	fflush(stdout);
+}
+
 int
-shell_confirm(struct shell *sh, const char *prompt, int *yes)
+shell_confirm_trust(struct shell *sh, const char *prompt, int *yes)
 {
 	char	 ans[64];
 	int	 tries = 0;
@@ -342,6 +370,17 @@ shell_confirm(struct shell *sh, const char *prompt, int *yes)
 		}
 	} while (shell_reask(sh, tries++, "'yes' or 'no'"));
 	return -1;
+}
+
+int
+shell_confirm(struct shell *sh, const char *prompt, int *yes)
+{
+	if (sh->yes) {
+		shell_auto_yes(sh, prompt);
+		*yes = 1;
+		return 0;
+	}
+	return shell_confirm_trust(sh, prompt, yes);
 }
 
 int
@@ -1081,6 +1120,54 @@ shell_cmd_do(struct shell *sh, const struct cmd_args *a)
 	return rc;
 }
 
+/* config_walk's visitor for "| json": a statement and its block. */
+struct shell_json_walk {
+	struct json	*j;
+	int		 open;		/* a statement's object */
+	int		 block;		/* and its "block" list */
+};
+
+static void
+shell_json_stmt(void *arg, int depth, int block, const char *line)
+{
+	struct shell_json_walk	*w = arg;
+
+	if (depth > 0) {
+		json_str(w->j, NULL, line);
+		return;
+	}
+	if (w->block)
+		json_end(w->j);
+	if (w->open)
+		json_end(w->j);
+	json_begin(w->j, NULL);
+	json_str(w->j, "line", line);
+	w->open = 1;
+	if ((w->block = block) != 0)
+		json_list(w->j, "block");
+}
+
+/* The configuration as statements (config_walk) in the document. */
+static int
+shell_json_config(struct shell *sh, const struct config *c,
+    const char *filter)
+{
+	struct shell_json_walk	 w = { shell_json(sh), 0, 0 };
+
+	if (w.j == NULL)
+		return 0;
+	json_int(w.j, "generation", (long long)config_generation(c));
+	json_list(w.j, "statements");
+	if (config_walk(c, filter, shell_json_stmt, &w) != 0)
+		return shell_error(sh, "out of memory");
+	if (w.block)
+		json_end(w.j);
+	if (w.open)
+		json_end(w.j);
+	json_end(w.j);
+	return 0;
+}
+
 int
 shell_cmd_show_running(struct shell *sh, const struct cmd_args *a)
 {
@@ -1099,10 +1186,11 @@ shell_cmd_show_running(struct shell *sh, const struct cmd_args *a)
 		return -1;
 	if ((text = config_text(c, filter)) == NULL)
 		return shell_error(sh, "out of memory");
-	shell_status(sh, "Building configuration...\n");
+	if (sh->json == NULL)
+		shell_status(sh, "Building configuration...\n");
 	shell_printf(sh, "!! netpki configuration\n%send\n", text);
 	free(text);
-	return 0;
+	return shell_json_config(sh, c, filter);
 }
 
 int
@@ -1116,6 +1204,24 @@ shell_cmd_terminal_length(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
+/* CLI text's lines (not its "!" separators) as a list of strings. */
+static void
+shell_json_lines(struct json *j, const char *key, const char *text)
+{
+	const char	*nl;
+	size_t		 n;
+
+	json_list(j, key);
+	for (; j != NULL && *text != '\0'; text = nl != NULL ? nl + 1 :
+	    text + n) {
+		nl = strchr(text, '\n');
+		n = nl != NULL ? (size_t)(nl - text) : strlen(text);
+		if (n > 0 && !(n == 1 && text[0] == '!'))
+			json_strn(j, NULL, text, n);
+	}
+	json_end(j);
+}
+
 int
 shell_cmd_show_config(struct shell *sh, const struct cmd_args *a)
 {
@@ -1126,8 +1232,10 @@ shell_cmd_show_config(struct shell *sh, const struct cmd_args *a)
 		return shell_error(sh, "No configuration session.");
 	if ((text = config_diff_text(sh->base, sh->cand)) == NULL)
 		return shell_error(sh, "out of memory");
-	shell_status(sh, "Building configuration...\n");
+	if (sh->json == NULL)
+		shell_status(sh, "Building configuration...\n");
 	shell_printf(sh, "%send\n", text);
+	shell_json_lines(shell_json(sh), "changes", text);
 	free(text);
 	return 0;
 }
@@ -1260,6 +1368,26 @@ shell_match(struct shell *sh, const char *line, struct cmd_match *m,
 	free(pm);
 }
 
+/*
+ * "| json": the document the command built, printed if it succeeded (a
+ * failed command printed its "% " error: no half a document).  Returns
+ * rc, or -1 when the document cannot be completed.
+ */
+static int
+shell_json_done(struct shell *sh, struct pipe *p, int rc)
+{
+	struct err	 e;
+	const char	*text;
+
+	if (rc == 0 && json_finish(sh->json, &text, &e) != 0)
+		rc = shell_err(sh, &e);
+	else if (rc == 0)
+		pipe_raw(p, text);
+	json_free(sh->json);
+	sh->json = NULL;
+	return rc;
+}
+
 static int
 shell_exec(struct shell *sh, const char *line)
 {
@@ -1298,6 +1426,11 @@ shell_exec(struct shell *sh, const char *line)
 			goto out;
 		}
 		sh->out = p;
+		if (pipe_json(p) && (sh->json = json_new(SHELL_JSON_MAX)) ==
+		    NULL) {
+			rc = shell_error(sh, "out of memory");
+			goto out;
+		}
 	}
 	sh->cur_def = m->def;
 	sh->cur_rank = m->rank;
@@ -1308,6 +1441,8 @@ shell_exec(struct shell *sh, const char *line)
 		rc = shell_config_set(sh, &m->args);
 	if (sh->unanswered)
 		rc = -1;
+	if (sh->json != NULL)
+		rc = shell_json_done(sh, p, rc);
 	if (p != NULL)
 		pipe_end(p);
  out:
@@ -1348,6 +1483,41 @@ shell_line_masked(struct shell *sh, const char *line)
 	return masked;
 }
 
+/*
+ * Does line end in "| json"?  Its echo is left out, so that a script's
+ * output (netpki -c 'show ... | json') is the documents alone.
+ */
+static int
+shell_line_json(struct shell *sh, const char *line)
+{
+	struct cmd_match	*m;
+	struct pipe		*p = NULL;
+	struct err		 e;
+	enum cmd_mode		 mode;
+	long			 at;
+	char			*cmd = NULL;
+	int			 json = 0;
+	size_t			 off = shell_do_split(sh, line, &mode);
+
+	/* "do show ... | json" too ("d", ambiguous, is left to the match). */
+	if (off > 0 && strncmp(line + strspn(line, " \t"), "do", 2) != 0)
+		return 0;
+	line += off;
+	if ((at = cmdtree_pipe_at(line, 0)) < 0 ||
+	    (m = malloc(sizeof(*m))) == NULL)
+		return 0;
+	if ((cmd = strndup(line, (size_t)at)) != NULL)
+		cmdtree_match(sh->tree, mode, cmd, m);
+	if (cmd != NULL && m->status == CMDM_OK && cmdtree_pipeable(m->def) &&
+	    (p = pipe_new(NULL, 0)) != NULL &&
+	    pipe_parse(p, sh->tree, line, at, m, &e) == 0)
+		json = pipe_json(p);
+	pipe_free(p);
+	free(cmd);
+	free(m);
+	return json;
+}
+
 /* Scripted input: echo each line after its prompt, like a console log. */
 static int
 shell_run_script(struct shell *sh, int stop_on_fail)
@@ -1364,7 +1534,7 @@ shell_run_script(struct shell *sh, int stop_on_fail)
 			for (i = 0; i < n; i++)
 				putchar(line[i] == ' ' ? ' ' : '*');
 			putchar('\n');
-		} else
+		} else if (!shell_line_json(sh, line))
 			printf("%s%s\n", shell_prompt(sh), line);
 		if (shell_exec(sh, line) != 0) {
 			failed = 1;

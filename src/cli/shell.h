@@ -18,6 +18,13 @@ struct cmd_args;
 
 void		 shell_printf(struct shell *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+/*
+ * The JSON document of a show command run with "| json" (json.h), or NULL.
+ * While there is one, shell_printf() prints nothing: a show function
+ * calls both, on the same data, and the document is printed when it
+ * returns 0.  Errors (shell_error) are printed still.
+ */
+struct json	*shell_json(struct shell *);
 /* Prints "% <message>" and returns -1, so handlers can "return shell_error". */
 int		 shell_error(struct shell *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -30,8 +37,18 @@ int		 shell_err(struct shell *, const struct err *);
  * after the prompt, except for secrets.
  */
 int		 shell_ask(struct shell *, const char *, char *, size_t, int);
-/* "[yes/no]" question: *yes = 1 or 0; asks again on anything else. */
+/*
+ * "[yes/no]" question before an operator's own action (remove keys,
+ * re-enroll): *yes = 1 or 0; asks again on anything else.  netpki -y
+ * answers it "yes" (printed after the prompt, as a script's answer is).
+ */
 int		 shell_confirm(struct shell *, const char *, int *);
+/*
+ * The same for a trust decision (accept a CA certificate, install
+ * certificates in the trust pool): never answered by -y, since the
+ * fingerprint must be checked by a person or by the script's own line.
+ */
+int		 shell_confirm_trust(struct shell *, const char *, int *);
 /*
  * Pasted text: lines until a blank line or "quit" on a line by itself.
  * *out is NUL-terminated, caller frees.

@@ -16,6 +16,8 @@ struct err;
 struct shell;
 
 void	 shell_set_intr(struct shell *, volatile sig_atomic_t *);
+/* -y: yes/no confirmations are answered yes (not trust decisions). */
+void	 shell_set_yes(struct shell *, int);
 /* Scripted mode over a stream; returns the exit status. */
 int	 shell_run_stream(struct shell *, FILE *);
 /* Scripted mode over -c arguments: stops at the first failure. */

@@ -82,6 +82,26 @@ cert_dn_value(struct buf *b, const ASN1_STRING *v)
 	OPENSSL_free(u);
 }
 
+/* A NUL inside a value as RFC 4514 2.4's "\00", so it cannot cut the name. */
+static char *
+cert_dn_raw(const char *p, size_t len)
+{
+	char	*out;
+	size_t	 i, o = 0;
+
+	if ((out = malloc(3 * len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\0') {
+			memcpy(out + o, "\\00", 3);
+			o += 3;
+		} else
+			out[o++] = p[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
 char *
 cert_dn(const X509_NAME *name, int style)
 {
@@ -106,7 +126,7 @@ cert_dn(const X509_NAME *name, int style)
 			OBJ_obj2txt(attr, sizeof(attr),
 			    X509_NAME_ENTRY_get_object(ne), 1);
 		/* Lower only the all-capital short names (CN, OU, ST ...). */
-		if (style == CERT_DN_LOWER) {
+		if ((style & CERT_DN_UPPER) == 0) {
 			for (k = 0; attr[k] != '\0'; k++)
 				if (islower((unsigned char)attr[k]))
 					break;
@@ -122,7 +142,10 @@ cert_dn(const X509_NAME *name, int style)
 	if (b.err != 0)
 		return NULL;
 	/* Names reach terminals and logs: controls escaped (text.h). */
-	out = text_escape(buf_ptr(&b) ? buf_ptr(&b) : "", buf_len(&b));
+	if (style & CERT_DN_RAW)
+		out = cert_dn_raw(buf_ptr(&b) ? buf_ptr(&b) : "", buf_len(&b));
+	else
+		out = text_escape(buf_ptr(&b) ? buf_ptr(&b) : "", buf_len(&b));
 	buf_free(&b);
 	return out;
 }

@@ -25,6 +25,12 @@ int		 cert_asn1_time(const ASN1_TIME *, time_t *);
 #define CERT_DN_LOWER	0
 #define CERT_DN_UPPER	1
 #define CERT_DN_MAX	(1024u * 1024)	/* bytes before escaping; else NULL */
+/*
+ * Or'ed in: the name's bytes as they are, controls not escaped, for an
+ * encoder that escapes them itself (JSON output); never for a terminal.
+ * A NUL inside a value is written "\00" (RFC 4514 2.4).
+ */
+#define CERT_DN_RAW	2
 char		*cert_dn(const X509_NAME *, int);
 /*
  * Fingerprint of DER bytes with md ("MD5", "SHA1", "SHA256").  sep: 0 for

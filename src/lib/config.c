@@ -432,6 +432,34 @@ config_text(const struct config *c, const char *filter)
 }
 
 int
+config_walk(const struct config *c, const char *filter,
+    void (*fn)(void *, int, int, const char *), void *arg)
+{
+	struct cfg_stmt	**v, **k;
+	size_t		  i, j;
+	int		  rc = 0;
+
+	if ((v = cfg_sorted(&c->top)) == NULL)
+		return ERR_NOMEM;
+	for (i = 0; i < c->top.n && rc == 0; i++) {
+		if (!cfg_prefix(v[i]->line, filter))
+			continue;
+		fn(arg, 0, v[i]->block || v[i]->kids.n > 0, v[i]->line);
+		if (v[i]->kids.n == 0)
+			continue;
+		if ((k = cfg_sorted(&v[i]->kids)) == NULL) {
+			rc = ERR_NOMEM;
+			break;
+		}
+		for (j = 0; j < v[i]->kids.n; j++)
+			fn(arg, 1, 0, k[j]->line);
+		free(k);
+	}
+	free(v);
+	return rc;
+}
+
+int
 config_equal(const struct config *a, const struct config *b)
 {
 	char	*x = config_text(a, NULL), *y = config_text(b, NULL);

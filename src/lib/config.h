@@ -67,6 +67,13 @@ int		 config_list(const struct config *, const char *,
 char		*config_text(const struct config *, const char *);
 /* The longest text config_text and config_diff_text make (else NULL). */
 #define CONFIG_TEXTMAX	(64u * 1024 * 1024)	/* what the store reads */
+/*
+ * The statements config_text prints, in its order, to fn(arg, depth,
+ * block, line): a top-level statement at depth 0 (block: it opens a
+ * block), then the statements of its block at depth 1.  0 or ERR_NOMEM.
+ */
+int		 config_walk(const struct config *, const char *,
+		    void (*)(void *, int, int, const char *), void *);
 /* The change set from base to cand as CLI text ("no ..." for removals). */
 char		*config_diff_text(const struct config *, const struct config *);
 int		 config_equal(const struct config *, const struct config *);

@@ -9,12 +9,7 @@
 
 #include "text.h"
 
-/*
- * Length (1-4) of the well-formed UTF-8 sequence at s, its code point in
- * *cp; 0 when s does not start one (RFC 3629 section 4: no overlong forms,
- * no surrogates, nothing above U+10FFFF).
- */
-static size_t
+size_t
 text_utf8(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	unsigned char	 lo = 0x80, hi = 0xbf;
@@ -51,8 +46,7 @@ text_utf8(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-/* A code point that moves the cursor, ends a line or reorders text. */
-static int
+int
 text_unsafe(uint32_t cp)
 {
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c ||

@@ -21,6 +21,7 @@
 #define NETPKI_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Longest expansion of one input byte (an invalid byte: "\xNN"). */
 #define TEXT_ESC_RATIO	4
@@ -41,5 +42,17 @@ const char	*text_esc(char *, size_t, const char *);
  */
 #define TEXT_ESC_SPACE	0x01
 size_t		 text_esc_n(char *, size_t, const char *, size_t, int);
+
+/*
+ * Length (1-4) of the well-formed UTF-8 sequence at s, its code point in
+ * *cp; 0 when s does not start one (RFC 3629 section 4: no overlong forms,
+ * no surrogates, nothing above U+10FFFF).  For other encoders (json.c).
+ */
+size_t		 text_utf8(const unsigned char *, size_t, uint32_t *);
+/*
+ * A code point that moves the cursor, ends a line or reorders text: what
+ * is escaped above (C0, DEL, C1, bidi controls, U+2028, U+2029).
+ */
+int		 text_unsafe(uint32_t);
 
 #endif
