@@ -15,7 +15,6 @@
 #include <openssl/x509.h>
 
 #include "cert.h"
-#include "clock.h"
 #include "cmd.h"
 #include "config.h"
 #include "crl.h"
@@ -285,7 +284,7 @@ vcli_crl_request(struct shell *sh, const struct cmd_args *a)
 		goto out;
 	if (vcli_fetch(sh, &fo, NULL, url) != 0)
 		goto out;
-	if (crl_cache_request(c, url, va.all, &fo, clock_now(), &info,
+	if (crl_cache_request(c, url, va.all, &fo, 0, &info,
 	    &verified, &e) != 0) {
 		shell_err(sh, &e);
 		goto out;

@@ -142,7 +142,11 @@ int	 crl_cache_put(struct crl_cache *, const unsigned char *, size_t,
  */
 int	 crl_cache_promote(struct crl_cache *, X509 *, time_t, struct err *);
 
-/* Fetch url (http, https, ldap, file) with a 64 MiB cap and put it. */
+/*
+ * Fetch url (http, https, ldap, file) with a 64 MiB cap and put it.  at 0:
+ * the CRL is judged at the time it arrived (clock_now() after the fetch),
+ * for a CA that signs its CRL when asked.
+ */
 int	 crl_cache_fetch(struct crl_cache *, const char *, X509 *,
 	    const struct fetch_opts *, time_t, struct err *);
 
@@ -152,6 +156,7 @@ int	 crl_cache_fetch(struct crl_cache *, const char *, X509 *,
  * CRL's issuer and whose key verifies it; with none, the CRL is kept "not
  * modelled" and OpenSSL judges it when used.  *info (may be NULL)
  * describes what was stored; *verified says whether a candidate verified it.
+ * at 0: as for crl_cache_fetch.
  */
 int	 crl_cache_request(struct crl_cache *, const char *, STACK_OF(X509) *,
 	    const struct fetch_opts *, time_t, struct crl_info *, int *,

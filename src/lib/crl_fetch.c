@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "clock.h"
 #include "crl.h"
 #include "crl_int.h"
 #include "err.h"
@@ -100,6 +101,18 @@ crl_fetch_bytes(unsigned char **der, size_t *len, const char *url,
 	return rc;
 }
 
+/*
+ * The time a fetched CRL is judged at: the caller's, or (0) the clock when
+ * the bytes arrived.  A CA may sign its CRL when asked, and the fetch takes
+ * as long as the network does: a clock read before it would find that CRL
+ * in the future.
+ */
+static time_t
+crl_fetch_time(time_t at)
+{
+	return at != 0 ? at : clock_now();
+}
+
 int
 crl_cache_fetch(struct crl_cache *c, const char *url, X509 *issuer,
     const struct fetch_opts *fo, time_t at, struct err *e)
@@ -110,7 +123,8 @@ crl_cache_fetch(struct crl_cache *c, const char *url, X509 *issuer,
 
 	/* Transport errors name the URL already. */
 	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) == 0 &&
-	    (rc = crl_cache_put(c, der, len, issuer, url, at, e)) != 0)
+	    (rc = crl_cache_put(c, der, len, issuer, url, crl_fetch_time(at),
+	    e)) != 0)
 		err_prefix(e, "CRL %s", url);
 	free(der);
 	return rc;
@@ -132,6 +146,7 @@ crl_cache_request(struct crl_cache *c, const char *url,
 		*verified = 0;
 	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) != 0)
 		return rc;
+	at = crl_fetch_time(at);
 	if ((rc = crl_walk(&d, &pem, der, len, e)) != 0)
 		goto out;
 	/* The candidate of the CRL's issuer name whose key signed it. */

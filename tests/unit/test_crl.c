@@ -861,6 +861,7 @@ struct httpd {
 	const void	*body;
 	size_t		 len;
 	int		 hits;
+	const char	*now;		/* NETPKI_NOW once a request came */
 	pthread_t	 th;
 };
 
@@ -876,6 +877,9 @@ httpd_main(void *arg)
 
 		if (n > 0 && strncmp(req, "GET ", 4) == 0) {
 			h->hits++;
+			/* The client waits in poll(2): nobody reads the env. */
+			if (h->now != NULL)
+				setenv("NETPKI_NOW", h->now, 1);
 			snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\n"
 			    "Content-Type: application/pkix-crl\r\n"
 			    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
@@ -971,6 +975,52 @@ test_fetch_dp(void **state)
 	verify_result_free(&res);
 	assert_int_equal(h.hits, 2);
 
+	httpd_stop(&h);
+	crl_cache_free(cache);
+	pki_free(&p);
+	rmrf(dir);
+	free(dir);
+}
+
+/*
+ * A CA that signs its CRL when asked, while the clock moves on during the
+ * fetch: the CRL is dated after the verification started.  Verifying "now"
+ * (at 0) judges it when it arrived, so it answers; so does crl request.
+ */
+static void
+test_fetch_fresh(void **state)
+{
+	struct pki		 p;
+	struct httpd		 h;
+	struct crl_cache	*cache;
+	struct verify_result	 res;
+	struct crl_info		 info;
+	char			*dir = tmpdir(), url[128], later[32];
+	int			 verified;
+
+	(void)state;
+	httpd_start(&h, NULL, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/root.crl", h.port);
+	pki_make(&p, url, NOW + 2, NOW + DAY);
+	h.body = p.der;
+	h.len = p.len;
+	snprintf(later, sizeof(later), "%d", NOW + 3);
+	h.now = later;
+	setenv("NETPKI_NOW", "1700000000", 1);
+	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
+	assert_int_equal(run(&res, p.root, 0, cache, p.good, NULL, 0, 0), 0);
+	assert_int_equal(res.rev[0].status, VERIFY_REV_GOOD);
+	verify_result_free(&res);
+	assert_int_equal(h.hits, 1);
+	assert_int_equal(crl_cache_clear(cache, NULL, NULL), 0);
+	setenv("NETPKI_NOW", "1700000000", 1);
+	assert_int_equal(crl_cache_request(cache, url, NULL, NULL, 0, &info,
+	    &verified, NULL), 0);
+	assert_int_equal(info.this_update, NOW + 2);
+	/* A time given by the caller stays: then the CRL is in the future. */
+	assert_int_equal(crl_cache_fetch(cache, url, p.root, NULL, NOW, NULL),
+	    ERR_REFUSED);
+	unsetenv("NETPKI_NOW");
 	httpd_stop(&h);
 	crl_cache_free(cache);
 	pki_free(&p);
@@ -1101,6 +1151,7 @@ main(void)
 		cmocka_unit_test(test_der_garbage),
 		cmocka_unit_test(test_intermediate_once),
 		cmocka_unit_test(test_fetch_dp),
+		cmocka_unit_test(test_fetch_fresh),
 		cmocka_unit_test(test_tls),
 	};
 
