@@ -6,7 +6,6 @@
  *   crypto ca verify FILE|URL [trustpoint NAME] [purpose ssl-server|ssl-client]
  * The last is beyond the reference text (IOS XR has no such command).
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,13 +174,11 @@ vcli_cache(struct shell *sh, struct crl_cache **out)
 {
 	struct store	*st;
 	struct err	 e;
-	char		 dir[PATH_MAX];
 
 	*out = NULL;
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	snprintf(dir, sizeof(dir), "%s/crl", store_dir(st));
-	if (crl_cache_open(out, dir, &e) != 0)
+	if (crl_cache_open_store(out, st, &e) != 0)
 		return shell_err(sh, &e);
 	return 0;
 }

@@ -41,6 +41,7 @@
 
 struct err;
 struct fetch_opts;
+struct store;
 
 /* DER or PEM input; the one cap for the library and netpki-ca. */
 #define CRL_MAXSIZE		(64u * 1024 * 1024)
@@ -119,6 +120,13 @@ int	 crl_index_lookup(const struct crl_index *, const ASN1_INTEGER *,
 struct crl_cache;
 
 int	 crl_cache_open(struct crl_cache **, const char *, struct err *);
+/*
+ * The cache of a state directory (its "crl"): every write (put, promotion,
+ * clear) holds st's lock, as every other state write does.  st is borrowed
+ * and outlives the cache.
+ */
+int	 crl_cache_open_store(struct crl_cache **, struct store *,
+	    struct err *);
 void	 crl_cache_free(struct crl_cache *);
 const char *crl_cache_dir(const struct crl_cache *);
 

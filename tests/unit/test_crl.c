@@ -1028,6 +1028,53 @@ test_fetch_fresh(void **state)
 	free(dir);
 }
 
+/*
+ * The cache of a state directory is its crl/: put, promotion and clear
+ * write there under the state lock, which is free again after each (a
+ * second store on the directory, as another process, takes it at once),
+ * and a caller holding the lock already may write.
+ */
+static void
+test_cache_store(void **state)
+{
+	struct pki		 p;
+	struct store		*st, *other;
+	struct crl_cache	*cache;
+	struct crl_answer	 a;
+	char			*dir = tmpdir(), path[600];
+	size_t			 n;
+
+	(void)state;
+	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
+	assert_int_equal(store_open(&st, dir, NULL), 0);
+	assert_int_equal(store_open(&other, dir, NULL), 0);
+	assert_int_equal(crl_cache_open_store(&cache, st, NULL), 0);
+	snprintf(path, sizeof(path), "%s/crl", dir);
+	assert_string_equal(crl_cache_dir(cache), path);
+	assert_int_equal(crl_cache_put(cache, p.der, p.len, NULL, NULL, NOW,
+	    NULL), 0);
+	assert_int_equal(store_lock(other, NULL), 0);
+	store_unlock(other);
+	assert_int_equal(crl_cache_promote(cache, p.root, NOW, NULL), 1);
+	assert_int_equal(store_lock(other, NULL), 0);
+	store_unlock(other);
+	assert_int_equal(crl_cache_lookup(cache, p.bad, p.root, NOW, &a, NULL),
+	    0);
+	assert_int_equal(a.status, CRL_REVOKED);
+	assert_int_equal(store_lock(st, NULL), 0);
+	assert_int_equal(crl_cache_clear(cache, &n, NULL), 0);
+	store_unlock(st);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_lock(other, NULL), 0);
+	store_unlock(other);
+	crl_cache_free(cache);
+	store_free(other);
+	store_free(st);
+	pki_free(&p);
+	rmrf(dir);
+	free(dir);
+}
+
 /* A TLS server on one end of a socketpair, in a thread. */
 struct tls_srv {
 	int		 fd;
@@ -1152,6 +1199,7 @@ main(void)
 		cmocka_unit_test(test_intermediate_once),
 		cmocka_unit_test(test_fetch_dp),
 		cmocka_unit_test(test_fetch_fresh),
+		cmocka_unit_test(test_cache_store),
 		cmocka_unit_test(test_tls),
 	};
 
