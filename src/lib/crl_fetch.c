@@ -78,17 +78,11 @@ static int
 crl_fetch_bytes(unsigned char **der, size_t *len, const char *url,
     const struct fetch_opts *fo, struct err *e)
 {
-	struct fetch_opts	 o;
 	struct fetch_result	 r;
 	int			 rc;
 
 	*der = NULL;
-	if (fo != NULL)
-		o = *fo;
-	else
-		memset(&o, 0, sizeof(o));
-	o.maxsize = CRL_MAXSIZE;
-	if ((rc = fetch_get(&r, url, &o, e)) != 0)
+	if ((rc = fetch_get_max(&r, url, fo, CRL_MAXSIZE, 0, e)) != 0)
 		return rc;
 	if (strncasecmp(url, "ldap", 4) == 0)
 		rc = crl_from_ldap(der, len, r.body, r.len, e);
