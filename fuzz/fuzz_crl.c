@@ -7,7 +7,8 @@
  * that may be damaged.  Every serial the CRL lists must be found in the
  * index built from it.  The signature over the raw TBS (crl_der_verify)
  * runs with a CA named as the CRL's issuer, and the cache's readers (list,
- * lookup, OpenSSL's load) read what the put wrote.
+ * lookup, OpenSSL's load) read what the put wrote.  The input is also an
+ * LDAP answer (a distribution point's, from the network).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -178,6 +179,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	X509_CRL		*crl = NULL;
 	unsigned char		*copy = NULL;
 	time_t			 at = time(NULL);
+	size_t			 len;
 	struct err		 e;
 
 	if (dir[0] == '\0') {
@@ -191,6 +193,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(copy);
 	}
 	fuzz_der(data, size);
+	if (crl_from_ldap(&copy, &len, (const char *)data, size, &e) == 0) {
+		fuzz_der(copy, len);
+		free(copy);
+		copy = NULL;
+	}
 	/* Put it at its own thisUpdate so that the files get written. */
 	if (crl_parse(&crl, data, size, &e) == 0)
 		cert_asn1_time(X509_CRL_get0_lastUpdate(crl), &at);

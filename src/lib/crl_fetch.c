@@ -34,7 +34,7 @@
  * (";binary") arrives base64-encoded after "attr:: " or "attr: ".  Return
  * the decoded certificateRevocationList value.
  */
-static int
+int
 crl_from_ldap(unsigned char **out, size_t *outlen, const char *body,
     size_t len, struct err *e)
 {
