@@ -2,6 +2,8 @@
 BUILD	?= build
 ASAN	?= build-asan
 FUZZDIR	?= build-fuzz
+# Seconds of real libFuzzer (ASan+UBSan) per fuzz target in `make check`.
+FUZZ_SECONDS ?= 4
 MESON	?= meson
 NINJA	?= ninja
 
@@ -35,6 +37,9 @@ check: all $(ASAN)/build.ninja
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(MESON) test -C $(ASAN) --print-errorlogs --num-processes 2 \
 	    --timeout-multiplier 3
+	@$(MAKE) --no-print-directory fuzz
+	NETPKI_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	    $(MESON) test -C $(FUZZDIR) --print-errorlogs --num-processes 2
 
 demo: all
 	@scripts/demo

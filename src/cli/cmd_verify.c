@@ -6,7 +6,6 @@
  *   crypto ca verify FILE|URL [trustpoint NAME] [purpose ssl-server|ssl-client]
  * The last is beyond the reference text (IOS XR has no such command).
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,6 @@
 #include <openssl/x509.h>
 
 #include "cert.h"
-#include "clock.h"
 #include "cmd.h"
 #include "config.h"
 #include "crl.h"
@@ -177,13 +175,11 @@ vcli_cache(struct shell *sh, struct crl_cache **out)
 {
 	struct store	*st;
 	struct err	 e;
-	char		 dir[PATH_MAX];
 
 	*out = NULL;
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	snprintf(dir, sizeof(dir), "%s/crl", store_dir(st));
-	if (crl_cache_open(out, dir, &e) != 0)
+	if (crl_cache_open_store(out, st, &e) != 0)
 		return shell_err(sh, &e);
 	return 0;
 }
@@ -305,7 +301,7 @@ vcli_crl_request(struct shell *sh, const struct cmd_args *a)
 		goto out;
 	if (vcli_fetch(sh, &fo, NULL, url) != 0)
 		goto out;
-	if (crl_cache_request(c, url, va.all, &fo, clock_now(), &info,
+	if (crl_cache_request(c, url, va.all, &fo, 0, &info,
 	    &verified, &e) != 0) {
 		shell_err(sh, &e);
 		goto out;

@@ -41,6 +41,7 @@
 
 struct err;
 struct fetch_opts;
+struct store;
 
 /* DER or PEM input; the one cap for the library and netpki-ca. */
 #define CRL_MAXSIZE		(64u * 1024 * 1024)
@@ -119,6 +120,13 @@ int	 crl_index_lookup(const struct crl_index *, const ASN1_INTEGER *,
 struct crl_cache;
 
 int	 crl_cache_open(struct crl_cache **, const char *, struct err *);
+/*
+ * The cache of a state directory (its "crl"): every write (put, promotion,
+ * clear) holds st's lock, as every other state write does.  st is borrowed
+ * and outlives the cache.
+ */
+int	 crl_cache_open_store(struct crl_cache **, struct store *,
+	    struct err *);
 void	 crl_cache_free(struct crl_cache *);
 const char *crl_cache_dir(const struct crl_cache *);
 
@@ -142,7 +150,11 @@ int	 crl_cache_put(struct crl_cache *, const unsigned char *, size_t,
  */
 int	 crl_cache_promote(struct crl_cache *, X509 *, time_t, struct err *);
 
-/* Fetch url (http, https, ldap, file) with a 64 MiB cap and put it. */
+/*
+ * Fetch url (http, https, ldap, file) with a 64 MiB cap and put it.  at 0:
+ * the CRL is judged at the time it arrived (clock_now() after the fetch),
+ * for a CA that signs its CRL when asked.
+ */
 int	 crl_cache_fetch(struct crl_cache *, const char *, X509 *,
 	    const struct fetch_opts *, time_t, struct err *);
 
@@ -152,6 +164,7 @@ int	 crl_cache_fetch(struct crl_cache *, const char *, X509 *,
  * CRL's issuer and whose key verifies it; with none, the CRL is kept "not
  * modelled" and OpenSSL judges it when used.  *info (may be NULL)
  * describes what was stored; *verified says whether a candidate verified it.
+ * at 0: as for crl_cache_fetch.
  */
 int	 crl_cache_request(struct crl_cache *, const char *, STACK_OF(X509) *,
 	    const struct fetch_opts *, time_t, struct crl_info *, int *,

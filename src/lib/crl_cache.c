@@ -54,6 +54,7 @@ struct crl_issuer {
 
 struct crl_cache {
 	char			*dir;
+	struct store		*st;		/* whose lock writes hold, or NULL */
 	struct crl_issuer	*issuers;
 	size_t			 nissuers;
 };
@@ -80,6 +81,42 @@ crl_cache_open(struct crl_cache **out, const char *dir, struct err *e)
 	}
 	*out = c;
 	return 0;
+}
+
+int
+crl_cache_open_store(struct crl_cache **out, struct store *st,
+    struct err *e)
+{
+	char	 dir[PATH_MAX];
+	int	 rc;
+
+	if (snprintf(dir, sizeof(dir), "%s/crl", store_dir(st)) >=
+	    (int)sizeof(dir)) {
+		*out = NULL;
+		return err_set(e, ERR_INVAL, "path too long: %s/crl",
+		    store_dir(st));
+	}
+	if ((rc = crl_cache_open(out, dir, e)) == 0)
+		(*out)->st = st;
+	return rc;
+}
+
+/*
+ * Writers of the cache in a state directory hold its lock, as every other
+ * state writer does: two processes putting the same slot cannot pair one's
+ * .crl with the other's .idx, and a promotion reads the .crl it indexes.
+ */
+static int
+crl_cache_lock(struct crl_cache *c, struct err *e)
+{
+	return c->st != NULL ? store_lock(c->st, e) : 0;
+}
+
+static void
+crl_cache_unlock(struct crl_cache *c)
+{
+	if (c->st != NULL)
+		store_unlock(c->st);
 }
 
 static void
@@ -421,12 +458,20 @@ crl_put_parsed(struct crl_cache *c, const struct crl_der *d, X509 *issuer,
 	}
 	crl_hex(hex, h, 4);
 	crl_slot_name(slot, d, url);
-	/* Always DER on disk, even when PEM was given: OpenSSL's path reads it. */
-	snprintf(path, sizeof(path), "%s/%s/%s.crl", c->dir, hex, slot);
-	if ((rc = store_file_write(path, d->der, d->len, STORE_PUBLIC, e)) != 0)
+	if ((rc = crl_cache_lock(c, e)) != 0)
 		goto out;
-	snprintf(path, sizeof(path), "%s/%s/%s.idx", c->dir, hex, slot);
-	rc = store_file_write(path, idx, idxlen, STORE_PUBLIC, e);
+	/*
+	 * Always DER on disk, even when PEM was given: OpenSSL's path reads
+	 * it.  The .crl first: a crash between leaves a .crl without a new
+	 * .idx, which the index never answers from.
+	 */
+	snprintf(path, sizeof(path), "%s/%s/%s.crl", c->dir, hex, slot);
+	if ((rc = store_file_write(path, d->der, d->len, STORE_PUBLIC, e)) ==
+	    0) {
+		snprintf(path, sizeof(path), "%s/%s/%s.idx", c->dir, hex, slot);
+		rc = store_file_write(path, idx, idxlen, STORE_PUBLIC, e);
+	}
+	crl_cache_unlock(c);
 	crl_issuer_stale(c, hex);
  out:
 	free(idx);
@@ -473,8 +518,11 @@ crl_slot_promote(struct crl_cache *c, struct crl_issuer *ci,
 	memcpy(url, sl->idx->hdr->url, sizeof(url));
 	snprintf(path, sizeof(path), "%s/%s/%.*s.crl", c->dir, ci->hex, (int)n,
 	    sl->name);
-	if ((rc = store_file_read(path, &buf, &len, CRL_MAXSIZE, e)) != 0)
+	/* The .crl read under the lock is the one its .idx is written for. */
+	if ((rc = crl_cache_lock(c, e)) != 0)
 		return rc;
+	if ((rc = store_file_read(path, &buf, &len, CRL_MAXSIZE, e)) != 0)
+		goto out;
 	if ((rc = crl_der_parse(&d, (unsigned char *)buf, len, e)) != 0 ||
 	    (rc = crl_check(d, issuer, at, e)) != 0 ||
 	    (rc = crl_index_build(&idx, &idxlen, d, issuer, url, e)) != 0)
@@ -487,6 +535,7 @@ crl_slot_promote(struct crl_cache *c, struct crl_issuer *ci,
 	snprintf(path, sizeof(path), "%s/%s/%s", c->dir, ci->hex, sl->name);
 	rc = store_file_write(path, idx, idxlen, STORE_PUBLIC, e);
  out:
+	crl_cache_unlock(c);
 	crl_der_free(d);
 	free(buf);
 	free(idx);
@@ -579,20 +628,19 @@ crl_info_cmp(const void *a, const void *b)
 	return strcmp(x->url, y->url);
 }
 
-int
-crl_cache_list(struct crl_cache *c, struct crl_info **out, size_t *outn,
-    struct err *e)
+/*
+ * Every entry of every issuer directory but "." and "..", then the
+ * directory itself (name NULL).  fn's non-zero return ends the walk.
+ */
+static int
+crl_cache_walk(struct crl_cache *c, int (*fn)(void *, const char *,
+    const char *), void *arg, struct err *e)
 {
-	char			 path[PATH_MAX];
-	DIR			*d = NULL, *sd;
-	struct dirent		*de, *se;
-	struct crl_index	*ix;
-	struct crl_info		*v = NULL, *nv;
-	size_t			 n = 0;
-	int			 rc = 0;
+	char		 path[PATH_MAX];
+	DIR		*d, *sd;
+	struct dirent	*de, *se;
+	int		 rc = 0;
 
-	*out = NULL;
-	*outn = 0;
 	if ((d = opendir(c->dir)) == NULL)
 		return errno == ENOENT ? 0 : err_errno(e, ERR_IO, "opendir %s",
 		    c->dir);
@@ -602,79 +650,103 @@ crl_cache_list(struct crl_cache *c, struct crl_info **out, size_t *outn,
 		snprintf(path, sizeof(path), "%s/%s", c->dir, de->d_name);
 		if ((sd = opendir(path)) == NULL)
 			continue;
-		while ((se = readdir(sd)) != NULL) {
-			if (se->d_name[0] == '.' ||
-			    !crl_has_suffix(se->d_name, ".idx"))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/%s", c->dir,
-			    de->d_name, se->d_name);
-			if (crl_index_open(&ix, path, NULL) != 0)
-				continue;
-			if ((nv = reallocarray(v, n + 1, sizeof(*v))) == NULL) {
-				crl_index_free(ix);
-				rc = err_set(e, ERR_NOMEM, "out of memory");
-				break;
-			}
-			v = nv;
-			crl_index_info(ix, &v[n]);
-			crl_index_free(ix);
-			path[strlen(path) - 4] = '\0';
-			snprintf(v[n].path, sizeof(v[n].path), "%.1000s.crl",
-			    path);
-			n++;
-		}
+		while (rc == 0 && (se = readdir(sd)) != NULL)
+			if (strcmp(se->d_name, ".") != 0 &&
+			    strcmp(se->d_name, "..") != 0)
+				rc = fn(arg, path, se->d_name);
 		closedir(sd);
+		if (rc == 0)
+			rc = fn(arg, path, NULL);
 	}
 	closedir(d);
-	if (rc != 0) {
-		free(v);
+	return rc;
+}
+
+struct crl_list {
+	struct crl_info	*v;
+	size_t		 n;
+	struct err	*e;
+};
+
+static int
+crl_list_one(void *arg, const char *dir, const char *name)
+{
+	struct crl_list		*l = arg;
+	struct crl_index	*ix;
+	struct crl_info		*nv;
+	char			 path[PATH_MAX];
+
+	if (name == NULL || name[0] == '.' || !crl_has_suffix(name, ".idx"))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (crl_index_open(&ix, path, NULL) != 0)
+		return 0;
+	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL) {
+		crl_index_free(ix);
+		return err_set(l->e, ERR_NOMEM, "out of memory");
+	}
+	l->v = nv;
+	crl_index_info(ix, &nv[l->n]);
+	crl_index_free(ix);
+	path[strlen(path) - 4] = '\0';
+	snprintf(nv[l->n].path, sizeof(nv[l->n].path), "%.1000s.crl", path);
+	l->n++;
+	return 0;
+}
+
+int
+crl_cache_list(struct crl_cache *c, struct crl_info **out, size_t *outn,
+    struct err *e)
+{
+	struct crl_list	 l = { NULL, 0, e };
+	int		 rc;
+
+	*out = NULL;
+	*outn = 0;
+	if ((rc = crl_cache_walk(c, crl_list_one, &l, e)) != 0) {
+		free(l.v);
 		return rc;
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), crl_info_cmp);
-	*out = v;
-	*outn = n;
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), crl_info_cmp);
+	*out = l.v;
+	*outn = l.n;
+	return 0;
+}
+
+/* Everything goes, temporaries of a killed writer too, then the directory. */
+static int
+crl_clear_one(void *arg, const char *dir, const char *name)
+{
+	size_t	*n = arg;
+	char	 path[PATH_MAX];
+
+	if (name == NULL) {
+		rmdir(dir);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) == 0 && crl_has_suffix(name, ".idx"))
+		(*n)++;
 	return 0;
 }
 
 int
 crl_cache_clear(struct crl_cache *c, size_t *count, struct err *e)
 {
-	char		 path[PATH_MAX];
-	DIR		*d, *sd;
-	struct dirent	*de, *se;
-	struct crl_issuer *ci;
-	size_t		 n = 0;
+	struct crl_issuer	*ci;
+	size_t			 n = 0;
+	int			 rc;
 
 	if (count != NULL)
 		*count = 0;
-	if ((d = opendir(c->dir)) == NULL)
-		return errno == ENOENT ? 0 : err_errno(e, ERR_IO, "opendir %s",
-		    c->dir);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", c->dir, de->d_name);
-		if ((sd = opendir(path)) == NULL)
-			continue;
-		while ((se = readdir(sd)) != NULL) {
-			if (strcmp(se->d_name, ".") == 0 ||
-			    strcmp(se->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/%s", c->dir,
-			    de->d_name, se->d_name);
-			if (unlink(path) == 0 && crl_has_suffix(se->d_name,
-			    ".idx"))
-				n++;
-		}
-		closedir(sd);
-		snprintf(path, sizeof(path), "%s/%s", c->dir, de->d_name);
-		rmdir(path);
-	}
-	closedir(d);
+	if ((rc = crl_cache_lock(c, e)) != 0)
+		return rc;
+	rc = crl_cache_walk(c, crl_clear_one, &n, e);
+	crl_cache_unlock(c);
 	for (ci = c->issuers; ci != NULL; ci = ci->next)
 		ci->present = -1;
 	if (count != NULL)
 		*count = n;
-	return 0;
+	return rc;
 }

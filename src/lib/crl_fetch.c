@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "clock.h"
 #include "crl.h"
 #include "crl_int.h"
 #include "err.h"
@@ -33,7 +34,7 @@
  * (";binary") arrives base64-encoded after "attr:: " or "attr: ".  Return
  * the decoded certificateRevocationList value.
  */
-static int
+int
 crl_from_ldap(unsigned char **out, size_t *outlen, const char *body,
     size_t len, struct err *e)
 {
@@ -77,17 +78,11 @@ static int
 crl_fetch_bytes(unsigned char **der, size_t *len, const char *url,
     const struct fetch_opts *fo, struct err *e)
 {
-	struct fetch_opts	 o;
 	struct fetch_result	 r;
 	int			 rc;
 
 	*der = NULL;
-	if (fo != NULL)
-		o = *fo;
-	else
-		memset(&o, 0, sizeof(o));
-	o.maxsize = CRL_MAXSIZE;
-	if ((rc = fetch_get(&r, url, &o, e)) != 0)
+	if ((rc = fetch_get_max(&r, url, fo, CRL_MAXSIZE, 0, e)) != 0)
 		return rc;
 	if (strncasecmp(url, "ldap", 4) == 0)
 		rc = crl_from_ldap(der, len, r.body, r.len, e);
@@ -100,6 +95,18 @@ crl_fetch_bytes(unsigned char **der, size_t *len, const char *url,
 	return rc;
 }
 
+/*
+ * The time a fetched CRL is judged at: the caller's, or (0) the clock when
+ * the bytes arrived.  A CA may sign its CRL when asked, and the fetch takes
+ * as long as the network does: a clock read before it would find that CRL
+ * in the future.
+ */
+static time_t
+crl_fetch_time(time_t at)
+{
+	return at != 0 ? at : clock_now();
+}
+
 int
 crl_cache_fetch(struct crl_cache *c, const char *url, X509 *issuer,
     const struct fetch_opts *fo, time_t at, struct err *e)
@@ -110,7 +117,8 @@ crl_cache_fetch(struct crl_cache *c, const char *url, X509 *issuer,
 
 	/* Transport errors name the URL already. */
 	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) == 0 &&
-	    (rc = crl_cache_put(c, der, len, issuer, url, at, e)) != 0)
+	    (rc = crl_cache_put(c, der, len, issuer, url, crl_fetch_time(at),
+	    e)) != 0)
 		err_prefix(e, "CRL %s", url);
 	free(der);
 	return rc;
@@ -132,6 +140,7 @@ crl_cache_request(struct crl_cache *c, const char *url,
 		*verified = 0;
 	if ((rc = crl_fetch_bytes(&der, &len, url, fo, e)) != 0)
 		return rc;
+	at = crl_fetch_time(at);
 	if ((rc = crl_walk(&d, &pem, der, len, e)) != 0)
 		goto out;
 	/* The candidate of the CRL's issuer name whose key signed it. */

@@ -121,6 +121,9 @@ int	 crl_check_sig(const struct crl_der *, X509 *, struct err *);
 int	 crl_check_times(const struct crl_der *, time_t, struct err *);
 int	 crl_walk(struct crl_der **, unsigned char **, const unsigned char *,
 	    size_t, struct err *);
+/* The CRL in an LDAP search answer as curl prints it; *out malloc'd. */
+int	 crl_from_ldap(unsigned char **, size_t *, const char *, size_t,
+	    struct err *);
 int	 crl_put_parsed(struct crl_cache *, const struct crl_der *, X509 *, int,
 	    const char *, time_t, struct err *);
 

@@ -285,6 +285,29 @@ fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
 	return 0;
 }
 
+/*
+ * A handle for url with o's settings (fetch_setup), after refusing TLS
+ * without anchors.  On failure nothing is left to clean up.
+ */
+static int
+fetch_open(const struct fetch_api **api, CURL **c, const char *url,
+    const struct fetch_opts *o, char *errbuf, struct err *e)
+{
+	int	 rc;
+
+	*c = NULL;
+	if ((*api = fetch_api(e)) == NULL)
+		return e != NULL ? e->code : ERR_NET;
+	if ((*c = (*api)->easy_init()) == NULL)
+		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
+	if ((rc = fetch_tls_check(url, o, e)) != 0 ||
+	    (rc = fetch_setup(*api, *c, url, o, errbuf, e)) != 0) {
+		(*api)->easy_cleanup(*c);
+		*c = NULL;
+	}
+	return rc;
+}
+
 static int
 fetch_do(struct fetch_result *r, const char *url, const void *body,
     size_t bodylen, int post, const struct fetch_opts *o, struct err *e)
@@ -300,13 +323,10 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 	memset(r, 0, sizeof(*r));
 	buf_init(&b, o && o->maxsize ? o->maxsize : FETCH_MAXDEFAULT);
 	errbuf[0] = '\0';
-	if ((api = fetch_api(e)) == NULL)
-		return e != NULL ? e->code : ERR_NET;
-	if ((c = api->easy_init()) == NULL)
-		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
-	if ((rc = fetch_tls_check(url, o, e)) != 0 ||
-	    (rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
-		goto out;
+	if ((rc = fetch_open(&api, &c, url, o, errbuf, e)) != 0) {
+		buf_free(&b);
+		return rc;
+	}
 	api->easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write_cb);
 	api->easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	if (post) {
@@ -354,6 +374,22 @@ fetch_get(struct fetch_result *r, const char *url,
 }
 
 int
+fetch_get_max(struct fetch_result *r, const char *url,
+    const struct fetch_opts *o, size_t maxsize, long timeout, struct err *e)
+{
+	struct fetch_opts	 mo;
+
+	if (o != NULL)
+		mo = *o;
+	else
+		memset(&mo, 0, sizeof(mo));
+	mo.maxsize = maxsize;
+	if (timeout != 0)
+		mo.timeout = timeout;
+	return fetch_do(r, url, NULL, 0, 0, &mo, e);
+}
+
+int
 fetch_post(struct fetch_result *r, const char *url, const void *body,
     size_t len, const struct fetch_opts *o, struct err *e)
 {
@@ -373,19 +409,13 @@ fetch_put(const char *url, const void *body, size_t len,
 	int			 rc;
 
 	errbuf[0] = '\0';
-	if ((api = fetch_api(e)) == NULL)
-		return e != NULL ? e->code : ERR_NET;
-	if ((c = api->easy_init()) == NULL)
-		return err_set(e, ERR_NOMEM, "curl_easy_init failed");
-	if ((rc = fetch_tls_check(url, o, e)) != 0 ||
-	    (rc = fetch_setup(api, c, url, o, errbuf, e)) != 0)
-		goto out;
+	if ((rc = fetch_open(&api, &c, url, o, errbuf, e)) != 0)
+		return rc;
 	api->easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	api->easy_setopt(c, CURLOPT_READFUNCTION, fetch_read_cb);
 	api->easy_setopt(c, CURLOPT_READDATA, &u);
 	api->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	rc = fetch_perform(api, c, url, o, NULL, errbuf, &status, e);
- out:
 	api->easy_cleanup(c);
 	return rc;
 }

@@ -44,6 +44,13 @@ int	 fetch_integrity(const struct fetch_result *);
 
 int	 fetch_get(struct fetch_result *, const char *,
 	    const struct fetch_opts *, struct err *);
+/*
+ * fetch_get with the caller's options (NULL: the defaults) but the
+ * response cap of the document fetched (a CRL, a trust pool bundle) and,
+ * when not 0, its timeout in seconds.
+ */
+int	 fetch_get_max(struct fetch_result *, const char *,
+	    const struct fetch_opts *, size_t, long, struct err *);
 int	 fetch_post(struct fetch_result *, const char *, const void *, size_t,
 	    const struct fetch_opts *, struct err *);
 int	 fetch_put(const char *, const void *, size_t,

@@ -943,19 +943,12 @@ trustpool_fetch(struct trustpool_bundle **out, const char *url,
     const struct fetch_opts *fo, struct store *st, time_t now, struct err *e)
 {
 	struct trustpool_signers	 sg = { NULL, st };
-	struct fetch_opts		 o;
 	struct fetch_result		 r;
 	int				 rc;
 
 	*out = NULL;
-	if (fo != NULL)
-		o = *fo;
-	else
-		memset(&o, 0, sizeof(o));
 	memset(&r, 0, sizeof(r));
-	o.maxsize = TRUSTPOOL_MAXSIZE;
-	o.timeout = 300;
-	if ((rc = fetch_get(&r, url, &o, e)) != 0)
+	if ((rc = fetch_get_max(&r, url, fo, TRUSTPOOL_MAXSIZE, 300, e)) != 0)
 		goto out;
 	if ((rc = trustpool_parse(out, (unsigned char *)r.body, r.len, &sg,
 	    now, e)) != 0)

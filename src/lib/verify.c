@@ -395,7 +395,7 @@ verify_fetch(struct verify_run *run, X509 *x, X509 *issuer,
 {
 	char		 urls[VERIFY_MAXURLS][512], refused[256];
 	struct err	 e;
-	int		 i, n;
+	int		 i, n, rc;
 
 	n = verify_dp_urls(urls, refused, sizeof(refused), x,
 	    set ? set->query_url : NULL);
@@ -412,8 +412,15 @@ verify_fetch(struct verify_run *run, X509 *x, X509 *issuer,
 	}
 	for (i = 0; i < n; i++) {
 		err_clear(&e);
-		if (crl_cache_fetch(run->v->cache, urls[i], issuer, run->o->fetch,
-		    run->at, &e) == 0) {
+		rc = crl_cache_fetch(run->v->cache, urls[i], issuer,
+		    run->o->fetch, run->o->at, &e);
+		/*
+		 * Verifying "now": now is after the fetch, which may have
+		 * waited on the network while the CA signed a fresh CRL.
+		 */
+		if (run->o->at == 0)
+			run->at = clock_now();
+		if (rc == 0) {
 			run->fetch_err[0] = '\0';
 			return;
 		}

@@ -63,7 +63,11 @@ struct verify_opts {
 	 * subjectAltName, else the CN for a name), or NULL: no check.
 	 */
 	const char		*host;
-	time_t			 at;		/* 0: clock_now() */
+	/*
+	 * 0: now, read again after each CRL fetch (a CRL signed while it
+	 * was fetched is not in the future).
+	 */
+	time_t			 at;
 	int			 flags;
 	/*
 	 * CRLs to use instead of the cache, judged by OpenSSL's own CRL code

@@ -843,6 +843,7 @@ struct httpd {
 	const void	*body;
 	size_t		 len;
 	int		 hits;
+	const char	*now;		/* NETPKI_NOW once a request came */
 	pthread_t	 th;
 };
 
@@ -858,6 +859,9 @@ httpd_main(void *arg)
 
 		if (n > 0 && strncmp(req, "GET ", 4) == 0) {
 			h->hits++;
+			/* The client waits in poll(2): nobody reads the env. */
+			if (h->now != NULL)
+				setenv("NETPKI_NOW", h->now, 1);
 			snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\n"
 			    "Content-Type: application/pkix-crl\r\n"
 			    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
@@ -955,6 +959,99 @@ test_fetch_dp(void **state)
 
 	httpd_stop(&h);
 	crl_cache_free(cache);
+	pki_free(&p);
+	th_rmtree(dir);
+	free(dir);
+}
+
+/*
+ * A CA that signs its CRL when asked, while the clock moves on during the
+ * fetch: the CRL is dated after the verification started.  Verifying "now"
+ * (at 0) judges it when it arrived, so it answers; so does crl request.
+ */
+static void
+test_fetch_fresh(void **state)
+{
+	struct pki		 p;
+	struct httpd		 h;
+	struct crl_cache	*cache;
+	struct verify_result	 res;
+	struct crl_info		 info;
+	char			*dir = th_tmpdir(), url[128], later[32];
+	int			 verified;
+
+	(void)state;
+	httpd_start(&h, NULL, 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/root.crl", h.port);
+	pki_make(&p, url, NOW + 2, NOW + DAY);
+	h.body = p.der;
+	h.len = p.len;
+	snprintf(later, sizeof(later), "%d", NOW + 3);
+	h.now = later;
+	setenv("NETPKI_NOW", "1700000000", 1);
+	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
+	assert_int_equal(run(&res, p.root, 0, cache, p.good, NULL, 0, 0), 0);
+	assert_int_equal(res.rev[0].status, VERIFY_REV_GOOD);
+	verify_result_free(&res);
+	assert_int_equal(h.hits, 1);
+	assert_int_equal(crl_cache_clear(cache, NULL, NULL), 0);
+	setenv("NETPKI_NOW", "1700000000", 1);
+	assert_int_equal(crl_cache_request(cache, url, NULL, NULL, 0, &info,
+	    &verified, NULL), 0);
+	assert_int_equal(info.this_update, NOW + 2);
+	/* A time given by the caller stays: then the CRL is in the future. */
+	assert_int_equal(crl_cache_fetch(cache, url, p.root, NULL, NOW, NULL),
+	    ERR_REFUSED);
+	unsetenv("NETPKI_NOW");
+	httpd_stop(&h);
+	crl_cache_free(cache);
+	pki_free(&p);
+	th_rmtree(dir);
+	free(dir);
+}
+
+/*
+ * The cache of a state directory is its crl/: put, promotion and clear
+ * write there under the state lock, which is free again after each (a
+ * second store on the directory, as another process, takes it at once),
+ * and a caller holding the lock already may write.
+ */
+static void
+test_cache_store(void **state)
+{
+	struct pki		 p;
+	struct store		*st, *other;
+	struct crl_cache	*cache;
+	struct crl_answer	 a;
+	char			*dir = th_tmpdir(), path[600];
+	size_t			 n;
+
+	(void)state;
+	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
+	assert_int_equal(store_open(&st, dir, NULL), 0);
+	assert_int_equal(store_open(&other, dir, NULL), 0);
+	assert_int_equal(crl_cache_open_store(&cache, st, NULL), 0);
+	snprintf(path, sizeof(path), "%s/crl", dir);
+	assert_string_equal(crl_cache_dir(cache), path);
+	assert_int_equal(crl_cache_put(cache, p.der, p.len, NULL, NULL, NOW,
+	    NULL), 0);
+	assert_int_equal(store_lock(other, NULL), 0);
+	store_unlock(other);
+	assert_int_equal(crl_cache_promote(cache, p.root, NOW, NULL), 1);
+	assert_int_equal(store_lock(other, NULL), 0);
+	store_unlock(other);
+	assert_int_equal(crl_cache_lookup(cache, p.bad, p.root, NOW, &a, NULL),
+	    0);
+	assert_int_equal(a.status, CRL_REVOKED);
+	assert_int_equal(store_lock(st, NULL), 0);
+	assert_int_equal(crl_cache_clear(cache, &n, NULL), 0);
+	store_unlock(st);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_lock(other, NULL), 0);
+	store_unlock(other);
+	crl_cache_free(cache);
+	store_free(other);
+	store_free(st);
 	pki_free(&p);
 	th_rmtree(dir);
 	free(dir);
@@ -1083,6 +1180,8 @@ main(void)
 		cmocka_unit_test(test_der_garbage),
 		cmocka_unit_test(test_intermediate_once),
 		cmocka_unit_test(test_fetch_dp),
+		cmocka_unit_test(test_fetch_fresh),
+		cmocka_unit_test(test_cache_store),
 		cmocka_unit_test(test_tls),
 	};
 
