@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,34 +47,34 @@ keyop_nopass(char *buf, int size, int rwflag, void *u)
 
 int
 keyop_pem_parse(EVP_PKEY **out, const char *buf, size_t len,
-    const char *what, struct err *e)
+    const char *failmsg, struct err *e)
 {
 	BIO	*bio;
 
 	*out = NULL;
 	if (len > KEYOP_FILEMAX)
-		return err_set(e, ERR_TOOBIG, "%s: too large for a key", what);
+		return err_set(e, ERR_TOOBIG, "%s: too large", failmsg);
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
-		return err_openssl(e, ERR_NOMEM, "%s", what);
+		return err_openssl(e, ERR_NOMEM, "%s", failmsg);
 	*out = PEM_read_bio_PrivateKey(bio, NULL, keyop_nopass, NULL);
 	BIO_free(bio);
 	if (*out == NULL)
-		return err_openssl(e, ERR_CRYPTO, "%s: not a private key",
-		    what);
+		return err_openssl(e, ERR_CRYPTO, "%s", failmsg);
 	return 0;
 }
 
 int
 keyop_file_load(EVP_PKEY **out, const char *path, struct err *e)
 {
-	char	*buf = NULL;
+	char	*buf = NULL, msg[PATH_MAX + 32];
 	size_t	 len = 0;
 	int	 rc;
 
 	*out = NULL;
 	if ((rc = store_file_read(path, &buf, &len, KEYOP_FILEMAX, e)) != 0)
 		return rc;
-	rc = keyop_pem_parse(out, buf, len, path, e);
+	snprintf(msg, sizeof(msg), "%s: not a private key", path);
+	rc = keyop_pem_parse(out, buf, len, msg, e);
 	OPENSSL_clear_free(buf, len);
 	return rc;
 }
@@ -415,4 +417,37 @@ keyop_holder_serve_all(struct keyop_holder *h, const int *fds, size_t n,
 	free(a);
 	free(t);
 	return rc;
+}
+
+int
+keyop_hello_send(int fd, int rc, const struct err *e)
+{
+	unsigned char	 out[4 + 1 + KEYOP_ERRTEXT_MAX];
+	size_t		 n = rc != 0 ? strnlen(e->msg, KEYOP_ERRTEXT_MAX) : 0;
+
+	keyop_put32(out, 1 + n);
+	out[4] = rc != 0;
+	memcpy(out + 5, e->msg, n);
+	return keyop_write_full(fd, out, 5 + n);
+}
+
+int
+keyop_hello_recv(int fd, struct err *e)
+{
+	unsigned char	 in[1 + KEYOP_ERRTEXT_MAX];
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	size_t		 len;
+	int		 r;
+
+	/* The holder loads its keys first: a few milliseconds. */
+	if (poll(&pfd, 1, KEYOP_TIMEOUT_MS) != 1 ||
+	    (r = keyop_read_full(fd, in, 4)) != 1)
+		return err_set(e, ERR_IO, "key process exited before it was "
+		    "ready");
+	if ((len = keyop_get32(in)) == 0 || len > sizeof(in) ||
+	    keyop_read_full(fd, in, len) != 1)
+		return err_set(e, ERR_PROTO, "key process: bad hello");
+	if (in[0] == 0)
+		return 0;
+	return err_set(e, ERR_INVAL, "%.*s", (int)len - 1, (char *)in + 1);
 }

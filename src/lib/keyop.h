@@ -55,8 +55,9 @@ struct keyop_req {
 
 /*
  * The file backend: read a PEM private key from bytes (which the caller
- * cleanses) or from a file.  what names the source in messages.  Never
- * prompts for a pass phrase.  Caller frees *out.
+ * cleanses; failmsg is the message when they hold no key) or from a file
+ * ("PATH: not a private key").  Never prompts for a pass phrase.  Caller
+ * frees *out.
  */
 int	 keyop_pem_parse(EVP_PKEY **, const char *, size_t, const char *,
 	    struct err *);
@@ -93,6 +94,13 @@ int	 keyop_holder_serve(struct keyop_holder *, int, struct err *);
  */
 int	 keyop_holder_serve_all(struct keyop_holder *, const int *, size_t,
 	    struct err *);
+/*
+ * The holder's first frame on its first connection, before any request:
+ * ready (rc 0), or why not (e's message).  keyop_hello_recv returns 0 or
+ * the holder's message as an error.
+ */
+int	 keyop_hello_send(int, int, const struct err *);
+int	 keyop_hello_recv(int, struct err *);
 
 /*
  * The user's side: a pool of connections to one key holder, shared by
