@@ -58,6 +58,14 @@ ca_stop
 grep -q "SIGTERM: stopping" "$LOG" || fail "no clean stop"
 [ -e /proc/"$KP" ] && fail "key process not reaped"
 
+# SIGTERM to serve stops both (the key process ignores it, and exits when
+# serve closes the connections).
+ca_start
+KP=$(ps -o pid= --ppid "$SERVER_PID" | tr -d ' ')
+[ -n "$KP" ] || fail "no key process after a restart"
+ca_stop
+[ -e /proc/"$KP" ] && fail "key process still there after SIGTERM"
+
 # A key that is not its certificate's.
 cp "$CA/ra-enc.key" "$CA/ca.key"
 expect 1 ca serve --listen 127.0.0.1:0
