@@ -2,13 +2,16 @@
  * ca: creating and loading the CA's keys and certificates (and the RA's,
  * which sign CertReps and receive requests the way NDES does).
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -333,8 +336,52 @@ ca_db_unused(struct db **out, const char *uri, struct err *e)
 	return rc;
 }
 
+/*
+ * The directory's lock for init: two `init` runs on one directory would
+ * both find no CA and write one over the other.  Not waiting: the one
+ * that loses is refused (the other one is making the CA).
+ */
+static int
+ca_init_lock(int *fd, const char *dir, struct err *e)
+{
+	int	 rc;
+
+	if ((rc = store_mkdirs(dir, 0700, e)) != 0)
+		return rc;
+	if ((*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return err_errno(e, ERR_IO, "%s", dir);
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	rc = errno == EWOULDBLOCK ? err_set(e, ERR_BUSY, "%s: another "
+	    "netpki-ca init is making a CA there", dir) :
+	    err_errno(e, ERR_IO, "lock %s", dir);
+	close(*fd);
+	*fd = -1;
+	return rc;
+}
+
+static int	ca_init_locked(const char *, const struct ca_init_opts *,
+		    struct err *);
+
 int
 ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
+{
+	struct stat	 sb;
+	int		 fd = -1, existed, rc;
+
+	existed = stat(dir, &sb) == 0;
+	if ((rc = ca_init_lock(&fd, dir, e)) != 0)
+		return rc;
+	rc = ca_init_locked(dir, o, e);
+	/* A refused init leaves no directory it made (still empty then). */
+	if (rc != 0 && !existed)
+		(void)rmdir(dir);
+	close(fd);
+	return rc;
+}
+
+static int
+ca_init_locked(const char *dir, const struct ca_init_opts *o, struct err *e)
 {
 	struct ca	*ca = NULL;
 	struct db	*db = NULL;

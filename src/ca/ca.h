@@ -24,6 +24,7 @@
 #include "db.h"
 struct err;
 struct keyop_peer;
+struct policy;
 
 #define CA_DEFAULT_SUBJECT	"CN=netpki CA"
 #define CA_DEFAULT_DAYS		3650
@@ -88,6 +89,8 @@ struct issue_opts {
 	int		 days;		/* validity of issued certificates */
 	const char	*crl_url;	/* CRL distribution point, or NULL */
 	struct db_group	*group;		/* serve: group commit, else NULL */
+	const struct policy *policy;	/* NULL: the defaults (policy.h) */
+	int		 trusted;	/* sign-csr: subject, SAN rules waived */
 };
 /* Parse a PKCS#10 (DER or PEM), no trailing data, self-signature valid. */
 int		 issue_csr_parse(X509_REQ **, const unsigned char *, size_t,

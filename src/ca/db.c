@@ -168,6 +168,40 @@ db_meta_get(struct db *db, const char *key, char **out, struct err *e)
 	return db->ops->meta_get(db, key, out, e);
 }
 
+int
+db_challenge_add(struct db *db, const struct db_challenge *c, struct err *e)
+{
+	return db->ops->challenge_add(db, c, e);
+}
+
+int
+db_challenge_get(struct db *db, const char *id, struct db_challenge *c,
+    struct err *e)
+{
+	return db->ops->challenge_get(db, id, c, e);
+}
+
+int
+db_challenge_update(struct db *db, const char *id, int delta, time_t now,
+    struct err *e)
+{
+	return db->ops->challenge_update(db, id, delta, now, e);
+}
+
+int
+db_challenge_list(struct db *db, db_challenge_cb cb, void *arg,
+    struct err *e)
+{
+	return db->ops->challenge_list(db, cb, arg, e);
+}
+
+int
+db_request_count(struct db *db, const char *state, int64_t *n,
+    struct err *e)
+{
+	return db->ops->request_count(db, state, n, e);
+}
+
 /*
  * A transaction that lost a race with another instance (PostgreSQL's
  * serialization failure or deadlock), or whose connection was found dead

@@ -129,6 +129,39 @@ int	 db_cert_revoked_count(struct db *, int64_t *, struct err *);
 /* Next CRL number (1, 2, ...), durably counted. */
 int	 db_crl_number(struct db *, int64_t *, struct err *);
 
+/*
+ * One-time enrollment challenges (challenge.c): the store keeps a salted
+ * hash, never the secret.  Schema version DB_SCHEMA_VERSION added them.
+ */
+#define DB_SCHEMA_VERSION	1
+struct db_challenge {
+	char		 id[17];	/* 16 hex digits */
+	char		 salt[33];	/* hex */
+	char		 hash[65];	/* hex SHA-256(salt || secret) */
+	char		 subject[256];	/* bound to this DN, or "" */
+	char		 cn[256];	/* or to CNs matching this glob, or "" */
+	time_t		 created, expires;
+	int		 uses;		/* left */
+	int		 max_uses;
+	int		 revoked;
+};
+int	 db_challenge_add(struct db *, const struct db_challenge *,
+	    struct err *);
+int	 db_challenge_get(struct db *, const char *, struct db_challenge *,
+	    struct err *);
+/*
+ * Atomically: delta -1 takes one use of a live challenge (unrevoked,
+ * unexpired at now, a use left), +1 gives one back, 0 revokes it.
+ * ERR_REFUSED when no live challenge had a use to take, ERR_NOTFOUND
+ * when there is no such challenge (revoke).
+ */
+int	 db_challenge_update(struct db *, const char *, int, time_t,
+	    struct err *);
+typedef int (*db_challenge_cb)(const struct db_challenge *, void *);
+int	 db_challenge_list(struct db *, db_challenge_cb, void *, struct err *);
+/* Requests in a state (DB_PENDING ...), for /metrics. */
+int	 db_request_count(struct db *, const char *, int64_t *, struct err *);
+
 /* Small settings shared by serve and the admin commands ("crl_url"). */
 int	 db_meta_set(struct db *, const char *, const char *, struct err *);
 /* *out: malloc'd value; ERR_NOTFOUND when unset. */

@@ -50,6 +50,16 @@ struct db_ops {
 	int	(*meta_set)(struct db *, const char *, const char *,
 		    struct err *);
 	int	(*meta_get)(struct db *, const char *, char **, struct err *);
+	int	(*challenge_add)(struct db *, const struct db_challenge *,
+		    struct err *);
+	int	(*challenge_get)(struct db *, const char *,
+		    struct db_challenge *, struct err *);
+	int	(*challenge_update)(struct db *, const char *, int, time_t,
+		    struct err *);
+	int	(*challenge_list)(struct db *, db_challenge_cb, void *,
+		    struct err *);
+	int	(*request_count)(struct db *, const char *, int64_t *,
+		    struct err *);
 };
 
 struct db {

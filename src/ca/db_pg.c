@@ -35,7 +35,7 @@
 #define PG_NAMEMAX	300
 #define PG_URIMAX	2048
 #define PG_LOCKID	"7245603819"	/* advisory lock: schema creation */
-#define PG_NCACHE	24	/* prepared statements per connection */
+#define PG_NCACHE	32	/* prepared statements per connection */
 
 struct db_pg {
 	struct db	 base;		/* first: the ops table */
@@ -89,7 +89,21 @@ static const char pg_schema[] =
 	" WHERE revoked IS NOT NULL;"
 	"CREATE TABLE IF NOT EXISTS meta ("
 	" key text PRIMARY KEY NOT NULL,"
-	" value text NOT NULL);";
+	" value text NOT NULL);"
+	/* Schema version 1 (meta schema_version): one-time challenges. */
+	"CREATE TABLE IF NOT EXISTS challenges ("
+	" id text PRIMARY KEY NOT NULL,"
+	" salt text NOT NULL,"
+	" hash text NOT NULL,"
+	" subject text NOT NULL,"
+	" cn text NOT NULL,"
+	" created bigint NOT NULL,"
+	" expires bigint NOT NULL,"
+	" uses bigint NOT NULL,"
+	" max_uses bigint NOT NULL,"
+	" revoked bigint NOT NULL DEFAULT 0);"
+	"INSERT INTO meta (key, value) VALUES ('schema_version', '1')"
+	" ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 static void
 pg_text(struct pg_params *p, const char *s)
@@ -876,6 +890,132 @@ pg_meta_get(struct db *d, const char *key, char **out, struct err *e)
 	return rc;
 }
 
+#define PG_CH_COLS "id, salt, hash, subject, cn, created, expires, uses, " \
+	"max_uses, revoked"
+
+static int
+pg_challenge_add(struct db *d, const struct db_challenge *c, struct err *e)
+{
+	struct pg_params	 p = { 0 };
+
+	pg_text(&p, c->id);
+	pg_text(&p, c->salt);
+	pg_text(&p, c->hash);
+	pg_text(&p, c->subject);
+	pg_text(&p, c->cn);
+	pg_int(&p, c->created);
+	pg_int(&p, c->expires);
+	pg_int(&p, c->uses);
+	pg_int(&p, c->max_uses);
+	return pg_query((struct db_pg *)d, NULL, "INSERT INTO challenges ("
+	    PG_CH_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)", &p,
+	    "add challenge", e);
+}
+
+static void
+pg_challenge_row(PGresult *res, int i, struct db_challenge *c)
+{
+	memset(c, 0, sizeof(*c));
+	pg_get_textcpy(c->id, sizeof(c->id), res, i, 0);
+	pg_get_textcpy(c->salt, sizeof(c->salt), res, i, 1);
+	pg_get_textcpy(c->hash, sizeof(c->hash), res, i, 2);
+	pg_get_textcpy(c->subject, sizeof(c->subject), res, i, 3);
+	pg_get_textcpy(c->cn, sizeof(c->cn), res, i, 4);
+	c->created = (time_t)pg_get_int(res, i, 5);
+	c->expires = (time_t)pg_get_int(res, i, 6);
+	c->uses = (int)pg_get_int(res, i, 7);
+	c->max_uses = (int)pg_get_int(res, i, 8);
+	c->revoked = (int)pg_get_int(res, i, 9);
+}
+
+static int
+pg_challenge_get(struct db *d, const char *id, struct db_challenge *c,
+    struct err *e)
+{
+	struct pg_params	 p = { 0 };
+	PGresult		*res = NULL;
+	int			 rc;
+
+	pg_text(&p, id);
+	if ((rc = pg_query((struct db_pg *)d, &res, "SELECT " PG_CH_COLS
+	    " FROM challenges WHERE id = $1", &p, "find challenge", e)) != 0)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = err_set(e, ERR_NOTFOUND, "no such challenge");
+	else
+		pg_challenge_row(res, 0, c);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * One UPDATE: at READ COMMITTED, two instances taking the last use of
+ * one challenge serialise on its row lock, and the second one's WHERE is
+ * evaluated again on the row the first left (uses = 0): no row changes.
+ */
+static int
+pg_challenge_update(struct db *d, const char *id, int delta, time_t now,
+    struct err *e)
+{
+	struct pg_params	 p = { 0 };
+	PGresult		*res = NULL;
+	const char		*sql;
+	int			 rc, n;
+
+	if (delta < 0)
+		sql = "UPDATE challenges SET uses = uses - 1 WHERE id = $1 AND "
+		    "uses > 0 AND revoked = 0 AND expires > $2";
+	else if (delta > 0)
+		sql = "UPDATE challenges SET uses = uses + 1 WHERE id = $1 AND "
+		    "uses < max_uses AND $2 >= 0";
+	else
+		sql = "UPDATE challenges SET revoked = 1 WHERE id = $1 AND "
+		    "$2 >= 0";
+	pg_text(&p, id);
+	pg_int(&p, now);
+	if ((rc = pg_query((struct db_pg *)d, &res, sql, &p,
+	    "update challenge", e)) != 0)
+		return rc;
+	n = pg_changed(res);
+	PQclear(res);
+	if (n == 1)
+		return 0;
+	return delta == 0 ? err_set(e, ERR_NOTFOUND, "no such challenge") :
+	    err_set(e, ERR_REFUSED, "challenge used up, expired or revoked");
+}
+
+static int
+pg_challenge_list(struct db *d, db_challenge_cb cb, void *arg,
+    struct err *e)
+{
+	struct pg_params	 p = { 0 };	/* none, but prepared */
+	struct db_challenge	 c;
+	PGresult		*res = NULL;
+	int			 i, rc;
+
+	if ((rc = pg_query((struct db_pg *)d, &res, "SELECT " PG_CH_COLS
+	    " FROM challenges ORDER BY created, id", &p, "list challenges",
+	    e)) != 0)
+		return rc;
+	for (i = 0; i < PQntuples(res) && rc == 0; i++) {
+		pg_challenge_row(res, i, &c);
+		rc = cb(&c, arg);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_request_count(struct db *d, const char *state, int64_t *out,
+    struct err *e)
+{
+	struct pg_params	 p = { 0 };
+
+	pg_text(&p, state);
+	return pg_one_int((struct db_pg *)d, "SELECT count(*) FROM requests "
+	    "WHERE state = $1", &p, "count requests", out, e);
+}
+
 static const struct db_ops pg_ops = {
 	.close = pg_close,
 	.begin = pg_begin,
@@ -894,6 +1034,11 @@ static const struct db_ops pg_ops = {
 	.crl_number = pg_crl_number,
 	.meta_set = pg_meta_set,
 	.meta_get = pg_meta_get,
+	.challenge_add = pg_challenge_add,
+	.challenge_get = pg_challenge_get,
+	.challenge_update = pg_challenge_update,
+	.challenge_list = pg_challenge_list,
+	.request_count = pg_request_count,
 };
 
 /*
@@ -913,10 +1058,21 @@ pg_schema_ready(struct db_pg *db, int *ready, struct err *e)
 	*ready = 0;
 	if ((rc = pg_one_int(db, "SELECT count(*) FROM unnest(ARRAY["
 	    "'requests', 'requests_transid', 'requests_state', 'certs', "
-	    "'certs_revoked', 'meta']) AS t(name) WHERE to_regclass(name) IS "
-	    "NOT NULL", &p, "schema", &n, e)) != 0)
+	    "'certs_revoked', 'meta', 'challenges']) AS t(name) WHERE "
+	    "to_regclass(name) IS NOT NULL", &p, "schema", &n, e)) != 0)
 		return rc;
-	*ready = n == 6;
+	if (n != 7)
+		return 0;
+	/* Version DB_SCHEMA_VERSION, or a newer one this binary refuses. */
+	if ((rc = pg_one_int(db, "SELECT COALESCE((SELECT value::bigint FROM "
+	    "meta WHERE key = 'schema_version'), 0)", &p, "schema version",
+	    &n, e)) != 0)
+		return rc;
+	if (n > DB_SCHEMA_VERSION)
+		return err_set(e, ERR_INVAL, "database %s: schema version %lld "
+		    "is newer than this netpki-ca's (%d)", db->name,
+		    (long long)n, DB_SCHEMA_VERSION);
+	*ready = n == DB_SCHEMA_VERSION;
 	return 0;
 }
 

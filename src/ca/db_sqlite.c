@@ -16,7 +16,7 @@
 #include "db_int.h"
 #include "err.h"
 
-#define DB_NCACHE	24
+#define DB_NCACHE	32
 
 /*
  * A connection and its prepared statements, cached by the address of
@@ -62,7 +62,19 @@ static const char db_schema[] =
 	" WHERE revoked IS NOT NULL;"
 	"CREATE TABLE IF NOT EXISTS meta ("
 	" key TEXT PRIMARY KEY NOT NULL,"
-	" value TEXT NOT NULL);";
+	" value TEXT NOT NULL);"
+	/* Schema version 1 (user_version): one-time challenges. */
+	"CREATE TABLE IF NOT EXISTS challenges ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" salt TEXT NOT NULL,"
+	" hash TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" cn TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" uses INTEGER NOT NULL,"
+	" max_uses INTEGER NOT NULL,"
+	" revoked INTEGER NOT NULL DEFAULT 0);";
 
 static int
 sq_fail(struct db_sqlite *db, struct err *e, const char *what)
@@ -660,6 +672,193 @@ sq_revoked_count(struct db *d, int64_t *out, struct err *e)
 	return rc;
 }
 
+#define DB_CH_COLS "id, salt, hash, subject, cn, created, expires, uses, " \
+	"max_uses, revoked"
+
+static int
+sq_challenge_add(struct db *d, const struct db_challenge *c, struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	if ((rc = sq_prepare(db, &st, "INSERT INTO challenges (" DB_CH_COLS
+	    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)", e)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->salt, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->cn, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->created);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)c->expires);
+	sqlite3_bind_int(st, 8, c->uses);
+	sqlite3_bind_int(st, 9, c->max_uses);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sq_fail(db, e, "add challenge");
+	sq_release(db, st);
+	return rc;
+}
+
+static void
+sq_challenge_row(sqlite3_stmt *st, struct db_challenge *c)
+{
+	memset(c, 0, sizeof(*c));
+	sq_textcpy(c->id, sizeof(c->id), st, 0);
+	sq_textcpy(c->salt, sizeof(c->salt), st, 1);
+	sq_textcpy(c->hash, sizeof(c->hash), st, 2);
+	sq_textcpy(c->subject, sizeof(c->subject), st, 3);
+	sq_textcpy(c->cn, sizeof(c->cn), st, 4);
+	c->created = (time_t)sqlite3_column_int64(st, 5);
+	c->expires = (time_t)sqlite3_column_int64(st, 6);
+	c->uses = sqlite3_column_int(st, 7);
+	c->max_uses = sqlite3_column_int(st, 8);
+	c->revoked = sqlite3_column_int(st, 9);
+}
+
+static int
+sq_challenge_get(struct db *d, const char *id, struct db_challenge *c,
+    struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	sqlite3_stmt		*st = NULL;
+	int			 rc, s;
+
+	if ((rc = sq_prepare(db, &st, "SELECT " DB_CH_COLS " FROM challenges "
+	    "WHERE id = ?", e)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if ((s = sqlite3_step(st)) == SQLITE_ROW)
+		sq_challenge_row(st, c);
+	else if (s == SQLITE_DONE)
+		rc = err_set(e, ERR_NOTFOUND, "no such challenge");
+	else
+		rc = sq_fail(db, e, "find challenge");
+	sq_release(db, st);
+	return rc;
+}
+
+static int
+sq_challenge_update(struct db *d, const char *id, int delta, time_t now,
+    struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	sqlite3_stmt		*st = NULL;
+	const char		*sql;
+	int			 rc;
+
+	/* One statement: atomic against every other connection. */
+	if (delta < 0)
+		sql = "UPDATE challenges SET uses = uses - 1 WHERE id = ? AND "
+		    "uses > 0 AND revoked = 0 AND expires > ?";
+	else if (delta > 0)
+		sql = "UPDATE challenges SET uses = uses + 1 WHERE id = ? AND "
+		    "uses < max_uses AND ? >= 0";
+	else
+		sql = "UPDATE challenges SET revoked = 1 WHERE id = ? AND "
+		    "? >= 0";
+	if ((rc = sq_prepare(db, &st, sql, e)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sq_fail(db, e, "update challenge");
+	else if (sqlite3_changes(db->sq) != 1)
+		rc = delta == 0 ? err_set(e, ERR_NOTFOUND, "no such challenge") :
+		    err_set(e, ERR_REFUSED, "challenge used up, expired or "
+		    "revoked");
+	sq_release(db, st);
+	return rc;
+}
+
+static int
+sq_challenge_list(struct db *d, db_challenge_cb cb, void *arg,
+    struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	struct db_challenge	 c;
+	sqlite3_stmt		*st = NULL;
+	int			 rc, s;
+
+	if ((rc = sq_prepare(db, &st, "SELECT " DB_CH_COLS " FROM challenges "
+	    "ORDER BY created, id", e)) != 0)
+		return rc;
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		sq_challenge_row(st, &c);
+		rc = cb(&c, arg);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = sq_fail(db, e, "list challenges");
+	sq_release(db, st);
+	return rc;
+}
+
+static int
+sq_request_count(struct db *d, const char *state, int64_t *out,
+    struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	if ((rc = sq_prepare(db, &st, "SELECT COUNT(*) FROM requests WHERE "
+	    "state = ?", e)) != 0)
+		return rc;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		rc = sq_fail(db, e, "count requests");
+	else
+		*out = sqlite3_column_int64(st, 0);
+	sq_release(db, st);
+	return rc;
+}
+
+static int
+sq_user_version(struct db_sqlite *db, int *v, struct err *e)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc = 0;
+
+	if (sqlite3_prepare_v2(db->sq, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		rc = sq_fail(db, e, "schema version");
+	else
+		*v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Make or upgrade the schema to DB_SCHEMA_VERSION in one transaction: a
+ * CA directory made before version 1 (user_version 0) gains the tables
+ * added since, its rows untouched.  A newer schema is refused.
+ */
+static int
+sq_schema(struct db_sqlite *db, struct err *e)
+{
+	char	 set[64];
+	int	 v = 0, rc;
+
+	if ((rc = sq_user_version(db, &v, e)) != 0 || v == DB_SCHEMA_VERSION)
+		return rc;
+	if ((rc = sq_exec_multi(db, "BEGIN IMMEDIATE", e)) != 0)
+		return rc;
+	/* Another process may have upgraded it while this one waited. */
+	if ((rc = sq_user_version(db, &v, e)) == 0 && v > DB_SCHEMA_VERSION)
+		rc = err_set(e, ERR_INVAL, "database %s: schema version %d is "
+		    "newer than this netpki-ca's (%d)", db->path, v,
+		    DB_SCHEMA_VERSION);
+	snprintf(set, sizeof(set), "PRAGMA user_version = %d",
+	    DB_SCHEMA_VERSION);
+	if (rc == 0 && v < DB_SCHEMA_VERSION &&
+	    (rc = sq_exec_multi(db, db_schema, e)) == 0)
+		rc = sq_exec_multi(db, set, e);
+	if (rc == 0)
+		return sq_exec_multi(db, "COMMIT", e);
+	sqlite3_exec(db->sq, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 static const struct db_ops sq_ops = {
 	.close = sq_close,
 	.begin = sq_begin,
@@ -678,6 +877,11 @@ static const struct db_ops sq_ops = {
 	.crl_number = sq_crl_number,
 	.meta_set = sq_meta_set,
 	.meta_get = sq_meta_get,
+	.challenge_add = sq_challenge_add,
+	.challenge_get = sq_challenge_get,
+	.challenge_update = sq_challenge_update,
+	.challenge_list = sq_challenge_list,
+	.request_count = sq_request_count,
 };
 
 int
@@ -701,7 +905,7 @@ db_sqlite_open(struct db **out, const char *path, struct err *e)
 	sqlite3_busy_handler(db->sq, sq_busy, NULL);
 	if ((rc = sq_exec_multi(db, "PRAGMA journal_mode=WAL;", e)) != 0 ||
 	    (rc = sq_exec_multi(db, "PRAGMA synchronous=FULL;", e)) != 0 ||
-	    (rc = sq_exec_multi(db, db_schema, e)) != 0)
+	    (rc = sq_schema(db, e)) != 0)
 		goto out;
 	*out = &db->base;
 	db = NULL;

@@ -324,14 +324,6 @@ http_job(struct work_job *j, struct db *db, const struct err *dberr)
 	http_done(hr);
 }
 
-static int
-http_count(const struct db_request *r, void *arg)
-{
-	(void)r;
-	(*(int64_t *)arg)++;
-	return 0;
-}
-
 /* The gauges that are read, not counted. */
 static void
 http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
@@ -343,8 +335,8 @@ http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
 	int		 days = 0, secs = 0;
 	time_t		 now = clock_now();
 
-	g->pending = 0;
-	if (db == NULL || db_request_list(db, 1, http_count, &g->pending,
+	/* One COUNT(*), not every pending row (and its CSR) read. */
+	if (db == NULL || db_request_count(db, DB_PENDING, &g->pending,
 	    &e) != 0)
 		g->pending = -1;
 	pthread_mutex_lock(&h->mu);

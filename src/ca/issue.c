@@ -22,9 +22,9 @@
 #include "clock.h"
 #include "db.h"
 #include "err.h"
+#include "policy.h"
 
 #define ISSUE_CSRMAX		(64 * 1024)
-#define ISSUE_MAXEXTS		32
 #define ISSUE_CHALLENGEMAX	255
 
 int
@@ -229,59 +229,6 @@ issue_ext(X509 *x, X509 *issuer, int nid, const char *value, struct err *e)
 }
 
 /*
- * Copy what the request may ask for: keyUsage (never CA usages),
- * extendedKeyUsage and subjectAltName.  *has_ku: a keyUsage was copied.
- */
-static int
-issue_copy_exts(X509 *x, X509_REQ *req, int *has_ku, struct err *e)
-{
-	STACK_OF(X509_EXTENSION)	*exts;
-	X509_EXTENSION			*ext;
-	ASN1_BIT_STRING			*ku;
-	int				 i, nid, rc = 0;
-
-	*has_ku = 0;
-	if ((exts = X509_REQ_get_extensions(req)) == NULL)
-		return 0;
-	if (sk_X509_EXTENSION_num(exts) > ISSUE_MAXEXTS) {
-		rc = err_set(e, ERR_TOOBIG, "certificate request: more than "
-		    "%d extensions", ISSUE_MAXEXTS);
-		goto out;
-	}
-	for (i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
-		ext = sk_X509_EXTENSION_value(exts, i);
-		nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-		if (nid == NID_key_usage) {
-			if ((ku = X509V3_EXT_d2i(ext)) == NULL) {
-				rc = err_set(e, ERR_INVAL, "certificate "
-				    "request: bad keyUsage");
-				goto out;
-			}
-			if (ASN1_BIT_STRING_get_bit(ku, 5) ||
-			    ASN1_BIT_STRING_get_bit(ku, 6)) {
-				ASN1_BIT_STRING_free(ku);
-				rc = err_set(e, ERR_REFUSED, "certificate "
-				    "request asks for keyCertSign or cRLSign: "
-				    "this CA issues end-entity certificates "
-				    "only");
-				goto out;
-			}
-			ASN1_BIT_STRING_free(ku);
-			*has_ku = 1;
-		} else if (nid != NID_ext_key_usage &&
-		    nid != NID_subject_alt_name)
-			continue;
-		if (!X509_add_ext(x, ext, -1)) {
-			rc = err_openssl(e, ERR_CRYPTO, "copy extension");
-			goto out;
-		}
-	}
- out:
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	return rc;
-}
-
-/*
  * The request's SubjectPublicKeyInfo, copied as bytes: X509_set_pubkey()
  * would encode and decode the key again, which in OpenSSL 3 costs as much
  * as an RSA signature.
@@ -334,12 +281,17 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 {
 	X509		*x = NULL;
 	ASN1_INTEGER	*sn = NULL;
-	EVP_PKEY	*pk = X509_REQ_get0_pubkey(req);
 	time_t		 now = clock_now();
+	struct policy	 defpol;
+	const struct policy *pol = o->policy;
 	char		 cdp[600];
-	int		 rc, has_ku;
+	int		 rc;
 
 	*out = NULL;
+	if (pol == NULL) {
+		policy_default(&defpol);
+		pol = &defpol;
+	}
 	if ((x = X509_new()) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	if ((rc = issue_serial_random(&sn, e)) != 0)
@@ -349,8 +301,8 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 	    !X509_set_subject_name(x, X509_REQ_get_subject_name(req)) ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
 	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &now) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), o->days > 0 ? o->days :
-	    CA_CERT_DAYS, 0, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), policy_days(pol,
+	    o->days > 0 ? o->days : CA_CERT_DAYS), 0, &now) == NULL ||
 	    !issue_copy_pubkey(x, req)) {
 		rc = err_openssl(e, ERR_CRYPTO, "cannot make certificate");
 		goto out;
@@ -362,14 +314,8 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 		rc = err_openssl(e, ERR_CRYPTO, "cannot set notAfter");
 		goto out;
 	}
-	if ((rc = issue_ext(x, ca->cert, NID_basic_constraints,
-	    "critical,CA:FALSE", e)) != 0 ||
-	    (rc = issue_copy_exts(x, req, &has_ku, e)) != 0)
-		goto out;
-	if (!has_ku && (rc = issue_ext(x, ca->cert, NID_key_usage,
-	    EVP_PKEY_is_a(pk, "RSA") ?
-	    "critical,digitalSignature,keyEncipherment" :
-	    "critical,digitalSignature", e)) != 0)
+	/* The extensions the policy grants, not what the request says. */
+	if ((rc = policy_apply(pol, req, x, ca->cert, o->trusted, e)) != 0)
 		goto out;
 	if ((rc = issue_ext(x, ca->cert, NID_subject_key_identifier, "hash",
 	    e)) != 0 || (rc = issue_ext(x, ca->cert,

@@ -19,13 +19,16 @@
 #include <openssl/x509.h>
 
 #include "ca.h"
+#include "challenge.h"
 #include "clock.h"
 #include "db.h"
 #include "err.h"
 #include "http.h"
 #include "keyproc.h"
+#include "policy.h"
 #include "scep_server.h"
 #include "store.h"
+#include "text.h"
 
 #define CHALLENGE_FILEMAX	4096
 
@@ -38,13 +41,16 @@ struct opts {
 	const char	*db;
 	/* serve */
 	const char	*listen, *challenge, *challenge_file, *approve, *url;
-	int		 cert_days, threads;
+	int		 cert_days, threads, onetime;
+	/* challenge new */
+	const char	*cn;
+	int		 ttl, uses;
 	struct http_limits lim;
 	/* requests, revoke */
 	int		 pending;
 	const char	*reason;
 	/* positional after the command */
-	const char	*arg;
+	const char	*arg, *arg2;
 };
 
 static void
@@ -62,12 +68,18 @@ usage(void)
 	    "        [--max-conn N] [--max-conn-per-ip N] [--request-timeout "
 	    "SECONDS]\n"
 	    "        [--challenge-failures N] [--challenge-cooldown SECONDS]\n"
+	    "        [--one-time-challenges]\n"
 	    "  requests [--pending]\n"
 	    "  approve ID\n"
 	    "  reject ID\n"
 	    "  list\n"
 	    "  revoke SERIAL [--reason R]\n"
 	    "  crl\n"
+	    "  policy\n"
+	    "  challenge new [--subject DN | --cn PATTERN] [--ttl 1h] "
+	    "[--uses N]\n"
+	    "  challenge list\n"
+	    "  challenge revoke ID\n"
 	    "  sign-csr FILE [--cert-days N]\n");
 	exit(2);
 }
@@ -205,6 +217,15 @@ print_cert(const struct db_cert *c, void *arg)
 }
 
 static int
+pol_file_exists(const char *dir)
+{
+	char	 path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, POLICY_FILE);
+	return access(path, F_OK) == 0;
+}
+
+static int
 open_ca(struct ca **ca, struct db **db, const struct opts *o, struct err *e)
 {
 	int	 rc;
@@ -284,12 +305,13 @@ cmd_list(const struct opts *o)
 /* What serve recorded for approve and sign-csr: CRL URL, validity. */
 static void
 issue_settings(struct issue_opts *io, char **url, struct db *db,
-    const struct opts *o)
+    const struct policy *pol, const struct opts *o)
 {
 	struct err	 e;
 	char		*days = NULL;
 
 	memset(io, 0, sizeof(*io));
+	io->policy = pol;
 	*url = NULL;
 	db_meta_get(db, "crl_url", url, &e);
 	io->crl_url = *url;
@@ -305,13 +327,15 @@ cmd_approve(const struct opts *o)
 	struct ca		*ca = NULL;
 	struct db		*db = NULL;
 	struct issue_opts	 io;
+	struct policy		 pol;
 	struct err		 e;
 	char			 serial[64] = "", *url = NULL;
 	int			 rc;
 
-	if (open_ca(&ca, &db, o, &e) != 0)
+	if (policy_load(&pol, o->dir, &e) != 0 ||
+	    open_ca(&ca, &db, o, &e) != 0)
 		return fail(&e);
-	issue_settings(&io, &url, db, o);
+	issue_settings(&io, &url, db, &pol, o);
 	rc = scep_server_approve(ca, db, strtoll(o->arg, NULL, 10), &io,
 	    serial, sizeof(serial), &e);
 	if (rc == 0)
@@ -398,6 +422,7 @@ cmd_sign_csr(const struct opts *o)
 	struct ca		*ca = NULL;
 	struct db		*db = NULL;
 	struct issue_opts	 io;
+	struct policy		 pol;
 	X509_REQ		*req = NULL;
 	X509			*x = NULL;
 	struct err		 e;
@@ -410,8 +435,11 @@ cmd_sign_csr(const struct opts *o)
 		free(buf);
 		return fail(&e);
 	}
-	if ((rc = open_ca(&ca, &db, o, &e)) == 0) {
-		issue_settings(&io, &url, db, o);
+	if ((rc = policy_load(&pol, o->dir, &e)) == 0 &&
+	    (rc = open_ca(&ca, &db, o, &e)) == 0) {
+		issue_settings(&io, &url, db, &pol, o);
+		/* The administrator vouches for the subject and its names. */
+		io.trusted = 1;
 		if ((rc = issue_cert(&x, ca, db, req, NULL, NULL, &io, &e)) ==
 		    0)
 			PEM_write_X509(stdout, x);
@@ -423,6 +451,110 @@ cmd_sign_csr(const struct opts *o)
 	db_close(db);
 	ca_free(ca);
 	return rc != 0 ? fail(&e) : 0;
+}
+
+static int
+print_challenge(const struct db_challenge *c, void *arg)
+{
+	struct lister	*l = arg;
+	char		 ex[32], esc[600];
+	const char	*state;
+
+	fmt_time(ex, sizeof(ex), c->expires);
+	state = c->revoked ? "revoked" : c->uses == 0 ? "used" :
+	    c->expires <= clock_now() ? "expired" : "valid";
+	if (!l->json) {
+		printf("%s\t%s\t%d/%d\t%s\t%s\n", c->id, state, c->uses,
+		    c->max_uses, ex, c->subject[0] ? text_esc(esc, sizeof(esc),
+		    c->subject) : c->cn[0] ? text_esc(esc, sizeof(esc),
+		    c->cn) : "*");
+		return 0;
+	}
+	printf("%s\n  {\"id\": ", l->n++ ? "," : "");
+	json_str(c->id);
+	printf(", \"state\": ");
+	json_str(state);
+	printf(", \"uses_left\": %d, \"uses\": %d, \"expires\": ", c->uses,
+	    c->max_uses);
+	json_str(ex);
+	printf(", \"subject\": ");
+	json_str(c->subject);
+	printf(", \"cn\": ");
+	json_str(c->cn);
+	printf("}");
+	return 0;
+}
+
+static int
+challenge_run(const struct opts *o, struct db *db, struct err *e)
+{
+	struct challenge_opts	 co = { o->subject, o->cn, o->ttl, o->uses };
+	struct lister		 l = { o->json, 0 };
+	char			 text[CHALLENGE_LEN + 1];
+	int			 rc;
+
+	if (strcmp(o->arg, "new") == 0) {
+		if ((rc = challenge_new(text, NULL, db, &co, e)) == 0)
+			printf("%s\n", text);
+		OPENSSL_cleanse(text, sizeof(text));
+		return rc;
+	}
+	if (strcmp(o->arg, "list") == 0) {
+		if (o->json)
+			printf("[");
+		else
+			printf("# ID\tSTATE\tUSES\tEXPIRES\tBOUND TO\n");
+		rc = db_challenge_list(db, print_challenge, &l, e);
+		if (o->json)
+			printf("%s]\n", l.n ? "\n" : "");
+		return rc;
+	}
+	if ((rc = db_challenge_update(db, o->arg2, 0, clock_now(), e)) == 0)
+		printf("challenge %s revoked\n", o->arg2);
+	else if (rc == ERR_NOTFOUND)
+		err_set(e, rc, "challenge %.64s: no such challenge", o->arg2);
+	return rc;
+}
+
+/* challenge new|list|revoke ID: one-time enrollment challenges. */
+static int
+cmd_challenge(const struct opts *o)
+{
+	struct ca	*ca = NULL;
+	struct db	*db = NULL;
+	struct err	 e;
+	int		 rc;
+
+	if (o->arg == NULL || (strcmp(o->arg, "new") != 0 &&
+	    strcmp(o->arg, "list") != 0 && strcmp(o->arg, "revoke") != 0) ||
+	    (strcmp(o->arg, "revoke") == 0) != (o->arg2 != NULL))
+		usage();
+	if (open_ca(&ca, &db, o, &e) != 0)
+		return fail(&e);
+	rc = challenge_run(o, db, &e);
+	db_close(db);
+	ca_free(ca);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+/* The policy in force: DIR/policy.conf, or the defaults. */
+static int
+cmd_policy(const struct opts *o)
+{
+	struct policy	 pol;
+	struct err	 e;
+	char		*text;
+
+	if (policy_load(&pol, o->dir, &e) != 0)
+		return fail(&e);
+	if ((text = policy_format(&pol)) == NULL) {
+		fprintf(stderr, "netpki-ca: out of memory\n");
+		return 1;
+	}
+	printf("# %s/%s%s\n%s", o->dir, POLICY_FILE, pol_file_exists(o->dir) ?
+	    "" : " (absent: the defaults)", text);
+	free(text);
+	return 0;
 }
 
 static int
@@ -473,6 +605,7 @@ static int
 cmd_serve(const struct opts *o)
 {
 	struct scep_server	 s;
+	struct policy		 pol;
 	struct http		*h = NULL;
 	struct ca		*ca = NULL;
 	struct db		*db = NULL;
@@ -498,12 +631,15 @@ cmd_serve(const struct opts *o)
 	/* The key process first: no thread exists, no key has been read. */
 	if (keyproc_ca_load(&ca, &kpid, o->dir, (size_t)(o->threads > 0 ?
 	    o->threads : http_workers()) + 1, &e) != 0 ||
+	    policy_load(&pol, o->dir, &e) != 0 ||
 	    ca_db_open(&db, ca, &e) != 0 || read_challenge(&s, o, &e) != 0 ||
 	    scep_server_init(&s, ca, &e) != 0) {
 		rc = fail(&e);
 		goto out;
 	}
 	s.manual = o->approve != NULL && strcmp(o->approve, "manual") == 0;
+	s.issue.policy = &pol;
+	s.onetime = o->onetime;
 	s.issue.days = o->cert_days > 0 ? o->cert_days : CA_CERT_DAYS;
 	/* Signals go to sigwait() here, not to the server's threads. */
 	sigemptyset(&set);
@@ -647,6 +783,20 @@ main(int argc, char *argv[])
 			continue;
 		else if (strcmp(a, "--pending") == 0)
 			o.pending = 1;
+		else if (strcmp(a, "--one-time-challenges") == 0)
+			o.onetime = 1;
+		else if (strcmp(a, "--cn") == 0)
+			o.cn = need(&i, argc, argv);
+		else if (strcmp(a, "--ttl") == 0) {
+			if ((o.ttl = challenge_ttl(need(&i, argc, argv))) < 0) {
+				fprintf(stderr, "netpki-ca: --ttl: a duration "
+				    "such as 90s, 15m, 1h or 7d, at most 366d, "
+				    "is expected\n");
+				return 2;
+			}
+		} else if (strcmp(a, "--uses") == 0)
+			o.uses = num(need(&i, argc, argv), 1,
+			    CHALLENGE_USESMAX, "--uses");
 		else if (strcmp(a, "--reason") == 0)
 			o.reason = need(&i, argc, argv);
 		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
@@ -658,6 +808,8 @@ main(int argc, char *argv[])
 			cmd = a;
 		else if (o.arg == NULL)
 			o.arg = a;
+		else if (o.arg2 == NULL && strcmp(cmd, "challenge") == 0)
+			o.arg2 = a;
 		else
 			usage();
 	}
@@ -682,6 +834,10 @@ main(int argc, char *argv[])
 		return cmd_list(&o);
 	if (strcmp(cmd, "crl") == 0)
 		return cmd_crl(&o);
+	if (strcmp(cmd, "policy") == 0)
+		return cmd_policy(&o);
+	if (strcmp(cmd, "challenge") == 0)
+		return cmd_challenge(&o);
 	if (o.arg == NULL)
 		usage();
 	if ((strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0) &&

@@ -12,14 +12,18 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ca.h"
 #include "cert.h"
+#include "challenge.h"
 #include "clock.h"
 #include "db.h"
 #include "err.h"
+#include "policy.h"
 #include "scep_msg.h"
 #include "scep_server.h"
+#include "text.h"
 
 #define TYPE_PKIMSG	"application/x-pki-message"
 
@@ -303,60 +307,222 @@ scep_ours(struct scep_op *op, X509 *x, struct err *e)
 	return ok;
 }
 
-static int
-scep_challenge_ok(const struct scep_server *s, X509_REQ *req)
-{
-	char		*pw = NULL;
-	struct err	 e;
-	size_t		 n;
-	int		 ok;
+/* An enrollment (PKCSReq, RenewalReq) in progress. */
+struct scep_enr {
+	X509_REQ		*req;
+	char			*pw;	/* challengePassword; NULL: none */
+	int			 ours;	/* signed by a valid cert of this CA */
+	int			 bycert; /* ... of this identity: no challenge */
+	int			 taken;	/* a one-time challenge's use taken */
+	char			*signer_serial;	/* when ours */
+	struct db_request	 r;	/* the row to store */
+};
 
-	if (s->challenge == NULL)
-		return 1;
-	if (issue_csr_challenge(&pw, req, &e) != 0 || pw == NULL)
+static void
+scep_enr_clear(struct scep_enr *en)
+{
+	if (en->pw != NULL)
+		OPENSSL_cleanse(en->pw, strlen(en->pw));
+	free(en->pw);
+	free(en->signer_serial);
+	free(en->r.csr);
+	free(en->r.subject);
+	X509_REQ_free(en->req);
+	memset(en, 0, sizeof(*en));
+}
+
+/* The static challenge (--challenge), compared in constant time. */
+static int
+scep_static_ok(const struct scep_server *s, const char *pw)
+{
+	size_t	 n;
+
+	if (pw == NULL || s->challenge == NULL)
 		return 0;
 	n = strlen(pw);
-	/* Constant time over the secret's length; lengths may differ. */
-	ok = n == s->challenge_len &&
+	return n == s->challenge_len &&
 	    CRYPTO_memcmp(pw, s->challenge, n) == 0;
-	OPENSSL_cleanse(pw, n);
-	free(pw);
-	return ok;
 }
 
 /*
- * A resent request (same transactionID, same key; RFC 8894 3.3.1):
- * answer as before instead of issuing twice.
+ * May this request be issued without the certificate that signed it
+ * standing in?  With a valid challenge: the static one, or a one-time
+ * one (consume: a use is taken now, en->taken; otherwise, for a resend,
+ * one this request used up counts).  No challenge configured: anyone
+ * (the demo, or manual approval).  1 yes, 0 no, -1 the store did not
+ * answer (*e).
  */
 static int
-scep_resend(struct scep_op *op, const struct db_request *r, X509_REQ *req,
-    int *done)
+scep_challenge_ok(struct scep_op *op, struct scep_enr *en, int consume,
+    struct err *e)
+{
+	const struct scep_server	*s = op->srv;
+	char				 id[CHALLENGE_IDLEN + 1];
+	int				 rc;
+
+	if (s->challenge == NULL && !s->onetime)
+		return 1;
+	if (scep_static_ok(s, en->pw))
+		return 1;
+	if (!s->onetime || !challenge_form(en->pw, id, sizeof(id)))
+		return 0;
+	rc = challenge_check(op->db, en->pw, X509_REQ_get_subject_name(
+	    en->req), consume, e);
+	if (rc == 0) {
+		scep_note(op->rep, " challenge=%s", id);
+		en->taken = consume;
+		return 1;
+	}
+	if (rc != ERR_REFUSED)
+		return -1;
+	scep_note(op->rep, " (%s)", e->msg);
+	return 0;
+}
+
+/* Answer a request whose challenge did not open (or -1: store down). */
+static int
+scep_challenge_refused(struct scep_op *op, int ok, const struct err *e)
+{
+	if (ok < 0)
+		return scep_unavailable(op, e);
+	op->rep->outcome = SCEP_OUT_BADCHALLENGE;
+	return scep_fail(op, SCEP_FAIL_BADREQUEST, "challenge password "
+	    "missing or wrong");
+}
+
+/* The subjectAltName extension's DER, or NULL when there is none. */
+static int
+scep_san_der(unsigned char **out, GENERAL_NAMES *g)
+{
+	int	 n = 0;
+
+	*out = NULL;
+	if (g != NULL && (n = i2d_GENERAL_NAMES(g, out)) < 0)
+		n = 0;
+	GENERAL_NAMES_free(g);
+	return n;
+}
+
+static GENERAL_NAMES *
+scep_req_san(X509_REQ *req)
+{
+	STACK_OF(X509_EXTENSION)	*exts = X509_REQ_get_extensions(req);
+	GENERAL_NAMES			*g = NULL;
+
+	if (exts != NULL)
+		g = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return g;
+}
+
+/*
+ * RFC 8894 3.3.1.2: a certificate stands in for the challenge only to
+ * renew itself: the same subject and subjectAltNames, inside the
+ * policy's renewal window.  1 yes, 0 no (the note says why).
+ */
+static int
+scep_same_identity(struct scep_op *op, X509 *signer, X509_REQ *req)
+{
+	const struct policy	*pol = op->srv->issue.policy;
+	unsigned char		*a = NULL, *b = NULL;
+	struct err		 e;
+	time_t			 na;
+	int			 la, lb, same;
+
+	if (X509_NAME_cmp(X509_get_subject_name(signer),
+	    X509_REQ_get_subject_name(req)) != 0) {
+		scep_note(op->rep, " renewal-of-another-subject");
+		return 0;
+	}
+	la = scep_san_der(&a, X509_get_ext_d2i(signer, NID_subject_alt_name,
+	    NULL, NULL));
+	lb = scep_san_der(&b, scep_req_san(req));
+	same = la == lb && (la == 0 || memcmp(a, b, (size_t)la) == 0);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	if (!same) {
+		scep_note(op->rep, " renewal-with-other-subjectAltNames");
+		return 0;
+	}
+	if (pol != NULL && cert_asn1_time(X509_get0_notAfter(signer), &na) ==
+	    0 && policy_renew_ok(pol, clock_now(), na, &e) != 0) {
+		scep_note(op->rep, " renewal-outside-window");
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * An earlier request's certificate, answered again for a resend (RFC
+ * 8894 3.3.1): only while it is valid and unrevoked.
+ */
+static int
+scep_resend_issued(struct scep_op *op, struct scep_enr *en,
+    const struct db_request *r)
+{
+	struct db_cert	 c;
+	struct err	 e;
+	int		 rc, ok;
+
+	if (!en->bycert && (ok = scep_challenge_ok(op, en, 0, &e)) != 1)
+		return scep_challenge_refused(op, ok, &e);
+	if (db_cert_by_serial(op->db, r->serial, &c, &e) != 0)
+		return scep_store_down(&e) ? scep_unavailable(op, &e) :
+		    scep_fail(op, SCEP_FAIL_BADCERTID, "no certificate with "
+		    "this serial number");
+	if (c.revoked != 0 || c.not_after < clock_now())
+		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, "RFC 8894 3.3.1: the "
+		    "certificate issued for this request is revoked or "
+		    "expired; make a new request");
+	else {
+		op->rep->outcome = SCEP_OUT_RESENT;
+		rc = scep_success_serial(op, r->serial);
+	}
+	db_cert_clear(&c);
+	return rc;
+}
+
+/*
+ * An earlier request with this transactionID.  A resend is the same
+ * request (the same stored bytes), not merely the same key: a renewal
+ * that keeps its key is a new request.  A pending request's
+ * transactionID is its own: another key is refused, the row untouched.
+ * *done: answered here.
+ */
+static int
+scep_prior(struct scep_op *op, struct scep_enr *en,
+    const struct db_request *r, int *done)
 {
 	X509_REQ	*old = NULL;
 	struct err	 e;
-	int		 same;
+	int		 samekey, samereq;
 
-	*done = 0;
-	if (issue_csr_stored(&old, r->csr, r->csr_len, &e) != 0)
-		return 0;
-	same = EVP_PKEY_eq(X509_REQ_get0_pubkey(old),
-	    X509_REQ_get0_pubkey(req)) == 1 &&
-	    X509_NAME_cmp(X509_REQ_get_subject_name(old),
-	    X509_REQ_get_subject_name(req)) == 0;
-	X509_REQ_free(old);
-	if (!same)
-		return 0;
 	*done = 1;
-	scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
-	if (strcmp(r->state, DB_ISSUED) == 0)
-		op->rep->outcome = SCEP_OUT_RESENT;
-	if (strcmp(r->state, DB_PENDING) == 0)
+	samereq = r->csr_len == en->r.csr_len &&
+	    memcmp(r->csr, en->r.csr, r->csr_len) == 0 &&
+	    !(en->ours && strcmp(en->signer_serial, r->serial) == 0);
+	samekey = issue_csr_stored(&old, r->csr, r->csr_len, &e) == 0 &&
+	    EVP_PKEY_eq(X509_REQ_get0_pubkey(old),
+	    X509_REQ_get0_pubkey(en->req)) == 1;
+	X509_REQ_free(old);
+	if (strcmp(r->state, DB_PENDING) == 0) {
+		if (!samekey)
+			return scep_fail(op, SCEP_FAIL_BADREQUEST, "RFC 8894 "
+			    "3.2.1.4.1: this transactionID belongs to a "
+			    "pending request with another key");
+		scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
 		return scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL,
 		    NULL);
+	}
+	if (!samereq) {
+		*done = 0;
+		return 0;
+	}
+	scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
 	if (strcmp(r->state, DB_REJECTED) == 0)
 		return scep_fail(op, SCEP_FAIL_BADREQUEST, "the request was "
 		    "rejected by the CA administrator");
-	return scep_success_serial(op, r->serial);
+	return scep_resend_issued(op, en, r);
 }
 
 /* Back to the reply as it was before a CertRep was made into it. */
@@ -415,46 +581,94 @@ scep_issue(struct scep_op *op, X509_REQ *req, const struct db_request *r)
 	return built;
 }
 
+/*
+ * RFC 8894 3.3.1: a PKCSReq is signed with the requested key (a
+ * self-signed certificate) or, like a RenewalReq, with a current
+ * certificate from this CA, which then stands in for the challenge if it
+ * renews its own identity.
+ */
+static int
+scep_enroll_signer(struct scep_op *op, struct scep_enr *en, int *answered)
+{
+	struct scep_msg	*m = op->msg;
+	struct err	 e;
+
+	*answered = 1;
+	if ((en->ours = scep_ours(op, m->signer, &e)) < 0)
+		return scep_unavailable(op, &e);
+	if (m->type == SCEP_MT_RENEWALREQ && !en->ours)
+		return scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 "
+		    "3.3.1.2: RenewalReq is not signed by a valid certificate "
+		    "of this CA");
+	if (!en->ours && EVP_PKEY_eq(X509_get0_pubkey(m->signer),
+	    X509_REQ_get0_pubkey(en->req)) != 1)
+		return scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 "
+		    "3.3.1: PKCSReq is not signed with the requested key");
+	if (en->ours) {
+		if ((en->signer_serial = issue_serial_hex(
+		    X509_get0_serialNumber(m->signer))) == NULL)
+			return -1;
+		en->bycert = scep_same_identity(op, m->signer, en->req);
+	}
+	*answered = 0;
+	return 0;
+}
+
+/* The row to store, without the challenge; the policy's verdict. */
+static int
+scep_enroll_request(struct scep_op *op, struct scep_enr *en, int *answered)
+{
+	const struct policy	*pol = op->srv->issue.policy;
+	struct policy		 def;
+	struct err		 e;
+	char			 esc[300];
+
+	*answered = 1;
+	if (issue_csr_challenge(&en->pw, en->req, &e) != 0)
+		en->pw = NULL;
+	if ((en->r.subject = cert_dn(X509_REQ_get_subject_name(en->req),
+	    CERT_DN_UPPER)) == NULL)
+		return -1;
+	snprintf(en->r.transid, sizeof(en->r.transid), "%s", op->msg->transid);
+	en->r.msgtype = op->msg->type;
+	if (issue_csr_strip(&en->r.csr, &en->r.csr_len, en->req, &e) != 0)
+		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+	text_esc(esc, sizeof(esc), en->r.subject);
+	scep_note(op->rep, " subject=\"%.256s%s\"", esc,
+	    strlen(esc) > 256 ? "[...]" : "");
+	if (pol == NULL) {
+		policy_default(&def);
+		pol = &def;
+	}
+	if (policy_apply(pol, en->req, NULL, NULL, 0, &e) != 0) {
+		op->rep->outcome = e.code == ERR_REFUSED ? SCEP_OUT_POLICY :
+		    SCEP_OUT_FAILED;
+		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
+	}
+	*answered = 0;
+	return 0;
+}
+
 static int
 scep_enroll(struct scep_op *op)
 {
-	const struct scep_server	*s = op->srv;
-	struct scep_msg			*m = op->msg;
-	struct db_request		 r, old;
-	X509_REQ			*req = NULL;
-	struct err			 e;
-	int64_t				 id = 0;
-	int				 rc, done, renewal;
-	char				*subj = NULL;
+	struct scep_enr		 en;
+	struct db_request	 old;
+	struct err		 e;
+	int64_t			 id = 0;
+	int			 rc, done, ok;
 
-	memset(&r, 0, sizeof(r));
-	if (issue_csr_parse(&req, m->content, m->content_len, &e) != 0) {
+	memset(&en, 0, sizeof(en));
+	if (issue_csr_parse(&en.req, op->msg->content, op->msg->content_len,
+	    &e) != 0) {
 		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
 		goto out;
 	}
-	/*
-	 * RFC 8894 3.3.1: a PKCSReq is signed with the requested key (a
-	 * self-signed certificate) or, like a RenewalReq, with a current
-	 * certificate from this CA, which then stands in for the challenge.
-	 */
-	if ((renewal = scep_ours(op, m->signer, &e)) < 0) {
-		rc = scep_unavailable(op, &e);
+	if ((rc = scep_enroll_signer(op, &en, &done)) != 0 || done ||
+	    (rc = scep_enroll_request(op, &en, &done)) != 0 || done)
 		goto out;
-	}
-	if (m->type == SCEP_MT_RENEWALREQ && !renewal) {
-		rc = scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 3.3.1.2: "
-		    "RenewalReq is not signed by a valid certificate of this "
-		    "CA");
-		goto out;
-	}
-	if (!renewal && EVP_PKEY_eq(X509_get0_pubkey(m->signer),
-	    X509_REQ_get0_pubkey(req)) != 1) {
-		rc = scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 3.3.1: "
-		    "PKCSReq is not signed with the requested key");
-		goto out;
-	}
-	if (db_request_by_transid(op->db, m->transid, &old, &e) == 0) {
-		rc = scep_resend(op, &old, req, &done);
+	if (db_request_by_transid(op->db, op->msg->transid, &old, &e) == 0) {
+		rc = scep_prior(op, &en, &old, &done);
 		db_request_clear(&old);
 		if (done)
 			goto out;
@@ -462,39 +676,27 @@ scep_enroll(struct scep_op *op)
 		rc = scep_unavailable(op, &e);
 		goto out;
 	}
-	if (!renewal && !scep_challenge_ok(s, req)) {
-		op->rep->outcome = SCEP_OUT_BADCHALLENGE;
-		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, "challenge password "
-		    "missing or wrong");
+	if (!en.bycert && (ok = scep_challenge_ok(op, &en, 1, &e)) != 1) {
+		rc = scep_challenge_refused(op, ok, &e);
 		goto out;
 	}
-	if ((subj = cert_dn(X509_REQ_get_subject_name(req), CERT_DN_UPPER)) ==
-	    NULL) {
-		rc = -1;
-		goto out;
-	}
-	snprintf(r.transid, sizeof(r.transid), "%s", m->transid);
-	r.msgtype = m->type;
-	r.subject = subj;
-	if (issue_csr_strip(&r.csr, &r.csr_len, req, &e) != 0) {
-		rc = scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
-		goto out;
-	}
-	scep_note(op->rep, " subject=\"%s\"", subj);
-	if (s->manual) {
-		if (db_request_add(op->db, &r, &id, &e) != 0) {
+	if (op->srv->manual) {
+		if (db_request_add(op->db, &en.r, &id, &e) != 0) {
 			rc = scep_unavailable(op, &e);
+			if (en.taken)
+				challenge_release(op->db, en.pw);
 			goto out;
 		}
 		scep_note(op->rep, " request=%lld", (long long)id);
 		rc = scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL, NULL);
 		goto out;
 	}
-	rc = scep_issue(op, req, &r);
+	rc = scep_issue(op, en.req, &en.r);
+	/* Not issued after all: the challenge's use goes back. */
+	if (en.taken && op->rep->outcome != SCEP_OUT_ISSUED)
+		challenge_release(op->db, en.pw);
  out:
-	free(r.csr);
-	free(subj);
-	X509_REQ_free(req);
+	scep_enr_clear(&en);
 	return rc;
 }
 

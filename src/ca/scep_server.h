@@ -22,6 +22,7 @@ struct scep_server {
 	char			*challenge;	/* NULL: no challenge needed */
 	size_t			 challenge_len;
 	int			 manual;	/* PENDING until approve */
+	int			 onetime;	/* one-time challenges required */
 	struct issue_opts	 issue;
 	unsigned char		*cacert;	/* GetCACert body */
 	size_t			 cacert_len;

@@ -28,7 +28,7 @@
 #include "err.h"
 #include "fetch.h"
 #include "shell.h"
-#include "shell_priv.h"
+#include "shell_session.h"
 #include "store.h"
 #include "transport.h"
 #include "trustpoint.h"
@@ -138,13 +138,12 @@ agent_kind(enum tp_kind k)
  * next boundary is due, or 0 when none is.
  */
 static time_t
-agent_poll_one(struct agent *ag, struct enroll_ctx *c, enum tp_kind kind,
+agent_poll_one(struct agent *ag, struct enroll *c, enum tp_kind kind,
     time_t now)
 {
 	struct tp_pending	 p;
 	struct agent_poll	*m;
 	struct err		 e;
-	const char		*weak;
 	time_t			 period, next = 0;
 	long			 k;
 	int			 rc;
@@ -168,10 +167,7 @@ agent_poll_one(struct agent *ag, struct enroll_ctx *c, enum tp_kind kind,
 	}
 	if (k >= 1 && m->boundary < k) {
 		m->boundary = k;
-		rc = enroll_poll_once(c, kind, &weak, &e);
-		if (weak != NULL)
-			syslog(LOG_WARNING, "trustpoint %s: %s", c->tp->name,
-			    weak);
+		rc = enroll_poll_once(c, kind, &e);
 		if (rc == 0) {
 			syslog(LOG_NOTICE, "trustpoint %s: certificate for the "
 			    "%s key received from the Certificate Authority",
@@ -196,6 +192,28 @@ agent_poll_one(struct agent *ag, struct enroll_ctx *c, enum tp_kind kind,
 	return next;
 }
 
+/* The engine's user is syslog: what the reply used, when weak. */
+static void
+agent_note(void *arg, const struct enroll_note *n)
+{
+	const char	*weak = NULL;
+
+	(void)arg;
+	if (n->ev != ENROLL_EV_REPLY)
+		return;
+	if (n->job->weak_cipher[0] != '\0')
+		weak = "the CA encrypted its reply with a weak algorithm "
+		    "(single DES)";
+	else if (n->job->weak_md[0] != '\0')
+		weak = "the CA signed its reply with a weak digest";
+	if (weak != NULL)
+		syslog(LOG_WARNING, "trustpoint %s: %s", n->en->tp->name, weak);
+}
+
+static const struct enroll_ui agent_ui = {
+	.note = agent_note,
+};
+
 /*
  * Pending SCEP enrollments, polled by each trustpoint's `enrollment retry
  * period` and `count` when no shell waits on them.  Returns when the next
@@ -208,7 +226,7 @@ agent_enroll_poll(struct agent *ag, struct shell *sh, struct store *st,
 	static const char	 prefix[] = "crypto ca trustpoint ";
 	const struct config	*cfg;
 	const char		**blocks = NULL;
-	struct enroll_ctx	 c;
+	struct enroll		 c;
 	struct err		 e;
 	size_t			 i, n = 0;
 	time_t			 next = 0, t;
@@ -224,7 +242,7 @@ agent_enroll_poll(struct agent *ag, struct shell *sh, struct store *st,
 			any |= tp_pending_exists(st, name, (enum tp_kind)kind);
 		if (!any)
 			continue;
-		if (enroll_open(&c, st, cfg, name, &e) != 0) {
+		if (enroll_open(&c, st, cfg, name, &agent_ui, &e) != 0) {
 			syslog(LOG_ERR, "trustpoint %s: pending request: %s",
 			    name, e.msg);
 			enroll_close(&c);

@@ -73,6 +73,19 @@ struct cmd_def {
 	const char	*key;
 };
 
+/*
+ * Help lines of the words that begin commands in several tables.  '?'
+ * shows one line per word, the first definition's, so every table spells
+ * a shared word with these (test_cmdtree fails on a table that does not:
+ * cmdtree_help_conflict()).  Each ends in the newline that separates it
+ * from the next word's line.
+ */
+#define CMD_HELP_SHOW		"Show running system information\n"
+#define CMD_HELP_SHOW_CONFIG	"Show contents of configuration\n"
+#define CMD_HELP_CRYPTO		"Encryption module commands\n"
+#define CMD_HELP_CRYPTO_CONFIG	"Encryption module configuration commands\n"
+#define CMD_HELP_CA		"Certification authority\n"
+
 const char	*cmd_arg(const struct cmd_args *, const char *);
 int		 cmd_has(const struct cmd_args *, const char *);
 

@@ -572,14 +572,13 @@ key_show_auth(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
-#define H_CRYPTO	"Encryption module commands\n"
 #define H_KEY		"Long term key operations\n"
 #define H_LABEL		"Key pair label (1-64 of letters, digits, '-', '_', '.')"
 
 const struct cmd_def cmd_key_defs[] = {
 	{ .mode = MODE_EXEC,
 	  .syntax = "crypto key generate rsa [general-keys|usage-keys] [LABEL]",
-	  .help = H_CRYPTO H_KEY "Generate new keys\n"
+	  .help = CMD_HELP_CRYPTO H_KEY "Generate new keys\n"
 	    "Generate RSA keys\n"
 	    "Generate a general purpose RSA key pair\n"
 	    "Generate separate signature and encryption RSA key pairs\n"
@@ -588,7 +587,7 @@ const struct cmd_def cmd_key_defs[] = {
 	{ .mode = MODE_EXEC,
 	  .syntax = "crypto key generate ecdsa {nistp256|nistp384|nistp521} "
 	    "[LABEL]",
-	  .help = H_CRYPTO H_KEY "Generate new keys\n"
+	  .help = CMD_HELP_CRYPTO H_KEY "Generate new keys\n"
 	    "Generate ECDSA keys\n"
 	    "NIST P-256 curve\n"
 	    "NIST P-384 curve\n"
@@ -597,19 +596,19 @@ const struct cmd_def cmd_key_defs[] = {
 	  .fn = key_generate_ec },
 	{ .mode = MODE_EXEC,
 	  .syntax = "crypto key zeroize rsa [LABEL]",
-	  .help = H_CRYPTO H_KEY "Remove keys\n"
+	  .help = CMD_HELP_CRYPTO H_KEY "Remove keys\n"
 	    "Remove RSA keys\n"
 	    "Label of the key pair to remove (default: all RSA keys)",
 	  .fn = key_zeroize },
 	{ .mode = MODE_EXEC,
 	  .syntax = "crypto key zeroize ecdsa [LABEL]",
-	  .help = H_CRYPTO H_KEY "Remove keys\n"
+	  .help = CMD_HELP_CRYPTO H_KEY "Remove keys\n"
 	    "Remove ECDSA keys\n"
 	    "Label of the key pair to remove (default: all ECDSA keys)",
 	  .fn = key_zeroize },
 	{ .mode = MODE_EXEC,
 	  .syntax = "crypto key zeroize authentication rsa [LABEL]",
-	  .help = H_CRYPTO H_KEY "Remove keys\n"
+	  .help = CMD_HELP_CRYPTO H_KEY "Remove keys\n"
 	    "Remove imported authentication keys\n"
 	    "Remove RSA authentication keys\n"
 	    "Label of the key to remove (default: all)",
@@ -617,7 +616,7 @@ const struct cmd_def cmd_key_defs[] = {
 	{ .mode = MODE_EXEC,
 	  .syntax = "crypto key import authentication rsa [general-keys] "
 	    "[LABEL]",
-	  .help = H_CRYPTO H_KEY "Import keys\n"
+	  .help = CMD_HELP_CRYPTO H_KEY "Import keys\n"
 	    "Import a public key for authentication\n"
 	    "Import an RSA public key\n"
 	    "General purpose key\n"
@@ -625,7 +624,7 @@ const struct cmd_def cmd_key_defs[] = {
 	  .fn = key_import_auth },
 	{ .mode = MODE_EXEC,
 	  .syntax = "crypto key import authentication rsa usage keys [LABEL]",
-	  .help = H_CRYPTO H_KEY "Import keys\n"
+	  .help = CMD_HELP_CRYPTO H_KEY "Import keys\n"
 	    "Import a public key for authentication\n"
 	    "Import an RSA public key\n"
 	    "Special usage keys\n"
@@ -634,19 +633,19 @@ const struct cmd_def cmd_key_defs[] = {
 	  .fn = key_import_auth_usage },
 	{ .mode = MODE_EXEC,
 	  .syntax = "show crypto key mypubkey rsa",
-	  .help = "Show running system information\n" H_CRYPTO H_KEY
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO H_KEY
 	    "Show the device's public keys\n"
 	    "RSA key pairs",
 	  .fn = key_show_mypubkey },
 	{ .mode = MODE_EXEC,
 	  .syntax = "show crypto key mypubkey ecdsa",
-	  .help = "Show running system information\n" H_CRYPTO H_KEY
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO H_KEY
 	    "Show the device's public keys\n"
 	    "ECDSA key pairs",
 	  .fn = key_show_mypubkey },
 	{ .mode = MODE_EXEC,
 	  .syntax = "show crypto key authentication rsa",
-	  .help = "Show running system information\n" H_CRYPTO H_KEY
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO H_KEY
 	    "Show imported authentication keys\n"
 	    "RSA authentication keys",
 	  .fn = key_show_auth },

@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "cmd_trustpoint.h"
 #include "csr.h"
+#include "enroll.h"
 #include "err.h"
 #include "keystore.h"
 #include "paste.h"
@@ -102,7 +103,7 @@ pastec_request(struct tpc *c, enum tp_kind kind, int usage, const char *pw)
 	X509_REQ	*req = NULL;
 	int		 rc = -1;
 
-	if (keystore_load(&key, c->st, c->tp->keylabel, tpc_kskind(kind),
+	if (keystore_load(&key, c->st, c->tp->keylabel, tp_keystore_kind(kind),
 	    &e) != 0) {
 		shell_err(c->sh, &e);
 		goto out;
@@ -164,7 +165,7 @@ pastec_target(struct tpc *c, struct paste_target *t)
 	for (k = usage ? TP_KIND_SIGN : TP_KIND_GENERAL;
 	    k <= (usage ? TP_KIND_ENCR : TP_KIND_GENERAL); k++)
 		if (keystore_load(&t->key[k], c->st, c->tp->keylabel,
-		    tpc_kskind(k), &e) != 0)
+		    tp_keystore_kind(k), &e) != 0)
 			return shell_err(c->sh, &e);
 	return 0;
 }
@@ -212,7 +213,7 @@ pastec_import(struct shell *sh, const struct cmd_args *a)
 	}
 	pastec_note(sh, text, len);
 	tpc_warn_weak_sig(sh, "certificate", x);
-	if (tp_store_cert(c.st, c.tp->name, kind, x, &e) != 0) {
+	if (enroll_store_cert(c.st, c.tp->name, kind, NULL, x, &e) != 0) {
 		shell_err(sh, &e);
 		goto out;
 	}
@@ -229,8 +230,7 @@ pastec_import(struct shell *sh, const struct cmd_args *a)
 
 const struct cmd_def cmd_paste_defs[] = {
 	{ .mode = MODE_EXEC, .syntax = "crypto ca import NAME certificate",
-	  .help = "Encryption module commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Import a certificate pasted at the terminal\n"
 	    "Trustpoint name\n"
 	    "The router certificate issued for the trustpoint's key pair",

@@ -33,7 +33,7 @@ const struct cmd_def cmd_system_defs[] = {
 	    "Configure from the terminal",
 	  .fn = shell_cmd_configure },
 	{ .mode = MODE_EXEC, .syntax = "show running-config [LINE]",
-	  .help = "Show running system information\n"
+	  .help = CMD_HELP_SHOW
 	    "Current operating configuration\n"
 	    "Only statements starting with these words",
 	  .fn = shell_cmd_show_running },
@@ -46,7 +46,7 @@ const struct cmd_def cmd_system_defs[] = {
 	    "Number of lines on screen (0 for no pausing)",
 	  .fn = shell_cmd_terminal_length },
 	{ .mode = MODE_EXEC, .syntax = "show configuration commit list",
-	  .help = "Show running system information\n"
+	  .help = CMD_HELP_SHOW
 	    "Contents of the configuration\n"
 	    "Configuration commit database\n"
 	    "The commits kept, newest first",
@@ -88,17 +88,17 @@ const struct cmd_def cmd_system_defs[] = {
 	    "Exec command",
 	  .fn = shell_cmd_do, .flags = CMD_ANYMODE },
 	{ .mode = MODE_CONFIG, .syntax = "show configuration",
-	  .help = "Show contents of configuration\n"
+	  .help = CMD_HELP_SHOW_CONFIG
 	    "Uncommitted changes made during this session",
 	  .fn = shell_cmd_show_config, .flags = CMD_ANYMODE },
 	{ .mode = MODE_CONFIG, .syntax = "show configuration commit list",
-	  .help = "Show contents of configuration\n"
-	    "Contents of the configuration\n"
+	  .help = CMD_HELP_SHOW_CONFIG
+	    "Uncommitted changes made during this session\n"
 	    "Configuration commit database\n"
 	    "The commits kept, newest first",
 	  .fn = system_commit_list, .flags = CMD_ANYMODE },
 	{ .mode = MODE_CONFIG, .syntax = "show running-config [LINE]",
-	  .help = "Show contents of configuration\n"
+	  .help = CMD_HELP_SHOW_CONFIG
 	    "Current operating configuration\n"
 	    "Only statements starting with these words",
 	  .fn = shell_cmd_show_running, .flags = CMD_ANYMODE },

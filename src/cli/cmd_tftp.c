@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "cmd_trustpoint.h"
+#include "enroll.h"
 #include "err.h"
 #include "keystore.h"
 #include "paste.h"
@@ -94,7 +95,7 @@ tftpc_request(struct tpc *c, const struct tftp_target *t, enum tp_kind kind,
 	char		 file[TFTP_NAMEMAX + 16], url[1600];
 	int		 rc = -1;
 
-	if (keystore_load(&key, c->st, c->tp->keylabel, tpc_kskind(kind),
+	if (keystore_load(&key, c->st, c->tp->keylabel, tp_keystore_kind(kind),
 	    &e) != 0) {
 		shell_err(c->sh, &e);
 		goto out;
@@ -151,7 +152,7 @@ tftpc_fetch_cert(struct tpc *c, const struct tftp_target *t,
 		goto out;
 	}
 	tpc_warn_weak_sig(c->sh, "certificate", x);
-	if (tp_store_cert(c->st, c->tp->name, kind, x, &e) != 0) {
+	if (enroll_store_cert(c->st, c->tp->name, kind, NULL, x, &e) != 0) {
 		rc = shell_err(c->sh, &e);
 		goto out;
 	}
@@ -180,7 +181,7 @@ tftpc_poll(struct tpc *c, const struct tftp_target *t,
 	    c->tp->retry_period == 1 ? "" : "s", c->tp->retry_count,
 	    c->tp->retry_count == 1 ? "" : "s");
 	for (i = 1; i <= c->tp->retry_count; i++) {
-		if (tpc_wait(c->sh, c->tp->retry_period * tpc_minute_ms())) {
+		if (tpc_wait(c->sh, c->tp->retry_period * enroll_minute_ms())) {
 			shell_printf(c->sh, "%% Stopped waiting. 'crypto ca "
 			    "enroll %s' sends a new request\n", c->tp->name);
 			return -1;
@@ -200,18 +201,14 @@ tftpc_enroll(struct tpc *c)
 	struct paste_target	 pt;
 	char			 pw[TPC_PASSMAX];
 	enum tp_kind		 kinds[2];
-	int			 nk = 0, i, usage = 0, rc = -1;
+	int			 nk, i, usage = 0, rc = -1;
 
 	pw[0] = '\0';
 	memset(&pt, 0, sizeof(pt));
 	if (tftpc_target(c, &t) != 0 || tpc_need_ca(c) != 0 ||
 	    tpc_keys(c, &usage, 0) != 0)
 		goto out;
-	if (usage) {
-		kinds[nk++] = TP_KIND_SIGN;
-		kinds[nk++] = TP_KIND_ENCR;
-	} else
-		kinds[nk++] = TP_KIND_GENERAL;
+	nk = enroll_kinds(kinds, usage);
 	if (pastec_target(c, &pt) != 0 ||
 	    tpc_password(c->sh, pw, sizeof(pw)) != 0)
 		goto out;

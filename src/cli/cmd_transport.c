@@ -23,8 +23,7 @@ cmd_transport_proxy(struct shell *sh, const struct cmd_args *a)
 const struct cmd_def cmd_transport_defs[] = {
 	{ .mode = MODE_CONFIG, .syntax = "crypto ca http-proxy WORD port "
 	    "<1-65535>",
-	  .help = "Encryption module configuration commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO_CONFIG CMD_HELP_CA
 	    "HTTP proxy for enrollment, CRL and trust pool downloads\n"
 	    "Proxy server host name or IP address\n"
 	    "Proxy server port\n"

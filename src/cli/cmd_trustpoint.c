@@ -23,14 +23,13 @@
 #include "config.h"
 #include "crl.h"
 #include "csr.h"
+#include "enroll.h"
 #include "err.h"
 #include "fetch.h"
 #include "keystore.h"
 #include "scep_client.h"
-#include "scep_msg.h"
 #include "shell.h"
 #include "store.h"
-#include "testhook.h"
 #include "text.h"
 #include "tftp_enroll.h"
 #include "transport.h"
@@ -38,14 +37,15 @@
 #include "trustpool.h"
 
 #define TPC_PASSTRIES	3
-#define TPC_SIGNERDAYS	30	/* covers 100 polls an hour apart */
+
+static const struct enroll_ui tpc_ui;
 
 void
 tpc_free(struct tpc *c)
 {
+	enroll_close(&c->en);
 	tp_free(c->tp);
 	tp_certs_clear(&c->certs);
-	sk_X509_free(c->trusted);
 	transport_opts_clear(&c->fo);
 }
 
@@ -60,6 +60,13 @@ tpc_open(struct tpc *c, struct shell *sh, const char *name)
 		return -1;
 	if (tp_load(&c->tp, shell_running(sh), name, &e) != 0)
 		return shell_err(sh, &e);
+	/* The engine borrows what is loaded here and talks through tpc_ui. */
+	c->ui = tpc_ui;
+	c->ui.arg = c;
+	enroll_init(&c->en, c->st, c->tp, &c->certs, &c->fo, &enroll_scep,
+	    &c->ui);
+	c->en.hostname = shell_hostname(sh);
+	c->en.domain = shell_domain(sh);
 	if (tp_certs_load(&c->certs, c->st, name, &e) != 0)
 		return shell_err(sh, &e);
 	c->fo.maxsize = SCEP_RESPMAX;
@@ -371,10 +378,11 @@ tpc_authenticate(struct shell *sh, const struct cmd_args *a)
 int
 tpc_need_ca(struct tpc *c)
 {
-	if (c->certs.ca != NULL)
-		return 0;
-	return shell_error(c->sh, "Trustpoint %s is not authenticated: enter "
-	    "'crypto ca authenticate %s' first", c->tp->name, c->tp->name);
+	struct err	 e;
+
+	if (enroll_need_ca(&c->en, &e) != 0)
+		return shell_err(c->sh, &e);
+	return 0;
 }
 
 const char *
@@ -388,12 +396,6 @@ tpc_kind_usage(enum tp_kind k)
 	default:
 		return "General Purpose";
 	}
-}
-
-enum keystore_kind
-tpc_kskind(enum tp_kind k)
-{
-	return tp_keystore_kind(k);
 }
 
 /*
@@ -459,18 +461,6 @@ tpc_password(struct shell *sh, char *pw, size_t sz)
 	return rc;
 }
 
-long
-tpc_minute_ms(void)
-{
-	const char	*s = testhook_get(TESTHOOK_MINUTE);
-	long		 v;
-
-	/* A test knob: how long a "minute" of retry period lasts, in ms. */
-	if (s != NULL && (v = strtol(s, NULL, 10)) >= 0 && v <= 60000)
-		return v;
-	return 60000;
-}
-
 /* 0 after the wait, 1 when the user pressed Ctrl-C. */
 int
 tpc_wait(struct shell *sh, long ms)
@@ -488,158 +478,13 @@ tpc_wait(struct shell *sh, long ms)
 	return shell_interrupted(sh);
 }
 
-static void
-tpc_warn_reply(struct shell *sh, const struct scep_enroll *s)
-{
-	if (s->weak_cipher)
-		shell_printf(sh, "%% Warning: the CA encrypted its reply with "
-		    "%s, a weak algorithm (read with OpenSSL's legacy "
-		    "provider)\n", s->cipher[0] ? s->cipher : "single DES");
-	if (strcmp(s->md, "SHA1") == 0 || strcmp(s->md, "MD5") == 0)
-		shell_printf(sh, "%% Warning: the CA signed its reply with %s, "
-		    "a weak algorithm\n", s->md);
-}
-
-/* Store the certificate the exchange returned. */
-static int
-tpc_store(struct tpc *c, enum tp_kind kind, struct scep_enroll *s)
-{
-	struct err	 e;
-
-	tpc_warn_reply(c->sh, s);
-	tpc_warn_weak_sig(c->sh, "certificate", s->cert);
-	if (tp_store_cert(c->st, c->tp->name, kind, s->cert, &e) != 0)
-		return shell_err(c->sh, &e);
-	if (tp_pending_remove(c->st, c->tp->name, kind, &e) != 0)
-		shell_err(c->sh, &e);
-	shell_printf(c->sh, "%% Certificate successfully received from "
-	    "Certificate Authority\n");
-	return 0;
-}
-
-static void
-tpc_failed(struct tpc *c, enum tp_kind kind, struct scep_enroll *s,
-    const struct err *e)
-{
-	struct err	 e2;
-
-	if (s->ca_failed) {
-		tpc_warn_reply(c->sh, s);
-		tp_pending_remove(c->st, c->tp->name, kind, &e2);
-	}
-	shell_error(c->sh, "Certificate enrollment failed: %s", e->msg);
-}
-
-static int
-tpc_poll(struct tpc *c, enum tp_kind kind, struct scep_enroll *s)
-{
-	struct err	 e;
-	int		 i, rc;
-
-	shell_printf(c->sh, "%% Certificate request pending: polling the CA "
-	    "every %d minute%s, up to %d time%s\n", c->tp->retry_period,
-	    c->tp->retry_period == 1 ? "" : "s", c->tp->retry_count,
-	    c->tp->retry_count == 1 ? "" : "s");
-	for (i = 1; i <= c->tp->retry_count; i++) {
-		if (tpc_wait(c->sh, c->tp->retry_period * tpc_minute_ms())) {
-			shell_printf(c->sh, "%% Stopped waiting: the request "
-			    "stays pending. 'crypto ca enroll %s' resumes it, "
-			    "'crypto ca cancel-enroll %s' forgets it\n",
-			    c->tp->name, c->tp->name);
-			return -1;
-		}
-		s->now = clock_now();
-		rc = scep_enroll_poll(s, &e);
-		if (rc == 0)
-			return tpc_store(c, kind, s);
-		if (rc == ERR_PENDING) {
-			shell_printf(c->sh, "%% Poll %d of %d: still pending\n",
-			    i, c->tp->retry_count);
-			continue;
-		}
-		if (rc == ERR_NET) {
-			shell_printf(c->sh, "%% Poll %d of %d: %s\n", i,
-			    c->tp->retry_count, e.msg);
-			continue;
-		}
-		tpc_failed(c, kind, s, &e);
-		return -1;
-	}
-	return shell_error(c->sh, "No certificate after %d polls: the request "
-	    "stays pending. Enter 'crypto ca enroll %s' again to resume, or "
-	    "'crypto ca cancel-enroll %s' to forget it", c->tp->retry_count,
-	    c->tp->name, c->tp->name);
-}
-
-static void
-tpc_enroll_setup(struct tpc *c, struct scep_enroll *s, EVP_PKEY *key)
-{
-	memset(s, 0, sizeof(*s));
-	s->url = c->tp->url;
-	s->caps = c->caps;
-	s->fopts = &c->fo;
-	s->trusted = c->trusted;
-	s->ca = c->certs.ca;
-	s->recipient = c->certs.ra_encr ? c->certs.ra_encr : c->certs.ca;
-	s->key = key;
-	s->now = clock_now();
-}
-
-static int
-tpc_resume(struct tpc *c, enum tp_kind kind)
-{
-	struct tp_pending	 p;
-	struct scep_enroll	 s;
-	struct err		 e;
-	EVP_PKEY		*key = NULL;
-	int			 rc = -1;
-
-	memset(&s, 0, sizeof(s));
-	if (tp_pending_load(&p, c->st, c->tp->name, kind, &e) != 0)
-		return shell_err(c->sh, &e);
-	if (keystore_load(&key, c->st, p.keylabel, tpc_kskind(kind), &e) != 0) {
-		shell_error(c->sh, "The pending request's key pair %s is gone "
-		    "(%s): use 'crypto ca cancel-enroll %s'", p.keylabel,
-		    e.msg, c->tp->name);
-		goto out;
-	}
-	tpc_enroll_setup(c, &s, key);
-	snprintf(s.transid, sizeof(s.transid), "%s", p.transid);
-	s.signer = p.signer;
-	s.subject = p.subject;
-	shell_printf(c->sh, "%% Resuming the pending %s key request "
-	    "(transaction ID %.16s...)\n", tpc_kind_usage(kind), p.transid);
-	rc = tpc_poll(c, kind, &s);
- out:
-	scep_enroll_clear(&s);
-	EVP_PKEY_free(key);
-	tp_pending_clear(&p);
-	return rc;
-}
-
 int
 tpc_csr(struct tpc *c, X509_REQ **req, EVP_PKEY *key, enum tp_kind kind,
     int usage, const char *pw)
 {
-	struct csr_opts		 o;
-	struct err		 e;
-	char			 fqdn[300];
-	const char		*dom = shell_domain(c->sh);
+	struct err	 e;
 
-	memset(&o, 0, sizeof(o));
-	snprintf(fqdn, sizeof(fqdn), "%s%s%s", shell_hostname(c->sh),
-	    dom && *dom ? "." : "", dom && *dom ? dom : "");
-	o.fqdn = fqdn;
-	o.subject = c->tp->subject;
-	o.ip_address = c->tp->ip_address && strcmp(c->tp->ip_address,
-	    "none") != 0 ? c->tp->ip_address : NULL;
-	o.challenge = pw;
-	o.usage = !usage ? CSR_USAGE_NONE : kind == TP_KIND_SIGN ?
-	    CSR_USAGE_SIGN : CSR_USAGE_ENCR;
-	/* The device's serial number: its hostname stands in for it. */
-	o.serial = c->tp->serial == TP_SERIAL_YES ? shell_hostname(c->sh) :
-	    NULL;
-	if (csr_build(req, key, &o, &e) != 0)
+	if (enroll_csr(req, &c->en, key, kind, usage, pw, &e) != 0)
 		return shell_err(c->sh, &e);
 	return 0;
 }
@@ -656,184 +501,163 @@ tpc_print_csr_fingerprint(struct shell *sh, X509_REQ *req, enum tp_kind kind,
 	free(fp);
 }
 
-/*
- * One request.  last: no request after this one needs the challenge
- * password, so it is wiped as soon as the request is encoded, and the
- * request itself is freed before any polling (up to retry count x
- * period minutes).
- */
-static int
-tpc_request(struct tpc *c, enum tp_kind kind, int usage, char *pw, int last)
-{
-	struct scep_enroll	 s;
-	struct tp_pending	 p;
-	struct err		 e;
-	EVP_PKEY		*key = NULL;
-	X509_REQ		*req = NULL;
-	X509			*signer = NULL;
-	X509_NAME		*subj = NULL;
-	int			 rc = -1;
-
-	memset(&s, 0, sizeof(s));
-	if (keystore_load(&key, c->st, c->tp->keylabel, tpc_kskind(kind),
-	    &e) != 0) {
-		shell_err(c->sh, &e);
-		goto out;
-	}
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
-		shell_error(c->sh, "Key pair %s is not RSA: SCEP needs an RSA "
-		    "key to decrypt the CA's reply", c->tp->keylabel);
-		goto out;
-	}
-	if (tpc_csr(c, &req, key, kind, usage, pw) != 0)
-		goto out;
-	if (last)
-		OPENSSL_cleanse(pw, strlen(pw));
-	tpc_print_csr_fingerprint(c->sh, req, kind, usage);
-	if ((subj = X509_NAME_dup(X509_REQ_get_subject_name(req))) == NULL) {
-		shell_error(c->sh, "out of memory");
-		goto out;
-	}
-	if (scep_signer_selfsigned(&signer, key, X509_NAME_entry_count(subj) ?
-	    subj : NULL, TPC_SIGNERDAYS, &e) != 0) {
-		shell_err(c->sh, &e);
-		goto out;
-	}
-	tpc_enroll_setup(c, &s, key);
-	s.signer = signer;
-	s.subject = subj;
-	rc = scep_enroll_request(&s, req, &e);
-	X509_REQ_free(req);
-	req = NULL;
-	if (rc == 0) {
-		rc = tpc_store(c, kind, &s);
-		goto out;
-	}
-	if (rc != ERR_PENDING) {
-		tpc_failed(c, kind, &s, &e);
-		rc = -1;
-		goto out;
-	}
-	memset(&p, 0, sizeof(p));
-	snprintf(p.transid, sizeof(p.transid), "%s", s.transid);
-	snprintf(p.keylabel, sizeof(p.keylabel), "%s", c->tp->keylabel);
-	p.created = clock_now();
-	p.subject = subj;
-	p.signer = signer;
-	if (tp_pending_save(c->st, c->tp->name, kind, &p, &e) != 0) {
-		rc = shell_err(c->sh, &e);
-		goto out;
-	}
-	rc = tpc_poll(c, kind, &s);
- out:
-	scep_enroll_clear(&s);
-	X509_free(signer);
-	X509_NAME_free(subj);
-	X509_REQ_free(req);
-	EVP_PKEY_free(key);
-	return rc;
-}
-
-static int
-tpc_trusted(struct tpc *c)
-{
-	X509	*v[3] = { c->certs.ca, c->certs.ra_sign, c->certs.ra_encr };
-	int	 i;
-
-	if ((c->trusted = sk_X509_new_null()) == NULL)
-		return shell_error(c->sh, "out of memory");
-	for (i = 0; i < 3; i++)
-		if (v[i] != NULL && !sk_X509_push(c->trusted, v[i]))
-			return shell_error(c->sh, "out of memory");
-	return 0;
-}
-
 int
 tpc_keys(struct tpc *c, int *usage, int rsa_only)
 {
 	struct err	 e;
-	EVP_PKEY	*k = NULL;
-	int		 rsa;
 
-	if (keystore_exists(c->st, c->tp->keylabel, usage)) {
-		if (!rsa_only)
-			return 0;
-		/* Before the password prompt: SCEP replies need RSA. */
-		if (keystore_load(&k, c->st, c->tp->keylabel, *usage ?
-		    KEYSTORE_SIGN : KEYSTORE_GENERAL, &e) != 0)
-			return shell_err(c->sh, &e);
-		rsa = EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA;
-		EVP_PKEY_free(k);
-		if (!rsa)
-			return shell_error(c->sh, "Key pair %s is not RSA: SCEP "
-			    "needs an RSA key to decrypt the CA's reply",
-			    c->tp->keylabel);
-		return 0;
-	}
-	if (c->tp->keylabel_set)
-		return shell_error(c->sh, "Key pair %s not found: generate it "
-		    "with 'crypto key generate rsa %s'", c->tp->keylabel,
-		    c->tp->keylabel);
-	shell_printf(c->sh, "%% Key pair %s not found: generating a %d-bit "
-	    "RSA key pair\n", c->tp->keylabel, KEYSTORE_RSA_DEFAULT);
-	if (keystore_generate_rsa(c->st, c->tp->keylabel, KEYSTORE_GENERAL,
-	    KEYSTORE_RSA_DEFAULT, &e) != 0)
+	if (enroll_keys(&c->en, usage, rsa_only ? c->en.proto : NULL,
+	    &e) != 0)
 		return shell_err(c->sh, &e);
-	*usage = 0;
 	return 0;
 }
 
-static void
-tpc_warn_request(struct shell *sh, unsigned caps)
-{
-	int	 weak;
+/* ---- the engine's user interface (enroll.h) ----------------------------- */
 
-	(void)scep_pick_cipher(caps, &weak);
-	if (weak)
-		shell_printf(sh, "%% Warning: the CA does not offer AES: the "
-		    "request is encrypted with 3DES (DES-EDE3-CBC)\n");
-	(void)scep_pick_md(caps, &weak);
-	if (weak)
-		shell_printf(sh, "%% Warning: the CA does not offer SHA-256: "
-		    "the request is signed with SHA-1\n");
+static int
+tpc_ui_password(void *arg, char *pw, size_t sz)
+{
+	struct tpc	*c = arg;
+
+	return tpc_password(c->sh, pw, sz);
 }
 
-/*
- * Enrolling over a router certificate replaces it once the new one comes:
- * ask first (a pending request being resumed was asked about before).
- */
 static int
-tpc_confirm_reenroll(struct tpc *c)
+tpc_ui_wait(void *arg, long ms)
 {
-	int	 k, yes = 0;
+	struct tpc	*c = arg;
 
-	for (k = 0; k < TP_KIND__MAX; k++)
-		if (tp_pending_exists(c->st, c->tp->name, k))
-			return 1;
-	if (!tpc_stored(c->sh, c->tp->name, 1))
-		return 1;
+	return tpc_wait(c->sh, ms);
+}
+
+/* Enrolling over a router certificate replaces it once the new one comes. */
+static int
+tpc_ui_confirm(void *arg, enum enroll_question q, int *yes)
+{
+	struct tpc	*c = arg;
+
+	(void)q;
 	shell_printf(c->sh, "%% You already have a certificate from "
 	    "trustpoint %s: it is replaced when the new one is received.\n",
 	    c->tp->name);
-	if (shell_confirm(c->sh, "Do you really want to re-enroll? "
-	    "[yes/no]: ", &yes) != 0)
-		return 0;
-	return yes;
+	return shell_confirm(c->sh, "Do you really want to re-enroll? "
+	    "[yes/no]: ", yes);
 }
+
+/* What the request and the reply use, when weak. */
+static void
+tpc_ui_weak(struct shell *sh, const struct enroll_note *n)
+{
+	const struct enroll_job	*j = n->job;
+
+	if (n->ev == ENROLL_EV_REQUEST_WEAK) {
+		if (n->weak_cipher != NULL)
+			shell_printf(sh, "%% Warning: the CA does not offer "
+			    "AES: the request is encrypted with 3DES "
+			    "(DES-EDE3-CBC)\n");
+		if (n->weak_md != NULL)
+			shell_printf(sh, "%% Warning: the CA does not offer "
+			    "SHA-256: the request is signed with SHA-1\n");
+		return;
+	}
+	if (j->weak_cipher[0] != '\0')
+		shell_printf(sh, "%% Warning: the CA encrypted its reply with "
+		    "%s, a weak algorithm (read with OpenSSL's legacy "
+		    "provider)\n", j->weak_cipher);
+	if (j->weak_md[0] != '\0')
+		shell_printf(sh, "%% Warning: the CA signed its reply with %s, "
+		    "a weak algorithm\n", j->weak_md);
+	tpc_warn_weak_sig(sh, "certificate", j->cert);
+}
+
+/* Waiting for the CA: the plan, each poll, and how it ended. */
+static void
+tpc_ui_polls(struct shell *sh, const struct enroll_note *n)
+{
+	const struct trustpoint	*tp = n->en->tp;
+
+	switch (n->ev) {
+	case ENROLL_EV_WAITING:
+		shell_printf(sh, "%% Certificate request pending: polling the "
+		    "CA every %d minute%s, up to %d time%s\n",
+		    tp->retry_period, tp->retry_period == 1 ? "" : "s",
+		    tp->retry_count, tp->retry_count == 1 ? "" : "s");
+		break;
+	case ENROLL_EV_POLL:
+		shell_printf(sh, "%% Poll %d of %d: %s\n", n->n,
+		    tp->retry_count, n->err ? n->err->msg : "still pending");
+		break;
+	case ENROLL_EV_STOPPED:
+		shell_printf(sh, "%% Stopped waiting: the request stays "
+		    "pending. 'crypto ca enroll %s' resumes it, 'crypto ca "
+		    "cancel-enroll %s' forgets it\n", tp->name, tp->name);
+		break;
+	default:
+		shell_error(sh, "No certificate after %d polls: the request "
+		    "stays pending. Enter 'crypto ca enroll %s' again to "
+		    "resume, or 'crypto ca cancel-enroll %s' to forget it",
+		    tp->retry_count, tp->name, tp->name);
+		break;
+	}
+}
+
+static void
+tpc_ui_note(void *arg, const struct enroll_note *n)
+{
+	struct tpc	*c = arg;
+
+	switch (n->ev) {
+	case ENROLL_EV_KEYGEN:
+		shell_printf(c->sh, "%% Key pair %s not found: generating a "
+		    "%d-bit RSA key pair\n", c->tp->keylabel,
+		    KEYSTORE_RSA_DEFAULT);
+		break;
+	case ENROLL_EV_REQUEST_WEAK:
+	case ENROLL_EV_REPLY:
+		tpc_ui_weak(c->sh, n);
+		break;
+	case ENROLL_EV_CSR:
+		tpc_print_csr_fingerprint(c->sh, n->job->req, n->job->kind,
+		    n->job->usage);
+		break;
+	case ENROLL_EV_RESUME:
+		shell_printf(c->sh, "%% Resuming the pending %s key request "
+		    "(transaction ID %.16s...)\n",
+		    tpc_kind_usage(n->job->kind), n->job->pend.transid);
+		break;
+	case ENROLL_EV_ISSUED:
+		shell_printf(c->sh, "%% Certificate successfully received "
+		    "from Certificate Authority\n");
+		break;
+	case ENROLL_EV_FAILED:
+		shell_error(c->sh, "Certificate enrollment failed: %s",
+		    n->err->msg);
+		break;
+	case ENROLL_EV_ERROR:
+		shell_err(c->sh, n->err);
+		break;
+	default:
+		tpc_ui_polls(c->sh, n);
+		break;
+	}
+}
+
+static const struct enroll_ui tpc_ui = {
+	.password = tpc_ui_password,
+	.confirm = tpc_ui_confirm,
+	.note = tpc_ui_note,
+	.wait = tpc_ui_wait,
+};
 
 static int
 tpc_enroll(struct shell *sh, const struct cmd_args *a)
 {
 	struct tpc	 c;
-	struct err	 e;
-	char		 pw[TPC_PASSMAX];
-	enum tp_kind	 kinds[2];
-	int		 nk, i, usage = 0, rc = -1, fresh = 0;
+	int		 rc = -1;
 
-	pw[0] = '\0';
 	if (tpc_open(&c, sh, cmd_arg(a, "NAME")) != 0)
 		goto out;
-	if (!tpc_confirm_reenroll(&c)) {
+	if (!enroll_confirm(&c.en)) {
 		rc = 0;
 		goto out;
 	}
@@ -845,39 +669,9 @@ tpc_enroll(struct shell *sh, const struct cmd_args *a)
 		rc = tftpc_enroll(&c);
 		goto out;
 	}
-	if (tpc_need_url(&c) != 0 || tpc_need_ca(&c) != 0)
-		goto out;
-	if (tpc_trusted(&c) != 0 || tpc_keys(&c, &usage, 1) != 0)
-		goto out;
-	nk = 0;
-	if (usage) {
-		kinds[nk++] = TP_KIND_SIGN;
-		kinds[nk++] = TP_KIND_ENCR;
-	} else
-		kinds[nk++] = TP_KIND_GENERAL;
-	for (i = 0; i < nk; i++)
-		if (!tp_pending_exists(c.st, c.tp->name, kinds[i]))
-			fresh++;
-	if (scep_getcacaps(&c.caps, c.tp->url, &c.fo, &e) != 0) {
-		shell_error(sh, "Trustpoint %s: %s", c.tp->name, e.msg);
-		goto out;
-	}
-	if (fresh > 0) {
-		if (tpc_password(sh, pw, sizeof(pw)) != 0)
-			goto out;
-		tpc_warn_request(sh, c.caps);
-	}
-	rc = 0;
-	for (i = 0; i < nk; i++) {
-		if (tp_pending_exists(c.st, c.tp->name, kinds[i])) {
-			if (tpc_resume(&c, kinds[i]) != 0)
-				rc = -1;
-		} else if (tpc_request(&c, kinds[i], usage, pw,
-		    --fresh == 0) != 0)
-			rc = -1;
-	}
+	if (tpc_need_url(&c) == 0)
+		rc = enroll_run(&c.en);
  out:
-	OPENSSL_cleanse(pw, sizeof(pw));
 	tpc_free(&c);
 	return rc;
 }
@@ -906,7 +700,7 @@ tpc_cancel(struct shell *sh, const struct cmd_args *a)
 	for (k = 0; k < TP_KIND__MAX; k++) {
 		if (!tp_pending_exists(c.st, c.tp->name, k))
 			continue;
-		if (tp_pending_remove(c.st, c.tp->name, k, &e) != 0) {
+		if (enroll_forget(c.st, c.tp->name, k, NULL, &e) != 0) {
 			shell_err(sh, &e);
 			goto out;
 		}
@@ -1222,8 +1016,7 @@ tpc_status(struct shell *sh, const struct cmd_args *a)
 
 const struct cmd_def cmd_trustpoint_defs[] = {
 	{ .mode = MODE_CONFIG, .syntax = "crypto ca trustpoint NAME",
-	  .help = "Encryption module configuration commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO_CONFIG CMD_HELP_CA
 	    "Trustpoint configuration\n"
 	    "Trustpoint name",
 	  .fn = tpc_cmd_trustpoint, .keylen = 4, .flags = CMD_SUBMODE,
@@ -1293,41 +1086,32 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 
 	/* EXEC */
 	{ .mode = MODE_EXEC, .syntax = "crypto ca authenticate NAME",
-	  .help = "Encryption module commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Get and accept the CA certificate\n"
 	    "Trustpoint name",
 	  .fn = tpc_authenticate },
 	{ .mode = MODE_EXEC, .syntax = "crypto ca enroll NAME",
-	  .help = "Encryption module commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Request certificates for the trustpoint's key pairs\n"
 	    "Trustpoint name",
 	  .fn = tpc_enroll },
 	{ .mode = MODE_EXEC, .syntax = "crypto ca cancel-enroll NAME",
-	  .help = "Encryption module commands\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Forget a pending enrollment request\n"
 	    "Trustpoint name",
 	  .fn = tpc_cancel },
 	{ .mode = MODE_EXEC, .syntax = "show crypto ca certificates [NAME]",
-	  .help = "Show running system information\n"
-	    "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Trustpoints' CA, RA and router certificates\n"
 	    "Only this trustpoint",
 	  .fn = tpc_show },
 	{ .mode = MODE_EXEC, .syntax = "show crypto ca trustpoint status",
-	  .help = "Show running system information\n"
-	    "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Trustpoint state\n"
 	    "Keys, certificates, enrollment, CRL and trust pool at a glance",
 	  .fn = tpc_status },
 	{ .mode = MODE_EXEC, .syntax = "show crypto ca trustpoint NAME status",
-	  .help = "Show running system information\n"
-	    "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Trustpoint state\n"
 	    "Only this trustpoint\n"
 	    "Keys, certificates, enrollment, CRL and trust pool at a glance",

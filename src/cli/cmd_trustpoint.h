@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "enroll.h"
 #include "fetch.h"
 #include "keystore.h"
 #include "trustpoint.h"
@@ -20,7 +21,7 @@ struct scep_cacert;
 struct shell;
 struct store;
 
-#define TPC_PASSMAX	128	/* challenge password */
+#define TPC_PASSMAX	ENROLL_PASSMAX	/* challenge password */
 
 /* What an authenticate or enroll run needs, gathered once. */
 struct tpc {
@@ -30,7 +31,8 @@ struct tpc {
 	struct tp_certs		 certs;
 	struct fetch_opts	 fo;
 	unsigned		 caps;
-	STACK_OF(X509)		*trusted;	/* may sign CertReps */
+	struct enroll_ui	 ui;		/* the shell's side, arg: this */
+	struct enroll		 en;		/* borrows the fields above */
 };
 
 /* Load the trustpoint and its certificates; prints the error. */
@@ -39,16 +41,16 @@ void		 tpc_free(struct tpc *);
 /* -1 with the reference's hint when the trustpoint has no CA yet. */
 int		 tpc_need_ca(struct tpc *);
 /*
- * The trustpoint's key pair: the default one is generated on first use,
- * saying so.  *usage = 1 for a special-usage pair.  rsa_only: refuse
- * other key types (SCEP decrypts the CA's reply with the key).
+ * The trustpoint's key pair (enroll_keys): the default one is generated
+ * on first use, saying so.  *usage = 1 for a special-usage pair.
+ * rsa_only: refuse other key types (SCEP decrypts the CA's reply with it).
  */
 int		 tpc_keys(struct tpc *, int *, int);
 /* Reference prompts; pw is cleansed and -1 returned on failure. */
 int		 tpc_password(struct shell *, char *, size_t);
 /*
- * The PKCS#10 request for one key of the trustpoint, as SCEP sends it:
- * IOS subject layout, challenge password, key usage for usage keys.
+ * The PKCS#10 request for one key of the trustpoint (enroll_csr), printing
+ * the error.
  */
 int		 tpc_csr(struct tpc *, X509_REQ **, EVP_PKEY *, enum tp_kind,
 		    int, const char *);
@@ -67,7 +69,6 @@ void		 tpc_print_fingerprints(struct shell *, X509 *);
 /* "% Warning" when x's issuer signed it with SHA-1 or MD5. */
 void		 tpc_warn_weak_sig(struct shell *, const char *, X509 *);
 const char	*tpc_kind_usage(enum tp_kind);
-enum keystore_kind tpc_kskind(enum tp_kind);
 
 /* cmd_paste.c: the enrollment terminal side of authenticate and enroll. */
 int		 pastec_authenticate(struct tpc *);
@@ -84,8 +85,6 @@ struct paste_target;
 int	 pastec_target(struct tpc *, struct paste_target *);
 void	 pastec_target_clear(struct paste_target *);
 
-/* A "minute" of retry period in ms (NETPKI_MINUTE shortens it in tests). */
-long	 tpc_minute_ms(void);
 /* Wait ms; 1 when the user pressed Ctrl-C, else 0. */
 int	 tpc_wait(struct shell *, long);
 

@@ -26,8 +26,7 @@ static int	cmd_trustpool_show(struct shell *, const struct cmd_args *);
 const struct cmd_def cmd_trustpool_defs[] = {
 	/* Configuration statements, in running-config order. */
 	{ .mode = MODE_CONFIG, .syntax = "crypto ca trustpool policy",
-	  .help = "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO_CONFIG CMD_HELP_CA
 	    "CA trust pool\n"
 	    "Configure the CA trust pool policy",
 	  .keylen = 4, .flags = CMD_SUBMODE, .submode = MODE_TRUSTPOOL },
@@ -53,8 +52,7 @@ const struct cmd_def cmd_trustpool_defs[] = {
 	/* EXEC */
 	{ .mode = MODE_EXEC,
 	  .syntax = "crypto ca trustpool import url {clean|URL}",
-	  .help = "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "CA trust pool\n"
 	    "Import a CA certificate bundle\n"
 	    "Download the bundle from a URL\n"
@@ -62,9 +60,7 @@ const struct cmd_def cmd_trustpool_defs[] = {
 	    "http, https, tftp or file URL of a PKCS#7 or PEM bundle",
 	  .fn = cmd_trustpool_import },
 	{ .mode = MODE_EXEC, .syntax = "show crypto ca trustpool [policy]",
-	  .help = "Show running system information\n"
-	    "Encryption module\n"
-	    "Certification authority\n"
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO CMD_HELP_CA
 	    "CA trust pool certificates\n"
 	    "Trust pool policy and update state",
 	  .fn = cmd_trustpool_show },

@@ -510,24 +510,23 @@ vcli_verify(struct shell *sh, const struct cmd_args *a)
 }
 
 #define VCLI_VERIFY_HELP \
-	"Crypto commands\nCertification authority commands\n" \
+	CMD_HELP_CRYPTO CMD_HELP_CA \
 	"Verify a certificate chain (beyond IOS XR)\n" \
 	"PEM file with the chain (leaf first), or https://host:port"
 
 const struct cmd_def cmd_verify_defs[] = {
 	{ .mode = MODE_EXEC, .syntax = "show crypto ca crls",
-	  .help = "Show running system information\nCrypto commands\n"
-	    "Certification authority commands\nCached certificate revocation "
-	    "lists",
+	  .help = CMD_HELP_SHOW CMD_HELP_CRYPTO CMD_HELP_CA
+	    "Cached certificate revocation lists",
 	  .fn = vcli_show_crls },
 	{ .mode = MODE_EXEC, .syntax = "crypto ca crl request URL",
-	  .help = "Crypto commands\nCertification authority commands\n"
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Certificate revocation list commands\nFetch a CRL now\n"
 	    "URL of the CRL (http, https, ldap, file)",
 	  .fn = vcli_crl_request },
 	{ .mode = MODE_EXEC, .syntax = "clear crypto ca crl",
-	  .help = "Clear commands\nCrypto commands\n"
-	    "Certification authority commands\nDrop every cached CRL",
+	  .help = "Clear commands\n" CMD_HELP_CRYPTO CMD_HELP_CA
+	    "Drop every cached CRL",
 	  .fn = vcli_crl_clear },
 	{ .mode = MODE_EXEC, .syntax = "crypto ca verify WORD",
 	  .help = VCLI_VERIFY_HELP,

@@ -42,6 +42,11 @@ struct cmd_node {
 	enum cmd_ptype		 type;
 	long			 lo, hi;
 	char			*help;
+	/*
+	 * A later definition's different help for this word, which '?'
+	 * never shows (the first one wins): cmdtree_help_conflict().
+	 */
+	char			*clash;
 	const struct cmd_def	*def;	/* command that may end here */
 	int			 neg;	/* ... as its "no" form */
 	int			 rank;
@@ -230,6 +235,7 @@ cmd_node_free(struct cmd_node *n)
 	free(n->kids);
 	free(n->word);
 	free(n->help);
+	free(n->clash);
 	free(n);
 }
 
@@ -296,9 +302,16 @@ cmd_node_kid(struct cmd_node *p, const char *word, const char *help,
 	struct cmd_node	**nv, *n;
 	size_t		  i, ncap;
 
-	for (i = 0; i < p->nkids; i++)
-		if (strcmp(p->kids[i]->word, word) == 0)
-			return p->kids[i];
+	for (i = 0; i < p->nkids; i++) {
+		if (strcmp(p->kids[i]->word, word) != 0)
+			continue;
+		n = p->kids[i];
+		if (n->clash == NULL && (strncmp(n->help, help, helplen) != 0 ||
+		    n->help[helplen] != '\0') &&
+		    (n->clash = strndup(help, helplen)) == NULL)
+			return NULL;
+		return n;
+	}
 	if (p->nkids == p->cap) {
 		ncap = p->cap ? p->cap * 2 : 4;
 		if ((nv = reallocarray(p->kids, ncap, sizeof(*nv))) == NULL)
@@ -526,6 +539,50 @@ cmdtree_new(struct cmd_tree **out, const struct cmd_def *const *tables,
  fail:
 	cmdtree_free(t);
 	return -1;
+}
+
+/*
+ * Depth first, the first node with a clash below n; path holds the words
+ * leading to it.
+ */
+static const struct cmd_node *
+cmd_clash_find(const struct cmd_node *n, char *path, size_t len)
+{
+	const struct cmd_node	*c;
+	size_t			 i, at = strlen(path);
+
+	for (i = 0; i < n->nkids; i++) {
+		snprintf(path + at, len - at, "%s%s", at > 0 ? " " : "",
+		    n->kids[i]->word);
+		if (n->kids[i]->clash != NULL)
+			return n->kids[i];
+		if ((c = cmd_clash_find(n->kids[i], path, len)) != NULL)
+			return c;
+	}
+	path[at] = '\0';
+	return NULL;
+}
+
+int
+cmdtree_help_conflict(const struct cmd_def *const *tables, char *buf,
+    size_t len)
+{
+	struct cmd_tree		*t;
+	const struct cmd_node	*c = NULL;
+	char			 path[CMD_LINEMAX];
+	int			 m;
+
+	if (cmdtree_new(&t, tables, buf, len) != 0)
+		return -1;
+	for (m = 0; m < MODE__MAX && c == NULL; m++) {
+		path[0] = '\0';
+		c = cmd_clash_find(t->root[m], path, sizeof(path));
+	}
+	if (c != NULL)
+		snprintf(buf, len, "\"%s\": \"%s\" and \"%s\"", path,
+		    c->help, c->clash);
+	cmdtree_free(t);
+	return c != NULL;
 }
 
 /* Words of a line with their offsets; '!' starts a comment. */

@@ -46,6 +46,13 @@ void	 cmdtree_pipe_match(const struct cmd_tree *, const char *,
 int	 cmdtree_new(struct cmd_tree **, const struct cmd_def *const *,
 	    char *, size_t);
 void	 cmdtree_free(struct cmd_tree *);
+/*
+ * Two definitions that give the same word different help strings: '?'
+ * shows only the first.  1 with the first such word and both strings in
+ * buf, 0 when the tables agree everywhere, -1 when they do not build (the
+ * reason in buf).
+ */
+int	 cmdtree_help_conflict(const struct cmd_def *const *, char *, size_t);
 void	 cmdtree_match(const struct cmd_tree *, enum cmd_mode, const char *,
 	    struct cmd_match *);
 /*

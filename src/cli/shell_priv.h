@@ -9,14 +9,12 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "shell_session.h"
 
-struct commitlog_trial;
 struct config;
 struct err;
 struct shell;
 
-int	 shell_new(struct shell **, const char *, struct err *);
-void	 shell_free(struct shell *);
 void	 shell_set_intr(struct shell *, volatile sig_atomic_t *);
 /* Scripted mode over a stream; returns the exit status. */
 int	 shell_run_stream(struct shell *, FILE *);
@@ -31,15 +29,7 @@ int	 shell_run_tty(struct shell *);
  */
 int	 shell_config_parse(struct shell *, struct config *, const char *);
 
-/*
- * A confirmed commit whose time ran out is rolled back, under the lock, as
- * a new commit (client "Rollback").  1 when it did (*trial: the trial,
- * which the caller clears; *id: the rollback's commit ID), 0 when nothing
- * was due, a negative ERR_* code with e filled on failure.
- */
-int	 shell_trial_expire(struct shell *, struct commitlog_trial *,
-	    unsigned long *, struct err *);
-/* The same, printing what happened (a % line). */
+/* shell_trial_expire (shell_session.h), printing what happened (a % line). */
 void	 shell_trial_check(struct shell *);
 
 /* Session commands (table rows in cmd_system.c). */

@@ -200,6 +200,30 @@ cert_x509_fingerprint(X509 *x, const char *mdname, int sep)
 	return fp;
 }
 
+int
+cert_der_dup(unsigned char **out, size_t *outlen, const void *obj,
+    const ASN1_ITEM *it, const char *what, struct err *e)
+{
+	unsigned char	*der, *p;
+	int		 n;
+
+	*out = NULL;
+	*outlen = 0;
+	/* Measured first, so the bytes land in our allocator's memory. */
+	if ((n = ASN1_item_i2d(obj, NULL, it)) <= 0)
+		return err_openssl(e, ERR_CRYPTO, "cannot encode %s", what);
+	if ((der = malloc((size_t)n)) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	p = der;
+	if (ASN1_item_i2d(obj, &p, it) != n) {
+		free(der);
+		return err_openssl(e, ERR_CRYPTO, "cannot encode %s", what);
+	}
+	*out = der;
+	*outlen = (size_t)n;
+	return 0;
+}
+
 char *
 cert_serial_hex(const X509 *x, int sep)
 {

@@ -33,6 +33,15 @@ char		*cert_dn(const X509_NAME *, int);
 char		*cert_fingerprint(const unsigned char *, size_t, const char *,
 		    int);
 char		*cert_x509_fingerprint(X509 *, const char *, int);
+/*
+ * The DER encoding of obj, an OpenSSL object of ASN.1 type it (e.g.
+ * ASN1_ITEM_rptr(X509), ASN1_ITEM_rptr(PKCS7)), in *out from malloc():
+ * the caller frees it with free(), never OPENSSL_free().  what names the
+ * object in the error: "cannot encode <what>".
+ */
+int		 cert_der_dup(unsigned char **out, size_t *outlen,
+		    const void *obj, const ASN1_ITEM *it, const char *what,
+		    struct err *e);
 /* Serial as the reference prints it: "01", "6E" (uppercase hex, even). */
 char		*cert_serial_hex(const X509 *, int);
 

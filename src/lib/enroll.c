@@ -1,165 +1,524 @@
 /*
- * enroll: polling a pending SCEP request without a shell.
+ * enroll: the enrollment engine (enroll.h): one state machine for the
+ * shell's crypto ca enroll and the agent's polls, the protocol and the
+ * user behind function tables.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "clock.h"
 #include "config.h"
+#include "csr.h"
 #include "enroll.h"
 #include "err.h"
 #include "keystore.h"
-#include "scep_msg.h"
+#include "scep_client.h"
 #include "store.h"
+#include "testhook.h"
 #include "transport.h"
 
-int
-enroll_open(struct enroll_ctx *c, struct store *st, const struct config *cfg,
-    const char *name, struct err *e)
+void
+enroll_init(struct enroll *en, struct store *st, const struct trustpoint *tp,
+    const struct tp_certs *certs, const struct fetch_opts *fo,
+    const struct enroll_proto *proto, const struct enroll_ui *ui)
 {
-	X509	*v[3];
-	int	 i, rc;
+	memset(en, 0, sizeof(*en));
+	en->st = st;
+	en->tp = tp;
+	en->certs = certs;
+	en->fo = fo;
+	en->proto = proto;
+	en->ui = ui;
+}
 
-	memset(c, 0, sizeof(*c));
-	c->st = st;
-	if ((rc = tp_load(&c->tp, cfg, name, e)) != 0)
+int
+enroll_open(struct enroll *en, struct store *st, const struct config *cfg,
+    const char *name, const struct enroll_ui *ui, struct err *e)
+{
+	int	 rc;
+
+	enroll_init(en, st, NULL, NULL, NULL, &enroll_scep, ui);
+	if ((rc = tp_load(&en->own_tp, cfg, name, e)) != 0)
 		return rc;
-	if (c->tp->method != TP_METHOD_URL)
+	en->tp = en->own_tp;
+	en->certs = &en->own_certs;
+	en->fo = &en->own_fo;
+	if (en->tp->method != TP_METHOD_URL)
 		return err_set(e, ERR_NOTFOUND, "trustpoint %s does not enroll "
 		    "by SCEP", name);
-	if ((rc = tp_certs_load(&c->certs, st, name, e)) != 0)
+	if ((rc = tp_certs_load(&en->own_certs, st, name, e)) != 0)
 		return rc;
-	if (c->certs.ca == NULL)
+	if (en->certs->ca == NULL)
 		return err_set(e, ERR_NOTFOUND, "trustpoint %s is not "
 		    "authenticated", name);
-	c->fo.maxsize = SCEP_RESPMAX;
+	en->own_fo.maxsize = SCEP_RESPMAX;
 	/* VRF, http-proxy and https anchors, as the shell's enroll has. */
-	if ((rc = transport_opts(&c->fo, cfg, st, c->tp->vrf, name, c->tp->url,
-	    e)) != 0)
-		return rc;
-	v[0] = c->certs.ca;
-	v[1] = c->certs.ra_sign;
-	v[2] = c->certs.ra_encr;
-	if ((c->trusted = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
-	for (i = 0; i < 3; i++)
-		if (v[i] != NULL && !sk_X509_push(c->trusted, v[i]))
-			return err_set(e, ERR_NOMEM, "out of memory");
-	return 0;
+	return transport_opts(&en->own_fo, cfg, st, en->tp->vrf, name,
+	    en->tp->url, e);
 }
 
 void
-enroll_close(struct enroll_ctx *c)
+enroll_close(struct enroll *en)
 {
-	if (c == NULL)
+	if (en == NULL)
 		return;
-	tp_free(c->tp);
-	tp_certs_clear(&c->certs);
-	sk_X509_free(c->trusted);
-	transport_opts_clear(&c->fo);
-	memset(c, 0, sizeof(*c));
+	if (en->proto != NULL && en->proto->close != NULL)
+		en->proto->close(en);
+	tp_free(en->own_tp);
+	tp_certs_clear(&en->own_certs);
+	transport_opts_clear(&en->own_fo);
+	memset(en, 0, sizeof(*en));
 }
 
-static enum keystore_kind
-enroll_kskind(enum tp_kind k)
+long
+enroll_minute_ms(void)
 {
-	return k == TP_KIND_SIGN ? KEYSTORE_SIGN : k == TP_KIND_ENCR ?
-	    KEYSTORE_ENCR : KEYSTORE_GENERAL;
+	const char	*s = testhook_get(TESTHOOK_MINUTE);
+	long		 v;
+
+	/* A test knob: how long a "minute" of retry period lasts, in ms. */
+	if (s != NULL && (v = strtol(s, NULL, 10)) >= 0 && v <= 60000)
+		return v;
+	return 60000;
 }
 
-static const char *
-enroll_weak(const struct scep_enroll *s)
+static void
+enroll_note(struct enroll *en, enum enroll_event ev,
+    const struct enroll_job *job, int n, const struct err *e)
 {
-	if (s->weak_cipher)
-		return "the CA encrypted its reply with a weak algorithm "
-		    "(single DES)";
-	if (strcmp(s->md, "SHA1") == 0 || strcmp(s->md, "MD5") == 0)
-		return "the CA signed its reply with a weak digest";
-	return NULL;
+	struct enroll_note	 nt;
+
+	if (en->ui == NULL || en->ui->note == NULL)
+		return;
+	memset(&nt, 0, sizeof(nt));
+	nt.ev = ev;
+	nt.en = en;
+	nt.job = job;
+	nt.n = n;
+	nt.err = e;
+	if (ev == ENROLL_EV_REQUEST_WEAK) {
+		nt.weak_cipher = en->req_weak_cipher;
+		nt.weak_md = en->req_weak_md;
+	}
+	en->ui->note(en->ui->arg, &nt);
+}
+
+int
+enroll_kinds(enum tp_kind kinds[2], int usage)
+{
+	if (!usage) {
+		kinds[0] = TP_KIND_GENERAL;
+		return 1;
+	}
+	kinds[0] = TP_KIND_SIGN;
+	kinds[1] = TP_KIND_ENCR;
+	return 2;
+}
+
+int
+enroll_need_ca(const struct enroll *en, struct err *e)
+{
+	if (en->certs->ca != NULL)
+		return 0;
+	return err_set(e, ERR_NOTFOUND, "Trustpoint %s is not authenticated: "
+	    "enter 'crypto ca authenticate %s' first", en->tp->name,
+	    en->tp->name);
+}
+
+int
+enroll_keys(struct enroll *en, int *usage, const struct enroll_proto *proto,
+    struct err *e)
+{
+	EVP_PKEY	*k = NULL;
+	int		 rc;
+
+	if (keystore_exists(en->st, en->tp->keylabel, usage)) {
+		if (proto == NULL || proto->key_ok == NULL)
+			return 0;
+		/* Before the password prompt. */
+		if ((rc = keystore_load(&k, en->st, en->tp->keylabel, *usage ?
+		    KEYSTORE_SIGN : KEYSTORE_GENERAL, e)) != 0)
+			return rc;
+		rc = proto->key_ok(en, k, e);
+		EVP_PKEY_free(k);
+		return rc;
+	}
+	if (en->tp->keylabel_set)
+		return err_set(e, ERR_NOTFOUND, "Key pair %s not found: "
+		    "generate it with 'crypto key generate rsa %s'",
+		    en->tp->keylabel, en->tp->keylabel);
+	enroll_note(en, ENROLL_EV_KEYGEN, NULL, 0, NULL);
+	if ((rc = keystore_generate_rsa(en->st, en->tp->keylabel,
+	    KEYSTORE_GENERAL, KEYSTORE_RSA_DEFAULT, e)) != 0)
+		return rc;
+	*usage = 0;
+	return 0;
+}
+
+int
+enroll_csr(X509_REQ **req, const struct enroll *en, EVP_PKEY *key,
+    enum tp_kind kind, int usage, const char *pw, struct err *e)
+{
+	struct csr_opts		 o;
+	char			 fqdn[300];
+	const char		*dom = en->domain;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(fqdn, sizeof(fqdn), "%s%s%s", en->hostname,
+	    dom && *dom ? "." : "", dom && *dom ? dom : "");
+	o.fqdn = fqdn;
+	o.subject = en->tp->subject;
+	o.ip_address = en->tp->ip_address && strcmp(en->tp->ip_address,
+	    "none") != 0 ? en->tp->ip_address : NULL;
+	o.challenge = pw;
+	o.usage = !usage ? CSR_USAGE_NONE : kind == TP_KIND_SIGN ?
+	    CSR_USAGE_SIGN : CSR_USAGE_ENCR;
+	/* The device's serial number: its hostname stands in for it. */
+	o.serial = en->tp->serial == TP_SERIAL_YES ? en->hostname : NULL;
+	return csr_build(req, key, &o, e);
 }
 
 /*
- * Act on the CA's decision under the state directory's lock, and only if
- * the pending request is still the one polled: while the CertPoll was on
- * the network the operator may have cancelled it or started another.
+ * With the lock held: the pending request of kind is still transid (a
+ * CertPoll was on the network while the operator may have cancelled the
+ * request or started another).
  */
 static int
-enroll_settle(struct enroll_ctx *c, enum tp_kind kind,
-    const struct tp_pending *p, const struct scep_enroll *s, int rc,
-    struct err *e)
+enroll_check_transid(struct store *st, const char *name, enum tp_kind kind,
+    const char *transid, struct err *e)
 {
 	struct tp_pending	 cur;
 	struct err		 e2;
-	int			 lrc;
+	int			 rc = 0;
 
-	if ((lrc = store_lock(c->st, e)) != 0)
-		return lrc;
+	if (transid == NULL)
+		return 0;
 	memset(&cur, 0, sizeof(cur));
-	if (tp_pending_load(&cur, c->st, c->tp->name, kind, &e2) != 0 ||
-	    strcmp(cur.transid, p->transid) != 0) {
+	if (tp_pending_load(&cur, st, name, kind, &e2) != 0 ||
+	    strcmp(cur.transid, transid) != 0)
 		rc = err_set(e, ERR_BUSY, "trustpoint %s: the pending request "
 		    "changed while it was polled; the CA's answer is ignored",
-		    c->tp->name);
-		goto out;
-	}
-	if (rc == 0) {
-		if ((rc = tp_store_cert(c->st, c->tp->name, kind, s->cert,
-		    e)) == 0)
-			tp_pending_remove(c->st, c->tp->name, kind, &e2);
-	} else {
-		tp_pending_remove(c->st, c->tp->name, kind, &e2);
-		rc = ERR_REFUSED;
-	}
- out:
+		    name);
 	tp_pending_clear(&cur);
-	store_unlock(c->st);
 	return rc;
 }
 
 int
-enroll_poll_once(struct enroll_ctx *c, enum tp_kind kind, const char **weak,
-    struct err *e)
+enroll_store_cert(struct store *st, const char *name, enum tp_kind kind,
+    const char *transid, X509 *cert, struct err *e)
 {
-	struct tp_pending	 p;
-	struct scep_enroll	 s;
-	EVP_PKEY		*key = NULL;
-	int			 rc;
+	struct err	 e2;
+	int		 rc;
 
-	*weak = NULL;
-	memset(&s, 0, sizeof(s));
-	if ((rc = tp_pending_load(&p, c->st, c->tp->name, kind, e)) != 0)
+	if ((rc = store_lock(st, e)) != 0)
 		return rc;
-	if (!c->have_caps) {
-		if ((rc = scep_getcacaps(&c->caps, c->tp->url, &c->fo, e)) != 0)
-			goto out;
-		c->have_caps = 1;
+	if ((rc = enroll_check_transid(st, name, kind, transid, e)) == 0 &&
+	    (rc = tp_store_cert(st, name, kind, cert, e)) == 0)
+		tp_pending_remove(st, name, kind, &e2);
+	store_unlock(st);
+	return rc;
+}
+
+int
+enroll_forget(struct store *st, const char *name, enum tp_kind kind,
+    const char *transid, struct err *e)
+{
+	int	 rc;
+
+	if ((rc = store_lock(st, e)) != 0)
+		return rc;
+	if ((rc = enroll_check_transid(st, name, kind, transid, e)) == 0)
+		rc = tp_pending_remove(st, name, kind, e);
+	store_unlock(st);
+	return rc;
+}
+
+int
+enroll_confirm(struct enroll *en)
+{
+	int	 k, n = 0, yes = 0;
+
+	for (k = 0; k < TP_KIND__MAX; k++)
+		if (tp_pending_exists(en->st, en->tp->name, k))
+			return 1;
+	for (k = 0; k < TP_KIND__MAX; k++)
+		n += en->certs->dev[k] != NULL;
+	if (n == 0)
+		return 1;
+	if (en->ui == NULL || en->ui->confirm == NULL ||
+	    en->ui->confirm(en->ui->arg, ENROLL_ASK_REENROLL, &yes) != 0)
+		return 0;
+	return yes;
+}
+
+static void
+enroll_job_init(struct enroll_job *job, enum tp_kind kind, int usage)
+{
+	memset(job, 0, sizeof(*job));
+	job->kind = kind;
+	job->usage = usage;
+	job->state = ENROLL_REQUEST;
+}
+
+static void
+enroll_job_clear(struct enroll *en, struct enroll_job *job)
+{
+	if (en->proto->job_clear != NULL)
+		en->proto->job_clear(job);
+	EVP_PKEY_free(job->key);
+	X509_REQ_free(job->req);
+	X509_free(job->cert);
+	tp_pending_clear(&job->pend);
+	memset(job, 0, sizeof(*job));
+}
+
+static int
+enroll_proto_open(struct enroll *en, struct err *e)
+{
+	int	 rc;
+
+	if (en->opened)
+		return 0;
+	if ((rc = en->proto->open(en, e)) == 0)
+		en->opened = 1;
+	else if (en->proto->close != NULL)
+		en->proto->close(en);	/* the next poll opens afresh */
+	return rc;
+}
+
+/* The key the pending request of job was made for. */
+static int
+enroll_job_key(struct enroll *en, struct enroll_job *job, struct err *e)
+{
+	struct err	 e2;
+	int		 rc;
+
+	if ((rc = keystore_load(&job->key, en->st, job->pend.keylabel,
+	    tp_keystore_kind(job->kind), &e2)) != 0)
+		return err_set(e, rc, "The pending request's key pair %s is "
+		    "gone (%s): use 'crypto ca cancel-enroll %s'",
+		    job->pend.keylabel, e2.msg, en->tp->name);
+	return 0;
+}
+
+/*
+ * The CA decided (issued, or FAILURE): store the certificate or forget
+ * the request, under the lock.  transid: the pending request polled, or
+ * NULL when the request was answered at once (nothing was saved).
+ */
+static int
+enroll_settle(struct enroll *en, struct enroll_job *job, int rc,
+    const char *transid, struct err *e)
+{
+	struct err	 e2;
+
+	enroll_note(en, ENROLL_EV_REPLY, job, 0, NULL);
+	if (rc == 0)
+		return enroll_store_cert(en->st, en->tp->name, job->kind,
+		    transid, job->cert, e);
+	if (transid != NULL && enroll_forget(en->st, en->tp->name, job->kind,
+	    transid, &e2) == ERR_BUSY) {
+		*e = e2;
+		return ERR_BUSY;
 	}
-	if ((rc = keystore_load(&key, c->st, p.keylabel, enroll_kskind(kind),
-	    e)) != 0) {
-		err_prefix(e, "pending request's key pair %s", p.keylabel);
+	return ERR_REFUSED;
+}
+
+/* One poll of a pending job, its answer acted on. */
+static int
+enroll_step(struct enroll *en, struct enroll_job *job, struct err *e)
+{
+	int	 rc;
+
+	job->state = ENROLL_POLL;
+	job->polls++;
+	rc = en->proto->poll(en, job, e);
+	if (rc == 0 || job->ca_failed)
+		rc = enroll_settle(en, job, rc, job->pend.transid, e);
+	job->state = rc == 0 ? ENROLL_ISSUED : rc == ERR_PENDING ||
+	    rc == ERR_NET ? ENROLL_PENDING : ENROLL_FAILED;
+	return rc;
+}
+
+/*
+ * Poll a pending job by the trustpoint's retry period and count.  A
+ * network error is one more poll gone, not the end.
+ */
+static int
+enroll_wait(struct enroll *en, struct enroll_job *job)
+{
+	struct err	 e;
+	int		 i, rc;
+
+	enroll_note(en, ENROLL_EV_WAITING, job, 0, NULL);
+	for (i = 1; i <= en->tp->retry_count; i++) {
+		if (en->ui != NULL && en->ui->wait != NULL &&
+		    en->ui->wait(en->ui->arg, en->tp->retry_period *
+		    enroll_minute_ms())) {
+			job->state = ENROLL_CANCELLED;
+			enroll_note(en, ENROLL_EV_STOPPED, job, i, NULL);
+			return -1;
+		}
+		rc = enroll_step(en, job, &e);
+		if (rc == 0) {
+			enroll_note(en, ENROLL_EV_ISSUED, job, i, NULL);
+			return 0;
+		}
+		if (rc != ERR_PENDING && rc != ERR_NET) {
+			enroll_note(en, ENROLL_EV_FAILED, job, i, &e);
+			return -1;
+		}
+		enroll_note(en, ENROLL_EV_POLL, job, i, rc == ERR_NET ? &e :
+		    NULL);
+	}
+	enroll_note(en, ENROLL_EV_EXHAUSTED, job, i - 1, NULL);
+	return -1;
+}
+
+static int
+enroll_resume(struct enroll *en, enum tp_kind kind)
+{
+	struct enroll_job	 job;
+	struct err		 e;
+	int			 rc = -1;
+
+	enroll_job_init(&job, kind, 0);
+	if (tp_pending_load(&job.pend, en->st, en->tp->name, kind, &e) != 0 ||
+	    enroll_job_key(en, &job, &e) != 0) {
+		enroll_note(en, ENROLL_EV_ERROR, &job, 0, &e);
 		goto out;
 	}
-	s.url = c->tp->url;
-	s.caps = c->caps;
-	s.fopts = &c->fo;
-	s.trusted = c->trusted;
-	s.ca = c->certs.ca;
-	s.recipient = c->certs.ra_encr ? c->certs.ra_encr : c->certs.ca;
-	s.key = key;
-	s.signer = p.signer;
-	s.subject = p.subject;
-	s.now = clock_now();
-	snprintf(s.transid, sizeof(s.transid), "%s", p.transid);
-	rc = scep_enroll_poll(&s, e);
-	*weak = enroll_weak(&s);
-	if (rc == 0 || s.ca_failed)
-		rc = enroll_settle(c, kind, &p, &s, rc, e);
+	job.state = ENROLL_PENDING;
+	enroll_note(en, ENROLL_EV_RESUME, &job, 0, NULL);
+	rc = enroll_wait(en, &job);
  out:
-	scep_enroll_clear(&s);
-	EVP_PKEY_free(key);
-	tp_pending_clear(&p);
+	enroll_job_clear(en, &job);
+	return rc;
+}
+
+/* The request was sent and the CA will answer later: remember it. */
+static int
+enroll_pending(struct enroll *en, struct enroll_job *job, struct err *e)
+{
+	int	 rc;
+
+	snprintf(job->pend.keylabel, sizeof(job->pend.keylabel), "%s",
+	    en->tp->keylabel);
+	job->pend.created = clock_now();
+	if ((rc = tp_pending_save(en->st, en->tp->name, job->kind, &job->pend,
+	    e)) != 0)
+		return rc;
+	job->state = ENROLL_PENDING;
+	return 0;
+}
+
+/*
+ * One request.  last: no request after this one needs the challenge
+ * password, so it is wiped as soon as the request is encoded, and the
+ * request itself is freed before any polling.
+ */
+static int
+enroll_request(struct enroll *en, enum tp_kind kind, int usage, char *pw,
+    int last)
+{
+	struct enroll_job	 job;
+	struct err		 e;
+	int			 rc;
+
+	enroll_job_init(&job, kind, usage);
+	if ((rc = keystore_load(&job.key, en->st, en->tp->keylabel,
+	    tp_keystore_kind(kind), &e)) != 0 || (en->proto->key_ok != NULL &&
+	    (rc = en->proto->key_ok(en, job.key, &e)) != 0) ||
+	    (rc = enroll_csr(&job.req, en, job.key, kind, usage, pw, &e)) != 0) {
+		enroll_note(en, ENROLL_EV_ERROR, &job, 0, &e);
+		goto out;
+	}
+	if (last)
+		OPENSSL_cleanse(pw, strlen(pw));
+	enroll_note(en, ENROLL_EV_CSR, &job, 0, NULL);
+	rc = en->proto->request(en, &job, &e);
+	X509_REQ_free(job.req);
+	job.req = NULL;
+	if (rc == ERR_PENDING) {
+		if ((rc = enroll_pending(en, &job, &e)) != 0)
+			enroll_note(en, ENROLL_EV_ERROR, &job, 0, &e);
+		else
+			rc = enroll_wait(en, &job);
+		goto out;
+	}
+	if (rc == 0 || job.ca_failed)
+		rc = enroll_settle(en, &job, rc, NULL, &e);
+	job.state = rc == 0 ? ENROLL_ISSUED : ENROLL_FAILED;
+	enroll_note(en, rc == 0 ? ENROLL_EV_ISSUED : ENROLL_EV_FAILED, &job, 0,
+	    &e);
+ out:
+	enroll_job_clear(en, &job);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+enroll_run(struct enroll *en)
+{
+	struct err	 e;
+	char		 pw[ENROLL_PASSMAX];
+	enum tp_kind	 kinds[2];
+	int		 nk, i, usage = 0, rc = -1, fresh = 0;
+
+	pw[0] = '\0';
+	if (enroll_need_ca(en, &e) != 0 ||
+	    enroll_keys(en, &usage, en->proto, &e) != 0) {
+		enroll_note(en, ENROLL_EV_ERROR, NULL, 0, &e);
+		goto out;
+	}
+	nk = enroll_kinds(kinds, usage);
+	for (i = 0; i < nk; i++)
+		fresh += !tp_pending_exists(en->st, en->tp->name, kinds[i]);
+	if (enroll_proto_open(en, &e) != 0) {
+		err_prefix(&e, "Trustpoint %s", en->tp->name);
+		enroll_note(en, ENROLL_EV_ERROR, NULL, 0, &e);
+		goto out;
+	}
+	if (fresh > 0) {
+		if (en->ui == NULL || en->ui->password == NULL ||
+		    en->ui->password(en->ui->arg, pw, sizeof(pw)) != 0)
+			goto out;
+		enroll_note(en, ENROLL_EV_REQUEST_WEAK, NULL, 0, NULL);
+	}
+	rc = 0;
+	for (i = 0; i < nk; i++) {
+		if (tp_pending_exists(en->st, en->tp->name, kinds[i])) {
+			if (enroll_resume(en, kinds[i]) != 0)
+				rc = -1;
+		} else if (enroll_request(en, kinds[i], usage, pw,
+		    --fresh == 0) != 0)
+			rc = -1;
+	}
+ out:
+	OPENSSL_cleanse(pw, sizeof(pw));
+	return rc;
+}
+
+int
+enroll_poll_once(struct enroll *en, enum tp_kind kind, struct err *e)
+{
+	struct enroll_job	 job;
+	int			 rc;
+
+	enroll_job_init(&job, kind, 0);
+	if ((rc = tp_pending_load(&job.pend, en->st, en->tp->name, kind,
+	    e)) != 0)
+		goto out;
+	job.state = ENROLL_PENDING;
+	if ((rc = enroll_proto_open(en, e)) != 0 ||
+	    (rc = enroll_job_key(en, &job, e)) != 0)
+		goto out;
+	rc = enroll_step(en, &job, e);
+ out:
+	enroll_job_clear(en, &job);
 	return rc;
 }

@@ -1,46 +1,229 @@
 /*
- * enroll: an SCEP enrollment in flight, outside any prompt: what the agent
- * needs to poll a pending request when no shell waits on it.  The shell's
- * interactive enrollment (src/cli/cmd_trustpoint.c) uses the same
- * trustpoint, pending-request and SCEP exchange calls.
+ * enroll: the one enrollment engine.  The shell (crypto ca enroll) and the
+ * agent (pending requests polled when no shell waits) run the same state
+ * machine; what differs is behind two interfaces:
+ *
+ *   struct enroll_proto  how a request reaches the CA and an answer comes
+ *                        back (SCEP today: enroll_scep.c; EST and renewal,
+ *                        a request signed by the current certificate, are
+ *                        further tables of the same shape);
+ *   struct enroll_ui     how the user is asked (challenge password,
+ *                        yes/no) and told (progress, fingerprints, results):
+ *                        the shell prints, the agent logs.
+ *
+ * States of one request (one key pair of the trustpoint):
+ *
+ *   REQUEST --issued--> ISSUED
+ *      |  \--refused/error--> FAILED
+ *      v pending (saved to pending/<kind>)
+ *   PENDING --wait--> POLL --issued--> ISSUED
+ *      ^  |             |--refused--> FAILED (pending forgotten)
+ *      |  |             \--error-----> FAILED (pending kept)
+ *      |  \--user stops waiting--> CANCELLED (pending kept)
+ *      \--still pending / network error (until retry count polls)
+ *
+ * The certificate is stored, and a refused request forgotten, under the
+ * state directory's lock and only while the pending request is still the
+ * one polled (enroll_store_cert).
  */
 #ifndef NETPKI_ENROLL_H
 #define NETPKI_ENROLL_H
 
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "fetch.h"
-#include "scep_client.h"
 #include "trustpoint.h"
 
 struct config;
+struct enroll;
 struct err;
 struct store;
 
-struct enroll_ctx {
-	struct store		*st;		/* borrowed */
-	struct trustpoint	*tp;
-	struct tp_certs		 certs;
-	struct fetch_opts	 fo;
-	unsigned		 caps;		/* GetCACaps, once fetched */
-	int			 have_caps;
-	STACK_OF(X509)		*trusted;	/* CA and RA: may sign CertReps */
+#define ENROLL_PASSMAX	128	/* challenge password, with its NUL */
+
+enum enroll_state {
+	ENROLL_REQUEST = 0,	/* nothing sent yet */
+	ENROLL_PENDING,		/* the CA has not decided; pending/<kind> saved */
+	ENROLL_POLL,		/* a poll is on its way */
+	ENROLL_ISSUED,		/* the certificate is stored */
+	ENROLL_FAILED,		/* refused, or an error ended the exchange */
+	ENROLL_CANCELLED,	/* the user stopped waiting (pending kept) */
 };
 
-/* Load an authenticated SCEP trustpoint; ERR_NOTFOUND when it is not one. */
-int	 enroll_open(struct enroll_ctx *, struct store *, const struct config *,
-	    const char *, struct err *);
-void	 enroll_close(struct enroll_ctx *);
+/* One request: one key pair of the trustpoint. */
+struct enroll_job {
+	enum tp_kind		 kind;
+	int			 usage;		/* special-usage key pairs */
+	enum enroll_state	 state;
+	EVP_PKEY		*key;
+	X509_REQ		*req;		/* while being sent */
+	struct tp_pending	 pend;		/* transid, key label, created,
+						   subject, signer */
+	int			 polls;		/* polls sent so far */
+	/* What the CA answered (set by the protocol). */
+	X509			*cert;		/* issued */
+	int			 ca_failed;	/* the CA said FAILURE */
+	char			 weak_cipher[32]; /* reply's cipher if weak */
+	char			 weak_md[16];	/* reply's digest if weak */
+	void			*pstate;	/* the protocol's */
+};
 
 /*
- * One CertPoll for the pending request of kind.  0: the certificate is
- * stored and the request forgotten; ERR_PENDING: still pending;
- * ERR_REFUSED: the CA said FAILURE (the request is forgotten; the message
- * names failInfo); others: transport or protocol errors (the request
- * stays).  *weak is set to a description of a weak algorithm the CA used
- * in its reply, or NULL.
+ * A protocol.  Every op returns 0 or a negative ERR_* code with e filled.
+ * request and poll: 0 when job->cert is set; ERR_PENDING: ask again later
+ * (job->pend.transid names the request); ERR_REFUSED with job->ca_failed:
+ * the CA said no; ERR_NET: the CA could not be reached (a later poll may
+ * do better); others: the exchange is broken.
  */
-int	 enroll_poll_once(struct enroll_ctx *, enum tp_kind, const char **,
+struct enroll_proto {
+	const char	*name;			/* "SCEP" */
+	/* Once per run, before any request (SCEP: GetCACaps). */
+	int		(*open)(struct enroll *, struct err *);
+	void		(*close)(struct enroll *);
+	/* The key pair can be used with this protocol. */
+	int		(*key_ok)(struct enroll *, EVP_PKEY *, struct err *);
+	int		(*request)(struct enroll *, struct enroll_job *,
+			    struct err *);
+	int		(*poll)(struct enroll *, struct enroll_job *,
+			    struct err *);
+	void		(*job_clear)(struct enroll_job *);
+};
+
+extern const struct enroll_proto enroll_scep;
+
+/* What the engine tells the user. */
+enum enroll_event {
+	ENROLL_EV_KEYGEN,	/* the default key pair is being generated */
+	ENROLL_EV_REQUEST_WEAK,	/* weak_cipher/weak_md: what the request uses */
+	ENROLL_EV_CSR,		/* job->req built: its fingerprint */
+	ENROLL_EV_RESUME,	/* a pending request is picked up again */
+	ENROLL_EV_WAITING,	/* polling starts: period, count */
+	ENROLL_EV_POLL,		/* poll n of count: still pending, or err */
+	ENROLL_EV_REPLY,	/* the CA decided: job->weak_* (may be empty) */
+	ENROLL_EV_ISSUED,	/* the certificate is stored */
+	ENROLL_EV_FAILED,	/* err says why */
+	ENROLL_EV_ERROR,	/* err: this request could not go on */
+	ENROLL_EV_STOPPED,	/* the user stopped waiting */
+	ENROLL_EV_EXHAUSTED,	/* count polls, still pending */
+};
+
+struct enroll_note {
+	enum enroll_event	 ev;
+	const struct enroll	*en;
+	const struct enroll_job	*job;		/* NULL before any request */
+	int			 n;		/* EV_POLL: this poll (1..) */
+	const struct err	*err;		/* EV_POLL, EV_FAILED, EV_ERROR */
+	const char		*weak_cipher;	/* EV_REQUEST_WEAK, or NULL */
+	const char		*weak_md;	/* EV_REQUEST_WEAK, or NULL */
+};
+
+enum enroll_question {
+	ENROLL_ASK_REENROLL,	/* a router certificate would be replaced */
+};
+
+/* The front end's side; arg is enroll_ui.arg. */
+struct enroll_ui {
+	void		*arg;
+	/* Challenge password into buf: 0, or -1 to give up (said so). */
+	int		(*password)(void *, char *, size_t);
+	/* Yes/no: 0 with *yes, -1 without an answer. */
+	int		(*confirm)(void *, enum enroll_question, int *);
+	void		(*note)(void *, const struct enroll_note *);
+	/* Wait ms before the next poll: 1 when the user stopped waiting. */
+	int		(*wait)(void *, long);
+};
+
+struct enroll {
+	struct store		*st;		/* borrowed */
+	const struct trustpoint	*tp;		/* borrowed */
+	const struct tp_certs	*certs;		/* borrowed */
+	const struct fetch_opts	*fo;		/* borrowed */
+	const struct enroll_proto *proto;
+	const struct enroll_ui	*ui;
+	const char		*hostname;	/* for the request's names */
+	const char		*domain;	/* or NULL */
+	int			 opened;	/* proto->open succeeded */
+	void			*pstate;	/* the protocol's, per run */
+	/* Set by proto->open: what a request will use, if weak. */
+	const char		*req_weak_cipher;
+	const char		*req_weak_md;
+	/* enroll_open's own copies (the borrowed pointers point here). */
+	struct trustpoint	*own_tp;
+	struct tp_certs		 own_certs;
+	struct fetch_opts	 own_fo;
+};
+
+/* Borrow what the caller loaded; nothing is read. */
+void	 enroll_init(struct enroll *, struct store *, const struct trustpoint *,
+	    const struct tp_certs *, const struct fetch_opts *,
+	    const struct enroll_proto *, const struct enroll_ui *);
+/*
+ * Load an authenticated SCEP trustpoint from cfg (the agent's way in);
+ * ERR_NOTFOUND when it is not one.  enroll_close in every case.
+ */
+int	 enroll_open(struct enroll *, struct store *, const struct config *,
+	    const char *, const struct enroll_ui *, struct err *);
+void	 enroll_close(struct enroll *);
+
+/* A "minute" of retry period in ms (NETPKI_MINUTE shortens it in tests). */
+long	 enroll_minute_ms(void);
+
+/* The key pairs a trustpoint enrolls, in order: general, or sign + encr. */
+int	 enroll_kinds(enum tp_kind[2], int);
+/* ERR_NOTFOUND, with the hint, when the trustpoint has no CA yet. */
+int	 enroll_need_ca(const struct enroll *, struct err *);
+/*
+ * The trustpoint's key pair: the default one is generated on first use
+ * (ENROLL_EV_KEYGEN).  *usage = 1 for a special-usage pair.  proto: refuse
+ * a key the protocol cannot use (NULL: any).
+ */
+int	 enroll_keys(struct enroll *, int *, const struct enroll_proto *,
 	    struct err *);
+/*
+ * The PKCS#10 request for one key, as every enrollment method sends it:
+ * IOS subject layout (hostname.domain), challenge password, key usage for
+ * usage keys.  Caller frees *req.
+ */
+int	 enroll_csr(X509_REQ **, const struct enroll *, EVP_PKEY *,
+	    enum tp_kind, int, const char *, struct err *);
+/*
+ * Store a device certificate under the state directory's lock and forget
+ * the pending request of kind.  transid: only while the pending request is
+ * still that one (ERR_BUSY otherwise: cancelled or replaced meanwhile);
+ * NULL: no request was pending (an immediate answer, a pasted certificate).
+ */
+int	 enroll_store_cert(struct store *, const char *, enum tp_kind,
+	    const char *, X509 *, struct err *);
+/*
+ * Forget the pending request of kind (under the lock; 0 also when none
+ * was pending).  transid as for enroll_store_cert.
+ */
+int	 enroll_forget(struct store *, const char *, enum tp_kind,
+	    const char *, struct err *);
+
+/*
+ * Ask before enrolling over a stored router certificate (none pending):
+ * 1 go on, 0 the user said no.
+ */
+int	 enroll_confirm(struct enroll *);
+/*
+ * crypto ca enroll: a request for each key pair of the trustpoint, a
+ * pending one resumed, then polling by the trustpoint's retry period and
+ * count while ui->wait lets it.  Every message goes to ui->note
+ * (ENROLL_EV_ERROR for what stopped a request or the run); 0 when every
+ * request ended ISSUED, else -1.
+ */
+int	 enroll_run(struct enroll *);
+/*
+ * One poll of the pending request of kind, no waiting (the agent's round).
+ * 0: issued and stored; ERR_PENDING: still pending; ERR_REFUSED: the CA
+ * said FAILURE (the request is forgotten); others: errors (the request
+ * stays).
+ */
+int	 enroll_poll_once(struct enroll *, enum tp_kind, struct err *);
 
 #endif

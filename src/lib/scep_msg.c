@@ -173,7 +173,7 @@ scep_cipher(int c)
 
 /* The pkcsPKIEnvelope: content encrypted for one recipient (3.2.2). */
 static int
-scep_envelope(unsigned char **out, int *outlen, const struct scep_build *b,
+scep_envelope(unsigned char **out, size_t *outlen, const struct scep_build *b,
     struct err *e)
 {
 	STACK_OF(X509)		*recips = NULL;
@@ -209,11 +209,8 @@ scep_envelope(unsigned char **out, int *outlen, const struct scep_build *b,
 		    "pkcsPKIEnvelope");
 		goto out;
 	}
-	if ((*outlen = i2d_CMS_ContentInfo(env, out)) <= 0) {
-		*out = NULL;
-		rc = err_openssl(e, ERR_CRYPTO, "cannot encode the "
-		    "pkcsPKIEnvelope");
-	}
+	rc = cert_der_dup(out, outlen, env, ASN1_ITEM_rptr(CMS_ContentInfo),
+	    "the pkcsPKIEnvelope", e);
  out:
 	sk_X509_free(recips);
 	BIO_free(in);
@@ -327,9 +324,10 @@ scep_msg_build(unsigned char **out, size_t *outlen,
 	CMS_SignerInfo	*si;
 	EVP_MD		*md = NULL;
 	BIO		*data = NULL;
-	unsigned char	*env = NULL, *der = NULL;
+	unsigned char	*env = NULL;
 	const unsigned int flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
-	int		 envlen = 0, derlen, i, rc;
+	size_t		 envlen = 0;
+	int		 i, rc;
 
 	*out = NULL;
 	*outlen = 0;
@@ -344,7 +342,7 @@ scep_msg_build(unsigned char **out, size_t *outlen,
 		goto out;
 	}
 	/* PENDING/FAILURE: an empty eContent, as micromdm sends it. */
-	data = env != NULL ? BIO_new_mem_buf(env, envlen) :
+	data = env != NULL ? BIO_new_mem_buf(env, (int)envlen) :
 	    BIO_new_mem_buf("", 0);
 	if (data == NULL) {
 		rc = err_set(e, ERR_NOMEM, "out of memory");
@@ -371,19 +369,10 @@ scep_msg_build(unsigned char **out, size_t *outlen,
 		rc = err_openssl(e, ERR_CRYPTO, "cannot sign the pkiMessage");
 		goto out;
 	}
-	if ((derlen = i2d_CMS_ContentInfo(cms, &der)) <= 0) {
-		rc = err_openssl(e, ERR_CRYPTO, "cannot encode the pkiMessage");
-		goto out;
-	}
-	if ((*out = malloc((size_t)derlen)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(*out, der, (size_t)derlen);
-	*outlen = (size_t)derlen;
+	rc = cert_der_dup(out, outlen, cms, ASN1_ITEM_rptr(CMS_ContentInfo),
+	    "the pkiMessage", e);
  out:
-	OPENSSL_free(der);
-	OPENSSL_free(env);
+	free(env);
 	BIO_free(data);
 	EVP_MD_free(md);
 	CMS_ContentInfo_free(cms);
@@ -944,8 +933,7 @@ scep_degenerate_build(unsigned char **out, size_t *outlen,
     STACK_OF(X509) *certs, X509_CRL *crl, struct err *e)
 {
 	PKCS7		*p7 = NULL;
-	unsigned char	*der = NULL;
-	int		 n, i, rc = 0;
+	int		 i, rc = 0;
 
 	*out = NULL;
 	if ((p7 = PKCS7_new()) == NULL ||
@@ -965,18 +953,8 @@ scep_degenerate_build(unsigned char **out, size_t *outlen,
 		rc = err_openssl(e, ERR_NOMEM, "cannot add CRL");
 		goto out;
 	}
-	if ((n = i2d_PKCS7(p7, &der)) <= 0) {
-		rc = err_openssl(e, ERR_CRYPTO, "cannot encode PKCS#7");
-		goto out;
-	}
-	if ((*out = malloc((size_t)n)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(*out, der, (size_t)n);
-	*outlen = (size_t)n;
+	rc = cert_der_dup(out, outlen, p7, ASN1_ITEM_rptr(PKCS7), "PKCS#7", e);
  out:
-	OPENSSL_free(der);
 	PKCS7_free(p7);
 	return rc;
 }
@@ -1067,36 +1045,16 @@ scep_signer_selfsigned(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
 	return rc;
 }
 
-static int
-scep_der_copy(unsigned char **out, size_t *outlen, unsigned char *der, int n,
-    struct err *e)
-{
-	if (n <= 0)
-		return err_openssl(e, ERR_CRYPTO, "cannot encode");
-	if ((*out = malloc((size_t)n)) == NULL) {
-		OPENSSL_free(der);
-		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	memcpy(*out, der, (size_t)n);
-	*outlen = (size_t)n;
-	OPENSSL_free(der);
-	return 0;
-}
-
 int
 scep_issuer_and_subject(unsigned char **out, size_t *outlen,
     const X509_NAME *issuer, const X509_NAME *subject, struct err *e)
 {
 	SCEP_ISSUER_AND_SUBJECT	 ias;
-	unsigned char		*der = NULL;
-	int			 n;
 
-	*out = NULL;
 	ias.issuer = (X509_NAME *)issuer;
 	ias.subject = (X509_NAME *)subject;
-	n = ASN1_item_i2d((ASN1_VALUE *)&ias, &der,
-	    ASN1_ITEM_rptr(SCEP_ISSUER_AND_SUBJECT));
-	return scep_der_copy(out, outlen, der, n, e);
+	return cert_der_dup(out, outlen, &ias,
+	    ASN1_ITEM_rptr(SCEP_ISSUER_AND_SUBJECT), "IssuerAndSubject", e);
 }
 
 int
@@ -1104,14 +1062,12 @@ scep_issuer_and_serial(unsigned char **out, size_t *outlen,
     const X509_NAME *issuer, const ASN1_INTEGER *serial, struct err *e)
 {
 	PKCS7_ISSUER_AND_SERIAL	 ias;
-	unsigned char		*der = NULL;
-	int			 n;
 
-	*out = NULL;
 	ias.issuer = (X509_NAME *)issuer;
 	ias.serial = (ASN1_INTEGER *)serial;
-	n = i2d_PKCS7_ISSUER_AND_SERIAL(&ias, &der);
-	return scep_der_copy(out, outlen, der, n, e);
+	return cert_der_dup(out, outlen, &ias,
+	    ASN1_ITEM_rptr(PKCS7_ISSUER_AND_SERIAL), "IssuerAndSerialNumber",
+	    e);
 }
 
 int

@@ -7,6 +7,7 @@
  *
  *   scepreq enroll  URL --key K --cn CN [--challenge PW] [--out CERT]
  *                   [--get] [--cipher aes|aes256|3des] [--renew-cert C]
+ *                   [--transid TID] [--ext NAME=VALUE]...
  *   scepreq poll    URL --key K --cn CN [--out CERT]
  *   scepreq getcert URL --key K --serial HEX [--out CERT]
  *   scepreq getcrl  URL --key K [--out CRL]
@@ -42,6 +43,9 @@
 struct args {
 	const char	*url, *key, *cn, *challenge, *out, *serial;
 	const char	*renew_cert, *renew_key, *keydir;
+	const char	*transid;	/* --transid: instead of the key's */
+	const char	*ext[8];	/* --ext NAME=VALUE (openssl req style) */
+	int		 next;
 	int		 get, cipher;
 };
 
@@ -136,6 +140,36 @@ cn_name(const char *cn)
 	return n;
 }
 
+/* --ext NAME=VALUE: requested extensions (hostile requests). */
+static void
+add_exts(X509_REQ *req, const char *const *ext, int n)
+{
+	STACK_OF(X509_EXTENSION)	*sk = sk_X509_EXTENSION_new_null();
+	X509_EXTENSION			*x;
+	char				 name[64];
+	const char			*eq;
+	int				 i;
+
+	for (i = 0; i < n; i++) {
+		if ((eq = strchr(ext[i], '=')) == NULL ||
+		    (size_t)(eq - ext[i]) >= sizeof(name)) {
+			fprintf(stderr, "scepreq: --ext NAME=VALUE\n");
+			exit(2);
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - ext[i]), ext[i]);
+		if ((x = X509V3_EXT_nconf(NULL, NULL, name, eq + 1)) == NULL) {
+			fprintf(stderr, "scepreq: bad --ext %s\n", ext[i]);
+			exit(2);
+		}
+		sk_X509_EXTENSION_push(sk, x);
+	}
+	if (n > 0)
+		X509_REQ_add_extensions(req, sk);
+	sk_X509_EXTENSION_pop_free(sk, X509_EXTENSION_free);
+}
+
+static const struct args *the_args;	/* make_csr's --ext */
+
 static unsigned char *
 make_csr(size_t *len, EVP_PKEY *k, const char *cn, const char *challenge)
 {
@@ -146,6 +180,8 @@ make_csr(size_t *len, EVP_PKEY *k, const char *cn, const char *challenge)
 
 	X509_REQ_set_subject_name(req, n);
 	X509_REQ_set_pubkey(req, k);
+	if (the_args != NULL)
+		add_exts(req, the_args->ext, the_args->next);
 	if (challenge != NULL)
 		X509_REQ_add1_attr_by_NID(req, NID_pkcs9_challengePassword,
 		    MBSTRING_ASC, (const unsigned char *)challenge, -1);
@@ -327,6 +363,8 @@ cmd_enroll(const struct args *a, int poll)
 	int		 rc, type = SCEP_MT_PKCSREQ;
 
 	scep_transid(tid, sizeof(tid), k, &e);
+	if (a->transid != NULL)
+		snprintf(tid, sizeof(tid), "%s", a->transid);
 	if (poll) {
 		ca_fetch(&ci, a->url);
 		if (scep_issuer_and_subject(&inner, &len,
@@ -775,6 +813,10 @@ main(int argc, char *argv[])
 			a.keydir = argv[++i];
 		else if (strcmp(o, "--renew-key") == 0)
 			a.renew_key = argv[++i];
+		else if (strcmp(o, "--transid") == 0)
+			a.transid = argv[++i];
+		else if (strcmp(o, "--ext") == 0 && a.next < 8)
+			a.ext[a.next++] = argv[++i];
 		else if (strcmp(o, "--cipher") == 0) {
 			i++;
 			a.cipher = strcmp(argv[i], "3des") == 0 ?
@@ -783,6 +825,7 @@ main(int argc, char *argv[])
 		} else
 			usage();
 	}
+	the_args = &a;
 	if (strcmp(cmd, "gen") == 0 && pos[0] && pos[1])
 		return cmd_gen(&a, pos[0], atoi(pos[1]));
 	if (strcmp(cmd, "load") == 0 && pos[0] && pos[1])

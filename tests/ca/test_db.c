@@ -22,13 +22,14 @@
 
 #include "db.h"
 #include "err.h"
+#include "helpers.h"
 
 #define THREADS		8
 #define PER_THREAD	25
 #define QUEUED		150	/* more than one transaction takes */
 
 struct fixture {
-	char	 dir[64];
+	char	*dir;		/* NULL for PostgreSQL */
 	char	 path[2048];	/* a file, or the PostgreSQL URI */
 };
 
@@ -37,8 +38,7 @@ setup(void **state)
 {
 	struct fixture	*f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/netpki-dbtest-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	f->dir = th_tmpdir();
 	snprintf(f->path, sizeof(f->path), "%s/ca.db", f->dir);
 	*state = f;
 	return 0;
@@ -70,11 +70,10 @@ static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 cmd[128];
 
-	if (f->dir[0] != '\0') {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-		assert_int_equal(system(cmd), 0);
+	if (f->dir != NULL) {
+		th_rmtree(f->dir);
+		free(f->dir);
 	}
 	free(f);
 	return 0;

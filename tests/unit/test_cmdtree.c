@@ -107,6 +107,59 @@ test_bad_tables(void **state)
 	assert_non_null(strstr(msg, "duplicate"));
 }
 
+/*
+ * '?' shows one help line per word, the first definition's: two tables
+ * that disagree about a shared word (crypto, show, ca) would hide one.
+ */
+static void
+test_help_conflict(void **state)
+{
+	static const struct cmd_def	 key[] = {
+		{ .mode = MODE_EXEC, .syntax = "crypto key zeroize",
+		  .help = "Encryption module commands\nKeys\nRemove keys",
+		  .fn = dummy },
+		{ .mode = MODE_CONFIG, .syntax = "crypto ca",
+		  .help = "Encryption module configuration\nCA", .keylen = 2 },
+		{ .syntax = NULL }
+	};
+	static const struct cmd_def	 ca[] = {
+		{ .mode = MODE_EXEC, .syntax = "crypto ca enroll [NAME]",
+		  .help = "Crypto commands\nCA\nEnroll\nTrustpoint",
+		  .fn = dummy },
+		{ .syntax = NULL }
+	};
+	static const struct cmd_def	 same[] = {
+		{ .mode = MODE_EXEC, .syntax = "crypto ca enroll",
+		  .help = "Encryption module commands\nCA\nEnroll",
+		  .fn = dummy },
+		{ .syntax = NULL }
+	};
+	static const struct cmd_def	 deep[] = {
+		{ .mode = MODE_EXEC, .syntax = "crypto ca cancel",
+		  .help = "Encryption module commands\nCertification authority\n"
+		    "Cancel", .fn = dummy },
+		{ .syntax = NULL }
+	};
+	const struct cmd_def *const	 bad[] = { key, ca, NULL };
+	const struct cmd_def *const	 bad2[] = { same, deep, NULL };
+	const struct cmd_def *const	 good[] = { key, same, NULL };
+	char				 msg[512] = "";
+	int				 rc;
+
+	(void)state;
+	rc = cmdtree_help_conflict(cmd_tables, msg, sizeof(msg));
+	if (rc != 0)
+		fail_msg("command tables disagree on help: %s", msg);
+	assert_int_equal(cmdtree_help_conflict(bad, msg, sizeof(msg)), 1);
+	assert_string_equal(msg, "\"crypto\": \"Encryption module commands\" "
+	    "and \"Crypto commands\"");
+	assert_int_equal(cmdtree_help_conflict(bad2, msg, sizeof(msg)), 1);
+	assert_string_equal(msg, "\"crypto ca\": \"CA\" and "
+	    "\"Certification authority\"");
+	/* Another mode's tree may say it differently. */
+	assert_int_equal(cmdtree_help_conflict(good, msg, sizeof(msg)), 0);
+}
+
 static void
 test_abbrev_and_args(void **state)
 {
@@ -385,6 +438,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_tables_build),
 		cmocka_unit_test(test_bad_tables),
+		cmocka_unit_test(test_help_conflict),
 		cmocka_unit_test(test_abbrev_and_args),
 		cmocka_unit_test(test_ambiguous_and_invalid),
 		cmocka_unit_test(test_no_forms_and_groups),

@@ -16,10 +16,11 @@
 
 #include "commitlog.h"
 #include "err.h"
+#include "helpers.h"
 #include "store.h"
 
 struct fixture {
-	char		 dir[64];
+	char		*dir;
 	struct store	*st;
 };
 
@@ -30,8 +31,7 @@ setup(void **state)
 	struct err	 e;
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/netpki-test-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	f->dir = th_tmpdir();
 	assert_int_equal(store_open(&f->st, f->dir, &e), 0);
 	assert_int_equal(store_lock(f->st, &e), 0);
 	*state = f;
@@ -42,12 +42,11 @@ static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 cmd[128];
 
 	store_unlock(f->st);
 	store_free(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	th_rmtree(f->dir);
+	free(f->dir);
 	free(f);
 	return 0;
 }

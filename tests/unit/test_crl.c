@@ -34,30 +34,12 @@
 
 #include "crl.h"
 #include "err.h"
+#include "helpers.h"
 #include "store.h"
 #include "verify.h"
 
 #define NOW	1700000000	/* 2023-11-14 */
 #define DAY	86400
-
-static char *
-tmpdir(void)
-{
-	char	 tmpl[] = "/tmp/netpki-crl-XXXXXX";
-	char	*d = mkdtemp(tmpl);
-
-	assert_non_null(d);
-	return strdup(d);
-}
-
-static void
-rmrf(const char *dir)
-{
-	char	 cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
 
 static EVP_PKEY *
 newkey(void)
@@ -353,7 +335,7 @@ test_verify_pairs(void **state)
 	struct verify_result	 res;
 	STACK_OF(X509_CRL)	*crls = sk_X509_CRL_new_null();
 	X509_CRL		*crl;
-	char			*dir = tmpdir();
+	char			*dir = th_tmpdir();
 
 	(void)state;
 	pki_make(&p, NULL, NOW - DAY, NOW + 7 * DAY);
@@ -403,7 +385,7 @@ test_verify_pairs(void **state)
 	sk_X509_CRL_pop_free(crls, X509_CRL_free);
 	crl_cache_free(cache);
 	pki_free(&p);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -414,7 +396,7 @@ test_crl_optional(void **state)
 	struct pki		 p;
 	struct crl_cache	*cache;
 	struct verify_result	 res;
-	char			*dir = tmpdir();
+	char			*dir = th_tmpdir();
 
 	(void)state;
 	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
@@ -432,7 +414,7 @@ test_crl_optional(void **state)
 	verify_result_free(&res);
 	crl_cache_free(cache);
 	pki_free(&p);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -448,7 +430,7 @@ test_hostile(void **state)
 	X509_CRL		*crl;
 	unsigned char		*idx, *buf;
 	size_t			 idxlen, n;
-	char			*dir = tmpdir(), path[600];
+	char			*dir = th_tmpdir(), path[600];
 
 	(void)state;
 	assert_int_equal(crl_parse(&crl, garbage, sizeof(garbage), &e),
@@ -523,7 +505,7 @@ test_hostile(void **state)
 	crl_cache_free(cache);
 	pki_free(&p);
 	pki_free(&q);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -538,7 +520,7 @@ test_der_hostile(void **state)
 	struct crl_cache	*cache;
 	struct err		 e;
 	unsigned char		*buf, *at = NULL, *q;
-	char			*dir = tmpdir();
+	char			*dir = th_tmpdir();
 	size_t			 n;
 
 	(void)state;
@@ -577,7 +559,7 @@ test_der_hostile(void **state)
 	free(buf);
 	crl_cache_free(cache);
 	pki_free(&p);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -787,7 +769,7 @@ test_intermediate_once(void **state)
 	X509_CRL		*crl;
 	unsigned char		*der, *fder;
 	size_t			 len, flen;
-	char			*dir = tmpdir(), path[1100];
+	char			*dir = th_tmpdir(), path[1100];
 
 	(void)state;
 	pki_make(&p, NULL, NOW - DAY, NOW + DAY);
@@ -850,7 +832,7 @@ test_intermediate_once(void **state)
 	EVP_PKEY_free(ikey);
 	EVP_PKEY_free(fkey);
 	pki_free(&p);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -931,7 +913,7 @@ test_fetch_dp(void **state)
 	struct verify_result	 res;
 	struct crl_info		*v;
 	size_t			 n;
-	char			*dir = tmpdir(), url[128];
+	char			*dir = th_tmpdir(), url[128];
 	int			 port;
 
 	(void)state;
@@ -974,7 +956,7 @@ test_fetch_dp(void **state)
 	httpd_stop(&h);
 	crl_cache_free(cache);
 	pki_free(&p);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -1041,7 +1023,7 @@ test_tls(void **state)
 	struct crl_cache	*cache;
 	struct verify		*v;
 	struct verify_tls	 t;
-	char			*dir = tmpdir();
+	char			*dir = th_tmpdir();
 	long			 vr;
 
 	(void)state;
@@ -1084,7 +1066,7 @@ test_tls(void **state)
 	crl_cache_free(cache);
 	pki_free(&p);
 	pki_free(&q);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 

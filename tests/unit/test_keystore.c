@@ -22,51 +22,10 @@
 #include <openssl/x509.h>
 
 #include "err.h"
+#include "helpers.h"
 #include "keystore.h"
 #include "paste.h"
 #include "store.h"
-
-static char *
-tmpdir(void)
-{
-	char	 tmpl[] = "/tmp/netpki-test-XXXXXX";
-	char	*d = mkdtemp(tmpl);
-
-	assert_non_null(d);
-	return strdup(d);
-}
-
-static void
-rmrf(const char *dir)
-{
-	char	 cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
-static char *
-readfile(const char *path, size_t *len)
-{
-	char		*buf;
-	struct err	 e;
-
-	if (store_file_read(path, &buf, len, 0, &e) != 0)
-		return NULL;
-	return buf;
-}
-
-static char *
-testdata(const char *name, size_t *len)
-{
-	char	 path[512];
-	char	*buf;
-
-	snprintf(path, sizeof(path), "%s/keystore/%s", TESTDATA, name);
-	buf = readfile(path, len);
-	assert_non_null(buf);
-	return buf;
-}
 
 static void
 test_label_valid(void **state)
@@ -100,7 +59,7 @@ test_generate_load_modes(void **state)
 	struct err	 e;
 	struct stat	 sb;
 	EVP_PKEY	*pk;
-	char		*dir = tmpdir(), path[512], *buf;
+	char		*dir = th_tmpdir(), path[512], *buf;
 	size_t		 len;
 	time_t		 t;
 	int		 usage = -1;
@@ -119,7 +78,7 @@ test_generate_load_modes(void **state)
 	snprintf(path, sizeof(path), "%s/keys/rsa/mykey.pem", dir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	buf = readfile(path, &len);
+	buf = th_slurp(&len, path);
 	assert_non_null(buf);
 	assert_true(strncmp(buf, "netpki-created: 1063906403\n", 27) == 0);
 	free(buf);
@@ -151,7 +110,7 @@ test_generate_load_modes(void **state)
 	    ERR_INVAL);
 	assert_false(keystore_exists(st, "e", NULL));
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -162,7 +121,7 @@ test_openssl_pubout(void **state)
 	struct store		*st;
 	struct err		 e;
 	struct keystore_info	*v;
-	char			*dir = tmpdir(), cmd[1024], path[512], *der;
+	char			*dir = th_tmpdir(), cmd[1024], path[512], *der;
 	size_t			 n, len, i;
 
 	(void)state;
@@ -178,7 +137,7 @@ test_openssl_pubout(void **state)
 		    " -pubout -outform DER -out '%s'", dir,
 		    v[i].type == EVP_PKEY_RSA ? "rsa" : "ec", v[i].label, path);
 		assert_int_equal(system(cmd), 0);
-		der = readfile(path, &len);
+		der = th_slurp(&len, path);
 		assert_non_null(der);
 		assert_int_equal(len, v[i].spkilen);
 		assert_memory_equal(der, v[i].spki, len);
@@ -186,7 +145,7 @@ test_openssl_pubout(void **state)
 	}
 	keystore_list_free(v, n);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -197,7 +156,7 @@ test_replace_and_list(void **state)
 	struct err		 e;
 	struct keystore_info	*v;
 	EVP_PKEY		*pk;
-	char			*dir = tmpdir();
+	char			*dir = th_tmpdir();
 	size_t			 n;
 	int			 usage;
 
@@ -255,7 +214,7 @@ test_replace_and_list(void **state)
 	keystore_list_free(v, n);
 	keystore_list_free(NULL, 0);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -290,7 +249,7 @@ dir_contains(const char *dir, const void *needle, size_t nlen)
 		if (S_ISDIR(sb.st_mode))
 			found = dir_contains(path, needle, nlen);
 		else if (S_ISREG(sb.st_mode)) {
-			assert_non_null(buf = readfile(path, &len));
+			assert_non_null(buf = th_slurp(&len, path));
 			found = memfind(buf, len, needle, nlen);
 			free(buf);
 		}
@@ -307,7 +266,7 @@ test_zeroize_scrubs(void **state)
 	EVP_PKEY	*pk;
 	BIGNUM		*n = NULL;
 	unsigned char	 mod[512];
-	char		 hex[1100], *dir = tmpdir(), *outside = tmpdir();
+	char		 hex[1100], *dir = th_tmpdir(), *outside = th_tmpdir();
 	char		 path[512], lnk[512], b64[64], *buf, *p, *q;
 	size_t		 len, i, count;
 	int		 mlen, zero;
@@ -332,7 +291,7 @@ test_zeroize_scrubs(void **state)
 	 * line of the PEM (bytes 48-95 of the PKCS#8, inside the modulus).
 	 */
 	snprintf(path, sizeof(path), "%s/keys/rsa/gone.pem", dir);
-	assert_non_null(buf = readfile(path, &len));
+	assert_non_null(buf = th_slurp(&len, path));
 	assert_non_null(p = strstr(buf, "-----\n"));
 	assert_non_null(p = strchr(p + 6, '\n'));
 	p++;
@@ -357,7 +316,7 @@ test_zeroize_scrubs(void **state)
 	assert_false(dir_contains(dir, mod + 8, 32));
 	assert_false(dir_contains(dir, b64, 64));
 	assert_false(dir_contains(dir, hex + 16, 64));
-	buf = readfile(lnk, &len);
+	buf = th_slurp(&len, lnk);
 	assert_non_null(buf);
 	assert_true(len > 800);
 	for (zero = 1, i = 0; i < len; i++)
@@ -381,8 +340,8 @@ test_zeroize_scrubs(void **state)
 	    0);
 	assert_int_equal(count, 1);
 	store_free(st);
-	rmrf(dir);
-	rmrf(outside);
+	th_rmtree(dir);
+	th_rmtree(outside);
 	free(dir);
 	free(outside);
 }
@@ -396,13 +355,13 @@ parse_ok(const char *file, int type, int bits)
 	size_t		 len, derlen;
 	const unsigned char *q;
 
-	buf = testdata(file, &len);
+	buf = th_data(&len, "keystore/%s", file);
 	if (keystore_pubkey_parse(&pk, buf, len, &e) != 0)
 		fail_msg("%s: %s", file, e.msg);
 	assert_int_equal(EVP_PKEY_get_base_id(pk), type);
 	assert_int_equal(EVP_PKEY_get_bits(pk), bits);
 	if (type == EVP_PKEY_RSA) {
-		der = testdata("pub_spki.der", &derlen);
+		der = th_data(&derlen, "keystore/pub_spki.der");
 		q = (const unsigned char *)der;
 		assert_non_null(ref = d2i_PUBKEY(NULL, &q, (long)derlen));
 		assert_int_equal(EVP_PKEY_eq(pk, ref), 1);
@@ -438,7 +397,7 @@ parse_bad_file(const char *file, int code, const char *why)
 	char	*buf;
 	size_t	 len;
 
-	buf = testdata(file, &len);
+	buf = th_data(&len, "keystore/%s", file);
 	parse_bad_why(buf, len, code, why);
 	free(buf);
 }
@@ -477,7 +436,7 @@ test_pubkey_parse(void **state)
 	 * Text around a good key is ignored (the shell notes it); two keys
 	 * are refused.
 	 */
-	buf = testdata("pub_spki.pem", &len);
+	buf = th_data(&len, "keystore/pub_spki.pem");
 	assert_non_null(cat = malloc(2 * len + 8));
 	memcpy(cat, "junk\n", 5);
 	memcpy(cat + 5, buf, len);
@@ -495,7 +454,7 @@ test_pubkey_parse(void **state)
 	parse_bad(cat, len, ERR_INVAL);
 	free(cat);
 	free(buf);
-	buf = testdata("pub.ssh", &len);
+	buf = th_data(&len, "keystore/pub.ssh");
 	assert_non_null(cat = malloc(2 * len));
 	memcpy(cat, buf, len);
 	memcpy(cat + len, buf, len);
@@ -515,20 +474,20 @@ test_auth_keys(void **state)
 	struct err		 e;
 	struct keystore_info	*v;
 	struct stat		 sb;
-	char			*dir = tmpdir(), *buf, path[512];
+	char			*dir = th_tmpdir(), *buf, path[512];
 	size_t			 len, n, count;
 
 	(void)state;
 	setenv("NETPKI_NOW", "1700000000", 1);
 	assert_int_equal(store_open(&st, dir, &e), 0);
-	buf = testdata("pub.ssh", &len);
+	buf = th_data(&len, "keystore/pub.ssh");
 	assert_int_equal(keystore_auth_import(st, "admin", buf, len, &e), 0);
 	free(buf);
-	buf = testdata("ec_pub.pem", &len);
+	buf = th_data(&len, "keystore/ec_pub.pem");
 	assert_int_equal(keystore_auth_import(st, "ec", buf, len, &e),
 	    ERR_INVAL);
 	free(buf);
-	buf = testdata("priv.pem", &len);
+	buf = th_data(&len, "keystore/priv.pem");
 	assert_int_equal(keystore_auth_import(st, "priv", buf, len, &e),
 	    ERR_REFUSED);
 	free(buf);
@@ -552,7 +511,7 @@ test_auth_keys(void **state)
 	assert_int_equal(count, 1);
 	assert_false(keystore_auth_exists(st, "admin"));
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -563,7 +522,7 @@ test_broken_files(void **state)
 	struct err		 e;
 	struct keystore_info	*v;
 	EVP_PKEY		*pk;
-	char			*dir = tmpdir(), from[512], to[512];
+	char			*dir = th_tmpdir(), from[512], to[512];
 	size_t			 n, count;
 
 	(void)state;
@@ -598,7 +557,7 @@ test_broken_files(void **state)
 	    0);
 	assert_int_equal(count, 3);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 

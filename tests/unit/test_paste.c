@@ -18,29 +18,18 @@
 #include <openssl/x509.h>
 
 #include "err.h"
+#include "helpers.h"
 #include "paste.h"
 #include "store.h"
 #include "trustpoint.h"
 
 #define NOW	1800000000	/* inside the fixed data's validity */
 
-static char *
-slurp(const char *name, size_t *len)
-{
-	char		 path[512];
-	char		*buf;
-	struct err	 e;
-
-	snprintf(path, sizeof(path), "%s/paste/%s", TESTDATA, name);
-	assert_int_equal(store_file_read(path, &buf, len, 1 << 20, &e), 0);
-	return buf;
-}
-
 /* PEM file without its BEGIN/END lines. */
 static char *
 body(const char *name, size_t *len)
 {
-	char	*pem = slurp(name, len), *out = calloc(1, *len + 1);
+	char	*pem = th_data(len, "paste/%s", name), *out = calloc(1, *len + 1);
 	char	*line, *save = NULL;
 
 	assert_non_null(out);
@@ -80,7 +69,7 @@ test_decode(void **state)
 	int		 n;
 
 	(void)state;
-	t = slurp("root.pem", &len);
+	t = th_data(&len, "paste/root.pem");
 	assert_int_equal(certs_rc(t, len, &n, &e), 0);
 	assert_int_equal(n, 1);
 	free(t);
@@ -90,7 +79,7 @@ test_decode(void **state)
 	/* Cut short: a clear error, no crash. */
 	assert_int_equal(certs_rc(t, len / 2, &n, &e), ERR_INVAL);
 	free(t);
-	t = slurp("chain.p7b", &len);
+	t = th_data(&len, "paste/chain.p7b");
 	assert_int_equal(certs_rc(t, len, &n, &e), 0);
 	assert_int_equal(n, 2);
 	free(t);
@@ -99,7 +88,7 @@ test_decode(void **state)
 	assert_int_equal(n, 2);
 	free(t);
 
-	t = slurp("privkey.pem", &len);
+	t = th_data(&len, "paste/privkey.pem");
 	assert_int_equal(certs_rc(t, len, &n, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "is a private key"));
 	free(t);
@@ -107,7 +96,7 @@ test_decode(void **state)
 	assert_int_equal(certs_rc(t, len, &n, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "is a private key"));
 	free(t);
-	t = slurp("request.pem", &len);
+	t = th_data(&len, "paste/request.pem");
 	assert_int_equal(certs_rc(t, len, &n, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "certificate request"));
 	free(t);
@@ -168,7 +157,7 @@ match(const struct paste_target *t, const char *file, enum tp_kind *kind,
 	size_t		 len;
 	int		 rc;
 
-	text = slurp(file, &len);
+	text = th_data(&len, "paste/%s", file);
 	assert_int_equal(paste_certs(&sk, text, len, e), 0);
 	rc = paste_match(&x, kind, sk, t, NOW, e);
 	if (rc == 0)
@@ -207,7 +196,7 @@ test_outside_lines(void **state)
 	assert_int_equal(paste_outside_lines(stray, strlen(stray)), 1);
 
 	/* The text is ignored, not merged: the certificate alone is read. */
-	t = slurp("root.pem", &len);
+	t = th_data(&len, "paste/root.pem");
 	assert_true(asprintf(&text, "From: ca@example.com\n%sThanks!\n",
 	    t) > 0);
 	assert_int_equal(paste_certs(&certs, text, strlen(text), &e), 0);

@@ -18,20 +18,10 @@
 
 #include "cert.h"
 #include "err.h"
+#include "helpers.h"
 #include "scep_client.h"
 #include "scep_msg.h"
 #include "store.h"
-
-static unsigned char *
-slurp(const char *name, size_t *len)
-{
-	char	 path[512], *buf;
-	struct err e;
-
-	snprintf(path, sizeof(path), "%s/scep/%s", TESTDATA, name);
-	assert_int_equal(store_file_read(path, &buf, len, 0, &e), 0);
-	return (unsigned char *)buf;
-}
 
 static char *
 cn(X509 *x)
@@ -83,7 +73,7 @@ test_ndes_chain(void **state)
 	char			*s;
 
 	(void)state;
-	buf = slurp("ndes.p7b", &len);
+	buf = (unsigned char *)th_data(&len, "scep/ndes.p7b");
 	assert_int_equal(scep_cacert_parse(&c, buf, len,
 	    "application/x-x509-ca-ra-cert", &e), 0);
 	assert_int_equal(c.ncerts, 4);
@@ -120,7 +110,7 @@ test_micromdm_single(void **state)
 	char			*s;
 
 	(void)state;
-	buf = slurp("micromdm-ca.der", &len);
+	buf = (unsigned char *)th_data(&len, "scep/micromdm-ca.der");
 	assert_int_equal(scep_cacert_parse(&c, buf, len,
 	    "application/x-x509-ca-cert", &e), 0);
 	s = cn(c.ca);
@@ -148,7 +138,7 @@ test_openxpki_one_ra(void **state)
 	char			*s;
 
 	(void)state;
-	buf = slurp("openxpki.p7b", &len);
+	buf = (unsigned char *)th_data(&len, "scep/openxpki.p7b");
 	assert_int_equal(scep_cacert_parse(&c, buf, len, NULL, &e), 0);
 	s = cn(c.ca);
 	assert_string_equal(s, "cn=Root netpki-test Certificate Manager,"
@@ -173,7 +163,7 @@ test_not_a_ca(void **state)
 	size_t			 len;
 
 	(void)state;
-	buf = slurp("ra-sign.pem", &len);
+	buf = (unsigned char *)th_data(&len, "scep/ra-sign.pem");
 	assert_int_equal(scep_cacert_parse(&c, buf, len, NULL, &e), 0);
 	assert_int_equal(scep_cacert_check(&c, valid_now(c.ca), &e),
 	    ERR_REFUSED);
@@ -197,7 +187,7 @@ test_hostile(void **state)
 	assert_non_null(strstr(e.msg, "HTML"));
 	assert_int_equal(scep_cacert_parse(&c, (const unsigned char *)"x", 1,
 	    NULL, &e), ERR_INVAL);
-	buf = slurp("micromdm-ca.der", &len);
+	buf = (unsigned char *)th_data(&len, "scep/micromdm-ca.der");
 	assert_int_equal(scep_cacert_parse(&c, buf, len / 2, NULL, &e),
 	    ERR_INVAL);
 	/* Trailing bytes after a valid certificate. */

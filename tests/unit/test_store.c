@@ -20,26 +20,8 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "helpers.h"
 #include "store.h"
-
-static char *
-tmpdir(void)
-{
-	char	 tmpl[] = "/tmp/netpki-test-XXXXXX";
-	char	*d = mkdtemp(tmpl);
-
-	assert_non_null(d);
-	return strdup(d);
-}
-
-static void
-rmrf(const char *dir)
-{
-	char	 cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
 
 static void
 test_write_read_modes(void **state)
@@ -47,7 +29,7 @@ test_write_read_modes(void **state)
 	struct store	*st;
 	struct err	 e;
 	struct stat	 sb;
-	char		*dir = tmpdir(), *buf, path[512];
+	char		*dir = th_tmpdir(), *buf, path[512];
 	size_t		 len;
 
 	(void)state;
@@ -72,7 +54,7 @@ test_write_read_modes(void **state)
 	assert_int_equal(store_read(st, "keys/a.pem", &buf, &len, 0, &e),
 	    ERR_NOTFOUND);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -81,7 +63,7 @@ test_bad_paths(void **state)
 {
 	struct store	*st;
 	struct err	 e;
-	char		*dir = tmpdir();
+	char		*dir = th_tmpdir();
 
 	(void)state;
 	assert_int_equal(store_open(&st, dir, &e), 0);
@@ -92,7 +74,7 @@ test_bad_paths(void **state)
 	assert_int_equal(store_write(st, "/etc/x", "a", 1, STORE_PUBLIC, &e),
 	    ERR_INVAL);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -101,7 +83,7 @@ test_read_cap(void **state)
 {
 	struct store	*st;
 	struct err	 e;
-	char		*dir = tmpdir(), *buf;
+	char		*dir = th_tmpdir(), *buf;
 
 	(void)state;
 	assert_int_equal(store_open(&st, dir, &e), 0);
@@ -110,7 +92,7 @@ test_read_cap(void **state)
 	assert_int_equal(store_read(st, "f", &buf, NULL, 5, &e), ERR_TOOBIG);
 	assert_null(buf);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -119,7 +101,7 @@ test_list(void **state)
 {
 	struct store	*st;
 	struct err	 e;
-	char		*dir = tmpdir(), **v;
+	char		*dir = th_tmpdir(), **v;
 	size_t		 n;
 
 	(void)state;
@@ -134,7 +116,7 @@ test_list(void **state)
 	assert_string_equal(v[1], "b");
 	store_list_free(v, n);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -144,7 +126,7 @@ test_lock_excludes(void **state)
 {
 	struct store	*st, *st2;
 	struct err	 e;
-	char		*dir = tmpdir();
+	char		*dir = th_tmpdir();
 	pid_t		 pid;
 	int		 status, p[2];
 	char		 c;
@@ -176,7 +158,7 @@ test_lock_excludes(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	close(p[0]);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -190,7 +172,7 @@ test_kill_mid_write(void **state)
 {
 	struct store	*st;
 	struct err	 e;
-	char		*dir = tmpdir(), *buf, *a, *b;
+	char		*dir = th_tmpdir(), *buf, *a, *b;
 	size_t		 len, i;
 	int		 round, status;
 	pid_t		 pid;
@@ -227,7 +209,7 @@ test_kill_mid_write(void **state)
 	store_free(st);
 	free(a);
 	free(b);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -285,7 +267,7 @@ test_batch_commit(void **state)
 	struct store		*st;
 	struct store_batch	*b;
 	struct err		 e;
-	char			*dir = tmpdir(), path[512];
+	char			*dir = th_tmpdir(), path[512];
 	struct stat		 sb;
 
 	(void)state;
@@ -346,7 +328,7 @@ test_batch_commit(void **state)
 	assert_int_equal(dotfiles(dir), 0);
 	expect_text(st, "tp/ca.pem", "new ca");
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -360,7 +342,7 @@ test_batch_replay(void **state)
 {
 	struct store	*st;
 	struct err	 e;
-	char		*dir = tmpdir();
+	char		*dir = th_tmpdir();
 
 	(void)state;
 	assert_int_equal(store_open(&st, dir, &e), 0);
@@ -397,7 +379,7 @@ test_batch_replay(void **state)
 	assert_non_null(strstr(e.msg, ".journal"));
 	expect_text(st, "tp/ca.pem", "new ca");
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -412,7 +394,7 @@ test_sweep(void **state)
 	struct store		*st, *st2;
 	struct store_batch	*b;
 	struct err		 e;
-	char			*dir = tmpdir(), path[512], link2[512];
+	char			*dir = th_tmpdir(), path[512], link2[512];
 	int			 fd, held;
 
 	(void)state;
@@ -457,7 +439,7 @@ test_sweep(void **state)
 	assert_false(has(dir, "tp/.ca.pem.held01"));
 	store_free(st2);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -468,7 +450,7 @@ test_not_regular(void **state)
 	struct store		*st;
 	struct store_batch	*b;
 	struct err		 e;
-	char			*dir = tmpdir(), path[512], target[512], *buf;
+	char			*dir = th_tmpdir(), path[512], target[512], *buf;
 	size_t			 len;
 
 	(void)state;
@@ -504,7 +486,7 @@ test_not_regular(void **state)
 	assert_int_equal(store_file_scrub_rel(st, "fifo.pem", &e),
 	    ERR_IO);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "err.h"
 #include "fetch.h"
+#include "helpers.h"
 #include "store.h"
 #include "tftp_enroll.h"
 #include "transport.h"
@@ -88,7 +89,7 @@ test_anchors(void **state)
 {
 	struct store	*st = NULL;
 	struct err	 e;
-	char		 dir[] = "/tmp/netpki-test-transport.XXXXXX", path[512];
+	char		*dir = th_tmpdir(), path[512];
 	char		*pem = NULL, *bundle = NULL;
 	size_t		 len, blen;
 	BIO		*bio;
@@ -96,7 +97,6 @@ test_anchors(void **state)
 	int		 n = 0;
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/trustpool/builtin.pem", TESTDATA);
 	setenv("NETPKI_BUILTIN_BUNDLE", path, 1);
 	assert_int_equal(store_file_read(path, &bundle, &blen, 1 << 20, &e), 0);
@@ -145,8 +145,8 @@ test_anchors(void **state)
 	store_free(st);
 	free(bundle);
 	unsetenv("NETPKI_BUILTIN_BUNDLE");
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	assert_int_equal(system(path), 0);
+	th_rmtree(dir);
+	free(dir);
 }
 
 static void

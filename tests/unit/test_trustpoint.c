@@ -21,6 +21,7 @@
 #include "cert.h"
 #include "config.h"
 #include "err.h"
+#include "helpers.h"
 #include "store.h"
 #include "trustpoint.h"
 
@@ -146,7 +147,7 @@ load_pem(const char *name)
 static void
 test_files(void **state)
 {
-	char			 tmpl[] = "/tmp/netpki-tp-XXXXXX", cmd[128];
+	char			*tmpl = th_tmpdir();
 	struct store		*st;
 	struct tp_certs		 tc;
 	struct tp_pending	 p, q;
@@ -158,7 +159,6 @@ test_files(void **state)
 	char			 path[600];
 
 	(void)state;
-	assert_non_null(mkdtemp(tmpl));
 	assert_int_equal(store_open(&st, tmpl, &e), 0);
 	assert_int_equal(tp_certs_load(&tc, st, "myca", &e), 0);
 	assert_null(tc.ca);
@@ -220,8 +220,8 @@ test_files(void **state)
 	X509_free(ca);
 	X509_free(ra);
 	X509_free(other);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
-	assert_int_equal(system(cmd), 0);
+	th_rmtree(tmpl);
+	free(tmpl);
 }
 
 int

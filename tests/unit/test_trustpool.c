@@ -20,6 +20,7 @@
 
 #include "cert.h"
 #include "err.h"
+#include "helpers.h"
 #include "store.h"
 #include "trustpool.h"
 
@@ -27,18 +28,6 @@
 #define NOW	((time_t)1700000000)	/* Tue Nov 14 2023 */
 #define DAY	((time_t)86400)
 #define HOUR	((time_t)3600)
-
-static unsigned char *
-slurp(const char *name, size_t *len)
-{
-	struct err	 e;
-	char		 path[512], *buf;
-
-	snprintf(path, sizeof(path), DATA "%s", name);
-	if (store_file_read(path, &buf, len, TRUSTPOOL_MAXSIZE, &e) != 0)
-		fail_msg("%s: %s", path, e.msg);
-	return (unsigned char *)buf;
-}
 
 static int
 parse_file(struct trustpool_bundle **b, const char *name,
@@ -48,7 +37,7 @@ parse_file(struct trustpool_bundle **b, const char *name,
 	size_t		 len;
 	int		 rc;
 
-	buf = slurp(name, &len);
+	buf = (unsigned char *)th_data(&len, "trustpool/%s", name);
 	rc = trustpool_bundle_parse(b, buf, len, anchors, NOW, e);
 	free(buf);
 	return rc;
@@ -127,7 +116,7 @@ test_pem_outside(void **state)
 	size_t			 len;
 
 	(void)state;
-	pem = slurp("bundle.pem", &len);
+	pem = (unsigned char *)th_data(&len, "trustpool/bundle.pem");
 	assert_true(asprintf(&text, "# NetPKI test bundle\n# three "
 	    "certificates\n\n%s# end\n", (char *)pem) > 0);
 	assert_int_equal(trustpool_bundle_parse(&b, (unsigned char *)text,
@@ -273,7 +262,7 @@ test_hostile(void **state)
 	/* A private key block is not a certificate. */
 	assert_int_equal(parse_file(&b, "rootA.key", NULL, &e), ERR_INVAL);
 	/* Trailing bytes after the PKCS#7. */
-	buf = slurp("bundle.p7b", &len);
+	buf = (unsigned char *)th_data(&len, "trustpool/bundle.p7b");
 	buf = realloc(buf, len + 4);
 	memcpy(buf + len, "JUNK", 4);
 	assert_int_equal(trustpool_bundle_parse(&b, buf, len + 4, NULL, NOW,
@@ -292,7 +281,7 @@ repeat_pem(size_t n, size_t *outlen)
 	unsigned char	*one, *buf;
 	size_t		 len, i;
 
-	one = slurp("rootA.pem", &len);
+	one = (unsigned char *)th_data(&len, "trustpool/rootA.pem");
 	assert_non_null(buf = malloc(len * n));
 	for (i = 0; i < n; i++)
 		memcpy(buf + i * len, one, len);
@@ -312,7 +301,7 @@ repeat_p7(size_t n, size_t *outlen)
 	BIO		*bio;
 	int		 dlen;
 
-	pem = slurp("rootA.pem", &len);
+	pem = (unsigned char *)th_data(&len, "trustpool/rootA.pem");
 	assert_non_null(bio = BIO_new_mem_buf(pem, (int)len));
 	assert_non_null(x = PEM_read_bio_X509(bio, NULL, NULL, NULL));
 	assert_non_null(p7 = PKCS7_new());
@@ -369,24 +358,6 @@ test_caps_and_duplicates(void **state)
 	OPENSSL_free(buf);
 }
 
-static char *
-tmpdir(void)
-{
-	char	 tmpl[] = "/tmp/netpki-test-XXXXXX";
-
-	assert_non_null(mkdtemp(tmpl));
-	return strdup(tmpl);
-}
-
-static void
-rmrf(const char *dir)
-{
-	char	 cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 static void
 test_install_deactivate_clean(void **state)
 {
@@ -396,7 +367,7 @@ test_install_deactivate_clean(void **state)
 	struct store		*st;
 	STACK_OF(X509)		*sk;
 	struct err		 e;
-	char			*dir = tmpdir();
+	char			*dir = th_tmpdir();
 	size_t			 removed;
 
 	(void)state;
@@ -455,7 +426,7 @@ test_install_deactivate_clean(void **state)
 	assert_int_equal(tp->ninactive, 0);
 	trustpool_free(tp);
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 
@@ -465,7 +436,7 @@ test_corrupt_downloaded(void **state)
 	struct trustpool	*tp;
 	struct store		*st;
 	struct err		 e;
-	char			*dir = tmpdir();
+	char			*dir = th_tmpdir();
 
 	(void)state;
 	setenv("NETPKI_BUILTIN_BUNDLE", DATA "builtin.pem", 1);
@@ -475,7 +446,7 @@ test_corrupt_downloaded(void **state)
 	assert_int_equal(trustpool_load(&tp, st, &e), ERR_INVAL);
 	assert_non_null(strstr(e.msg, TRUSTPOOL_FILE));
 	store_free(st);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 }
 

@@ -25,6 +25,7 @@
 #include "cert.h"
 #include "crl.h"
 #include "err.h"
+#include "helpers.h"
 #include "store.h"
 #include "verify.h"
 
@@ -38,25 +39,6 @@
  * parameter inheritance and a cRLIssuer case.
  */
 static const char *pkits_known[] = { "4.1.5", "4.14.30", NULL };
-
-static char *
-tmpdir(void)
-{
-	char	 tmpl[] = "/tmp/netpki-verify-XXXXXX";
-	char	*d = mkdtemp(tmpl);
-
-	assert_non_null(d);
-	return strdup(d);
-}
-
-static void
-rmrf(const char *dir)
-{
-	char	 cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
-}
 
 static X509 *
 load_cert(const char *name)
@@ -242,7 +224,7 @@ run_index(struct pkits_case *c, int *by_openssl)
 	struct verify		*v;
 	struct verify_result	 res;
 	STACK_OF(X509)		*anchors = sk_X509_new_null();
-	char			*dir = tmpdir();
+	char			*dir = th_tmpdir();
 	int			 i, valid;
 
 	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
@@ -264,7 +246,7 @@ run_index(struct pkits_case *c, int *by_openssl)
 	verify_free(v);
 	crl_cache_free(cache);
 	sk_X509_free(anchors);
-	rmrf(dir);
+	th_rmtree(dir);
 	free(dir);
 	return valid;
 }
@@ -474,7 +456,7 @@ test_boringssl_crl(void **state)
 		verify_result_free(&res);
 		verify_free(v);
 
-		cdir = tmpdir();
+		cdir = th_tmpdir();
 		assert_int_equal(crl_cache_open(&cache, cdir, NULL), 0);
 		if (crlder != NULL)
 			crl_cache_put(cache, crlder, crllen, ca, NULL,
@@ -486,7 +468,7 @@ test_boringssl_crl(void **state)
 		verify_result_free(&res);
 		verify_free(v);
 		crl_cache_free(cache);
-		rmrf(cdir);
+		th_rmtree(cdir);
 		free(cdir);
 
 		for (listed = -1, j = 0; expect_diff[j].name != NULL; j++)
@@ -537,17 +519,6 @@ test_boringssl_crl(void **state)
 /* limbo's validation time: 2023-07-10T00:00:00Z. */
 #define LIMBO_TIME	1688947200
 
-static char *
-slurp_data(const char *rel, size_t *len)
-{
-	char	 path[512], *buf;
-
-	snprintf(path, sizeof(path), "%s/%s", TESTDATA, rel);
-	if (store_file_read(path, &buf, len, 0, NULL) != 0)
-		fail_msg("cannot read %s", path);
-	return buf;
-}
-
 /* Straight through OpenSSL's PEM reader: no netpki check on the way. */
 static X509 *
 raw_cert(const char *rel)
@@ -557,7 +528,7 @@ raw_cert(const char *rel)
 	BIO	*b;
 	X509	*x;
 
-	buf = slurp_data(rel, &len);
+	buf = th_data(&len, "%s", rel);
 	b = BIO_new_mem_buf(buf, (int)len);
 	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
 	BIO_free(b);
@@ -611,7 +582,7 @@ test_sigalg(void **state)
 	(void)state;
 	/* Every parse path that hands out certificates refuses them. */
 	for (i = 0; refused[i] != NULL; i++) {
-		buf = slurp_data(refused[i], &len);
+		buf = th_data(&len, "%s", refused[i]);
 		err_clear(&e);
 		assert_int_equal(cert_parse_any(&sk, (unsigned char *)buf, len,
 		    4, &e), ERR_INVAL);
@@ -630,8 +601,8 @@ test_sigalg(void **state)
 	    "verify/limbo-mismatching-sigalg/ica.pem", &error), 0);
 	assert_int_equal(error, X509_V_ERR_SIGNATURE_ALGORITHM_INCONSISTENCY);
 	/* The CRL: refused by crl_parse, so by the cache and the index. */
-	buf = slurp_data("boringssl-crl/invalid_mismatched_signature_"
-	    "algorithm.pem", &len);
+	buf = th_data(&len, "boringssl-crl/invalid_mismatched_signature_"
+	    "algorithm.pem");
 	der = (char *)pem_block(buf, "CRL", &len);
 	assert_non_null(der);
 	err_clear(&e);

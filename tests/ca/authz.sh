@@ -1,0 +1,104 @@
+#!/bin/bash
+# Who may get which certificate (issue 18): each hostile request is
+# refused with FAILURE badRequest and a log line naming the rule, nothing
+# is stored for it, and the legitimate client still enrolls.
+. "$(dirname "$0")/lib.sh"
+ca_init
+cd "$WORK" || exit 1
+nstored() { ca list | grep -vc '^#'; }
+
+# The defaults, printed when there is no policy file.
+expect 0 ca policy
+contains "$OUT" "(absent: the defaults)"
+contains "$OUT" "eku serverAuth clientAuth"
+contains "$OUT" "ca deny"
+printf 'san-dns routers.example.net\nsan-ip 10.1.0.0/16\neku serverAuth clientAuth\n' > "$CA/policy.conf"
+expect 0 ca policy
+contains "$OUT" "san-dns routers.example.net"
+contains "$OUT" "san-ip 10.1.0.0/16"
+echo 'eku fooSigning' > bad.conf
+cp bad.conf "$CA/policy.conf"
+expect 1 ca policy
+contains "$OUT" "policy.conf line 1: bad rule or value: eku fooSigning"
+printf 'san-dns routers.example.net\nsan-ip 10.1.0.0/16\n' > "$CA/policy.conf"
+ca_start --challenge pw
+
+# codeSigning, CA:TRUE, keyCertSign, foreign names: refused, not stored.
+hostile() {
+	local rule=$1
+	shift
+	expect 4 "$SCEPREQ" enroll "$URL" --key kh.pem --cn r1.routers.example.net \
+	    --challenge pw "$@"
+	contains "$OUT" "FAILURE badRequest: policy rule $rule"
+	grep -q "policy rule $rule" "$LOG" || fail "no log line naming the rule $rule"
+}
+hostile eku --ext extendedKeyUsage=codeSigning
+hostile eku --ext extendedKeyUsage=serverAuth,OCSPSigning
+hostile eku --ext extendedKeyUsage=anyExtendedKeyUsage
+hostile ca --ext basicConstraints=critical,CA:TRUE
+hostile ca --ext keyUsage=critical,keyCertSign
+hostile san-dns --ext subjectAltName=DNS:www.bank.example
+hostile san-dns --ext subjectAltName=DNS:evil-routers.example.net
+hostile san-ip --ext subjectAltName=IP:192.0.2.1
+hostile san --ext subjectAltName=email:a@routers.example.net
+grep -q 'refused-by-policy\|POLICY\|policy rule' "$LOG" || fail "log"
+[ "$(nstored)" = 0 ] || fail "a refused request was stored"
+
+# The legitimate enrollment: names the policy allows, extensions built
+# from the policy (serverAuth+clientAuth, CA:FALSE).
+expect 0 "$SCEPREQ" enroll "$URL" --key k1.pem --cn r1.routers.example.net --challenge pw \
+    --ext subjectAltName=DNS:r1.routers.example.net,DNS:mgmt.r1.routers.example.net,IP:10.1.2.3 \
+    --out c1.pem
+openssl x509 -in c1.pem -noout -ext subjectAltName,extendedKeyUsage,basicConstraints > ext1.txt
+grep -q "DNS:mgmt.r1.routers.example.net" ext1.txt || fail "SAN not granted: $(cat ext1.txt)"
+grep -q "IP Address:10.1.2.3" ext1.txt || fail "IP SAN not granted"
+grep -q "TLS Web Server Authentication, TLS Web Client Authentication" ext1.txt ||
+	fail "default EKU: $(cat ext1.txt)"
+grep -q "CA:FALSE" ext1.txt || fail "CA:FALSE"
+# The name the subject implies needs no rule.
+expect 0 "$SCEPREQ" enroll "$URL" --key k2.pem --cn host.other.example --challenge pw \
+    --ext subjectAltName=DNS:host.other.example --out c2.pem
+
+# Renewal bound to the identity it renews (RFC 8894 3.3.1.2): c1 may
+# renew r1 without a challenge, never become r2.
+expect 4 "$SCEPREQ" enroll "$URL" --key k3.pem --cn r2.routers.example.net \
+    --renew-cert c1.pem --renew-key k1.pem
+contains "$OUT" "FAILURE badRequest: challenge password missing or wrong"
+grep -q "renewal-of-another-subject" "$LOG" || fail "log: renewal of another subject"
+expect 4 "$SCEPREQ" enroll "$URL" --key k3.pem --cn r1.routers.example.net \
+    --renew-cert c1.pem --renew-key k1.pem
+contains "$OUT" "FAILURE badRequest: challenge password missing or wrong"
+grep -q "renewal-with-other-subjectAltNames" "$LOG" || fail "log: renewal with other SANs"
+expect 0 "$SCEPREQ" enroll "$URL" --key k3.pem --cn r1.routers.example.net \
+    --ext subjectAltName=DNS:r1.routers.example.net,DNS:mgmt.r1.routers.example.net,IP:10.1.2.3 \
+    --renew-cert c1.pem --renew-key k1.pem --out c3.pem
+contains "$OUT" "SUCCESS serial="
+
+# Resend after revoke: the earlier certificate is not handed out again.
+expect 0 "$SCEPREQ" enroll "$URL" --key k4.pem --cn r4 --challenge pw --out c4.pem
+s4=$(openssl x509 -in c4.pem -noout -serial | cut -d= -f2)
+expect 0 "$SCEPREQ" enroll "$URL" --key k4.pem --cn r4 --challenge pw
+contains "$OUT" "SUCCESS serial=$s4"
+expect 4 "$SCEPREQ" enroll "$URL" --key k4.pem --cn r4
+contains "$OUT" "FAILURE badRequest: challenge password missing or wrong"
+expect 0 ca revoke "$s4"
+expect 4 "$SCEPREQ" enroll "$URL" --key k4.pem --cn r4 --challenge pw
+contains "$OUT" "FAILURE badRequest: RFC 8894 3.3.1: the certificate issued for this request is revoked"
+ca_stop
+
+# transactionID reuse with another key: refused, the victim's pending
+# request untouched and its poll still works.
+ca_start --challenge pw --approve manual
+expect 3 "$SCEPREQ" enroll "$URL" --key kv.pem --cn victim --challenge pw
+tid=$(ca --json requests --pending | sed -n 's/.*"transaction_id": "\([^"]*\)".*/\1/p')
+[ -n "$tid" ] || fail "no pending transactionID"
+expect 4 "$SCEPREQ" enroll "$URL" --key ka.pem --cn victim --challenge pw --transid "$tid"
+contains "$OUT" "FAILURE badRequest: RFC 8894 3.2.1.4.1: this transactionID belongs to a pending request with another key"
+[ "$(ca requests | grep -c "CN=victim")" = 1 ] || fail "the hijack was stored"
+expect 3 "$SCEPREQ" poll "$URL" --key kv.pem --cn victim
+id=$(ca requests --pending | awk '!/^#/{print $1}')
+expect 0 ca approve "$id"
+expect 0 "$SCEPREQ" poll "$URL" --key kv.pem --cn victim --out cv.pem
+cmp -s <(openssl pkey -in kv.pem -pubout) <(openssl x509 -in cv.pem -pubkey -noout) ||
+	fail "the victim got another key's certificate"
+echo ok
