@@ -1,11 +1,11 @@
 #!/bin/bash
-# serve's key process (man netpki-ca, KEY PROCESS): the network process
+# serve's key process (netpki-ca(8), serve, "The key process"): the network process
 # holds no descriptor on a key file and maps none; the key process holds
 # only its connections and, as root, runs as nobody in /.  Enrollment
-# (RA mode: every key remote) works through it; with the key process
-# killed, PKIOperations get 503 while /healthz answers, and SIGTERM still
-# stops serve cleanly.  A key that does not match its certificate stops
-# serve at start.
+# (scepreq, and micromdm's scepclient when installed; RA mode: every key
+# remote) works through it; with the key process killed, PKIOperations get
+# 503 while /healthz answers, and SIGTERM still stops serve cleanly.  A
+# key that does not match its certificate stops serve at start.
 . "$(dirname "$0")/lib.sh"
 
 ca_init --ra --subject "CN=Keyproc CA,O=netpki"
@@ -44,6 +44,13 @@ cd "$WORK" || exit 1
 expect 0 "$SCEPREQ" enroll "$URL" --key k1.pem --cn r1 --challenge pw --out c1.pem
 contains "$OUT" "SUCCESS serial="
 openssl verify -CAfile "$CA/ca.crt" c1.pem > /dev/null || fail "verify c1"
+if command -v scepclient > /dev/null; then
+	mkdir mm && cd mm || exit 1
+	timeout 60 scepclient -server-url "$URL" -private-key k.pem -certificate c.pem \
+		-challenge pw -cn router2 > client.log 2>&1 || { cat client.log; fail "scepclient"; }
+	openssl verify -CAfile "$CA/ca.crt" c.pem > /dev/null || fail "verify scepclient's certificate"
+	cd "$WORK" || exit 1
+fi
 expect 0 "$SCEPREQ" getcrl "$URL" --key k1.pem --out crl.der
 openssl crl -inform der -in crl.der -CAfile "$CA/ca.crt" -noout 2>&1 |
 	grep -q "verify OK" || fail "CRL does not verify"
