@@ -1,11 +1,12 @@
 #!/bin/bash
-# serve's key process (netpki-ca(8), serve, "The key process"): the network process
-# holds no descriptor on a key file and maps none; the key process holds
-# only its connections and, as root, runs as nobody in /.  Enrollment
-# (scepreq, and micromdm's scepclient when installed; RA mode: every key
-# remote) works through it; with the key process killed, PKIOperations get
-# 503 while /healthz answers, and SIGTERM still stops serve cleanly.  A
-# key that does not match its certificate stops serve at start.
+# serve's key process (netpki-ca(8), serve, "The key process"): the
+# network process holds no descriptor on a key file and maps none; the key
+# process holds only its connections and, as root, runs as nobody in /.
+# Enrollment (scepreq, and micromdm's scepclient when installed; RA mode:
+# every key remote) works through it; with the key process killed,
+# PKIOperations get 503 while /healthz answers, and SIGTERM still stops
+# serve cleanly.  A key that does not match its certificate stops serve at
+# start.
 . "$(dirname "$0")/lib.sh"
 
 ca_init --ra --subject "CN=Keyproc CA,O=netpki"
