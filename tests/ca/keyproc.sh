@@ -6,7 +6,7 @@
 # every key remote) works through it; with the key process killed,
 # PKIOperations get 503 while /healthz answers, and SIGTERM still stops
 # serve cleanly.  A key that does not match its certificate stops serve at
-# start.
+# start.  An EC CA signs through the key process as well.
 . "$(dirname "$0")/lib.sh"
 
 ca_init --ra --subject "CN=Keyproc CA,O=netpki"
@@ -78,4 +78,18 @@ ca_stop
 cp "$CA/ra-enc.key" "$CA/ca.key"
 expect 1 ca serve --listen 127.0.0.1:0
 contains "$OUT" "ca.key: key slot 0 does not match its certificate"
+
+# An EC P-256 CA (with an RA for the RSA key transport): ECDSA certificates
+# and CRLs signed in the key process.
+CA=$WORK/ec
+ca_init --key ec:p256 --ra
+ca_start --challenge pw
+expect 0 "$SCEPREQ" enroll "$URL" --key k3.pem --cn ec1 --challenge pw --out c3.pem
+openssl verify -CAfile "$CA/ca.crt" c3.pem > /dev/null || fail "verify the EC CA's certificate"
+openssl x509 -in c3.pem -noout -text | grep -q "Signature Algorithm: ecdsa-with-SHA256" ||
+	fail "not signed with ECDSA"
+expect 0 "$SCEPREQ" getcrl "$URL" --key k3.pem --out crl3.der
+openssl crl -inform der -in crl3.der -CAfile "$CA/ca.crt" -noout 2>&1 |
+	grep -q "verify OK" || fail "the EC CA's CRL does not verify"
+ca_stop
 echo ok
