@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "db.h"
 #include "err.h"
+#include "keyop.h"
 #include "store.h"
 
 int
@@ -71,7 +72,15 @@ ca_free(struct ca *ca)
 	EVP_PKEY_free(ca->ra_sign_key);
 	X509_free(ca->ra_enc);
 	EVP_PKEY_free(ca->ra_enc_key);
+	/* After the keys that use it. */
+	keyop_peer_free(ca->keys);
 	free(ca);
+}
+
+int
+ca_keys_down(const struct ca *ca)
+{
+	return ca->keys != NULL && !keyop_peer_alive(ca->keys);
 }
 
 /*
@@ -451,43 +460,29 @@ ca_read_cert(X509 **out, const char *dir, const char *name, struct err *e)
 	return rc;
 }
 
+/* Through the key seam's file backend (keyop.h). */
 static int
 ca_read_key(EVP_PKEY **out, const char *dir, const char *name, X509 *x,
     struct err *e)
 {
-	BIO	*b = NULL;
-	char	 path[4096], *buf = NULL;
-	size_t	 len;
+	char	 path[4096];
 	int	 rc;
 
-	*out = NULL;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((rc = store_file_read(path, &buf, &len, 1024 * 1024, e)) != 0)
+	if ((rc = keyop_file_load(out, path, e)) != 0)
 		return rc;
-	if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((*out = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) == NULL) {
-		rc = err_openssl(e, ERR_CRYPTO, "%s: not a private key", path);
-		goto out;
-	}
 	if (X509_check_private_key(x, *out) != 1) {
 		EVP_PKEY_free(*out);
 		*out = NULL;
 		rc = err_openssl(e, ERR_CRYPTO, "%s does not match its "
 		    "certificate", path);
 	}
- out:
-	BIO_free(b);
-	if (buf != NULL)
-		OPENSSL_cleanse(buf, len);
-	free(buf);
 	return rc;
 }
 
-int
-ca_load(struct ca **out, const char *dir, struct err *e)
+/* keys 0: the certificates only (serve: the keys are the key process's). */
+static int
+ca_open(struct ca **out, const char *dir, int keys, struct err *e)
 {
 	struct ca	*ca;
 	char		 path[4096];
@@ -501,16 +496,17 @@ ca_load(struct ca **out, const char *dir, struct err *e)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	if ((rc = ca_read_cert(&ca->cert, dir, "ca.crt", e)) != 0 ||
-	    (rc = ca_read_key(&ca->key, dir, "ca.key", ca->cert, e)) != 0)
+	    (keys && (rc = ca_read_key(&ca->key, dir, "ca.key", ca->cert,
+	    e)) != 0))
 		goto out;
 	snprintf(path, sizeof(path), "%s/ra-sign.crt", dir);
 	if (stat(path, &sb) == 0) {
 		if ((rc = ca_read_cert(&ca->ra_sign, dir, "ra-sign.crt", e)) !=
-		    0 || (rc = ca_read_key(&ca->ra_sign_key, dir,
-		    "ra-sign.key", ca->ra_sign, e)) != 0 ||
+		    0 || (keys && (rc = ca_read_key(&ca->ra_sign_key, dir,
+		    "ra-sign.key", ca->ra_sign, e)) != 0) ||
 		    (rc = ca_read_cert(&ca->ra_enc, dir, "ra-enc.crt", e)) != 0 ||
-		    (rc = ca_read_key(&ca->ra_enc_key, dir, "ra-enc.key",
-		    ca->ra_enc, e)) != 0)
+		    (keys && (rc = ca_read_key(&ca->ra_enc_key, dir,
+		    "ra-enc.key", ca->ra_enc, e)) != 0))
 			goto out;
 	}
 	*out = ca;
@@ -518,6 +514,18 @@ ca_load(struct ca **out, const char *dir, struct err *e)
  out:
 	ca_free(ca);
 	return rc;
+}
+
+int
+ca_load(struct ca **out, const char *dir, struct err *e)
+{
+	return ca_open(out, dir, 1, e);
+}
+
+int
+ca_load_public(struct ca **out, const char *dir, struct err *e)
+{
+	return ca_open(out, dir, 0, e);
 }
 
 /*

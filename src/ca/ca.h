@@ -23,6 +23,7 @@
 
 #include "db.h"
 struct err;
+struct keyop_peer;
 struct policy;
 
 #define CA_DEFAULT_SUBJECT	"CN=netpki CA"
@@ -33,7 +34,12 @@ struct policy;
 #define CA_SERIAL_TRIES		8	/* fresh serials after collisions */
 #define CA_DBURIMAX		4096	/* DIR/database */
 
-/* Loaded once; read-only afterwards, so threads share it. */
+/*
+ * Loaded once; read-only afterwards, so threads share it.  The keys are
+ * used only to sign and decrypt (keyop.h): from the key files for the
+ * offline commands, remote keys in the key process for serve (keyproc.h).
+ * Signatures are checked with the certificates, never with a key.
+ */
 struct ca {
 	char		*dir;
 	X509		*cert;		/* the CA certificate */
@@ -42,6 +48,7 @@ struct ca {
 	EVP_PKEY	*ra_sign_key;
 	X509		*ra_enc;
 	EVP_PKEY	*ra_enc_key;
+	struct keyop_peer *keys;	/* serve: the key process; or NULL */
 };
 
 struct ca_init_opts {
@@ -56,6 +63,10 @@ struct ca_init_opts {
 int		 ca_init(const char *, const struct ca_init_opts *,
 		    struct err *);
 int		 ca_load(struct ca **, const char *, struct err *);
+/* The certificates without the keys (serve; see keyproc.h). */
+int		 ca_load_public(struct ca **, const char *, struct err *);
+/* 1 when the keys are a key process's that no longer answers. */
+int		 ca_keys_down(const struct ca *);
 void		 ca_free(struct ca *);
 /* The certificate and key that sign CertReps: the RA's, else the CA's. */
 X509		*ca_reply_cert(const struct ca *);

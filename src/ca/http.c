@@ -935,7 +935,7 @@ http_listen(int *fdp, int *port, const char *listen_on, struct err *e)
  * Workers by default: two per CPU, so that a core stays busy while a
  * worker waits for its certificate's commit.
  */
-static int
+int
 http_workers(void)
 {
 	long	 n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -46,6 +46,8 @@ int	 http_listen(int *, int *, const char *, struct err *);
  */
 int	 http_start(struct http **, const struct scep_server *, int, int,
 	    const struct http_limits *, struct err *);
+/* The default number of workers. */
+int	 http_workers(void);
 void	 http_stop(struct http *);
 
 #endif

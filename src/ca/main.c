@@ -25,6 +25,7 @@
 #include "db.h"
 #include "err.h"
 #include "http.h"
+#include "keyproc.h"
 #include "policy.h"
 #include "scep_server.h"
 #include "store.h"
@@ -614,6 +615,7 @@ cmd_serve(const struct opts *o)
 	char			 url[600], days[16], host[300];
 	const char		*colon;
 	int			 port = 0, fd = -1, sig = 0, rc = 1;
+	pid_t			 kpid = -1;
 
 	memset(&s, 0, sizeof(s));
 	if (serve_nodump() != 0)
@@ -627,8 +629,11 @@ cmd_serve(const struct opts *o)
 		fprintf(stderr, "netpki-ca: --approve auto|manual\n");
 		return 2;
 	}
-	if (policy_load(&pol, o->dir, &e) != 0 ||
-	    open_ca(&ca, &db, o, &e) != 0 || read_challenge(&s, o, &e) != 0 ||
+	/* The key process first: no thread exists, no key has been read. */
+	if (keyproc_ca_load(&ca, &kpid, o->dir, (size_t)(o->threads > 0 ?
+	    o->threads : http_workers()) + 1, &e) != 0 ||
+	    policy_load(&pol, o->dir, &e) != 0 ||
+	    ca_db_open(&db, ca, &e) != 0 || read_challenge(&s, o, &e) != 0 ||
 	    scep_server_init(&s, ca, &e) != 0) {
 		rc = fail(&e);
 		goto out;
@@ -695,6 +700,7 @@ cmd_serve(const struct opts *o)
 	scep_server_clear(&s);
 	db_close(db);
 	ca_free(ca);
+	keyproc_wait(kpid);
 	return rc;
 }
 

@@ -289,7 +289,7 @@ scep_ours(struct scep_op *op, X509 *x, struct err *e)
 
 	if (X509_NAME_cmp(X509_get_issuer_name(x),
 	    X509_get_subject_name(ca->cert)) != 0 ||
-	    X509_verify(x, ca->key) != 1) {
+	    X509_verify(x, X509_get0_pubkey(ca->cert)) != 1) {
 		ERR_clear_error();
 		return 0;
 	}
@@ -810,6 +810,11 @@ scep_server_pkiop(const struct scep_server *s, struct db *db,
 	int		 rc;
 
 	err_clear(&e);
+	if (ca_keys_down(ca)) {
+		rep->outcome = SCEP_OUT_UNAVAILABLE;
+		scep_note(rep, " key process is not answering");
+		return scep_text(rep, 503, "text/plain", "CA key unavailable\n");
+	}
 	if (scep_msg_parse(&op.msg, der, len, NULL, NULL, NULL, &e) != 0) {
 		scep_note(rep, " bad pkiMessage: %s", e.msg);
 		rep->outcome = SCEP_OUT_MALFORMED;

@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "keyop.h"
 #include "keystore.h"
 #include "store.h"
 #include "text.h"
@@ -184,7 +185,7 @@ static int
 keystore_read(EVP_PKEY **out, time_t *created, struct store *st,
     const char *rel, int pub, struct err *e)
 {
-	char		*buf = NULL;
+	char		*buf = NULL, msg[PATH_MAX + 64];
 	size_t		 len = 0;
 	BIO		*bio = NULL;
 	EVP_PKEY	*pk = NULL;
@@ -194,17 +195,18 @@ keystore_read(EVP_PKEY **out, time_t *created, struct store *st,
 	*out = NULL;
 	if ((rc = store_read(st, rel, &buf, &len, KEYSTORE_FILEMAX, e)) != 0)
 		goto out;
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+	snprintf(msg, sizeof(msg), "key file %s/%s: no readable %s key",
+	    store_dir(st), rel, pub ? "public" : "private");
+	/* Private keys through the one seam (keyop.h). */
+	if (!pub) {
+		if ((rc = keyop_pem_parse(&pk, buf, len, msg, e)) != 0)
+			goto out;
+	} else if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
 		rc = err_openssl(e, ERR_NOMEM, "%s", rel);
 		goto out;
-	}
-	if (pub)
-		pk = PEM_read_bio_PUBKEY(bio, NULL, keystore_nopass, NULL);
-	else
-		pk = PEM_read_bio_PrivateKey(bio, NULL, keystore_nopass, NULL);
-	if (pk == NULL) {
-		rc = err_openssl(e, ERR_CRYPTO, "key file %s/%s: no readable "
-		    "%s key", store_dir(st), rel, pub ? "public" : "private");
+	} else if ((pk = PEM_read_bio_PUBKEY(bio, NULL, keystore_nopass,
+	    NULL)) == NULL) {
+		rc = err_openssl(e, ERR_CRYPTO, "%s", msg);
 		goto out;
 	}
 	if ((t = keystore_parse_time(buf)) == 0 && store_mtime(st, rel, &t))

@@ -1,0 +1,101 @@
+/*
+ * fuzz_keyop_wire: the key holder's side of the keyop wire (keyop.h) on
+ * arbitrary bytes, as a stream of frames over a socket: every reply is
+ * well framed, a request that does not parse gets an error reply, and the
+ * holder never answers more than it was asked.  The holder has an EC
+ * P-256 key in slot 0 and an RSA-2048 key in slot 1.
+ */
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "err.h"
+#include "keyop.h"
+
+int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* Small enough that the replies fit the socket buffer unread. */
+#define FUZZ_KEYOP_MAX	2048
+
+static struct keyop_holder *
+fuzz_keyop_holder(void)
+{
+	static struct keyop_holder	*h;
+	struct err			 e;
+
+	if (h != NULL)
+		return h;
+	if (keyop_holder_new(&h, &e) != 0 ||
+	    keyop_holder_set(h, 0, EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+	    "P-256"), &e) != 0 ||
+	    keyop_holder_set(h, 1, EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+	    (size_t)2048), &e) != 0)
+		abort();
+	return h;
+}
+
+/* The replies: each 4-byte length, then a status byte 0 or 1. */
+static size_t
+fuzz_keyop_replies(int fd)
+{
+	static unsigned char	 buf[1 << 18];
+	size_t			 len = 0, off, n, frames = 0;
+	ssize_t			 r;
+
+	while (len < sizeof(buf) && (r = read(fd, buf + len,
+	    sizeof(buf) - len)) > 0)
+		len += (size_t)r;
+	for (off = 0; off < len; off += 4 + n, frames++) {
+		if (len - off < 5)
+			__builtin_trap();
+		n = (size_t)buf[off] << 24 | (size_t)buf[off + 1] << 16 |
+		    (size_t)buf[off + 2] << 8 | buf[off + 3];
+		if (n == 0 || n > KEYOP_FRAME_MAX || n > len - off - 4 ||
+		    buf[off + 4] > 1)
+			__builtin_trap();
+	}
+	return frames;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct keyop_holder	*h = fuzz_keyop_holder();
+	struct keyop_req	 r;
+	unsigned char		 out[KEYOP_FRAME_MAX];
+	size_t			 n, asked = 0, off, len;
+	struct err		 e;
+	int			 sv[2];
+
+	if (size > FUZZ_KEYOP_MAX)
+		return 0;
+	/* One body: a refused parse is an error reply. */
+	keyop_holder_answer(h, data, size, out, &n);
+	if (n < 1 || n > KEYOP_FRAME_MAX || out[0] > 1 ||
+	    (keyop_req_parse(&r, data, size, &e) != 0 && out[0] != 1))
+		__builtin_trap();
+	/* A stream: at most one reply per complete frame. */
+	for (off = 0; size - off >= 4; off += 4 + len, asked++) {
+		len = (size_t)data[off] << 24 | (size_t)data[off + 1] << 16 |
+		    (size_t)data[off + 2] << 8 | data[off + 3];
+		if (len > KEYOP_FRAME_MAX || len > size - off - 4)
+			break;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		return 0;
+	if (write(sv[0], data, size) != (ssize_t)size)
+		abort();
+	shutdown(sv[0], SHUT_WR);
+	keyop_holder_serve(h, sv[1], &e);
+	close(sv[1]);
+	if (fuzz_keyop_replies(sv[0]) > asked)
+		__builtin_trap();
+	close(sv[0]);
+	return 0;
+}
