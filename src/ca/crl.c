@@ -155,15 +155,18 @@ cacrl_fresh(const unsigned char *der, size_t len, int64_t revoked)
 	const unsigned char	*p = der;
 	X509_CRL		*crl;
 	time_t			 now = clock_now();
-	int			 ok;
+	int			 ok, n;
 
 	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL) {
 		ERR_clear_error();
 		return 0;
 	}
+	/* An empty CRL has no revokedCertificates: the count is -1 then. */
+	if ((n = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl))) < 0)
+		n = 0;
 	ok = X509_CRL_get0_nextUpdate(crl) != NULL &&
 	    X509_cmp_time(X509_CRL_get0_nextUpdate(crl), &now) > 0 &&
-	    sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) >= revoked;
+	    n >= revoked;
 	X509_CRL_free(crl);
 	return ok;
 }
