@@ -12,6 +12,9 @@ s1=$(openssl x509 -in c1.pem -noout -serial | cut -d= -f2)
 s2=$(openssl x509 -in c2.pem -noout -serial | cut -d= -f2)
 curl -sf -o crl0.der "http://127.0.0.1:$PORT/crl" || fail "/crl"
 n0=$(openssl crl -inform der -in crl0.der -noout -crlnumber | cut -d= -f2)
+# Nothing revoked yet: the same (empty) CRL again, not a new one per request.
+curl -sf -o crl0b.der "http://127.0.0.1:$PORT/crl" || fail "/crl"
+cmp -s crl0.der crl0b.der || fail "an empty CRL was signed anew for a second /crl"
 expect 0 ca revoke "$s1" --reason keyCompromise
 contains "$OUT" "certificate $s1 revoked (keyCompromise)"
 expect 1 ca revoke "$s1"
