@@ -460,6 +460,15 @@ test_des_reply(void **state)
 	/* The process-wide default context still has no DES. */
 	assert_null(EVP_CIPHER_fetch(NULL, "DES-CBC", NULL));
 	scep_msg_free(rep);
+	/* Without our certificate: the general (CMS) path reads it too. */
+	assert_int_equal(scep_msg_parse(&rep, der, (size_t)len, f->trusted,
+	    f->cl_key, NULL, &e), 0);
+	assert_int_equal(sk_X509_num(rep->certs), 1);
+	assert_null(EVP_CIPHER_fetch(NULL, "DES-CBC", NULL));
+	scep_msg_free(rep);
+	/* Another recipient's key: refused on either path. */
+	assert_int_not_equal(scep_msg_parse(&rep, der, (size_t)len,
+	    f->trusted, f->ca_key, f->cl_signer, &e), 0);
 
 	OPENSSL_free(der);
 	OPENSSL_free(envder);
