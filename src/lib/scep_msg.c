@@ -1133,14 +1133,15 @@ scep_degenerate_build(unsigned char **out, size_t *outlen,
 }
 
 int
-scep_transid(char *buf, size_t sz, EVP_PKEY *key, struct err *e)
+scep_transid_spki(char *buf, size_t sz, const X509_PUBKEY *pub,
+    struct err *e)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	unsigned char		*spki = NULL, d[EVP_MAX_MD_SIZE];
 	unsigned int		 dlen = 0, i;
 	int			 n, rc = 0;
 
-	if ((n = i2d_PUBKEY(key, &spki)) <= 0)
+	if ((n = i2d_X509_PUBKEY(pub, &spki)) <= 0)
 		return err_openssl(e, ERR_CRYPTO, "cannot encode public key");
 	if (EVP_Digest(spki, (size_t)n, d, &dlen, EVP_sha256(), NULL) != 1) {
 		rc = err_openssl(e, ERR_CRYPTO, "SHA-256 failed");
@@ -1157,6 +1158,19 @@ scep_transid(char *buf, size_t sz, EVP_PKEY *key, struct err *e)
 	buf[2 * dlen] = '\0';
  out:
 	OPENSSL_free(spki);
+	return rc;
+}
+
+int
+scep_transid(char *buf, size_t sz, EVP_PKEY *key, struct err *e)
+{
+	X509_PUBKEY	*pub = NULL;
+	int		 rc;
+
+	if (!X509_PUBKEY_set(&pub, key))
+		return err_openssl(e, ERR_CRYPTO, "cannot encode public key");
+	rc = scep_transid_spki(buf, sz, pub, e);
+	X509_PUBKEY_free(pub);
 	return rc;
 }
 

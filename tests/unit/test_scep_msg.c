@@ -121,6 +121,18 @@ setup(void **state)
 	sk_X509_push(f->trusted, f->ca);
 	assert_int_equal(scep_transid(f->tid, sizeof(f->tid), f->cl_key, &e),
 	    0);
+	/* From the request's encoded public key: the same transactionID. */
+	{
+		char	 tid2[SCEP_TRANSID_MAX + 1];
+
+		req = X509_REQ_new();
+		assert_true(X509_REQ_set_pubkey(req, f->cl_key));
+		assert_int_equal(scep_transid_spki(tid2, sizeof(tid2),
+		    X509_REQ_get_X509_PUBKEY(req), &e), 0);
+		assert_string_equal(tid2, f->tid);
+		assert_int_equal(strlen(tid2), 64);
+		X509_REQ_free(req);
+	}
 	assert_int_equal(scep_nonce(f->nonce, &e), 0);
 	*state = f;
 	return 0;
