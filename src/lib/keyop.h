@@ -55,12 +55,13 @@ struct keyop_req {
 
 /*
  * The file backend: read a PEM private key from bytes (which the caller
- * cleanses; failmsg is the message when they hold no key) or from a file
- * ("PATH: not a private key").  Never prompts for a pass phrase.  Caller
- * frees *out.
+ * cleanses; type, "RSA" or "EC", is the type the caller expects, or NULL;
+ * failmsg is the message when they hold no key) or from a file ("PATH:
+ * not a private key").  Never prompts for a pass phrase.  Caller frees
+ * *out.
  */
 int	 keyop_pem_parse(EVP_PKEY **, const char *, size_t, const char *,
-	    struct err *);
+	    const char *, struct err *);
 int	 keyop_file_load(EVP_PKEY **, const char *, struct err *);
 
 /*

@@ -22,6 +22,8 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
@@ -199,7 +201,9 @@ keystore_read(EVP_PKEY **out, time_t *created, struct store *st,
 	    store_dir(st), rel, pub ? "public" : "private");
 	/* Private keys through the one seam (keyop.h). */
 	if (!pub) {
-		if ((rc = keyop_pem_parse(&pk, buf, len, msg, e)) != 0)
+		if ((rc = keyop_pem_parse(&pk, buf, len,
+		    strncmp(rel, "keys/ec/", 8) == 0 ? "EC" : "RSA", msg,
+		    e)) != 0)
 			goto out;
 	} else if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
 		rc = err_openssl(e, ERR_NOMEM, "%s", rel);

@@ -612,8 +612,8 @@ scep_enroll_request(struct scep_enroll *s, X509_REQ *req, struct err *e)
 	unsigned char	*der = NULL;
 	int		 n, rc;
 
-	if ((rc = scep_transid(s->transid, sizeof(s->transid), s->key,
-	    e)) != 0)
+	if ((rc = scep_transid_spki(s->transid, sizeof(s->transid),
+	    X509_REQ_get_X509_PUBKEY(req), e)) != 0)
 		return rc;
 	if ((n = i2d_X509_REQ(req, &der)) <= 0)
 		return err_openssl(e, ERR_CRYPTO, "encoding the request");

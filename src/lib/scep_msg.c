@@ -15,6 +15,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/provider.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "cert.h"
@@ -598,27 +599,37 @@ scep_verify(struct scep_msg *m, CMS_ContentInfo *cms, STACK_OF(X509) *trusted,
 }
 
 /*
- * The envelope's content-encryption algorithm, read through the PKCS#7
- * decoder (same layout for key-transport recipients) because the CMS API
- * has no getter for it.  NID_undef when it cannot tell.
+ * The envelope read through the PKCS#7 decoder (same layout for
+ * key-transport recipients), for what the CMS API has no getter for:
+ * the content-encryption algorithm and the recipients' encrypted keys.
+ * NULL when it does not decode (the CMS path then reports why).
  */
-static int
-scep_envelope_nid(const unsigned char *der, size_t len)
+static PKCS7 *
+scep_envelope_p7(const unsigned char *der, size_t len)
 {
 	const unsigned char	*p = der;
 	PKCS7			*p7;
-	int			 nid = NID_undef;
 
 	if ((p7 = d2i_PKCS7(NULL, &p, (long)len)) == NULL) {
 		ERR_clear_error();
-		return NID_undef;
+		return NULL;
 	}
-	if (PKCS7_type_is_enveloped(p7) && p7->d.enveloped != NULL &&
-	    p7->d.enveloped->enc_data != NULL &&
-	    p7->d.enveloped->enc_data->algorithm != NULL)
-		nid = OBJ_obj2nid(p7->d.enveloped->enc_data->algorithm->algorithm);
-	PKCS7_free(p7);
-	return nid;
+	if (p != der + len || !PKCS7_type_is_enveloped(p7) ||
+	    p7->d.enveloped == NULL || p7->d.enveloped->enc_data == NULL ||
+	    p7->d.enveloped->enc_data->algorithm == NULL) {
+		PKCS7_free(p7);
+		return NULL;
+	}
+	return p7;
+}
+
+/* The content-encryption algorithm; NID_undef when it cannot tell. */
+static int
+scep_envelope_nid(const PKCS7 *p7)
+{
+	if (p7 == NULL)
+		return NID_undef;
+	return OBJ_obj2nid(p7->d.enveloped->enc_data->algorithm->algorithm);
 }
 
 static int
@@ -692,27 +703,167 @@ scep_decrypt_legacy(BIO *out, const unsigned char *der, size_t len,
 	return rc;
 }
 
+/* Our recipient (issuer and serial of cert) if it uses rsaEncryption. */
+static PKCS7_RECIP_INFO *
+scep_ri_find(const PKCS7 *p7, EVP_PKEY *key, X509 *cert)
+{
+	STACK_OF(PKCS7_RECIP_INFO) *ris = p7->d.enveloped->recipientinfo;
+	PKCS7_RECIP_INFO	*ri;
+	int			 i;
+
+	if (cert == NULL || !EVP_PKEY_is_a(key, "RSA"))
+		return NULL;
+	for (i = 0; i < sk_PKCS7_RECIP_INFO_num(ris); i++) {
+		ri = sk_PKCS7_RECIP_INFO_value(ris, i);
+		if (ri->issuer_and_serial == NULL || ri->key_enc_algor == NULL ||
+		    ri->enc_key == NULL ||
+		    X509_NAME_cmp(ri->issuer_and_serial->issuer,
+		    X509_get_issuer_name(cert)) != 0 ||
+		    ASN1_INTEGER_cmp(ri->issuer_and_serial->serial,
+		    X509_get0_serialNumber(cert)) != 0)
+			continue;
+		if (OBJ_obj2nid(ri->key_enc_algor->algorithm) != NID_rsaEncryption)
+			return NULL;
+		return ri;
+	}
+	return NULL;
+}
+
+/* RSA PKCS#1 v1.5 key transport: the content-encryption key. */
+static int
+scep_cek_unwrap(unsigned char **cek, size_t *ceklen, EVP_PKEY *key,
+    const ASN1_OCTET_STRING *enc)
+{
+	EVP_PKEY_CTX	*pctx;
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	int		 rc = -1;
+
+	if ((pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL)
+		return -1;
+	if (EVP_PKEY_decrypt_init(pctx) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0 ||
+	    EVP_PKEY_decrypt(pctx, NULL, &len, ASN1_STRING_get0_data(enc),
+	    (size_t)ASN1_STRING_length(enc)) <= 0 ||
+	    (buf = OPENSSL_malloc(len > 0 ? len : 1)) == NULL ||
+	    EVP_PKEY_decrypt(pctx, buf, &len, ASN1_STRING_get0_data(enc),
+	    (size_t)ASN1_STRING_length(enc)) <= 0)
+		goto out;
+	*cek = buf;
+	*ceklen = len;
+	buf = NULL;
+	rc = 0;
+ out:
+	OPENSSL_clear_free(buf, len);
+	EVP_PKEY_CTX_free(pctx);
+	return rc;
+}
+
+/* The encrypted content with the CEK, the cipher fetched from libctx. */
+static int
+scep_content_decrypt(BIO *out, OSSL_LIB_CTX *libctx,
+    const PKCS7_ENC_CONTENT *ec, const unsigned char *cek, size_t ceklen)
+{
+	EVP_CIPHER	*ciph = NULL;
+	EVP_CIPHER_CTX	*cctx = NULL;
+	unsigned char	*buf = NULL;
+	int		 n, fin, len, rc = -1;
+
+	if (ec->enc_data == NULL || (len = ASN1_STRING_length(ec->enc_data)) <
+	    0 || ceklen > INT32_MAX)
+		return -1;
+	if ((ciph = EVP_CIPHER_fetch(libctx, OBJ_nid2sn(OBJ_obj2nid(
+	    ec->algorithm->algorithm)), NULL)) == NULL ||
+	    (cctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    (buf = malloc((size_t)len + EVP_MAX_BLOCK_LENGTH)) == NULL)
+		goto out;
+	if (!EVP_DecryptInit_ex2(cctx, ciph, NULL, NULL, NULL) ||
+	    EVP_CIPHER_asn1_to_param(cctx, ec->algorithm->parameter) <= 0 ||
+	    EVP_CIPHER_CTX_set_key_length(cctx, (int)ceklen) <= 0 ||
+	    !EVP_DecryptInit_ex2(cctx, NULL, cek, NULL, NULL) ||
+	    !EVP_DecryptUpdate(cctx, buf, &n, ASN1_STRING_get0_data(
+	    ec->enc_data), len) ||
+	    !EVP_DecryptFinal_ex(cctx, buf + n, &fin) ||
+	    BIO_write(out, buf, n + fin) != n + fin)
+		goto out;
+	rc = 0;
+ out:
+	free(buf);
+	EVP_CIPHER_CTX_free(cctx);
+	EVP_CIPHER_free(ciph);
+	return rc;
+}
+
+/*
+ * The legacy cipher's fast path.  Exporting our key into a second
+ * library context (the CMS path) copies it to another provider, whose
+ * RSA blinding set-up costs as much as the decryption itself: here the
+ * content-encryption key is unwrapped in the default context, where the
+ * key already signed the request, and only the cipher comes from a
+ * private context holding the legacy provider alone.  1: not handled
+ * (not a plain key-transport recipient with rsaEncryption), nothing done.
+ */
+static int
+scep_decrypt_fast(BIO *out, const PKCS7 *p7, EVP_PKEY *key, X509 *cert,
+    struct err *e)
+{
+	PKCS7_RECIP_INFO	*ri;
+	OSSL_LIB_CTX		*ctx = NULL;
+	OSSL_PROVIDER		*leg = NULL;
+	unsigned char		*cek = NULL;
+	size_t			 ceklen = 0;
+	int			 rc;
+
+	if (p7 == NULL || (ri = scep_ri_find(p7, key, cert)) == NULL)
+		return 1;
+	if (scep_cek_unwrap(&cek, &ceklen, key, ri->enc_key) != 0)
+		return err_openssl(e, ERR_CRYPTO, "RFC 8894 3.2.2: cannot "
+		    "decrypt the pkcsPKIEnvelope with our key");
+	if ((ctx = OSSL_LIB_CTX_new()) == NULL ||
+	    (leg = OSSL_PROVIDER_load(ctx, "legacy")) == NULL) {
+		rc = err_openssl(e, ERR_CRYPTO, "pkcsPKIEnvelope uses a legacy "
+		    "cipher and OpenSSL's legacy provider is not available");
+		goto out;
+	}
+	rc = 0;
+	if (scep_content_decrypt(out, ctx, p7->d.enveloped->enc_data, cek,
+	    ceklen) != 0)
+		rc = err_openssl(e, ERR_CRYPTO, "RFC 8894 3.2.2: cannot "
+		    "decrypt the pkcsPKIEnvelope with our key");
+ out:
+	OPENSSL_clear_free(cek, ceklen);
+	OSSL_PROVIDER_unload(leg);
+	OSSL_LIB_CTX_free(ctx);
+	return rc;
+}
+
 static int
 scep_envelope_open(struct scep_msg *m, const unsigned char *der, size_t len,
     EVP_PKEY *key, X509 *cert, struct err *e)
 {
+	PKCS7	*p7;
 	BIO	*out = NULL;
 	int	 nid, rc;
 
-	nid = scep_envelope_nid(der, len);
+	p7 = scep_envelope_p7(der, len);
+	nid = scep_envelope_nid(p7);
 	snprintf(m->cipher, sizeof(m->cipher), "%s",
 	    nid == NID_undef ? "unknown" : OBJ_nid2sn(nid));
-	if ((out = BIO_new(BIO_s_mem())) == NULL)
+	if ((out = BIO_new(BIO_s_mem())) == NULL) {
+		PKCS7_free(p7);
 		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	if (scep_is_legacy(nid)) {
 		m->weak_cipher = 1;
-		rc = scep_decrypt_legacy(out, der, len, key, cert, e);
+		if ((rc = scep_decrypt_fast(out, p7, key, cert, e)) == 1)
+			rc = scep_decrypt_legacy(out, der, len, key, cert, e);
 	} else
 		rc = scep_decrypt_in(NULL, out, der, len, key, cert, e);
 	if (rc == 0)
 		rc = scep_bio_take(&m->content, &m->content_len, out,
 		    SCEP_MSG_MAX, "pkcsPKIEnvelope content", e);
 	BIO_free(out);
+	PKCS7_free(p7);
 	return rc;
 }
 
@@ -960,14 +1111,15 @@ scep_degenerate_build(unsigned char **out, size_t *outlen,
 }
 
 int
-scep_transid(char *buf, size_t sz, EVP_PKEY *key, struct err *e)
+scep_transid_spki(char *buf, size_t sz, const X509_PUBKEY *pub,
+    struct err *e)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	unsigned char		*spki = NULL, d[EVP_MAX_MD_SIZE];
 	unsigned int		 dlen = 0, i;
 	int			 n, rc = 0;
 
-	if ((n = i2d_PUBKEY(key, &spki)) <= 0)
+	if ((n = i2d_X509_PUBKEY(pub, &spki)) <= 0)
 		return err_openssl(e, ERR_CRYPTO, "cannot encode public key");
 	if (EVP_Digest(spki, (size_t)n, d, &dlen, EVP_sha256(), NULL) != 1) {
 		rc = err_openssl(e, ERR_CRYPTO, "SHA-256 failed");
@@ -984,6 +1136,19 @@ scep_transid(char *buf, size_t sz, EVP_PKEY *key, struct err *e)
 	buf[2 * dlen] = '\0';
  out:
 	OPENSSL_free(spki);
+	return rc;
+}
+
+int
+scep_transid(char *buf, size_t sz, EVP_PKEY *key, struct err *e)
+{
+	X509_PUBKEY	*pub = NULL;
+	int		 rc;
+
+	if (!X509_PUBKEY_set(&pub, key))
+		return err_openssl(e, ERR_CRYPTO, "cannot encode public key");
+	rc = scep_transid_spki(buf, sz, pub, e);
+	X509_PUBKEY_free(pub);
 	return rc;
 }
 

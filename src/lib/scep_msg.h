@@ -189,6 +189,12 @@ int		 scep_degenerate_build(unsigned char **, size_t *,
 
 /* RFC 8894 3.2.1.1: hex SHA-256 of the DER SubjectPublicKeyInfo. */
 int		 scep_transid(char *, size_t, EVP_PKEY *, struct err *);
+/*
+ * The same from an encoded public key (a request's): no OpenSSL 3.0
+ * encoder to build, which costs about a million instructions.
+ */
+int		 scep_transid_spki(char *, size_t, const X509_PUBKEY *,
+		    struct err *);
 /* SCEP_NONCE_LEN random bytes. */
 int		 scep_nonce(unsigned char *, struct err *);
 

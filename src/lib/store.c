@@ -691,7 +691,8 @@ store_list_free(char **v, size_t n)
  * temporary name, so from that moment the change is decided: applying it
  * is idempotent (a rename whose temporary file is gone was done), and
  * store_lock applies a journal a crash left behind before anyone reads
- * or writes under the lock.
+ * or writes under the lock.  A change that comes down to one file needs
+ * no journal (store_batch_commit).
  */
 int
 store_batch_new(struct store_batch **out, struct store *st, struct err *e)
@@ -785,7 +786,7 @@ store_batch_remove(struct store_batch *b, const char *rel, int scrub,
 
 /* Apply the decided change: idempotent, so a replay may repeat it. */
 static int
-store_batch_apply(struct store_batch *b, struct err *e)
+store_batch_apply_ops(struct store_batch *b, struct err *e)
 {
 	const struct store_batch_op	*op;
 	char				 path[PATH_MAX], tmp[PATH_MAX];
@@ -821,12 +822,47 @@ store_batch_apply(struct store_batch *b, struct err *e)
 		if ((rc = store_fsync_dir(path, e)) != 0)
 			return rc;
 	}
+	return 0;
+}
+
+/* The change, then the journal that decided it. */
+static int
+store_batch_apply(struct store_batch *b, struct err *e)
+{
+	char	 path[PATH_MAX];
+	int	 rc;
+
+	if ((rc = store_batch_apply_ops(b, e)) != 0)
+		return rc;
 	if ((rc = store_join(path, sizeof(path), b->st->dir, STORE_JOURNAL,
 	    e)) != 0)
 		return rc;
 	if (unlink(path) == -1 && errno != ENOENT)
 		return err_errno(e, ERR_IO, "remove %s", path);
 	return store_fsync_dir(path, e);
+}
+
+/*
+ * Drop the removals of files that are not there: under the lock nothing
+ * creates them before the change is applied.
+ */
+static void
+store_batch_prune(struct store_batch *b)
+{
+	char		 path[PATH_MAX];
+	struct stat	 sb;
+	size_t		 i = 0;
+
+	while (i < b->n) {
+		if (b->op[i].tmp[0] == '\0' && store_join(path, sizeof(path),
+		    b->st->dir, b->op[i].rel, NULL) == 0 &&
+		    lstat(path, &sb) == -1 && errno == ENOENT) {
+			memmove(&b->op[i], &b->op[i + 1], (b->n - i - 1) *
+			    sizeof(b->op[0]));
+			b->n--;
+		} else
+			i++;
+	}
 }
 
 int
@@ -841,6 +877,16 @@ store_batch_commit(struct store_batch *b, struct err *e)
 	if (b->st->locked == 0)
 		return err_set(e, ERR_INVAL, "state directory %s: a change "
 		    "needs the lock", b->st->dir);
+	/*
+	 * One rename or one removal is atomic by itself: no journal (two
+	 * fsyncs, not five).  Not with a scrub, which a crash could leave
+	 * done without the rename that the journal would finish.
+	 */
+	store_batch_prune(b);
+	if (b->n <= 1 && (b->n == 0 || !b->op[0].scrub)) {
+		b->done = 1;
+		return store_batch_apply_ops(b, e);
+	}
 	cap = b->n * (2 * STORE_RELMAX + 32) + 1;
 	if ((text = malloc(cap)) == NULL)
 		return err_set(e, ERR_NOMEM, "out of memory");

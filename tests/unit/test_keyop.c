@@ -377,7 +377,7 @@ test_file(void **state)
 	EVP_PKEY	*pk;
 
 	(void)state;
-	assert_int_equal(keyop_pem_parse(&pk, "junk", 4, "junk.pem: no key", &e),
+	assert_int_equal(keyop_pem_parse(&pk, "junk", 4, NULL, "junk.pem: no key", &e),
 	    ERR_CRYPTO);
 	assert_null(pk);
 	assert_non_null(strstr(e.msg, "junk.pem: no key: "));

@@ -553,6 +553,12 @@ test_broken_files(void **state)
 	assert_int_equal(keystore_load(&pk, st, "moved", KEYSTORE_GENERAL, &e),
 	    ERR_INVAL);
 	assert_null(pk);
+	/* Read by the general reader once the RSA decoder refuses it. */
+	assert_non_null(strstr(e.msg, "not an RSA key"));
+	assert_int_equal(keystore_load(&pk, st, "good", KEYSTORE_GENERAL, &e),
+	    0);
+	assert_int_equal(EVP_PKEY_get_bits(pk), 512);
+	EVP_PKEY_free(pk);
 	assert_int_equal(keystore_zeroize(st, NULL, EVP_PKEY_RSA, &count, &e),
 	    0);
 	assert_int_equal(count, 3);

@@ -121,6 +121,18 @@ setup(void **state)
 	sk_X509_push(f->trusted, f->ca);
 	assert_int_equal(scep_transid(f->tid, sizeof(f->tid), f->cl_key, &e),
 	    0);
+	/* From the request's encoded public key: the same transactionID. */
+	{
+		char	 tid2[SCEP_TRANSID_MAX + 1];
+
+		req = X509_REQ_new();
+		assert_true(X509_REQ_set_pubkey(req, f->cl_key));
+		assert_int_equal(scep_transid_spki(tid2, sizeof(tid2),
+		    X509_REQ_get_X509_PUBKEY(req), &e), 0);
+		assert_string_equal(tid2, f->tid);
+		assert_int_equal(strlen(tid2), 64);
+		X509_REQ_free(req);
+	}
 	assert_int_equal(scep_nonce(f->nonce, &e), 0);
 	*state = f;
 	return 0;
@@ -460,6 +472,15 @@ test_des_reply(void **state)
 	/* The process-wide default context still has no DES. */
 	assert_null(EVP_CIPHER_fetch(NULL, "DES-CBC", NULL));
 	scep_msg_free(rep);
+	/* Without our certificate: the general (CMS) path reads it too. */
+	assert_int_equal(scep_msg_parse(&rep, der, (size_t)len, f->trusted,
+	    f->cl_key, NULL, &e), 0);
+	assert_int_equal(sk_X509_num(rep->certs), 1);
+	assert_null(EVP_CIPHER_fetch(NULL, "DES-CBC", NULL));
+	scep_msg_free(rep);
+	/* Another recipient's key: refused on either path. */
+	assert_int_not_equal(scep_msg_parse(&rep, der, (size_t)len,
+	    f->trusted, f->ca_key, f->cl_signer, &e), 0);
 
 	OPENSSL_free(der);
 	OPENSSL_free(envder);

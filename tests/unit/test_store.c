@@ -333,6 +333,50 @@ test_batch_commit(void **state)
 }
 
 /*
+ * A change that comes down to one file (removals of absent files dropped)
+ * is one rename or one removal, atomic without the journal.
+ */
+static void
+test_batch_single(void **state)
+{
+	struct store		*st;
+	struct store_batch	*b;
+	struct err		 e;
+	char			*dir = th_tmpdir();
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_write(st, "tp/cert.pem", "old", 3,
+	    STORE_PUBLIC, &e), 0);
+	assert_int_equal(store_lock(st, &e), 0);
+	assert_int_equal(store_batch_new(&b, st, &e), 0);
+	assert_int_equal(store_batch_write(b, "tp/cert.pem", "new", 3,
+	    STORE_PUBLIC, 0, &e), 0);
+	assert_int_equal(store_batch_remove(b, "tp/pending", 0, &e), 0);
+	assert_int_equal(store_batch_commit(b, &e), 0);
+	assert_int_equal(store_batch_commit(b, &e), ERR_INVAL);
+	store_batch_free(b);
+	expect_text(st, "tp/cert.pem", "new");
+	assert_false(has(dir, "tp/pending"));
+	assert_int_equal(dotfiles(dir), 0);
+	/* One removal; then nothing at all to do. */
+	assert_int_equal(store_batch_new(&b, st, &e), 0);
+	assert_int_equal(store_batch_remove(b, "tp/cert.pem", 0, &e), 0);
+	assert_int_equal(store_batch_commit(b, &e), 0);
+	store_batch_free(b);
+	assert_false(has(dir, "tp/cert.pem"));
+	assert_int_equal(store_batch_new(&b, st, &e), 0);
+	assert_int_equal(store_batch_remove(b, "tp/cert.pem", 1, &e), 0);
+	assert_int_equal(store_batch_commit(b, &e), 0);
+	store_batch_free(b);
+	assert_int_equal(dotfiles(dir), 0);
+	store_unlock(st);
+	store_free(st);
+	th_rmtree(dir);
+	free(dir);
+}
+
+/*
  * What a crash leaves: temporaries, and a journal when the change was
  * decided.  The next store_lock finishes a decided change (even one half
  * applied) and leaves an undecided one out.
@@ -501,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_lock_excludes),
 		cmocka_unit_test(test_kill_mid_write),
 		cmocka_unit_test(test_batch_commit),
+		cmocka_unit_test(test_batch_single),
 		cmocka_unit_test(test_batch_replay),
 		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_not_regular),
