@@ -317,7 +317,7 @@ tpc_pin_check(struct tpc *c, X509 *ca)
 	int		 ok;
 
 	if ((fp = cert_x509_fingerprint(ca, md, 0)) == NULL)
-		return shell_error(c->sh, "out of memory");
+		return shell_nomem(c->sh);
 	ok = strcmp(fp, c->tp->fingerprint) == 0;
 	free(fp);
 	if (!ok)

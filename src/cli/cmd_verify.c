@@ -151,7 +151,7 @@ vcli_anchors(struct shell *sh, struct vcli_anchors *va, const char *only)
 
 	memset(va, 0, sizeof(*va));
 	if ((va->all = sk_X509_new_null()) == NULL)
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	if (shell_store(sh) == NULL || (cfg = shell_running(sh)) == NULL)
 		return -1;
 	if (only != NULL) {
@@ -162,7 +162,7 @@ vcli_anchors(struct shell *sh, struct vcli_anchors *va, const char *only)
 		return 0;
 	}
 	if (config_list(cfg, prefix, &keys, &n) != 0)
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	for (i = 0; i < n; i++)
 		vcli_add_trustpoint(sh, va, cfg, keys[i] + strlen(prefix),
 		    &found);
@@ -488,7 +488,7 @@ vcli_verify(struct shell *sh, const struct cmd_args *a)
 	    vcli_url_host(sh, src, host, sizeof(host), &o) != 0)
 		goto out;
 	if ((untrusted = sk_X509_dup(chain)) == NULL) {
-		shell_error(sh, "out of memory");
+		shell_nomem(sh);
 		goto out;
 	}
 	(void)sk_X509_shift(untrusted);

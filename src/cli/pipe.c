@@ -231,7 +231,7 @@ pipe_parse(struct pipe *p, const struct cmd_tree *t, const char *line,
 		    (size_t)(next - at - 1));
 		if (seg == NULL) {
 			m->status = CMDM_OK;
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		}
 		cmdtree_pipe_match(t, seg, m);
 		if (m->status == CMDM_EMPTY)

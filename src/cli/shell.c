@@ -90,7 +90,7 @@ shell_new(struct shell **out, const char *state_dir, struct err *e)
 	if ((sh = calloc(1, sizeof(*sh))) == NULL ||
 	    (sh->state_dir = strdup(state_dir)) == NULL) {
 		free(sh);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	if (cmdtree_new(&sh->tree, cmd_tables, msg, sizeof(msg)) != 0) {
 		shell_free(sh);
@@ -176,6 +176,12 @@ struct json *
 shell_json(struct shell *sh)
 {
 	return sh->json;
+}
+
+int
+shell_nomem(struct shell *sh)
+{
+	return shell_error(sh, "%s", err_codestr(ERR_NOMEM));
 }
 
 int
@@ -517,7 +523,7 @@ shell_text_config(struct shell *sh, const char *text, const char *origin,
 
 	*out = NULL;
 	if ((c = config_new()) == NULL)
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	if (strncmp(text, "!generation ", 12) == 0)
 		body = strchr(text, '\n') ? strchr(text, '\n') + 1 : text +
 		    strlen(text);
@@ -542,7 +548,7 @@ shell_load_disk(struct shell *sh, struct config **out)
 	rc = store_read(st, SHELL_CONFIG_FILE, &text, NULL, 0, &e);
 	if (rc == ERR_NOTFOUND) {
 		if ((*out = config_new()) == NULL)
-			return shell_error(sh, "out of memory");
+			return shell_nomem(sh);
 		return 0;
 	}
 	if (rc != 0)
@@ -647,7 +653,7 @@ shell_config_set(struct shell *sh, const struct cmd_args *a)
 	if ((line = shell_join(a, from, CMD_MAXARGS)) == NULL ||
 	    (key = d->key ? strdup(d->key) : shell_join(a, from,
 	    d->keylen)) == NULL) {
-		shell_error(sh, "out of memory");
+		shell_nomem(sh);
 		goto out;
 	}
 	if (a->negated) {
@@ -706,7 +712,7 @@ shell_cmd_configure(struct shell *sh, const struct cmd_args *a)
 	sh->cand = config_dup(fresh);
 	if (sh->base == NULL || sh->cand == NULL) {
 		shell_leave_config(sh);
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	}
 	sh->target = sh->cand;
 	sh->mode = MODE_CONFIG;
@@ -766,7 +772,7 @@ shell_save(struct shell *sh, const struct config *cur,
 	shell_who(sh, client, &w);
 	if ((w.before = shell_file_text(cur)) == NULL ||
 	    (after = shell_file_text(next)) == NULL) {
-		shell_error(sh, "out of memory");
+		shell_nomem(sh);
 		goto out;
 	}
 	if (commitlog_commit(sh->store, &w, after, trial != 0 ? w.time +
@@ -894,7 +900,7 @@ shell_committed(struct shell *sh, struct config *next)
 	sh->target = sh->cand;
 	if (sh->base == NULL || sh->cand == NULL) {
 		shell_leave_config(sh);
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	}
 	return 0;
 }
@@ -1159,7 +1165,7 @@ shell_json_config(struct shell *sh, const struct config *c,
 	json_int(w.j, "generation", (long long)config_generation(c));
 	json_list(w.j, "statements");
 	if (config_walk(c, filter, shell_json_stmt, &w) != 0)
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	if (w.block)
 		json_end(w.j);
 	if (w.open)
@@ -1185,7 +1191,7 @@ shell_cmd_show_running(struct shell *sh, const struct cmd_args *a)
 	if ((c = shell_running(sh)) == NULL)
 		return -1;
 	if ((text = config_text(c, filter)) == NULL)
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	if (sh->json == NULL)
 		shell_status(sh, "Building configuration...\n");
 	shell_printf(sh, "!! netpki configuration\n%send\n", text);
@@ -1231,7 +1237,7 @@ shell_cmd_show_config(struct shell *sh, const struct cmd_args *a)
 	if (sh->cand == NULL)
 		return shell_error(sh, "No configuration session.");
 	if ((text = config_diff_text(sh->base, sh->cand)) == NULL)
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	if (sh->json == NULL)
 		shell_status(sh, "Building configuration...\n");
 	shell_printf(sh, "%send\n", text);
@@ -1313,7 +1319,7 @@ shell_pipe_parse(struct shell *sh, const char *line, long at,
 	int			 rc;
 
 	if ((m = malloc(sizeof(*m))) == NULL)
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	err_clear(&e);
 	if ((rc = pipe_parse(p, sh->tree, line, at, m, &e)) != 0) {
 		if (m->status != CMDM_OK)
@@ -1407,7 +1413,7 @@ shell_exec(struct shell *sh, const char *line)
 		return rc;
 	}
 	if ((m = malloc(sizeof(*m))) == NULL)
-		return shell_error(sh, "out of memory");
+		return shell_nomem(sh);
 	shell_match(sh, line, m, &at);
 	if (m->status == CMDM_EMPTY)
 		goto out;
@@ -1418,7 +1424,7 @@ shell_exec(struct shell *sh, const char *line)
 	}
 	if (at >= 0 || (outer == NULL && shell_pager_lines(sh) > 0)) {
 		if ((p = pipe_new(outer, shell_pager_lines(sh))) == NULL) {
-			rc = shell_error(sh, "out of memory");
+			rc = shell_nomem(sh);
 			goto out;
 		}
 		if (at >= 0 && shell_pipe_parse(sh, line, at, p) != 0) {
@@ -1428,7 +1434,7 @@ shell_exec(struct shell *sh, const char *line)
 		sh->out = p;
 		if (pipe_json(p) && (sh->json = json_new(SHELL_JSON_MAX)) ==
 		    NULL) {
-			rc = shell_error(sh, "out of memory");
+			rc = shell_nomem(sh);
 			goto out;
 		}
 	}

@@ -28,6 +28,8 @@ struct json	*shell_json(struct shell *);
 /* Prints "% <message>" and returns -1, so handlers can "return shell_error". */
 int		 shell_error(struct shell *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+/* shell_error() of err_nomem()'s message. */
+int		 shell_nomem(struct shell *);
 /* Prints "% <e->msg>" and returns -1. */
 int		 shell_err(struct shell *, const struct err *);
 

@@ -235,7 +235,7 @@ cert_der_dup(unsigned char **out, size_t *outlen, const void *obj,
 	if ((n = ASN1_item_i2d(obj, NULL, it)) <= 0)
 		return err_openssl(e, ERR_CRYPTO, "cannot encode %s", what);
 	if ((der = malloc((size_t)n)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	p = der;
 	if (ASN1_item_i2d(obj, &p, it) != n) {
 		free(der);
@@ -395,7 +395,7 @@ cert_push(STACK_OF(X509) *sk, X509 *x, size_t maxcount, struct err *e)
 	}
 	if (sk_X509_push(sk, x) <= 0) {
 		X509_free(x);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	return 0;
 }
@@ -428,7 +428,7 @@ cert_from_p7(STACK_OF(X509) *sk, const unsigned char *der, size_t len,
 		X509	*x = sk_X509_value(certs, i);
 
 		if (!X509_up_ref(x)) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		if ((rc = cert_push(sk, x, maxcount, e)) != 0)
@@ -470,7 +470,7 @@ cert_from_pem(STACK_OF(X509) *sk, const unsigned char *buf, size_t len,
 	int		 rc = 0, blocks = 0;
 
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (;;) {
 		if (PEM_read_bio(bio, &name, &hdr, &data, &dlen) != 1) {
 			unsigned long	 l = ERR_peek_last_error();
@@ -520,7 +520,7 @@ cert_parse_any(STACK_OF(X509) **out, const unsigned char *buf, size_t len,
 	if (len > INT32_MAX)
 		return err_set(e, ERR_TOOBIG, "input too large");
 	if ((sk = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (memmem(buf, len, "-----BEGIN ", 11) != NULL)
 		rc = cert_from_pem(sk, buf, len, maxcount, e);
 	else

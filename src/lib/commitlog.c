@@ -68,7 +68,7 @@ commitlog_ids(struct store *st, unsigned long **out, size_t *outn,
 	if ((rc = store_list(st, COMMITLOG_DIR, &v, &n, e)) != 0)
 		return rc;
 	if (n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	/* store_list sorts by name: equal-length IDs sort by number. */
@@ -135,7 +135,7 @@ commitlog_read(struct store *st, const char *rel, struct commitlog_entry *ent,
 		goto out;
 	}
 	if (want_body && (ent->before = strdup(body)) == NULL)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
  out:
 	free(text);
 	return rc;
@@ -165,7 +165,7 @@ commitlog_trial_write(struct store_batch *b, struct store *st,
 		return rc;
 	if (asprintf(&text, "id %010lu\ndeadline %lld\n\n%s", id,
 	    (long long)deadline, before) == -1) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	rc = store_batch_write(b, COMMITLOG_TRIAL, text, strlen(text),
@@ -191,7 +191,7 @@ commitlog_entry_write(struct store_batch *b, const struct commitlog_entry *w,
 	    asprintf(&text, "id %010lu\ntime %lld\nuser %s\nline %s\n"
 	    "client %s\n\n%s", id, (long long)w->time, user, line, client,
 	    w->before != NULL ? w->before : "") == -1)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	rc = store_batch_write(b, rel, text, strlen(text), STORE_PUBLIC, 0, e);
 	free(text);
 	return rc;
@@ -252,7 +252,7 @@ commitlog_list(struct store *st, struct commitlog_entry **out, size_t *outn,
 	if ((rc = commitlog_ids(st, &ids, &n, e)) != 0)
 		return rc;
 	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {

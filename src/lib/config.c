@@ -205,7 +205,7 @@ cfg_set(struct cfg_list *l, const char *key, const char *line, int rank,
 	if (found) {
 		s = l->v[i];
 		if ((nl = strdup(line)) == NULL)
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		free(s->line);
 		s->line = nl;
 		s->rank = rank;
@@ -213,13 +213,13 @@ cfg_set(struct cfg_list *l, const char *key, const char *line, int rank,
 		return 0;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	s->rank = rank;
 	s->block = block;
 	if ((s->key = strdup(key)) == NULL || (s->line = strdup(line)) == NULL ||
 	    cfg_list_insert(l, i, s) != 0) {
 		cfg_stmt_free(s);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	return 0;
 }
@@ -742,10 +742,10 @@ config_merge(struct config **out, const struct config *base,
 	*out = NULL;
 	memset(&theirs, 0, sizeof(theirs));
 	if ((rc = cfg_diff(&ours, base, cand)) != 0)
-		return err_set(e, rc, "out of memory");
+		return err_nomem(e);
 	if (cur->gen != base->gen &&
 	    (rc = cfg_diff(&theirs, base, cur)) != 0) {
-		rc = err_set(e, rc, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((bad = cfg_conflict(&ours, &theirs)) != NULL) {
@@ -756,7 +756,7 @@ config_merge(struct config **out, const struct config *base,
 		goto out;
 	}
 	if ((n = config_dup(cur)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((rc = cfg_apply(n, &ours, e)) != 0)

@@ -49,7 +49,7 @@ crl_pem_der(unsigned char **der, size_t *derlen, const unsigned char *buf,
 	if (!crl_is_pem(buf, len))
 		return 0;
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (PEM_read_bio(bio, &name, &hdr, &data, &dlen) != 1)
 		rc = err_openssl(e, ERR_INVAL, "CRL: bad PEM");
 	else if (strcmp(name, PEM_STRING_X509_CRL) != 0)

@@ -77,7 +77,7 @@ crl_cache_open(struct crl_cache **out, const char *dir, struct err *e)
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->dir = strdup(dir)) == NULL) {
 		free(c);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	*out = c;
 	return 0;
@@ -180,7 +180,7 @@ crl_issuer_load(struct crl_cache *c, struct crl_issuer *ci, struct err *e)
 		}
 		if ((ns = reallocarray(ci->slots, ci->nslots + 1,
 		    sizeof(*ns))) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			break;
 		}
 		ci->slots = ns;
@@ -244,7 +244,7 @@ crl_issuer_find(struct crl_cache *c, const X509_NAME *name,
 	if ((ci = calloc(1, sizeof(*ci))) == NULL ||
 	    (ci->der = malloc(len)) == NULL) {
 		free(ci);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	memcpy(ci->der, der, len);
 	ci->derlen = len;
@@ -607,7 +607,7 @@ crl_cache_load(struct crl_cache *c, const X509_NAME *name,
 		if (crl_parse(&crl, (unsigned char *)buf, len, NULL) == 0 &&
 		    sk_X509_CRL_push(crls, crl) <= 0) {
 			X509_CRL_free(crl);
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 		}
 		free(buf);
 		if (rc != 0)
@@ -683,7 +683,7 @@ crl_list_one(void *arg, const char *dir, const char *name)
 		return 0;
 	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL) {
 		crl_index_free(ix);
-		return err_set(l->e, ERR_NOMEM, "out of memory");
+		return err_nomem(l->e);
 	}
 	l->v = nv;
 	crl_index_info(ix, &nv[l->n]);

@@ -287,7 +287,7 @@ crl_der_parse(struct crl_der **out, const unsigned char *buf, size_t len,
 		return err_set(e, ERR_TOOBIG, "CRL: larger than %u bytes",
 		    CRL_MAXSIZE);
 	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	d->der = buf;
 	d->len = len;
 	if ((rc = crl_der_outer(d, e)) != 0)

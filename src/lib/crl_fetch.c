@@ -55,7 +55,7 @@ crl_from_ldap(unsigned char **out, size_t *outlen, const char *body,
 		;
 	if ((buf = malloc((size_t)(eol - v) / 4 * 3 + 4)) == NULL ||
 	    (ctx = EVP_ENCODE_CTX_new()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	EVP_DecodeInit(ctx);

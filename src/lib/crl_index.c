@@ -102,7 +102,7 @@ crl_fill_hdr(struct crl_idx_hdr *h, const struct crl_der *d, X509 *signer,
 		return err_openssl(e, ERR_CRYPTO, "CRL issuer name");
 	snprintf(h->url, sizeof(h->url), "%s", url ? url : "");
 	if ((dn = cert_dn(d->issuer, CERT_DN_LOWER)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	snprintf(h->issuer_dn, sizeof(h->issuer_dn), "%s", dn);
 	free(dn);
 	return 0;
@@ -262,7 +262,7 @@ crl_index_open_mem(struct crl_index **out, const unsigned char *buf,
 	if (((uintptr_t)buf & 7) != 0)
 		return err_set(e, ERR_INVAL, "CRL index: misaligned buffer");
 	if ((ix = calloc(1, sizeof(*ix))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((rc = crl_index_check(ix, buf, len, e)) != 0) {
 		free(ix);
 		return rc;
@@ -333,7 +333,7 @@ crl_index_open(struct crl_index **out, const char *path, struct err *e)
 		goto out;
 	}
 	if ((ix = calloc(1, sizeof(*ix))) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((rc = crl_index_check(ix, map, (size_t)sb.st_size, e)) != 0) {

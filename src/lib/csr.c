@@ -160,7 +160,7 @@ csr_parse_dn(X509_NAME **out, const char *dn, struct err *e)
 
 	*out = NULL;
 	if ((name = X509_NAME_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((rc = csr_walk_dn(name, dn, e)) != 0) {
 		X509_NAME_free(name);
 		return rc;
@@ -191,7 +191,7 @@ csr_subject(X509_NAME **out, const struct csr_opts *o, struct err *e)
 		if ((rc = csr_parse_dn(&name, o->subject, e)) != 0)
 			return rc;
 	} else if ((name = X509_NAME_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (o->ip_address != NULL && (rc = csr_add_entry(name,
 	    NID_pkcs9_unstructuredAddress, o->ip_address, e)) != 0)
 		goto out;

@@ -46,16 +46,16 @@ enroll_scep_open(struct enroll *en, struct err *e)
 	int			 i, weak;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	en->pstate = r;
 	v[0] = en->certs->ca;
 	v[1] = en->certs->ra_sign;
 	v[2] = en->certs->ra_encr;
 	if ((r->trusted = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; i < 3; i++)
 		if (v[i] != NULL && !sk_X509_push(r->trusted, v[i]))
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 	if ((i = scep_getcacaps(&r->caps, en->tp->url, en->fo, e)) != 0)
 		return i;
 	(void)scep_pick_cipher(r->caps, &weak);
@@ -95,7 +95,7 @@ enroll_scep_setup(struct enroll *en, struct enroll_job *job, struct err *e)
 	if (job->pstate != NULL)
 		return 0;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	job->pstate = s;
 	s->url = en->tp->url;
 	s->caps = r->caps;
@@ -141,7 +141,7 @@ enroll_scep_request(struct enroll *en, struct enroll_job *job, struct err *e)
 	subj = X509_REQ_get_subject_name(job->req);
 	X509_NAME_free(job->pend.subject);
 	if ((job->pend.subject = X509_NAME_dup(subj)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	X509_free(job->pend.signer);
 	job->pend.signer = NULL;
 	if ((rc = scep_signer_selfsigned(&job->pend.signer, job->key,

@@ -71,7 +71,7 @@ enroll_tftp_check(struct enroll *en, struct err *e)
 
 	enroll_tftp_close(en);
 	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	en->pstate = r;
 	r->fo = *en->fo;	/* borrowed pointers, none freed here */
 	if (enroll_tftp_target(&r->t, en, e) != 0)
@@ -110,7 +110,7 @@ enroll_tftp_request(struct enroll *en, struct enroll_job *job, struct err *e)
 	int			 rc;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	job->pstate = j;
 	if (tftp_file(req, sizeof(req), &r->t, "req", job->kind,
 	    job->usage) != 0 || tftp_url(job->sent_to, sizeof(job->sent_to),

@@ -147,3 +147,9 @@ err_codestr(int code)
 	default:		return "unknown error";
 	}
 }
+
+int
+err_nomem(struct err *e)
+{
+	return err_set(e, ERR_NOMEM, "%s", err_codestr(ERR_NOMEM));
+}

@@ -46,5 +46,7 @@ int		 err_openssl(struct err *, int, const char *, ...)
 int		 err_prefix(struct err *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 const char	*err_codestr(int);
+/* The one out-of-memory error: ERR_NOMEM, "out of memory". */
+int		 err_nomem(struct err *);
 
 #endif

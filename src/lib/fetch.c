@@ -358,7 +358,7 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 		r->scheme[i] = '\0';
 	}
 	if ((r->body = buf_take(&b, &r->len)) == NULL)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
  out:
 	buf_free(&b);
 	api->slist_free_all(hdrs);
@@ -484,7 +484,7 @@ fetch_url_host(char *buf, size_t sz, const char *url, struct err *e)
 	if ((api = fetch_api(e)) == NULL)
 		return e != NULL ? e->code : ERR_NET;
 	if ((u = api->url()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (api->url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    api->url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    (n = strlen(host)) == 0) {
@@ -556,7 +556,7 @@ fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
 				rc = b.err == ERR_TOOBIG ? err_set(e,
 				    ERR_TOOBIG, "%s: certificate chain larger "
 				    "than %u bytes", url, FETCH_CHAIN_MAX) :
-				    err_set(e, ERR_NOMEM, "out of memory");
+				    err_nomem(e);
 				goto out;
 			}
 	if (buf_len(&b) == 0) {
@@ -565,7 +565,7 @@ fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
 		goto out;
 	}
 	if ((*out = buf_take(&b, outlen)) == NULL)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
  out:
 	buf_free(&b);
 	if (c != NULL)

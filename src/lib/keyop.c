@@ -113,7 +113,7 @@ int
 keyop_holder_new(struct keyop_holder **out, struct err *e)
 {
 	if ((*out = calloc(1, sizeof(**out))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	return 0;
 }
 
@@ -249,7 +249,7 @@ keyop_holder_op(unsigned char *out, size_t *outlen, EVP_PKEY *pk,
 	if ((size_t)EVP_PKEY_get_size(pk) > KEYOP_DATA_MAX)
 		return err_set(e, ERR_TOOBIG, "key too large");
 	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL)
-		return err_openssl(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((rc = keyop_holder_init(ctx, r, pk, e)) != 0)
 		goto out;
 	if (r->op == KEYOP_OP_SIGN ? EVP_PKEY_sign(ctx, out, outlen, r->data,
@@ -426,7 +426,7 @@ keyop_holder_serve_all(struct keyop_holder *h, const int *fds, size_t n,
 	a = calloc(n, sizeof(*a));
 	t = calloc(n, sizeof(*t));
 	if (a == NULL || t == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {

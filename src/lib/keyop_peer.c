@@ -48,12 +48,12 @@ keyop_peer_new(struct keyop_peer **out, const int *fds, size_t n,
 	if (n == 0)
 		return err_set(e, ERR_INVAL, "key holder: no connection");
 	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	if ((p->fd = calloc(n, sizeof(*p->fd))) == NULL ||
 	    (p->busy = calloc(n, 1)) == NULL) {
-		err_set(e, ERR_NOMEM, "out of memory");
+		err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -220,7 +220,7 @@ keyop_peer_result(unsigned char **out, size_t *outlen,
 		return err_set(e, ERR_CRYPTO, "key process: %s", msg);
 	}
 	if ((*out = malloc(len - 1 + 1)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	memcpy(*out, rep + 1, len - 1);
 	*outlen = len - 1;
 	return 0;
@@ -274,7 +274,7 @@ keyop_remote_params(OSSL_PARAM **out, EVP_PKEY *pub, struct keyop_peer **pp,
 	int		 ok;
 
 	if ((b = OSSL_PARAM_BLD_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (EVP_PKEY_is_a(pub, "RSA"))
 		ok = EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) &&
 		    EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &x) &&

@@ -571,7 +571,7 @@ keystore_list_dir(struct keystore_info **v, size_t *n, struct store *st,
 		if ((rc = keystore_path(rel, sizeof(rel), dir, names[i], e)))
 			goto out;
 		if ((nv = reallocarray(*v, *n + 1, sizeof(**v))) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		*v = nv;
@@ -919,7 +919,7 @@ keystore_pubkey_ssh(EVP_PKEY **out, const char *p, size_t len, struct err *e)
 		goto out;
 	}
 	if ((ectx = EVP_ENCODE_CTX_new()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	EVP_DecodeInit(ectx);

@@ -79,7 +79,7 @@ paste_base64(unsigned char **out, size_t *outlen, const char *text,
 	*out = NULL;
 	if ((clean = malloc(len + 1)) == NULL ||
 	    (der = malloc(len / 4 * 3 + 3)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < len; i++) {
@@ -99,7 +99,7 @@ paste_base64(unsigned char **out, size_t *outlen, const char *text,
 		goto out;
 	}
 	if ((ctx = EVP_ENCODE_CTX_new()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	EVP_DecodeInit(ctx);
@@ -287,7 +287,7 @@ paste_match(X509 **out, enum tp_kind *kind, STACK_OF(X509) *certs,
 		    "imported for key pair %s (%s): nothing changed",
 		    t->keylabel, paste_usage[k]);
 	if (!X509_up_ref(x))
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	*out = x;
 	*kind = k;
 	return 0;

@@ -167,10 +167,10 @@ scep_chain(struct scep_cacert *c, STACK_OF(X509) *cas, X509 *ca,
 	int	 i;
 
 	if ((c->chain = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	while (cur != NULL && sk_X509_num(c->chain) < SCEP_CACERTMAX) {
 		if (!X509_up_ref(cur) || !sk_X509_push(c->chain, cur))
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		if (cert_is_self_signed(cur))
 			break;
 		next = NULL;
@@ -232,13 +232,13 @@ scep_cacert_select(struct scep_cacert *c, STACK_OF(X509) *all,
 	c->ncerts = sk_X509_num(all);
 	if ((cas = sk_X509_new_null()) == NULL ||
 	    (ras = sk_X509_new_null()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(all); i++) {
 		x = sk_X509_value(all, i);
 		if (!sk_X509_push(cert_is_ca(x) ? cas : ras, x)) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 	}
@@ -257,7 +257,7 @@ scep_cacert_select(struct scep_cacert *c, STACK_OF(X509) *all,
 	if ((x = scep_pick_ra(ras, ca, KU_DIGITAL_SIGNATURE,
 	    KU_KEY_ENCIPHERMENT | KU_DATA_ENCIPHERMENT)) != NULL) {
 		if (!X509_up_ref(x)) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		c->ra_sign = x;
@@ -265,7 +265,7 @@ scep_cacert_select(struct scep_cacert *c, STACK_OF(X509) *all,
 	if ((x = scep_pick_ra(ras, ca, KU_KEY_ENCIPHERMENT |
 	    KU_DATA_ENCIPHERMENT, KU_DIGITAL_SIGNATURE)) != NULL) {
 		if (!X509_up_ref(x)) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		c->ra_encr = x;
@@ -355,7 +355,7 @@ scep_getcacaps(unsigned *caps, const char *base, const struct fetch_opts *in,
 	*caps = 0;
 	scep_opts(&o, in);
 	if ((url = scep_url(base, "GetCACaps", NULL)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	rc = fetch_get(&r, url, &o, e);
 	/*
 	 * An HTTP error means the server predates GetCACaps (RFC 8894
@@ -385,7 +385,7 @@ scep_getcacert(struct scep_cacert *c, const char *base, const char *ident,
 	scep_opts(&o, in);
 	if ((esc = fetch_escape(ident, strlen(ident))) == NULL ||
 	    (url = scep_url(base, "GetCACert", esc)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((rc = fetch_get(&r, url, &o, e)) != 0)
@@ -430,7 +430,7 @@ scep_pkiop(unsigned char **out, size_t *outlen, const char *base,
 	if (caps & (SCEP_CAP_POST | SCEP_CAP_STANDARD)) {
 		o.content_type = "application/x-pki-message";
 		if ((url = scep_url(base, "PKIOperation", NULL)) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		rc = fetch_post(&r, url, msg, len, &o, e);
@@ -438,7 +438,7 @@ scep_pkiop(unsigned char **out, size_t *outlen, const char *base,
 		if ((b64 = scep_b64(msg, len)) == NULL ||
 		    (esc = fetch_escape(b64, strlen(b64))) == NULL ||
 		    (url = scep_url(base, "PKIOperation", esc)) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		rc = fetch_get(&r, url, &o, e);
@@ -522,7 +522,7 @@ scep_enroll_cert(struct scep_enroll *s, STACK_OF(X509) *certs,
 	    "certificate", e)) != 0)
 		return rc;
 	if (!X509_up_ref(mine))
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	s->cert = mine;
 	return 0;
 }

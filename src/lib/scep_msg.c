@@ -155,7 +155,7 @@ scep_bio_take(unsigned char **out, size_t *outlen, BIO *bio, size_t max,
 		return err_set(e, ERR_TOOBIG, "%s: more than %zu bytes", what,
 		    max);
 	if ((*out = malloc(n > 0 ? (size_t)n : 1)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	memcpy(*out, p, (size_t)n);
 	*outlen = (size_t)n;
 	return 0;
@@ -202,7 +202,7 @@ scep_envelope(unsigned char **out, size_t *outlen, const struct scep_build *b,
 	if ((recips = sk_X509_new_null()) == NULL ||
 	    !sk_X509_push(recips, b->recipient) ||
 	    (in = BIO_new_mem_buf(b->content, (int)b->content_len)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((env = CMS_encrypt(recips, in, c, CMS_BINARY)) == NULL) {
@@ -346,7 +346,7 @@ scep_msg_build(unsigned char **out, size_t *outlen,
 	data = env != NULL ? BIO_new_mem_buf(env, (int)envlen) :
 	    BIO_new_mem_buf("", 0);
 	if (data == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((cms = CMS_sign(NULL, NULL, NULL, NULL, flags)) == NULL ||
@@ -473,7 +473,7 @@ scep_attr_take(struct scep_msg *m, int id, const ASN1_STRING *s,
 			n = SCEP_FAILTEXT_MAX;
 		if ((m->failinfo_text = strndup((const char *)
 		    ASN1_STRING_get0_data(s), (size_t)n)) == NULL)
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		break;
 	}
 	return 0;
@@ -564,7 +564,7 @@ scep_verify(struct scep_msg *m, CMS_ContentInfo *cms, STACK_OF(X509) *trusted,
 	pos = CMS_get0_content(cms);
 	if ((pos == NULL || *pos == NULL) &&
 	    (dcont = BIO_new_mem_buf("", 0)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if (trusted != NULL)
@@ -649,7 +649,7 @@ scep_decrypt_in(OSSL_LIB_CTX *libctx, BIO *out, const unsigned char *der,
 	int			 rc = 0;
 
 	if ((env = CMS_ContentInfo_new_ex(libctx, NULL)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (d2i_CMS_ContentInfo(&env, &p, (long)len) == NULL) {
 		env = NULL;
 		rc = err_openssl(e, ERR_PROTO, "RFC 8894 3.2.2: "
@@ -688,7 +688,7 @@ scep_decrypt_legacy(BIO *out, const unsigned char *der, size_t len,
 	int		 rc;
 
 	if ((ctx = OSSL_LIB_CTX_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((def = OSSL_PROVIDER_load(ctx, "default")) == NULL ||
 	    (leg = OSSL_PROVIDER_load(ctx, "legacy")) == NULL) {
 		rc = err_openssl(e, ERR_CRYPTO, "pkcsPKIEnvelope uses a legacy "
@@ -851,7 +851,7 @@ scep_envelope_open(struct scep_msg *m, const unsigned char *der, size_t len,
 	    nid == NID_undef ? "unknown" : OBJ_nid2sn(nid));
 	if ((out = BIO_new(BIO_s_mem())) == NULL) {
 		PKCS7_free(p7);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	if (scep_is_legacy(nid)) {
 		m->weak_cipher = 1;
@@ -918,7 +918,7 @@ scep_degenerate_read(struct scep_msg *m, struct err *e)
 		goto out;
 	}
 	if ((m->certs = sk_X509_new_null()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(certs); i++) {
@@ -944,7 +944,7 @@ scep_degenerate_read(struct scep_msg *m, struct err *e)
 	}
 	goto out;
  nomem:
-	rc = err_set(e, ERR_NOMEM, "out of memory");
+	rc = err_nomem(e);
  out:
 	PKCS7_free(p7);
 	return rc;
@@ -976,7 +976,7 @@ scep_msg_parse(struct scep_msg **out, const unsigned char *der, size_t len,
 		return err_set(e, ERR_TOOBIG, "pkiMessage over %u bytes",
 		    SCEP_MSG_MAX);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	m->type = m->status = m->failinfo = -1;
 	if ((cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL) {
 		rc = err_openssl(e, ERR_PROTO, "RFC 8894 3.2: pkiMessage is "
@@ -989,7 +989,7 @@ scep_msg_parse(struct scep_msg **out, const unsigned char *der, size_t len,
 		goto out;
 	}
 	if ((content = BIO_new(BIO_s_mem())) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((rc = scep_verify(m, cms, trusted, content, e)) != 0)
@@ -1182,7 +1182,7 @@ scep_signer_selfsigned(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
 	}
 	if (name == NULL || (x = X509_new()) == NULL || (bn = BN_new()) ==
 	    NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if (!BN_rand(bn, 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||

@@ -168,7 +168,7 @@ store_open(struct store **out, const char *dir, struct err *e)
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
 	    (st->dir = strdup(dir)) == NULL) {
 		free(st);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	n = strlen(st->dir);
 	while (n > 1 && st->dir[n - 1] == '/')
@@ -464,7 +464,7 @@ store_read_path(const char *path, int flags, char **out, size_t *outlen,
 		goto out;
 	}
 	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	while (got < (size_t)sb.st_size) {
@@ -650,13 +650,13 @@ store_list(struct store *st, const char *rel, char ***out, size_t *outn,
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				rc = err_set(e, ERR_NOMEM, "out of memory");
+				rc = err_nomem(e);
 				goto out;
 			}
 			v = nv;
 		}
 		if ((v[n] = strdup(de->d_name)) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		n++;
@@ -698,7 +698,7 @@ int
 store_batch_new(struct store_batch **out, struct store *st, struct err *e)
 {
 	if ((*out = calloc(1, sizeof(**out))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	(*out)->st = st;
 	return 0;
 }
@@ -889,7 +889,7 @@ store_batch_commit(struct store_batch *b, struct err *e)
 	}
 	cap = b->n * (2 * STORE_RELMAX + 32) + 1;
 	if ((text = malloc(cap)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; i < b->n; i++)
 		len += (size_t)snprintf(text + len, cap - len, "%s\t%s\t%s\n",
 		    b->op[i].scrub ? "scrub" : "keep", b->op[i].rel,

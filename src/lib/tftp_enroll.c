@@ -174,11 +174,11 @@ tftp_certs_der(STACK_OF(X509) **out, const unsigned char *buf, size_t len,
 	int			 i, rc = 0;
 
 	if ((sk = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL &&
 	    p == buf + len) {
 		if (!sk_X509_push(sk, x)) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		x = NULL;
@@ -202,7 +202,7 @@ tftp_certs_der(STACK_OF(X509) **out, const unsigned char *buf, size_t len,
 			continue;
 		if (!sk_X509_push(sk, sk_X509_value(in, i))) {
 			X509_free(sk_X509_value(in, i));
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 	}

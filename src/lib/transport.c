@@ -74,7 +74,7 @@ transport_proxy(char **out, const struct config *c, struct err *e)
 		    "or port", v);
 	n = strlen(host) + 16;
 	if ((*out = malloc(n)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	/* libcurl reads "a:b:c" as host "a" port "b": bracket IPv6. */
 	snprintf(*out, n, strchr(host, ':') ? "[%s]:%ld" : "%s:%ld", host,
 	    port);
@@ -104,7 +104,7 @@ transport_anchor_list(STACK_OF(X509) **out, struct store *st,
 	*out = NULL;
 	memset(&tc, 0, sizeof(tc));
 	if ((sk = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (tpname != NULL && (rc = tp_certs_load(&tc, st, tpname, e)) != 0)
 		goto out;
 	if ((rc = trustpool_load(&pool, st, e)) != 0 ||
@@ -113,13 +113,13 @@ transport_anchor_list(STACK_OF(X509) **out, struct store *st,
 	for (i = 0; tc.chain != NULL && i < sk_X509_num(tc.chain); i++)
 		if (!X509_up_ref(sk_X509_value(tc.chain, i)) ||
 		    !sk_X509_push(sk, sk_X509_value(tc.chain, i))) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 	while (sk_X509_num(pk) > 0)
 		if (!sk_X509_push(sk, sk_X509_value(pk, 0)) ||
 		    sk_X509_shift(pk) == NULL) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 	if (sk_X509_num(sk) == 0) {
@@ -151,7 +151,7 @@ transport_pem(char **pem, size_t *len, STACK_OF(X509) *sk, int n,
 	*pem = NULL;
 	*len = 0;
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; i < n && i < sk_X509_num(sk); i++)
 		if (!PEM_write_bio_X509(bio, sk_X509_value(sk, i))) {
 			rc = err_openssl(e, ERR_CRYPTO, "PEM encoding of a "
@@ -160,7 +160,7 @@ transport_pem(char **pem, size_t *len, STACK_OF(X509) *sk, int n,
 		}
 	BIO_get_mem_ptr(bio, &mem);
 	if ((*pem = malloc(mem->length + 1)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	memcpy(*pem, mem->data, mem->length);
@@ -195,7 +195,7 @@ transport_x509_store(X509_STORE **out, STACK_OF(X509) *sk, struct err *e)
 
 	*out = NULL;
 	if ((xs = X509_STORE_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; i < sk_X509_num(sk); i++)
 		if (!X509_STORE_add_cert(xs, sk_X509_value(sk, i))) {
 			X509_STORE_free(xs);

@@ -208,7 +208,7 @@ tp_load(struct trustpoint **out, const struct config *c, const char *name,
 		    "configured", name);
 	if ((tp = calloc(1, sizeof(*tp))) == NULL ||
 	    (tp->name = strdup(name)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((rc = tp_load_method(tp, c, block)) != 0 ||
@@ -219,7 +219,7 @@ tp_load(struct trustpoint **out, const struct config *c, const char *name,
 	    (rc = tp_dupval(&tp->ip_address, c, block, "ip-address", 1)) != 0 ||
 	    (rc = tp_dupval(&tp->description, c, block, "description",
 	    1)) != 0) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	tp->retry_period = tp_load_int(c, block, "enrollment retry period",
@@ -229,7 +229,7 @@ tp_load(struct trustpoint **out, const struct config *c, const char *name,
 	tp->keylabel_set = tp->keylabel != NULL;
 	if (tp->keylabel == NULL &&
 	    (tp->keylabel = strdup(TP_DEFAULT_KEY)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((v = tp_stmt(c, block, "serial-number", 1)) != NULL)
@@ -256,7 +256,7 @@ tp_fingerprint_norm(char **out, const char *in, struct err *e)
 
 	*out = NULL;
 	if ((s = malloc(strlen(in) + 1)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (; *in != '\0'; in++) {
 		if (*in == ' ' || *in == ':')
 			continue;
@@ -384,7 +384,7 @@ tp_pem(char **out, size_t *outlen, STACK_OF(X509) *sk, X509 *one,
 
 	*out = NULL;
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; sk != NULL && i < sk_X509_num(sk); i++)
 		if (!PEM_write_bio_X509(bio, sk_X509_value(sk, i))) {
 			rc = err_openssl(e, ERR_CRYPTO, "PEM encoding");
@@ -396,7 +396,7 @@ tp_pem(char **out, size_t *outlen, STACK_OF(X509) *sk, X509 *one,
 	}
 	n = BIO_get_mem_data(bio, &p);
 	if ((*out = malloc((size_t)n + 1)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	memcpy(*out, p, (size_t)n);
@@ -649,7 +649,7 @@ tp_pending_save(struct store *st, const char *name, enum tp_kind kind,
 		goto out;
 	}
 	if ((hex = malloc((size_t)dlen * 2 + 1)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if (OPENSSL_buf2hexstr_ex(hex, (size_t)dlen * 2 + 1, NULL, der,

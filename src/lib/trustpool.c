@@ -92,7 +92,7 @@ trustpool_push(STACK_OF(X509) *sk, X509 *x, struct err *e)
 	}
 	if (sk_X509_push(sk, x) <= 0) {
 		X509_free(x);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	return 0;
 }
@@ -118,7 +118,7 @@ trustpool_signers_load(STACK_OF(X509) **out, const struct trustpool_signers
 	*out = NULL;
 	if (sg->anchors != NULL) {
 		if ((*out = sk_X509_dup(sg->anchors)) == NULL)
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		return 0;
 	}
 	if ((rc = trustpool_load(&tp, sg->st, e)) != 0)
@@ -207,7 +207,7 @@ trustpool_p7_verify(struct trustpool_bundle *b, PKCS7 *p7, BIO *content,
 	}
 	if ((store = X509_STORE_new()) == NULL ||
 	    (vpm = X509_VERIFY_PARAM_new()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(anchors); i++)
@@ -241,7 +241,7 @@ trustpool_p7_verify(struct trustpool_bundle *b, PKCS7 *p7, BIO *content,
 			goto out;
 	if ((b->signer = cert_dn(X509_get_subject_name(sk_X509_value(signers,
 	    0)), CERT_DN_UPPER)) == NULL)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
  out:
 	sk_X509_free(signers);
 	/* A dup of the caller's, or up-referenced copies of the pool's. */
@@ -346,7 +346,7 @@ trustpool_p7_signed(struct trustpool_bundle *b, STACK_OF(X509) *all,
 
 	memset(&inner, 0, sizeof(inner));
 	if ((content = BIO_new(BIO_s_mem())) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((rc = trustpool_p7_verify(b, p7, content, sg, now, e)) != 0)
 		goto out;
 	n = BIO_get_mem_data(content, (char **)&data);
@@ -420,7 +420,7 @@ trustpool_p7(struct trustpool_bundle *b, STACK_OF(X509) *all,
 		X509	*x = sk_X509_value(certs, i);
 
 		if (!X509_up_ref(x)) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		if ((rc = trustpool_push(all, x, e)) != 0)
@@ -449,7 +449,7 @@ trustpool_pem(struct trustpool_bundle *b, STACK_OF(X509) *all,
 		return err_set(e, ERR_TOOBIG, "bundle too large");
 	b->noutside = paste_outside_lines((const char *)buf, len);
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (;;) {
 		if (PEM_read_bio(bio, &name, &hdr, &data, &dlen) != 1) {
 			unsigned long	 l = ERR_peek_last_error();
@@ -526,7 +526,7 @@ trustpool_add_skip(struct trustpool_bundle *b, size_t idx, X509 *x,
 	s->reason = reason;
 	if ((s->subject = cert_dn(X509_get_subject_name(x),
 	    CERT_DN_UPPER)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	b->nskips++;
 	return 0;
 }
@@ -570,7 +570,7 @@ trustpool_filter(struct trustpool_bundle *b, STACK_OF(X509) *all,
 	    (dup = calloc(n, 1)) == NULL ||
 	    (b->skips = calloc(n, sizeof(*b->skips))) == NULL ||
 	    (b->certs = sk_X509_new_reserve(NULL, (int)n)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -594,12 +594,12 @@ trustpool_filter(struct trustpool_bundle *b, STACK_OF(X509) *all,
 			continue;
 		}
 		if (!X509_up_ref(x)) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		if (sk_X509_push(b->certs, x) <= 0) {
 			X509_free(x);
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 	}
@@ -654,7 +654,7 @@ trustpool_parse(struct trustpool_bundle **out, const unsigned char *buf,
 		    "%u byte cap", len, TRUSTPOOL_MAXSIZE);
 	if ((b = calloc(1, sizeof(*b))) == NULL ||
 	    (all = sk_X509_new_null()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if (EVP_Digest(buf, len, b->sha256, NULL, EVP_sha256(), NULL) != 1) {
@@ -708,7 +708,7 @@ trustpool_builtin_bytes(unsigned char **out, size_t *outlen, struct err *e)
 		return 0;
 	}
 	if ((buf = malloc(trustpool_builtin_len + 1)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	memcpy(buf, trustpool_builtin_data, trustpool_builtin_len);
 	buf[trustpool_builtin_len] = '\0';
 	*out = (unsigned char *)buf;
@@ -739,7 +739,7 @@ trustpool_append(struct trustpool *tp, size_t *cap, STACK_OF(X509) *sk,
 
 	if (need > *cap) {
 		if ((nv = reallocarray(tp->v, need, sizeof(*nv))) == NULL)
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		tp->v = nv;
 		*cap = need;
 	}
@@ -747,7 +747,7 @@ trustpool_append(struct trustpool *tp, size_t *cap, STACK_OF(X509) *sk,
 		X509	*x = sk_X509_value(sk, i);
 
 		if (!X509_up_ref(x))
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		tp->v[tp->n].x509 = x;
 		tp->v[tp->n].origin = origin;
 		tp->v[tp->n].active = 1;
@@ -801,7 +801,7 @@ trustpool_deactivate(struct trustpool *tp, struct err *e)
 	if (nd == 0)
 		return 0;
 	if ((subj = calloc(nd, sizeof(*subj))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; i < nd; i++)
 		subj[i] = tp->v[tp->nbuiltin + i].x509;
 	qsort(subj, nd, sizeof(*subj), trustpool_cmp_subject);
@@ -829,7 +829,7 @@ trustpool_load(struct trustpool **out, struct store *st, struct err *e)
 
 	*out = NULL;
 	if ((tp = calloc(1, sizeof(*tp))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((rc = trustpool_builtin_bytes(&buf, &len, e)) != 0)
 		goto out;
 	if (len > 0) {
@@ -888,17 +888,17 @@ trustpool_anchors(STACK_OF(X509) **out, const struct trustpool *tp,
 
 	*out = NULL;
 	if ((sk = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; tp != NULL && i < tp->n; i++) {
 		if (!tp->v[i].active)
 			continue;
 		if (!X509_up_ref(tp->v[i].x509)) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 		if (sk_X509_push(sk, tp->v[i].x509) <= 0) {
 			X509_free(tp->v[i].x509);
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 	}
@@ -982,7 +982,7 @@ trustpool_install(struct store *st, const struct trustpool_bundle *b,
 	int			 i, rc = 0, locked = 0;
 
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	trustpool_clean_line(src, sizeof(src), source ? source : "-");
 	if (b->format == TRUSTPOOL_FMT_P7_SIGNED && b->signer != NULL)
 		snprintf(fmt, sizeof(fmt), "%s by %s",
@@ -996,7 +996,7 @@ trustpool_install(struct store *st, const struct trustpool_bundle *b,
 	if (BIO_printf(bio, "# netpki trust pool: downloaded bundle\n"
 	    "# source: %s\n# fetched: %lld\n# format: %s\n# certificates: "
 	    "%d\n", src, (long long)now, fmt, sk_X509_num(b->certs)) <= 0) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(b->certs); i++)

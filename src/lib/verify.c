@@ -104,16 +104,16 @@ verify_copy_set(struct verify_set *d, const struct verify_anchors *s,
 	    (s->query_url != NULL &&
 	    (d->query_url = strdup(s->query_url)) == NULL) ||
 	    (d->certs = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	d->crl_optional = s->crl_optional;
 	for (i = 0; i < sk_X509_num(s->certs); i++) {
 		X509	*x = sk_X509_value(s->certs, i);
 
 		if (!X509_up_ref(x))
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		if (sk_X509_push(d->certs, x) <= 0) {
 			X509_free(x);
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		}
 	}
 	return 0;
@@ -158,7 +158,7 @@ verify_new(struct verify **out, const struct verify_anchors *sets,
 	    (nsets > 0 && (v->sets = calloc(nsets, sizeof(*v->sets))) ==
 	    NULL)) {
 		free(v);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	v->cache = cache;
 	for (i = 0; i < nsets; i++) {
@@ -538,7 +538,7 @@ verify_set_policy(X509_VERIFY_PARAM *p, const struct verify_opts *o,
 		if ((pol = sk_ASN1_OBJECT_new_null()) == NULL ||
 		    (any = OBJ_nid2obj(NID_any_policy)) == NULL ||
 		    sk_ASN1_OBJECT_push(pol, any) <= 0) {
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 			goto out;
 		}
 	}
@@ -623,7 +623,7 @@ verify_cached_crls(STACK_OF(X509_CRL) **out, struct verify *v,
 	int			 i, j, k, rc = 0;
 
 	if ((*out = crls = sk_X509_CRL_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (v->cache == NULL)
 		return 0;
 	for (i = 0; rc == 0 && i < sk_X509_num(chain); i++) {
