@@ -357,11 +357,15 @@ static int	ca_init_locked(const char *, const struct ca_init_opts *,
 int
 ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
 {
-	int	 fd = -1, rc;
+	struct stat	 sb;
+	int		 fd = -1, rc, made = stat(dir, &sb) != 0;
 
 	if ((rc = ca_init_lock(&fd, dir, e)) != 0)
 		return rc;
 	rc = ca_init_locked(dir, o, e);
+	/* A refused init leaves no directory it made (if still empty). */
+	if (rc != 0 && made)
+		(void)rmdir(dir);
 	close(fd);
 	return rc;
 }
