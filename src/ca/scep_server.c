@@ -674,7 +674,6 @@ scep_enroll_request(struct scep_op *op, struct scep_enr *en, int *answered)
 	const struct policy	*pol = op->srv->issue.policy;
 	struct policy		 def;
 	struct err		 e;
-	char			 esc[300];
 
 	*answered = 1;
 	if (issue_csr_challenge(&en->pw, en->req, &e) != 0)
@@ -688,8 +687,8 @@ scep_enroll_request(struct scep_op *op, struct scep_enr *en, int *answered)
 		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
 	if (scep_reqhash(en->r.reqhash, &en->r, op->msg->signer) != 0)
 		return -1;
-	scep_note(op->rep, " subject=\"%.256s\"", text_esc(esc, sizeof(esc),
-	    en->r.subject));
+	/* http.c escapes the note and bounds it, keeping the outcome. */
+	scep_note(op->rep, " subject=\"%s\"", en->r.subject);
 	if (pol == NULL) {
 		policy_default(&def);
 		pol = &def;
