@@ -23,7 +23,6 @@
 #include "policy.h"
 #include "scep_msg.h"
 #include "scep_server.h"
-#include "text.h"
 
 #define TYPE_PKIMSG	"application/x-pki-message"
 
