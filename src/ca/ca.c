@@ -367,14 +367,13 @@ int
 ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
 {
 	struct stat	 sb;
-	int		 fd = -1, existed, rc;
+	int		 fd = -1, rc, made = stat(dir, &sb) != 0;
 
-	existed = stat(dir, &sb) == 0;
 	if ((rc = ca_init_lock(&fd, dir, e)) != 0)
 		return rc;
 	rc = ca_init_locked(dir, o, e);
-	/* A refused init leaves no directory it made (still empty then). */
-	if (rc != 0 && !existed)
+	/* A refused init leaves no directory it made (if still empty). */
+	if (rc != 0 && made)
 		(void)rmdir(dir);
 	close(fd);
 	return rc;

@@ -169,6 +169,13 @@ db_meta_get(struct db *db, const char *key, char **out, struct err *e)
 }
 
 int
+db_request_by_reqhash(struct db *db, const char *h, struct db_request *r,
+    struct err *e)
+{
+	return db->ops->request_by_reqhash(db, h, r, e);
+}
+
+int
 db_challenge_add(struct db *db, const struct db_challenge *c, struct err *e)
 {
 	return db->ops->challenge_add(db, c, e);

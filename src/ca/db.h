@@ -39,6 +39,11 @@ struct db_request {
 	unsigned char	*csr;		/* PKCS#10 DER */
 	size_t		 csr_len;
 	char		 serial[48];	/* issued: uppercase hex, else "" */
+	/*
+	 * hex SHA-256 of the stored request and the certificate that signed
+	 * its message: a resend is this same pair ("" before schema 1).
+	 */
+	char		 reqhash[65];
 	time_t		 created, updated;
 };
 
@@ -69,6 +74,9 @@ int	 db_request_add(struct db *, const struct db_request *, int64_t *,
 int	 db_request_by_transid(struct db *, const char *, struct db_request *,
 	    struct err *);
 int	 db_request_by_id(struct db *, int64_t, struct db_request *,
+	    struct err *);
+/* The newest request with this reqhash (a resend): 0, or ERR_NOTFOUND. */
+int	 db_request_by_reqhash(struct db *, const char *, struct db_request *,
 	    struct err *);
 /*
  * Pending -> rejected.  ERR_NOTFOUND when there is no such request,

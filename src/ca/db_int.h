@@ -36,6 +36,8 @@ struct db_ops {
 		    struct db_request *, struct err *);
 	int	(*request_by_id)(struct db *, int64_t, struct db_request *,
 		    struct err *);
+	int	(*request_by_reqhash)(struct db *, const char *,
+		    struct db_request *, struct err *);
 	int	(*request_reject)(struct db *, int64_t, struct err *);
 	int	(*request_list)(struct db *, int, db_request_cb, void *,
 		    struct err *);

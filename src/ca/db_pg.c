@@ -102,6 +102,8 @@ static const char pg_schema[] =
 	" uses bigint NOT NULL,"
 	" max_uses bigint NOT NULL,"
 	" revoked bigint NOT NULL DEFAULT 0);"
+	"ALTER TABLE requests ADD COLUMN IF NOT EXISTS reqhash text;"
+	"CREATE INDEX IF NOT EXISTS requests_reqhash ON requests (reqhash);"
 	"INSERT INTO meta (key, value) VALUES ('schema_version', '1')"
 	" ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
@@ -467,7 +469,7 @@ pg_close(struct db *d)
 }
 
 #define PG_REQ_COLS "id, transid, msgtype::bigint, state, subject, csr, " \
-	"COALESCE(serial, ''), created, updated"
+	"COALESCE(serial, ''), created, updated, COALESCE(reqhash, '')"
 
 static int
 pg_request_row(PGresult *res, int i, struct db_request *r, struct err *e)
@@ -482,6 +484,7 @@ pg_request_row(PGresult *res, int i, struct db_request *r, struct err *e)
 	pg_get_textcpy(r->serial, sizeof(r->serial), res, i, 6);
 	r->created = (time_t)pg_get_int(res, i, 7);
 	r->updated = (time_t)pg_get_int(res, i, 8);
+	pg_get_textcpy(r->reqhash, sizeof(r->reqhash), res, i, 9);
 	if (r->subject == NULL || r->csr == NULL) {
 		db_request_clear(r);
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -530,10 +533,11 @@ pg_request_insert(struct db_pg *db, const struct db_request *r,
 	pg_text(&p, serial);	/* NULL: SQL NULL */
 	pg_int(&p, now);
 	pg_int(&p, now);
+	pg_text(&p, r->reqhash);
 	if ((rc = pg_query(db, &res, "INSERT INTO requests (transid, msgtype, "
-	    "state, subject, csr, serial, created, updated) VALUES ($1, $2, "
-	    "$3, $4, $5, $6, $7, $8) RETURNING id", &p, "insert request",
-	    e)) != 0)
+	    "state, subject, csr, serial, created, updated, reqhash) VALUES "
+	    "($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id", &p,
+	    "insert request", e)) != 0)
 		return rc;
 	if (PQntuples(res) != 1)
 		rc = err_set(e, ERR_IO, "database %s: insert request: no ID",
@@ -582,6 +586,15 @@ pg_request_by_transid(struct db *d, const char *tid, struct db_request *r,
 	return pg_request_one((struct db_pg *)d, "SELECT " PG_REQ_COLS
 	    " FROM requests WHERE transid = $1 ORDER BY id DESC LIMIT 1", tid,
 	    0, r, e);
+}
+
+static int
+pg_request_by_reqhash(struct db *d, const char *h, struct db_request *r,
+    struct err *e)
+{
+	return pg_request_one((struct db_pg *)d, "SELECT " PG_REQ_COLS
+	    " FROM requests WHERE reqhash = $1 ORDER BY id DESC LIMIT 1", h, 0,
+	    r, e);
 }
 
 static int
@@ -1024,6 +1037,7 @@ static const struct db_ops pg_ops = {
 	.cert_rows = pg_cert_rows,
 	.request_add = pg_request_add,
 	.request_by_transid = pg_request_by_transid,
+	.request_by_reqhash = pg_request_by_reqhash,
 	.request_by_id = pg_request_by_id,
 	.request_reject = pg_request_reject,
 	.request_list = pg_request_list,
@@ -1058,10 +1072,11 @@ pg_schema_ready(struct db_pg *db, int *ready, struct err *e)
 	*ready = 0;
 	if ((rc = pg_one_int(db, "SELECT count(*) FROM unnest(ARRAY["
 	    "'requests', 'requests_transid', 'requests_state', 'certs', "
-	    "'certs_revoked', 'meta', 'challenges']) AS t(name) WHERE "
+	    "'certs_revoked', 'meta', 'challenges', 'requests_reqhash']) AS "
+	    "t(name) WHERE "
 	    "to_regclass(name) IS NOT NULL", &p, "schema", &n, e)) != 0)
 		return rc;
-	if (n != 7)
+	if (n != 8)
 		return 0;
 	/* Version DB_SCHEMA_VERSION, or a newer one this binary refuses. */
 	if ((rc = pg_one_int(db, "SELECT COALESCE((SELECT value::bigint FROM "

@@ -76,6 +76,11 @@ static const char db_schema[] =
 	" max_uses INTEGER NOT NULL,"
 	" revoked INTEGER NOT NULL DEFAULT 0);";
 
+/* Version 0 to 1, after db_schema (which made any missing table). */
+static const char db_schema_v1[] =
+	"ALTER TABLE requests ADD COLUMN reqhash TEXT;"
+	"CREATE INDEX IF NOT EXISTS requests_reqhash ON requests (reqhash);";
+
 static int
 sq_fail(struct db_sqlite *db, struct err *e, const char *what)
 {
@@ -219,7 +224,7 @@ sq_blobdup(sqlite3_stmt *st, int col, size_t *len)
 }
 
 #define DB_REQ_COLS "id, transid, msgtype, state, subject, csr, " \
-	"COALESCE(serial, ''), created, updated"
+	"COALESCE(serial, ''), created, updated, COALESCE(reqhash, '')"
 
 static int
 sq_request_row(sqlite3_stmt *st, struct db_request *r, struct err *e)
@@ -234,6 +239,7 @@ sq_request_row(sqlite3_stmt *st, struct db_request *r, struct err *e)
 	sq_textcpy(r->serial, sizeof(r->serial), st, 6);
 	r->created = (time_t)sqlite3_column_int64(st, 7);
 	r->updated = (time_t)sqlite3_column_int64(st, 8);
+	sq_textcpy(r->reqhash, sizeof(r->reqhash), st, 9);
 	if (r->subject == NULL || r->csr == NULL) {
 		db_request_clear(r);
 		return err_set(e, ERR_NOMEM, "out of memory");
@@ -274,8 +280,8 @@ sq_request_insert(struct db_sqlite *db, const struct db_request *r,
 	int		 rc;
 
 	if ((rc = sq_prepare(db, &st, "INSERT INTO requests (transid, "
-	    "msgtype, state, subject, csr, serial, created, updated) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?)", e)) != 0)
+	    "msgtype, state, subject, csr, serial, created, updated, reqhash) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", e)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, r->transid, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, r->msgtype);
@@ -289,6 +295,7 @@ sq_request_insert(struct db_sqlite *db, const struct db_request *r,
 		sqlite3_bind_null(st, 6);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+	sqlite3_bind_text(st, 9, r->reqhash, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = sq_fail(db, e, "insert request");
 	else if (id != NULL)
@@ -338,6 +345,16 @@ sq_request_by_transid(struct db *d, const char *tid, struct db_request *r,
 
 	return sq_request_one(db, "SELECT " DB_REQ_COLS " FROM requests "
 	    "WHERE transid = ? ORDER BY id DESC LIMIT 1", tid, 0, r, e);
+}
+
+static int
+sq_request_by_reqhash(struct db *d, const char *h, struct db_request *r,
+    struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+
+	return sq_request_one(db, "SELECT " DB_REQ_COLS " FROM requests "
+	    "WHERE reqhash = ? ORDER BY id DESC LIMIT 1", h, 0, r, e);
 }
 
 static int
@@ -850,8 +867,9 @@ sq_schema(struct db_sqlite *db, struct err *e)
 		    DB_SCHEMA_VERSION);
 	snprintf(set, sizeof(set), "PRAGMA user_version = %d",
 	    DB_SCHEMA_VERSION);
-	if (rc == 0 && v < DB_SCHEMA_VERSION &&
-	    (rc = sq_exec_multi(db, db_schema, e)) == 0)
+	if (rc == 0 && v < 1 && (rc = sq_exec_multi(db, db_schema, e)) == 0)
+		rc = sq_exec_multi(db, db_schema_v1, e);
+	if (rc == 0 && v < DB_SCHEMA_VERSION)
 		rc = sq_exec_multi(db, set, e);
 	if (rc == 0)
 		return sq_exec_multi(db, "COMMIT", e);
@@ -867,6 +885,7 @@ static const struct db_ops sq_ops = {
 	.cert_rows = sq_cert_rows,
 	.request_add = sq_request_add,
 	.request_by_transid = sq_request_by_transid,
+	.request_by_reqhash = sq_request_by_reqhash,
 	.request_by_id = sq_request_by_id,
 	.request_reject = sq_request_reject,
 	.request_list = sq_request_list,

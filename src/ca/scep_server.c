@@ -23,7 +23,6 @@
 #include "policy.h"
 #include "scep_msg.h"
 #include "scep_server.h"
-#include "text.h"
 
 #define TYPE_PKIMSG	"application/x-pki-message"
 
@@ -314,7 +313,6 @@ struct scep_enr {
 	int			 ours;	/* signed by a valid cert of this CA */
 	int			 bycert; /* ... of this identity: no challenge */
 	int			 taken;	/* a one-time challenge's use taken */
-	char			*signer_serial;	/* when ours */
 	struct db_request	 r;	/* the row to store */
 };
 
@@ -324,7 +322,6 @@ scep_enr_clear(struct scep_enr *en)
 	if (en->pw != NULL)
 		OPENSSL_cleanse(en->pw, strlen(en->pw));
 	free(en->pw);
-	free(en->signer_serial);
 	free(en->r.csr);
 	free(en->r.subject);
 	X509_REQ_free(en->req);
@@ -483,46 +480,80 @@ scep_resend_issued(struct scep_op *op, struct scep_enr *en,
 }
 
 /*
- * An earlier request with this transactionID.  A resend is the same
- * request (the same stored bytes), not merely the same key: a renewal
- * that keeps its key is a new request.  A pending request's
- * transactionID is its own: another key is refused, the row untouched.
- * *done: answered here.
+ * A resend is the same request (the same CSR in a message from the same
+ * signer: reqhash), not merely the same key: a renewal that keeps its key
+ * (and, RSA signatures being deterministic, may send the very same CSR)
+ * signs with its current certificate or a new self-signed one, so it is
+ * a new request.  *done: answered here.
  */
 static int
-scep_prior(struct scep_op *op, struct scep_enr *en,
+scep_resend(struct scep_op *op, struct scep_enr *en,
     const struct db_request *r, int *done)
 {
-	X509_REQ	*old = NULL;
-	struct err	 e;
-	int		 samekey, samereq;
-
 	*done = 1;
-	samereq = r->csr_len == en->r.csr_len &&
-	    memcmp(r->csr, en->r.csr, r->csr_len) == 0 &&
-	    !(en->ours && strcmp(en->signer_serial, r->serial) == 0);
-	samekey = issue_csr_stored(&old, r->csr, r->csr_len, &e) == 0 &&
-	    EVP_PKEY_eq(X509_REQ_get0_pubkey(old),
-	    X509_REQ_get0_pubkey(en->req)) == 1;
-	X509_REQ_free(old);
-	if (strcmp(r->state, DB_PENDING) == 0) {
-		if (!samekey)
-			return scep_fail(op, SCEP_FAIL_BADREQUEST, "RFC 8894 "
-			    "3.2.1.4.1: this transactionID belongs to a "
-			    "pending request with another key");
-		scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
+	scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
+	if (strcmp(r->state, DB_PENDING) == 0)
 		return scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL,
 		    NULL);
-	}
-	if (!samereq) {
-		*done = 0;
-		return 0;
-	}
-	scep_note(op->rep, " request=%lld (resent)", (long long)r->id);
 	if (strcmp(r->state, DB_REJECTED) == 0)
 		return scep_fail(op, SCEP_FAIL_BADREQUEST, "the request was "
 		    "rejected by the CA administrator");
 	return scep_resend_issued(op, en, r);
+}
+
+/*
+ * A pending request's transactionID is its own: another key is refused
+ * and the row left untouched; the same key is told PENDING again.
+ */
+static int
+scep_pending_transid(struct scep_op *op, struct scep_enr *en,
+    const struct db_request *r, int *done)
+{
+	X509_REQ	*old = NULL;
+	struct err	 e;
+	int		 samekey;
+
+	*done = 0;
+	if (strcmp(r->state, DB_PENDING) != 0)
+		return 0;
+	*done = 1;
+	samekey = issue_csr_stored(&old, r->csr, r->csr_len, &e) == 0 &&
+	    EVP_PKEY_eq(X509_REQ_get0_pubkey(old),
+	    X509_REQ_get0_pubkey(en->req)) == 1;
+	X509_REQ_free(old);
+	if (!samekey)
+		return scep_fail(op, SCEP_FAIL_BADREQUEST, "RFC 8894 "
+		    "3.2.1.4.1: this transactionID belongs to a pending "
+		    "request with another key");
+	scep_note(op->rep, " request=%lld (pending)", (long long)r->id);
+	return scep_certrep(op, SCEP_STATUS_PENDING, 0, NULL, NULL, NULL);
+}
+
+/* An earlier request: a resend, or a pending transactionID.  *done. */
+static int
+scep_prior(struct scep_op *op, struct scep_enr *en, int *done)
+{
+	struct db_request	 old;
+	struct err		 e;
+	int			 rc;
+
+	*done = 0;
+	if ((rc = db_request_by_reqhash(op->db, en->r.reqhash, &old, &e)) ==
+	    0) {
+		rc = scep_resend(op, en, &old, done);
+		db_request_clear(&old);
+		return rc;
+	}
+	if (rc == ERR_NOTFOUND && (rc = db_request_by_transid(op->db,
+	    op->msg->transid, &old, &e)) == 0) {
+		rc = scep_pending_transid(op, en, &old, done);
+		db_request_clear(&old);
+		return rc;
+	}
+	if (rc == ERR_NOTFOUND)
+		return 0;
+	*done = 1;
+	return scep_unavailable(op, &e);
 }
 
 /* Back to the reply as it was before a CertRep was made into it. */
@@ -604,14 +635,35 @@ scep_enroll_signer(struct scep_op *op, struct scep_enr *en, int *answered)
 	    X509_REQ_get0_pubkey(en->req)) != 1)
 		return scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 "
 		    "3.3.1: PKCSReq is not signed with the requested key");
-	if (en->ours) {
-		if ((en->signer_serial = issue_serial_hex(
-		    X509_get0_serialNumber(m->signer))) == NULL)
-			return -1;
+	if (en->ours)
 		en->bycert = scep_same_identity(op, m->signer, en->req);
-	}
 	*answered = 0;
 	return 0;
+}
+
+/* hex SHA-256 of the stored request and the message's signer. */
+static int
+scep_reqhash(char *out, const struct db_request *r, X509 *signer)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 md[32], *der = NULL;
+	unsigned int	 n = 0;
+	int		 len, ok;
+
+	if ((len = i2d_X509(signer, &der)) <= 0 ||
+	    (ctx = EVP_MD_CTX_new()) == NULL) {
+		OPENSSL_free(der);
+		return -1;
+	}
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, r->csr, r->csr_len) == 1 &&
+	    EVP_DigestUpdate(ctx, der, (size_t)len) == 1 &&
+	    EVP_DigestFinal_ex(ctx, md, &n) == 1 &&
+	    OPENSSL_buf2hexstr_ex(out, sizeof(r->reqhash), NULL, md, n,
+	    '\0') == 1;
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_free(der);
+	return ok ? 0 : -1;
 }
 
 /* The row to store, without the challenge; the policy's verdict. */
@@ -621,7 +673,6 @@ scep_enroll_request(struct scep_op *op, struct scep_enr *en, int *answered)
 	const struct policy	*pol = op->srv->issue.policy;
 	struct policy		 def;
 	struct err		 e;
-	char			 esc[300];
 
 	*answered = 1;
 	if (issue_csr_challenge(&en->pw, en->req, &e) != 0)
@@ -633,9 +684,10 @@ scep_enroll_request(struct scep_op *op, struct scep_enr *en, int *answered)
 	en->r.msgtype = op->msg->type;
 	if (issue_csr_strip(&en->r.csr, &en->r.csr_len, en->req, &e) != 0)
 		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
-	text_esc(esc, sizeof(esc), en->r.subject);
-	scep_note(op->rep, " subject=\"%.256s%s\"", esc,
-	    strlen(esc) > 256 ? "[...]" : "");
+	if (scep_reqhash(en->r.reqhash, &en->r, op->msg->signer) != 0)
+		return -1;
+	/* http.c escapes the note and bounds it, keeping the outcome. */
+	scep_note(op->rep, " subject=\"%s\"", en->r.subject);
 	if (pol == NULL) {
 		policy_default(&def);
 		pol = &def;
@@ -653,7 +705,6 @@ static int
 scep_enroll(struct scep_op *op)
 {
 	struct scep_enr		 en;
-	struct db_request	 old;
 	struct err		 e;
 	int64_t			 id = 0;
 	int			 rc, done, ok;
@@ -667,15 +718,8 @@ scep_enroll(struct scep_op *op)
 	if ((rc = scep_enroll_signer(op, &en, &done)) != 0 || done ||
 	    (rc = scep_enroll_request(op, &en, &done)) != 0 || done)
 		goto out;
-	if (db_request_by_transid(op->db, op->msg->transid, &old, &e) == 0) {
-		rc = scep_prior(op, &en, &old, &done);
-		db_request_clear(&old);
-		if (done)
-			goto out;
-	} else if (e.code != ERR_NOTFOUND) {
-		rc = scep_unavailable(op, &e);
+	if ((rc = scep_prior(op, &en, &done)) != 0 || done)
 		goto out;
-	}
 	if (!en.bycert && (ok = scep_challenge_ok(op, &en, 1, &e)) != 1) {
 		rc = scep_challenge_refused(op, ok, &e);
 		goto out;

@@ -72,7 +72,8 @@ CA=$WORK/old
 ca_init
 openssl req -new -newkey rsa:2048 -nodes -keyout old.key -subj /CN=old -out old.csr 2>/dev/null
 ca sign-csr old.csr > old.pem || fail "sign-csr"
-sqlite3 "$CA/ca.db" "DROP TABLE challenges; PRAGMA user_version = 0;"
+sqlite3 "$CA/ca.db" "DROP TABLE challenges; DROP INDEX requests_reqhash;
+    ALTER TABLE requests DROP COLUMN reqhash; PRAGMA user_version = 0;"
 expect 0 ca list
 contains "$OUT" "valid	CN=old"
 [ "$(sqlite3 "$CA/ca.db" 'PRAGMA user_version')" = 1 ] || fail "user_version not upgraded"

@@ -6,7 +6,7 @@ ca_init
 ca_start --approve manual --challenge pw
 cd "$WORK" || exit 1
 
-expect 3 "$SCEPREQ" enroll "$URL" --key k1.pem --cn r1 --challenge pw
+SCEPREQ_SAVE=$WORK/msg1.der expect 3 "$SCEPREQ" enroll "$URL" --key k1.pem --cn r1 --challenge pw
 contains "$OUT" PENDING
 expect 3 "$SCEPREQ" poll "$URL" --key k1.pem --cn r1
 expect 0 ca requests --pending
@@ -20,9 +20,11 @@ serial=$(echo "$OUT" | sed -n 's/.*serial \([0-9A-F]*\)$/\1/p')
 expect 0 "$SCEPREQ" poll "$URL" --key k1.pem --cn r1 --out c1.pem
 contains "$OUT" "SUCCESS serial=$serial"
 openssl verify -CAfile "$CA/ca.crt" c1.pem > /dev/null || fail "verify"
-# A resent PKCSReq (same key) gets the same certificate, not a second one.
-expect 0 "$SCEPREQ" enroll "$URL" --key k1.pem --cn r1 --challenge pw
-contains "$OUT" "SUCCESS serial=$serial"
+# A resent PKCSReq (the same message) gets the same certificate, not a
+# second one.
+[ "$(curl -s -o /dev/null -w '%{http_code}' --data-binary @msg1.der \
+    "$URL?operation=PKIOperation")" = 200 ] || fail "resend"
+grep -q "request=1 (resent) serial=$serial -> SUCCESS" "$LOG" || fail "resend: not the same certificate"
 expect 1 ca approve 1
 contains "$OUT" "is issued, not pending"
 
@@ -36,6 +38,12 @@ expect 0 ca requests --pending
 [ "$(echo "$OUT" | grep -vc '^#')" = 0 ] || fail "still pending: $OUT"
 expect 1 ca approve 99
 contains "$OUT" "no such request"
+# The same key from a new run (a new self-signed signer) is a new request
+# (a renewal that keeps its key), not a resend of request 1.
+expect 3 "$SCEPREQ" enroll "$URL" --key k1.pem --cn r1 --challenge pw
+expect 0 ca requests --pending
+contains "$OUT" "3	pending	CN=r1	"
+expect 0 ca reject 3
 
 # micromdm's scepclient on a pending request: it polls again after 30 s.
 if command -v scepclient > /dev/null; then

@@ -25,6 +25,20 @@ expect 0 ca list
 contains "$OUT" "$serial	valid	CN=router1,OU=MDM,O=scep-client,C=US"
 grep -q "PKCSReq .* -> SUCCESS" "$LOG" || fail "no log line for the enrollment"
 
+# Same-key renewal with its old certificate (a RenewalReq signed by it,
+# no challenge): a new certificate, new serial, later notAfter.
+ca_stop
+NETPKI_NOW=$(($(date +%s) + 86400)) ca_start --challenge-file "$WORK/challenge" --cert-days 30
+cp c1.pem c1-old.pem
+timeout 60 scepclient -server-url "$URL" -private-key k1.pem -certificate c1.pem \
+	-cn router1 > client1r.log 2>&1 || { cat client1r.log; fail "scepclient renewal failed"; }
+serial2=$(openssl x509 -in c1.pem -noout -serial | cut -d= -f2)
+[ "$serial2" != "$serial" ] || fail "renewal returned the old certificate"
+[ "$(date -d "$(openssl x509 -in c1.pem -noout -enddate | cut -d= -f2)" +%s)" -gt \
+  "$(date -d "$(openssl x509 -in c1-old.pem -noout -enddate | cut -d= -f2)" +%s)" ] ||
+	fail "renewal: notAfter not later"
+grep -q "RenewalReq .* serial=$serial2 -> SUCCESS" "$LOG" || fail "no log line for the renewal"
+
 # Wrong challenge: scepclient fails, the server says FAILURE badRequest.
 # (scepclient reuses ./csr.pem: each run gets its own directory.)
 mkdir w2 && cd w2 || exit 1

@@ -1,0 +1,57 @@
+/*
+ * Fuzz target: DIR/policy.conf (netpki-ca's request policy; a file the
+ * administrator edits by hand).  Whatever parses must print as a policy
+ * file that parses back to the same text.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca.h"
+#include "err.h"
+#include "policy.h"
+
+int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* policy_apply adds extensions through issue.c; parsing never does. */
+int
+issue_ext(X509 *x, X509 *issuer, int nid, const char *v, struct err *e)
+{
+	(void)x;
+	(void)issuer;
+	(void)nid;
+	(void)v;
+	(void)e;
+	abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct policy	*p, *q;
+	struct err	 e;
+	char		*t1 = NULL, *t2 = NULL;
+
+	if ((p = malloc(sizeof(*p))) == NULL ||
+	    (q = malloc(sizeof(*q))) == NULL) {
+		free(p);
+		return 0;
+	}
+	if (policy_parse(p, (const char *)data, size, &e) == 0) {
+		if ((t1 = policy_format(p)) == NULL)
+			abort();
+		if (policy_parse(q, t1, strlen(t1), &e) != 0) {
+			fprintf(stderr, "printed policy does not parse: %s\n%s",
+			    e.msg, t1);
+			abort();
+		}
+		if ((t2 = policy_format(q)) == NULL || strcmp(t1, t2) != 0)
+			abort();
+	}
+	free(t1);
+	free(t2);
+	free(p);
+	free(q);
+	return 0;
+}
