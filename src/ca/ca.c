@@ -100,7 +100,7 @@ ca_parse_dn(X509_NAME **out, const char *s, struct err *e)
 	sep = slash ? '/' : ',';
 	if ((buf = strdup(s + slash)) == NULL || (n = X509_NAME_new()) ==
 	    NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (p = w = buf, parts[np++] = buf; *p != '\0'; p++) {
@@ -179,7 +179,7 @@ ca_make_cert(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
 
 	*out = NULL;
 	if ((x = X509_new()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if ((rc = issue_serial_random(&sn, e)) != 0)
@@ -225,7 +225,7 @@ ca_write_pair(const char *dir, const char *name, EVP_PKEY *key, X509 *x,
 	int	 rc = 0;
 
 	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (!PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) {
 		rc = err_openssl(e, ERR_CRYPTO, "cannot encode %s key", name);
 		goto out;
@@ -257,7 +257,7 @@ ca_ra_name(X509_NAME **out, X509 *ca, const char *suffix, struct err *e)
 	int		 i;
 
 	if ((n = X509_NAME_dup(X509_get_subject_name(ca))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((i = X509_NAME_get_index_by_NID(n, NID_commonName, -1)) >= 0) {
 		X509_NAME_get_text_by_NID(n, NID_commonName, cn, sizeof(cn) -
 		    32);
@@ -492,7 +492,7 @@ ca_open(struct ca **out, const char *dir, int keys, struct err *e)
 	if ((ca = calloc(1, sizeof(*ca))) == NULL ||
 	    (ca->dir = strdup(dir)) == NULL) {
 		free(ca);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	if ((rc = ca_read_cert(&ca->cert, dir, "ca.crt", e)) != 0 ||
 	    (keys && (rc = ca_read_key(&ca->key, dir, "ca.key", ca->cert,
@@ -573,7 +573,7 @@ ca_bundle_add(STACK_OF(X509) *sk, X509 *x, struct err *e)
 		return err_set(e, ERR_TOOBIG, "bundle: more than %d "
 		    "certificates", CA_MAXBUNDLE);
 	if (!X509_up_ref(x) || !sk_X509_push(sk, x))
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	return 0;
 }
 
@@ -619,7 +619,7 @@ ca_bundle(STACK_OF(X509) **out, const struct ca *ca, int with_dir,
 	int		 rc;
 
 	if ((sk = sk_X509_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((rc = ca_bundle_add(sk, ca->cert, e)) == 0 && !with_dir &&
 	    ca->ra_sign != NULL)
 		rc = ca_bundle_add(sk, ca->ra_sign, e);

@@ -52,7 +52,7 @@ challenge_hash(char *out, const char *salt, const char *secret,
 	int		 ok;
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
 	    EVP_DigestUpdate(ctx, salt, strlen(salt)) == 1 &&
 	    EVP_DigestUpdate(ctx, secret, strlen(secret)) == 1 &&
@@ -106,7 +106,7 @@ challenge_bind(struct db_challenge *c, const struct challenge_opts *o,
 	dn = cert_dn(n, CERT_DN_UPPER);
 	X509_NAME_free(n);
 	if (dn == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (strlen(dn) >= sizeof(c->subject))
 		rc = err_set(e, ERR_TOOBIG, "--subject: too long");
 	else

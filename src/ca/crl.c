@@ -82,7 +82,7 @@ cacrl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
 		return rc;
 	if ((crl = X509_CRL_new()) == NULL || (num = ASN1_INTEGER_new()) ==
 	    NULL || (t = ASN1_TIME_new()) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	if (!X509_CRL_set_version(crl, X509_CRL_VERSION_2) ||

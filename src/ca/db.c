@@ -343,7 +343,7 @@ db_group_new(struct db_group **out, struct db *db, struct err *e)
 	*out = NULL;
 	if ((g = calloc(1, sizeof(*g))) == NULL) {
 		db_close(db);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
@@ -385,7 +385,7 @@ db_group_submit(struct db_group *g, const struct db_cert *c,
 	struct db_pending	*p;
 
 	if ((*out = p = calloc(1, sizeof(*p))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	p->cert = c;
 	p->req = req;
 	pthread_mutex_lock(&g->mu);

@@ -225,7 +225,7 @@ pg_connect(struct db_pg *db, struct err *e)
 	/* URI settings come after ours, so they win. */
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		pg_oneline(text, sizeof(text), PQerrorMessage(db->conn));
 		return err_set(e, ERR_IO, "database %s: cannot connect: %s",
@@ -487,7 +487,7 @@ pg_request_row(PGresult *res, int i, struct db_request *r, struct err *e)
 	pg_get_textcpy(r->reqhash, sizeof(r->reqhash), res, i, 9);
 	if (r->subject == NULL || r->csr == NULL) {
 		db_request_clear(r);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	return 0;
 }
@@ -511,7 +511,7 @@ pg_cert_row(PGresult *res, int i, struct db_cert *c, struct err *e)
 	c->der = pg_get_bytes(res, i, 8, &c->der_len);
 	if (c->subject == NULL || c->der == NULL) {
 		db_cert_clear(c);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	return 0;
 }
@@ -898,7 +898,7 @@ pg_meta_get(struct db *d, const char *key, char **out, struct err *e)
 	if (PQntuples(res) != 1)
 		rc = err_set(e, ERR_NOTFOUND, "%s is not set", key);
 	else if ((*out = pg_get_textdup(res, 0, 0)) == NULL)
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 	PQclear(res);
 	return rc;
 }
@@ -1172,7 +1172,7 @@ db_pg_open(struct db **out, const char *uri, struct err *e)
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
 	    (db->uri = strdup(uri)) == NULL) {
 		free(db);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	db->base.ops = &pg_ops;
 	if ((rc = pg_parse(db, uri, e)) != 0 ||

@@ -242,7 +242,7 @@ sq_request_row(sqlite3_stmt *st, struct db_request *r, struct err *e)
 	sq_textcpy(r->reqhash, sizeof(r->reqhash), st, 9);
 	if (r->subject == NULL || r->csr == NULL) {
 		db_request_clear(r);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	return 0;
 }
@@ -266,7 +266,7 @@ sq_cert_row(sqlite3_stmt *st, struct db_cert *c, struct err *e)
 	c->der = sq_blobdup(st, 8, &c->der_len);
 	if (c->subject == NULL || c->der == NULL) {
 		db_cert_clear(c);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	return 0;
 }
@@ -593,7 +593,7 @@ sq_meta_get(struct db *d, const char *key, char **out, struct err *e)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((*out = sq_textdup(st, 0)) == NULL)
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 	} else if (s == SQLITE_DONE)
 		rc = err_set(e, ERR_NOTFOUND, "%s is not set", key);
 	else
@@ -913,7 +913,7 @@ db_sqlite_open(struct db **out, const char *path, struct err *e)
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
 	    (db->path = strdup(path)) == NULL) {
 		free(db);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	db->base.ops = &sq_ops;
 	if (sqlite3_open_v2(path, &db->sq, SQLITE_OPEN_READWRITE |

@@ -837,7 +837,7 @@ http_bundles(struct http *h, struct err *e)
 	    0)
 		goto out;
 	if ((b = BIO_new(BIO_s_mem())) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	for (i = 0; i < sk_X509_num(sk); i++)
@@ -847,7 +847,7 @@ http_bundles(struct http *h, struct err *e)
 		}
 	n = BIO_get_mem_data(b, &p);
 	if ((h->pem = malloc((size_t)n + 1)) == NULL) {
-		rc = err_set(e, ERR_NOMEM, "out of memory");
+		rc = err_nomem(e);
 		goto out;
 	}
 	memcpy(h->pem, p, (size_t)n);
@@ -999,7 +999,7 @@ http_start(struct http **out, const struct scep_server *srv, int fd,
 
 	*out = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	h->srv = srv;
 	if (pthread_key_create(&h->dbkey, http_db_close) != 0) {
 		free(h);

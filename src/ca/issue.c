@@ -43,7 +43,7 @@ issue_csr_parse(X509_REQ **out, const unsigned char *buf, size_t len,
 		    "over %d bytes", ISSUE_CSRMAX);
 	if (memmem(buf, len, "-----BEGIN", 10) != NULL) {
 		if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL)
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		req = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL);
 		BIO_free(b);
 	} else if ((req = d2i_X509_REQ(NULL, &p, (long)len)) != NULL &&
@@ -88,7 +88,7 @@ issue_csr_strip(unsigned char **out, size_t *outlen, X509_REQ *req,
 		return err_openssl(e, ERR_CRYPTO, "encode request");
 	if ((*out = malloc((size_t)n)) == NULL) {
 		OPENSSL_free(der);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	memcpy(*out, der, (size_t)n);
 	*outlen = (size_t)n;
@@ -141,7 +141,7 @@ issue_csr_challenge(char **out, X509_REQ *req, struct err *e)
 	if ((*out = strndup((char *)u, (size_t)n)) == NULL) {
 		OPENSSL_cleanse(u, (size_t)n);
 		OPENSSL_free(u);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	OPENSSL_cleanse(u, (size_t)n);
 	OPENSSL_free(u);
@@ -201,7 +201,7 @@ issue_serial_random(ASN1_INTEGER **out, struct err *e)
 	int	 rc = 0;
 
 	if ((bn = BN_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if (!BN_rand(bn, 128, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) ||
 	    (*out = BN_to_ASN1_INTEGER(bn, NULL)) == NULL)
 		rc = err_openssl(e, ERR_CRYPTO, "no random serial");
@@ -293,7 +293,7 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 		pol = &defpol;
 	}
 	if ((x = X509_new()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	if ((rc = issue_serial_random(&sn, e)) != 0)
 		goto out;
 	if (!X509_set_version(x, X509_VERSION_3) ||
@@ -348,12 +348,12 @@ issue_row(struct db_cert *c, X509 *x, struct err *e)
 
 	memset(c, 0, sizeof(*c));
 	if ((hex = issue_serial_hex(X509_get0_serialNumber(x))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	snprintf(c->serial, sizeof(c->serial), "%s", hex);
 	free(hex);
 	if ((c->subject = cert_dn(X509_get_subject_name(x), CERT_DN_UPPER)) ==
 	    NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	cert_asn1_time(X509_get0_notBefore(x), &c->not_before);
 	cert_asn1_time(X509_get0_notAfter(x), &c->not_after);
 	c->issued = clock_now();

@@ -567,7 +567,7 @@ read_challenge(struct scep_server *s, const struct opts *o, struct err *e)
 
 	if (o->challenge != NULL) {
 		if ((s->challenge = strdup(o->challenge)) == NULL)
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		s->challenge_len = strlen(s->challenge);
 		return 0;
 	}

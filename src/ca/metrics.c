@@ -52,7 +52,7 @@ metrics_new(struct metrics **out, struct err *e)
 	struct metrics	*m;
 
 	if ((*out = m = calloc(1, sizeof(*m))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	pthread_mutex_init(&m->mu, NULL);
 	return 0;
 }
@@ -223,13 +223,13 @@ metrics_render(char **out, size_t *len, struct metrics *m,
 	memcpy(snap.hist, m->hist, sizeof(snap.hist));
 	pthread_mutex_unlock(&m->mu);
 	if ((f = open_memstream(out, len)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	metrics_counters(f, &snap);
 	metrics_gauges_print(f, g);
 	if (fclose(f) != 0) {
 		free(*out);
 		*out = NULL;
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	return 0;
 }

@@ -412,7 +412,7 @@ policy_subject(const struct policy *p, X509_NAME *n, struct err *e)
 	if (ok)
 		return 0;
 	if ((dn = cert_dn(n, CERT_DN_UPPER)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; i < p->nsubject && !ok; i++)
 		ok = fnmatch(p->subject[i], dn, 0) == 0;
 	if (!ok)
@@ -624,12 +624,12 @@ policy_eku_default(X509 *x, const struct policy *p, struct err *e)
 	int			 i, rc = 0;
 
 	if ((eku = sk_ASN1_OBJECT_new_null()) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	for (i = 0; i < p->neku; i++)
 		if ((p->eku[i] == NID_server_auth ||
 		    p->eku[i] == NID_client_auth) &&
 		    !sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(p->eku[i])))
-			rc = err_set(e, ERR_NOMEM, "out of memory");
+			rc = err_nomem(e);
 	if (rc == 0 && sk_ASN1_OBJECT_num(eku) > 0 &&
 	    !X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0, X509V3_ADD_DEFAULT))
 		rc = err_openssl(e, ERR_CRYPTO, "extendedKeyUsage");

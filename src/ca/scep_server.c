@@ -84,7 +84,7 @@ scep_server_init(struct scep_server *s, const struct ca *ca, struct err *e)
 			return err_openssl(e, ERR_CRYPTO, "encode CA");
 		if ((s->cacert = malloc((size_t)n)) == NULL) {
 			OPENSSL_free(der);
-			return err_set(e, ERR_NOMEM, "out of memory");
+			return err_nomem(e);
 		}
 		memcpy(s->cacert, der, (size_t)n);
 		s->cacert_len = (size_t)n;

@@ -64,7 +64,7 @@ throttle_new(struct throttle **out, int failures, int cooldown, size_t cap,
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
 	    (t->ent = calloc(cap > 0 ? cap : 1, sizeof(*t->ent))) == NULL) {
 		free(t);
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	}
 	pthread_mutex_init(&t->mu, NULL);
 	t->failures = failures;

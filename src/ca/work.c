@@ -64,7 +64,7 @@ work_new(struct work **out, const struct ca *ca, int n, struct err *e)
 		return err_set(e, ERR_INVAL, "--threads: 1 to %d",
 		    WORK_MAXTHREADS);
 	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory");
+		return err_nomem(e);
 	w->ca = ca;
 	w->tail = &w->head;
 	pthread_mutex_init(&w->mu, NULL);
