@@ -7,54 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pglib.sh"
 pglib_find || exit 77
-A_PID=
-B_PID=
-
-cleanup_pg() {
-	local p
-	for p in $A_PID $B_PID; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	pglib_stop
-	cleanup
-}
-trap cleanup_pg EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$WORK"/A.log "$WORK"/B.log "$PGLOG"; do
-		[ -f "$f" ] || continue
-		echo "--- $f:"
-		tail -n 25 "$f"
-	done
-	exit 1
-}
-
-# start NAME DIR [serve options]: sets NAME_PID and NAME_URL.
-start() {
-	local name=$1 dir=$2 log=$WORK/$1.log port pid
-	shift 2
-	: > "$log"
-	"$NETPKI_CA" --dir "$dir" serve --listen 127.0.0.1:0 "$@" 2>> "$log" &
-	pid=$!
-	for _ in $(seq 1 200); do
-		grep -q 'serving' "$log" && break
-		kill -0 "$pid" 2>/dev/null || fail "$name did not start"
-		sleep 0.05
-	done
-	port=$(sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log" | tail -n 1)
-	[ -n "$port" ] || fail "$name: no port in its log"
-	printf -v "${name}_PID" %s "$pid"
-	printf -v "${name}_URL" %s "http://127.0.0.1:$port/scep"
-}
+pglib_instances
 
 pglib_start || fail "cannot start a PostgreSQL server"
 DA=$WORK/a DB=$WORK/b
 expect 0 "$NETPKI_CA" --dir "$DA" init --db "$PGURI"
 cp -a "$DA" "$DB"
-start A "$DA" --one-time-challenges --challenge-failures 100
-start B "$DB" --one-time-challenges --challenge-failures 100
+pglib_serve A "$DA" --one-time-challenges --challenge-failures 100
+pglib_serve B "$DB" --one-time-challenges --challenge-failures 100
 cd "$WORK" || exit 1
 
 rounds=8

@@ -93,3 +93,52 @@ pglib_stop() {
 	[ -n "$PGDIR" ] && rm -rf "$PGDIR"
 	PGDIR=
 }
+
+# Two serve instances A and B on the shared database: their clean-up,
+# failure report and start-up.  After pglib_instances:
+#   pglib_serve NAME DIR [serve options]: sets NAME_PID, NAME_PORT, NAME_URL
+pglib_instances() {
+	A_PID=
+	B_PID=
+	trap pglib_cleanup EXIT
+	# A failure shows both instances' logs and the server's.
+	fail() {
+		echo "FAIL: $*"
+		for f in "$WORK"/A.log "$WORK"/B.log "$PGLOG"; do
+			[ -f "$f" ] || continue
+			echo "--- $f:"
+			tail -n 25 "$f"
+		done
+		exit 1
+	}
+}
+
+pglib_cleanup() {
+	local p
+	for p in $A_PID $B_PID; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	pglib_stop
+	cleanup
+}
+
+# A restarted instance appends to its log: wait for one more "serving".
+pglib_serve() {
+	local name=$1 dir=$2 log=$WORK/$1.log n port pid
+	shift 2
+	touch "$log"
+	n=$(grep -c 'serving' "$log")
+	"$NETPKI_CA" --dir "$dir" serve --listen 127.0.0.1:0 "$@" 2>> "$log" &
+	pid=$!
+	for _ in $(seq 1 200); do
+		[ "$(grep -c 'serving' "$log")" -gt "$n" ] && break
+		kill -0 "$pid" 2>/dev/null || fail "$name did not start"
+		sleep 0.05
+	done
+	port=$(grep 'serving' "$log" | tail -n 1 | sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
+	[ -n "$port" ] || fail "$name: no port in its log"
+	printf -v "${name}_PID" %s "$pid"
+	printf -v "${name}_PORT" %s "$port"
+	printf -v "${name}_URL" %s "http://127.0.0.1:$port/scep"
+}

@@ -11,29 +11,7 @@ TEST_CA_DB=$(realpath "$3")
 
 . "$(dirname "$0")/pglib.sh"
 pglib_find || exit 77
-A_PID=
-B_PID=
-
-cleanup_pg() {
-	local p
-	for p in $A_PID $B_PID; do
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	pglib_stop
-	cleanup
-}
-trap cleanup_pg EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$WORK"/A.log "$WORK"/B.log "$PGLOG"; do
-		[ -f "$f" ] || continue
-		echo "--- $f:"
-		tail -n 25 "$f"
-	done
-	exit 1
-}
+pglib_instances
 
 pglib_start || fail "cannot start a PostgreSQL server"
 URI=$PGURI
@@ -75,25 +53,6 @@ head -c 5000 /dev/zero | tr '\0' a > "$WORK/bad/database"
 expect 1 "$NETPKI_CA" --dir "$WORK/bad" list
 rm -rf "$WORK/bad"
 
-# start NAME DIR [serve options]: sets NAME_PID and NAME_PORT.
-start() {
-	local name=$1 dir=$2 log=$WORK/$1.log n port pid
-	shift 2
-	touch "$log"
-	n=$(grep -c 'serving' "$log")
-	"$NETPKI_CA" --dir "$dir" serve --listen 127.0.0.1:0 "$@" 2>> "$log" &
-	pid=$!
-	for _ in $(seq 1 200); do
-		[ "$(grep -c 'serving' "$log")" -gt "$n" ] && break
-		kill -0 "$pid" 2>/dev/null || fail "$name did not start"
-		sleep 0.05
-	done
-	port=$(grep 'serving' "$log" | tail -n 1 | sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
-	[ -n "$port" ] || fail "$name: no port in its log"
-	printf -v "${name}_PID" %s "$pid"
-	printf -v "${name}_PORT" %s "$port"
-}
-
 stop() {
 	local pid
 	pid=$(eval echo "\$${1}_PID")
@@ -104,8 +63,8 @@ stop() {
 
 url() { echo "http://127.0.0.1:$(eval echo "\$${1}_PORT")/scep"; }
 
-start A "$DA" --challenge pw --threads 4
-start B "$DB" --challenge pw --threads 4
+pglib_serve A "$DA" --challenge pw --threads 4
+pglib_serve B "$DB" --challenge pw --threads 4
 cd "$WORK" || exit 1
 mkdir -p certs
 
@@ -155,7 +114,7 @@ echo "ok: revoked on B, listed in A's CRL"
 
 # --- manual approval: requested through A, approved on B, polled through A
 stop A
-start A "$DA" --challenge pw --approve manual
+pglib_serve A "$DA" --challenge pw --approve manual
 expect 3 "$SCEPREQ" enroll "$(url A)" --key m1.pem --cn m1 --challenge pw
 contains "$OUT" PENDING
 expect 0 "$NETPKI_CA" --dir "$DB" requests --pending
@@ -198,7 +157,7 @@ echo "ok: approval across instances; approve/reject races have one winner ($(gre
 
 # --- kill -9 of A while both are loaded: what any client got is stored
 stop A
-start A "$DA" --challenge pw --threads 4
+pglib_serve A "$DA" --challenge pw --threads 4
 rm -rf certs && mkdir certs
 pids=()
 for w in 1 2 3 4; do
