@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+
 #include "helpers.h"
 
 #ifndef TESTDATA
@@ -107,4 +110,60 @@ th_data(size_t *len, const char *fmt, ...)
 		fail_msg("%s: path too long", fmt);
 	snprintf(path, sizeof(path), "%s/%s", TESTDATA, rel);
 	return th_slurp(len, path);
+}
+
+/* The test data file rel, as a memory BIO over its bytes in *buf. */
+static BIO *
+th_bio(char **buf, const char *fmt, va_list ap)
+{
+	char	 rel[1024];
+	size_t	 len;
+	BIO	*bio;
+	int	 n;
+
+	n = vsnprintf(rel, sizeof(rel), fmt, ap);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		fail_msg("%s: path too long", fmt);
+	*buf = th_data(&len, "%s", rel);
+	if ((bio = BIO_new_mem_buf(*buf, (int)len)) == NULL)
+		fail_msg("%s: out of memory", rel);
+	return bio;
+}
+
+X509 *
+th_x509(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*buf;
+	BIO	*bio;
+	X509	*x;
+
+	va_start(ap, fmt);
+	bio = th_bio(&buf, fmt, ap);
+	va_end(ap);
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	free(buf);
+	if (x == NULL)
+		fail_msg("%s: no PEM certificate", fmt);
+	return x;
+}
+
+EVP_PKEY *
+th_pkey(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*buf;
+	BIO	*bio;
+	EVP_PKEY *pk;
+
+	va_start(ap, fmt);
+	bio = th_bio(&buf, fmt, ap);
+	va_end(ap);
+	pk = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	free(buf);
+	if (pk == NULL)
+		fail_msg("%s: no PEM private key", fmt);
+	return pk;
 }
