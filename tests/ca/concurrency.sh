@@ -26,7 +26,12 @@ check_stored() {
 ROUND=
 pids=()
 for w in $(seq 1 8); do worker "$w" & pids+=($!); done
-sleep 2
+# Kill it under load, once it has issued a few (bounded: 60 s; a loaded
+# machine or an ASan build is slow to start issuing).
+for _ in $(seq 1 600); do
+	[ "$(ls certs | wc -l)" -ge 8 ] && break
+	sleep 0.1
+done
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=

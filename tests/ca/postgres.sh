@@ -164,7 +164,11 @@ for w in 1 2 3 4; do
 	worker A "k$w" 30 & pids+=($!)
 	worker B "k$w" 10 & pids+=($!)
 done
-sleep 1.5
+# Kill A under load, once it has issued something (bounded: 60 s).
+for _ in $(seq 1 600); do
+	ls certs/A* > /dev/null 2>&1 && break
+	sleep 0.1
+done
 kill -KILL "$A_PID"
 wait "$A_PID" 2>/dev/null
 A_PID=

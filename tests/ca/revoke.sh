@@ -29,7 +29,7 @@ grep -q "Serial Number: $s1" crl1.txt || fail "revoked serial not in /crl"
 grep -q "Key Compromise" crl1.txt || fail "no reason in /crl"
 grep -q "Serial Number: $s2" crl1.txt && fail "unrevoked serial in /crl"
 n1=$(openssl crl -inform der -in crl1.der -noout -crlnumber | cut -d= -f2)
-[ "$((16#$n1))" -gt "$((16#$n0))" ] || fail "CRL number did not grow ($n0 -> $n1)"
+[ "$((16#${n1#0x}))" -gt "$((16#${n0#0x}))" ] || fail "CRL number did not grow ($n0 -> $n1)"
 expect 0 "$SCEPREQ" getcrl "$URL" --key k2.pem --serial "$s2" --out crl2.der
 contains "$OUT" "SUCCESS crl entries=1"
 openssl crl -inform der -in crl2.der -noout -text | grep -q "Serial Number: $s1" ||
