@@ -2,8 +2,9 @@
  * pipe: output modifiers and the --More-- pager.  Output is cut into
  * lines as it is printed and each line runs through the modifiers in
  * the order typed, so a long show command streams: nothing is held but
- * the line being built, at most PIPE_LINEMAX (and count's figure).  The words are IOS's:
- * "Include lines that match", "Number of lines which match regexp = N".
+ * the line being built, at most PIPE_LINEMAX (and count's figure).  The
+ * words are IOS's: "Include lines that match", "Number of lines which
+ * match regexp = N".
  */
 #include <ctype.h>
 #include <regex.h>
