@@ -19,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+
 #include "helpers.h"
 
 #ifndef TESTDATA
@@ -107,4 +110,64 @@ th_data(size_t *len, const char *fmt, ...)
 		fail_msg("%s: path too long", fmt);
 	snprintf(path, sizeof(path), "%s/%s", TESTDATA, rel);
 	return th_slurp(len, path);
+}
+
+/* The first object reader rd finds in a test data file, else a failure. */
+static void *
+th_pem(const char *what, void *(*rd)(BIO *), const char *fmt, va_list ap)
+{
+	char	 rel[1024], *buf;
+	size_t	 len;
+	BIO	*bio;
+	void	*o;
+	int	 n;
+
+	n = vsnprintf(rel, sizeof(rel), fmt, ap);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		fail_msg("%s: path too long", fmt);
+	buf = th_data(&len, "%s", rel);
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		fail_msg("%s: out of memory", rel);
+	o = rd(bio);
+	BIO_free(bio);
+	free(buf);
+	if (o == NULL)
+		fail_msg("%s: no PEM %s", rel, what);
+	return o;
+}
+
+static void *
+th_rd_x509(BIO *bio)
+{
+	return PEM_read_bio_X509(bio, NULL, NULL, NULL);
+}
+
+static void *
+th_rd_pkey(BIO *bio)
+{
+	return PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+}
+
+X509 *
+th_x509(const char *fmt, ...)
+{
+	va_list	 ap;
+	void	*o;
+
+	va_start(ap, fmt);
+	o = th_pem("certificate", th_rd_x509, fmt, ap);
+	va_end(ap);
+	return o;
+}
+
+EVP_PKEY *
+th_pkey(const char *fmt, ...)
+{
+	va_list	 ap;
+	void	*o;
+
+	va_start(ap, fmt);
+	o = th_pem("private key", th_rd_pkey, fmt, ap);
+	va_end(ap);
+	return o;
 }

@@ -9,6 +9,9 @@
 
 #include <stddef.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 /* A new empty directory /tmp/netpki-test-XXXXXX; the caller frees it. */
 char	*th_tmpdir(void);
 
@@ -29,5 +32,12 @@ char	*th_slurp(size_t *len, const char *path);
  * name relative to that directory given as a printf format. */
 char	*th_data(size_t *len, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* The first PEM certificate, or private key, of a test data file (as
+ * th_data() names it).  The caller frees it. */
+X509	*th_x509(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+EVP_PKEY *th_pkey(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 
 #endif

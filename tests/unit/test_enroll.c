@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "helpers.h"
 #include "config.h"
 #include "enroll.h"
 #include "err.h"
@@ -62,21 +63,6 @@ struct fake {
 	struct enroll_ui	 ui;
 	struct enroll		 en;
 };
-
-static X509 *
-load_pem(const char *name)
-{
-	char	 path[512];
-	FILE	*f;
-	X509	*x;
-
-	snprintf(path, sizeof(path), "%s/scep/%s", TESTDATA, name);
-	assert_non_null(f = fopen(path, "r"));
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	assert_non_null(x);
-	return x;
-}
 
 /* ---- the fake protocol -------------------------------------------------- */
 
@@ -253,9 +239,9 @@ setup(void **state)
 	set(f->cfg, B, "enrollment retry period", "enrollment retry period 2",
 	    4);
 	assert_int_equal(tp_load(&f->tp, f->cfg, "myca", &e), 0);
-	f->cert = load_pem("ra-sign.pem");
-	f->signer = load_pem("ra-encr.pem");
-	f->certs.ca = load_pem("sub.pem");
+	f->cert = th_x509("scep/ra-sign.pem");
+	f->signer = th_x509("scep/ra-encr.pem");
+	f->certs.ca = th_x509("scep/sub.pem");
 	assert_int_equal(keystore_generate_ec(f->st, f->tp->keylabel,
 	    "nistp256", &e), 0);
 	f->ui.arg = f;

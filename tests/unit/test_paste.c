@@ -119,20 +119,6 @@ test_decode(void **state)
 	free(big);
 }
 
-static X509 *
-cert(const char *name)
-{
-	char	 path[512];
-	FILE	*f;
-	X509	*x;
-
-	snprintf(path, sizeof(path), "%s/paste/%s", TESTDATA, name);
-	assert_non_null(f = fopen(path, "r"));
-	assert_non_null(x = PEM_read_X509(f, NULL, NULL, NULL));
-	fclose(f);
-	return x;
-}
-
 static EVP_PKEY *
 key(const char *name)
 {
@@ -215,16 +201,16 @@ test_check_cas(void **state)
 
 	(void)state;
 	assert_non_null(sk = sk_X509_new_null());
-	sk_X509_push(sk, cert("general.pem"));
+	sk_X509_push(sk, th_x509("paste/general.pem"));
 	assert_int_equal(paste_check_cas(sk, &e), 0);	/* one: CA checks */
-	sk_X509_push(sk, cert("sub.pem"));
+	sk_X509_push(sk, th_x509("paste/sub.pem"));
 	assert_int_equal(paste_check_cas(sk, &e), ERR_REFUSED);
 	assert_string_equal(e.msg, "pasted certificate 1 "
 	    "(unstructuredName=r1.example.com) is not a CA certificate: paste "
 	    "the CA certificates only (a router certificate goes to 'crypto ca "
 	    "import')");
 	X509_free(sk_X509_shift(sk));
-	sk_X509_push(sk, cert("root.pem"));
+	sk_X509_push(sk, th_x509("paste/root.pem"));
 	assert_int_equal(paste_check_cas(sk, &e), 0);
 	sk_X509_pop_free(sk, X509_free);
 }
@@ -241,7 +227,7 @@ test_match(void **state)
 	g.name = "myca";
 	g.keylabel = "mykey";
 	g.key[TP_KIND_GENERAL] = key("mykey.pem");
-	g.ca = cert("sub.pem");
+	g.ca = th_x509("paste/sub.pem");
 	assert_int_equal(match(&g, "general.pem", &kind, &e), 0);
 	assert_int_equal(kind, TP_KIND_GENERAL);
 	assert_int_equal(match(&g, "otherkey.pem", &kind, &e), ERR_REFUSED);
@@ -255,7 +241,7 @@ test_match(void **state)
 	assert_non_null(strstr(e.msg, "has expired"));
 	assert_int_equal(match(&g, "sub.pem", &kind, &e), ERR_REFUSED);
 	assert_non_null(strstr(e.msg, "is a CA certificate"));
-	g.have[TP_KIND_GENERAL] = cert("general.pem");
+	g.have[TP_KIND_GENERAL] = th_x509("paste/general.pem");
 	assert_int_equal(match(&g, "general.pem", &kind, &e), ERR_EXISTS);
 	assert_string_equal(e.msg, "this certificate is already imported for "
 	    "key pair mykey (General Purpose): nothing changed");

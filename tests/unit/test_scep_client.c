@@ -216,22 +216,6 @@ test_url(void **state)
 	free(u);
 }
 
-static void *
-pem(const char *rel, int key)
-{
-	char	 path[512];
-	FILE	*f;
-	void	*o;
-
-	snprintf(path, sizeof(path), "%s/%s", TESTDATA, rel);
-	assert_non_null(f = fopen(path, "r"));
-	o = key ? (void *)PEM_read_PrivateKey(f, NULL, NULL, NULL) :
-	    (void *)PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	assert_non_null(o);
-	return o;
-}
-
 /* The fuzz seeds are real CertReps: the client path accepts them. */
 static void
 test_certrep_seeds(void **state)
@@ -239,10 +223,10 @@ test_certrep_seeds(void **state)
 	static const char	*names[] = { "success", "pending", "failure" };
 	static const int	 status[] = { SCEP_STATUS_SUCCESS,
 				    SCEP_STATUS_PENDING, SCEP_STATUS_FAILURE };
-	X509			*ca = pem("scep/bad/ca.pem", 0);
-	X509			*me = pem("scep/bad/notca.pem", 0);
-	X509			*other = pem("scep/bad/other.pem", 0);
-	EVP_PKEY		*key = pem("scep/bad/notca.key", 1);
+	X509			*ca = th_x509("%s", "scep/bad/ca.pem");
+	X509			*me = th_x509("%s", "scep/bad/notca.pem");
+	X509			*other = th_x509("%s", "scep/bad/other.pem");
+	EVP_PKEY		*key = th_pkey("%s", "scep/bad/notca.key");
 	STACK_OF(X509)		*trusted = sk_X509_new_null();
 	struct scep_msg		*m;
 	struct err		 e;

@@ -129,21 +129,6 @@ test_url_and_pin(void **state)
 	assert_true(tp_name_ok("my-ca_1.lab"));
 }
 
-static X509 *
-load_pem(const char *name)
-{
-	char	 path[512];
-	FILE	*f;
-	X509	*x;
-
-	snprintf(path, sizeof(path), "%s/scep/bad/%s", TESTDATA, name);
-	assert_non_null(f = fopen(path, "r"));
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	assert_non_null(x);
-	return x;
-}
-
 static void
 test_files(void **state)
 {
@@ -154,8 +139,9 @@ test_files(void **state)
 	struct err		 e;
 	struct stat		 sb;
 	STACK_OF(X509)		*chain = sk_X509_new_null();
-	X509			*ca = load_pem("ca.pem"), *ra = load_pem("ra-sign.pem");
-	X509			*other = load_pem("other.pem");
+	X509			*ca = th_x509("scep/bad/ca.pem");
+	X509			*ra = th_x509("scep/bad/ra-sign.pem");
+	X509			*other = th_x509("scep/bad/other.pem");
 	char			 path[600];
 
 	(void)state;
