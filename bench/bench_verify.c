@@ -286,171 +286,229 @@ rss_kb(void)
 	return kb;
 }
 
+/* What the measurements share. */
+struct bench {
+	const char		*dir;		/* WORKDIR */
+	double			 secs;		/* per figure */
+	struct chain		 c;
+	EVP_PKEY		*rk, *ik;	/* root's, intermediate's */
+	unsigned char		*rootcrl;	/* the root's CRL (DER) */
+	size_t			 rootlen;
+	struct verify_anchors	 a;		/* the root */
+	double			 r_np[3], r_no[3]; /* netpki, no check */
+	double			 build_s;	/* index build, 1M entries */
+	long			 dersize;	/* the 1M-entry CRL's DER */
+};
+
+static const long	 bench_sizes[] = { 0, 100000, 1000000 };
+
+/* Keys, the chain, its PEM files and the trustpoint's ca.pem, root CRL. */
+static void
+bench_setup(struct bench *b)
+{
+	EVP_PKEY	*lk;
+	BIO		*bio;
+	struct err	 e;
+	char		 path[1024], *p;
+	long		 n;
+
+	if ((b->rk = EVP_RSA_gen(2048)) == NULL || (b->ik = EVP_RSA_gen(2048))
+	    == NULL || (lk = EVP_RSA_gen(2048)) == NULL)
+		die("RSA keys");
+	b->c.root = mkcert("Bench Root", b->rk, NULL, NULL, 1, NULL);
+	b->c.inter = mkcert("Bench Intermediate", b->ik, b->c.root, b->rk, 1,
+	    "URI:http://127.0.0.1:9/root.crl");
+	b->c.leaf = mkcert("bench.example", lk, b->c.inter, b->ik, 0,
+	    "URI:http://127.0.0.1:9/int.crl");
+	b->c.untrusted = sk_X509_new_null();
+	sk_X509_push(b->c.untrusted, b->c.inter);
+	b->c.store = X509_STORE_new();
+	X509_STORE_add_cert(b->c.store, b->c.root);
+	writepem(b->dir, "root.pem", b->c.root, NULL);
+	writepem(b->dir, "int.pem", b->c.inter, NULL);
+	writepem(b->dir, "leaf.pem", b->c.leaf, NULL);
+	writepem(b->dir, "chain.pem", b->c.leaf, b->c.inter);
+	snprintf(path, sizeof(path), "%s/state/trustpoints/bench/ca.pem",
+	    b->dir);
+	bio = BIO_new(BIO_s_mem());
+	PEM_write_bio_X509(bio, b->c.root);
+	n = BIO_get_mem_data(bio, &p);
+	if (store_file_write(path, p, (size_t)n, 0644, &e) != 0)
+		die(e.msg);
+	BIO_free(bio);
+	b->rootcrl = mkcrl(b->c.root, b->rk, 0, &b->rootlen);
+	writefile(b->dir, "root.crl", b->rootcrl, b->rootlen);
+	b->a.certs = sk_X509_new_null();
+	sk_X509_push(b->a.certs, b->c.root);
+}
+
+/* Both CRLs put in a new cache at cachedir; *put_s times the first put. */
+static struct crl_cache *
+bench_cache(struct bench *b, const char *cachedir, const unsigned char *crl,
+    size_t len, double *put_s)
+{
+	struct crl_cache	*cache;
+	struct err		 e;
+	double			 t0;
+
+	if (crl_cache_open(&cache, cachedir, &e) != 0)
+		die(e.msg);
+	t0 = now();
+	if (crl_cache_put(cache, crl, len, b->c.inter,
+	    "http://127.0.0.1:9/int.crl", time(NULL), &e) != 0)
+		die(e.msg);
+	*put_s = now() - t0;
+	if (crl_cache_put(cache, b->rootcrl, b->rootlen, b->c.root,
+	    "http://127.0.0.1:9/root.crl", time(NULL), &e) != 0)
+		die(e.msg);
+	return cache;
+}
+
+/* Row i: the three rates at bench_sizes[i] entries, interleaved. */
+static void
+bench_row(struct bench *b, int i)
+{
+	STACK_OF(X509_CRL)	*crls = sk_X509_CRL_new_null();
+	struct rate		 rb = { 0, 0 }, rn = { 0, 0 }, r0 = { 0, 0 };
+	struct crl_cache	*cache;
+	struct verify		*v;
+	struct err		 e;
+	X509_CRL		*x;
+	unsigned char		*crl;
+	char			 name[64], cachedir[1024];
+	size_t			 len;
+	double			 put_s, r_bare;
+	int			 k, slices;
+
+	fflush(stdout);
+	crl = mkcrl(b->c.inter, b->ik, bench_sizes[i], &len);
+	snprintf(name, sizeof(name), "int-%ld.crl", bench_sizes[i]);
+	writefile(b->dir, name, crl, len);
+	/* Bare OpenSSL holds the parsed CRLs, as a TLS server would. */
+	if (crl_parse(&x, crl, len, &e) != 0)
+		die(e.msg);
+	sk_X509_CRL_push(crls, x);
+	if (crl_parse(&x, b->rootcrl, b->rootlen, &e) != 0)
+		die(e.msg);
+	sk_X509_CRL_push(crls, x);
+
+	snprintf(cachedir, sizeof(cachedir), "%s/state%s/crl", b->dir,
+	    i == 2 ? "" : name);
+	cache = bench_cache(b, cachedir, crl, len, &put_s);
+	if (i == 2)
+		b->build_s = put_s;
+	if (verify_new(&v, &b->a, 1, cache, &e) != 0)
+		die(e.msg);
+	/* OpenSSL sorts a CRL on first use: not part of the rate. */
+	bare_slice(&rb, &b->c, crls, 0);
+	rb.n = 0;
+	rb.t = 0;
+	slices = (int)(b->secs / 0.25) + 1;
+	for (k = 0; k < slices; k++) {
+		bare_slice(&r0, &b->c, NULL, 0.25);
+		bare_slice(&rb, &b->c, crls, 0.25);
+		netpki_slice(&rn, &b->c, v, 0.25);
+	}
+	r_bare = rate(&rb);
+	b->r_np[i] = rate(&rn);
+	b->r_no[i] = rate(&r0);
+	verify_free(v);
+	crl_cache_free(cache);
+	OPENSSL_free(crl);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	printf("%-12ld %14.0f %16.0f %7.0fx %16.0f %9.0f%%\n", bench_sizes[i],
+	    r_bare, b->r_np[i], b->r_np[i] / r_bare, b->r_no[i],
+	    100 * b->r_np[i] / b->r_no[i]);
+	if (i == 2)
+		b->dersize = (long)len;
+}
+
+/* The size of the 1M-entry CRL's index file in dir's state, or 0. */
+static long
+bench_idxsize(const char *dir)
+{
+	struct crl_cache	*cache;
+	struct crl_info		*info;
+	struct stat		 sb;
+	struct err		 e;
+	char			 cachedir[1024], path[1024];
+	size_t			 n, k;
+	long			 idxsize = 0;
+
+	snprintf(cachedir, sizeof(cachedir), "%s/state/crl", dir);
+	if (crl_cache_open(&cache, cachedir, &e) != 0 ||
+	    crl_cache_list(cache, &info, &n, &e) != 0)
+		die(e.msg);
+	for (k = 0; k < n; k++) {
+		if (info[k].count != 1000000)
+			continue;
+		snprintf(path, sizeof(path), "%.*s.idx",
+		    (int)strlen(info[k].path) - 4, info[k].path);
+		if (stat(path, &sb) == 0)
+			idxsize = (long)sb.st_size;
+	}
+	free(info);
+	crl_cache_free(cache);
+	return idxsize;
+}
+
+/*
+ * The largest CRL the cap admits, for bench/verify's memory row:
+ * 20-byte serials with a reason code each, 53 bytes an entry.
+ */
+static void
+bench_big(struct bench *b)
+{
+	unsigned char	*crl;
+	size_t		 len;
+
+	crl = mkcrl_with(b->c.inter, b->ik, (long)((CRL_MAXSIZE - 4096) / 53),
+	    20, 1, &len);
+	if (len > CRL_MAXSIZE)
+		die("big CRL over the cap");
+	writefile(b->dir, "int-big.crl", crl, len);
+	printf("big CRL: DER %.1f MB (cap %u MiB)\n", len / 1e6,
+	    CRL_MAXSIZE >> 20);
+	OPENSSL_free(crl);
+}
+
 int
 main(int argc, char *argv[])
 {
-	static const long	 sizes[] = { 0, 100000, 1000000 };
-	const char		*dir;
-	double			 secs = 2.0, r_bare[3], r_np[3], r_no[3], r_nocrl;
-	double			 t0;
-	double			 build_s = 0;
-	struct chain		 c;
-	struct crl_cache	*cache;
-	struct verify		*v;
-	struct verify_anchors	 a = { "trustpoint bench", NULL, 0, NULL };
-	struct err		 e;
-	struct stat		 sb;
-	EVP_PKEY		*rk, *ik, *lk;
-	unsigned char		*rootcrl, *crl;
-	size_t			 rootlen, len, i;
-	long			 idxsize = 0, dersize = 0;
-	char			 path[1024], name[64], cachedir[1024];
+	struct bench	 b = { .secs = 2.0,
+			    .a = { "trustpoint bench", NULL, 0, NULL } };
+	int		 i;
 
 	if (argc < 2)
 		die("usage: bench_verify WORKDIR [seconds]");
-	dir = argv[1];
+	b.dir = argv[1];
 	if (argc > 2)
-		secs = atof(argv[2]);
-	if ((rk = EVP_RSA_gen(2048)) == NULL || (ik = EVP_RSA_gen(2048)) ==
-	    NULL || (lk = EVP_RSA_gen(2048)) == NULL)
-		die("RSA keys");
-	c.root = mkcert("Bench Root", rk, NULL, NULL, 1, NULL);
-	c.inter = mkcert("Bench Intermediate", ik, c.root, rk, 1,
-	    "URI:http://127.0.0.1:9/root.crl");
-	c.leaf = mkcert("bench.example", lk, c.inter, ik, 0,
-	    "URI:http://127.0.0.1:9/int.crl");
-	c.untrusted = sk_X509_new_null();
-	sk_X509_push(c.untrusted, c.inter);
-	c.store = X509_STORE_new();
-	X509_STORE_add_cert(c.store, c.root);
-	writepem(dir, "root.pem", c.root, NULL);
-	writepem(dir, "int.pem", c.inter, NULL);
-	writepem(dir, "leaf.pem", c.leaf, NULL);
-	writepem(dir, "chain.pem", c.leaf, c.inter);
-	snprintf(path, sizeof(path), "%s/state/trustpoints/bench/ca.pem", dir);
-	{
-		BIO	*bio = BIO_new(BIO_s_mem());
-		char	*p;
-		long	 n;
-
-		PEM_write_bio_X509(bio, c.root);
-		n = BIO_get_mem_data(bio, &p);
-		if (store_file_write(path, p, (size_t)n, 0644, &e) != 0)
-			die(e.msg);
-		BIO_free(bio);
-	}
-	rootcrl = mkcrl(c.root, rk, 0, &rootlen);
-	writefile(dir, "root.crl", rootcrl, rootlen);
-
-	a.certs = sk_X509_new_null();
-	sk_X509_push(a.certs, c.root);
+		b.secs = atof(argv[2]);
+	bench_setup(&b);
 	printf("netpki bench/verify: %s, RSA-2048 root -> intermediate -> "
-	    "leaf, %.1f s per figure\n", OpenSSL_version(OPENSSL_VERSION), secs);
+	    "leaf, %.1f s per figure\n", OpenSSL_version(OPENSSL_VERSION),
+	    b.secs);
 	printf("%-12s %14s %16s %8s %16s %10s\n", "CRL entries",
 	    "bare OpenSSL/s", "netpki index/s", "ratio", "no CRL check/s",
 	    "netpki/no");
-	for (i = 0; i < 3; i++) {
-		STACK_OF(X509_CRL)	*crls = sk_X509_CRL_new_null();
-		struct rate		 rb = { 0, 0 }, rn = { 0, 0 }, r0 = { 0, 0 };
-		X509_CRL		*x;
-		int			 k, slices;
-
-		fflush(stdout);
-		crl = mkcrl(c.inter, ik, sizes[i], &len);
-		snprintf(name, sizeof(name), "int-%ld.crl", sizes[i]);
-		writefile(dir, name, crl, len);
-		/* Bare OpenSSL holds the parsed CRLs, as a TLS server would. */
-		if (crl_parse(&x, crl, len, &e) != 0)
-			die(e.msg);
-		sk_X509_CRL_push(crls, x);
-		if (crl_parse(&x, rootcrl, rootlen, &e) != 0)
-			die(e.msg);
-		sk_X509_CRL_push(crls, x);
-
-		snprintf(cachedir, sizeof(cachedir), "%s/state%s/crl", dir,
-		    i == 2 ? "" : name);
-		if (crl_cache_open(&cache, cachedir, &e) != 0)
-			die(e.msg);
-		t0 = now();
-		if (crl_cache_put(cache, crl, len, c.inter,
-		    "http://127.0.0.1:9/int.crl", time(NULL), &e) != 0)
-			die(e.msg);
-		if (i == 2)
-			build_s = now() - t0;
-		if (crl_cache_put(cache, rootcrl, rootlen, c.root,
-		    "http://127.0.0.1:9/root.crl", time(NULL), &e) != 0)
-			die(e.msg);
-		if (verify_new(&v, &a, 1, cache, &e) != 0)
-			die(e.msg);
-		/* OpenSSL sorts a CRL on first use: not part of the rate. */
-		bare_slice(&rb, &c, crls, 0);
-		rb.n = 0;
-		rb.t = 0;
-		slices = (int)(secs / 0.25) + 1;
-		for (k = 0; k < slices; k++) {
-			bare_slice(&r0, &c, NULL, 0.25);
-			bare_slice(&rb, &c, crls, 0.25);
-			netpki_slice(&rn, &c, v, 0.25);
-		}
-		r_bare[i] = rate(&rb);
-		r_np[i] = rate(&rn);
-		r_nocrl = rate(&r0);
-		r_no[i] = r_nocrl;
-		verify_free(v);
-		crl_cache_free(cache);
-		OPENSSL_free(crl);
-		sk_X509_CRL_pop_free(crls, X509_CRL_free);
-		printf("%-12ld %14.0f %16.0f %7.0fx %16.0f %9.0f%%\n", sizes[i],
-		    r_bare[i], r_np[i], r_np[i] / r_bare[i], r_nocrl,
-		    100 * r_np[i] / r_nocrl);
-		if (i == 2)
-			dersize = (long)len;
-	}
+	for (i = 0; i < 3; i++)
+		bench_row(&b, i);
 	/*
 	 * Flatness from the interleaved ratios: the machine's load moves
 	 * between sizes, the ratio within one size does not.
 	 */
 	printf("netpki 1M vs 0 entries, each against its no-check rate: "
 	    "%.0f%% (flat = 100%%); target netpki/no >= 85%%\n",
-	    100 * (r_np[2] / r_no[2]) / (r_np[0] / r_no[0]));
+	    100 * (b.r_np[2] / b.r_no[2]) / (b.r_np[0] / b.r_no[0]));
 	/* The index file of the 1M-entry CRL. */
-	snprintf(cachedir, sizeof(cachedir), "%s/state/crl", dir);
-	{
-		struct crl_info	*info;
-		size_t		 n, k;
-
-		if (crl_cache_open(&cache, cachedir, &e) != 0 ||
-		    crl_cache_list(cache, &info, &n, &e) != 0)
-			die(e.msg);
-		for (k = 0; k < n; k++) {
-			if (info[k].count != 1000000)
-				continue;
-			snprintf(path, sizeof(path), "%.*s.idx",
-			    (int)strlen(info[k].path) - 4, info[k].path);
-			if (stat(path, &sb) == 0)
-				idxsize = (long)sb.st_size;
-		}
-		free(info);
-		crl_cache_free(cache);
-	}
 	printf("1M-entry CRL: DER %.1f MB, index %.1f MB (target < 24 MB)\n",
-	    dersize / 1e6, idxsize / 1e6);
-	printf("index build (parse, verify, index, write): %.3f s\n", build_s);
+	    b.dersize / 1e6, bench_idxsize(b.dir) / 1e6);
+	printf("index build (parse, verify, index, write): %.3f s\n",
+	    b.build_s);
 	printf("peak RSS of this benchmark: %ld MB (bare OpenSSL keeps the "
 	    "parsed CRL in memory)\n", rss_kb() / 1024);
-	/*
-	 * The largest CRL the cap admits, for bench/verify's memory row:
-	 * 20-byte serials with a reason code each, 53 bytes an entry.
-	 */
-	crl = mkcrl_with(c.inter, ik, (long)((CRL_MAXSIZE - 4096) / 53), 20, 1,
-	    &len);
-	if (len > CRL_MAXSIZE)
-		die("big CRL over the cap");
-	writefile(dir, "int-big.crl", crl, len);
-	printf("big CRL: DER %.1f MB (cap %u MiB)\n", len / 1e6,
-	    CRL_MAXSIZE >> 20);
-	OPENSSL_free(crl);
-	sk_X509_free(a.certs);
-	OPENSSL_free(rootcrl);
+	bench_big(&b);
+	sk_X509_free(b.a.certs);
+	OPENSSL_free(b.rootcrl);
 	return 0;
 }

@@ -88,8 +88,20 @@ main_state_dir(void)
 	return out;
 }
 
-int
-main(int argc, char *argv[])
+/* What the command line asked for; main_opts_parse fills it. */
+struct main_opts {
+	char		*state;		/* --state, or NULL for the default */
+	char		**lines;	/* the -c commands, in order */
+	int		 nlines;
+	int		 yes;		/* -y: answer yes to confirmations */
+};
+
+/*
+ * Parse the options into o.  Returns -1 to go on, else the exit status
+ * (--help and --version: 0; a usage error: 2; out of memory: 1).
+ */
+static int
+main_opts_parse(struct main_opts *o, int argc, char *argv[])
 {
 	static const struct option	 opts[] = {
 		{ "state",	required_argument,	NULL, 's' },
@@ -98,57 +110,53 @@ main(int argc, char *argv[])
 		{ "yes",	no_argument,		NULL, 'y' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct shell		*sh = NULL;
-	struct sigaction	 sa;
-	struct err		 e;
-	char			*state = NULL, **lines = NULL;
-	int			 ch, nlines = 0, rc = 1, yes = 0;
+	int				 ch;
 
-	if (main_nodump() != 0)
-		return 1;
-	if (argc > 1 && strcmp(argv[1], "agent") == 0)
-		return agent_main(argc - 1, argv + 1);
-	if ((lines = calloc((size_t)argc + 1, sizeof(*lines))) == NULL)
+	/* One slot per argument bounds the -c count. */
+	if ((o->lines = calloc((size_t)argc + 1, sizeof(*o->lines))) == NULL)
 		return 1;
 	while ((ch = getopt_long(argc, argv, "c:hy", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			free(state);
-			state = strdup(optarg);
+			free(o->state);
+			o->state = strdup(optarg);
 			break;
 		case 'c':
-			lines[nlines++] = optarg;
+			o->lines[o->nlines++] = optarg;
 			break;
 		case 'y':
-			yes = 1;
+			o->yes = 1;
 			break;
 		case 'h':
 			main_usage(stdout);
-			rc = 0;
-			goto out;
+			return 0;
 		case 'V':
 			printf("netpki %s\n", NETPKI_VERSION);
-			rc = 0;
-			goto out;
+			return 0;
 		default:
 			main_usage(stderr);
-			rc = 2;
-			goto out;
+			return 2;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "netpki: unexpected argument: %s\n",
 		    argv[optind]);
 		main_usage(stderr);
-		rc = 2;
-		goto out;
+		return 2;
 	}
-	if (state == NULL && (state = main_state_dir()) == NULL) {
-		fprintf(stderr, "netpki: no state directory: use --state or "
-		    "set NETPKI_STATE\n");
-		goto out;
-	}
-	if (shell_new(&sh, state, &e) != 0) {
+	return -1;
+}
+
+/* Run the shell over the -c lines, a terminal or stdin; its exit status. */
+static int
+main_run(const struct main_opts *o)
+{
+	struct shell		*sh = NULL;
+	struct sigaction	 sa;
+	struct err		 e;
+	int			 rc = 1;
+
+	if (shell_new(&sh, o->state, &e) != 0) {
 		fprintf(stderr, "netpki: %s\n", e.msg);
 		goto out;
 	}
@@ -157,16 +165,39 @@ main(int argc, char *argv[])
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	shell_set_intr(sh, &main_intr);
-	shell_set_yes(sh, yes);
-	if (nlines > 0)
-		rc = shell_run_lines(sh, lines, nlines);
+	shell_set_yes(sh, o->yes);
+	if (o->nlines > 0)
+		rc = shell_run_lines(sh, o->lines, o->nlines);
 	else if (isatty(STDIN_FILENO))
 		rc = shell_run_tty(sh);
 	else
 		rc = shell_run_stream(sh, stdin);
  out:
 	shell_free(sh);
-	free(state);
-	free(lines);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct main_opts	 o = { 0 };
+	int			 rc;
+
+	if (main_nodump() != 0)
+		return 1;
+	if (argc > 1 && strcmp(argv[1], "agent") == 0)
+		return agent_main(argc - 1, argv + 1);
+	if ((rc = main_opts_parse(&o, argc, argv)) != -1)
+		goto out;
+	rc = 1;
+	if (o.state == NULL && (o.state = main_state_dir()) == NULL) {
+		fprintf(stderr, "netpki: no state directory: use --state or "
+		    "set NETPKI_STATE\n");
+		goto out;
+	}
+	rc = main_run(&o);
+ out:
+	free(o.state);
+	free(o.lines);
 	return rc;
 }

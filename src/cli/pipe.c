@@ -2,8 +2,9 @@
  * pipe: output modifiers and the --More-- pager.  Output is cut into
  * lines as it is printed and each line runs through the modifiers in
  * the order typed, so a long show command streams: nothing is held but
- * the line being built (and count's figure).  The words are IOS's:
- * "Include lines that match", "Number of lines which match regexp = N".
+ * the line being built, at most PIPE_LINEMAX (and count's figure).  The
+ * words are IOS's: "Include lines that match", "Number of lines which
+ * match regexp = N".
  */
 #include <ctype.h>
 #include <regex.h>
@@ -14,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "cmdtree.h"
 #include "err.h"
@@ -59,8 +61,8 @@ struct pipe {
 	struct pipe		*next;
 	struct pipe_stage	 st[PIPE_MAXSTAGES];
 	int			 nst;
-	char			*line;		/* the line being printed */
-	size_t			 len, cap;
+	struct buf		 line;		/* the line being printed, */
+						/* at most PIPE_LINEMAX */
 	int			 pages;		/* lines per screen, 0: none */
 	int			 shown;		/* lines since the page began */
 	int			 quit;		/* 'q' at --More-- */
@@ -75,6 +77,7 @@ pipe_new(struct pipe *next, int pages)
 		return NULL;
 	p->next = next;
 	p->pages = next == NULL && pages > 0 ? pages : 0;
+	buf_init(&p->line, PIPE_LINEMAX);
 	return p;
 }
 
@@ -88,7 +91,7 @@ pipe_free(struct pipe *p)
 	for (i = 0; i < p->nst; i++)
 		if (p->st[i].has_re)
 			regfree(&p->st[i].re);
-	free(p->line);
+	buf_free(&p->line);
 	free(p);
 }
 
@@ -359,49 +362,50 @@ pipe_line(struct pipe *p, int from, const char *line)
 	pipe_out(p, line);
 }
 
-/* Every complete line in the buffer goes through; the rest waits. */
+/* The line held goes through the modifiers, and a new one begins. */
 static void
-pipe_drain(struct pipe *p)
+pipe_emit(struct pipe *p)
 {
-	char	*nl, *start = p->line;
-	size_t	 rest;
-
-	while ((nl = memchr(start, '\n', p->len - (size_t)(start - p->line)))
-	    != NULL) {
-		*nl = '\0';
-		pipe_line(p, 0, start);
-		start = nl + 1;
-	}
-	rest = p->len - (size_t)(start - p->line);
-	memmove(p->line, start, rest);
-	p->len = rest;
-	p->line[p->len] = '\0';
-	if (p->len >= PIPE_LINEMAX) {
-		pipe_line(p, 0, p->line);
-		p->len = 0;
-		p->line[0] = '\0';
-	}
+	pipe_line(p, 0, buf_len(&p->line) > 0 ? buf_ptr(&p->line) : "");
+	buf_reset(&p->line);
 }
 
-static int
-pipe_append(struct pipe *p, const char *s, size_t n)
+/*
+ * Text printed: each complete line goes through the modifiers, the rest
+ * waits for its end.  A line longer than PIPE_LINEMAX goes through in
+ * pieces of that size (each filtered as a line of its own): the buffer
+ * never holds more.  Out of memory, the text goes out unfiltered: output
+ * is never lost.
+ */
+static void
+pipe_feed(struct pipe *p, const char *s, size_t n)
 {
-	char	*nb;
-	size_t	 ncap;
+	const char	*nl;
+	size_t		 k, room;
+	int		 cut;
 
-	if (p->len + n + 1 > p->cap) {
-		ncap = p->cap ? p->cap : 256;
-		while (ncap < p->len + n + 1)
-			ncap *= 2;
-		if ((nb = realloc(p->line, ncap)) == NULL)
-			return -1;
-		p->line = nb;
-		p->cap = ncap;
+	while (n > 0) {
+		nl = memchr(s, '\n', n);
+		k = nl != NULL ? (size_t)(nl - s) : n;
+		room = PIPE_LINEMAX - buf_len(&p->line);
+		/*
+		 * Cut only when more of the line comes: one of exactly
+		 * PIPE_LINEMAX is whole, however it was printed.
+		 */
+		if ((cut = k > room))
+			k = room;
+		if (buf_add(&p->line, s, k) != 0) {
+			/* ERR_NOMEM: the held part is gone with the buffer. */
+			buf_reset(&p->line);
+			fwrite(s, 1, n, stdout);
+			return;
+		}
+		if (cut || nl != NULL)
+			pipe_emit(p);
+		k += !cut && nl != NULL;
+		s += k;
+		n -= k;
 	}
-	memcpy(p->line + p->len, s, n);
-	p->len += n;
-	p->line[p->len] = '\0';
-	return 0;
 }
 
 void
@@ -412,10 +416,7 @@ pipe_vprintf(struct pipe *p, const char *fmt, va_list ap)
 
 	if ((n = vasprintf(&s, fmt, ap)) < 0)
 		return;
-	if (pipe_append(p, s, (size_t)n) != 0)
-		fputs(s, stdout);	/* out of memory: unfiltered */
-	else
-		pipe_drain(p);
+	pipe_feed(p, s, (size_t)n);
 	free(s);
 }
 
@@ -445,13 +446,13 @@ pipe_raw(struct pipe *p, const char *text)
 void
 pipe_flush(struct pipe *p)
 {
-	if (p->len > 0) {
+	if (buf_len(&p->line) > 0) {
 		if (p->next != NULL)
-			pipe_append(p->next, p->line, p->len);
+			pipe_feed(p->next, buf_ptr(&p->line),
+			    buf_len(&p->line));
 		else if (!p->quit)
-			fputs(p->line, stdout);
-		p->len = 0;
-		p->line[0] = '\0';
+			fputs(buf_ptr(&p->line), stdout);
+		buf_reset(&p->line);
 	}
 	if (p->next != NULL)
 		pipe_flush(p->next);
@@ -465,11 +466,8 @@ pipe_end(struct pipe *p)
 	char	 msg[64];
 	int	 i;
 
-	if (p->len > 0) {
-		pipe_line(p, 0, p->line);
-		p->len = 0;
-		p->line[0] = '\0';
-	}
+	if (buf_len(&p->line) > 0)
+		pipe_emit(p);
 	for (i = 0; i < p->nst; i++) {
 		if (p->st[i].kind != PIPE_COUNT)
 			continue;

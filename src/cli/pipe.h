@@ -30,7 +30,10 @@ enum pipe_kind {
 
 extern const struct cmd_def	 pipe_defs[];
 
-/* Longest output line kept whole; a longer one is cut in pieces. */
+/*
+ * Longest output line kept whole, the cap of a pipe's line buffer; a
+ * longer one goes through the modifiers in pieces of this size.
+ */
 #define PIPE_LINEMAX	(64u * 1024)
 
 /*

@@ -1,7 +1,7 @@
 /*
  * crl: parse and check CRLs, and the small helpers the other crl modules
- * share (crl_int.h): crl_index.c the index, crl_cache.c the on-disk
- * cache, crl_fetch.c distribution points.
+ * share (crl_int.h): crl_index.c the index, crl_cache.c and
+ * crl_cache_files.c the on-disk cache, crl_fetch.c distribution points.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>

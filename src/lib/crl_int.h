@@ -1,7 +1,8 @@
 /*
  * crl_int.h: what the crl modules (crl.c parsing and checks, crl_index.c
- * the verified-once index, crl_cache.c the on-disk cache, crl_fetch.c
- * distribution points) share and nobody else sees.
+ * the verified-once index, crl_cache.c the on-disk cache and
+ * crl_cache_files.c its directory as files, crl_fetch.c distribution
+ * points) share and nobody else sees.
  */
 #ifndef NETPKI_CRL_INT_H
 #define NETPKI_CRL_INT_H
@@ -126,5 +127,13 @@ int	 crl_from_ldap(unsigned char **, size_t *, const char *, size_t,
 	    struct err *);
 int	 crl_put_parsed(struct crl_cache *, const struct crl_der *, X509 *, int,
 	    const char *, time_t, struct err *);
+/*
+ * The state directory's lock, held by every writer of a cache opened with
+ * crl_cache_open_store (a no-op for crl_cache_open).
+ */
+int	 crl_cache_lock(struct crl_cache *, struct err *);
+void	 crl_cache_unlock(struct crl_cache *);
+/* Every issuer directory is read again at its next lookup. */
+void	 crl_cache_stale_all(struct crl_cache *);
 
 #endif

@@ -258,25 +258,23 @@ dir_contains(const char *dir, const void *needle, size_t nlen)
 	return found;
 }
 
+/*
+ * What of RSA key "gone" (1024 bits) would show on disk: its modulus in
+ * mod (128 bytes), as hex digits in hex, and the second body line of its
+ * PEM file in b64 (64 characters, bytes 48-95 of the PKCS#8, inside the
+ * modulus), which dir must hold now.
+ */
 static void
-test_zeroize_scrubs(void **state)
+zeroize_traces(struct store *st, const char *dir, unsigned char mod[512],
+    char hex[1100], char b64[64])
 {
-	struct store	*st;
 	struct err	 e;
 	EVP_PKEY	*pk;
 	BIGNUM		*n = NULL;
-	unsigned char	 mod[512];
-	char		 hex[1100], *dir = th_tmpdir(), *outside = th_tmpdir();
-	char		 path[512], lnk[512], b64[64], *buf, *p, *q;
-	size_t		 len, i, count;
-	int		 mlen, zero;
+	char		 path[512], *buf, *p, *q;
+	size_t		 len, i;
+	int		 mlen;
 
-	(void)state;
-	assert_int_equal(store_open(&st, dir, &e), 0);
-	assert_int_equal(keystore_generate_rsa(st, "gone", KEYSTORE_GENERAL,
-	    1024, &e), 0);
-	assert_int_equal(keystore_generate_rsa(st, "kept", KEYSTORE_GENERAL,
-	    1024, &e), 0);
 	assert_int_equal(keystore_load(&pk, st, "gone", KEYSTORE_GENERAL, &e),
 	    0);
 	assert_true(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_RSA_N, &n));
@@ -286,10 +284,6 @@ test_zeroize_scrubs(void **state)
 		snprintf(hex + 2 * i, 3, "%02X", mod[i]);
 	BN_free(n);
 	EVP_PKEY_free(pk);
-	/*
-	 * The file holds the modulus base64-encoded: take the second body
-	 * line of the PEM (bytes 48-95 of the PKCS#8, inside the modulus).
-	 */
 	snprintf(path, sizeof(path), "%s/keys/rsa/gone.pem", dir);
 	assert_non_null(buf = th_slurp(&len, path));
 	assert_non_null(p = strstr(buf, "-----\n"));
@@ -300,6 +294,46 @@ test_zeroize_scrubs(void **state)
 	memcpy(b64, p, 64);
 	free(buf);
 	assert_true(dir_contains(dir, b64, 64));
+}
+
+/* No label: every key of that type ("kept" and two more RSA, one EC). */
+static void
+zeroize_by_type(struct store *st)
+{
+	struct err	 e;
+	size_t		 count;
+
+	assert_int_equal(keystore_generate_rsa_usage(st, "u", 512, 512, &e), 0);
+	assert_int_equal(keystore_generate_ec(st, "ec", "nistp256", &e), 0);
+	assert_int_equal(keystore_zeroize(st, NULL, EVP_PKEY_RSA, &count, &e),
+	    0);
+	assert_int_equal(count, 3);
+	assert_false(keystore_exists(st, "u", NULL));
+	assert_false(keystore_exists(st, "kept", NULL));
+	assert_true(keystore_exists(st, "ec", NULL));
+	assert_int_equal(keystore_zeroize(st, NULL, EVP_PKEY_EC, &count, &e),
+	    0);
+	assert_int_equal(count, 1);
+}
+
+static void
+test_zeroize_scrubs(void **state)
+{
+	struct store	*st;
+	struct err	 e;
+	unsigned char	 mod[512];
+	char		 hex[1100], *dir = th_tmpdir(), *outside = th_tmpdir();
+	char		 path[512], lnk[512], b64[64], *buf;
+	size_t		 len, i, count;
+	int		 zero;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(keystore_generate_rsa(st, "gone", KEYSTORE_GENERAL,
+	    1024, &e), 0);
+	assert_int_equal(keystore_generate_rsa(st, "kept", KEYSTORE_GENERAL,
+	    1024, &e), 0);
+	zeroize_traces(st, dir, mod, hex, b64);
 
 	/* A second name for the file shows what its blocks hold afterwards. */
 	snprintf(path, sizeof(path), "%s/keys/rsa/gone.pem", dir);
@@ -327,18 +361,7 @@ test_zeroize_scrubs(void **state)
 	assert_int_equal(keystore_zeroize(st, "gone", EVP_PKEY_RSA, &count,
 	    &e), ERR_NOTFOUND);
 
-	/* No label: every key of that type. */
-	assert_int_equal(keystore_generate_rsa_usage(st, "u", 512, 512, &e), 0);
-	assert_int_equal(keystore_generate_ec(st, "ec", "nistp256", &e), 0);
-	assert_int_equal(keystore_zeroize(st, NULL, EVP_PKEY_RSA, &count, &e),
-	    0);
-	assert_int_equal(count, 3);
-	assert_false(keystore_exists(st, "u", NULL));
-	assert_false(keystore_exists(st, "kept", NULL));
-	assert_true(keystore_exists(st, "ec", NULL));
-	assert_int_equal(keystore_zeroize(st, NULL, EVP_PKEY_EC, &count, &e),
-	    0);
-	assert_int_equal(count, 1);
+	zeroize_by_type(st);
 	store_free(st);
 	th_rmtree(dir);
 	th_rmtree(outside);

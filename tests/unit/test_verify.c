@@ -359,134 +359,166 @@ der_cert(const unsigned char *der, size_t len)
  * Revocation status of CERTIFICATE with CA CERTIFICATE as the anchor:
  * 1 good, 0 revoked or CRL unusable.  Both paths must agree.
  */
+/*
+ * Where OpenSSL 3.0 and BoringSSL's expectations part.  BoringSSL-only
+ * policy: CRL age limit, stricter DER/version/IDP parsing, no indirect
+ * CRLs.  Setup: the checked certificate is a CA whose own issuer ("CA
+ * CERTIFICATE 2") this one-anchor harness does not use.
+ */
+static const struct bssl_diff {
+	const char	*name, *why;
+} bssl_diffs[] = {
+    { "bad_thisupdate_too_old.pem", "BoringSSL refuses CRLs older "
+      "than a week by thisUpdate; RFC 5280 has no such limit" },
+    { "bad_crldp_has_crlissuer.pem", "BoringSSL supports no "
+      "indirect CRLs; OpenSSL does (EXTENDED_CRL_SUPPORT)" },
+    { "bad_idp_indirectcrl.pem", "same: indirect CRL" },
+    { "invalid_idp_dpname_choice_extra_data.pem", "BoringSSL's "
+      "stricter DER parsing of the IDP extension" },
+    { "invalid_idp_empty_sequence.pem", "same: IDP parsing" },
+    { "invalid_idp_onlycontainsusercerts_v1_leaf.pem", "BoringSSL "
+      "treats a v1 leaf as a CA for onlyContainsUserCerts" },
+    { "invalid_revoked_empty_sequence.pem", "BoringSSL refuses an "
+      "empty revokedCertificates; OpenSSL accepts it" },
+    { "invalid_v1_explicit.pem", "BoringSSL refuses an explicit v1 "
+      "version field; OpenSSL accepts it" },
+    { "invalid_v1_with_extension.pem", "BoringSSL refuses "
+      "extensions in a v1 CRL; OpenSSL accepts them" },
+    { "invalid_v3.pem", "BoringSSL refuses version 3; OpenSSL "
+      "accepts it" },
+    { "good_idp_onlycontainscacerts.pem", "this harness's one "
+      "anchor: the checked CA's issuer is not the anchor" },
+    { "good_idp_uri_and_onlycontainscacerts.pem", "same harness "
+      "setup" },
+    { "good_issuer_no_keyusage.pem", "same harness setup" },
+    { "good_key_rollover.pem", "same harness setup" },
+    { NULL, NULL } };
+
+/* The listed difference for case nm, or NULL. */
+static const struct bssl_diff *
+bssl_listed(const char *nm)
+{
+	const struct bssl_diff	*d;
+
+	for (d = bssl_diffs; d->name != NULL; d++)
+		if (strcmp(d->name, nm) == 0)
+			return d;
+	return NULL;
+}
+
+/*
+ * x checked with ca as the only anchor: crls given, or cache; 1 valid.
+ * With VERBOSE set, the reason is printed after name (unless NULL).
+ */
+static int
+bssl_valid(X509 *ca, X509 *x, STACK_OF(X509_CRL) *crls,
+    struct crl_cache *cache, const char *name)
+{
+	struct verify_anchors	 a = { "bssl", NULL, 0, NULL };
+	struct verify_opts	 o;
+	struct verify_result	 res;
+	struct verify		*v;
+	int			 valid;
+
+	memset(&o, 0, sizeof(o));
+	o.at = BSSL_TIME;
+	o.flags = VERIFY_NOFETCH;
+	o.crls = crls;
+	assert_non_null(a.certs = sk_X509_new_null());
+	sk_X509_push(a.certs, ca);
+	assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
+	verify_chain(&res, v, x, NULL, &o, NULL);
+	valid = res.valid;
+	if (name != NULL && getenv("VERBOSE"))
+		printf("%s: %s\n", name, res.reason);
+	verify_result_free(&res);
+	verify_free(v);
+	sk_X509_free(a.certs);
+	return valid;
+}
+
+/*
+ * One case file: its status by OpenSSL's CRL code (*ossl) and by the
+ * index path, the CRL put in a scratch cache (*idx).
+ */
+static void
+bssl_case(const char *path, const char *nm, int *ossl, int *idx)
+{
+	struct crl_cache	*cache;
+	STACK_OF(X509_CRL)	*crls;
+	X509_CRL		*crl = NULL;
+	X509			*ca, *x;
+	unsigned char		*crlder, *cader, *xder;
+	size_t			 crllen, calen, xlen, len;
+	char			*text, *cdir;
+
+	assert_int_equal(store_file_read(path, &text, &len, 0, NULL), 0);
+	crlder = pem_block(text, "CRL", &crllen);
+	cader = pem_block(text, "CA CERTIFICATE", &calen);
+	xder = pem_block(text, "CERTIFICATE", &xlen);
+	assert_non_null(cader);
+	assert_non_null(xder);
+	assert_non_null(ca = der_cert(cader, calen));
+	assert_non_null(x = der_cert(xder, xlen));
+
+	crls = sk_X509_CRL_new_null();
+	if (crlder != NULL && crl_parse(&crl, crlder, crllen, NULL) == 0)
+		sk_X509_CRL_push(crls, crl);
+	*ossl = bssl_valid(ca, x, crls, NULL, nm);
+
+	cdir = th_tmpdir();
+	assert_int_equal(crl_cache_open(&cache, cdir, NULL), 0);
+	if (crlder != NULL)
+		crl_cache_put(cache, crlder, crllen, ca, NULL, BSSL_TIME, NULL);
+	*idx = bssl_valid(ca, x, NULL, cache, NULL);
+	crl_cache_free(cache);
+	th_rmtree(cdir);
+	free(cdir);
+
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	X509_free(ca);
+	X509_free(x);
+	free(crlder);
+	free(cader);
+	free(xder);
+	free(text);
+}
+
 static void
 test_boringssl_crl(void **state)
 {
-	/*
-	 * Where OpenSSL 3.0 and BoringSSL's expectations part.  BoringSSL-only
-	 * policy: CRL age limit, stricter DER/version/IDP parsing, no
-	 * indirect CRLs.  Setup: the checked certificate is a CA whose own
-	 * issuer ("CA CERTIFICATE 2") this one-anchor harness does not use.
-	 */
-	static const struct bssl_diff {
-		const char	*name, *why;
-	} expect_diff[] = {
-	    { "bad_thisupdate_too_old.pem", "BoringSSL refuses CRLs older "
-	      "than a week by thisUpdate; RFC 5280 has no such limit" },
-	    { "bad_crldp_has_crlissuer.pem", "BoringSSL supports no "
-	      "indirect CRLs; OpenSSL does (EXTENDED_CRL_SUPPORT)" },
-	    { "bad_idp_indirectcrl.pem", "same: indirect CRL" },
-	    { "invalid_idp_dpname_choice_extra_data.pem", "BoringSSL's "
-	      "stricter DER parsing of the IDP extension" },
-	    { "invalid_idp_empty_sequence.pem", "same: IDP parsing" },
-	    { "invalid_idp_onlycontainsusercerts_v1_leaf.pem", "BoringSSL "
-	      "treats a v1 leaf as a CA for onlyContainsUserCerts" },
-	    { "invalid_revoked_empty_sequence.pem", "BoringSSL refuses an "
-	      "empty revokedCertificates; OpenSSL accepts it" },
-	    { "invalid_v1_explicit.pem", "BoringSSL refuses an explicit v1 "
-	      "version field; OpenSSL accepts it" },
-	    { "invalid_v1_with_extension.pem", "BoringSSL refuses "
-	      "extensions in a v1 CRL; OpenSSL accepts them" },
-	    { "invalid_v3.pem", "BoringSSL refuses version 3; OpenSSL "
-	      "accepts it" },
-	    { "good_idp_onlycontainscacerts.pem", "this harness's one "
-	      "anchor: the checked CA's issuer is not the anchor" },
-	    { "good_idp_uri_and_onlycontainscacerts.pem", "same harness "
-	      "setup" },
-	    { "good_issuer_no_keyusage.pem", "same harness setup" },
-	    { "good_key_rollover.pem", "same harness setup" },
-	    { NULL, NULL } };
-	char			 dir[512], path[1024], *text;
+	const struct bssl_diff	*listed;
+	char			 dir[512], path[1024];
 	struct dirent		**names;
-	unsigned char		*crlder, *cader, *xder;
-	size_t			 crllen, calen, xlen, len;
-	int			 i, j, n, total = 0, match = 0, same = 0;
-	int			 expected, ossl, idx, listed, unlisted = 0;
+	const char		*nm;
+	int			 i, n, total = 0, match = 0, same = 0;
+	int			 expected, ossl, idx, unlisted = 0;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/boringssl-crl", TESTDATA);
 	assert_true((n = scandir(dir, &names, NULL, alphasort)) > 0);
-	for (i = 0; i < n; i++) {
-		struct verify_anchors	 a = { "bssl", NULL, 0, NULL };
-		struct verify_opts	 o;
-		struct verify_result	 res;
-		struct verify		*v;
-		struct crl_cache	*cache;
-		STACK_OF(X509_CRL)	*crls;
-		STACK_OF(X509)		*anchors;
-		X509_CRL		*crl = NULL;
-		X509			*ca, *x;
-		char			*cdir;
-		const char		*nm = names[i]->d_name;
-
-		if (strstr(nm, ".pem") == NULL) {
-			free(names[i]);
+	for (i = 0; i < n; free(names[i]), i++) {
+		nm = names[i]->d_name;
+		if (strstr(nm, ".pem") == NULL)
 			continue;
-		}
 		snprintf(path, sizeof(path), "%s/%s", dir, nm);
-		assert_int_equal(store_file_read(path, &text, &len, 0, NULL),
-		    0);
-		crlder = pem_block(text, "CRL", &crllen);
-		cader = pem_block(text, "CA CERTIFICATE", &calen);
-		xder = pem_block(text, "CERTIFICATE", &xlen);
-		assert_non_null(cader);
-		assert_non_null(xder);
-		ca = der_cert(cader, calen);
-		x = der_cert(xder, xlen);
-		assert_non_null(ca);
-		assert_non_null(x);
+		bssl_case(path, nm, &ossl, &idx);
 		expected = strncmp(nm, "good", 4) == 0;
 		total++;
-
-		memset(&o, 0, sizeof(o));
-		o.at = BSSL_TIME;
-		o.flags = VERIFY_NOFETCH;
-		anchors = sk_X509_new_null();
-		sk_X509_push(anchors, ca);
-		a.certs = anchors;
-		crls = sk_X509_CRL_new_null();
-		if (crlder != NULL && crl_parse(&crl, crlder, crllen, NULL) == 0)
-			sk_X509_CRL_push(crls, crl);
-		o.crls = crls;
-		assert_int_equal(verify_new(&v, &a, 1, NULL, NULL), 0);
-		verify_chain(&res, v, x, NULL, &o, NULL);
-		ossl = res.valid;
-		if (getenv("VERBOSE"))
-			printf("%s: %s\n", nm, res.reason);
-		verify_result_free(&res);
-		verify_free(v);
-
-		cdir = th_tmpdir();
-		assert_int_equal(crl_cache_open(&cache, cdir, NULL), 0);
-		if (crlder != NULL)
-			crl_cache_put(cache, crlder, crllen, ca, NULL,
-			    BSSL_TIME, NULL);
-		o.crls = NULL;
-		assert_int_equal(verify_new(&v, &a, 1, cache, NULL), 0);
-		verify_chain(&res, v, x, NULL, &o, NULL);
-		idx = res.valid;
-		verify_result_free(&res);
-		verify_free(v);
-		crl_cache_free(cache);
-		th_rmtree(cdir);
-		free(cdir);
-
-		for (listed = -1, j = 0; expect_diff[j].name != NULL; j++)
-			if (strcmp(expect_diff[j].name, nm) == 0)
-				listed = j;
+		listed = bssl_listed(nm);
 		if (ossl == expected) {
 			match++;
 			/* An OpenSSL patch level may close a difference. */
-			if (listed >= 0)
+			if (listed != NULL)
 				printf("BoringSSL crl %s: listed difference not "
 				    "seen with %s\n", nm,
 				    OpenSSL_version(OPENSSL_VERSION));
 		} else {
 			printf("BoringSSL crl %s: expected %s, got %s [%s]\n",
 			    nm, expected ? "good" : "not good",
-			    ossl ? "good" : "not good", listed >= 0 ?
-			    expect_diff[listed].why : "UNEXPECTED");
-			unlisted += listed < 0;
+			    ossl ? "good" : "not good", listed != NULL ?
+			    listed->why : "UNEXPECTED");
+			unlisted += listed == NULL;
 		}
 		if (idx == ossl)
 			same++;
@@ -494,15 +526,6 @@ test_boringssl_crl(void **state)
 			printf("BoringSSL crl %s: index path says %s, OpenSSL's "
 			    "CRL code says %s\n", nm, idx ? "good" : "not good",
 			    ossl ? "good" : "not good");
-		sk_X509_CRL_pop_free(crls, X509_CRL_free);
-		sk_X509_free(anchors);
-		X509_free(ca);
-		X509_free(x);
-		free(crlder);
-		free(cader);
-		free(xder);
-		free(text);
-		free(names[i]);
 	}
 	free(names);
 	printf("BoringSSL crl: %d of %d cases match the expected status\n",
