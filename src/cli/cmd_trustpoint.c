@@ -579,8 +579,7 @@ tpc_ui_weak(struct shell *sh, const struct enroll_note *n)
 	}
 	if (j->weak_cipher[0] != '\0')
 		shell_printf(sh, "%% Warning: the CA encrypted its reply with "
-		    "%s, a weak algorithm (read with OpenSSL's legacy "
-		    "provider)\n", j->weak_cipher);
+		    "%s, a weak algorithm\n", j->weak_cipher);
 	if (j->weak_md[0] != '\0')
 		shell_printf(sh, "%% Warning: the CA signed its reply with %s, "
 		    "a weak algorithm\n", j->weak_md);

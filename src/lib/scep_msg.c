@@ -675,9 +675,11 @@ scep_decrypt_in(OSSL_LIB_CTX *libctx, BIO *out, const unsigned char *der,
 }
 
 /*
- * Legacy ciphers (micromdm always answers with single DES) need the
- * legacy provider; load it in a private library context for this one
- * decryption so that nothing else in the process can use DES.
+ * The general (CMS) path for legacy ciphers, when the fast path cannot
+ * take the envelope (no certificate of ours, not an RSA key-transport
+ * recipient): CMS needs the cipher itself, so load the legacy provider
+ * in a private library context for this one decryption so that nothing
+ * else in the process can use DES or RC2.
  */
 static int
 scep_decrypt_legacy(BIO *out, const unsigned char *der, size_t len,
@@ -759,12 +761,11 @@ scep_cek_unwrap(unsigned char **cek, size_t *ceklen, EVP_PKEY *key,
 	return rc;
 }
 
-/* The encrypted content with the CEK, the cipher fetched from libctx. */
+/* The encrypted content with the CEK and ciph. */
 static int
-scep_content_decrypt(BIO *out, OSSL_LIB_CTX *libctx,
+scep_content_decrypt(BIO *out, const EVP_CIPHER *ciph,
     const PKCS7_ENC_CONTENT *ec, const unsigned char *cek, size_t ceklen)
 {
-	EVP_CIPHER	*ciph = NULL;
 	EVP_CIPHER_CTX	*cctx = NULL;
 	unsigned char	*buf = NULL;
 	int		 n, fin, len, rc = -1;
@@ -772,9 +773,7 @@ scep_content_decrypt(BIO *out, OSSL_LIB_CTX *libctx,
 	if (ec->enc_data == NULL || (len = ASN1_STRING_length(ec->enc_data)) <
 	    0 || ceklen > INT32_MAX)
 		return -1;
-	if ((ciph = EVP_CIPHER_fetch(libctx, OBJ_nid2sn(OBJ_obj2nid(
-	    ec->algorithm->algorithm)), NULL)) == NULL ||
-	    (cctx = EVP_CIPHER_CTX_new()) == NULL ||
+	if ((cctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    (buf = malloc((size_t)len + EVP_MAX_BLOCK_LENGTH)) == NULL)
 		goto out;
 	if (!EVP_DecryptInit_ex2(cctx, ciph, NULL, NULL, NULL) ||
@@ -790,7 +789,61 @@ scep_content_decrypt(BIO *out, OSSL_LIB_CTX *libctx,
  out:
 	free(buf);
 	EVP_CIPHER_CTX_free(cctx);
+	return rc;
+}
+
+/*
+ * Single DES-CBC through the default provider: DES-EDE3-CBC with
+ * K1 = K2 = K3 = K encrypts, decrypts and encrypts again with one key,
+ * which is one DES decryption, and the IV parameter is encoded alike.
+ * No legacy provider is loaded (fetching it cost more than the rest of
+ * the reply), and DES-CBC stays unavailable to the rest of the process.
+ */
+static int
+scep_des_decrypt(BIO *out, const PKCS7_ENC_CONTENT *ec,
+    const unsigned char *cek, size_t ceklen)
+{
+	EVP_CIPHER	*ede = NULL;
+	unsigned char	 k3[24];
+	int		 rc = -1;
+
+	if (ceklen != 8)
+		return -1;
+	memcpy(k3, cek, 8);
+	memcpy(k3 + 8, cek, 8);
+	memcpy(k3 + 16, cek, 8);
+	if ((ede = EVP_CIPHER_fetch(NULL, "DES-EDE3-CBC", NULL)) != NULL)
+		rc = scep_content_decrypt(out, ede, ec, k3, sizeof(k3));
+	OPENSSL_cleanse(k3, sizeof(k3));
+	EVP_CIPHER_free(ede);
+	return rc;
+}
+
+/* RC2: from a private library context with the legacy provider. */
+static int
+scep_legacy_content_decrypt(BIO *out, const PKCS7_ENC_CONTENT *ec,
+    const unsigned char *cek, size_t ceklen, struct err *e)
+{
+	OSSL_LIB_CTX	*ctx;
+	OSSL_PROVIDER	*leg = NULL;
+	EVP_CIPHER	*ciph = NULL;
+	int		 rc = 0;
+
+	if ((ctx = OSSL_LIB_CTX_new()) == NULL ||
+	    (leg = OSSL_PROVIDER_load(ctx, "legacy")) == NULL) {
+		rc = err_openssl(e, ERR_CRYPTO, "pkcsPKIEnvelope uses a legacy "
+		    "cipher and OpenSSL's legacy provider is not available");
+		goto out;
+	}
+	if ((ciph = EVP_CIPHER_fetch(ctx, OBJ_nid2sn(OBJ_obj2nid(
+	    ec->algorithm->algorithm)), NULL)) == NULL ||
+	    scep_content_decrypt(out, ciph, ec, cek, ceklen) != 0)
+		rc = err_openssl(e, ERR_CRYPTO, "RFC 8894 3.2.2: cannot "
+		    "decrypt the pkcsPKIEnvelope with our key");
+ out:
 	EVP_CIPHER_free(ciph);
+	OSSL_PROVIDER_unload(leg);
+	OSSL_LIB_CTX_free(ctx);
 	return rc;
 }
 
@@ -799,41 +852,33 @@ scep_content_decrypt(BIO *out, OSSL_LIB_CTX *libctx,
  * library context (the CMS path) copies it to another provider, whose
  * RSA blinding set-up costs as much as the decryption itself: here the
  * content-encryption key is unwrapped in the default context, where the
- * key already signed the request, and only the cipher comes from a
- * private context holding the legacy provider alone.  1: not handled
- * (not a plain key-transport recipient with rsaEncryption), nothing done.
+ * key already signed the request; single DES is then read as 3DES with
+ * one key (scep_des_decrypt), and only RC2 needs a private context with
+ * the legacy provider.  1: not handled (not a plain key-transport
+ * recipient with rsaEncryption), nothing done.
  */
 static int
 scep_decrypt_fast(BIO *out, const PKCS7 *p7, EVP_PKEY *key, X509 *cert,
     struct err *e)
 {
+	const PKCS7_ENC_CONTENT	*ec;
 	PKCS7_RECIP_INFO	*ri;
-	OSSL_LIB_CTX		*ctx = NULL;
-	OSSL_PROVIDER		*leg = NULL;
 	unsigned char		*cek = NULL;
 	size_t			 ceklen = 0;
-	int			 rc;
+	int			 rc = 0;
 
 	if (p7 == NULL || (ri = scep_ri_find(p7, key, cert)) == NULL)
 		return 1;
 	if (scep_cek_unwrap(&cek, &ceklen, key, ri->enc_key) != 0)
 		return err_openssl(e, ERR_CRYPTO, "RFC 8894 3.2.2: cannot "
 		    "decrypt the pkcsPKIEnvelope with our key");
-	if ((ctx = OSSL_LIB_CTX_new()) == NULL ||
-	    (leg = OSSL_PROVIDER_load(ctx, "legacy")) == NULL) {
-		rc = err_openssl(e, ERR_CRYPTO, "pkcsPKIEnvelope uses a legacy "
-		    "cipher and OpenSSL's legacy provider is not available");
-		goto out;
-	}
-	rc = 0;
-	if (scep_content_decrypt(out, ctx, p7->d.enveloped->enc_data, cek,
-	    ceklen) != 0)
+	ec = p7->d.enveloped->enc_data;
+	if (OBJ_obj2nid(ec->algorithm->algorithm) != NID_des_cbc)
+		rc = scep_legacy_content_decrypt(out, ec, cek, ceklen, e);
+	else if (scep_des_decrypt(out, ec, cek, ceklen) != 0)
 		rc = err_openssl(e, ERR_CRYPTO, "RFC 8894 3.2.2: cannot "
 		    "decrypt the pkcsPKIEnvelope with our key");
- out:
 	OPENSSL_clear_free(cek, ceklen);
-	OSSL_PROVIDER_unload(leg);
-	OSSL_LIB_CTX_free(ctx);
 	return rc;
 }
 

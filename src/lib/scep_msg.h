@@ -153,8 +153,10 @@ int		 scep_msg_build(unsigned char **, size_t *,
  * When key is NULL the envelope is not decrypted: content holds the
  * EnvelopedData DER and encrypted is set, for scep_msg_decrypt() (a
  * server answers FAILURE badMessageCheck when that fails, which needs the
- * already checked attributes).  A single-DES envelope is decrypted in a private library context
- * that loads the legacy provider, and weak_cipher is set.
+ * already checked attributes).  A single-DES envelope sets weak_cipher;
+ * with our certificate and an RSA key it is read as DES-EDE3-CBC with
+ * one key three times (the default provider), otherwise (and for RC2) in
+ * a private library context that loads the legacy provider.
  *
  * *out is a new message the caller frees with scep_msg_free().
  * Errors: ERR_TOOBIG, ERR_PROTO (malformed or a rule broken),

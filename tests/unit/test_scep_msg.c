@@ -469,6 +469,9 @@ test_des_reply(void **state)
 	assert_string_equal(rep->cipher, "DES-CBC");
 	assert_string_equal(rep->md, "SHA1");
 	assert_int_equal(sk_X509_num(rep->certs), 1);
+	/* Read as 3DES with one key: the same plaintext as DES-CBC. */
+	assert_int_equal(X509_cmp(sk_X509_value(rep->certs, 0), f->issued),
+	    0);
 	/* The process-wide default context still has no DES. */
 	assert_null(EVP_CIPHER_fetch(NULL, "DES-CBC", NULL));
 	scep_msg_free(rep);
