@@ -138,6 +138,10 @@ subject_name(const char *dn)
 	X509_NAME	*n = X509_NAME_new();
 	char		*copy = strdup(dn), *a, *v, *save = NULL;
 
+	if (n == NULL || copy == NULL) {
+		fprintf(stderr, "scepreq: out of memory\n");
+		exit(1);
+	}
 	for (a = strtok_r(copy, "/", &save); a != NULL;
 	    a = strtok_r(NULL, "/", &save))
 		if ((v = strchr(a, '=')) != NULL) {
