@@ -403,22 +403,76 @@ policy_key(const struct policy *p, EVP_PKEY *pk, struct err *e)
 	    EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "?");
 }
 
+/* The end of the attribute at s: an unescaped ',' or '+', or the NUL. */
+static char *
+policy_rdn_end(char *s)
+{
+	while (*s != '\0' && *s != ',' && *s != '+') {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		s++;
+	}
+	return s;
+}
+
+/*
+ * A subject pattern against a DN, attribute by attribute: a '*' inside
+ * one never reaches across the ',' or '+' to the next, or
+ * "CN=*.example.net" would match "CN=evil.example,O=a.example.net" (and
+ * so grant DNS:evil.example, the name its CN implies).  A last "*"
+ * matches whatever attributes follow, none included.  Both are changed
+ * in place and left cut.
+ */
+static int
+policy_dn_match(char *pat, char *dn)
+{
+	char	*pe, *de, ps, ds;
+
+	for (;;) {
+		pe = policy_rdn_end(pat);
+		if (strcmp(pat, "*") == 0)
+			return 1;
+		de = policy_rdn_end(dn);
+		ps = *pe;
+		ds = *de;
+		*pe = *de = '\0';
+		if (fnmatch(pat, dn, 0) != 0)
+			return 0;
+		if (ds == '\0')
+			return ps == '\0' || (ps == ',' && strcmp(pe + 1, "*") == 0);
+		if (ps != ds)
+			return 0;
+		pat = pe + 1;
+		dn = de + 1;
+	}
+}
+
 static int
 policy_subject(const struct policy *p, X509_NAME *n, struct err *e)
 {
-	char	*dn, esc[300];
+	char	*dn, *cut = NULL, pat[POLICY_PATMAX], esc[300];
+	size_t	 len;
 	int	 i, ok = p->nsubject == 0;
 
 	if (ok)
 		return 0;
 	if ((dn = cert_dn(n, CERT_DN_UPPER)) == NULL)
 		return err_nomem(e);
-	for (i = 0; i < p->nsubject && !ok; i++)
-		ok = fnmatch(p->subject[i], dn, 0) == 0;
+	len = strlen(dn) + 1;
+	if ((cut = malloc(len)) == NULL) {
+		free(dn);
+		return err_nomem(e);
+	}
+	for (i = 0; i < p->nsubject && !ok; i++) {
+		snprintf(pat, sizeof(pat), "%s", p->subject[i]);
+		memcpy(cut, dn, len);
+		ok = policy_dn_match(pat, cut);
+	}
 	if (!ok)
 		err_set(e, ERR_REFUSED, "policy rule subject: \"%.256s\" "
 		    "matches no subject pattern", text_esc(esc, sizeof(esc),
 		    dn));
+	free(cut);
 	free(dn);
 	return ok ? 0 : ERR_REFUSED;
 }

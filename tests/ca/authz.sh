@@ -110,4 +110,80 @@ expect 0 ca approve "$id"
 expect 0 "$SCEPREQ" poll "$URL" --key kv.pem --cn victim --out cv.pem
 cmp -s <(openssl pkey -in kv.pem -pubout) <(openssl x509 -in cv.pem -pubkey -noout) ||
 	fail "the victim got another key's certificate"
+ca_stop
+
+# The other rules, each under a policy.conf of its own (serve reads it
+# when it starts).  refused RULE CMD...: FAILURE badRequest naming the
+# rule, the same in the log line, and nothing stored.
+refused() {
+	local rule=$1 n
+	shift
+	n=$(nstored)
+	expect 4 "$@"
+	contains "$OUT" "FAILURE badRequest: policy rule $rule"
+	tail -n 1 "$LOG" | grep -q "policy rule $rule" ||
+		fail "no log line naming the rule $rule"
+	[ "$(nstored)" = "$n" ] || fail "refused by the rule $rule, but stored"
+}
+enroll() { "$SCEPREQ" enroll "$URL" --challenge pw "$@"; }
+
+# subject: a '*' stays inside its attribute, so another attribute cannot
+# carry the allowed suffix (and the CN's implied DNS name with it); a
+# last ",*" allows any further attributes.
+printf 'subject CN=*.routers.example.net\nsubject CN=lab-*,*\n' > "$CA/policy.conf"
+ca_start --challenge pw
+refused subject enroll --key ks1.pem --cn www.bank.example
+contains "$OUT" '"CN=www.bank.example" matches no subject pattern'
+refused subject enroll --key ks1.pem --subject /O=r1.routers.example.net/CN=www.bank.example
+contains "$OUT" '"CN=www.bank.example,O=r1.routers.example.net" matches no subject pattern'
+refused subject enroll --key ks1.pem --subject /CN=r1.routers.example.net/O=x
+expect 0 enroll --key ks1.pem --cn r5.routers.example.net --out cs1.pem
+expect 0 enroll --key ks2.pem --cn lab-1
+expect 0 enroll --key ks3.pem --subject /O=Lab/OU=ops/CN=lab-2 --out cs3.pem
+[ "$(openssl x509 -in cs3.pem -noout -subject -nameopt RFC2253)" = "subject=CN=lab-2,OU=ops,O=Lab" ] ||
+	fail "subject of cs3: $(openssl x509 -in cs3.pem -noout -subject)"
+ca_stop
+
+# rsa-min-bits and curves: a key below the minimum, a curve not listed.
+# (EC requests are signed by their EC key and the reply is enveloped
+# for it by key agreement, so SCEP works with EC end to end.)
+printf 'rsa-min-bits 3072\ncurves P-384\n' > "$CA/policy.conf"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out kp384.pem 2> /dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out kr3072.pem 2> /dev/null
+ca_start --challenge pw
+refused rsa-min-bits enroll --key kr2048.pem --cn small
+contains "$OUT" "RSA key of 2048 bits, at least 3072 needed"
+refused curves enroll --ec --key kp256.pem --cn p256
+contains "$OUT" "curve prime256v1 is not allowed"
+expect 0 enroll --key kr3072.pem --cn big
+expect 0 enroll --key kp384.pem --cn p384 --out cp384.pem
+openssl x509 -in cp384.pem -noout -text | grep -q "NIST CURVE: P-384" || fail "P-384 certificate"
+ca_stop
+
+# max-days: the policy caps serve's --cert-days.
+printf 'max-days 30\n' > "$CA/policy.conf"
+ca_start --challenge pw --cert-days 400
+expect 0 enroll --key km.pem --cn maxdays --out cm.pem
+nb=$(date -d "$(openssl x509 -in cm.pem -noout -startdate | cut -d= -f2)" +%s)
+na=$(date -d "$(openssl x509 -in cm.pem -noout -enddate | cut -d= -f2)" +%s)
+[ $((na - nb)) -le $((30 * 86400)) ] && [ $((na - nb)) -gt $((29 * 86400)) ] ||
+	fail "validity $((na - nb)) s, policy max-days 30"
+ca_stop
+
+# renewal-window: a certificate renews itself without a challenge only in
+# its last 10 days; before that it needs the challenge like a new client.
+printf 'renewal-window 10\n' > "$CA/policy.conf"
+T0=$(date +%s)
+NETPKI_NOW=$T0 ca_start --challenge pw --cert-days 30
+expect 0 enroll --key kw1.pem --cn window --out cw1.pem
+n=$(nstored)
+expect 4 "$SCEPREQ" enroll "$URL" --key kw2.pem --cn window --renew-cert cw1.pem --renew-key kw1.pem
+contains "$OUT" "FAILURE badRequest: challenge password missing or wrong"
+tail -n 1 "$LOG" | grep -q "renewal-outside-window" || fail "log: renewal outside the window"
+[ "$(nstored)" = "$n" ] || fail "renewal outside the window stored"
+expect 0 enroll --key kw2.pem --cn window --renew-cert cw1.pem --renew-key kw1.pem
+ca_stop
+NETPKI_NOW=$((T0 + 21 * 86400)) ca_start --challenge pw --cert-days 30
+expect 0 "$SCEPREQ" enroll "$URL" --key kw3.pem --cn window --renew-cert cw1.pem --renew-key kw1.pem
+contains "$OUT" "SUCCESS serial="
 echo ok

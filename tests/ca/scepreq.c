@@ -8,6 +8,7 @@
  *   scepreq enroll  URL --key K --cn CN [--challenge PW] [--out CERT]
  *                   [--get] [--cipher aes|aes256|3des] [--renew-cert C]
  *                   [--transid TID] [--ext NAME=VALUE]...
+ *                   [--subject /A=v/B=w (instead of --cn's name)]
  *   scepreq poll    URL --key K --cn CN [--out CERT]
  *   scepreq getcert URL --key K --serial HEX [--out CERT]
  *   scepreq getcrl  URL --key K [--out CRL]
@@ -128,10 +129,38 @@ key_load(const char *path, int create)
 	return k;
 }
 
+static const char *the_subject;	/* --subject /A=v/B=w: instead of CN */
+
+/* "/O=x/CN=y": the attributes in that (ASN.1) order. */
+static X509_NAME *
+subject_name(const char *dn)
+{
+	X509_NAME	*n = X509_NAME_new();
+	char		*copy = strdup(dn), *a, *v, *save = NULL;
+
+	if (n == NULL || copy == NULL) {
+		fprintf(stderr, "scepreq: out of memory\n");
+		exit(1);
+	}
+	for (a = strtok_r(copy, "/", &save); a != NULL;
+	    a = strtok_r(NULL, "/", &save))
+		if ((v = strchr(a, '=')) != NULL) {
+			*v++ = '\0';
+			X509_NAME_add_entry_by_txt(n, a, MBSTRING_UTF8,
+			    (const unsigned char *)v, -1, -1, 0);
+		}
+	free(copy);
+	return n;
+}
+
 static X509_NAME *
 cn_name(const char *cn)
 {
-	X509_NAME	*n = X509_NAME_new();
+	X509_NAME	*n;
+
+	if (the_subject != NULL)
+		return subject_name(the_subject);
+	n = X509_NAME_new();
 
 	/* Over 64 characters (a hostile subject): no length check. */
 	X509_NAME_add_entry_by_txt(n, "CN", strlen(cn) > 64 ?
@@ -815,6 +844,8 @@ main(int argc, char *argv[])
 			a.renew_key = argv[++i];
 		else if (strcmp(o, "--transid") == 0)
 			a.transid = argv[++i];
+		else if (strcmp(o, "--subject") == 0)
+			the_subject = argv[++i];
 		else if (strcmp(o, "--ext") == 0 && a.next < 8)
 			a.ext[a.next++] = argv[++i];
 		else if (strcmp(o, "--cipher") == 0) {
