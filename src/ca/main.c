@@ -116,7 +116,8 @@ static const struct opt_def opt_defs[] = {
 #define NEED_POLICY	0x01	/* DIR/policy.conf, or the defaults */
 #define NEED_KEYS	0x02	/* the CA: certificates and keys from DIR */
 #define NEED_KEYPROC	0x04	/* the CA with its keys in a key process */
-#define NEED_DB		0x08	/* the database (with one of the two) */
+#define NEED_DB		0x08	/* the database (with one of the three) */
+#define NEED_CERTS	0x10	/* the CA's certificates; no key is read */
 
 struct cadir {
 	struct ca	*ca;
@@ -763,7 +764,7 @@ static const struct cmd cmds[] = {
 	    "        [--one-time-challenges]",
 	    "Answer SCEP, /crl, the trust bundle and /metrics over HTTP until "
 	    "SIGTERM or SIGINT." },
-	{ "requests", NULL, cmd_requests, NEED_KEYS | NEED_DB, 0, 0,
+	{ "requests", NULL, cmd_requests, NEED_CERTS | NEED_DB, 0, 0,
 	    "requests [--pending]",
 	    "List the requests (--pending: those waiting for approve or "
 	    "reject)." },
@@ -771,10 +772,10 @@ static const struct cmd cmds[] = {
 	    NEED_DB, 1, 1,
 	    "approve ID",
 	    "Issue the certificate of a pending request." },
-	{ "reject", check_id, cmd_reject, NEED_KEYS | NEED_DB, 1, 1,
+	{ "reject", check_id, cmd_reject, NEED_CERTS | NEED_DB, 1, 1,
 	    "reject ID",
 	    "Reject a pending request." },
-	{ "list", NULL, cmd_list, NEED_KEYS | NEED_DB, 0, 0,
+	{ "list", NULL, cmd_list, NEED_CERTS | NEED_DB, 0, 0,
 	    "list",
 	    "List the certificates issued." },
 	{ "revoke", check_revoke, cmd_revoke, NEED_KEYS | NEED_DB, 1, 1,
@@ -790,7 +791,7 @@ static const struct cmd cmds[] = {
 	{ "policy", NULL, cmd_policy, NEED_POLICY, 0, 0,
 	    "policy",
 	    "Print the policy in force (DIR/policy.conf, or the defaults)." },
-	{ "challenge", check_challenge, cmd_challenge, NEED_KEYS | NEED_DB,
+	{ "challenge", check_challenge, cmd_challenge, NEED_CERTS | NEED_DB,
 	    1, 2,
 	    "challenge new [--subject DN | --cn PATTERN] [--ttl 1h] "
 	    "[--uses N]\n"
@@ -859,6 +860,8 @@ cadir_open(struct cadir *cd, int need, const struct opts *o, struct err *e)
 		rc = policy_load(&cd->pol, o->dir, e);
 	if (rc == 0 && (need & NEED_KEYS))
 		rc = ca_load(&cd->ca, o->dir, e);
+	else if (rc == 0 && (need & NEED_CERTS))
+		rc = ca_load_public(&cd->ca, o->dir, e);
 	if (rc == 0 && (need & NEED_DB))
 		rc = ca_db_open(&cd->db, cd->ca, e);
 	return rc;

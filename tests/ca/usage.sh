@@ -67,4 +67,14 @@ NETPKI_CA_DIR=$CA run 0 "$NETPKI_CA" requests
 has out '# ID'
 run 0 "$NETPKI_CA" --dir "$CA" policy
 has out "# $CA/policy.conf"
+# Listing reads no private key; signing a CRL does.
+mv "$CA/ca.key" ca.key.away
+for c in list requests 'challenge list'; do
+	# shellcheck disable=SC2086
+	run 0 "$NETPKI_CA" --dir "$CA" $c
+done
+run 1 "$NETPKI_CA" --dir "$CA" crl
+has err 'ca.key'
+mv ca.key.away "$CA/ca.key"
+run 0 "$NETPKI_CA" --dir "$CA" crl
 echo "PASS"
