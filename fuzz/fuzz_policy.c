@@ -14,18 +14,6 @@
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* policy_apply adds extensions through issue.c; parsing never does. */
-int
-issue_ext(X509 *x, X509 *issuer, int nid, const char *v, struct err *e)
-{
-	(void)x;
-	(void)issuer;
-	(void)nid;
-	(void)v;
-	(void)e;
-	abort();
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -53,7 +53,7 @@ struct ca {
 
 struct ca_init_opts {
 	const char	*subject;	/* "CN=x,O=y" or "/O=y/CN=x" */
-	const char	*keyspec;	/* rsa:2048 rsa:3072 ec:p256 */
+	const char	*keyspec;	/* rsa:2048 rsa:3072 rsa:4096 ec:p256 */
 	int		 days;
 	int		 ra;
 	const char	*db;		/* postgresql:// URI; NULL: SQLite */

@@ -72,28 +72,17 @@ int
 issue_csr_strip(unsigned char **out, size_t *outlen, X509_REQ *req,
     struct err *e)
 {
-	unsigned char	*der = NULL;
-	int		 i, n;
+	int	 i;
 
 	/*
 	 * In place: a copy would decode the public key again, which is
 	 * slow in OpenSSL 3.  The caller has verified the request already.
 	 */
-	*out = NULL;
 	while ((i = X509_REQ_get_attr_by_NID(req, NID_pkcs9_challengePassword,
 	    -1)) >= 0)
 		X509_ATTRIBUTE_free(X509_REQ_delete_attr(req, i));
-	n = i2d_X509_REQ(req, &der);
-	if (n <= 0)
-		return err_openssl(e, ERR_CRYPTO, "encode request");
-	if ((*out = malloc((size_t)n)) == NULL) {
-		OPENSSL_free(der);
-		return err_nomem(e);
-	}
-	memcpy(*out, der, (size_t)n);
-	*outlen = (size_t)n;
-	OPENSSL_free(der);
-	return 0;
+	return cert_der_dup(out, outlen, req, ASN1_ITEM_rptr(X509_REQ),
+	    "the request", e);
 }
 
 int
@@ -342,9 +331,8 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 static int
 issue_row(struct db_cert *c, X509 *x, struct err *e)
 {
-	unsigned char	*der = NULL;
 	char		*hex;
-	int		 n;
+	int		 rc;
 
 	memset(c, 0, sizeof(*c));
 	if ((hex = issue_serial_hex(X509_get0_serialNumber(x))) == NULL)
@@ -357,13 +345,11 @@ issue_row(struct db_cert *c, X509 *x, struct err *e)
 	cert_asn1_time(X509_get0_notBefore(x), &c->not_before);
 	cert_asn1_time(X509_get0_notAfter(x), &c->not_after);
 	c->issued = clock_now();
-	if ((n = i2d_X509(x, &der)) <= 0) {
+	/* db_cert_clear frees der with free(): cert_der_dup's allocator. */
+	if ((rc = cert_der_dup(&c->der, &c->der_len, x, ASN1_ITEM_rptr(X509),
+	    "the certificate", e)) != 0)
 		db_cert_clear(c);
-		return err_openssl(e, ERR_CRYPTO, "encode certificate");
-	}
-	c->der = der;
-	c->der_len = (size_t)n;
-	return 0;
+	return rc;
 }
 
 int
@@ -404,8 +390,6 @@ issue_pending_clear(struct issue_pending *p)
 	if (p->queued != NULL)
 		(void)issue_finish(p, NULL, NULL, NULL);
 	X509_free(p->cert);
-	OPENSSL_free(p->row.der);
-	p->row.der = NULL;
 	db_cert_clear(&p->row);
 	memset(p, 0, sizeof(*p));
 }

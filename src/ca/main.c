@@ -3,8 +3,10 @@
  * See man/netpki-ca.8.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -36,6 +38,7 @@
 struct opts {
 	const char	*dir;
 	int		 json;
+	int		 help;		/* --help, -h: usage on stdout */
 	/* init */
 	const char	*subject, *keyspec;
 	int		 days, ra;
@@ -50,40 +53,91 @@ struct opts {
 	/* requests, revoke */
 	int		 pending;
 	const char	*reason;
-	/* positional after the command */
-	const char	*arg, *arg2;
+	/* the command's name and its operands (nargs counts all of them) */
+	const char	*cmd, *arg, *arg2;
+	int		 nargs;
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: netpki-ca --dir DIR [--json] COMMAND [options]\n"
-	    "  init [--subject DN] [--key rsa:2048|rsa:3072|ec:p256] "
-	    "[--days N] [--ra]\n"
-	    "       [--db postgresql://USER@HOST:PORT/DBNAME]\n"
-	    "  serve --listen ADDR:PORT [--challenge SECRET | --challenge-file "
-	    "F]\n"
-	    "        [--approve auto|manual] [--cert-days N] [--url BASE] "
-	    "[--threads N]\n"
-	    "        [--max-conn N] [--max-conn-per-ip N] [--request-timeout "
-	    "SECONDS]\n"
-	    "        [--challenge-failures N] [--challenge-cooldown SECONDS]\n"
-	    "        [--one-time-challenges]\n"
-	    "  requests [--pending]\n"
-	    "  approve ID\n"
-	    "  reject ID\n"
-	    "  list\n"
-	    "  revoke SERIAL [--reason R]\n"
-	    "  crl\n"
-	    "  policy\n"
-	    "  challenge new [--subject DN | --cn PATTERN] [--ttl 1h] "
-	    "[--uses N]\n"
-	    "  challenge list\n"
-	    "  challenge revoke ID\n"
-	    "  sign-csr FILE [--cert-days N]\n");
-	exit(2);
-}
+/* How an option's value lands in struct opts. */
+enum opt_kind {
+	OPT_STR,	/* const char *, as given */
+	OPT_FLAG,	/* int set to 1; takes no value */
+	OPT_NUM,	/* int from lo to hi */
+	OPT_TTL,	/* int: challenge_ttl's seconds */
+};
+
+struct opt_def {
+	const char	*name;		/* without the leading "--" */
+	enum opt_kind	 kind;
+	size_t		 off;		/* of the field in struct opts */
+	int		 lo, hi;	/* OPT_NUM's range */
+};
+
+/*
+ * Every option, whichever command it is for: a command ignores those it
+ * has no use for, as netpki-ca always did.  getopt_long's table is made
+ * from this one (opts_parse).
+ */
+#define OPT_BASE	256	/* getopt_long's value for opt_defs[0] */
+#define O(f)		offsetof(struct opts, f)
+static const struct opt_def opt_defs[] = {
+	{ "dir",		OPT_STR,  O(dir), 0, 0 },
+	{ "json",		OPT_FLAG, O(json), 0, 0 },
+	{ "help",		OPT_FLAG, O(help), 0, 0 },
+	{ "subject",		OPT_STR,  O(subject), 0, 0 },
+	{ "key",		OPT_STR,  O(keyspec), 0, 0 },
+	{ "days",		OPT_NUM,  O(days), 1, 36500 },
+	{ "ra",			OPT_FLAG, O(ra), 0, 0 },
+	{ "db",			OPT_STR,  O(db), 0, 0 },
+	{ "listen",		OPT_STR,  O(listen), 0, 0 },
+	{ "challenge",		OPT_STR,  O(challenge), 0, 0 },
+	{ "challenge-file",	OPT_STR,  O(challenge_file), 0, 0 },
+	{ "approve",		OPT_STR,  O(approve), 0, 0 },
+	{ "cert-days",		OPT_NUM,  O(cert_days), 1, 36500 },
+	{ "url",		OPT_STR,  O(url), 0, 0 },
+	{ "threads",		OPT_NUM,  O(threads), 1, 64 },
+	/* serve's limits (man netpki-ca, LIMITS) */
+	{ "max-conn",		OPT_NUM,  O(lim.max_conn), 1, 10000 },
+	{ "max-conn-per-ip",	OPT_NUM,  O(lim.max_conn_per_ip), 1, 10000 },
+	{ "request-timeout",	OPT_NUM,  O(lim.request_timeout), 1, 3600 },
+	{ "challenge-failures",	OPT_NUM,  O(lim.challenge_failures), 0, 1000 },
+	{ "challenge-cooldown",	OPT_NUM,  O(lim.challenge_cooldown), 1, 86400 },
+	{ "one-time-challenges", OPT_FLAG, O(onetime), 0, 0 },
+	{ "pending",		OPT_FLAG, O(pending), 0, 0 },
+	{ "cn",			OPT_STR,  O(cn), 0, 0 },
+	{ "ttl",		OPT_TTL,  O(ttl), 0, 0 },
+	{ "uses",		OPT_NUM,  O(uses), 1, CHALLENGE_USESMAX },
+	{ "reason",		OPT_STR,  O(reason), 0, 0 },
+};
+#undef O
+#define NOPTS	(sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+/* What a command has opened for it before it runs (cadir_open). */
+#define NEED_POLICY	0x01	/* DIR/policy.conf, or the defaults */
+#define NEED_KEYS	0x02	/* the CA: certificates and keys from DIR */
+#define NEED_KEYPROC	0x04	/* the CA with its keys in a key process */
+#define NEED_DB		0x08	/* the database (with one of the three) */
+#define NEED_CERTS	0x10	/* the CA's certificates; no key is read */
+
+struct cadir {
+	struct ca	*ca;
+	struct db	*db;
+	struct policy	 pol;
+	pid_t		 kpid;		/* the key process, or -1 */
+};
+
+struct cmd {
+	const char	*name;
+	/* Usage checks before anything is opened: 0 or the exit status. */
+	int		(*check)(const struct opts *, const struct cmd *);
+	int		(*run)(const struct opts *, struct cadir *);
+	int		 need;		/* NEED_* */
+	int		 args_min, args_max;	/* operands after the name */
+	const char	*usage;		/* its lines in the usage text */
+	const char	*about;		/* one line for CMD --help */
+};
+
+static int	usage_error(const struct cmd *);
 
 static int
 fail(const struct err *e)
@@ -93,19 +147,20 @@ fail(const struct err *e)
 }
 
 static int
-num(const char *s, int lo, int hi, const char *what)
+num(int *out, const char *s, const struct opt_def *d)
 {
 	char	*end;
 	long	 v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || v < lo || v > hi) {
-		fprintf(stderr, "netpki-ca: %s: a number from %d to %d is "
-		    "expected\n", what, lo, hi);
-		exit(2);
+	if (errno != 0 || *end != '\0' || end == s || v < d->lo || v > d->hi) {
+		fprintf(stderr, "netpki-ca: --%s: a number from %d to %d is "
+		    "expected\n", d->name, d->lo, d->hi);
+		return 2;
 	}
-	return (int)v;
+	*out = (int)v;
+	return 0;
 }
 
 static void
@@ -226,27 +281,31 @@ pol_file_exists(const char *dir)
 	return access(path, F_OK) == 0;
 }
 
-static int
-open_ca(struct ca **ca, struct db **db, const struct opts *o, struct err *e)
+/* A listing opens with a header line for people, or as a JSON array. */
+static void
+list_open(const struct lister *l, const char *header)
 {
-	int	 rc;
+	if (l->json)
+		printf("[");
+	else
+		printf("%s\n", header);
+}
 
-	if ((rc = ca_load(ca, o->dir, e)) != 0)
-		return rc;
-	if (db != NULL && (rc = ca_db_open(db, *ca, e)) != 0) {
-		ca_free(*ca);
-		*ca = NULL;
-	}
-	return rc;
+static void
+list_close(const struct lister *l)
+{
+	if (l->json)
+		printf("%s]\n", l->n ? "\n" : "");
 }
 
 static int
-cmd_init(const struct opts *o)
+cmd_init(const struct opts *o, struct cadir *cd)
 {
 	struct ca_init_opts	 io = { o->subject, o->keyspec, o->days, o->ra,
 	    o->db };
 	struct err		 e;
 
+	(void)cd;
 	if (ca_init(o->dir, &io, &e) != 0)
 		return fail(&e);
 	if (o->keyspec != NULL && strncmp(o->keyspec, "ec:", 3) == 0 && !o->ra)
@@ -258,172 +317,144 @@ cmd_init(const struct opts *o)
 }
 
 static int
-cmd_requests(const struct opts *o)
+cmd_requests(const struct opts *o, struct cadir *cd)
 {
-	struct ca	*ca = NULL;
-	struct db	*db = NULL;
 	struct lister	 l = { o->json, 0 };
 	struct err	 e;
 	int		 rc;
 
-	if (open_ca(&ca, &db, o, &e) != 0)
-		return fail(&e);
-	if (o->json)
-		printf("[");
-	else
-		printf("# ID\tSTATE\tSUBJECT\tCREATED\n");
-	rc = db_request_list(db, o->pending, print_request, &l, &e);
-	if (o->json)
-		printf("%s]\n", l.n ? "\n" : "");
-	db_close(db);
-	ca_free(ca);
+	list_open(&l, "# ID\tSTATE\tSUBJECT\tCREATED");
+	rc = db_request_list(cd->db, o->pending, print_request, &l, &e);
+	list_close(&l);
 	return rc != 0 ? fail(&e) : 0;
 }
 
 static int
-cmd_list(const struct opts *o)
+cmd_list(const struct opts *o, struct cadir *cd)
 {
-	struct ca	*ca = NULL;
-	struct db	*db = NULL;
 	struct lister	 l = { o->json, 0 };
 	struct err	 e;
 	int		 rc;
 
-	if (open_ca(&ca, &db, o, &e) != 0)
-		return fail(&e);
-	if (o->json)
-		printf("[");
-	else
-		printf("# SERIAL\tSTATE\tSUBJECT\tEXPIRES\n");
-	rc = db_cert_list(db, 0, print_cert, &l, &e);
-	if (o->json)
-		printf("%s]\n", l.n ? "\n" : "");
-	db_close(db);
-	ca_free(ca);
+	list_open(&l, "# SERIAL\tSTATE\tSUBJECT\tEXPIRES");
+	rc = db_cert_list(cd->db, 0, print_cert, &l, &e);
+	list_close(&l);
 	return rc != 0 ? fail(&e) : 0;
 }
 
 /* What serve recorded for approve and sign-csr: CRL URL, validity. */
 static void
-issue_settings(struct issue_opts *io, char **url, struct db *db,
-    const struct policy *pol, const struct opts *o)
+issue_settings(struct issue_opts *io, char **url, const struct cadir *cd,
+    const struct opts *o)
 {
 	struct err	 e;
 	char		*days = NULL;
 
 	memset(io, 0, sizeof(*io));
-	io->policy = pol;
+	io->policy = &cd->pol;
 	*url = NULL;
-	db_meta_get(db, "crl_url", url, &e);
+	db_meta_get(cd->db, "crl_url", url, &e);
 	io->crl_url = *url;
 	io->days = o->cert_days;
-	if (io->days == 0 && db_meta_get(db, "cert_days", &days, &e) == 0)
+	if (io->days == 0 && db_meta_get(cd->db, "cert_days", &days, &e) == 0)
 		io->days = atoi(days);
 	free(days);
 }
 
+/* approve, reject: the operand is a request ID. */
 static int
-cmd_approve(const struct opts *o)
+check_id(const struct opts *o, const struct cmd *c)
 {
-	struct ca		*ca = NULL;
-	struct db		*db = NULL;
+	(void)c;
+	if (o->arg[strspn(o->arg, "0123456789")] != '\0' ||
+	    strlen(o->arg) > 18) {
+		fprintf(stderr, "netpki-ca: %s: a request ID (a number) is "
+		    "expected\n", o->arg);
+		return 2;
+	}
+	return 0;
+}
+
+static int
+cmd_approve(const struct opts *o, struct cadir *cd)
+{
 	struct issue_opts	 io;
-	struct policy		 pol;
 	struct err		 e;
 	char			 serial[64] = "", *url = NULL;
 	int			 rc;
 
-	if (policy_load(&pol, o->dir, &e) != 0 ||
-	    open_ca(&ca, &db, o, &e) != 0)
-		return fail(&e);
-	issue_settings(&io, &url, db, &pol, o);
-	rc = scep_server_approve(ca, db, strtoll(o->arg, NULL, 10), &io,
-	    serial, sizeof(serial), &e);
+	issue_settings(&io, &url, cd, o);
+	rc = scep_server_approve(cd->ca, cd->db, strtoll(o->arg, NULL, 10),
+	    &io, serial, sizeof(serial), &e);
 	if (rc == 0)
 		printf("request %s approved: serial %s\n", o->arg, serial);
 	free(url);
-	db_close(db);
-	ca_free(ca);
 	return rc != 0 ? fail(&e) : 0;
 }
 
 static int
-cmd_reject(const struct opts *o)
+cmd_reject(const struct opts *o, struct cadir *cd)
 {
-	struct ca	*ca = NULL;
-	struct db	*db = NULL;
 	struct err	 e;
-	int		 rc;
 
-	if (open_ca(&ca, &db, o, &e) != 0)
+	if (db_request_reject(cd->db, strtoll(o->arg, NULL, 10), &e) != 0)
 		return fail(&e);
-	rc = db_request_reject(db, strtoll(o->arg, NULL, 10), &e);
-	if (rc == 0)
-		printf("request %s rejected\n", o->arg);
-	db_close(db);
-	ca_free(ca);
-	return rc != 0 ? fail(&e) : 0;
+	printf("request %s rejected\n", o->arg);
+	return 0;
 }
 
 static int
-cmd_revoke(const struct opts *o)
+check_revoke(const struct opts *o, const struct cmd *c)
 {
-	struct ca	*ca = NULL;
-	struct db	*db = NULL;
-	ASN1_INTEGER	*sn = NULL;
-	struct err	 e;
-	char		*hex = NULL;
-	int		 rc, reason = 0;
-
-	if (o->reason != NULL && (reason = cert_reason_code(o->reason)) < 0) {
+	(void)c;
+	if (o->reason != NULL && cert_reason_code(o->reason) < 0) {
 		fprintf(stderr, "netpki-ca: --reason %s: use unspecified, "
 		    "keyCompromise, cACompromise, affiliationChanged, "
 		    "superseded, cessationOfOperation, certificateHold or "
 		    "privilegeWithdrawn\n", o->reason);
 		return 2;
 	}
+	return 0;
+}
+
+static int
+cmd_revoke(const struct opts *o, struct cadir *cd)
+{
+	ASN1_INTEGER	*sn = NULL;
+	struct err	 e;
+	char		*hex;
+	int		 rc, reason;
+
+	reason = o->reason != NULL ? cert_reason_code(o->reason) : 0;
 	if (issue_serial_parse(&sn, o->arg, &e) != 0)
 		return fail(&e);
 	hex = issue_serial_hex(sn);
 	ASN1_INTEGER_free(sn);
-	if (hex == NULL || open_ca(&ca, &db, o, &e) != 0) {
-		free(hex);
-		return fail(&e);
-	}
-	if ((rc = db_cert_revoke(db, hex, clock_now(), reason, &e)) == 0 &&
-	    (rc = cacrl_update(ca, db, &e)) == 0)
+	if (hex == NULL)
+		rc = err_nomem(&e);
+	else if ((rc = db_cert_revoke(cd->db, hex, clock_now(), reason,
+	    &e)) == 0 && (rc = cacrl_update(cd->ca, cd->db, &e)) == 0)
 		printf("certificate %s revoked (%s); CRL updated\n", hex,
 		    cert_reason_name(reason));
 	free(hex);
-	db_close(db);
-	ca_free(ca);
 	return rc != 0 ? fail(&e) : 0;
 }
 
 static int
-cmd_crl(const struct opts *o)
+cmd_crl(const struct opts *o, struct cadir *cd)
 {
-	struct ca	*ca = NULL;
-	struct db	*db = NULL;
 	struct err	 e;
-	int		 rc;
 
-	if (open_ca(&ca, &db, o, &e) != 0)
+	if (cacrl_update(cd->ca, cd->db, &e) != 0)
 		return fail(&e);
-	if ((rc = cacrl_update(ca, db, &e)) == 0)
-		printf("CRL written to %s/crl.der\n", o->dir);
-	db_close(db);
-	ca_free(ca);
-	return rc != 0 ? fail(&e) : 0;
+	printf("CRL written to %s/crl.der\n", o->dir);
+	return 0;
 }
 
 static int
-cmd_sign_csr(const struct opts *o)
+cmd_sign_csr(const struct opts *o, struct cadir *cd)
 {
-	struct ca		*ca = NULL;
-	struct db		*db = NULL;
 	struct issue_opts	 io;
-	struct policy		 pol;
 	X509_REQ		*req = NULL;
 	X509			*x = NULL;
 	struct err		 e;
@@ -431,26 +462,19 @@ cmd_sign_csr(const struct opts *o)
 	size_t			 len;
 	int			 rc;
 
-	if ((rc = store_file_read(o->arg, &buf, &len, 64 * 1024, &e)) != 0 ||
-	    (rc = issue_csr_parse(&req, (unsigned char *)buf, len, &e)) != 0) {
-		free(buf);
-		return fail(&e);
-	}
-	if ((rc = policy_load(&pol, o->dir, &e)) == 0 &&
-	    (rc = open_ca(&ca, &db, o, &e)) == 0) {
-		issue_settings(&io, &url, db, &pol, o);
+	if ((rc = store_file_read(o->arg, &buf, &len, 64 * 1024, &e)) == 0 &&
+	    (rc = issue_csr_parse(&req, (unsigned char *)buf, len, &e)) == 0) {
+		issue_settings(&io, &url, cd, o);
 		/* The administrator vouches for the subject and its names. */
 		io.trusted = 1;
-		if ((rc = issue_cert(&x, ca, db, req, NULL, NULL, &io, &e)) ==
-		    0)
+		if ((rc = issue_cert(&x, cd->ca, cd->db, req, NULL, NULL, &io,
+		    &e)) == 0)
 			PEM_write_X509(stdout, x);
 	}
 	free(url);
 	free(buf);
 	X509_free(x);
 	X509_REQ_free(req);
-	db_close(db);
-	ca_free(ca);
 	return rc != 0 ? fail(&e) : 0;
 }
 
@@ -501,13 +525,9 @@ challenge_run(const struct opts *o, struct db *db, struct err *e)
 		return rc;
 	}
 	if (strcmp(o->arg, "list") == 0) {
-		if (o->json)
-			printf("[");
-		else
-			printf("# ID\tSTATE\tUSES\tEXPIRES\tBOUND TO\n");
+		list_open(&l, "# ID\tSTATE\tUSES\tEXPIRES\tBOUND TO");
 		rc = db_challenge_list(db, print_challenge, &l, e);
-		if (o->json)
-			printf("%s]\n", l.n ? "\n" : "");
+		list_close(&l);
 		return rc;
 	}
 	if ((rc = db_challenge_update(db, o->arg2, 0, clock_now(), e)) == 0)
@@ -517,38 +537,33 @@ challenge_run(const struct opts *o, struct db *db, struct err *e)
 	return rc;
 }
 
+/* challenge new|list|revoke ID: only revoke takes a second operand. */
+static int
+check_challenge(const struct opts *o, const struct cmd *c)
+{
+	if ((strcmp(o->arg, "new") != 0 && strcmp(o->arg, "list") != 0 &&
+	    strcmp(o->arg, "revoke") != 0) ||
+	    (strcmp(o->arg, "revoke") == 0) != (o->arg2 != NULL))
+		return usage_error(c);
+	return 0;
+}
+
 /* challenge new|list|revoke ID: one-time enrollment challenges. */
 static int
-cmd_challenge(const struct opts *o)
+cmd_challenge(const struct opts *o, struct cadir *cd)
 {
-	struct ca	*ca = NULL;
-	struct db	*db = NULL;
 	struct err	 e;
-	int		 rc;
 
-	if (o->arg == NULL || (strcmp(o->arg, "new") != 0 &&
-	    strcmp(o->arg, "list") != 0 && strcmp(o->arg, "revoke") != 0) ||
-	    (strcmp(o->arg, "revoke") == 0) != (o->arg2 != NULL))
-		usage();
-	if (open_ca(&ca, &db, o, &e) != 0)
-		return fail(&e);
-	rc = challenge_run(o, db, &e);
-	db_close(db);
-	ca_free(ca);
-	return rc != 0 ? fail(&e) : 0;
+	return challenge_run(o, cd->db, &e) != 0 ? fail(&e) : 0;
 }
 
 /* The policy in force: DIR/policy.conf, or the defaults. */
 static int
-cmd_policy(const struct opts *o)
+cmd_policy(const struct opts *o, struct cadir *cd)
 {
-	struct policy	 pol;
-	struct err	 e;
-	char		*text;
+	char	*text;
 
-	if (policy_load(&pol, o->dir, &e) != 0)
-		return fail(&e);
-	if ((text = policy_format(&pol)) == NULL) {
+	if ((text = policy_format(&cd->pol)) == NULL) {
 		fprintf(stderr, "netpki-ca: out of memory\n");
 		return 1;
 	}
@@ -603,21 +618,14 @@ serve_nodump(void)
 }
 
 static int
-cmd_serve(const struct opts *o)
+check_serve(const struct opts *o, const struct cmd *c)
 {
-	struct scep_server	 s;
-	struct policy		 pol;
-	struct http		*h = NULL;
-	struct ca		*ca = NULL;
-	struct db		*db = NULL;
-	struct err		 e;
-	sigset_t		 set;
-	char			 url[600], days[16], host[300];
-	const char		*colon;
-	int			 port = 0, fd = -1, sig = 0, rc = 1;
-	pid_t			 kpid = -1;
-
-	memset(&s, 0, sizeof(s));
+	(void)c;
+	if (o->challenge != NULL && o->challenge_file != NULL) {
+		fprintf(stderr, "netpki-ca: --challenge or --challenge-file, "
+		    "not both\n");
+		return 2;
+	}
 	if (serve_nodump() != 0)
 		return 1;
 	if (o->listen == NULL) {
@@ -629,19 +637,77 @@ cmd_serve(const struct opts *o)
 		fprintf(stderr, "netpki-ca: --approve auto|manual\n");
 		return 2;
 	}
-	/* The key process first: no thread exists, no key has been read. */
-	if (keyproc_ca_load(&ca, &kpid, o->dir, (size_t)(o->threads > 0 ?
-	    o->threads : http_workers()) + 1, &e) != 0 ||
-	    policy_load(&pol, o->dir, &e) != 0 ||
-	    ca_db_open(&db, ca, &e) != 0 || read_challenge(&s, o, &e) != 0 ||
-	    scep_server_init(&s, ca, &e) != 0) {
-		rc = fail(&e);
-		goto out;
+	return 0;
+}
+
+struct serve {
+	struct scep_server	 s;
+	struct http		*h;
+	int			 fd, port;	/* the listening socket */
+	char			 host[300];
+	char			 url[600];	/* the CRL's */
+};
+
+/*
+ * Listen, and fix the CRL URL before the first certificate is issued;
+ * approve and sign-csr read it and the validity back from the database.
+ */
+static int
+serve_listen(struct serve *sv, const struct opts *o, struct db *db,
+    struct err *e)
+{
+	const char	*colon;
+	char		 days[16];
+	int		 rc;
+
+	if ((rc = http_listen(&sv->fd, &sv->port, o->listen, e)) != 0)
+		return rc;
+	colon = strrchr(o->listen, ':');
+	snprintf(sv->host, sizeof(sv->host), "%.*s", (int)(colon - o->listen),
+	    o->listen);
+	if (o->url != NULL)
+		snprintf(sv->url, sizeof(sv->url), "%s/crl", o->url);
+	else
+		snprintf(sv->url, sizeof(sv->url), "http://%s:%d/crl",
+		    sv->host, sv->port);
+	sv->s.issue.crl_url = sv->url;
+	snprintf(days, sizeof(days), "%d", sv->s.issue.days);
+	if ((rc = db_meta_set(db, "crl_url", sv->url, e)) == 0)
+		rc = db_meta_set(db, "cert_days", days, e);
+	return rc;
+}
+
+/* Until SIGTERM or SIGINT: the signal. */
+static int
+serve_wait(const sigset_t *set)
+{
+	int	 sig = 0;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGTERM || sig == SIGINT)
+			return sig;
 	}
-	s.manual = o->approve != NULL && strcmp(o->approve, "manual") == 0;
-	s.issue.policy = &pol;
-	s.onetime = o->onetime;
-	s.issue.days = o->cert_days > 0 ? o->cert_days : CA_CERT_DAYS;
+}
+
+static int
+cmd_serve(const struct opts *o, struct cadir *cd)
+{
+	struct serve	 sv;
+	struct err	 e;
+	sigset_t	 set;
+	int		 sig, rc;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.fd = -1;
+	if ((rc = read_challenge(&sv.s, o, &e)) != 0 ||
+	    (rc = scep_server_init(&sv.s, cd->ca, &e)) != 0)
+		goto out;
+	sv.s.manual = o->approve != NULL && strcmp(o->approve, "manual") == 0;
+	sv.s.issue.policy = &cd->pol;
+	sv.s.onetime = o->onetime;
+	sv.s.issue.days = o->cert_days > 0 ? o->cert_days : CA_CERT_DAYS;
 	/* Signals go to sigwait() here, not to the server's threads. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -649,212 +715,286 @@ cmd_serve(const struct opts *o)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	/* The CRL URL is fixed before the first certificate is issued. */
-	if (http_listen(&fd, &port, o->listen, &e) != 0) {
-		rc = fail(&e);
+	if ((rc = serve_listen(&sv, o, cd->db, &e)) != 0)
 		goto out;
-	}
-	colon = strrchr(o->listen, ':');
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - o->listen),
-	    o->listen);
-	if (o->url != NULL)
-		snprintf(url, sizeof(url), "%s/crl", o->url);
-	else
-		snprintf(url, sizeof(url), "http://%s:%d/crl", host, port);
-	s.issue.crl_url = url;
-	snprintf(days, sizeof(days), "%d", s.issue.days);
-	if (db_meta_set(db, "crl_url", url, &e) != 0 ||
-	    db_meta_set(db, "cert_days", days, &e) != 0) {
-		rc = fail(&e);
-		goto out;
-	}
 	/* The commit thread takes the connection. */
-	rc = db_group_new(&s.issue.group, db, &e);
-	db = NULL;
-	if (rc != 0) {
-		rc = fail(&e);
+	rc = db_group_new(&sv.s.issue.group, cd->db, &e);
+	cd->db = NULL;
+	if (rc != 0 || (rc = http_start(&sv.h, &sv.s, sv.fd, o->threads,
+	    &o->lim, &e)) != 0)
 		goto out;
-	}
-	if (http_start(&h, &s, fd, o->threads, &o->lim, &e) != 0) {
-		rc = fail(&e);
-		goto out;
-	}
-	fd = -1;
+	sv.fd = -1;
 	fprintf(stderr, "netpki-ca: serving %s on %s:%d (%s approval%s%s)\n",
-	    o->dir, host, port, s.manual ? "manual" : "automatic",
-	    ca->ra_sign ? ", RA" : "", s.challenge ? ", challenge set" : "");
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGTERM || sig == SIGINT)
-			break;
-	}
+	    o->dir, sv.host, sv.port, sv.s.manual ? "manual" : "automatic",
+	    cd->ca->ra_sign ? ", RA" : "", sv.s.challenge ?
+	    ", challenge set" : "");
+	sig = serve_wait(&set);
 	fprintf(stderr, "netpki-ca: %s: stopping\n", sig == SIGTERM ?
 	    "SIGTERM" : "SIGINT");
-	http_stop(h);
-	rc = 0;
+	http_stop(sv.h);
  out:
-	if (fd != -1)
-		close(fd);
-	db_group_free(s.issue.group);
-	scep_server_clear(&s);
-	db_close(db);
-	ca_free(ca);
-	keyproc_wait(kpid);
+	if (sv.fd != -1)
+		close(sv.fd);
+	db_group_free(sv.s.issue.group);
+	scep_server_clear(&sv.s);
+	return rc != 0 ? fail(&e) : 0;
+}
+
+/*
+ * The commands, in the usage text's order.  init makes DIR itself, under
+ * DIR's lock (ca_init), so it needs nothing opened; every other command
+ * works on what cadir_open opened, and the database takes care of two
+ * commands at once (db.h).
+ */
+static const struct cmd cmds[] = {
+	{ "init", NULL, cmd_init, 0, 0, 0,
+	    "init [--subject DN] [--key rsa:2048|rsa:3072|rsa:4096|ec:p256]\n"
+	    "       [--days N] [--ra] [--db postgresql://USER@HOST:PORT/DBNAME]",
+	    "Create the CA key and certificate (with --ra, the RA "
+	    "certificates), the database and an empty CRL." },
+	{ "serve", check_serve, cmd_serve, NEED_KEYPROC | NEED_POLICY |
+	    NEED_DB, 0, 0,
+	    "serve --listen ADDR:PORT [--challenge SECRET | --challenge-file "
+	    "F]\n"
+	    "        [--approve auto|manual] [--cert-days N] [--url BASE] "
+	    "[--threads N]\n"
+	    "        [--max-conn N] [--max-conn-per-ip N] [--request-timeout "
+	    "SECONDS]\n"
+	    "        [--challenge-failures N] [--challenge-cooldown SECONDS]\n"
+	    "        [--one-time-challenges]",
+	    "Answer SCEP, /crl, the trust bundle and /metrics over HTTP until "
+	    "SIGTERM or SIGINT." },
+	{ "requests", NULL, cmd_requests, NEED_CERTS | NEED_DB, 0, 0,
+	    "requests [--pending]",
+	    "List the requests (--pending: those waiting for approve or "
+	    "reject)." },
+	{ "approve", check_id, cmd_approve, NEED_POLICY | NEED_KEYS |
+	    NEED_DB, 1, 1,
+	    "approve ID",
+	    "Issue the certificate of a pending request." },
+	{ "reject", check_id, cmd_reject, NEED_CERTS | NEED_DB, 1, 1,
+	    "reject ID",
+	    "Reject a pending request." },
+	{ "list", NULL, cmd_list, NEED_CERTS | NEED_DB, 0, 0,
+	    "list",
+	    "List the certificates issued." },
+	{ "revoke", check_revoke, cmd_revoke, NEED_KEYS | NEED_DB, 1, 1,
+	    "revoke SERIAL [--reason R]",
+	    "Revoke a certificate and sign a new CRL." },
+	{ "crl", NULL, cmd_crl, NEED_KEYS | NEED_DB, 0, 0,
+	    "crl",
+	    "Sign a new CRL into DIR/crl.der." },
+	{ "sign-csr", NULL, cmd_sign_csr, NEED_POLICY | NEED_KEYS | NEED_DB,
+	    1, 1,
+	    "sign-csr FILE [--cert-days N]",
+	    "Issue a certificate for a PKCS#10 file (PEM on stdout)." },
+	{ "policy", NULL, cmd_policy, NEED_POLICY, 0, 0,
+	    "policy",
+	    "Print the policy in force (DIR/policy.conf, or the defaults)." },
+	{ "challenge", check_challenge, cmd_challenge, NEED_CERTS | NEED_DB,
+	    1, 2,
+	    "challenge new [--subject DN | --cn PATTERN] [--ttl 1h] "
+	    "[--uses N]\n"
+	    "  challenge list\n"
+	    "  challenge revoke ID",
+	    "Make, list or revoke one-time enrollment challenges." },
+	{ NULL, NULL, NULL, 0, 0, 0, NULL, NULL },
+};
+
+static void
+usage_print(FILE *f, const struct cmd *only)
+{
+	const struct cmd	*c;
+
+	fprintf(f, "usage: netpki-ca --dir DIR [--json] COMMAND [options]\n");
+	for (c = cmds; c->name != NULL; c++)
+		if (only == NULL || only == c)
+			fprintf(f, "  %s\n", c->usage);
+	if (only != NULL)
+		fprintf(f, "%s\n", only->about);
+	else
+		fprintf(f, "DIR may come from NETPKI_CA_DIR instead.\n"
+		    "netpki-ca COMMAND --help: one command; netpki-ca(8): "
+		    "the rest.\n");
+}
+
+/* A usage error: the usage text (of one command) on stderr, status 2. */
+static int
+usage_error(const struct cmd *c)
+{
+	usage_print(stderr, c);
+	return 2;
+}
+
+static const struct cmd *
+cmd_find(const char *name)
+{
+	const struct cmd	*c;
+
+	for (c = cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+/*
+ * Open DIR for a command as need says: the policy, the CA (its keys
+ * here, or in a key process) and the database.  cadir_close undoes what
+ * was done, after a failure too.
+ */
+static int
+cadir_open(struct cadir *cd, int need, const struct opts *o, struct err *e)
+{
+	size_t	 nconn;
+	int	 rc = 0;
+
+	memset(cd, 0, sizeof(*cd));
+	cd->kpid = -1;
+	/* The key process first: no thread exists, no key has been read. */
+	if (need & NEED_KEYPROC) {
+		nconn = (size_t)(o->threads > 0 ? o->threads :
+		    http_workers()) + 1;
+		rc = keyproc_ca_load(&cd->ca, &cd->kpid, o->dir, nconn, e);
+	}
+	if (rc == 0 && (need & NEED_POLICY))
+		rc = policy_load(&cd->pol, o->dir, e);
+	if (rc == 0 && (need & NEED_KEYS))
+		rc = ca_load(&cd->ca, o->dir, e);
+	else if (rc == 0 && (need & NEED_CERTS))
+		rc = ca_load_public(&cd->ca, o->dir, e);
+	if (rc == 0 && (need & NEED_DB))
+		rc = ca_db_open(&cd->db, cd->ca, e);
 	return rc;
 }
 
-static const char *
-need(int *i, int argc, char *argv[])
+static void
+cadir_close(struct cadir *cd)
 {
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "netpki-ca: %s needs a value\n", argv[*i]);
-		exit(2);
-	}
-	return argv[++*i];
+	db_close(cd->db);
+	ca_free(cd->ca);
+	keyproc_wait(cd->kpid);
+	memset(cd, 0, sizeof(*cd));
 }
 
-/* serve's limits (man netpki-ca, LIMITS): 1 when argv[*i] was one. */
-static int
-serve_limit(struct http_limits *l, int *i, int argc, char *argv[])
+/* An operand: the command's name first, then its arguments. */
+static void
+operand(struct opts *o, const char *a)
 {
-	const char	*a = argv[*i];
+	if (o->cmd == NULL)
+		o->cmd = a;
+	else if (o->nargs++ == 0)
+		o->arg = a;
+	else if (o->nargs == 2)
+		o->arg2 = a;
+}
 
-	if (strcmp(a, "--max-conn") == 0)
-		l->max_conn = num(need(i, argc, argv), 1, 10000, a);
-	else if (strcmp(a, "--max-conn-per-ip") == 0)
-		l->max_conn_per_ip = num(need(i, argc, argv), 1, 10000, a);
-	else if (strcmp(a, "--request-timeout") == 0)
-		l->request_timeout = num(need(i, argc, argv), 1, 3600, a);
-	else if (strcmp(a, "--challenge-failures") == 0)
-		l->challenge_failures = num(need(i, argc, argv), 0, 1000, a);
-	else if (strcmp(a, "--challenge-cooldown") == 0)
-		l->challenge_cooldown = num(need(i, argc, argv), 1, 86400, a);
-	else
+/* 0, or the exit status of a usage error. */
+static int
+opt_set(struct opts *o, const struct opt_def *d, const char *arg)
+{
+	char	*field = (char *)o + d->off;
+
+	switch (d->kind) {
+	case OPT_STR:
+		*(const char **)(void *)field = arg;
 		return 0;
-	return 1;
+	case OPT_FLAG:
+		*(int *)(void *)field = 1;
+		return 0;
+	case OPT_NUM:
+		return num((int *)(void *)field, arg, d);
+	case OPT_TTL:
+		if ((*(int *)(void *)field = challenge_ttl(arg)) >= 0)
+			return 0;
+		fprintf(stderr, "netpki-ca: --ttl: a duration such as 90s, "
+		    "15m, 1h or 7d, at most 366d, is expected\n");
+		return 2;
+	}
+	return 2;
+}
+
+/*
+ * Options and operands in any order, as netpki-ca always took them: 0,
+ * or the exit status of a usage error (reported).
+ */
+static int
+opts_parse(struct opts *o, int argc, char *argv[])
+{
+	struct option	 lo[NOPTS + 1];
+	size_t		 i;
+	int		 c, rc = 0;
+
+	for (i = 0; i < NOPTS; i++)
+		lo[i] = (struct option){ opt_defs[i].name,
+		    opt_defs[i].kind == OPT_FLAG ? no_argument :
+		    required_argument, NULL, OPT_BASE + (int)i };
+	lo[NOPTS] = (struct option){ NULL, 0, NULL, 0 };
+	opterr = 0;
+	/* "-": operands come back in their place, as 1 with optarg. */
+	while (rc == 0 &&
+	    (c = getopt_long(argc, argv, "-:h", lo, NULL)) != -1) {
+		if (c == 1)
+			operand(o, optarg);
+		else if (c == 'h')
+			o->help = 1;
+		else if (c >= OPT_BASE)
+			rc = opt_set(o, &opt_defs[c - OPT_BASE], optarg);
+		else if (c == ':') {
+			fprintf(stderr, "netpki-ca: %s needs a value\n",
+			    argv[optind - 1]);
+			rc = 2;
+		} else {
+			if (optopt > 0 && optopt < OPT_BASE)
+				fprintf(stderr, "netpki-ca: unknown option "
+				    "-%c\n", optopt);
+			else
+				fprintf(stderr, "netpki-ca: unknown option "
+				    "%s\n", argv[optind - 1]);
+			rc = usage_error(NULL);
+		}
+	}
+	/* What follows "--". */
+	for (; rc == 0 && optind < argc; optind++)
+		operand(o, argv[optind]);
+	return rc;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct opts	 o;
-	const char	*cmd = NULL;
-	int		 i;
+	struct opts		 o;
+	struct cadir		 cd;
+	const struct cmd	*c = NULL;
+	struct err		 e;
+	int			 rc;
 
 	/* Keys, the database and its WAL are the CA's business only. */
 	umask(077);
 	memset(&o, 0, sizeof(o));
 	http_limits_init(&o.lim);
 	o.dir = getenv("NETPKI_CA_DIR");
-	for (i = 1; i < argc; i++) {
-		const char	*a = argv[i];
-
-		if (strcmp(a, "--dir") == 0)
-			o.dir = need(&i, argc, argv);
-		else if (strcmp(a, "--json") == 0)
-			o.json = 1;
-		else if (strcmp(a, "--subject") == 0)
-			o.subject = need(&i, argc, argv);
-		else if (strcmp(a, "--key") == 0)
-			o.keyspec = need(&i, argc, argv);
-		else if (strcmp(a, "--days") == 0)
-			o.days = num(need(&i, argc, argv), 1, 36500, "--days");
-		else if (strcmp(a, "--ra") == 0)
-			o.ra = 1;
-		else if (strcmp(a, "--db") == 0)
-			o.db = need(&i, argc, argv);
-		else if (strcmp(a, "--listen") == 0)
-			o.listen = need(&i, argc, argv);
-		else if (strcmp(a, "--challenge") == 0)
-			o.challenge = need(&i, argc, argv);
-		else if (strcmp(a, "--challenge-file") == 0)
-			o.challenge_file = need(&i, argc, argv);
-		else if (strcmp(a, "--approve") == 0)
-			o.approve = need(&i, argc, argv);
-		else if (strcmp(a, "--cert-days") == 0)
-			o.cert_days = num(need(&i, argc, argv), 1, 36500,
-			    "--cert-days");
-		else if (strcmp(a, "--url") == 0)
-			o.url = need(&i, argc, argv);
-		else if (strcmp(a, "--threads") == 0)
-			o.threads = num(need(&i, argc, argv), 1, 64,
-			    "--threads");
-		else if (serve_limit(&o.lim, &i, argc, argv))
-			continue;
-		else if (strcmp(a, "--pending") == 0)
-			o.pending = 1;
-		else if (strcmp(a, "--one-time-challenges") == 0)
-			o.onetime = 1;
-		else if (strcmp(a, "--cn") == 0)
-			o.cn = need(&i, argc, argv);
-		else if (strcmp(a, "--ttl") == 0) {
-			if ((o.ttl = challenge_ttl(need(&i, argc, argv))) < 0) {
-				fprintf(stderr, "netpki-ca: --ttl: a duration "
-				    "such as 90s, 15m, 1h or 7d, at most 366d, "
-				    "is expected\n");
-				return 2;
-			}
-		} else if (strcmp(a, "--uses") == 0)
-			o.uses = num(need(&i, argc, argv), 1,
-			    CHALLENGE_USESMAX, "--uses");
-		else if (strcmp(a, "--reason") == 0)
-			o.reason = need(&i, argc, argv);
-		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
-			usage();
-		else if (a[0] == '-') {
-			fprintf(stderr, "netpki-ca: unknown option %s\n", a);
-			usage();
-		} else if (cmd == NULL)
-			cmd = a;
-		else if (o.arg == NULL)
-			o.arg = a;
-		else if (o.arg2 == NULL && strcmp(cmd, "challenge") == 0)
-			o.arg2 = a;
-		else
-			usage();
+	if ((rc = opts_parse(&o, argc, argv)) != 0)
+		return rc;
+	if (o.cmd != NULL && (c = cmd_find(o.cmd)) == NULL) {
+		fprintf(stderr, "netpki-ca: %s: no such command\n", o.cmd);
+		return usage_error(NULL);
 	}
-	if (cmd == NULL)
-		usage();
+	if (o.help) {
+		usage_print(stdout, c);
+		return 0;
+	}
+	if (c == NULL || o.nargs < c->args_min || o.nargs > c->args_max)
+		return usage_error(c);
 	if (o.dir == NULL) {
 		fprintf(stderr, "netpki-ca: --dir DIR is required\n");
 		return 2;
 	}
-	if (o.challenge != NULL && o.challenge_file != NULL) {
-		fprintf(stderr, "netpki-ca: --challenge or --challenge-file, "
-		    "not both\n");
-		return 2;
-	}
-	if (strcmp(cmd, "init") == 0)
-		return cmd_init(&o);
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(&o);
-	if (strcmp(cmd, "requests") == 0)
-		return cmd_requests(&o);
-	if (strcmp(cmd, "list") == 0)
-		return cmd_list(&o);
-	if (strcmp(cmd, "crl") == 0)
-		return cmd_crl(&o);
-	if (strcmp(cmd, "policy") == 0)
-		return cmd_policy(&o);
-	if (strcmp(cmd, "challenge") == 0)
-		return cmd_challenge(&o);
-	if (o.arg == NULL)
-		usage();
-	if ((strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0) &&
-	    (o.arg[strspn(o.arg, "0123456789")] != '\0' || strlen(o.arg) > 18)) {
-		fprintf(stderr, "netpki-ca: %s: a request ID (a number) is "
-		    "expected\n", o.arg);
-		return 2;
-	}
-	if (strcmp(cmd, "approve") == 0)
-		return cmd_approve(&o);
-	if (strcmp(cmd, "reject") == 0)
-		return cmd_reject(&o);
-	if (strcmp(cmd, "revoke") == 0)
-		return cmd_revoke(&o);
-	if (strcmp(cmd, "sign-csr") == 0)
-		return cmd_sign_csr(&o);
-	usage();
-	return 2;
+	if (c->check != NULL && (rc = c->check(&o, c)) != 0)
+		return rc;
+	if (cadir_open(&cd, c->need, &o, &e) != 0)
+		rc = fail(&e);
+	else
+		rc = c->run(&o, &cd);
+	cadir_close(&cd);
+	return rc;
 }

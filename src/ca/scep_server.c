@@ -74,23 +74,14 @@ int
 scep_server_init(struct scep_server *s, const struct ca *ca, struct err *e)
 {
 	STACK_OF(X509)	*sk = NULL;
-	unsigned char	*der = NULL;
-	int		 n, rc = 0;
+	int		 rc = 0;
 
 	s->ca = ca;
 	if (ca->ra_sign == NULL) {
 		/* RFC 8894 4.2.1.1: a CA without RA: one DER certificate. */
-		if ((n = i2d_X509(ca->cert, &der)) <= 0)
-			return err_openssl(e, ERR_CRYPTO, "encode CA");
-		if ((s->cacert = malloc((size_t)n)) == NULL) {
-			OPENSSL_free(der);
-			return err_nomem(e);
-		}
-		memcpy(s->cacert, der, (size_t)n);
-		s->cacert_len = (size_t)n;
 		s->cacert_type = "application/x-x509-ca-cert";
-		OPENSSL_free(der);
-		return 0;
+		return cert_der_dup(&s->cacert, &s->cacert_len, ca->cert,
+		    ASN1_ITEM_rptr(X509), "the CA certificate", e);
 	}
 	/* 4.2.1.2: with an RA, a degenerate PKCS#7 of the CA and the RA. */
 	if ((rc = ca_bundle(&sk, ca, 0, e)) == 0)
