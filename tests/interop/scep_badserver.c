@@ -236,13 +236,96 @@ bad_pending_find(struct bad_server *s, const char *transid, int add)
 	return &s->pend[s->npend++];
 }
 
+/* Answers that never look at the request; returns 1 if mode is one. */
+static int
+bad_pkiop_canned(struct MHD_Connection *conn, const char *mode,
+    enum MHD_Result *ret)
+{
+	char	*big;
+
+	if (strcmp(mode, "html") == 0)
+		*ret = bad_reply(conn, 200, "text/html",
+		    "<html><body>Login</body></html>", 31);
+	else if (strcmp(mode, "http500") == 0)
+		*ret = bad_reply(conn, 500, "text/plain", "Internal error", 14);
+	else if (strcmp(mode, "garbage") == 0)
+		*ret = bad_reply(conn, 200, "application/x-pki-message",
+		    "\x30\x82\x01\x00garbage-garbage-garbage", 27);
+	else if (strcmp(mode, "big") == 0) {
+		big = calloc(1, 2 * 1024 * 1024);
+		*ret = bad_reply(conn, 200, "application/x-pki-message", big,
+		    2 * 1024 * 1024);
+		free(big);
+	} else
+		return 0;
+	return 1;
+}
+
+/*
+ * A SUCCESS CertRep answering req, signed by sig; the transid and nonce
+ * modes spoil the answer.  nonce and badnonce are filled here and must
+ * outlive b.
+ */
+static void
+bad_certrep_init(struct scep_build *b, struct scep_msg *req,
+    const char *mode, struct bad_id *sig, unsigned char *nonce,
+    unsigned char *badnonce)
+{
+	struct err	 e;
+
+	memset(b, 0, sizeof(*b));
+	b->type = SCEP_MT_CERTREP;
+	b->recipient = req->signer;
+	b->cipher = SCEP_CIPHER_AES128;
+	b->signer = sig->cert;
+	b->signer_key = sig->key;
+	b->md = "SHA256";
+	b->transid = strcmp(mode, "transid") == 0 ? "0123456789" :
+	    req->transid;
+	scep_nonce(nonce, &e);
+	scep_nonce(badnonce, &e);
+	b->sender_nonce = nonce;
+	b->recipient_nonce = strcmp(mode, "nonce") == 0 ? badnonce :
+	    req->sender_nonce;
+	b->status = SCEP_STATUS_SUCCESS;
+}
+
+/*
+ * The pending modes: keep a PKCSReq's CSR under its transid, answer
+ * PENDING until the second CertPoll (or for ever).  *csr and *csrlen then
+ * point at the kept CSR.  Returns -1 when the table is full.
+ */
+static int
+bad_pkiop_pending(struct bad_server *s, const struct scep_msg *req,
+    const char *mode, struct scep_build *b, const unsigned char **csr,
+    size_t *csrlen)
+{
+	struct bad_pending	*pe;
+
+	if ((pe = bad_pending_find(s, req->transid, 1)) == NULL)
+		return -1;
+	if (*csr != NULL) {
+		free(pe->csr);
+		pe->csr = malloc(*csrlen);
+		memcpy(pe->csr, *csr, *csrlen);
+		pe->csrlen = *csrlen;
+		pe->polls = 0;
+	} else
+		pe->polls++;
+	if (strcmp(mode, "pendingforever") == 0 || pe->polls < 2 ||
+	    pe->csr == NULL)
+		b->status = SCEP_STATUS_PENDING;
+	*csr = pe->csr;
+	*csrlen = pe->csrlen;
+	return 0;
+}
+
 static enum MHD_Result
 bad_pkiop(struct bad_server *s, struct MHD_Connection *conn,
     const char *mode, const unsigned char *body, size_t blen)
 {
 	struct scep_msg		*req = NULL;
 	struct scep_build	 b;
-	struct bad_pending	*pe = NULL;
 	struct bad_id		*dec, *sig;
 	struct err		 e;
 	unsigned char		 nonce[SCEP_NONCE_LEN], badnonce[SCEP_NONCE_LEN];
@@ -254,22 +337,8 @@ bad_pkiop(struct bad_server *s, struct MHD_Connection *conn,
 	const unsigned char	*csr = NULL;
 	size_t			 csrlen = 0;
 
-	if (strcmp(mode, "html") == 0)
-		return bad_reply(conn, 200, "text/html",
-		    "<html><body>Login</body></html>", 31);
-	if (strcmp(mode, "http500") == 0)
-		return bad_reply(conn, 500, "text/plain", "Internal error", 14);
-	if (strcmp(mode, "garbage") == 0)
-		return bad_reply(conn, 200, "application/x-pki-message",
-		    "\x30\x82\x01\x00garbage-garbage-garbage", 27);
-	if (strcmp(mode, "big") == 0) {
-		char	*big = calloc(1, 2 * 1024 * 1024);
-
-		ret = bad_reply(conn, 200, "application/x-pki-message", big,
-		    2 * 1024 * 1024);
-		free(big);
+	if (bad_pkiop_canned(conn, mode, &ret))
 		return ret;
-	}
 	dec = strcmp(mode, "ra") == 0 ? &s->ra_encr : &s->ca;
 	sig = strcmp(mode, "ra") == 0 ? &s->ra_sign :
 	    strcmp(mode, "otherkey") == 0 ? &s->other : &s->ca;
@@ -278,41 +347,15 @@ bad_pkiop(struct bad_server *s, struct MHD_Connection *conn,
 		fprintf(stderr, "scep_badserver: %s\n", e.msg);
 		return bad_reply(conn, 400, "text/plain", "bad request", 11);
 	}
-	memset(&b, 0, sizeof(b));
-	b.type = SCEP_MT_CERTREP;
-	b.recipient = req->signer;
-	b.cipher = SCEP_CIPHER_AES128;
-	b.signer = sig->cert;
-	b.signer_key = sig->key;
-	b.md = "SHA256";
-	b.transid = strcmp(mode, "transid") == 0 ? "0123456789" : req->transid;
-	scep_nonce(nonce, &e);
-	scep_nonce(badnonce, &e);
-	b.sender_nonce = nonce;
-	b.recipient_nonce = strcmp(mode, "nonce") == 0 ? badnonce :
-	    req->sender_nonce;
-	b.status = SCEP_STATUS_SUCCESS;
+	bad_certrep_init(&b, req, mode, sig, nonce, badnonce);
 	if (req->type == SCEP_MT_PKCSREQ) {
 		csr = req->content;
 		csrlen = req->content_len;
 	}
 	if (strcmp(mode, "pending") == 0 || strcmp(mode, "pendingforever") ==
 	    0) {
-		if ((pe = bad_pending_find(s, req->transid, 1)) == NULL)
+		if (bad_pkiop_pending(s, req, mode, &b, &csr, &csrlen) != 0)
 			goto fail;
-		if (csr != NULL) {
-			free(pe->csr);
-			pe->csr = malloc(csrlen);
-			memcpy(pe->csr, csr, csrlen);
-			pe->csrlen = csrlen;
-			pe->polls = 0;
-		} else
-			pe->polls++;
-		if (strcmp(mode, "pendingforever") == 0 || pe->polls < 2 ||
-		    pe->csr == NULL)
-			b.status = SCEP_STATUS_PENDING;
-		csr = pe->csr;
-		csrlen = pe->csrlen;
 	} else if (req->type != SCEP_MT_PKCSREQ)
 		goto fail;
 	if (strcmp(mode, "fail") == 0 || strcmp(mode, "failesc") == 0) {

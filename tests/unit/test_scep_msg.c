@@ -316,20 +316,15 @@ test_pending_failure(void **state)
 	free(der);
 }
 
+/* A CertRep signed by a key the client does not trust is refused. */
 static void
-test_tampering(void **state)
+tamper_untrusted_signer(struct fixture *f, const struct scep_msg *req)
 {
-	struct fixture	*f = *state;
-	struct scep_msg	*req, *rep = NULL;
-	unsigned char	*der, *rder, *bad, other_nonce[SCEP_NONCE_LEN];
-	size_t		 len, rlen, i;
+	struct scep_msg	*rep = NULL;
+	unsigned char	*rder;
+	size_t		 rlen;
 	struct err	 e;
-	int		 rc, refused = 0;
 
-	build_pkcsreq(f, SCEP_CIPHER_AES128, "SHA256", &der, &len);
-	req = server_parse(f, der, len);
-
-	/* Signed by a key the client does not trust. */
 	build_certrep(f, req, SCEP_STATUS_SUCCESS, f->other, f->other_key,
 	    &rder, &rlen);
 	assert_int_equal(scep_msg_parse(&rep, rder, rlen, f->trusted,
@@ -337,9 +332,17 @@ test_tampering(void **state)
 	assert_null(rep);
 	assert_non_null(strstr(e.msg, "not signed by the CA or RA"));
 	free(rder);
+}
 
-	/* Right signer, but the reply answers another nonce. */
-	build_certrep(f, req, SCEP_STATUS_PENDING, NULL, NULL, &rder, &rlen);
+/* Right signer, but the reply answers another nonce or transaction. */
+static void
+tamper_other_nonce(struct fixture *f, const unsigned char *rder,
+    size_t rlen)
+{
+	struct scep_msg	*rep = NULL;
+	unsigned char	 other_nonce[SCEP_NONCE_LEN];
+	struct err	 e;
+
 	assert_int_equal(scep_msg_parse(&rep, rder, rlen, f->trusted,
 	    f->cl_key, f->cl_signer, &e), 0);
 	memcpy(other_nonce, f->nonce, sizeof(other_nonce));
@@ -351,7 +354,15 @@ test_tampering(void **state)
 	assert_int_equal(scep_msg_check_reply(rep, "OTHER", f->nonce, &e),
 	    ERR_PROTO);
 	scep_msg_free(rep);
-	rep = NULL;
+}
+
+/* A good CertRep with trailing data, truncated, or garbage is refused. */
+static void
+tamper_framing(struct fixture *f, const unsigned char *rder, size_t rlen)
+{
+	struct scep_msg	*rep = NULL;
+	unsigned char	*bad;
+	struct err	 e;
 
 	/* Trailing data. */
 	bad = malloc(rlen + 1);
@@ -370,9 +381,18 @@ test_tampering(void **state)
 	assert_int_equal(scep_msg_parse(&rep, bad, 0, NULL, NULL, NULL, &e),
 	    ERR_PROTO);
 	free(bad);
-	free(rder);
+}
 
-	/* Every single-byte flip of a request is refused, never accepted. */
+/* Every single-byte flip of a request is refused, never accepted. */
+static void
+tamper_byte_flips(struct fixture *f, const unsigned char *der, size_t len)
+{
+	struct scep_msg	*rep = NULL;
+	unsigned char	*bad;
+	size_t		 i;
+	struct err	 e;
+	int		 rc, refused = 0;
+
 	bad = malloc(len);
 	for (i = 0; i < len; i += 7) {
 		memcpy(bad, der, len);
@@ -388,8 +408,16 @@ test_tampering(void **state)
 	}
 	assert_true(refused > 0);
 	free(bad);
+}
 
-	/* The server cannot decrypt a request encrypted for another CA. */
+/* The server cannot decrypt a request encrypted for another CA. */
+static void
+tamper_other_recipient(struct fixture *f, const unsigned char *der,
+    size_t len)
+{
+	struct scep_msg	*rep = NULL;
+	struct err	 e;
+
 	assert_int_equal(scep_msg_parse(&rep, der, len, NULL, f->other_key,
 	    f->other, &e), ERR_CRYPTO);
 	/* Two steps: attributes first, then the envelope. */
@@ -404,34 +432,44 @@ test_tampering(void **state)
 	assert_false(rep->encrypted);
 	assert_memory_equal(rep->content, f->csr, f->csr_len);
 	scep_msg_free(rep);
+}
+
+static void
+test_tampering(void **state)
+{
+	struct fixture	*f = *state;
+	struct scep_msg	*req;
+	unsigned char	*der, *rder;
+	size_t		 len, rlen;
+
+	build_pkcsreq(f, SCEP_CIPHER_AES128, "SHA256", &der, &len);
+	req = server_parse(f, der, len);
+	tamper_untrusted_signer(f, req);
+	build_certrep(f, req, SCEP_STATUS_PENDING, NULL, NULL, &rder, &rlen);
+	tamper_other_nonce(f, rder, rlen);
+	tamper_framing(f, rder, rlen);
+	free(rder);
+	tamper_byte_flips(f, der, len);
+	tamper_other_recipient(f, der, len);
 	scep_msg_free(req);
 	free(der);
 }
 
-/* micromdm replies with single DES: readable, but flagged as weak. */
-static void
-test_des_reply(void **state)
+/*
+ * A degenerate SignedData holding f->issued, enveloped with des for the
+ * client; returns its DER (OPENSSL_free) and sets *envlen.
+ */
+static unsigned char *
+des_envelope(struct fixture *f, OSSL_LIB_CTX *ctx, EVP_CIPHER *des,
+    int *envlen)
 {
-	struct fixture	*f = *state;
-	OSSL_LIB_CTX	*ctx = OSSL_LIB_CTX_new();
-	OSSL_PROVIDER	*def, *leg;
-	EVP_CIPHER	*des;
 	STACK_OF(X509)	*recips = sk_X509_new_null(), *certs = sk_X509_new_null();
-	CMS_ContentInfo	*env, *cms;
-	CMS_SignerInfo	*si;
-	BIO		*in, *data;
-	unsigned char	*p7, *envder = NULL, *der = NULL, nonce[SCEP_NONCE_LEN];
+	CMS_ContentInfo	*env;
+	BIO		*in;
+	unsigned char	*p7, *envder = NULL;
 	size_t		 p7len;
-	int		 envlen, len;
-	struct scep_msg	*rep;
 	struct err	 e;
 
-	def = OSSL_PROVIDER_load(ctx, "default");
-	leg = OSSL_PROVIDER_load(ctx, "legacy");
-	if (leg == NULL)
-		skip();
-	des = EVP_CIPHER_fetch(ctx, "DES-CBC", NULL);
-	assert_non_null(des);
 	sk_X509_push(certs, f->issued);
 	assert_int_equal(scep_degenerate_build(&p7, &p7len, certs, NULL, &e),
 	    0);
@@ -439,8 +477,29 @@ test_des_reply(void **state)
 	in = BIO_new_mem_buf(p7, (int)p7len);
 	env = CMS_encrypt_ex(recips, in, des, CMS_BINARY, ctx, NULL);
 	assert_non_null(env);
-	envlen = i2d_CMS_ContentInfo(env, &envder);
-	assert_true(envlen > 0);
+	*envlen = i2d_CMS_ContentInfo(env, &envder);
+	assert_true(*envlen > 0);
+	BIO_free(in);
+	CMS_ContentInfo_free(env);
+	free(p7);
+	sk_X509_free(recips);
+	sk_X509_free(certs);
+	return envder;
+}
+
+/*
+ * A CertRep SUCCESS around envder as micromdm signs it (CA key, SHA-1),
+ * answering the fixture's transaction; returns its DER (OPENSSL_free)
+ * and sets *len.
+ */
+static unsigned char *
+des_certrep(struct fixture *f, unsigned char *envder, int envlen, int *len)
+{
+	CMS_ContentInfo	*cms;
+	CMS_SignerInfo	*si;
+	BIO		*data;
+	unsigned char	*der = NULL, nonce[SCEP_NONCE_LEN];
+	struct err	 e;
 
 	cms = CMS_sign(NULL, NULL, NULL, NULL, CMS_BINARY | CMS_PARTIAL);
 	si = CMS_add1_signer(cms, f->ca, f->ca_key, EVP_sha1(),
@@ -459,8 +518,19 @@ test_des_reply(void **state)
 	    V_ASN1_OCTET_STRING, f->nonce, SCEP_NONCE_LEN);
 	data = BIO_new_mem_buf(envder, envlen);
 	assert_int_equal(CMS_final(cms, data, NULL, CMS_BINARY), 1);
-	len = i2d_CMS_ContentInfo(cms, &der);
-	assert_true(len > 0);
+	*len = i2d_CMS_ContentInfo(cms, &der);
+	assert_true(*len > 0);
+	BIO_free(data);
+	CMS_ContentInfo_free(cms);
+	return der;
+}
+
+/* The DES CertRep is read on both paths, flagged weak, for us only. */
+static void
+des_reply_check(struct fixture *f, const unsigned char *der, int len)
+{
+	struct scep_msg	*rep;
+	struct err	 e;
 
 	assert_int_equal(scep_msg_parse(&rep, der, (size_t)len, f->trusted,
 	    f->cl_key, f->cl_signer, &e), 0);
@@ -484,16 +554,30 @@ test_des_reply(void **state)
 	/* Another recipient's key: refused on either path. */
 	assert_int_not_equal(scep_msg_parse(&rep, der, (size_t)len,
 	    f->trusted, f->ca_key, f->cl_signer, &e), 0);
+}
 
+/* micromdm replies with single DES: readable, but flagged as weak. */
+static void
+test_des_reply(void **state)
+{
+	struct fixture	*f = *state;
+	OSSL_LIB_CTX	*ctx = OSSL_LIB_CTX_new();
+	OSSL_PROVIDER	*def, *leg;
+	EVP_CIPHER	*des;
+	unsigned char	*envder, *der;
+	int		 envlen, len;
+
+	def = OSSL_PROVIDER_load(ctx, "default");
+	leg = OSSL_PROVIDER_load(ctx, "legacy");
+	if (leg == NULL)
+		skip();
+	des = EVP_CIPHER_fetch(ctx, "DES-CBC", NULL);
+	assert_non_null(des);
+	envder = des_envelope(f, ctx, des, &envlen);
+	der = des_certrep(f, envder, envlen, &len);
+	des_reply_check(f, der, len);
 	OPENSSL_free(der);
 	OPENSSL_free(envder);
-	BIO_free(data);
-	BIO_free(in);
-	CMS_ContentInfo_free(cms);
-	CMS_ContentInfo_free(env);
-	free(p7);
-	sk_X509_free(recips);
-	sk_X509_free(certs);
 	EVP_CIPHER_free(des);
 	OSSL_PROVIDER_unload(leg);
 	OSSL_PROVIDER_unload(def);
