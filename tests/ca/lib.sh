@@ -31,19 +31,30 @@ ca() { "$NETPKI_CA" --dir "$CA" "$@"; }
 
 ca_init() { ca init "$@" > "$WORK/init.out" 2>&1 || fail "init: $(cat "$WORK/init.out")"; }
 
-# ca_start [serve options]: sets PORT, URL, SERVER_PID.
-ca_start() {
-	local n i
-	n=$(grep -c 'serving' "$LOG")
-	"$NETPKI_CA" --dir "$CA" serve --listen 127.0.0.1:0 "$@" 2>>"$LOG" &
-	SERVER_PID=$!
-	for i in $(seq 1 100); do
-		[ "$(grep -c 'serving' "$LOG")" -gt "$n" ] && break
-		kill -0 "$SERVER_PID" 2>/dev/null || fail "server did not start"
+# ca_serve DIR LOG [serve options]: start serve on a port the kernel picks,
+# logging to LOG; sets SERVE_PID and SERVE_PORT.  A restarted server
+# appends to its log: wait for one more "serving" line (bounded: 10 s).
+ca_serve() {
+	local dir=$1 log=$2 n
+	shift 2
+	touch "$log"
+	n=$(grep -c 'serving' "$log")
+	"$NETPKI_CA" --dir "$dir" serve --listen 127.0.0.1:0 "$@" 2>>"$log" &
+	SERVE_PID=$!
+	for _ in $(seq 1 200); do
+		[ "$(grep -c 'serving' "$log")" -gt "$n" ] && break
+		kill -0 "$SERVE_PID" 2>/dev/null || fail "server did not start ($log)"
 		sleep 0.05
 	done
-	PORT=$(grep 'serving' "$LOG" | tail -n 1 | sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
-	[ -n "$PORT" ] || fail "no port in the server log"
+	SERVE_PORT=$(grep 'serving' "$log" | tail -n 1 | sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
+	[ -n "$SERVE_PORT" ] || fail "no port in the server log ($log)"
+}
+
+# ca_start [serve options]: sets PORT, URL, SERVER_PID.
+ca_start() {
+	ca_serve "$CA" "$LOG" "$@"
+	SERVER_PID=$SERVE_PID
+	PORT=$SERVE_PORT
 	URL=http://127.0.0.1:$PORT/scep
 }
 

@@ -123,22 +123,12 @@ pglib_cleanup() {
 	cleanup
 }
 
-# A restarted instance appends to its log: wait for one more "serving".
+# pglib_serve NAME DIR [serve options] (lib.sh's ca_serve, log WORK/NAME.log)
 pglib_serve() {
-	local name=$1 dir=$2 log=$WORK/$1.log n port pid
+	local name=$1 dir=$2
 	shift 2
-	touch "$log"
-	n=$(grep -c 'serving' "$log")
-	"$NETPKI_CA" --dir "$dir" serve --listen 127.0.0.1:0 "$@" 2>> "$log" &
-	pid=$!
-	for _ in $(seq 1 200); do
-		[ "$(grep -c 'serving' "$log")" -gt "$n" ] && break
-		kill -0 "$pid" 2>/dev/null || fail "$name did not start"
-		sleep 0.05
-	done
-	port=$(grep 'serving' "$log" | tail -n 1 | sed -n 's/.* on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
-	[ -n "$port" ] || fail "$name: no port in its log"
-	printf -v "${name}_PID" %s "$pid"
-	printf -v "${name}_PORT" %s "$port"
-	printf -v "${name}_URL" %s "http://127.0.0.1:$port/scep"
+	ca_serve "$dir" "$WORK/$name.log" "$@"
+	printf -v "${name}_PID" %s "$SERVE_PID"
+	printf -v "${name}_PORT" %s "$SERVE_PORT"
+	printf -v "${name}_URL" %s "http://127.0.0.1:$SERVE_PORT/scep"
 }
