@@ -82,7 +82,12 @@ wait_conns 17
 expect 0 "$SCEPREQ" enroll "$URL" --key k2.pem --cn dev2 --challenge pw --out c2.pem
 wait "$ta" "$tb" "$tc"
 [ "$(field still_open ta)" = 8 ] || fail "127.0.0.2: $(cat ta)"
-[ "$(field still_open tb)" = 7 ] || fail "127.0.0.3 took the reserve: $(cat tb)"
+# 7 (the rest below the reserve), or 6 when a /metrics scrape's connection
+# was still open as it connected: never more.
+case $(field still_open tb) in
+6|7) ;;
+*) fail "127.0.0.3 took the reserve: $(cat tb)" ;;
+esac
 [ "$(field still_open tc)" = 2 ] || fail "127.0.0.4 (new address): $(cat tc)"
 [ "$(metric 'netpki_ca_connections_refused_total{reason="reserve"}')" -ge 1 ] ||
 	fail "reserve refusals not counted"
