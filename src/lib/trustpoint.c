@@ -517,8 +517,12 @@ tp_remove_all(struct store *st, const char *name, struct err *e)
 	static const char *const files[] = {
 		"ca.pem", "ra-sign.pem", "ra-encr.pem", "cert-general.pem",
 		"cert-sign.pem", "cert-encr.pem", "pending/general",
-		"pending/sign", "pending/encr",
+		"pending/sign", "pending/encr", "shadow-general.pem",
+		"shadow-sign.pem", "shadow-encr.pem", "shadow-key-general.pem",
+		"shadow-key-sign.pem", "shadow-key-encr.pem",
+		"renewal-general", "renewal-sign", "renewal-encr",
 	};
+	char			 rel[256];
 	struct store_batch	*b = NULL;
 	size_t			 i;
 	int			 rc = 0;
@@ -527,8 +531,11 @@ tp_remove_all(struct store *st, const char *name, struct err *e)
 		return rc;
 	if ((rc = store_batch_new(&b, st, e)) != 0)
 		goto out;
+	/* Only what is there: the list is longer than one change holds. */
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if ((rc = tp_batch_x509(b, name, files[i], NULL, NULL, e)) != 0)
+		if (tp_path(rel, sizeof(rel), name, files[i]) == 0 &&
+		    store_exists(st, rel) && (rc = tp_batch_x509(b, name,
+		    files[i], NULL, NULL, e)) != 0)
 			goto out;
 	rc = store_batch_commit(b, e);
  out:

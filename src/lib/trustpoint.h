@@ -181,4 +181,14 @@ enum tp_cert_state tp_cert_state(struct store *, const char *, enum tp_kind,
 /* "Available", "Key missing", "Key mismatch", "Revoked", ... */
 const char	*tp_cert_state_name(enum tp_cert_state);
 
+/*
+ * The shadow certificate (renew.h): a renewed router certificate waiting
+ * for its switch-over, trustpoints/<tp>/shadow-<kind>.pem (tp_shadow.c).
+ * ERR_NOTFOUND when none.
+ */
+int		 tp_shadow_load(X509 **, struct store *, const char *,
+		    enum tp_kind, struct err *);
+int		 tp_shadow_store(struct store *, const char *, enum tp_kind,
+		    X509 *, struct err *);
+
 #endif
