@@ -191,6 +191,22 @@ tp_load_int(const struct config *c, const char *block, const char *key,
 	return (int)n;
 }
 
+/* "auto-enroll [PERCENT] [regenerate]": the words after auto-enroll. */
+static void
+tp_load_auto(struct trustpoint *tp, const char *v)
+{
+	char	*end;
+	long	 n;
+
+	if (v == NULL)
+		return;
+	tp->auto_enroll = TP_AUTO_PERCENT;
+	n = strtol(v, &end, 10);
+	if (end != v && n >= 1 && n <= 100)
+		tp->auto_enroll = (int)n;
+	tp->auto_regenerate = strstr(v, "regenerate") != NULL;
+}
+
 int
 tp_load(struct trustpoint **out, const struct config *c, const char *name,
     struct err *e)
@@ -236,6 +252,7 @@ tp_load(struct trustpoint **out, const struct config *c, const char *name,
 		tp->serial = strcmp(v, "none") == 0 ? TP_SERIAL_NONE :
 		    TP_SERIAL_YES;
 	tp->crl_optional = config_get(c, block, "crl") != NULL;
+	tp_load_auto(tp, tp_stmt(c, block, "auto-enroll", 1));
 	if ((v = tp_stmt(c, block, "fingerprint", 1)) != NULL &&
 	    (rc = tp_fingerprint_norm(&tp->fingerprint, v, e)) != 0) {
 		err_prefix(e, "Trustpoint %s: fingerprint", name);

@@ -33,6 +33,7 @@ struct store;
 #define TP_DEFAULT_PATH		"/cgi-bin/pkiclient.exe"
 #define TP_CHAINMAX		16	/* certificates in ca.pem */
 #define TP_CLOCK_SKEW		300	/* seconds a notBefore may be ahead */
+#define TP_AUTO_PERCENT		80	/* auto-enroll without PERCENT */
 
 enum tp_method {
 	TP_METHOD_NONE = 0,	/* no enrollment statement */
@@ -73,6 +74,8 @@ struct trustpoint {
 	char		*description;	/* or NULL */
 	/* fingerprint pin: uppercase hex without spaces, or NULL */
 	char		*fingerprint;
+	int		 auto_enroll;	/* renew at this percent, 0: off */
+	int		 auto_regenerate; /* auto-enroll ... regenerate */
 };
 
 /* The configuration block key of a trustpoint ("crypto ca trustpoint X"). */
