@@ -25,6 +25,7 @@
 #include "commitlog.h"
 #include "config.h"
 #include "enroll.h"
+#include "renew.h"
 #include "err.h"
 #include "fetch.h"
 #include "shell.h"
@@ -426,6 +427,19 @@ agent_trial(struct shell *sh, struct store *st)
 	return deadline;
 }
 
+/* auto-enroll's messages (renew_round) to syslog. */
+static void
+agent_renew_log(void *arg, enum renew_level lv, const char *msg)
+{
+	static const int	 prio[] = { LOG_INFO, LOG_NOTICE, LOG_WARNING,
+				    LOG_ERR };
+
+	(void)arg;
+	syslog(prio[lv], "%s", msg);
+}
+
+static const struct renew_log agent_renew = { .log = agent_renew_log };
+
 /* One round: everything due at now.  Returns when to wake next. */
 static time_t
 agent_round(struct agent *ag, time_t now)
@@ -449,6 +463,9 @@ agent_round(struct agent *ag, time_t now)
 	if ((t = agent_pool(sh, st, now)) < next)
 		next = t;
 	if ((t = agent_enroll_poll(ag, sh, st, now)) != 0 && t < next)
+		next = t;
+	if ((t = renew_round(st, shell_running(sh), shell_hostname(sh),
+	    shell_domain(sh), now, &agent_renew)) != 0 && t < next)
 		next = t;
  out:
 	shell_free(sh);

@@ -17,6 +17,7 @@
 #include "enroll.h"
 #include "err.h"
 #include "keystore.h"
+#include "renew.h"
 #include "scep_client.h"
 #include "store.h"
 #include "testhook.h"
@@ -238,6 +239,22 @@ enroll_store_cert(struct store *st, const char *name, enum tp_kind kind,
 }
 
 int
+enroll_store_shadow(struct store *st, const char *name, enum tp_kind kind,
+    const char *transid, X509 *cert, struct err *e)
+{
+	struct err	 e2;
+	int		 rc;
+
+	if ((rc = store_lock(st, e)) != 0)
+		return rc;
+	if ((rc = enroll_check_transid(st, name, kind, transid, e)) == 0 &&
+	    (rc = tp_shadow_store(st, name, kind, cert, e)) == 0)
+		tp_pending_remove(st, name, kind, &e2);
+	store_unlock(st);
+	return rc;
+}
+
+int
 enroll_forget(struct store *st, const char *name, enum tp_kind kind,
     const char *transid, struct err *e)
 {
@@ -284,6 +301,7 @@ enroll_job_clear(struct enroll *en, struct enroll_job *job)
 	if (en->proto->job_clear != NULL)
 		en->proto->job_clear(job);
 	EVP_PKEY_free(job->key);
+	EVP_PKEY_free(job->newkey);
 	X509_REQ_free(job->req);
 	X509_free(job->cert);
 	tp_pending_clear(&job->pend);
@@ -316,6 +334,13 @@ enroll_job_key(struct enroll *en, struct enroll_job *job, struct err *e)
 		return err_set(e, rc, "The pending request's key pair %s is "
 		    "gone (%s): use 'crypto ca cancel-enroll %s'",
 		    job->pend.keylabel, e2.msg, en->tp->name);
+	job->renew = job->pend.renewal != 0;
+	if (job->pend.renewal == TP_RENEWAL_NEWKEY &&
+	    (rc = renew_shadow_key_load(&job->newkey, en->st, en->tp->name,
+	    job->kind, &e2)) != 0)
+		return err_set(e, rc, "The pending renewal's new key pair is "
+		    "gone (%s): use 'crypto ca cancel-enroll %s'", e2.msg,
+		    en->tp->name);
 	return 0;
 }
 
@@ -331,6 +356,9 @@ enroll_settle(struct enroll *en, struct enroll_job *job, int rc,
 	struct err	 e2;
 
 	enroll_note(en, ENROLL_EV_REPLY, job, 0, NULL);
+	if (rc == 0 && job->renew)
+		return enroll_store_shadow(en->st, en->tp->name, job->kind,
+		    transid, job->cert, e);
 	if (rc == 0)
 		return enroll_store_cert(en->st, en->tp->name, job->kind,
 		    transid, job->cert, e);
@@ -340,6 +368,18 @@ enroll_settle(struct enroll *en, struct enroll_job *job, int rc,
 		return ERR_BUSY;
 	}
 	return ERR_REFUSED;
+}
+
+/* A renewal's outcome into the renewal state (renew.h). */
+static void
+enroll_renew_record(struct enroll *en, const struct enroll_job *job, int rc,
+    const struct err *e, int needs_operator)
+{
+	struct err	 e2;
+
+	(void)renew_record(en->st, en->tp, job->kind,
+	    en->certs->dev[job->kind], rc, e->msg, needs_operator,
+	    clock_now(), &e2);
 }
 
 /* One poll of a pending job, its answer acted on. */
@@ -356,6 +396,8 @@ enroll_step(struct enroll *en, struct enroll_job *job, struct err *e)
 		    ENROLL_PROTO_RESUMABLE ? job->pend.transid : NULL, e);
 	job->state = rc == 0 ? ENROLL_ISSUED : rc == ERR_PENDING ||
 	    rc == ERR_NET ? ENROLL_PENDING : ENROLL_FAILED;
+	if (job->renew && job->state != ENROLL_PENDING)
+		enroll_renew_record(en, job, rc, e, 0);
 	return rc;
 }
 
@@ -429,6 +471,8 @@ enroll_pending(struct enroll *en, struct enroll_job *job, struct err *e)
 	snprintf(job->pend.keylabel, sizeof(job->pend.keylabel), "%s",
 	    en->tp->keylabel);
 	job->pend.created = clock_now();
+	job->pend.renewal = !job->renew ? 0 : job->newkey != NULL ?
+	    TP_RENEWAL_NEWKEY : TP_RENEWAL_SAMEKEY;
 	if ((rc = tp_pending_save(en->st, en->tp->name, job->kind, &job->pend,
 	    e)) != 0)
 		return rc;
@@ -594,6 +638,76 @@ enroll_poll_once(struct enroll *en, enum tp_kind kind, struct err *e)
 		goto out;
 	rc = enroll_step(en, &job, e);
  out:
+	enroll_job_clear(en, &job);
+	return rc;
+}
+
+/* What a renewal needs before its request: the protocol's consent, keys. */
+static int
+enroll_renew_ready(struct enroll *en, struct enroll_job *job, int *needs_op,
+    struct err *e)
+{
+	int	 rc;
+
+	if (en->certs->dev[job->kind] == NULL)
+		return err_set(e, ERR_NOTFOUND, "Trustpoint %s has no %s "
+		    "certificate to renew", en->tp->name,
+		    enroll_kind_usage(job->kind));
+	if (en->proto->renew_ok == NULL)
+		return err_set(e, ERR_INVAL, "Trustpoint %s: %s cannot renew "
+		    "a certificate", en->tp->name, en->proto->name);
+	if ((rc = enroll_proto_open(en, e)) != 0) {
+		err_prefix(e, "Trustpoint %s", en->tp->name);
+		return rc;
+	}
+	if (!en->proto->renew_ok(en)) {
+		*needs_op = 1;
+		return err_set(e, ERR_REFUSED, "renewal needs an operator: the "
+		    "CA does not list Renewal in GetCACaps (RFC 8894 3.5.2); "
+		    "enter 'crypto ca enroll %s'", en->tp->name);
+	}
+	if ((rc = keystore_load(&job->key, en->st, en->tp->keylabel,
+	    tp_keystore_kind(job->kind), e)) != 0)
+		return rc;
+	if (en->proto->key_ok != NULL && (rc = en->proto->key_ok(en,
+	    job->newkey != NULL ? job->newkey : job->key, e)) != 0)
+		return rc;
+	/* The current certificate signs; no challenge password. */
+	if (!X509_up_ref(en->certs->dev[job->kind]))
+		return err_nomem(e);
+	job->pend.signer = en->certs->dev[job->kind];
+	return enroll_csr(&job->req, en, job->newkey != NULL ? job->newkey :
+	    job->key, job->kind, job->usage, NULL, e);
+}
+
+int
+enroll_renew(struct enroll *en, enum tp_kind kind, int usage,
+    EVP_PKEY *newkey, int *needs_op, struct err *e)
+{
+	struct enroll_job	 job;
+	int			 rc;
+
+	*needs_op = 0;
+	enroll_job_init(&job, kind, usage);
+	job.renew = 1;
+	if (newkey != NULL && EVP_PKEY_up_ref(newkey))
+		job.newkey = newkey;
+	if ((rc = enroll_renew_ready(en, &job, needs_op, e)) != 0)
+		goto out;
+	enroll_note(en, ENROLL_EV_CSR, &job, 0, NULL);
+	rc = en->proto->request(en, &job, e);
+	X509_REQ_free(job.req);
+	job.req = NULL;
+	if (rc == ERR_PENDING) {
+		if ((rc = enroll_pending(en, &job, e)) == 0)
+			rc = err_set(e, ERR_PENDING, "the CA has not decided "
+			    "yet");
+		goto out;
+	}
+	if (rc == 0 || job.ca_failed)
+		rc = enroll_settle(en, &job, rc, NULL, e);
+ out:
+	enroll_renew_record(en, &job, rc, e, *needs_op);
 	enroll_job_clear(en, &job);
 	return rc;
 }

@@ -71,6 +71,13 @@ struct enroll_job {
 	int			 ca_failed;	/* the CA said FAILURE */
 	char			 weak_cipher[32]; /* reply's cipher if weak */
 	char			 weak_md[16];	/* reply's digest if weak */
+	/*
+	 * A renewal: a RenewalReq signed with the current certificate and
+	 * key (key), for newkey (regenerate) or key; what is issued becomes
+	 * the shadow certificate (renew.h).
+	 */
+	int			 renew;
+	EVP_PKEY		*newkey;
 	/* Where the request went and the answer is awaited, or "". */
 	char			 sent_to[ENROLL_URLMAX];
 	char			 await[ENROLL_URLMAX];
@@ -103,6 +110,12 @@ struct enroll_proto {
 	int		(*poll)(struct enroll *, struct enroll_job *,
 			    struct err *);
 	void		(*job_clear)(struct enroll_job *);
+	/*
+	 * Optional, after open: 1 when the CA renews a certificate on the
+	 * strength of the current one (no challenge password), 0 when a
+	 * renewal needs an operator.  NULL: the protocol cannot renew.
+	 */
+	int		(*renew_ok)(struct enroll *);
 };
 
 extern const struct enroll_proto enroll_scep;
@@ -223,6 +236,12 @@ int	 enroll_csr(X509_REQ **, const struct enroll *, EVP_PKEY *,
 int	 enroll_store_cert(struct store *, const char *, enum tp_kind,
 	    const char *, X509 *, struct err *);
 /*
+ * The same for a renewal: the certificate becomes the shadow of kind
+ * (tp_shadow_store), the current one stays.
+ */
+int	 enroll_store_shadow(struct store *, const char *, enum tp_kind,
+	    const char *, X509 *, struct err *);
+/*
  * Forget the pending request of kind (under the lock; 0 also when none
  * was pending).  transid as for enroll_store_cert.
  */
@@ -249,5 +268,17 @@ int	 enroll_run(struct enroll *);
  * stays).
  */
 int	 enroll_poll_once(struct enroll *, enum tp_kind, struct err *);
+
+/*
+ * Renew the router certificate of kind (auto-enroll): a request signed
+ * with the current certificate and key, for newkey (regenerate; NULL: the
+ * current key), no password.  0: the shadow certificate is stored;
+ * ERR_PENDING: the answer comes later (saved like a pending enrollment and
+ * polled by enroll_poll_once); ERR_REFUSED with *needs_operator set: the
+ * CA cannot renew unattended.  The outcome is recorded in the renewal
+ * state (renew.h); the current certificate and key are never touched.
+ */
+int	 enroll_renew(struct enroll *, enum tp_kind, int, EVP_PKEY *, int *,
+	    struct err *);
 
 #endif

@@ -106,6 +106,8 @@ enroll_scep_setup(struct enroll *en, struct enroll_job *job, struct err *e)
 	    en->certs->ca;
 	s->key = job->key;
 	s->signer = job->pend.signer;
+	s->type = job->renew ? SCEP_MT_RENEWALREQ : SCEP_MT_PKCSREQ;
+	s->reqkey = job->newkey;
 	s->subject = job->pend.subject;
 	snprintf(s->transid, sizeof(s->transid), "%s", job->pend.transid);
 	return 0;
@@ -142,12 +144,15 @@ enroll_scep_request(struct enroll *en, struct enroll_job *job, struct err *e)
 	X509_NAME_free(job->pend.subject);
 	if ((job->pend.subject = X509_NAME_dup(subj)) == NULL)
 		return err_nomem(e);
-	X509_free(job->pend.signer);
-	job->pend.signer = NULL;
-	if ((rc = scep_signer_selfsigned(&job->pend.signer, job->key,
-	    X509_NAME_entry_count(subj) ? job->pend.subject : NULL,
-	    ENROLL_SCEP_SIGNERDAYS, e)) != 0)
-		return rc;
+	/* A renewal is signed by the current certificate (enroll_renew). */
+	if (!job->renew) {
+		X509_free(job->pend.signer);
+		job->pend.signer = NULL;
+		if ((rc = scep_signer_selfsigned(&job->pend.signer, job->key,
+		    X509_NAME_entry_count(subj) ? job->pend.subject : NULL,
+		    ENROLL_SCEP_SIGNERDAYS, e)) != 0)
+			return rc;
+	}
 	if ((rc = enroll_scep_setup(en, job, e)) != 0)
 		return rc;
 	((struct scep_enroll *)job->pstate)->now = clock_now();
@@ -167,6 +172,15 @@ enroll_scep_poll(struct enroll *en, struct enroll_job *job, struct err *e)
 	return enroll_scep_result(job, job->pstate, rc);
 }
 
+/* RFC 8894 3.5.2: "Renewal" in GetCACaps. */
+static int
+enroll_scep_renew_ok(struct enroll *en)
+{
+	struct enroll_scep_run	*r = en->pstate;
+
+	return r != NULL && (r->caps & SCEP_CAP_RENEWAL) != 0;
+}
+
 const struct enroll_proto enroll_scep = {
 	.name = "SCEP",
 	.flags = ENROLL_PROTO_RESUMABLE,
@@ -176,4 +190,5 @@ const struct enroll_proto enroll_scep = {
 	.request = enroll_scep_request,
 	.poll = enroll_scep_poll,
 	.job_clear = enroll_scep_job_clear,
+	.renew_ok = enroll_scep_renew_ok,
 };

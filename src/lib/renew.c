@@ -59,6 +59,9 @@ renew_state_line(struct renew_state *s, const char *key, const char *val)
 		s->next = (time_t)v;
 	else if (strcmp(key, "needs-operator") == 0)
 		s->needs_operator = v != 0;
+	else if (strcmp(key, "certificate") == 0)
+		snprintf(s->cert_fp, sizeof(s->cert_fp), "%s",
+		    strcmp(val, "-") != 0 ? val : "");
 	else if (strcmp(key, "last-error") == 0)
 		snprintf(s->last_error, sizeof(s->last_error), "%s", val);
 }
@@ -104,12 +107,74 @@ renew_state_save(struct store *st, const char *name, enum tp_kind kind,
 	text_esc(why, sizeof(why), s->last_error);
 	n = snprintf(buf, sizeof(buf), "last-attempt %lld\nlast-success %lld\n"
 	    "last-ok %d\nfailures-total %lu\nfailures-run %lu\nnext %lld\n"
-	    "needs-operator %d\nlast-error %s\n", (long long)s->last_attempt,
-	    (long long)s->last_success, s->last_ok, s->failures_total,
-	    s->failures_run, (long long)s->next, s->needs_operator, why);
+	    "needs-operator %d\ncertificate %s\nlast-error %s\n",
+	    (long long)s->last_attempt, (long long)s->last_success,
+	    s->last_ok, s->failures_total, s->failures_run, (long long)s->next,
+	    s->needs_operator, s->cert_fp[0] ? s->cert_fp : "-", why);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return err_set(e, ERR_INVAL, "renewal state too long");
 	return store_write(st, rel, buf, (size_t)n, STORE_PUBLIC, e);
+}
+
+void
+renew_cert_fp(char *buf, X509 *x)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 n = 0, i;
+
+	buf[0] = '\0';
+	if (x == NULL || !X509_digest(x, EVP_sha256(), md, &n) || n != 32)
+		return;
+	for (i = 0; i < n; i++) {
+		buf[2 * i] = hex[md[i] >> 4];
+		buf[2 * i + 1] = hex[md[i] & 15];
+	}
+	buf[2 * n] = '\0';
+}
+
+int
+renew_record(struct store *st, const struct trustpoint *tp, enum tp_kind kind,
+    X509 *cur, int rc, const char *why, int needs_operator, time_t now,
+    struct err *e)
+{
+	struct renew_state	 s;
+	struct err		 e2;
+	char			 fp[65];
+	time_t			 na = 0;
+
+	if (renew_state_load(&s, st, tp->name, kind, &e2) != 0)
+		memset(&s, 0, sizeof(s));
+	renew_cert_fp(fp, cur);
+	if (strcmp(fp, s.cert_fp) != 0) {
+		/* Another certificate: its own count and schedule. */
+		s.failures_run = 0;
+		s.needs_operator = 0;
+		snprintf(s.cert_fp, sizeof(s.cert_fp), "%s", fp);
+	}
+	s.last_attempt = now;
+	s.last_ok = rc == 0;
+	s.needs_operator = needs_operator;
+	s.next = 0;
+	s.last_error[0] = '\0';
+	if (rc == 0) {
+		s.last_success = now;
+		s.failures_run = 0;
+	} else if (rc == ERR_PENDING)
+		snprintf(s.last_error, sizeof(s.last_error), "pending: %s",
+		    why != NULL ? why : "");
+	else {
+		s.failures_total++;
+		s.failures_run++;
+		snprintf(s.last_error, sizeof(s.last_error), "%s",
+		    why != NULL ? why : "");
+		if (cur != NULL &&
+		    cert_asn1_time(X509_get0_notAfter(cur), &na) != 0)
+			na = 0;
+		s.next = renew_retry_next(now, s.failures_run,
+		    tp->retry_period, tp->retry_count, na);
+	}
+	return renew_state_save(st, tp->name, kind, &s, e);
 }
 
 time_t

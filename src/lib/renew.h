@@ -50,6 +50,9 @@ struct renew_state {			/* trustpoints/<tp>/renewal-<kind>, crash-safe */
 	time_t		 next;		/* next attempt, 0: none scheduled */
 	int		 needs_operator;/* the CA cannot renew unattended (no Renewal in GetCACaps) */
 	unsigned long	 failures_run;	/* failures since the last success */
+	/* SHA-256 (hex) of the certificate the attempts renew: a new one
+	   (enrolled by hand) starts the count and the schedule afresh */
+	char		 cert_fp[65];
 };
 
 /* ERR_NOTFOUND: never renewed (*s zeroed). */
@@ -57,6 +60,17 @@ int	 renew_state_load(struct renew_state *, struct store *, const char *,
 	    enum tp_kind, struct err *);
 int	 renew_state_save(struct store *, const char *, enum tp_kind,
 	    const struct renew_state *, struct err *);
+
+/*
+ * Record an attempt to renew cur at now: rc 0 (the shadow is stored),
+ * ERR_PENDING (the CA decides later), else a failure (why; needs_operator:
+ * no unattended renewal), the next attempt by renew_retry_next with the
+ * trustpoint's retry period and count.
+ */
+int	 renew_record(struct store *, const struct trustpoint *, enum tp_kind,
+	    X509 *, int, const char *, int, time_t, struct err *);
+/* The hex SHA-256 of x into buf[65]. */
+void	 renew_cert_fp(char *, X509 *);
 
 /* When renewal is due: notBefore + percent% of the lifetime. */
 time_t	 renew_due(time_t, time_t, int);
@@ -83,5 +97,28 @@ int	 renew_keygen(EVP_PKEY **, EVP_PKEY *, struct err *);
  */
 int	 renew_switch(struct store *, const char *, const char *,
 	    enum tp_kind, struct err *);
+
+/* What renew_round tells the agent (which logs it). */
+enum renew_level {
+	RENEW_INFO,
+	RENEW_NOTICE,
+	RENEW_WARNING,
+	RENEW_ERR,
+};
+struct renew_log {
+	void	*arg;
+	void	(*log)(void *, enum renew_level, const char *);
+};
+
+/*
+ * The agent's round for auto-enroll, over every trustpoint of cfg at now:
+ * a shadow whose time has come is switched to, a certificate that is due
+ * is renewed (RenewalReq; with regenerate for a new key pair kept as the
+ * shadow key), a pending renewal whose polls ran out is forgotten.  host
+ * and domain name the device in the request (as the shell's enroll).
+ * Returns when something is next due, 0 when nothing is.
+ */
+time_t	 renew_round(struct store *, const struct config *, const char *,
+	    const char *, time_t, const struct renew_log *);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -504,11 +505,13 @@ scep_enroll_cert(struct scep_enroll *s, STACK_OF(X509) *certs,
     struct err *e)
 {
 	X509	*x, *mine = NULL;
+	time_t	 nb, now = s->now;
 	int	 i, rc;
 
 	for (i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
 		x = sk_X509_value(certs, i);
-		if (EVP_PKEY_eq(X509_get0_pubkey(x), s->key) == 1) {
+		if (EVP_PKEY_eq(X509_get0_pubkey(x), s->reqkey != NULL ?
+		    s->reqkey : s->key) == 1) {
 			mine = x;
 			break;
 		}
@@ -518,7 +521,11 @@ scep_enroll_cert(struct scep_enroll *s, STACK_OF(X509) *certs,
 		    "holds no certificate for the requested key (%d "
 		    "certificate%s)", certs ? sk_X509_num(certs) : 0,
 		    certs && sk_X509_num(certs) == 1 ? "" : "s");
-	if ((rc = tp_check_issued(mine, s->ca, s->now, "the issued "
+	/* A renewed certificate may start when the current one ends. */
+	if (s->type == SCEP_MT_RENEWALREQ && cert_asn1_time(
+	    X509_get0_notBefore(mine), &nb) == 0 && nb > now)
+		now = nb;
+	if ((rc = tp_check_issued(mine, s->ca, now, "the issued "
 	    "certificate", e)) != 0)
 		return rc;
 	if (!X509_up_ref(mine))
@@ -606,18 +613,44 @@ scep_enroll_exchange(struct scep_enroll *s, int type,
 	return rc;
 }
 
+/* A transactionID of 32 random bytes, in hex like the derived ones. */
+static int
+scep_transid_fresh(char *buf, size_t sz, struct err *e)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	unsigned char		 r[32];
+	size_t			 i;
+
+	if (sz < sizeof(r) * 2 + 1)
+		return err_set(e, ERR_INVAL, "transactionID buffer too small");
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return err_openssl(e, ERR_CRYPTO, "no random bytes for a "
+		    "transactionID");
+	for (i = 0; i < sizeof(r); i++) {
+		buf[2 * i] = hex[r[i] >> 4];
+		buf[2 * i + 1] = hex[r[i] & 15];
+	}
+	buf[2 * sizeof(r)] = '\0';
+	return 0;
+}
+
 int
 scep_enroll_request(struct scep_enroll *s, X509_REQ *req, struct err *e)
 {
 	unsigned char	*der = NULL;
 	int		 n, rc;
 
-	if ((rc = scep_transid_spki(s->transid, sizeof(s->transid),
-	    X509_REQ_get_X509_PUBKEY(req), e)) != 0)
+	if (s->type == SCEP_MT_RENEWALREQ)
+		rc = scep_transid_fresh(s->transid, sizeof(s->transid), e);
+	else
+		rc = scep_transid_spki(s->transid, sizeof(s->transid),
+		    X509_REQ_get_X509_PUBKEY(req), e);
+	if (rc != 0)
 		return rc;
 	if ((n = i2d_X509_REQ(req, &der)) <= 0)
 		return err_openssl(e, ERR_CRYPTO, "encoding the request");
-	rc = scep_enroll_exchange(s, SCEP_MT_PKCSREQ, der, (size_t)n, e);
+	rc = scep_enroll_exchange(s, s->type == SCEP_MT_RENEWALREQ ?
+	    SCEP_MT_RENEWALREQ : SCEP_MT_PKCSREQ, der, (size_t)n, e);
 	/* The request carries the challenge password. */
 	OPENSSL_clear_free(der, (size_t)n);
 	return rc;

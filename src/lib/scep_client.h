@@ -106,7 +106,15 @@ struct scep_enroll {
 	X509			*ca;		/* the issuing CA */
 	X509			*recipient;	/* RA encryption cert or the CA */
 	EVP_PKEY		*key;		/* the device key */
-	X509			*signer;	/* self-signed, for key */
+	X509			*signer;	/* self-signed, for key; or
+						   the current certificate */
+	/*
+	 * A renewal (RFC 8894 3.3.1.2): type SCEP_MT_RENEWALREQ (0 is
+	 * PKCSReq), signed with the current certificate and key, and
+	 * reqkey the new key pair the request is for (NULL: key).
+	 */
+	int			 type;
+	EVP_PKEY		*reqkey;
 	const X509_NAME		*subject;	/* the request's subject */
 	time_t			 now;
 	/* kept between calls (set by scep_enroll_request) */
@@ -125,7 +133,10 @@ struct scep_enroll {
 int		 scep_pick_cipher(unsigned, int *);
 const char	*scep_pick_md(unsigned, int *);
 /*
- * Send a PKCSReq with req (DER).  0: e->cert set; ERR_PENDING: poll
+ * Send a PKCSReq (or the RenewalReq of type) with req (DER).  A PKCSReq's
+ * transactionID is derived from the public key (a resend is the same
+ * transaction); a RenewalReq's is fresh, so that a renewal with the same
+ * key is not taken for a resend of the first enrollment.  0: e->cert set; ERR_PENDING: poll
  * later; ERR_REFUSED: the CA said FAILURE (failinfo, failtext); others:
  * a transport or protocol error, the message names the check.
  */

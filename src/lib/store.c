@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "store.h"
+#include "testhook.h"
 
 struct store {
 	char	*dir;		/* absolute or as given, no trailing slash */
@@ -814,6 +815,8 @@ store_batch_apply_ops(struct store_batch *b, struct err *e)
 		}
 		if (op->tmp[0] != '\0' && rename(tmp, path) == -1)
 			return err_errno(e, ERR_IO, "rename %s", path);
+		if (i == 0)
+			testhook_crash("batch-first-op");
 		if (op->tmp[0] == '\0' && unlink(path) == -1) {
 			if (errno == ENOENT)
 				continue;	/* never there, or removed */
@@ -898,6 +901,7 @@ store_batch_commit(struct store_batch *b, struct err *e)
 	free(text);
 	if (rc != 0)
 		return rc;
+	testhook_crash("batch-journal");
 	b->done = 1;
 	return store_batch_apply(b, e);
 }

@@ -2,8 +2,10 @@
  * testhook: compiled twice (see testhook.h and src/lib/meson.build), with
  * and without NETPKI_TEST_HOOKS.
  */
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "testhook.h"
 
@@ -15,6 +17,7 @@ testhook_get(enum testhook h)
 		[TESTHOOK_NOW] = "NETPKI_NOW",
 		[TESTHOOK_BUILTIN_BUNDLE] = "NETPKI_BUILTIN_BUNDLE",
 		[TESTHOOK_MINUTE] = "NETPKI_MINUTE",
+		[TESTHOOK_CRASH] = "NETPKI_TEST_CRASH",
 	};
 	const char			*s;
 
@@ -23,11 +26,26 @@ testhook_get(enum testhook h)
 		return NULL;
 	return s;
 }
+
+void
+testhook_crash(const char *point)
+{
+	const char	*s = testhook_get(TESTHOOK_CRASH);
+
+	if (s != NULL && strcmp(s, point) == 0)
+		raise(SIGKILL);
+}
 #else
 const char *
 testhook_get(enum testhook h)
 {
 	(void)h;
 	return NULL;
+}
+
+void
+testhook_crash(const char *point)
+{
+	(void)point;
 }
 #endif

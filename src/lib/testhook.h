@@ -17,9 +17,16 @@ enum testhook {
 	TESTHOOK_NOW,		/* seconds since the epoch: clock_now() */
 	TESTHOOK_BUILTIN_BUNDLE, /* PEM file: the built-in trust pool */
 	TESTHOOK_MINUTE,	/* ms: the enrollment retry period's minute */
+	TESTHOOK_CRASH,		/* a kill point's name: testhook_crash() */
 };
 
 /* The knob's value, or NULL when unset, empty or compiled out. */
 const char	*testhook_get(enum testhook);
+/*
+ * A kill point: when NETPKI_TEST_CRASH names point, the process kills
+ * itself there with SIGKILL (crash-safety tests: kill -9 at a named step).
+ * Compiled out, it does nothing.
+ */
+void		 testhook_crash(const char *);
 
 #endif

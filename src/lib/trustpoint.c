@@ -654,7 +654,8 @@ tp_pending_remove(struct store *st, const char *name, enum tp_kind kind,
 
 /*
  * Format: "transaction-id HEX", "key-label L", "created N", "subject HEX"
- * (DER of the name), then the signer certificate in PEM.
+ * (DER of the name), for a renewal "renewal N" (TP_RENEWAL_*), then the
+ * signer certificate in PEM.
  */
 int
 tp_pending_save(struct store *st, const char *name, enum tp_kind kind,
@@ -684,7 +685,9 @@ tp_pending_save(struct store *st, const char *name, enum tp_kind kind,
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    BIO_printf(bio, "transaction-id %s\nkey-label %s\ncreated %lld\n"
 	    "subject %s\n", p->transid, p->keylabel, (long long)p->created,
-	    dlen ? hex : "-") <= 0 || !PEM_write_bio_X509(bio, p->signer)) {
+	    dlen ? hex : "-") <= 0 || (p->renewal != 0 &&
+	    BIO_printf(bio, "renewal %d\n", p->renewal) <= 0) ||
+	    !PEM_write_bio_X509(bio, p->signer)) {
 		rc = err_openssl(e, ERR_CRYPTO, "encoding the pending request");
 		goto out;
 	}
@@ -746,6 +749,9 @@ tp_pending_load(struct tp_pending *p, struct store *st, const char *name,
 		goto out;
 	}
 	p->created = (time_t)strtoll(created, NULL, 10);
+	/* Optional: a renewal (older files have no such line). */
+	if (tp_pending_field(&cur, "renewal", created, sizeof(created)) == 0)
+		p->renewal = (int)strtol(created, NULL, 10);
 	if (strcmp(subj, "-") == 0)
 		p->subject = X509_NAME_new();
 	else if ((der = OPENSSL_hexstr2buf(subj, &dlen)) != NULL) {

@@ -144,8 +144,12 @@ struct tp_pending {
 	char		 keylabel[65];	/* the key the request is for */
 	time_t		 created;	/* when the request was first sent */
 	X509_NAME	*subject;	/* the request's subject */
-	X509		*signer;	/* the self-signed signer certificate */
+	X509		*signer;	/* the self-signed signer certificate,
+					   or a renewal's current one */
+	int		 renewal;	/* TP_RENEWAL_*: a RenewalReq */
 };
+#define TP_RENEWAL_SAMEKEY	1	/* for the current key pair */
+#define TP_RENEWAL_NEWKEY	2	/* for the shadow key pair (renew.h) */
 
 int		 tp_pending_save(struct store *, const char *, enum tp_kind,
 		    const struct tp_pending *, struct err *);
