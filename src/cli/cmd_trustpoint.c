@@ -842,9 +842,11 @@ tpc_show_one(struct shell *sh, struct store *st, const char *name)
 	}
 	json_end(j);
 	json_list(j, "router_certificates");
-	for (k = 0; k < TP_KIND__MAX; k++)
+	for (k = 0; k < TP_KIND__MAX; k++) {
 		tpc_show_router(sh, st, name, k, tc.dev[k], tpc_keylabel(sh,
 		    name), tc.ca);
+		tpc_show_rollover(sh, st, name, k, tc.dev[k]);
+	}
 	json_end(j);
 	json_end(j);
 	tp_certs_clear(&tc);
@@ -899,11 +901,7 @@ tpc_show(struct shell *sh, const struct cmd_args *a)
 /* ---- show crypto ca trustpoint [NAME] status ---------------------------- */
 
 /* IOS XE's dotted "State:" lines. */
-static void
-tpc_status_line(struct shell *sh, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 tpc_status_line(struct shell *sh, const char *what, const char *fmt, ...)
 {
 	char	 val[512];
@@ -1129,6 +1127,7 @@ tpc_status_one(struct shell *sh, struct store *st, const char *name)
 	}
 	json_end(j);
 	tpc_status_state(sh, &c, router, usage);
+	tpc_status_renewal(sh, &c);
 	json_end(j);
 	tpc_free(&c);
 	return 0;

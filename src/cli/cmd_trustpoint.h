@@ -93,6 +93,13 @@ struct paste_target;
 int	 pastec_target(struct tpc *, struct paste_target *);
 void	 pastec_target_clear(struct paste_target *);
 
+/* A dotted "    What ...... value" line of the status command. */
+void	 tpc_status_line(struct shell *, const char *, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* cmd_renew.c: the shadow certificate and the renewal lines (renew.h). */
+void	 tpc_show_rollover(struct shell *, struct store *, const char *,
+	    enum tp_kind, X509 *);
+void	 tpc_status_renewal(struct shell *, struct tpc *);
 /* Wait ms; 1 when the user pressed Ctrl-C, else 0. */
 int	 tpc_wait(struct shell *, long);
 

@@ -347,3 +347,76 @@ renew_switch(struct store *st, const char *name, const char *label,
 	store_unlock(st);
 	return rc;
 }
+
+time_t
+renew_due_cert(X509 *x, int percent)
+{
+	time_t	 nb, na;
+
+	if (x == NULL || cert_asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
+	    cert_asn1_time(X509_get0_notAfter(x), &na) != 0)
+		return 0;
+	return renew_due(nb, na, percent);
+}
+
+time_t
+renew_when(const struct renew_state *s, int have, X509 *cur, int percent)
+{
+	char	 fp[65];
+	time_t	 due;
+
+	due = renew_due_cert(cur, percent);
+	if (!have)
+		return due;
+	renew_cert_fp(fp, cur);
+	/* Only failures of this very certificate move its schedule. */
+	if (strcmp(fp, s->cert_fp) != 0 || s->last_ok)
+		return due;
+	if (s->next > due)
+		return s->next;
+	if (s->next == 0 && s->failures_run > 0)
+		return 0;	/* failed up to its expiry */
+	return due;
+}
+
+int
+renew_status_get(struct renew_status *rs, struct store *st,
+    const struct trustpoint *tp, enum tp_kind kind, X509 *cur, struct err *e)
+{
+	struct tp_pending	 p;
+	EVP_PKEY		*k = NULL;
+	int			 rc;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->percent = tp->auto_enroll;
+	rs->regenerate = tp->auto_regenerate;
+	if ((rc = tp_shadow_load(&rs->shadow, st, tp->name, kind, e)) != 0 &&
+	    rc != ERR_NOTFOUND)
+		return rc;
+	if (rs->shadow != NULL)
+		rs->activation = renew_activation(cur, rs->shadow);
+	if (renew_shadow_key_load(&k, st, tp->name, kind, e) == 0)
+		rs->shadow_newkey = 1;
+	EVP_PKEY_free(k);
+	if (tp_pending_load(&p, st, tp->name, kind, e) == 0) {
+		rs->pending = p.renewal != 0;
+		tp_pending_clear(&p);
+	}
+	rs->has_state = renew_state_load(&rs->state, st, tp->name, kind,
+	    e) == 0;
+	err_clear(e);
+	if (rs->percent != 0 && rs->shadow == NULL && !rs->pending &&
+	    cur != NULL)
+		rs->next = renew_when(&rs->state, rs->has_state, cur,
+		    rs->percent);
+	return 0;
+}
+
+void
+renew_status_clear(struct renew_status *rs)
+{
+	if (rs == NULL)
+		return;
+	X509_free(rs->shadow);
+	memset(rs, 0, sizeof(*rs));
+}

@@ -74,6 +74,8 @@ void	 renew_cert_fp(char *, X509 *);
 
 /* When renewal is due: notBefore + percent% of the lifetime. */
 time_t	 renew_due(time_t, time_t, int);
+/* The same for a certificate's validity; 0 when unreadable. */
+time_t	 renew_due_cert(X509 *, int);
 /* When the shadow becomes active: max(current notAfter, shadow notBefore). */
 time_t	 renew_activation(X509 *, X509 *);
 /*
@@ -97,6 +99,32 @@ int	 renew_keygen(EVP_PKEY **, EVP_PKEY *, struct err *);
  */
 int	 renew_switch(struct store *, const char *, const char *,
 	    enum tp_kind, struct err *);
+
+/* A router certificate's renewal at a glance (show commands). */
+struct renew_status {
+	int			 percent;	/* auto-enroll, 0: off */
+	int			 regenerate;
+	X509			*shadow;	/* the renewed one, or NULL */
+	time_t			 activation;	/* the shadow's switch-over */
+	int			 shadow_newkey;	/* a shadow key pair waits */
+	int			 pending;	/* a renewal awaits the CA */
+	int			 has_state;	/* state is an attempt's */
+	struct renew_state	 state;
+	time_t			 next;		/* next attempt, 0: none */
+};
+/*
+ * The renewal of cur (kind) of tp: shadow, pending request, last attempt,
+ * next attempt.  Free with renew_status_clear.
+ */
+int	 renew_status_get(struct renew_status *, struct store *,
+	    const struct trustpoint *, enum tp_kind, X509 *, struct err *);
+void	 renew_status_clear(struct renew_status *);
+/*
+ * When the next attempt to renew cur is due: at the trustpoint's percent,
+ * or later when attempts failed (their retry time); 0 when nothing is
+ * left to try (failures up to expiry).
+ */
+time_t	 renew_when(const struct renew_state *, int, X509 *, int);
 
 /* What renew_round tells the agent (which logs it). */
 enum renew_level {

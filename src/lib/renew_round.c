@@ -62,18 +62,6 @@ renew_min(time_t a, time_t b)
 	return a < b ? a : b;
 }
 
-/* The due time of x at the trustpoint's percent; 0 when unreadable. */
-static time_t
-renew_due_of(X509 *x, int percent)
-{
-	time_t	 nb, na;
-
-	if (x == NULL || cert_asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
-	    cert_asn1_time(X509_get0_notAfter(x), &na) != 0)
-		return 0;
-	return renew_due(nb, na, percent);
-}
-
 /* A shadow waits: switched when its time has come.  Returns when due. */
 static time_t
 renew_shadow(struct renew_ctx *c, enum tp_kind kind, X509 *shadow)
@@ -96,7 +84,7 @@ renew_shadow(struct renew_ctx *c, enum tp_kind kind, X509 *shadow)
 	renew_say(c, RENEW_NOTICE, "trustpoint %s: the renewed %s certificate "
 	    "is now active (switch-over time %s)", tp->name, renew_kind(kind),
 	    when);
-	return tp->auto_enroll ? renew_due_of(shadow, tp->auto_enroll) : 0;
+	return tp->auto_enroll ? renew_due_cert(shadow, tp->auto_enroll) : 0;
 }
 
 /*
@@ -208,24 +196,14 @@ renew_attempt(struct renew_ctx *c, enum tp_kind kind)
 
 /* When the next attempt is due: the percent, or the retry schedule. */
 static time_t
-renew_when(struct renew_ctx *c, enum tp_kind kind, X509 *cur)
+renew_when_kind(struct renew_ctx *c, enum tp_kind kind, X509 *cur)
 {
 	struct renew_state	 s;
 	struct err		 e;
-	char			 fp[65];
-	time_t			 due;
+	int			 have;
 
-	due = renew_due_of(cur, c->en->tp->auto_enroll);
-	if (renew_state_load(&s, c->st, c->en->tp->name, kind, &e) != 0)
-		return due;
-	renew_cert_fp(fp, cur);
-	/* Failures of this very certificate: their retry time. */
-	if (strcmp(fp, s.cert_fp) == 0 && !s.last_ok && s.next > due)
-		return s.next;
-	if (strcmp(fp, s.cert_fp) == 0 && !s.last_ok && s.next == 0 &&
-	    s.failures_run > 0)
-		return 0;	/* past expiry: nothing more to try */
-	return due;
+	have = renew_state_load(&s, c->st, c->en->tp->name, kind, &e) == 0;
+	return renew_when(&s, have, cur, c->en->tp->auto_enroll);
 }
 
 /* One key pair of a trustpoint. */
@@ -246,7 +224,7 @@ renew_kind_round(struct renew_ctx *c, enum tp_kind kind)
 		return 0;
 	if (tp_pending_exists(c->st, tp->name, kind))
 		return renew_pending(c, kind);
-	if ((t = renew_when(c, kind, cur)) == 0 || c->now < t)
+	if ((t = renew_when_kind(c, kind, cur)) == 0 || c->now < t)
 		return t;
 	/* An expired certificate cannot sign its own renewal. */
 	if (cert_asn1_time(X509_get0_notAfter(cur), &na) != 0 || c->now > na)
