@@ -698,6 +698,7 @@ enroll_renew(struct enroll *en, enum tp_kind kind, int usage,
 	rc = en->proto->request(en, &job, e);
 	X509_REQ_free(job.req);
 	job.req = NULL;
+	testhook_crash("renew-answered");
 	if (rc == ERR_PENDING) {
 		if ((rc = enroll_pending(en, &job, e)) == 0)
 			rc = err_set(e, ERR_PENDING, "the CA has not decided "
