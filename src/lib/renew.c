@@ -385,6 +385,7 @@ renew_status_get(struct renew_status *rs, struct store *st,
 {
 	struct tp_pending	 p;
 	EVP_PKEY		*k = NULL;
+	char			 fp[65];
 	int			 rc;
 
 	memset(rs, 0, sizeof(*rs));
@@ -405,6 +406,10 @@ renew_status_get(struct renew_status *rs, struct store *st,
 	rs->has_state = renew_state_load(&rs->state, st, tp->name, kind,
 	    e) == 0;
 	err_clear(e);
+	/* A certificate enrolled since (by hand) owes nothing to the state. */
+	renew_cert_fp(fp, cur);
+	if (rs->has_state && strcmp(fp, rs->state.cert_fp) != 0)
+		rs->state.needs_operator = 0;
 	if (rs->percent != 0 && rs->shadow == NULL && !rs->pending &&
 	    cur != NULL)
 		rs->next = renew_when(&rs->state, rs->has_state, cur,

@@ -2,7 +2,8 @@
 # Shared by the renewal tests: netpki-ca from tests/ca/lib.sh, a netpki
 # state directory per case, the agent under the test clock.
 #   source lib.sh NETPKI_CA SCEPREQ NETPKI
-. "$(dirname "${BASH_SOURCE[0]}")/../ca/lib.sh"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/../ca/lib.sh"
 NETPKI=$(realpath "$3")
 cd "$WORK" || exit 1
 T0=$(date +%s)
