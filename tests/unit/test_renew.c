@@ -20,6 +20,7 @@
 
 #include "helpers.h"
 #include "cert.h"
+#include "enroll.h"
 #include "err.h"
 #include "keystore.h"
 #include "renew.h"
@@ -228,6 +229,202 @@ test_activation(void **state)
 	EVP_PKEY_free(k);
 }
 
+
+static void
+test_when_record(void **state)
+{
+	struct fx		*f = *state;
+	struct trustpoint	 tp;
+	struct renew_state	 s;
+	EVP_PKEY		*k;
+	X509			*a, *b;
+	struct err		 e;
+	time_t			 nb, na, due, now;
+
+	memset(&tp, 0, sizeof(tp));
+	tp.name = "tp";
+	tp.retry_period = 5;
+	tp.retry_count = 2;
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	a = mkcert(k, 10);
+	b = mkcert(k, 10);
+	assert_int_equal(cert_asn1_time(X509_get0_notBefore(a), &nb), 0);
+	assert_int_equal(cert_asn1_time(X509_get0_notAfter(a), &na), 0);
+	due = renew_due(nb, na, 60);
+	/* No state: at the percent. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(renew_when(&s, 0, a, 60), due);
+	/* A failure after due: the retry period; twice, then hourly. */
+	now = due + 10;
+	assert_int_equal(renew_record(f->st, &tp, TP_KIND_GENERAL, a,
+	    ERR_REFUSED, "no", 0, now, &e), 0);
+	assert_int_equal(renew_state_load(&s, f->st, "tp", TP_KIND_GENERAL,
+	    &e), 0);
+	assert_int_equal(s.next, now + 300);
+	assert_int_equal(renew_when(&s, 1, a, 60), now + 300);
+	assert_int_equal(renew_record(f->st, &tp, TP_KIND_GENERAL, a,
+	    ERR_NET, "down", 0, now + 300, &e), 0);
+	assert_int_equal(renew_record(f->st, &tp, TP_KIND_GENERAL, a,
+	    ERR_NET, "down", 1, now + 600, &e), 0);
+	assert_int_equal(renew_state_load(&s, f->st, "tp", TP_KIND_GENERAL,
+	    &e), 0);
+	assert_int_equal(s.failures_total, 3);
+	assert_int_equal(s.failures_run, 3);
+	assert_int_equal(s.next, now + 600 + 3600);
+	assert_int_equal(s.needs_operator, 1);
+	assert_string_equal(s.last_error, "down");
+	/* Another certificate (enrolled by hand): its own schedule. */
+	assert_int_equal(renew_when(&s, 1, b, 60), renew_due_cert(b, 60));
+	assert_int_equal(renew_record(f->st, &tp, TP_KIND_GENERAL, b,
+	    ERR_NET, "down", 0, now, &e), 0);
+	assert_int_equal(renew_state_load(&s, f->st, "tp", TP_KIND_GENERAL,
+	    &e), 0);
+	assert_int_equal(s.failures_run, 1);
+	assert_int_equal(s.failures_total, 4);
+	/* Success: counts of the run cleared, nothing scheduled. */
+	assert_int_equal(renew_record(f->st, &tp, TP_KIND_GENERAL, b, 0,
+	    NULL, 0, now + 1, &e), 0);
+	assert_int_equal(renew_state_load(&s, f->st, "tp", TP_KIND_GENERAL,
+	    &e), 0);
+	assert_int_equal(s.last_ok, 1);
+	assert_int_equal(s.last_success, now + 1);
+	assert_int_equal(s.failures_run, 0);
+	assert_int_equal(s.next, 0);
+	assert_string_equal(s.last_error, "");
+	/* Failures up to expiry: nothing more to try. */
+	assert_int_equal(renew_record(f->st, &tp, TP_KIND_GENERAL, b,
+	    ERR_NET, "down", 0, na + 1, &e), 0);
+	assert_int_equal(renew_state_load(&s, f->st, "tp", TP_KIND_GENERAL,
+	    &e), 0);
+	assert_int_equal(s.next, 0);
+	assert_int_equal(renew_when(&s, 1, b, 60), 0);
+	X509_free(a);
+	X509_free(b);
+	EVP_PKEY_free(k);
+}
+
+/* A protocol for enroll_renew: renews or not, answers as scripted. */
+struct fakep {
+	int	 renew_ok, answer, requests, renewalreq;
+	X509	*issue;
+};
+static struct fakep	 fp;
+
+static int
+fp_open(struct enroll *en, struct err *e)
+{
+	(void)en;
+	(void)e;
+	return 0;
+}
+
+static int
+fp_renew_ok(struct enroll *en)
+{
+	(void)en;
+	return fp.renew_ok;
+}
+
+static int
+fp_request(struct enroll *en, struct enroll_job *job, struct err *e)
+{
+	(void)en;
+	fp.requests++;
+	fp.renewalreq += job->renew && job->pend.signer != NULL &&
+	    X509_cmp(job->pend.signer, en->certs->dev[job->kind]) == 0;
+	snprintf(job->pend.transid, sizeof(job->pend.transid), "T%d",
+	    fp.requests);
+	if ((job->pend.subject = X509_NAME_new()) == NULL)
+		return ERR_NOMEM;
+	if (fp.answer == 0) {
+		X509_up_ref(fp.issue);
+		job->cert = fp.issue;
+		return 0;
+	}
+	if (fp.answer == ERR_REFUSED)
+		job->ca_failed = 1;
+	return err_set(e, fp.answer, "scripted %d", fp.answer);
+}
+
+static const struct enroll_proto fake_proto = {
+	.name = "FAKE", .flags = ENROLL_PROTO_RESUMABLE, .open = fp_open,
+	.request = fp_request, .renew_ok = fp_renew_ok,
+};
+
+static void
+test_enroll_renew(void **state)
+{
+	struct fx		*f = *state;
+	struct trustpoint	 tp;
+	struct tp_certs		 tc;
+	struct enroll		 en;
+	struct tp_pending	 p;
+	EVP_PKEY		*cur = NULL;
+	X509			*c1, *c2, *got = NULL;
+	struct err		 e;
+	int			 op;
+
+	memset(&tp, 0, sizeof(tp));
+	memset(&tc, 0, sizeof(tc));
+	memset(&fp, 0, sizeof(fp));
+	tp.name = "tp";
+	tp.keylabel = "k";
+	tp.retry_period = 1;
+	tp.retry_count = 3;
+	assert_int_equal(keystore_generate_rsa(f->st, "k", KEYSTORE_GENERAL,
+	    1024, &e), 0);
+	assert_int_equal(keystore_load(&cur, f->st, "k", KEYSTORE_GENERAL,
+	    &e), 0);
+	c1 = mkcert(cur, 10);
+	c2 = mkcert(cur, 20);
+	fp.issue = c2;
+	tc.dev[TP_KIND_GENERAL] = c1;
+	assert_int_equal(tp_store_cert(f->st, "tp", TP_KIND_GENERAL, c1, &e),
+	    0);
+	enroll_init(&en, f->st, &tp, &tc, NULL, &fake_proto, NULL);
+	en.hostname = "r1";
+	/* No Renewal at the CA: nothing sent, an operator is needed. */
+	assert_int_equal(enroll_renew(&en, TP_KIND_GENERAL, 0, NULL, &op, &e),
+	    ERR_REFUSED);
+	assert_int_equal(op, 1);
+	assert_int_equal(fp.requests, 0);
+	assert_non_null(strstr(e.msg, "renewal needs an operator"));
+	/* Refused: no shadow, recorded. */
+	fp.renew_ok = 1;
+	fp.answer = ERR_REFUSED;
+	assert_int_equal(enroll_renew(&en, TP_KIND_GENERAL, 0, NULL, &op, &e),
+	    ERR_REFUSED);
+	assert_int_equal(tp_shadow_load(&got, f->st, "tp", TP_KIND_GENERAL,
+	    &e), ERR_NOTFOUND);
+	/* Pending: saved as a renewal, polled later. */
+	fp.answer = ERR_PENDING;
+	assert_int_equal(enroll_renew(&en, TP_KIND_GENERAL, 0, NULL, &op, &e),
+	    ERR_PENDING);
+	assert_int_equal(tp_pending_load(&p, f->st, "tp", TP_KIND_GENERAL,
+	    &e), 0);
+	assert_int_equal(p.renewal, TP_RENEWAL_SAMEKEY);
+	assert_int_equal(X509_cmp(p.signer, c1), 0);
+	tp_pending_clear(&p);
+	assert_int_equal(enroll_forget(f->st, "tp", TP_KIND_GENERAL, NULL,
+	    &e), 0);
+	/* Issued: the shadow, signed by the current certificate. */
+	fp.answer = 0;
+	assert_int_equal(enroll_renew(&en, TP_KIND_GENERAL, 0, NULL, &op, &e),
+	    0);
+	assert_int_equal(fp.renewalreq, 3);
+	assert_int_equal(tp_shadow_load(&got, f->st, "tp", TP_KIND_GENERAL,
+	    &e), 0);
+	assert_int_equal(X509_cmp(got, c2), 0);
+	tp_certs_clear(&tc);
+	assert_int_equal(tp_certs_load(&tc, f->st, "tp", &e), 0);
+	assert_int_equal(X509_cmp(tc.dev[TP_KIND_GENERAL], c1), 0);
+	enroll_close(&en);
+	tp_certs_clear(&tc);
+	X509_free(got);
+	X509_free(c2);
+	EVP_PKEY_free(cur);
+}
+
 int
 main(void)
 {
@@ -237,6 +434,10 @@ main(void)
 		cmocka_unit_test(test_activation),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_switch_regenerate, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_when_record, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_enroll_renew, setup,
 		    teardown),
 	};
 
