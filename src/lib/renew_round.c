@@ -263,7 +263,7 @@ renew_round(struct store *st, const struct config *cfg, const char *host,
 	struct err		 e;
 	size_t			 i, n = 0;
 	time_t			 next = 0;
-	int			 k;
+	int			 k, rc;
 
 	if (cfg == NULL || config_list(cfg, prefix, &blocks, &n) != 0)
 		return 0;
@@ -277,9 +277,11 @@ renew_round(struct store *st, const struct config *cfg, const char *host,
 
 		if (!renew_wanted(st, cfg, name))
 			continue;
-		if (enroll_open(&en, st, cfg, name, NULL, &e) != 0) {
-			renew_say(&c, RENEW_WARNING, "trustpoint %s: "
-			    "auto-enroll: %s", name, e.msg);
+		if ((rc = enroll_open(&en, st, cfg, name, NULL, &e)) != 0) {
+			/* Not SCEP, not authenticated: said, not alarmed. */
+			renew_say(&c, rc == ERR_NOTFOUND ? RENEW_INFO :
+			    RENEW_WARNING, "trustpoint %s: auto-enroll: %s",
+			    name, e.msg);
 			enroll_close(&en);
 			continue;
 		}
