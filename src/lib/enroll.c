@@ -356,9 +356,17 @@ enroll_settle(struct enroll *en, struct enroll_job *job, int rc,
 	struct err	 e2;
 
 	enroll_note(en, ENROLL_EV_REPLY, job, 0, NULL);
-	if (rc == 0 && job->renew)
+	if (rc == 0 && job->renew) {
+		if ((rc = renew_check_shadow(en->certs->dev[job->kind],
+		    job->cert, e)) != 0) {
+			if (transid != NULL)
+				enroll_forget(en->st, en->tp->name, job->kind,
+				    transid, &e2);
+			return rc;
+		}
 		return enroll_store_shadow(en->st, en->tp->name, job->kind,
 		    transid, job->cert, e);
+	}
 	if (rc == 0)
 		return enroll_store_cert(en->st, en->tp->name, job->kind,
 		    transid, job->cert, e);

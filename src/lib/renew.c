@@ -425,3 +425,32 @@ renew_status_clear(struct renew_status *rs)
 	X509_free(rs->shadow);
 	memset(rs, 0, sizeof(*rs));
 }
+
+int
+renew_check_shadow(X509 *cur, X509 *shadow, struct err *e)
+{
+	time_t	 cna, snb, sna;
+	char	 a[48], b[48];
+
+	if (cur == NULL)
+		return 0;
+	if (cert_asn1_time(X509_get0_notAfter(cur), &cna) != 0 ||
+	    cert_asn1_time(X509_get0_notBefore(shadow), &snb) != 0 ||
+	    cert_asn1_time(X509_get0_notAfter(shadow), &sna) != 0)
+		return err_set(e, ERR_PROTO, "the renewed certificate has an "
+		    "unreadable validity");
+	/* A hostile CA could leave the device without a valid certificate. */
+	if (snb > cna + TP_CLOCK_SKEW) {
+		cert_fmt_time(a, sizeof(a), snb);
+		cert_fmt_time(b, sizeof(b), cna);
+		return err_set(e, ERR_PROTO, "the renewed certificate starts "
+		    "(%s) after the current one ends (%s)", a, b);
+	}
+	if (sna < cna) {
+		cert_fmt_time(a, sizeof(a), sna);
+		cert_fmt_time(b, sizeof(b), cna);
+		return err_set(e, ERR_PROTO, "the renewed certificate ends "
+		    "(%s) before the current one (%s)", a, b);
+	}
+	return 0;
+}

@@ -76,6 +76,12 @@ void	 renew_cert_fp(char *, X509 *);
 time_t	 renew_due(time_t, time_t, int);
 /* The same for a certificate's validity; 0 when unreadable. */
 time_t	 renew_due_cert(X509 *, int);
+/*
+ * A renewed certificate must leave no gap and lose no time: it starts by
+ * the current one's end (TP_CLOCK_SKEW allowed) and ends no earlier.
+ * ERR_PROTO naming the times otherwise.
+ */
+int	 renew_check_shadow(X509 *, X509 *, struct err *);
 /* When the shadow becomes active: max(current notAfter, shadow notBefore). */
 time_t	 renew_activation(X509 *, X509 *);
 /*

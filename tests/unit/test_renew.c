@@ -207,6 +207,48 @@ test_switch_regenerate(void **state)
 	EVP_PKEY_free(back);
 }
 
+/* key's certificate valid from now + off seconds for days days. */
+static X509 *
+mkcert_at(EVP_PKEY *key, long off, int days)
+{
+	X509	*x = mkcert(key, days);
+
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), off));
+	assert_non_null(X509_time_adj_ex(X509_getm_notAfter(x), days, off,
+	    NULL));
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	return x;
+}
+
+static void
+test_check_shadow(void **state)
+{
+	EVP_PKEY	*k;
+	X509		*cur, *good, *gap, *shorter;
+	struct err	 e;
+
+	(void)state;
+	k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	cur = mkcert_at(k, 0, 10);
+	good = mkcert_at(k, 8 * 86400, 10);
+	gap = mkcert_at(k, 11 * 86400, 10);
+	shorter = mkcert_at(k, 0, 5);
+	assert_int_equal(renew_check_shadow(cur, good, &e), 0);
+	assert_int_equal(renew_check_shadow(NULL, gap, &e), 0);
+	assert_int_equal(renew_check_shadow(cur, gap, &e), ERR_PROTO);
+	assert_non_null(strstr(e.msg, "after the current one ends"));
+	assert_int_equal(renew_check_shadow(cur, shorter, &e), ERR_PROTO);
+	assert_non_null(strstr(e.msg, "before the current one"));
+	/* The shadow activates when the current one ends. */
+	assert_int_equal(renew_activation(cur, good), renew_activation(cur,
+	    cur));
+	X509_free(cur);
+	X509_free(good);
+	X509_free(gap);
+	X509_free(shorter);
+	EVP_PKEY_free(k);
+}
+
 static void
 test_activation(void **state)
 {
@@ -432,6 +474,7 @@ main(void)
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_retry),
 		cmocka_unit_test(test_activation),
+		cmocka_unit_test(test_check_shadow),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_switch_regenerate, setup,
 		    teardown),
