@@ -420,6 +420,7 @@ test_enroll_renew(void **state)
 	c1 = mkcert(cur, 10);
 	c2 = mkcert(cur, 20);
 	fp.issue = c2;
+	assert_true(X509_up_ref(c1));
 	tc.dev[TP_KIND_GENERAL] = c1;
 	assert_int_equal(tp_store_cert(f->st, "tp", TP_KIND_GENERAL, c1, &e),
 	    0);
@@ -463,6 +464,7 @@ test_enroll_renew(void **state)
 	enroll_close(&en);
 	tp_certs_clear(&tc);
 	X509_free(got);
+	X509_free(c1);
 	X509_free(c2);
 	EVP_PKEY_free(cur);
 }
