@@ -373,7 +373,7 @@ tp_certs_load(struct tp_certs *tc, struct store *st, const char *name,
 	return rc;
 }
 
-static int
+int
 tp_pem(char **out, size_t *outlen, STACK_OF(X509) *sk, X509 *one,
     struct err *e)
 {
@@ -455,7 +455,8 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 	    (rc = tp_batch_x509(b, name, "ra-sign.pem", NULL, ra_sign,
 	    e)) != 0 ||
 	    (rc = tp_batch_x509(b, name, "ra-encr.pem", NULL, ra_encr,
-	    e)) != 0)
+	    e)) != 0 ||
+	    (rc = tp_batch_x509(b, name, "ca-next.pem", NULL, NULL, e)) != 0)
 		goto out;
 	/*
 	 * A device certificate from another CA would never verify.  Names
@@ -517,7 +518,7 @@ tp_remove_all(struct store *st, const char *name, struct err *e)
 	static const char *const files[] = {
 		"ca.pem", "ra-sign.pem", "ra-encr.pem", "cert-general.pem",
 		"cert-sign.pem", "cert-encr.pem", "pending/general",
-		"pending/sign", "pending/encr",
+		"pending/sign", "pending/encr", "ca-next.pem",
 	};
 	struct store_batch	*b = NULL;
 	size_t			 i;
