@@ -390,7 +390,7 @@ tp_certs_load(struct tp_certs *tc, struct store *st, const char *name,
 	return rc;
 }
 
-static int
+int
 tp_pem(char **out, size_t *outlen, STACK_OF(X509) *sk, X509 *one,
     struct err *e)
 {
@@ -472,7 +472,8 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 	    (rc = tp_batch_x509(b, name, "ra-sign.pem", NULL, ra_sign,
 	    e)) != 0 ||
 	    (rc = tp_batch_x509(b, name, "ra-encr.pem", NULL, ra_encr,
-	    e)) != 0)
+	    e)) != 0 ||
+	    (rc = tp_batch_x509(b, name, "ca-next.pem", NULL, NULL, e)) != 0)
 		goto out;
 	/*
 	 * A device certificate from another CA would never verify.  Names
@@ -537,7 +538,7 @@ tp_remove_all(struct store *st, const char *name, struct err *e)
 		"pending/sign", "pending/encr", "shadow-general.pem",
 		"shadow-sign.pem", "shadow-encr.pem", "shadow-key-general.pem",
 		"shadow-key-sign.pem", "shadow-key-encr.pem",
-		"renewal-general", "renewal-sign", "renewal-encr",
+		"renewal-general", "renewal-sign", "renewal-encr", "ca-next.pem",
 	};
 	char			 rel[256];
 	struct store_batch	*b = NULL;

@@ -114,13 +114,17 @@ int		 tp_certs_load(struct tp_certs *, struct store *,
 void		 tp_certs_clear(struct tp_certs *);
 /*
  * Store the CA chain (ca first) and the RA certificates (either may be
- * NULL), replacing what authenticate stored before.  Device certificates
+ * NULL), replacing what authenticate stored before, and the shadow CA
+ * (ca-next.pem, tp_rollover.h) with it.  Device certificates
  * stay unless they no longer chain to the new CA (they are then removed).
  */
 int		 tp_store_ca(struct store *, const char *, STACK_OF(X509) *,
 		    X509 *, X509 *, struct err *);
 int		 tp_store_cert(struct store *, const char *, enum tp_kind,
 		    X509 *, struct err *);
+/* PEM of sk's certificates, then one (either may be NULL); caller frees. */
+int		 tp_pem(char **, size_t *, STACK_OF(X509) *, X509 *,
+		    struct err *);
 /* Forget everything stored for a trustpoint (no crypto ca trustpoint). */
 int		 tp_remove_all(struct store *, const char *, struct err *);
 /* trustpoints/<name>/<file> into buf. */
