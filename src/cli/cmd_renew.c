@@ -44,6 +44,7 @@ tpc_show_rollover(struct shell *sh, struct store *st, const char *name,
 	json_bool(j, "rollover", 1);
 	json_time(j, "activates", at);
 	tpc_print_cert(sh, x);
+	tpc_print_crldp(sh, x);
 	json_end(j);
 	X509_free(x);
 }

@@ -122,7 +122,7 @@ tpc_print_time(struct shell *sh, const char *label, const char *key,
 	json_time(shell_json(sh), key, t);
 }
 
-static void
+void
 tpc_print_crldp(struct shell *sh, X509 *x)
 {
 	STACK_OF(DIST_POINT)	*dps;

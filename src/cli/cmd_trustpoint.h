@@ -66,6 +66,8 @@ int		 tpc_ca_accept(struct tpc *, struct scep_cacert *);
 /* The reference's certificate block: serial, names, validity. */
 void		 tpc_print_cert(struct shell *, X509 *);
 void		 tpc_print_fingerprints(struct shell *, X509 *);
+/* Its CRL distribution points ("CRL Distribution Point" lines). */
+void		 tpc_print_crldp(struct shell *, X509 *);
 /* "% Warning" when x's issuer signed it with SHA-1 or MD5. */
 void		 tpc_warn_weak_sig(struct shell *, const char *, X509 *);
 const char	*tpc_kind_usage(enum tp_kind);
