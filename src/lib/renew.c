@@ -454,3 +454,26 @@ renew_check_shadow(X509 *cur, X509 *shadow, struct err *e)
 	}
 	return 0;
 }
+
+int
+renew_drop_shadow(struct store *st, const char *name, enum tp_kind kind,
+    struct err *e)
+{
+	struct store_batch	*b = NULL;
+	char			 rel[256];
+	int			 rc;
+
+	if ((rc = store_lock(st, e)) != 0)
+		return rc;
+	if ((rc = store_batch_new(&b, st, e)) != 0 ||
+	    (rc = renew_rel(rel, sizeof(rel), name, "shadow-", kind)) != 0 ||
+	    (rc = store_batch_remove(b, rel, 0, e)) != 0 ||
+	    (rc = renew_rel(rel, sizeof(rel), name, "shadow-key-", kind)) != 0 ||
+	    (rc = store_batch_remove(b, rel, 1, e)) != 0)
+		goto out;
+	rc = store_batch_commit(b, e);
+ out:
+	store_batch_free(b);
+	store_unlock(st);
+	return rc;
+}

@@ -96,6 +96,12 @@ int	 renew_shadow_key_load(EVP_PKEY **, struct store *, const char *,
 	    enum tp_kind, struct err *);
 int	 renew_shadow_key_store(struct store *, const char *, enum tp_kind,
 	    EVP_PKEY *, struct err *);
+/*
+ * Forget the shadow of kind (certificate and key, the key scrubbed): one
+ * that a certificate enrolled by hand since has overtaken.
+ */
+int	 renew_drop_shadow(struct store *, const char *, enum tp_kind,
+	    struct err *);
 /* A new key pair of the same type and size as cur. */
 int	 renew_keygen(EVP_PKEY **, EVP_PKEY *, struct err *);
 /*

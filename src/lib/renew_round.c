@@ -71,6 +71,16 @@ renew_shadow(struct renew_ctx *c, enum tp_kind kind, X509 *shadow)
 	char			 when[48];
 	time_t			 at;
 
+	/* Overtaken by a certificate enrolled by hand: never switched to. */
+	if (renew_check_shadow(c->en->certs->dev[kind], shadow, &e) != 0) {
+		renew_say(c, RENEW_WARNING, "trustpoint %s: the shadow %s "
+		    "certificate is dropped: %s", tp->name, renew_kind(kind),
+		    e.msg);
+		if (renew_drop_shadow(c->st, tp->name, kind, &e) != 0)
+			renew_say(c, RENEW_ERR, "trustpoint %s: %s", tp->name,
+			    e.msg);
+		return 0;
+	}
 	at = renew_activation(c->en->certs->dev[kind], shadow);
 	if (c->now < at)
 		return at;

@@ -239,6 +239,23 @@ test_check_shadow(void **state)
 	assert_non_null(strstr(e.msg, "after the current one ends"));
 	assert_int_equal(renew_check_shadow(cur, shorter, &e), ERR_PROTO);
 	assert_non_null(strstr(e.msg, "before the current one"));
+	/* A shadow overtaken by a later certificate is dropped whole. */
+	{
+		struct fx	*f = NULL;
+
+		assert_int_equal(setup((void **)&f), 0);
+		assert_int_equal(tp_shadow_store(f->st, "tp", TP_KIND_GENERAL,
+		    shorter, &e), 0);
+		assert_int_equal(renew_shadow_key_store(f->st, "tp",
+		    TP_KIND_GENERAL, k, &e), 0);
+		assert_int_equal(renew_drop_shadow(f->st, "tp",
+		    TP_KIND_GENERAL, &e), 0);
+		assert_false(store_exists(f->st,
+		    "trustpoints/tp/shadow-general.pem"));
+		assert_false(store_exists(f->st,
+		    "trustpoints/tp/shadow-key-general.pem"));
+		teardown((void **)&f);
+	}
 	/* The shadow activates when the current one ends. */
 	assert_int_equal(renew_activation(cur, good), renew_activation(cur,
 	    cur));
