@@ -677,6 +677,14 @@ enroll_renew_ready(struct enroll *en, struct enroll_job *job, int *needs_op,
 	if ((rc = keystore_load(&job->key, en->st, en->tp->keylabel,
 	    tp_keystore_kind(job->kind), e)) != 0)
 		return rc;
+	/* Replaced since (crypto key generate): it cannot sign for it. */
+	if (EVP_PKEY_eq(job->key, X509_get0_pubkey(en->certs->dev[job->kind]))
+	    != 1) {
+		*needs_op = 1;
+		return err_set(e, ERR_REFUSED, "renewal needs an operator: key "
+		    "pair %s no longer matches the certificate; enter 'crypto "
+		    "ca enroll %s'", en->tp->keylabel, en->tp->name);
+	}
 	if (en->proto->key_ok != NULL && (rc = en->proto->key_ok(en,
 	    job->newkey != NULL ? job->newkey : job->key, e)) != 0)
 		return rc;

@@ -449,6 +449,23 @@ test_enroll_renew(void **state)
 	assert_int_equal(op, 1);
 	assert_int_equal(fp.requests, 0);
 	assert_non_null(strstr(e.msg, "renewal needs an operator"));
+	/* The key pair replaced since: it cannot sign for the certificate. */
+	fp.renew_ok = 1;
+	{
+		EVP_PKEY	*other = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+				    "P-256");
+		X509		*oc = mkcert(other, 10);
+
+		tc.dev[TP_KIND_GENERAL] = oc;
+		assert_int_equal(enroll_renew(&en, TP_KIND_GENERAL, 0, NULL,
+		    &op, &e), ERR_REFUSED);
+		assert_int_equal(op, 1);
+		assert_non_null(strstr(e.msg, "no longer matches"));
+		assert_int_equal(fp.requests, 0);
+		X509_free(oc);
+		EVP_PKEY_free(other);
+	}
+	tc.dev[TP_KIND_GENERAL] = c1;
 	/* Refused: no shadow, recorded. */
 	fp.renew_ok = 1;
 	fp.answer = ERR_REFUSED;
