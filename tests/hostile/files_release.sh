@@ -16,7 +16,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 grep -rn 'getenv("NETPKI_' "$src" | grep -v 'NETPKI_STATE\|NETPKI_CA_DIR' \
     > "$work/getenv" && fail "a knob outside testhook.c: $(cat "$work/getenv")"
 
-for knob in NETPKI_NOW NETPKI_MINUTE NETPKI_BUILTIN_BUNDLE; do
+for knob in NETPKI_NOW NETPKI_MINUTE NETPKI_BUILTIN_BUNDLE NETPKI_TEST_CRASH; do
 	grep -q "$knob" "$NETPKI" || fail "$NETPKI: no $knob (test hooks off?)"
 	grep -q "$knob" "$RELEASE" && fail "$RELEASE has $knob compiled in"
 done
