@@ -427,18 +427,13 @@ agent_trial(struct shell *sh, struct store *st)
 	return deadline;
 }
 
-/* auto-enroll's messages (renew_round) to syslog. */
+/* The library's events (auto-enroll) to syslog. */
 static void
-agent_renew_log(void *arg, enum renew_level lv, const char *msg)
+agent_log(void *arg, int prio, const char *msg)
 {
-	static const int	 prio[] = { LOG_INFO, LOG_NOTICE, LOG_WARNING,
-				    LOG_ERR };
-
 	(void)arg;
-	syslog(prio[lv], "%s", msg);
+	syslog(prio, "%s", msg);
 }
-
-static const struct renew_log agent_renew = { .log = agent_renew_log };
 
 /* One round: everything due at now.  Returns when to wake next. */
 static time_t
@@ -465,7 +460,7 @@ agent_round(struct agent *ag, time_t now)
 	if ((t = agent_enroll_poll(ag, sh, st, now)) != 0 && t < next)
 		next = t;
 	if ((t = renew_round(st, shell_running(sh), shell_hostname(sh),
-	    shell_domain(sh), now, &agent_renew)) != 0 && t < next)
+	    shell_domain(sh), now, agent_log, NULL)) != 0 && t < next)
 		next = t;
  out:
 	shell_free(sh);

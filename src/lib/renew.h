@@ -138,27 +138,17 @@ void	 renew_status_clear(struct renew_status *);
  */
 time_t	 renew_when(const struct renew_state *, int, X509 *, int);
 
-/* What renew_round tells the agent (which logs it). */
-enum renew_level {
-	RENEW_INFO,
-	RENEW_NOTICE,
-	RENEW_WARNING,
-	RENEW_ERR,
-};
-struct renew_log {
-	void	*arg;
-	void	(*log)(void *, enum renew_level, const char *);
-};
-
 /*
  * The agent's round for auto-enroll, over every trustpoint of cfg at now:
  * a shadow whose time has come is switched to, a certificate that is due
  * is renewed (RenewalReq; with regenerate for a new key pair kept as the
  * shadow key), a pending renewal whose polls ran out is forgotten.  host
  * and domain name the device in the request (as the shell's enroll).
- * Returns when something is next due, 0 when nothing is.
+ * Each event and error goes to note (priority as syslog's LOG_*, text
+ * escaped), with arg.  Returns when something is next due, 0 when nothing
+ * is.
  */
 time_t	 renew_round(struct store *, const struct config *, const char *,
-	    const char *, time_t, const struct renew_log *);
+	    const char *, time_t, void (*)(void *, int, const char *), void *);
 
 #endif

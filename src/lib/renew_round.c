@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -25,24 +26,29 @@
 
 struct renew_ctx {
 	struct store		*st;
-	const struct renew_log	*log;
+	void			(*note)(void *, int, const char *);
+	void			*arg;
 	struct enroll		*en;
 	time_t			 now;
 };
 
+/* To the agent's log; names and messages in it are escaped already. */
 static void
-renew_say(const struct renew_ctx *c, enum renew_level lv, const char *fmt,
-    ...)
+renew_say(const struct renew_ctx *c, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+renew_say(const struct renew_ctx *c, int prio, const char *fmt, ...)
 {
 	char	 msg[ERR_MSGMAX + 256];
 	va_list	 ap;
 
-	if (c->log == NULL || c->log->log == NULL)
+	if (c->note == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	c->log->log(c->log->arg, lv, msg);
+	c->note(c->arg, prio, msg);
 }
 
 static const char *
@@ -73,11 +79,11 @@ renew_shadow(struct renew_ctx *c, enum tp_kind kind, X509 *shadow)
 
 	/* Overtaken by a certificate enrolled by hand: never switched to. */
 	if (renew_check_shadow(c->en->certs->dev[kind], shadow, &e) != 0) {
-		renew_say(c, RENEW_WARNING, "trustpoint %s: the shadow %s "
+		renew_say(c, LOG_WARNING, "trustpoint %s: the shadow %s "
 		    "certificate is dropped: %s", tp->name, renew_kind(kind),
 		    e.msg);
 		if (renew_drop_shadow(c->st, tp->name, kind, &e) != 0)
-			renew_say(c, RENEW_ERR, "trustpoint %s: %s", tp->name,
+			renew_say(c, LOG_ERR, "trustpoint %s: %s", tp->name,
 			    e.msg);
 		return 0;
 	}
@@ -85,13 +91,13 @@ renew_shadow(struct renew_ctx *c, enum tp_kind kind, X509 *shadow)
 	if (c->now < at)
 		return at;
 	if (renew_switch(c->st, tp->name, tp->keylabel, kind, &e) != 0) {
-		renew_say(c, RENEW_ERR, "trustpoint %s: switch-over to the "
+		renew_say(c, LOG_ERR, "trustpoint %s: switch-over to the "
 		    "renewed %s certificate failed: %s", tp->name,
 		    renew_kind(kind), e.msg);
 		return c->now + RENEW_HOUR;
 	}
 	cert_fmt_time(when, sizeof(when), at);
-	renew_say(c, RENEW_NOTICE, "trustpoint %s: the renewed %s certificate "
+	renew_say(c, LOG_NOTICE, "trustpoint %s: the renewed %s certificate "
 	    "is now active (switch-over time %s)", tp->name, renew_kind(kind),
 	    when);
 	return tp->auto_enroll ? renew_due_cert(shadow, tp->auto_enroll) : 0;
@@ -124,7 +130,7 @@ renew_pending(struct renew_ctx *c, enum tp_kind kind)
 	if (enroll_forget(c->st, tp->name, kind, p.transid, &e) == 0) {
 		snprintf(why, sizeof(why), "no certificate after %d polls",
 		    tp->retry_count);
-		renew_say(c, RENEW_WARNING, "trustpoint %s: renewal of the %s "
+		renew_say(c, LOG_WARNING, "trustpoint %s: renewal of the %s "
 		    "certificate: %s", tp->name, renew_kind(kind), why);
 		(void)renew_record(c->st, tp, kind, c->en->certs->dev[kind],
 		    ERR_NET, why, 0, c->now, &e);
@@ -183,16 +189,16 @@ renew_attempt(struct renew_ctx *c, enum tp_kind kind)
 	rc = enroll_renew(c->en, kind, kind != TP_KIND_GENERAL, nk, &op, &e);
 	if (rc == 0 && tp_shadow_load(&shadow, c->st, tp->name, kind,
 	    &e) == 0) {
-		renew_say(c, RENEW_NOTICE, "trustpoint %s: the %s certificate "
+		renew_say(c, LOG_NOTICE, "trustpoint %s: the %s certificate "
 		    "was renewed; the new one is kept as the shadow until "
 		    "the switch-over", tp->name, renew_kind(kind));
 		next = renew_activation(c->en->certs->dev[kind], shadow);
 	} else if (rc == ERR_PENDING)
-		renew_say(c, RENEW_INFO, "trustpoint %s: renewal of the %s "
+		renew_say(c, LOG_INFO, "trustpoint %s: renewal of the %s "
 		    "certificate is pending at the CA", tp->name,
 		    renew_kind(kind));
 	else
-		renew_say(c, op ? RENEW_WARNING : RENEW_ERR, "trustpoint %s: "
+		renew_say(c, op ? LOG_WARNING : LOG_ERR, "trustpoint %s: "
 		    "renewal of the %s certificate failed: %s", tp->name,
 		    renew_kind(kind), e.msg);
  out:
@@ -264,7 +270,8 @@ renew_wanted(struct store *st, const struct config *cfg, const char *name)
 
 time_t
 renew_round(struct store *st, const struct config *cfg, const char *host,
-    const char *domain, time_t now, const struct renew_log *log)
+    const char *domain, time_t now, void (*note)(void *, int, const char *),
+    void *arg)
 {
 	static const char	 prefix[] = "crypto ca trustpoint ";
 	const char		**blocks = NULL;
@@ -279,7 +286,8 @@ renew_round(struct store *st, const struct config *cfg, const char *host,
 		return 0;
 	memset(&c, 0, sizeof(c));
 	c.st = st;
-	c.log = log;
+	c.note = note;
+	c.arg = arg;
 	c.en = &en;
 	c.now = now;
 	for (i = 0; i < n; i++) {
@@ -289,8 +297,8 @@ renew_round(struct store *st, const struct config *cfg, const char *host,
 			continue;
 		if ((rc = enroll_open(&en, st, cfg, name, NULL, &e)) != 0) {
 			/* Not SCEP, not authenticated: said, not alarmed. */
-			renew_say(&c, rc == ERR_NOTFOUND ? RENEW_INFO :
-			    RENEW_WARNING, "trustpoint %s: auto-enroll: %s",
+			renew_say(&c, rc == ERR_NOTFOUND ? LOG_INFO :
+			    LOG_WARNING, "trustpoint %s: auto-enroll: %s",
 			    name, e.msg);
 			enroll_close(&en);
 			continue;
