@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_int.h"
 #include "cert.h"
 #include "cfgparse.h"
 #include "clock.h"
@@ -29,6 +30,7 @@
 #include "config.h"
 #include "enroll.h"
 #include "err.h"
+#include "expiry.h"
 #include "fetch.h"
 #include "running.h"
 #include "store.h"
@@ -60,6 +62,7 @@ struct agent_poll {
 struct agent {
 	const char		*state;		/* state directory */
 	int			 once;		/* one round, then exit */
+	const char		*metrics;	/* --metrics-file, or NULL */
 	struct cmd_tree		*tree;		/* the grammar, for the config */
 	struct agent_poll	 polls[AGENT_POLLMEMO];
 	size_t			 npolls, nextslot;
@@ -79,15 +82,20 @@ agent_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: netpki agent [--state DIR] [--once] [--stderr]\n"
+	    "                    [--metrics-file PATH]\n"
 	    "\n"
 	    "Runs in the foreground and does the timed work: the CA trust\n"
 	    "pool's automatic update (crypto ca trustpool policy / cabundle\n"
-	    "url) and pending enrollments.  Logs to syslog (daemon).\n"
+	    "url), pending enrollments and certificate expiry alarms.\n"
+	    "Logs to syslog (daemon).\n"
 	    "\n"
 	    "  --state DIR   state directory (default: $NETPKI_STATE, else\n"
 	    "                /var/lib/netpki)\n"
 	    "  --once        do what is due now, then exit\n"
 	    "  --stderr      also copy log messages to stderr\n"
+	    "  --metrics-file PATH\n"
+	    "                write certificate expiry and renewal metrics\n"
+	    "                there each round (node_exporter textfile)\n"
 	    "\n"
 	    "See netpki(1).\n");
 }
@@ -440,6 +448,30 @@ agent_trial(const struct running_grammar *g, struct store *st)
 	return deadline;
 }
 
+/*
+ * The certificates the device depends on: expiry alarms and the metrics
+ * file.  Returns when the next alarm level is reached, or 0.
+ */
+static time_t
+agent_watch(struct agent *ag, const struct config *cfg, struct store *st,
+    time_t now)
+{
+	struct expiry_list	 l;
+	struct err		 e;
+	time_t			 next;
+
+	if (expiry_collect(&l, st, cfg, now, &e) != 0) {
+		syslog(LOG_ERR, "expiry: %s", e.msg);
+		return 0;
+	}
+	next = agent_alarms(st, &l, now);
+	if (ag->metrics != NULL && agent_metrics_write(ag->metrics, st, &l,
+	    now, &e) != 0)
+		syslog(LOG_ERR, "%s", e.msg);
+	expiry_list_clear(&l);
+	return next;
+}
+
 /* One round: everything due at now.  Returns when to wake next. */
 static time_t
 agent_round(struct agent *ag, time_t now)
@@ -465,6 +497,8 @@ agent_round(struct agent *ag, time_t now)
 	if ((t = agent_pool(cfg, st, now)) < next)
 		next = t;
 	if ((t = agent_enroll_poll(ag, cfg, st, now)) != 0 && t < next)
+		next = t;
+	if ((t = agent_watch(ag, cfg, st, now)) != 0 && t < next)
 		next = t;
  out:
 	config_free(cfg);
@@ -496,6 +530,7 @@ agent_main(int argc, char *argv[])
 		{ "state",	required_argument,	NULL, 's' },
 		{ "once",	no_argument,		NULL, '1' },
 		{ "stderr",	no_argument,		NULL, 'e' },
+		{ "metrics-file", required_argument,	NULL, 'm' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -518,6 +553,9 @@ agent_main(int argc, char *argv[])
 			break;
 		case 'e':
 			logopt |= LOG_PERROR;
+			break;
+		case 'm':
+			ag.metrics = optarg;
 			break;
 		case 'h':
 			agent_usage(stdout);
