@@ -338,27 +338,53 @@ expiry_memo_line(struct expiry_memo *m, const char *line)
 }
 
 int
-expiry_memo_load(struct expiry_memo **out, struct store *st, struct err *e)
+expiry_memo_parse(struct expiry_memo **out, const char *text, size_t len,
+    struct err *e)
 {
 	struct expiry_memo	*m;
-	char			*buf = NULL, *line, *next;
-	int			 rc;
+	char			*buf, *line, *next;
 
 	*out = NULL;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (buf = strndup(text, len)) == NULL) {
+		free(m);
 		return err_nomem(e);
-	rc = store_read(st, EXPIRY_MEMO_FILE, &buf, NULL, EXPIRY_MEMOMAX, e);
-	if (rc == 0)
-		for (line = buf; line != NULL; line = next) {
-			if ((next = strchr(line, '\n')) != NULL)
-				*next++ = '\0';
-			if (line[0] != '#')
-				expiry_memo_line(m, line);
-		}
+	}
+	for (line = buf; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (line[0] != '#')
+			expiry_memo_line(m, line);
+	}
 	free(buf);
-	err_clear(e);
 	*out = m;
 	return 0;
+}
+
+int
+expiry_memo_load(struct expiry_memo **out, struct store *st, struct err *e)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	*out = NULL;
+	rc = store_read(st, EXPIRY_MEMO_FILE, &buf, &len, EXPIRY_MEMOMAX, e);
+	if (rc != 0) {
+		/* Absent or unreadable: alarms may repeat once, no more. */
+		buf = NULL;
+		len = 0;
+	}
+	rc = expiry_memo_parse(out, buf != NULL ? buf : "", len, e);
+	free(buf);
+	return rc;
+}
+
+/* How many certificates the memory holds (tests, fuzzing). */
+size_t
+expiry_memo_count(const struct expiry_memo *m)
+{
+	return m->n;
 }
 
 int

@@ -85,6 +85,10 @@ struct expiry_memo;
 /* An absent or damaged file is an empty memory (alarms repeat once). */
 int		 expiry_memo_load(struct expiry_memo **, struct store *,
 		    struct err *);
+/* The file's text (untrusted: damaged lines are dropped). */
+int		 expiry_memo_parse(struct expiry_memo **, const char *, size_t,
+		    struct err *);
+size_t		 expiry_memo_count(const struct expiry_memo *);
 void		 expiry_memo_free(struct expiry_memo *);
 /*
  * 1 when c is at a level (given) above the highest raised for it: that
