@@ -34,7 +34,6 @@
 #include "store.h"
 #include "text.h"
 
-#define SHELL_DEFAULT_HOSTNAME	"router"
 #define SHELL_CONFIG_FILE	COMMITLOG_CONFIG
 #define SHELL_PASTE_MAX		(256u * 1024)
 #define SHELL_ASK_TRIES		10	/* wrong answers on a terminal */
@@ -567,21 +566,13 @@ shell_running(struct shell *sh)
 const char *
 shell_hostname(struct shell *sh)
 {
-	const struct config	*c = shell_running(sh);
-	const char		*v;
-
-	if (c != NULL && (v = config_value(c, NULL, "hostname")) != NULL &&
-	    *v != '\0')
-		return v;
-	return SHELL_DEFAULT_HOSTNAME;
+	return running_hostname(shell_running(sh));
 }
 
 const char *
 shell_domain(struct shell *sh)
 {
-	const struct config	*c = shell_running(sh);
-
-	return c != NULL ? config_value(c, NULL, "domain name") : NULL;
+	return running_domain(shell_running(sh));
 }
 
 int

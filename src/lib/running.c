@@ -38,6 +38,25 @@ running_parse(struct config **out, const struct running_grammar *g,
 	return 0;
 }
 
+#define RUNNING_HOSTNAME	"router"	/* IOS XR's default */
+
+const char *
+running_hostname(const struct config *c)
+{
+	const char	*v;
+
+	if (c != NULL && (v = config_value(c, NULL, "hostname")) != NULL &&
+	    *v != '\0')
+		return v;
+	return RUNNING_HOSTNAME;
+}
+
+const char *
+running_domain(const struct config *c)
+{
+	return c != NULL ? config_value(c, NULL, "domain name") : NULL;
+}
+
 int
 running_load(struct config **out, struct store *st,
     const struct running_grammar *g, struct err *e)

@@ -34,6 +34,9 @@ struct running_grammar {
  */
 int	 running_parse(struct config **, const struct running_grammar *,
 	    const char *, const char *, struct err *);
+/* hostname (default "router") and domain name (or NULL) of c. */
+const char *running_hostname(const struct config *);
+const char *running_domain(const struct config *);
 /* The configuration file, read fresh; empty when there is none yet. */
 int	 running_load(struct config **, struct store *,
 	    const struct running_grammar *, struct err *);
