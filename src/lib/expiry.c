@@ -2,6 +2,7 @@
  * expiry: the watched certificates, the alarm levels and their memory
  * (see expiry.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@
 #define EXPIRY_MEMO_FILE	"alarms"
 #define EXPIRY_MEMO_HEADER	"# netpki expiry alarms raised: " \
 				"trustpoint kind sha256 level\n"
-#define EXPIRY_MEMO_ENTRIES	4096	/* remembered certificates */
+#define EXPIRY_MEMO_ENTRIES	(EXPIRY_MEMOMAX / 72)	/* certificates: a
+						   line is 72 bytes or more */
 
 static const int expiry_days_tab[EXPIRY_NDAYS] = { 60, 30, 14, 7, 3, 1 };
 
@@ -36,11 +38,19 @@ struct expiry_memo_entry {
 	int		 kind;
 	char		 fp[65];
 	int		 level;
+	int		 seen;		/* still watched (expiry_memo_save) */
 };
 
+/*
+ * A fleet's device may watch tens of thousands of certificates: entries
+ * are found through an open-addressing hash index (slot: entry + 1, 0
+ * empty; at most half full), not by a scan per certificate.
+ */
 struct expiry_memo {
 	struct expiry_memo_entry	*v;
 	size_t				 n, cap;
+	size_t				*idx;
+	size_t				 nidx;	/* a power of two */
 	int				 changed;
 };
 
@@ -101,6 +111,7 @@ expiry_add(struct expiry_list *l, const char *tp, enum expiry_kind kind,
 	struct expiry_cert	*c, *v;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0, i;
+	size_t			 j;
 	char			 fp[65];
 
 	*out = NULL;
@@ -108,9 +119,9 @@ expiry_add(struct expiry_list *l, const char *tp, enum expiry_kind kind,
 		return err_openssl(e, ERR_CRYPTO, "certificate digest");
 	for (i = 0; i < mdlen; i++)
 		snprintf(fp + 2 * i, 3, "%02x", md[i]);
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].kind == kind && strcmp(l->v[i].fp, fp) == 0 &&
-		    strcmp(l->v[i].tp, tp) == 0)
+	/* A trustpoint's certificates are added together, last in l. */
+	for (j = l->n; j > 0 && strcmp(l->v[j - 1].tp, tp) == 0; j--)
+		if (l->v[j - 1].kind == kind && strcmp(l->v[j - 1].fp, fp) == 0)
 			return 0;
 	if ((v = reallocarray(l->v, l->n + 1, sizeof(*v))) == NULL)
 		return err_nomem(e);
@@ -278,20 +289,83 @@ expiry_memo_free(struct expiry_memo *m)
 	if (m == NULL)
 		return;
 	free(m->v);
+	free(m->idx);
 	free(m);
+}
+
+/* FNV-1a over the key: the fingerprint is already uniform. */
+static size_t
+expiry_memo_hash(const char *tp, int kind, const char *fp)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+
+	for (; *fp != '\0'; fp++)
+		h = (h ^ (unsigned char)*fp) * 0x100000001b3ULL;
+	for (; *tp != '\0'; tp++)
+		h = (h ^ (unsigned char)*tp) * 0x100000001b3ULL;
+	return (size_t)((h ^ (uint64_t)kind) * 0x100000001b3ULL);
+}
+
+/* The index slot of the key: its entry's, or the empty one to fill. */
+static size_t *
+expiry_memo_slot(const struct expiry_memo *m, const char *tp, int kind,
+    const char *fp)
+{
+	const struct expiry_memo_entry	*v;
+	size_t				 i, mask = m->nidx - 1, probes;
+
+	i = expiry_memo_hash(tp, kind, fp) & mask;
+	/* Bounded: the index is never more than half full. */
+	for (probes = 0; probes < m->nidx; probes++, i = (i + 1) & mask) {
+		if (m->idx[i] == 0)
+			return &m->idx[i];
+		v = &m->v[m->idx[i] - 1];
+		if (v->kind == kind && strcmp(v->fp, fp) == 0 &&
+		    strcmp(v->tp, tp) == 0)
+			return &m->idx[i];
+	}
+	return NULL;
 }
 
 static struct expiry_memo_entry *
 expiry_memo_find(struct expiry_memo *m, const char *tp, int kind,
     const char *fp)
 {
-	size_t	 i;
+	size_t	*slot;
 
+	if (m->nidx == 0 || (slot = expiry_memo_slot(m, tp, kind, fp)) ==
+	    NULL || *slot == 0)
+		return NULL;
+	return &m->v[*slot - 1];
+}
+
+/* Room for one more entry: the array and an index twice its size. */
+static int
+expiry_memo_grow(struct expiry_memo *m)
+{
+	struct expiry_memo_entry	*v;
+	size_t				 cap, i, *slot;
+
+	if (m->n == m->cap) {
+		cap = m->cap ? m->cap * 2 : 16;
+		if ((v = reallocarray(m->v, cap, sizeof(*v))) == NULL)
+			return -1;
+		m->v = v;
+		m->cap = cap;
+	}
+	if (2 * (m->n + 1) <= m->nidx)
+		return 0;
+	free(m->idx);
+	m->nidx = m->nidx ? m->nidx * 2 : 64;
+	if ((m->idx = calloc(m->nidx, sizeof(*m->idx))) == NULL) {
+		m->nidx = 0;
+		return -1;
+	}
 	for (i = 0; i < m->n; i++)
-		if (m->v[i].kind == kind && strcmp(m->v[i].fp, fp) == 0 &&
-		    strcmp(m->v[i].tp, tp) == 0)
-			return &m->v[i];
-	return NULL;
+		if ((slot = expiry_memo_slot(m, m->v[i].tp, m->v[i].kind,
+		    m->v[i].fp)) != NULL)
+			*slot = i + 1;
+	return 0;
 }
 
 static struct expiry_memo_entry *
@@ -299,22 +373,18 @@ expiry_memo_add(struct expiry_memo *m, const char *tp, int kind,
     const char *fp, int level)
 {
 	struct expiry_memo_entry	*v;
-	size_t				 cap;
+	size_t				*slot;
 
-	if (m->n >= EXPIRY_MEMO_ENTRIES)
+	if (m->n >= EXPIRY_MEMO_ENTRIES || expiry_memo_grow(m) != 0 ||
+	    (slot = expiry_memo_slot(m, tp, kind, fp)) == NULL)
 		return NULL;
-	if (m->n == m->cap) {
-		cap = m->cap ? m->cap * 2 : 16;
-		if ((v = reallocarray(m->v, cap, sizeof(*v))) == NULL)
-			return NULL;
-		m->v = v;
-		m->cap = cap;
-	}
 	v = &m->v[m->n++];
+	memset(v, 0, sizeof(*v));
 	snprintf(v->tp, sizeof(v->tp), "%s", tp);
 	v->kind = kind;
 	snprintf(v->fp, sizeof(v->fp), "%s", fp);
 	v->level = level;
+	*slot = m->n;
 	return v;
 }
 
@@ -404,47 +474,37 @@ expiry_memo_raise(struct expiry_memo *m, const struct expiry_cert *c,
 	return 1;
 }
 
-/* The entries of certificates still watched, as the file's text. */
+/*
+ * The entries of certificates still watched, as the file's text; 1 in
+ * *stale when some entry is no longer watched.
+ */
 static char *
 expiry_memo_text(struct expiry_memo *m, const struct expiry_list *l,
-    size_t *len)
+    size_t *len, int *stale)
 {
 	struct expiry_memo_entry	*v;
 	char				*text = NULL, *p;
-	size_t				 i, cap;
+	size_t				 i, cap, seen = 0;
 
 	cap = sizeof(EXPIRY_MEMO_HEADER) + m->n * (TP_NAMEMAX + 100);
 	if ((text = malloc(cap)) == NULL)
 		return NULL;
 	p = text + snprintf(text, cap, "%s", EXPIRY_MEMO_HEADER);
+	for (i = 0; i < m->n; i++)
+		m->v[i].seen = 0;
 	for (i = 0; i < l->n; i++) {
 		/* l holds each certificate once (expiry_add). */
 		v = expiry_memo_find(m, l->v[i].tp, l->v[i].kind, l->v[i].fp);
-		if (v == NULL)
+		if (v == NULL || v->seen)
 			continue;
+		v->seen = 1;
+		seen++;
 		p += snprintf(p, cap - (size_t)(p - text), "%s %s %s %d\n",
 		    v->tp, expiry_kind_names[v->kind], v->fp, v->level);
 	}
+	*stale = seen < m->n;
 	*len = (size_t)(p - text);
 	return text;
-}
-
-/* 1 when the memory holds a certificate no longer watched. */
-static int
-expiry_memo_stale(const struct expiry_memo *m, const struct expiry_list *l)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < m->n; i++) {
-		for (j = 0; j < l->n; j++)
-			if ((int)l->v[j].kind == m->v[i].kind &&
-			    strcmp(l->v[j].fp, m->v[i].fp) == 0 &&
-			    strcmp(l->v[j].tp, m->v[i].tp) == 0)
-				break;
-		if (j == l->n)
-			return 1;
-	}
-	return 0;
 }
 
 int
@@ -453,19 +513,19 @@ expiry_memo_save(struct expiry_memo *m, struct store *st,
 {
 	char	*text;
 	size_t	 len;
-	int	 rc;
+	int	 rc = 0, stale;
 
-	if (!m->changed && !expiry_memo_stale(m, l))
-		return 0;
-	if ((text = expiry_memo_text(m, l, &len)) == NULL)
+	if ((text = expiry_memo_text(m, l, &len, &stale)) == NULL)
 		return err_nomem(e);
-	if ((rc = store_lock(st, e)) == 0) {
-		rc = store_write(st, EXPIRY_MEMO_FILE, text, len, STORE_PUBLIC,
-		    e);
-		store_unlock(st);
+	if (m->changed || stale) {
+		if ((rc = store_lock(st, e)) == 0) {
+			rc = store_write(st, EXPIRY_MEMO_FILE, text, len,
+			    STORE_PUBLIC, e);
+			store_unlock(st);
+		}
+		if (rc == 0)
+			m->changed = 0;
 	}
 	free(text);
-	if (rc == 0)
-		m->changed = 0;
 	return rc;
 }

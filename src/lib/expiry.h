@@ -29,7 +29,7 @@ struct store;
 #define EXPIRY_NDAYS		6	/* 60 30 14 7 3 1 days */
 #define EXPIRY_EXPIRED		EXPIRY_NDAYS	/* the level past notAfter */
 #define EXPIRY_POOLDEPTH	8	/* trust-pool CAs above one chain */
-#define EXPIRY_MEMOMAX		(1024u * 1024)	/* bytes of "alarms" */
+#define EXPIRY_MEMOMAX		(16u * 1024 * 1024)	/* bytes of "alarms" */
 
 enum expiry_kind {
 	EXPIRY_ROUTER = 0,	/* cert-<slot>.pem */

@@ -117,6 +117,43 @@ test_memo(void **state)
 	free(dir);
 }
 
+/* A fleet: 20,000 certificates remembered, reloaded, each raised once. */
+static void
+test_memo_many(void **state)
+{
+	struct expiry_list	 l;
+	struct expiry_memo	*m;
+	struct store		*st;
+	struct err		 e;
+	char			*dir = th_tmpdir();
+	size_t			 i, n = 20000;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_non_null(l.v = calloc(n, sizeof(*l.v)));
+	l.n = n;
+	for (i = 0; i < n; i++) {
+		snprintf(l.v[i].tp, sizeof(l.v[i].tp), "tp%zu", i / 2);
+		l.v[i].kind = i % 2 ? EXPIRY_CA : EXPIRY_ROUTER;
+		snprintf(l.v[i].fp, sizeof(l.v[i].fp), "%064zx", i / 2);
+	}
+	assert_int_equal(expiry_memo_load(&m, st, &e), 0);
+	for (i = 0; i < n; i++)
+		assert_int_equal(expiry_memo_raise(m, &l.v[i], 1), 1);
+	assert_int_equal(expiry_memo_count(m), n);
+	assert_int_equal(expiry_memo_save(m, st, &l, &e), 0);
+	expiry_memo_free(m);
+	assert_int_equal(expiry_memo_load(&m, st, &e), 0);
+	assert_int_equal(expiry_memo_count(m), n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(expiry_memo_raise(m, &l.v[i], 1), 0);
+	expiry_memo_free(m);
+	free(l.v);
+	store_free(st);
+	th_rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -124,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_next),
 		cmocka_unit_test(test_memo),
+		cmocka_unit_test(test_memo_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
