@@ -193,16 +193,26 @@ expiry_routers(struct expiry_list *l, struct store *st, const char *tp,
  * not self-issued: the chain depends on them to verify.
  */
 static int
-expiry_pool(struct expiry_list *l, const char *tp, X509 *top,
-    const struct trustpool *pool, struct err *e)
+expiry_pool(struct expiry_list *l, struct store *st, const char *tp,
+    X509 *top, struct trustpool **poolp, struct err *e)
 {
+	const struct trustpool	*pool;
 	struct expiry_cert	*c;
 	X509			*up;
 	size_t			 i;
 	int			 depth, rc;
 
-	for (depth = 0; depth < EXPIRY_POOLDEPTH && pool != NULL; depth++) {
+	for (depth = 0; depth < EXPIRY_POOLDEPTH; depth++) {
 		if (X509_check_issued(top, top) == X509_V_OK)
+			return 0;
+		/*
+		 * Loaded for the first chain that needs it (parsing the pool
+		 * is most of a round's cost); without one the chains are
+		 * still watched.
+		 */
+		if (*poolp == NULL && trustpool_load(poolp, st, NULL) != 0)
+			*poolp = NULL;
+		if ((pool = *poolp) == NULL)
 			return 0;
 		for (i = 0, up = NULL; i < pool->n && up == NULL; i++)
 			if (pool->v[i].active && X509_check_issued(
@@ -221,7 +231,7 @@ expiry_pool(struct expiry_list *l, const char *tp, X509 *top,
 /* The CA chain of one trustpoint, its next CA and the pool above it. */
 static int
 expiry_cas(struct expiry_list *l, struct store *st, const char *tp,
-    const struct tp_certs *tc, const struct trustpool *pool, time_t now,
+    const struct tp_certs *tc, struct trustpool **pool, time_t now,
     struct err *e)
 {
 	struct expiry_cert	*c;
@@ -245,7 +255,7 @@ expiry_cas(struct expiry_list *l, struct store *st, const char *tp,
 	if (next != NULL && (rc = expiry_add(l, tp, EXPIRY_CA_NEXT, 0, next,
 	    &c, e)) != 0)
 		goto out;
-	rc = expiry_pool(l, tp, sk_X509_value(tc->chain, n - 1), pool, e);
+	rc = expiry_pool(l, st, tp, sk_X509_value(tc->chain, n - 1), pool, e);
  out:
 	X509_free(next);
 	return rc;
@@ -265,15 +275,12 @@ expiry_collect(struct expiry_list *l, struct store *st,
 	memset(l, 0, sizeof(*l));
 	if (config_list(cfg, prefix, &v, &n) != 0)
 		return err_nomem(e);
-	/* Without a pool the chains are still watched. */
-	if (trustpool_load(&pool, st, NULL) != 0)
-		pool = NULL;
 	for (i = 0; i < n && rc == 0; i++) {
 		tp = v[i] + sizeof(prefix) - 1;
 		if (tp_certs_load(&tc, st, tp, NULL) != 0)
 			continue;
 		if ((rc = expiry_routers(l, st, tp, &tc, now, e)) == 0)
-			rc = expiry_cas(l, st, tp, &tc, pool, now, e);
+			rc = expiry_cas(l, st, tp, &tc, &pool, now, e);
 		tp_certs_clear(&tc);
 	}
 	trustpool_free(pool);
