@@ -33,13 +33,10 @@ static void
 agent_alarm_log(const struct expiry_cert *c, int level, time_t now)
 {
 	char		 when[48], left[48];
-	char		*subject;
 	const char	*oper = "";
 	long long	 days;
 
 	cert_fmt_time(when, sizeof(when), c->not_after);
-	/* cert_dn escapes the name (text.h) for the log. */
-	subject = cert_dn(X509_get_subject_name(c->x), CERT_DN_UPPER);
 	days = (long long)((c->not_after - now) / EXPIRY_DAY);
 	if (level == EXPIRY_EXPIRED)
 		snprintf(left, sizeof(left), "has expired");
@@ -52,9 +49,7 @@ agent_alarm_log(const struct expiry_cert *c, int level, time_t now)
 		oper = "; renewal needs an operator";
 	syslog(level >= EXPIRY_NDAYS - 1 ? LOG_ERR : LOG_WARNING,
 	    "trustpoint %s: %s %s (subject %s, notAfter %s)%s", c->tp,
-	    agent_alarm_what(c), left, subject != NULL ? subject : "?", when,
-	    oper);
-	free(subject);
+	    agent_alarm_what(c), left, c->subject, when, oper);
 }
 
 time_t

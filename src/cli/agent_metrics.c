@@ -44,12 +44,9 @@ agent_metrics_label(struct buf *b, const char *name, const char *v)
 static void
 agent_metrics_cert(struct buf *b, const struct expiry_cert *c, time_t now)
 {
-	char	*subject;
 	int	 router = c->kind == EXPIRY_ROUTER ||
 		    c->kind == EXPIRY_ROUTER_SHADOW;
 
-	/* Escaped for a log (text.h): valid UTF-8, no controls. */
-	subject = cert_dn(X509_get_subject_name(c->x), CERT_DN_UPPER);
 	buf_adds(b, "netpki_cert_expiry_seconds{");
 	agent_metrics_label(b, "trustpoint", c->tp);
 	buf_adds(b, ",");
@@ -57,9 +54,9 @@ agent_metrics_cert(struct buf *b, const struct expiry_cert *c, time_t now)
 	buf_adds(b, ",");
 	agent_metrics_label(b, "key", router ? tp_kind_name(c->slot) : "");
 	buf_adds(b, ",");
-	agent_metrics_label(b, "subject", subject != NULL ? subject : "");
+	/* cert_dn escaped it (text.h): valid UTF-8, no controls. */
+	agent_metrics_label(b, "subject", c->subject);
 	buf_addf(b, "} %lld\n", (long long)(c->not_after - now));
-	free(subject);
 }
 
 /* The renewal figures of each router certificate's key pair. */

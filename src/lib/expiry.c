@@ -97,10 +97,10 @@ expiry_list_clear(struct expiry_list *l)
 	size_t	 i;
 
 	for (i = 0; i < l->n; i++)
-		X509_free(l->v[i].x);
+		free(l->v[i].subject);
 	free(l->v);
 	l->v = NULL;
-	l->n = 0;
+	l->n = l->cap = 0;
 }
 
 /* Add x (up-referenced) unless the same certificate is there already. */
@@ -111,7 +111,7 @@ expiry_add(struct expiry_list *l, const char *tp, enum expiry_kind kind,
 	struct expiry_cert	*c, *v;
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0, i;
-	size_t			 j;
+	size_t			 j, cap;
 	char			 fp[65];
 
 	*out = NULL;
@@ -123,19 +123,24 @@ expiry_add(struct expiry_list *l, const char *tp, enum expiry_kind kind,
 	for (j = l->n; j > 0 && strcmp(l->v[j - 1].tp, tp) == 0; j--)
 		if (l->v[j - 1].kind == kind && strcmp(l->v[j - 1].fp, fp) == 0)
 			return 0;
-	if ((v = reallocarray(l->v, l->n + 1, sizeof(*v))) == NULL)
-		return err_nomem(e);
-	l->v = v;
+	if (l->n == l->cap) {
+		cap = l->cap ? 2 * l->cap : 64;
+		if ((v = reallocarray(l->v, cap, sizeof(*v))) == NULL)
+			return err_nomem(e);
+		l->v = v;
+		l->cap = cap;
+	}
 	c = &l->v[l->n];
 	memset(c, 0, sizeof(*c));
 	if (cert_asn1_time(X509_get0_notAfter(x), &c->not_after) != 0)
 		return 0;	/* unreadable: show commands say so */
+	if ((c->subject = cert_dn(X509_get_subject_name(x), CERT_DN_UPPER)) ==
+	    NULL)
+		return err_nomem(e);
 	snprintf(c->tp, sizeof(c->tp), "%s", tp);
 	c->kind = kind;
 	c->slot = slot;
 	memcpy(c->fp, fp, sizeof(c->fp));
-	X509_up_ref(x);
-	c->x = x;
 	l->n++;
 	*out = c;
 	return 0;

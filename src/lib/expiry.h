@@ -44,7 +44,11 @@ struct expiry_cert {
 	char		 tp[TP_NAMEMAX + 1];
 	enum expiry_kind kind;
 	enum tp_kind	 slot;		/* router kinds: the key pair's */
-	X509		*x;
+	/*
+	 * The subject as cert_dn(CERT_DN_UPPER) prints it (escaped): the
+	 * certificate itself is not kept, so a fleet's list stays small.
+	 */
+	char		*subject;
 	time_t		 not_after;
 	char		 fp[65];	/* SHA-256, lowercase hex */
 	int		 silenced;	/* has a valid successor */
@@ -55,6 +59,7 @@ struct expiry_cert {
 struct expiry_list {
 	struct expiry_cert	*v;
 	size_t			 n;
+	size_t			 cap;	/* allocated */
 };
 
 /* "router", "router_shadow", "ca", "ca_next", "trustpool". */

@@ -70,7 +70,7 @@ static void
 test_memo(void **state)
 {
 	struct expiry_cert	 v[3];
-	struct expiry_list	 l = { v, 2 };
+	struct expiry_list	 l = { v, 2, 3 };
 	struct expiry_memo	*m;
 	struct store		*st;
 	struct err		 e;
