@@ -20,16 +20,20 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_int.h"
 #include "cert.h"
+#include "cfgparse.h"
 #include "clock.h"
+#include "cmdtree.h"
+#include "commands.h"
 #include "commitlog.h"
 #include "config.h"
 #include "enroll.h"
 #include "renew.h"
 #include "err.h"
+#include "expiry.h"
 #include "fetch.h"
-#include "shell.h"
-#include "shell_session.h"
+#include "running.h"
 #include "store.h"
 #include "transport.h"
 #include "trustpoint.h"
@@ -59,6 +63,8 @@ struct agent_poll {
 struct agent {
 	const char		*state;		/* state directory */
 	int			 once;		/* one round, then exit */
+	const char		*metrics;	/* --metrics-file, or NULL */
+	struct cmd_tree		*tree;		/* the grammar, for the config */
 	struct agent_poll	 polls[AGENT_POLLMEMO];
 	size_t			 npolls, nextslot;
 };
@@ -77,15 +83,20 @@ agent_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: netpki agent [--state DIR] [--once] [--stderr]\n"
+	    "                    [--metrics-file PATH]\n"
 	    "\n"
 	    "Runs in the foreground and does the timed work: the CA trust\n"
 	    "pool's automatic update (crypto ca trustpool policy / cabundle\n"
-	    "url) and pending enrollments.  Logs to syslog (daemon).\n"
+	    "url), pending enrollments and certificate expiry alarms.\n"
+	    "Logs to syslog (daemon).\n"
 	    "\n"
 	    "  --state DIR   state directory (default: $NETPKI_STATE, else\n"
 	    "                /var/lib/netpki)\n"
 	    "  --once        do what is due now, then exit\n"
 	    "  --stderr      also copy log messages to stderr\n"
+	    "  --metrics-file PATH\n"
+	    "                write certificate expiry and renewal metrics\n"
+	    "                there each round (node_exporter textfile)\n"
 	    "\n"
 	    "See netpki(1).\n");
 }
@@ -221,11 +232,10 @@ static const struct enroll_ui agent_ui = {
  * poll is due, or 0 when nothing is.
  */
 static time_t
-agent_enroll_poll(struct agent *ag, struct shell *sh, struct store *st,
-    time_t now)
+agent_enroll_poll(struct agent *ag, const struct config *cfg,
+    struct store *st, time_t now)
 {
 	static const char	 prefix[] = "crypto ca trustpoint ";
-	const struct config	*cfg;
 	const char		**blocks = NULL;
 	struct enroll		 c;
 	struct err		 e;
@@ -233,8 +243,7 @@ agent_enroll_poll(struct agent *ag, struct shell *sh, struct store *st,
 	time_t			 next = 0, t;
 	int			 kind, any;
 
-	if ((cfg = shell_running(sh)) == NULL ||
-	    config_list(cfg, prefix, &blocks, &n) != 0)
+	if (config_list(cfg, prefix, &blocks, &n) != 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		const char	*name = blocks[i] + sizeof(prefix) - 1;
@@ -351,7 +360,7 @@ agent_pool_warn(struct store *st, const struct trustpool *tp, time_t now)
 
 /* The trust pool timer; returns when it is next due. */
 static time_t
-agent_pool(struct shell *sh, struct store *st, time_t now)
+agent_pool(const struct config *cfg, struct store *st, time_t now)
 {
 	struct trustpool_policy	 p;
 	struct trustpool_meta	 m;
@@ -360,7 +369,7 @@ agent_pool(struct shell *sh, struct store *st, time_t now)
 	char			 t[40];
 	time_t			 next = now + AGENT_MAXSLEEP;
 
-	trustpool_policy_get(&p, shell_running(sh));
+	trustpool_policy_get(&p, cfg);
 	if (trustpool_load(&tp, st, &e) != 0) {
 		syslog(LOG_ERR, "trust pool: %s", e.msg);
 		goto out;
@@ -377,7 +386,7 @@ agent_pool(struct shell *sh, struct store *st, time_t now)
 	    NULL), m.last_success, m.last_failure, now);
 	if (next > now)
 		goto out;
-	agent_pool_update(st, shell_running(sh), &p, now);
+	agent_pool_update(st, cfg, &p, now);
 	trustpool_free(tp);
 	tp = NULL;
 	if (trustpool_load(&tp, st, &e) != 0 ||
@@ -396,11 +405,22 @@ agent_pool(struct shell *sh, struct store *st, time_t now)
 }
 
 /*
+ * The grammar without a session: the saved file's statements are stored
+ * as the grammar keys them (they were validated when committed).
+ */
+static int
+agent_grammar_parse(void *arg, struct config *c, const char *text,
+    const char *origin)
+{
+	return cfgparse_text(arg, c, text, origin, NULL, NULL);
+}
+
+/*
  * A `commit confirmed` nobody confirmed in time is rolled back here when
  * no shell starts first.  Returns the running trial's deadline, or 0.
  */
 static time_t
-agent_trial(struct shell *sh, struct store *st)
+agent_trial(const struct running_grammar *g, struct store *st)
 {
 	struct commitlog_trial	 t;
 	struct err		 e;
@@ -409,9 +429,11 @@ agent_trial(struct shell *sh, struct store *st)
 	time_t			 deadline = 0;
 	int			 rc;
 
-	if ((rc = shell_trial_expire(sh, &t, &id, &e)) < 0)
+	if ((rc = running_trial_expire(st, g, "agent", &t, &id, &e)) < 0)
 		syslog(LOG_ERR, "confirmed commit: %s", e.msg);
 	else if (rc == 1) {
+		if (e.code != 0)
+			syslog(LOG_ERR, "%s", e.msg);
 		agent_fmt(when, sizeof(when), t.deadline);
 		syslog(LOG_WARNING, "commit %010lu was not confirmed by %s: "
 		    "configuration rolled back (commit %010lu)", t.id, when,
@@ -435,35 +457,64 @@ agent_log(void *arg, int prio, const char *msg)
 	syslog(prio, "%s", msg);
 }
 
+/*
+ * The certificates the device depends on: expiry alarms and the metrics
+ * file.  Returns when the next alarm level is reached, or 0.
+ */
+static time_t
+agent_watch(struct agent *ag, const struct config *cfg, struct store *st,
+    time_t now)
+{
+	struct expiry_list	 l;
+	struct err		 e;
+	time_t			 next;
+
+	if (expiry_collect(&l, st, cfg, now, &e) != 0) {
+		syslog(LOG_ERR, "expiry: %s", e.msg);
+		return 0;
+	}
+	next = agent_alarms(st, &l, now);
+	if (ag->metrics != NULL && agent_metrics_write(ag->metrics, st, &l,
+	    now, &e) != 0)
+		syslog(LOG_ERR, "%s", e.msg);
+	expiry_list_clear(&l);
+	return next;
+}
+
 /* One round: everything due at now.  Returns when to wake next. */
 static time_t
 agent_round(struct agent *ag, time_t now)
 {
-	struct shell	*sh = NULL;
-	struct store	*st;
-	struct err	 e;
-	time_t		 next = now + AGENT_MAXSLEEP, t;
+	struct running_grammar	 g = { agent_grammar_parse, ag->tree };
+	struct config		*cfg = NULL;
+	struct store		*st = NULL;
+	struct err		 e;
+	time_t			 next = now + AGENT_MAXSLEEP, t;
 
-	/* A fresh session each round: configuration and state reread. */
-	if (shell_new(&sh, ag->state, &e) != 0) {
-		syslog(LOG_ERR, "%s", e.msg);
+	/* Configuration and state reread each round: the shell may change them. */
+	if (store_open(&st, ag->state, &e) != 0) {
+		syslog(LOG_ERR, "cannot open state directory %s: %s",
+		    ag->state, e.msg);
 		goto out;
 	}
-	if ((st = shell_store(sh)) == NULL) {
-		syslog(LOG_ERR, "cannot open state directory %s", ag->state);
+	if ((t = agent_trial(&g, st)) != 0 && t < next)
+		next = t;
+	if (running_load(&cfg, st, &g, &e) != 0) {
+		syslog(LOG_ERR, "running configuration: %s", e.msg);
 		goto out;
 	}
-	if ((t = agent_trial(sh, st)) != 0 && t < next)
+	if ((t = agent_pool(cfg, st, now)) < next)
 		next = t;
-	if ((t = agent_pool(sh, st, now)) < next)
+	if ((t = agent_enroll_poll(ag, cfg, st, now)) != 0 && t < next)
 		next = t;
-	if ((t = agent_enroll_poll(ag, sh, st, now)) != 0 && t < next)
+	if ((t = agent_watch(ag, cfg, st, now)) != 0 && t < next)
 		next = t;
-	if ((t = renew_round(st, shell_running(sh), shell_hostname(sh),
-	    shell_domain(sh), now, agent_log, NULL)) != 0 && t < next)
+	if ((t = renew_round(st, cfg, running_hostname(cfg),
+	    running_domain(cfg), now, agent_log, NULL)) != 0 && t < next)
 		next = t;
  out:
-	shell_free(sh);
+	config_free(cfg);
+	store_free(st);
 	return next;
 }
 
@@ -491,12 +542,14 @@ agent_main(int argc, char *argv[])
 		{ "state",	required_argument,	NULL, 's' },
 		{ "once",	no_argument,		NULL, '1' },
 		{ "stderr",	no_argument,		NULL, 'e' },
+		{ "metrics-file", required_argument,	NULL, 'm' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct agent		 ag;
 	struct sigaction	 sa;
 	const char		*env;
+	char			 msg[256];
 	time_t			 next, now;
 	int			 ch, logopt = LOG_PID;
 
@@ -512,6 +565,9 @@ agent_main(int argc, char *argv[])
 			break;
 		case 'e':
 			logopt |= LOG_PERROR;
+			break;
+		case 'm':
+			ag.metrics = optarg;
 			break;
 		case 'h':
 			agent_usage(stdout);
@@ -529,6 +585,10 @@ agent_main(int argc, char *argv[])
 	if (ag.state == NULL)
 		ag.state = (env = getenv("NETPKI_STATE")) != NULL &&
 		    *env != '\0' ? env : "/var/lib/netpki";
+	if (cmdtree_new(&ag.tree, cmd_tables, msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "netpki agent: command table: %s\n", msg);
+		return 1;
+	}
 	openlog("netpki-agent", logopt, LOG_DAEMON);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = agent_signal;
@@ -547,5 +607,6 @@ agent_main(int argc, char *argv[])
 	}
 	syslog(LOG_INFO, "stopped");
 	closelog();
+	cmdtree_free(ag.tree);
 	return 0;
 }

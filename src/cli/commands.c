@@ -10,8 +10,8 @@
 #include "commands.h"
 #include "config.h"
 #include "err.h"
+#include "running.h"
 #include "shell.h"
-#include "trustpoint.h"
 
 extern const struct cmd_def cmd_system_defs[];
 extern const struct cmd_def cmd_key_defs[];
@@ -36,23 +36,10 @@ void
 commands_committed(struct shell *sh, const struct config *old,
     const struct config *cur)
 {
-	static const char	 prefix[] = "crypto ca trustpoint ";
-	struct store		*st;
-	struct err		 e;
-	const char		**v = NULL;
-	size_t			 i, n = 0;
+	struct store	*st;
+	struct err	 e;
 
-	if (old == NULL || config_list(old, prefix, &v, &n) != 0)
-		return;
-	for (i = 0; i < n; i++) {
-		if (config_get(cur, NULL, v[i]) != NULL)
-			continue;
-		if ((st = shell_store(sh)) == NULL)
-			break;
-		if (tp_remove_all(st, v[i] + sizeof(prefix) - 1, &e) != 0)
-			shell_error(sh, "Trustpoint %s removed from the "
-			    "configuration, but its files remain: %s",
-			    v[i] + sizeof(prefix) - 1, e.msg);
-	}
-	free(v);
+	if (old != NULL && (st = shell_store(sh)) != NULL &&
+	    running_prune(st, old, cur, &e) != 0)
+		shell_err(sh, &e);
 }

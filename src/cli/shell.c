@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "cert.h"
+#include "cfgparse.h"
 #include "clock.h"
 #include "cmd.h"
 #include "cmdtree.h"
@@ -27,12 +28,12 @@
 #include "err.h"
 #include "json.h"
 #include "pipe.h"
+#include "running.h"
 #include "shell.h"
 #include "shell_priv.h"
 #include "store.h"
 #include "text.h"
 
-#define SHELL_DEFAULT_HOSTNAME	"router"
 #define SHELL_CONFIG_FILE	COMMITLOG_CONFIG
 #define SHELL_PASTE_MAX		(256u * 1024)
 #define SHELL_ASK_TRIES		10	/* wrong answers on a terminal */
@@ -441,69 +442,44 @@ shell_mode_suffix(enum cmd_mode m)
 }
 
 /*
- * Parse configuration text into c, statement by statement through the
- * grammar.  Indented lines belong to the last block.  Bad lines are
- * reported (to stderr: the saved file is not the session's output) and
- * skipped, so one damaged line does not lose the rest.
+ * A statement of configuration text being parsed: run as if typed in its
+ * block (its handler validates, then stores it through shell_config_set).
+ */
+static int
+shell_parse_stmt(void *arg, struct config *c, const struct cfgparse_stmt *s)
+{
+	struct shell	*sh = arg;
+
+	sh->target = c;
+	sh->cur_def = s->def;
+	sh->cur_rank = s->rank;
+	free(sh->block);
+	sh->block = NULL;
+	if (s->block != NULL && (sh->block = strdup(s->block)) == NULL)
+		return -1;
+	return s->def->fn != NULL ? s->def->fn(sh, s->args) :
+	    shell_config_set(sh, s->args);
+}
+
+/*
+ * Parse configuration text into c through the grammar (cfgparse.h), with
+ * the session's mode, block and target kept for the session.
  */
 static int
 shell_parse_config(struct shell *sh, struct config *c, const char *text,
     const char *origin)
 {
-	struct cmd_match	*m;
-	enum cmd_mode		 smode = sh->mode;
-	char			*sblock = sh->block, *copy, *line, *next;
-	char			 esc[512];
-	struct config		*starget = sh->target;
-	enum cmd_mode		 submode = MODE_CONFIG;
-	int			 lineno = 0, bad = 0;
+	enum cmd_mode	 smode = sh->mode;
+	char		*sblock = sh->block;
+	struct config	*starget = sh->target;
+	int		 bad;
 
-	if ((m = malloc(sizeof(*m))) == NULL || (copy = strdup(text)) == NULL) {
-		free(m);
-		return -1;
-	}
-	sh->target = c;
 	sh->block = NULL;
-	for (line = copy; line != NULL; line = next) {
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		lineno++;
-		if (line[0] == '!' || line[strspn(line, " \t\r")] == '\0' ||
-		    strcmp(line, "end") == 0)
-			continue;
-		if (line[0] == ' ' && sh->block != NULL)
-			sh->mode = submode;
-		else {
-			sh->mode = MODE_CONFIG;
-			free(sh->block);
-			sh->block = NULL;
-		}
-		cmdtree_match(sh->tree, sh->mode, line, m);
-		if (m->status != CMDM_OK || m->def->mode == MODE_EXEC ||
-		    (m->def->fn != NULL && m->def->keylen == 0)) {
-			fprintf(stderr, "netpki: %s line %d: not a configuration "
-			    "statement, ignored: %s\n", origin, lineno,
-			    text_esc(esc, sizeof(esc), line));
-			bad++;
-			continue;
-		}
-		sh->cur_def = m->def;
-		sh->cur_rank = m->rank;
-		if ((m->def->fn != NULL ? m->def->fn(sh, &m->args) :
-		    shell_config_set(sh, &m->args)) != 0) {
-			fprintf(stderr, "netpki: %s line %d: rejected: %s\n",
-			    origin, lineno, text_esc(esc, sizeof(esc), line));
-			bad++;
-		}
-		if (m->def->flags & CMD_SUBMODE)
-			submode = m->def->submode;
-	}
+	bad = cfgparse_text(sh->tree, c, text, origin, shell_parse_stmt, sh);
 	free(sh->block);
 	sh->block = sblock;
 	sh->mode = smode;
 	sh->target = starget;
-	free(copy);
-	free(m);
 	return bad;
 }
 
@@ -513,23 +489,24 @@ shell_config_parse(struct shell *sh, struct config *c, const char *text)
 	return shell_parse_config(sh, c, text, "configuration");
 }
 
+/* The grammar as the library's running module takes it. */
+static int
+shell_grammar_parse(void *arg, struct config *c, const char *text,
+    const char *origin)
+{
+	return shell_parse_config(arg, c, text, origin);
+}
+
 /* Saved configuration text ("!generation N" then statements) to a tree. */
 static int
 shell_text_config(struct shell *sh, const char *text, const char *origin,
     struct config **out)
 {
-	struct config	*c;
-	const char	*body = text;
+	struct running_grammar	 g = { shell_grammar_parse, sh };
+	struct err		 e;
 
-	*out = NULL;
-	if ((c = config_new()) == NULL)
-		return shell_nomem(sh);
-	if (strncmp(text, "!generation ", 12) == 0)
-		body = strchr(text, '\n') ? strchr(text, '\n') + 1 : text +
-		    strlen(text);
-	shell_parse_config(sh, c, body, origin);
-	config_set_generation(c, commitlog_generation(text));
-	*out = c;
+	if (running_parse(out, &g, text, origin, &e) != 0)
+		return shell_err(sh, &e);
 	return 0;
 }
 
@@ -537,25 +514,16 @@ shell_text_config(struct shell *sh, const char *text, const char *origin,
 static int
 shell_load_disk(struct shell *sh, struct config **out)
 {
-	struct store	*st;
-	struct err	 e;
-	char		*text = NULL;
-	int		 rc;
+	struct running_grammar	 g = { shell_grammar_parse, sh };
+	struct store		*st;
+	struct err		 e;
 
 	*out = NULL;
 	if ((st = shell_store(sh)) == NULL)
 		return -1;
-	rc = store_read(st, SHELL_CONFIG_FILE, &text, NULL, 0, &e);
-	if (rc == ERR_NOTFOUND) {
-		if ((*out = config_new()) == NULL)
-			return shell_nomem(sh);
-		return 0;
-	}
-	if (rc != 0)
+	if (running_load(out, st, &g, &e) != 0)
 		return shell_err(sh, &e);
-	rc = shell_text_config(sh, text, "saved configuration", out);
-	free(text);
-	return rc;
+	return 0;
 }
 
 /*
@@ -598,90 +566,37 @@ shell_running(struct shell *sh)
 const char *
 shell_hostname(struct shell *sh)
 {
-	const struct config	*c = shell_running(sh);
-	const char		*v;
-
-	if (c != NULL && (v = config_value(c, NULL, "hostname")) != NULL &&
-	    *v != '\0')
-		return v;
-	return SHELL_DEFAULT_HOSTNAME;
+	return running_hostname(shell_running(sh));
 }
 
 const char *
 shell_domain(struct shell *sh)
 {
-	const struct config	*c = shell_running(sh);
-
-	return c != NULL ? config_value(c, NULL, "domain name") : NULL;
-}
-
-static char *
-shell_join(const struct cmd_args *a, int from, int count)
-{
-	size_t	 len = 1, n, off = 0;
-	int	 i;
-	char	*s;
-
-	for (i = from; i < a->argc && i < from + count; i++)
-		len += strlen(a->argv[i]) + 1;
-	if ((s = malloc(len)) == NULL)
-		return NULL;
-	for (i = from; i < a->argc && i < from + count; i++) {
-		if (i > from)
-			s[off++] = ' ';
-		n = strlen(a->argv[i]);
-		memcpy(s + off, a->argv[i], n);
-		off += n;
-	}
-	s[off] = '\0';
-	return s;
+	return running_domain(shell_running(sh));
 }
 
 int
 shell_config_set(struct shell *sh, const struct cmd_args *a)
 {
 	const struct cmd_def	*d = sh->cur_def;
-	struct config		*c = sh->target;
-	const char		*block;
-	char			*line = NULL, *key = NULL;
-	int			 from = a->negated ? 1 : 0, rc = -1;
+	struct cfgparse_stmt	 s;
 	struct err		 e;
+	char			*key;
 
-	if (c == NULL || d == NULL)
+	if (sh->target == NULL || d == NULL)
 		return shell_error(sh, "Not in configuration mode.");
-	block = d->mode == MODE_CONFIG ? NULL : sh->block;
-	if ((line = shell_join(a, from, CMD_MAXARGS)) == NULL ||
-	    (key = d->key ? strdup(d->key) : shell_join(a, from,
-	    d->keylen)) == NULL) {
-		shell_nomem(sh);
-		goto out;
-	}
-	if (a->negated) {
-		config_unset(c, block, key);
-		rc = 0;
-		goto out;
-	}
-	if (d->flags & CMD_SUBMODE) {
-		if (config_set_block(c, key, line, sh->cur_rank, &e) != 0) {
-			shell_err(sh, &e);
-			goto out;
-		}
+	s.def = d;
+	s.args = a;
+	s.rank = sh->cur_rank;
+	s.block = d->mode == MODE_CONFIG ? NULL : sh->block;
+	if (cfgparse_set(sh->target, &s, &key, &e) != 0)
+		return shell_err(sh, &e);
+	if (key != NULL) {
 		free(sh->block);
 		sh->block = key;
-		key = NULL;
 		sh->mode = d->submode;
-		rc = 0;
-		goto out;
 	}
-	if (config_set(c, block, key, line, sh->cur_rank, &e) != 0) {
-		shell_err(sh, &e);
-		goto out;
-	}
-	rc = 0;
- out:
-	free(line);
-	free(key);
-	return rc;
+	return 0;
 }
 
 static void
@@ -719,39 +634,18 @@ shell_cmd_configure(struct shell *sh, const struct cmd_args *a)
 	return 0;
 }
 
-/* The saved file's text: "!generation N" then the statements. */
-static char *
-shell_file_text(const struct config *c)
+/* The line column of the history: the terminal, or how input came. */
+static const char *
+shell_line(struct shell *sh)
 {
-	char	*text, *file = NULL;
-
-	if ((text = config_text(c, NULL)) == NULL)
-		return NULL;
-	if (asprintf(&file, "!generation %lu\n%s", config_generation(c),
-	    text) == -1)
-		file = NULL;
-	free(text);
-	return file;
-}
-
-/* Who commits: the user, line and client columns of the history. */
-static void
-shell_who(struct shell *sh, const char *client, struct commitlog_entry *w)
-{
-	struct passwd	*pw = getpwuid(geteuid());
 	const char	*line = sh->tty ? ttyname(STDIN_FILENO) : NULL;
 
-	memset(w, 0, sizeof(*w));
-	w->time = clock_now();
 	if (line != NULL && strncmp(line, "/dev/", 5) == 0)
 		line += 5;
 	else if (line == NULL)
 		line = sh->lines != NULL ? "cmdline" : sh->in != NULL ?
 		    "script" : "agent";
-	snprintf(w->user, sizeof(w->user), "%s", pw != NULL ?
-	    pw->pw_name : "-");
-	snprintf(w->line, sizeof(w->line), "%s", line);
-	snprintf(w->client, sizeof(w->client), "%s", client);
+	return line;
 }
 
 /*
@@ -769,9 +663,9 @@ shell_save(struct shell *sh, const struct config *cur,
 	char			*after = NULL;
 	int			 rc = -1;
 
-	shell_who(sh, client, &w);
-	if ((w.before = shell_file_text(cur)) == NULL ||
-	    (after = shell_file_text(next)) == NULL) {
+	running_who(&w, shell_line(sh), client);
+	if ((w.before = running_file_text(cur)) == NULL ||
+	    (after = running_file_text(next)) == NULL) {
 		shell_nomem(sh);
 		goto out;
 	}
@@ -807,77 +701,39 @@ shell_decided(struct shell *sh, const struct config *cur,
 	config_free(restore);
 }
 
-/* A running trial whose time is out is rolled back (see shell_priv.h). */
-int
-shell_trial_expire(struct shell *sh, struct commitlog_trial *t,
-    unsigned long *id, struct err *e)
-{
-	struct config	*cur = NULL, *restore = NULL;
-	struct store	*st;
-	int		 rc;
-
-	memset(t, 0, sizeof(*t));
-	if (sh->in_trial)
-		return 0;
-	if ((st = shell_store(sh)) == NULL)
-		return err_set(e, ERR_IO, "cannot open %s", sh->state_dir);
-	if ((rc = commitlog_trial_get(st, t, e)) != 0 ||
-	    clock_now() < t->deadline)
-		goto out;
-	if ((rc = store_lock(st, e)) != 0)
-		goto out;
-	sh->in_trial = 1;
-	/* Another process may have decided it while we waited. */
-	commitlog_trial_clear(t);
-	if ((rc = commitlog_trial_get(st, t, e)) != 0 ||
-	    clock_now() < t->deadline)
-		goto unlock;
-	if (shell_load_disk(sh, &cur) != 0 || shell_text_config(sh,
-	    t->restore, "trial", &restore) != 0) {
-		rc = err_set(e, ERR_IO, "cannot read the configuration");
-		goto unlock;
-	}
-	config_set_generation(restore, config_generation(cur) + 1);
-	if (shell_save(sh, cur, restore, "Rollback", 0, id) != 0) {
-		rc = err_set(e, ERR_IO, "the rollback of commit %010lu failed",
-		    t->id);
-		goto unlock;
-	}
-	commands_committed(sh, cur, restore);
-	config_free(sh->running);
-	sh->running = NULL;
-	rc = 1;
- unlock:
-	sh->in_trial = 0;
-	store_unlock(st);
- out:
-	if (rc == ERR_NOTFOUND || (rc == 0 && t->deadline > clock_now())) {
-		err_clear(e);
-		rc = 0;
-	}
-	if (rc != 1)
-		commitlog_trial_clear(t);
-	config_free(cur);
-	config_free(restore);
-	return rc;
-}
-
 /* The shell's side: roll back an expired trial and say so. */
 void
 shell_trial_check(struct shell *sh)
 {
+	struct running_grammar	 g = { shell_grammar_parse, sh };
 	struct commitlog_trial	 t;
+	struct store		*st;
 	struct err		 e;
 	unsigned long		 id;
 	char			 when[64];
 	int			 rc;
 
-	if (sh->in_trial || (rc = shell_trial_expire(sh, &t, &id, &e)) == 0)
+	if (sh->in_trial)
+		return;
+	if ((st = shell_store(sh)) == NULL) {
+		shell_error(sh, "Confirmed commit: cannot open %s",
+		    sh->state_dir);
+		return;
+	}
+	/* The grammar's handlers run inside: no second rollback from there. */
+	sh->in_trial = 1;
+	rc = running_trial_expire(st, &g, shell_line(sh), &t, &id, &e);
+	sh->in_trial = 0;
+	if (rc == 0)
 		return;
 	if (rc < 0) {
 		shell_error(sh, "Confirmed commit: %s", e.msg);
 		return;
 	}
+	config_free(sh->running);
+	sh->running = NULL;
+	if (e.code != 0)
+		shell_err(sh, &e);
 	cert_fmt_time(when, sizeof(when), t.deadline);
 	shell_printf(sh, "%% Commit %010lu was not confirmed by %s: the "
 	    "configuration is rolled back to what it was before it (commit "

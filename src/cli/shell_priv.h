@@ -9,12 +9,13 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "shell_session.h"
 
 struct config;
 struct err;
 struct shell;
 
+int	 shell_new(struct shell **, const char *, struct err *);
+void	 shell_free(struct shell *);
 void	 shell_set_intr(struct shell *, volatile sig_atomic_t *);
 /* -y: yes/no confirmations are answered yes (not trust decisions). */
 void	 shell_set_yes(struct shell *, int);
@@ -31,7 +32,10 @@ int	 shell_run_tty(struct shell *);
  */
 int	 shell_config_parse(struct shell *, struct config *, const char *);
 
-/* shell_trial_expire (shell_session.h), printing what happened (a % line). */
+/*
+ * A confirmed commit whose time ran out is rolled back (running.h), and
+ * the session says so (a % line).
+ */
 void	 shell_trial_check(struct shell *);
 
 /* Session commands (table rows in cmd_system.c). */
