@@ -422,6 +422,7 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
     struct http_req *hr, struct scep_reply *r)
 {
 	const char	*op, *msg;
+	struct err	 e;
 	int		 first;
 
 	op = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
@@ -429,13 +430,18 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
 	hr->op = op;
 	if (op == NULL)
 		return http_text(r, 400, "missing operation\n");
+	/* The store says which CA generation is in force (rollover). */
 	if (strcmp(op, "GetCACaps") == 0) {
 		hr->mtype = METRICS_T_GETCACAPS;
-		return scep_server_getcacaps(h->srv, r);
+		return scep_server_getcacaps(h->srv, http_db(h, &e), r);
 	}
 	if (strcmp(op, "GetCACert") == 0) {
 		hr->mtype = METRICS_T_GETCACERT;
-		return scep_server_getcacert(h->srv, r);
+		return scep_server_getcacert(h->srv, http_db(h, &e), r);
+	}
+	if (strcmp(op, "GetNextCACert") == 0) {
+		hr->mtype = METRICS_T_GETCACERT;
+		return scep_server_getnextcacert(h->srv, http_db(h, &e), r);
 	}
 	if (strcmp(op, "PKIOperation") != 0)
 		return http_text(r, 400, "unsupported operation\n");
@@ -457,17 +463,28 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
 	return http_queue(h, c, hr, http_job);
 }
 
+/*
+ * /crl is CA generation 1's CRL, /crl/N generation N's (rollover): each
+ * is published as long as its certificates are about.
+ */
 static int
-http_crl(struct http *h, struct http_req *hr, struct scep_reply *r)
+http_crl(struct http *h, const char *url, struct http_req *hr,
+    struct scep_reply *r)
 {
+	const struct ca	*ca = h->srv->ca;
 	unsigned char	*der = NULL;
 	size_t		 len;
 	struct db	*db;
 	struct err	 e;
+	char		 tail;
+	int		 gen = 1;
 
 	hr->mtype = METRICS_T_CRL;
+	if (url[4] != '\0' && (sscanf(url + 4, "/%2d%c", &gen, &tail) != 1 ||
+	    gen < 2 || (ca = ca_gen(ca, gen)) == NULL || !ca->in_db))
+		return http_text(r, 404, "no such CRL\n");
 	if ((db = http_db(h, &e)) == NULL ||
-	    cacrl_current(&der, &len, h->srv->ca, db, &e) != 0) {
+	    cacrl_current(&der, &len, ca, db, &e) != 0) {
 		snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
 		return http_text(r, 503, "CRL unavailable\n");
 	}
@@ -513,8 +530,8 @@ http_route(struct http *h, struct MHD_Connection *c, const char *url,
 		return http_scep(h, c, method, hr, r);
 	if (strcmp(method, "POST") == 0)
 		return http_text(r, 405, "method not allowed\n");
-	if (strcmp(url, "/crl") == 0)
-		return http_crl(h, hr, r);
+	if (strncmp(url, "/crl", 4) == 0 && (url[4] == '\0' || url[4] == '/'))
+		return http_crl(h, url, hr, r);
 	if (strcmp(url, "/metrics") == 0) {
 		hr->mtype = METRICS_T_METRICS;
 		return http_queue(h, c, hr, http_job_metrics);
