@@ -101,7 +101,13 @@ int
 db_cagen_add(struct db *db, const struct db_cagen *g, time_t now,
     struct err *e)
 {
-	return db->ops->cagen_add(db, g, now, e);
+	int	 rc = db->ops->cagen_add(db, g, now, e);
+
+	/* A primary key refusing the row: the same race, one message. */
+	if (rc == ERR_EXISTS)
+		err_set(e, rc, "CA generation %d: another rollover is pending "
+		    "or was made meanwhile", g->gen);
+	return rc;
 }
 
 int

@@ -36,13 +36,14 @@
 int
 ca_rollover_time(time_t *out, const char *s, time_t now)
 {
-	struct tm	 tm;
+	struct tm	 tm, want;
 	char		 unit, tail;
 	long		 n;
 	int		 len = 0;
 
 	if (s[0] == '+') {
-		if (sscanf(s + 1, "%ld%c%c", &n, &unit, &tail) != 2 || n < 0 ||
+		if (s[1] < '0' || s[1] > '9' ||
+		    sscanf(s + 1, "%ld%c%c", &n, &unit, &tail) != 2 || n < 0 ||
 		    n > ROLLOVER_MAXAHEAD)
 			return -1;
 		n *= unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 :
@@ -62,8 +63,12 @@ ca_rollover_time(time_t *out, const char *s, time_t now)
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon--;
-	*out = timegm(&tm);
-	return *out == (time_t)-1 ? -1 : 0;
+	want = tm;
+	/* timegm normalises February 30th: such a day is refused. */
+	if ((*out = timegm(&tm)) == (time_t)-1 || tm.tm_mday != want.tm_mday ||
+	    tm.tm_mon != want.tm_mon)
+		return -1;
+	return 0;
 }
 
 /* The current CA's kind of key, so that a rollover keeps it by default. */

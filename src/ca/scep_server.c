@@ -1023,6 +1023,11 @@ scep_server_pkiop(const struct scep_server *s, struct db *db,
 	/* Per request: every instance switches at the database's time. */
 	if (ca_gens_now(&op.ca, &next, s->ca, db, clock_now(), &e) != 0) {
 		rep->outcome = SCEP_OUT_UNAVAILABLE;
+		if (e.code != ERR_NOTFOUND) {
+			scep_note(rep, " store: %s", e.msg);
+			return scep_text(rep, 503, "text/plain", "database "
+			    "unavailable\n");
+		}
 		scep_note(rep, " %s", e.msg);
 		return scep_text(rep, 503, "text/plain", "CA unavailable\n");
 	}
