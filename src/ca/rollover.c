@@ -173,6 +173,14 @@ rollover_make(struct rollover_made *m, const struct ca *old,
 	    old->cert))) == NULL)
 		return err_nomem(e);
 	left = rollover_days_left(old->cert, now);
+	/* The next CA outlives the current one, or rolling over is moot. */
+	if (o->days <= 0 && days <= left)
+		days = left + 1;
+	if (days <= left) {
+		X509_NAME_free(n);
+		return err_set(e, ERR_INVAL, "--days %d: the new CA would expire "
+		    "before the current one (in %d days)", days, left);
+	}
 	oldpub = X509_get0_pubkey(old->cert);
 	if ((rc = ca_keygen(&m->key, spec, e)) != 0 ||
 	    (rc = rollover_key_ok(pol, m->key, spec, e)) != 0 ||

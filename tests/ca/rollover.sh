@@ -48,6 +48,8 @@ contains "$OUT" "--key rsa:2048: weaker than the policy's rsa-min 3072"
 expect 1 ca rollover --key ec:p192
 contains "$OUT" "use rsa:2048, rsa:3072, rsa:4096, ec:p256 or ec:p384"
 rm "$CA/policy.conf"
+expect 1 ca rollover --days 30
+contains "$OUT" "--days 30: the new CA would expire before the current one"
 [ ! -e "$CA/ca-2.crt" ] || fail "a refused rollover left ca-2.crt"
 
 # --- the rollover: switch-over in two days
