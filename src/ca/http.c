@@ -495,16 +495,23 @@ http_crl(struct http *h, const char *url, struct http_req *hr,
 	return 0;
 }
 
+/* The CA generation in force (rollover), as GetCACert answers it. */
 static int
 http_cacrt(struct http *h, struct scep_reply *r)
 {
-	BIO	*b;
-	char	*p;
-	long	 n;
-	int	 rc;
+	const struct ca	*cur, *next;
+	struct err	 e;
+	BIO		*b;
+	char		*p;
+	long		 n;
+	int		 rc;
 
+	if (ca_gens_now(&cur, &next, h->srv->ca, http_db(h, &e), clock_now(),
+	    &e) != 0 && ca_gens_now(&cur, &next, h->srv->ca, NULL,
+	    clock_now(), &e) != 0)
+		return http_text(r, 503, "CA unavailable\n");
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
-	    !PEM_write_bio_X509(b, h->srv->ca->cert)) {
+	    !PEM_write_bio_X509(b, cur->cert)) {
 		BIO_free(b);
 		return -1;
 	}

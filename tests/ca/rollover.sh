@@ -89,6 +89,7 @@ done
 grep -q "GetNextCACert 200 .* next=2" "$LOG" || fail "no log line for GetNextCACert"
 curl -sf -o cacert.der "$URL?operation=GetCACert" || fail "GetCACert"
 cmp -s cacert.der <(openssl x509 -in "$CA/ca.crt" -outform DER) || fail "GetCACert before the switch-over"
+curl -sf "http://127.0.0.1:$PORT/ca.crt" | cmp -s - "$CA/ca.crt" || fail "/ca.crt before the switch-over"
 expect 0 "$SCEPREQ" enroll "$URL" --key k2.pem --cn r2 --challenge pw --out c2.pem
 verify c2.pem "$CA/ca.crt" || fail "before the switch-over: not issued by the old CA"
 has_scepclient && { scepclient_enroll before; verify sc-before/c.pem "$CA/ca.crt" ||
@@ -101,6 +102,7 @@ ca_start --challenge pw
 case "$(caps)" in *GetNextCACert*) fail "GetNextCACert listed after the switch-over";; esac
 curl -sf -o cacert2.der "$URL?operation=GetCACert" || fail "GetCACert"
 cmp -s cacert2.der <(openssl x509 -in "$CA/ca-2.crt" -outform DER) || fail "GetCACert after the switch-over"
+curl -sf "http://127.0.0.1:$PORT/ca.crt" | cmp -s - "$CA/ca-2.crt" || fail "/ca.crt after the switch-over"
 expect 0 "$SCEPREQ" enroll "$URL" --key k3.pem --cn r3 --challenge pw --out c3.pem
 verify c3.pem "$CA/ca-2.crt" || fail "after the switch-over: not issued by the new CA"
 verify c3.pem "$CA/ca.crt" && fail "a new-CA certificate verifies with the old root alone"
