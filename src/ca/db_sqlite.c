@@ -859,7 +859,8 @@ sq_user_version(struct db_sqlite *db, int *v, struct err *e)
 /*
  * Make or upgrade the schema to DB_SCHEMA_VERSION in one transaction: a
  * CA directory made before version 1 (user_version 0) or 2 gains the
- * tables and columns added since, its rows untouched.  A newer schema is refused.
+ * tables and columns added since, its rows untouched.  A newer schema
+ * is refused.
  */
 static int
 sq_schema(struct db_sqlite *db, struct err *e)
