@@ -265,6 +265,8 @@ print_cert(const struct db_cert *c, void *arg)
 	json_str(is);
 	if (c->request_id != 0)
 		printf(", \"request\": %lld", (long long)c->request_id);
+	/* Which CA generation issued it (rollover). */
+	printf(", \"ca_generation\": %d", c->gen > 1 ? c->gen : 1);
 	if (c->revoked != 0) {
 		printf(", \"revoked\": ");
 		json_str(rv);

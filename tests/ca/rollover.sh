@@ -144,6 +144,10 @@ openssl crl -inform der -in gcrl.der -CAfile "$CA/ca.crt" -noout 2>&1 | grep -q 
 expect 0 ca list
 contains "$OUT" "$s1	revoked	CN=r1"
 contains "$OUT" "$s3	revoked	CN=r3"
+expect 0 ca --json list
+contains "$OUT" "\"serial\": \"$s1\", \"state\": \"revoked\""
+echo "$OUT" | grep "\"$s1\"" | grep -q '"ca_generation": 1' || fail "list --json: $s1's generation"
+echo "$OUT" | grep "\"$s3\"" | grep -q '"ca_generation": 2' || fail "list --json: $s3's generation"
 expect 0 ca crl
 contains "$OUT" "CRL written to $CA/crl.der"
 contains "$OUT" "CRL written to $CA/crl-2.der"
