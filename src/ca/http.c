@@ -330,12 +330,16 @@ http_job(struct work_job *j, struct db *db, const struct err *dberr)
 static void
 http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
 {
-	const struct ca	*ca = h->srv->ca;
+	const struct ca	*ca = h->srv->ca, *cur, *next;
 	struct stat	 sb;
 	struct err	 e;
 	char		 path[4096];
 	int		 days = 0, secs = 0;
 	time_t		 now = clock_now();
+
+	/* The expiry of the CA in force: after a rollover, the new one's. */
+	if (ca_gens_now(&cur, &next, ca, NULL, now, &e) != 0)
+		cur = ca;
 
 	/* One COUNT(*), not every pending row (and its CSR) read. */
 	if (db == NULL || db_request_count(db, DB_PENDING, &g->pending,
@@ -344,7 +348,7 @@ http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
 	pthread_mutex_lock(&h->mu);
 	g->connections = h->nconn;
 	pthread_mutex_unlock(&h->mu);
-	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(ca->cert));
+	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cur->cert));
 	/* ASN1_TIME_diff measures from the system clock: move to clock_now. */
 	g->ca_expiry = (double)days * 86400 + secs - (double)(now - time(NULL));
 	g->crl_age = -1;

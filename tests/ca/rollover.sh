@@ -103,6 +103,10 @@ case "$(caps)" in *GetNextCACert*) fail "GetNextCACert listed after the switch-o
 curl -sf -o cacert2.der "$URL?operation=GetCACert" || fail "GetCACert"
 cmp -s cacert2.der <(openssl x509 -in "$CA/ca-2.crt" -outform DER) || fail "GetCACert after the switch-over"
 curl -sf "http://127.0.0.1:$PORT/ca.crt" | cmp -s - "$CA/ca-2.crt" || fail "/ca.crt after the switch-over"
+left=$(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '$1 == "netpki_ca_ca_certificate_expiry_seconds" { print $2 }')
+want=$(( $(date -d "$(openssl x509 -in "$CA/ca-2.crt" -noout -enddate | cut -d= -f2)" +%s) - NETPKI_NOW ))
+[ "${left:-0}" -ge $((want - 5)) ] && [ "${left:-0}" -le $((want + 5)) ] ||
+	fail "/metrics: CA expiry $left, not the new CA's $want"
 expect 0 "$SCEPREQ" enroll "$URL" --key k3.pem --cn r3 --challenge pw --out c3.pem
 verify c3.pem "$CA/ca-2.crt" || fail "after the switch-over: not issued by the new CA"
 verify c3.pem "$CA/ca.crt" && fail "a new-CA certificate verifies with the old root alone"
