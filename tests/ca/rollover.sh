@@ -130,7 +130,12 @@ expect 0 ca revoke "$s1"
 expect 0 ca revoke "$s3"
 curl -sf -o crl1.der "http://127.0.0.1:$PORT/crl" || fail "/crl"
 curl -sf -o crl2.der "http://127.0.0.1:$PORT/crl/2" || fail "/crl/2"
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/crl/3")" = 404 ] || fail "/crl/3"
+for p in /crl/3 /crl/1 /crl/ /crl/abc /crl/2x /crl/-2 /crl/99999999999; do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT$p")" = 404 ] || fail "$p is not 404"
+done
+# A revoked old-CA certificate renews with neither CA.
+expect 4 "$SCEPREQ" enroll "$URL" --key k6.pem --cn r1 --renew-cert c1.pem --renew-key k1.pem
+contains "$OUT" "FAILURE badMessageCheck"
 openssl crl -inform der -in crl1.der -CAfile "$CA/ca.crt" -noout 2>&1 | grep -q "verify OK" ||
 	fail "the old CA's CRL is not signed by the old key"
 openssl crl -inform der -in crl2.der -CAfile "$CA/ca-2.crt" -noout 2>&1 | grep -q "verify OK" ||
