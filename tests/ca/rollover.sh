@@ -118,6 +118,16 @@ contains "$OUT" "SUCCESS serial="
 verify c4.pem "$CA/ca-2.crt" || fail "renewal after the switch-over: not issued by the new CA"
 has_scepclient && { scepclient_enroll after; verify sc-after/c.pem "$CA/ca-2.crt" ||
 	fail "scepclient after the switch-over: not issued by the new CA"; }
+# scepclient renews its old-CA certificate (a RenewalReq signed by it,
+# no challenge): the new CA issues.
+if has_scepclient; then
+	cp sc-before/c.pem sc-before/old.pem
+	(cd sc-before && timeout 60 scepclient -server-url "$URL" -private-key k.pem \
+		-certificate c.pem -cn before > renew.log 2>&1) || { cat sc-before/renew.log; fail "scepclient renewal"; }
+	cmp -s sc-before/c.pem sc-before/old.pem && fail "scepclient renewal: the same certificate"
+	verify sc-before/c.pem "$CA/ca-2.crt" || fail "scepclient renewal: not issued by the new CA"
+	grep -q "RenewalReq .*CN=before.* -> SUCCESS" "$LOG" || fail "scepclient renewal: no RenewalReq"
+fi
 # The overlap: old and new certificates verify from either root with
 # the link certificates, and from a bundle of both roots.
 verify c1.pem "$CA/ca-2.crt" "$CA/link-2-1.crt" || fail "old-CA certificate from the new root"
