@@ -112,6 +112,12 @@ verify c3.pem "$CA/ca-2.crt" || fail "after the switch-over: not issued by the n
 verify c3.pem "$CA/ca.crt" && fail "a new-CA certificate verifies with the old root alone"
 openssl x509 -in c3.pem -noout -text | grep -q "URI:http://127.0.0.1:$PORT/crl/2" ||
 	fail "new-CA certificate: CRL distribution point /crl/2"
+# A client that fetched the CA certificate before the switch-over
+# encrypts to the old key: decrypted all the same, issued by the new CA.
+cat "$CA/ca.crt" "$CA/ca-2.crt" > old-first.pem
+expect 0 "$SCEPREQ" enroll "$URL" --key k7.pem --cn r7 --challenge pw --ca old-first.pem --out c7.pem
+verify c7.pem "$CA/ca-2.crt" || fail "encrypted to the old key: not issued by the new CA"
+grep -q "(to CA generation 1)" "$LOG" || fail "no log of the old key decrypting"
 # Renewal of an old-CA certificate (RenewalReq signed by it): the new CA.
 expect 0 "$SCEPREQ" enroll "$URL" --key k4.pem --cn r2 --renew-cert c2.pem --renew-key k2.pem --out c4.pem
 contains "$OUT" "SUCCESS serial="
