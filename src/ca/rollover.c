@@ -122,6 +122,33 @@ rollover_key_ok(const struct policy *pol, EVP_PKEY *key, const char *spec,
 	    "include it", spec);
 }
 
+/*
+ * The new key: the policy's rules, and RSA when the current CA's is
+ * (RFC 8894 3.1: requests are encrypted to the CA's key, and a CA that
+ * rolls over has no RA).
+ */
+static int
+rollover_key(EVP_PKEY **out, const char *spec, EVP_PKEY *oldpub,
+    const struct policy *pol, struct err *e)
+{
+	int	 rc;
+
+	if ((rc = ca_keygen(out, spec, e)) != 0)
+		return rc;
+	if (EVP_PKEY_is_a(*out, "EC") && EVP_PKEY_is_a(oldpub, "RSA"))
+		rc = err_set(e, ERR_REFUSED, "--key %s: SCEP clients encrypt "
+		    "their requests to the CA's RSA key (RFC 8894 3.1), and "
+		    "this CA has no RA: the next CA would take no request",
+		    spec);
+	else
+		rc = rollover_key_ok(pol, *out, spec, e);
+	if (rc != 0) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* Whole days from now until x expires, at least 1. */
 static int
 rollover_days_left(const X509 *x, time_t now)
@@ -173,6 +200,7 @@ rollover_make(struct rollover_made *m, const struct ca *old,
 	    old->cert))) == NULL)
 		return err_nomem(e);
 	left = rollover_days_left(old->cert, now);
+	oldpub = X509_get0_pubkey(old->cert);
 	/* The next CA outlives the current one, or rolling over is moot. */
 	if (o->days <= 0 && days <= left)
 		days = left + 1;
@@ -181,9 +209,7 @@ rollover_make(struct rollover_made *m, const struct ca *old,
 		return err_set(e, ERR_INVAL, "--days %d: the new CA would expire "
 		    "before the current one (in %d days)", days, left);
 	}
-	oldpub = X509_get0_pubkey(old->cert);
-	if ((rc = ca_keygen(&m->key, spec, e)) != 0 ||
-	    (rc = rollover_key_ok(pol, m->key, spec, e)) != 0 ||
+	if ((rc = rollover_key(&m->key, spec, oldpub, pol, e)) != 0 ||
 	    (rc = ca_make_cert(&m->cert, m->key, n, NULL, NULL, days,
 	    ROLLOVER_BC, ROLLOVER_KU, e)) != 0 ||
 	    (rc = ca_make_cert(&m->link_new, m->key, n, old->cert, old->key,

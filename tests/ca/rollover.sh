@@ -198,7 +198,9 @@ sqlite3 "$CA/ca.db" "ALTER TABLE certs DROP COLUMN ca_gen; DROP TABLE ca_generat
 expect 0 ca list
 contains "$OUT" "valid	CN=old"
 [ "$(sqlite3 "$CA/ca.db" 'PRAGMA user_version')" = 2 ] || fail "user_version not upgraded"
-expect 0 ca rollover --key ec:p256
+expect 1 ca rollover --key ec:p256
+contains "$OUT" "--key ec:p256: SCEP clients encrypt their requests to the CA's RSA key"
+expect 0 ca rollover
 contains "$OUT" "CA generation 2 created"
 expect 0 ca revoke "$(serial old.pem)"
 openssl crl -inform der -in "$CA/crl.der" -noout -text | grep -q "Serial Number: $(serial old.pem)" ||
