@@ -543,10 +543,16 @@ ca_gen(const struct ca *ca, int n)
 	return NULL;
 }
 
+struct ca_sync {
+	struct ca	*ca;
+	int		 bad;		/* the generation that differs */
+};
+
 static int
 ca_gens_sync_one(const struct db_cagen *row, void *arg)
 {
-	struct ca	*ca = arg, *g;
+	struct ca_sync	*cs = arg;
+	struct ca	*ca = cs->ca, *g;
 	unsigned char	*der = NULL;
 	int		 len, same;
 
@@ -559,8 +565,10 @@ ca_gens_sync_one(const struct db_cagen *row, void *arg)
 	same = (size_t)len == row->cert_len && memcmp(der, row->cert,
 	    row->cert_len) == 0;
 	OPENSSL_free(der);
-	if (!same)
+	if (!same) {
+		cs->bad = row->gen;
 		return ERR_INVAL;
+	}
 	g->in_db = 1;
 	g->switch_at = row->switch_at;
 	return 0;
@@ -569,16 +577,17 @@ ca_gens_sync_one(const struct db_cagen *row, void *arg)
 int
 ca_gens_sync(struct ca *ca, struct db *db, struct err *e)
 {
+	struct ca_sync	 cs = { ca, 0 };
 	struct err	 dbe;
 	int		 rc;
 
 	err_clear(&dbe);
-	rc = db_cagen_list(db, ca_gens_sync_one, ca, &dbe);
-	if (rc == ERR_INVAL)
-		return err_set(e, rc, "%s: a CA certificate ca-N.crt is not "
-		    "the database's generation N: it was made by a rollover "
-		    "the database does not know; copy DIR/ca-N.*, link-*.crt "
-		    "from the directory that made the rollover", ca->dir);
+	rc = db_cagen_list(db, ca_gens_sync_one, &cs, &dbe);
+	if (rc == ERR_INVAL && cs.bad != 0)
+		return err_set(e, rc, "%s/ca-%d.crt is not the database's CA "
+		    "generation %d (a rollover the database does not know): "
+		    "copy ca-%d.* and link-*.crt from the directory that made "
+		    "it", ca->dir, cs.bad, cs.bad, cs.bad);
 	if (rc != 0 && dbe.msg[0] != '\0')
 		*e = dbe;
 	else if (rc != 0)

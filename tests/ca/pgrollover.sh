@@ -95,5 +95,5 @@ expect 0 "$NETPKI_CA" --dir "$W" list
 cp "$W"/ca-3.key "$W"/link-2-3.crt "$W"/link-3-2.crt "$L"/
 cp "$L/ca-2.crt" "$L/ca-3.crt"
 expect 1 "$NETPKI_CA" --dir "$L" list
-contains "$OUT" "is not the database's generation"
+contains "$OUT" "$L/ca-3.crt is not the database's CA generation 3"
 echo ok
