@@ -326,6 +326,30 @@ http_job(struct work_job *j, struct db *db, const struct err *dberr)
 	http_done(hr);
 }
 
+/* Rollover: what the store says, and whether this instance can follow. */
+static void
+http_gen_gauges(struct metrics_gauges *g, const struct ca *ca,
+    struct db *db, time_t now)
+{
+	const struct ca	*c, *nx = NULL;
+	struct err	 e;
+	int		 cur = 0, next = 0;
+
+	g->ca_gen = 0;
+	g->gen_unloaded = 0;
+	g->next_switch = -1;
+	if (db == NULL || db_cagen_state(db, now, &cur, &next, &e) != 0)
+		return;
+	g->ca_gen = cur;
+	c = ca_gen(ca, cur);
+	if (next != 0)
+		nx = ca_gen(ca, next);
+	g->gen_unloaded = c == NULL || !c->in_db || (next != 0 &&
+	    (nx == NULL || !nx->in_db));
+	if (nx != NULL && nx->in_db)
+		g->next_switch = difftime(nx->switch_at, now);
+}
+
 /* The gauges that are read, not counted. */
 static void
 http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
@@ -351,6 +375,7 @@ http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
 	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cur->cert));
 	/* ASN1_TIME_diff measures from the system clock: move to clock_now. */
 	g->ca_expiry = (double)days * 86400 + secs - (double)(now - time(NULL));
+	http_gen_gauges(g, ca, db, now);
 	g->crl_age = -1;
 	if (ca_path(path, sizeof(path), ca, "crl.der") == 0 &&
 	    stat(path, &sb) == 0)

@@ -87,6 +87,10 @@ done
 [ "$(fpr nc00)" = "$(fpr "$CA/ca-2.crt")" ] || fail "GetNextCACert's first certificate is not ca-2.crt"
 [ "$(fpr nc01)" = "$(fpr "$CA/link-1-2.crt")" ] || fail "GetNextCACert lacks the link certificate"
 grep -q "GetNextCACert 200 .* next=2" "$LOG" || fail "no log line for GetNextCACert"
+curl -sf "http://127.0.0.1:$PORT/metrics" > m1.txt || fail "/metrics"
+grep -qx "netpki_ca_generation 1" m1.txt || fail "/metrics: generation: $(grep generation m1.txt)"
+grep -qx "netpki_ca_rollover_switch_seconds $((AT - NETPKI_NOW))" m1.txt || fail "/metrics: switch"
+grep -qx "netpki_ca_generation_unloaded 0" m1.txt || fail "/metrics: unloaded"
 curl -sf -o cacert.der "$URL?operation=GetCACert" || fail "GetCACert"
 cmp -s cacert.der <(openssl x509 -in "$CA/ca.crt" -outform DER) || fail "GetCACert before the switch-over"
 curl -sf "http://127.0.0.1:$PORT/ca.crt" | cmp -s - "$CA/ca.crt" || fail "/ca.crt before the switch-over"
@@ -182,6 +186,8 @@ expect 0 ca rollover
 contains "$OUT" "CA generation 3 created"
 expect 1 "$SCEPREQ" enroll "$URL" --key k5.pem --cn r5 --challenge pw
 grep -q "CA generation 3 is in force but not loaded" "$LOG" || fail "stale server issued after a switch-over"
+curl -sf "http://127.0.0.1:$PORT/metrics" | grep -qx "netpki_ca_generation_unloaded 1" ||
+	fail "/metrics: a stale server does not say so"
 ca_stop
 ca_start --challenge pw
 expect 0 "$SCEPREQ" enroll "$URL" --key k5.pem --cn r5 --challenge pw --out c5.pem
