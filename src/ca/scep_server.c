@@ -73,6 +73,23 @@ scep_text(struct scep_reply *r, int http, const char *type, const char *s)
 	return 0;
 }
 
+static int	scep_nextca_build(unsigned char **, size_t *,
+		    const struct ca *, const struct ca *, struct err *);
+
+/* Each loaded generation's GetNextCACert answer, from the one before. */
+static int
+scep_server_nextca(struct scep_server *s, const struct ca *ca, struct err *e)
+{
+	const struct ca	*g;
+	int		 rc;
+
+	for (g = ca; g != NULL && g->next != NULL; g = g->next)
+		if ((rc = scep_nextca_build(&s->nextca[g->next->gen],
+		    &s->nextca_len[g->next->gen], g, g->next, e)) != 0)
+			return rc;
+	return 0;
+}
+
 int
 scep_server_init(struct scep_server *s, const struct ca *ca, struct err *e)
 {
@@ -80,6 +97,8 @@ scep_server_init(struct scep_server *s, const struct ca *ca, struct err *e)
 	int		 rc = 0;
 
 	s->ca = ca;
+	if ((rc = scep_server_nextca(s, ca, e)) != 0)
+		return rc;
 	if (ca->ra_sign == NULL) {
 		/* RFC 8894 4.2.1.1: a CA without RA: one DER certificate. */
 		s->cacert_type = "application/x-x509-ca-cert";
@@ -102,6 +121,8 @@ scep_server_clear(struct scep_server *s)
 		OPENSSL_cleanse(s->challenge, s->challenge_len);
 	free(s->challenge);
 	free(s->cacert);
+	for (size_t i = 0; i <= CA_GENMAX; i++)
+		free(s->nextca[i]);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -182,20 +203,20 @@ scep_server_getnextcacert(const struct scep_server *s, struct db *db,
     struct scep_reply *r)
 {
 	const struct ca	*cur, *next;
-	struct err	 e;
 
-	if (ca_keys_down(s->ca))
-		return scep_text(r, 503, "text/plain", "CA key unavailable\n");
 	if (scep_gens(s, db, &cur, &next, r) != 0)
 		return scep_text(r, 503, "text/plain", "CA unavailable\n");
 	if (next == NULL)
 		return scep_text(r, 404, "text/plain", "no next CA "
 		    "certificate\n");
-	if (scep_nextca_build(&r->body, &r->len, cur, next, &e) != 0) {
-		snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
-		return scep_text(r, 500, "text/plain", "cannot sign the next "
-		    "CA certificate\n");
-	}
+	/* One pending at a time: next follows cur, whose key signed it. */
+	if (next->gen != cur->gen + 1 || s->nextca[next->gen] == NULL)
+		return scep_text(r, 500, "text/plain", "no signed next CA "
+		    "certificate\n");
+	if ((r->body = malloc(s->nextca_len[next->gen])) == NULL)
+		return -1;
+	memcpy(r->body, s->nextca[next->gen], s->nextca_len[next->gen]);
+	r->len = s->nextca_len[next->gen];
 	snprintf(r->note, sizeof(r->note), " next=%d", next->gen);
 	r->http = 200;
 	r->type = TYPE_NEXTCA;

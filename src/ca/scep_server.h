@@ -27,6 +27,12 @@ struct scep_server {
 	unsigned char		*cacert;	/* GetCACert body */
 	size_t			 cacert_len;
 	const char		*cacert_type;
+	/*
+	 * GetNextCACert bodies by the next generation's number, signed
+	 * once at start (a request costs the key process nothing).
+	 */
+	unsigned char		*nextca[CA_GENMAX + 1];
+	size_t			 nextca_len[CA_GENMAX + 1];
 };
 
 /*
