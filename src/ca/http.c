@@ -451,7 +451,6 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
     struct http_req *hr, struct scep_reply *r)
 {
 	const char	*op, *msg;
-	struct err	 e;
 	int		 first;
 
 	op = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
@@ -459,18 +458,22 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
 	hr->op = op;
 	if (op == NULL)
 		return http_text(r, 400, "missing operation\n");
-	/* The store says which CA generation is in force (rollover). */
+	/*
+	 * The CA generations as the store listed them at start (rollover):
+	 * an unauthenticated GET costs the store nothing.  PKIOperation
+	 * asks the store each time.
+	 */
 	if (strcmp(op, "GetCACaps") == 0) {
 		hr->mtype = METRICS_T_GETCACAPS;
-		return scep_server_getcacaps(h->srv, http_db(h, &e), r);
+		return scep_server_getcacaps(h->srv, NULL, r);
 	}
 	if (strcmp(op, "GetCACert") == 0) {
 		hr->mtype = METRICS_T_GETCACERT;
-		return scep_server_getcacert(h->srv, http_db(h, &e), r);
+		return scep_server_getcacert(h->srv, NULL, r);
 	}
 	if (strcmp(op, "GetNextCACert") == 0) {
 		hr->mtype = METRICS_T_GETCACERT;
-		return scep_server_getnextcacert(h->srv, http_db(h, &e), r);
+		return scep_server_getnextcacert(h->srv, NULL, r);
 	}
 	if (strcmp(op, "PKIOperation") != 0)
 		return http_text(r, 400, "unsupported operation\n");
@@ -535,9 +538,7 @@ http_cacrt(struct http *h, struct scep_reply *r)
 	long		 n;
 	int		 rc;
 
-	if (ca_gens_now(&cur, &next, h->srv->ca, http_db(h, &e), clock_now(),
-	    &e) != 0 && ca_gens_now(&cur, &next, h->srv->ca, NULL,
-	    clock_now(), &e) != 0)
+	if (ca_gens_now(&cur, &next, h->srv->ca, NULL, clock_now(), &e) != 0)
 		return http_text(r, 503, "CA unavailable\n");
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
 	    !PEM_write_bio_X509(b, cur->cert)) {

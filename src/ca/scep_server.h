@@ -68,8 +68,8 @@ void	 scep_server_clear(struct scep_server *);
 void	 scep_reply_clear(struct scep_reply *);
 
 /*
- * db: the store, read for the CA generation in force (rollover); NULL
- * when it is down (then: what was read at start).  GetCACaps adds
+ * db: the store, read for the CA generation in force (rollover); NULL:
+ * the generations as read at start (serve's HTTP GETs).  GetCACaps adds
  * GetNextCACert while a next CA waits for its switch-over; GetCACert
  * answers the CA in force.
  */
