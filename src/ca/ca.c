@@ -485,9 +485,53 @@ ca_read_key(EVP_PKEY **out, const char *dir, const char *name, X509 *x,
 	return rc;
 }
 
+/*
+ * With an RA: the same RA keys, certified anew by each generation
+ * (ra-sign-N.crt, ra-enc-N.crt), so that GetCACert's RA chains to the
+ * CA it names.  The keys are generation 1's, shared (up_ref).
+ */
+static int
+ca_open_gen_ra(struct ca *g, const struct ca *root, struct err *e)
+{
+	char	 name[64];
+	int	 rc;
+
+	if (root->ra_sign == NULL)
+		return 0;
+	snprintf(name, sizeof(name), "ra-sign-%d.crt", g->gen);
+	if ((rc = ca_read_cert(&g->ra_sign, g->dir, name, e)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), "ra-enc-%d.crt", g->gen);
+	if ((rc = ca_read_cert(&g->ra_enc, g->dir, name, e)) != 0)
+		return rc;
+	if (X509_cmp(g->ra_sign, root->ra_sign) == 0 ||
+	    EVP_PKEY_eq(X509_get0_pubkey(g->ra_sign),
+	    X509_get0_pubkey(root->ra_sign)) != 1 ||
+	    EVP_PKEY_eq(X509_get0_pubkey(g->ra_enc),
+	    X509_get0_pubkey(root->ra_enc)) != 1)
+		return err_set(e, ERR_INVAL, "%s/ra-*-%d.crt: not the RA's keys",
+		    g->dir, g->gen);
+	return ca_gen_ra_keys(g, root);
+}
+
+/* Generation 1's RA keys, for a later generation (remote or from files). */
+int
+ca_gen_ra_keys(struct ca *g, const struct ca *root)
+{
+	if (root->ra_sign_key == NULL || g->ra_sign_key != NULL)
+		return 0;
+	if (!EVP_PKEY_up_ref(root->ra_sign_key))
+		return ERR_NOMEM;
+	g->ra_sign_key = root->ra_sign_key;
+	if (!EVP_PKEY_up_ref(root->ra_enc_key))
+		return ERR_NOMEM;
+	g->ra_enc_key = root->ra_enc_key;
+	return 0;
+}
+
 /* One generation N > 1 from DIR/ca-N.* and its link certificates. */
 static int
-ca_open_gen(struct ca *g, int keys, struct err *e)
+ca_open_gen(struct ca *g, const struct ca *root, int keys, struct err *e)
 {
 	char	 name[64];
 	int	 n = g->gen, rc;
@@ -502,7 +546,9 @@ ca_open_gen(struct ca *g, int keys, struct err *e)
 	if ((rc = ca_read_cert(&g->link_new, g->dir, name, e)) != 0)
 		return rc;
 	snprintf(name, sizeof(name), "link-%d-%d.crt", n, n - 1);
-	return ca_read_cert(&g->link_old, g->dir, name, e);
+	if ((rc = ca_read_cert(&g->link_old, g->dir, name, e)) != 0)
+		return rc;
+	return ca_open_gen_ra(g, root, e);
 }
 
 /* The generations rollover made, while DIR/ca-N.crt exists. */
@@ -527,7 +573,7 @@ ca_open_gens(struct ca *ca, int keys, struct err *e)
 		g->gen = n;
 		if ((g->dir = strdup(ca->dir)) == NULL)
 			return err_nomem(e);
-		if ((rc = ca_open_gen(g, keys, e)) != 0)
+		if ((rc = ca_open_gen(g, ca, keys, e)) != 0)
 			return rc;
 		prev = g;
 	}

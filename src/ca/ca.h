@@ -14,6 +14,7 @@
  *	link-M-N.crt			generation N's key certified by M
  *					(N-1 and N, both ways)
  *	crl-N.der			generation N's CRL
+ *	ra-sign-N.crt ra-enc-N.crt	the RA's keys, certified by N
  *	bundle/				extra PEM/DER certificates for /bundle.*
  */
 #ifndef NETPKI_CA_CA_H
@@ -57,8 +58,8 @@ struct ca {
 	struct keyop_peer *keys;	/* serve: the key process; or NULL */
 	/*
 	 * Generations (rollover): this struct is generation 1 and owns the
-	 * next ones, which share its directory and key process and have no
-	 * RA.  in_db and switch_at come from the database (ca_gens_sync):
+	 * next ones, which share its directory, key process and RA keys
+	 * (with RA certificates of their own).  in_db and switch_at come from the database (ca_gens_sync):
 	 * a generation whose files have no row yet is never used.
 	 */
 	int		 gen;		/* 1, 2 ... */
@@ -108,6 +109,8 @@ int		 ca_make_cert(X509 **, EVP_PKEY *, const X509_NAME *, X509 *,
 int		 ca_write_pair(const char *, const char *, EVP_PKEY *, X509 *,
 		    struct err *);
 int		 ca_lock(int *, const char *, struct err *);
+/* Give generation g generation 1's RA keys (once they are set). */
+int		 ca_gen_ra_keys(struct ca *, const struct ca *);
 /* Generation n (1 is the CA itself), or NULL when not loaded. */
 const struct ca	*ca_gen(const struct ca *, int);
 /*

@@ -229,11 +229,14 @@ keyproc_attach(struct ca *ca, struct keyop_peer *peer, struct err *e)
 		if ((rc = keyop_remote_new(key[i], peer, slot[i],
 		    X509_get0_pubkey(cert[i]), e)) != 0)
 			return err_prefix(e, "%s/%s", ca->dir, files[i]);
-	for (g = ca->next; g != NULL; g = g->next)
+	for (g = ca->next; g != NULL; g = g->next) {
 		if ((rc = keyop_remote_new(&g->key, peer,
 		    KEYPROC_SLOT_GEN(g->gen), X509_get0_pubkey(g->cert), e)) !=
 		    0)
 			return err_prefix(e, "%s/ca-%d.key", ca->dir, g->gen);
+		if ((rc = ca_gen_ra_keys(g, ca)) != 0)
+			return err_nomem(e);
+	}
 	return 0;
 }
 

@@ -123,19 +123,19 @@ rollover_key_ok(const struct policy *pol, EVP_PKEY *key, const char *spec,
 }
 
 /*
- * The new key: the policy's rules, and RSA when the current CA's is
- * (RFC 8894 3.1: requests are encrypted to the CA's key, and a CA that
- * rolls over has no RA).
+ * The new key: the policy's rules, and RSA when the current CA's is and
+ * there is no RA (RFC 8894 3.1: requests are encrypted to the CA's key).
  */
 static int
-rollover_key(EVP_PKEY **out, const char *spec, EVP_PKEY *oldpub,
+rollover_key(EVP_PKEY **out, const char *spec, EVP_PKEY *oldpub, int ra,
     const struct policy *pol, struct err *e)
 {
 	int	 rc;
 
 	if ((rc = ca_keygen(out, spec, e)) != 0)
 		return rc;
-	if (EVP_PKEY_is_a(*out, "EC") && EVP_PKEY_is_a(oldpub, "RSA"))
+	if (EVP_PKEY_is_a(*out, "EC") && EVP_PKEY_is_a(oldpub, "RSA") &&
+	    !ra)
 		rc = err_set(e, ERR_REFUSED, "--key %s: SCEP clients encrypt "
 		    "their requests to the CA's RSA key (RFC 8894 3.1), and "
 		    "this CA has no RA: the next CA would take no request",
@@ -167,6 +167,8 @@ struct rollover_made {
 	X509		*cert;		/* self-signed */
 	X509		*link_new;	/* new key, signed by the old CA */
 	X509		*link_old;	/* old key, signed by the new CA */
+	X509		*ra_sign;	/* with an RA: its keys, certified */
+	X509		*ra_enc;	/* by the new CA */
 };
 
 static void
@@ -176,7 +178,28 @@ rollover_made_clear(struct rollover_made *m)
 	X509_free(m->cert);
 	X509_free(m->link_new);
 	X509_free(m->link_old);
+	X509_free(m->ra_sign);
+	X509_free(m->ra_enc);
 	memset(m, 0, sizeof(*m));
+}
+
+/* The RA's keys and names, certified by the new CA (ca_init_ra's KUs). */
+static int
+rollover_make_ra(struct rollover_made *m, const struct ca *old, int days,
+    struct err *e)
+{
+	int	 rc;
+
+	if (old->ra_sign == NULL)
+		return 0;
+	if ((rc = ca_make_cert(&m->ra_sign, X509_get0_pubkey(old->ra_sign),
+	    X509_get_subject_name(old->ra_sign), m->cert, m->key, days,
+	    "critical,CA:FALSE", "critical,digitalSignature", e)) != 0)
+		return rc;
+	return ca_make_cert(&m->ra_enc, X509_get0_pubkey(old->ra_enc),
+	    X509_get_subject_name(old->ra_enc), m->cert, m->key, days,
+	    "critical,CA:FALSE", "critical,keyEncipherment,dataEncipherment",
+	    e);
 }
 
 static int
@@ -209,14 +232,15 @@ rollover_make(struct rollover_made *m, const struct ca *old,
 		return err_set(e, ERR_INVAL, "--days %d: the new CA would expire "
 		    "before the current one (in %d days)", days, left);
 	}
-	if ((rc = rollover_key(&m->key, spec, oldpub, pol, e)) != 0 ||
+	if ((rc = rollover_key(&m->key, spec, oldpub, old->ra_enc != NULL,
+	    pol, e)) != 0 ||
 	    (rc = ca_make_cert(&m->cert, m->key, n, NULL, NULL, days,
 	    ROLLOVER_BC, ROLLOVER_KU, e)) != 0 ||
 	    (rc = ca_make_cert(&m->link_new, m->key, n, old->cert, old->key,
 	    days < left ? days : left, ROLLOVER_BC, ROLLOVER_KU, e)) != 0 ||
 	    (rc = ca_make_cert(&m->link_old, oldpub, X509_get_subject_name(
 	    old->cert), m->cert, m->key, left, ROLLOVER_BC, ROLLOVER_KU,
-	    e)) != 0)
+	    e)) != 0 || (rc = rollover_make_ra(m, old, days, e)) != 0)
 		rollover_made_clear(m);
 	X509_NAME_free(n);
 	return rc;
@@ -266,6 +290,10 @@ rollover_files(const char *dir, int gen, const struct rollover_made *m,
 		snprintf(path, sizeof(path), "%s/link-%d-%d.crt", dir, gen,
 		    gen - 1);
 		(void)unlink(path);
+		snprintf(path, sizeof(path), "%s/ra-sign-%d.crt", dir, gen);
+		(void)unlink(path);
+		snprintf(path, sizeof(path), "%s/ra-enc-%d.crt", dir, gen);
+		(void)unlink(path);
 		return 0;
 	}
 	snprintf(name, sizeof(name), "link-%d-%d.crt", gen - 1, gen);
@@ -273,6 +301,14 @@ rollover_files(const char *dir, int gen, const struct rollover_made *m,
 		return rc;
 	snprintf(name, sizeof(name), "link-%d-%d.crt", gen, gen - 1);
 	if ((rc = rollover_write_cert(dir, name, m->link_old, e)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), "ra-sign-%d.crt", gen);
+	if (m->ra_sign != NULL &&
+	    (rc = rollover_write_cert(dir, name, m->ra_sign, e)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), "ra-enc-%d.crt", gen);
+	if (m->ra_enc != NULL &&
+	    (rc = rollover_write_cert(dir, name, m->ra_enc, e)) != 0)
 		return rc;
 	/* ca-N.crt last (ca_write_pair: the key first): it marks the set. */
 	snprintf(name, sizeof(name), "ca-%d", gen);
@@ -341,9 +377,6 @@ ca_rollover(int *out, const struct ca *ca, struct db *db,
 	int			 fd = -1, gen = 0, rc;
 
 	memset(&m, 0, sizeof(m));
-	if (ca->ra_sign != NULL)
-		return err_set(e, ERR_INVAL, "%s: rollover of a CA with an RA "
-		    "is not supported", ca->dir);
 	if (at < now)
 		return err_set(e, ERR_INVAL, "--at: the switch-over time is in "
 		    "the past");

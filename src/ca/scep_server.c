@@ -90,28 +90,38 @@ scep_server_nextca(struct scep_server *s, const struct ca *ca, struct err *e)
 	return 0;
 }
 
+/* GetCACert's body for one CA generation. */
+static int
+scep_cacert_build(unsigned char **out, size_t *len, const char **type,
+    const struct ca *ca, struct err *e)
+{
+	STACK_OF(X509)	*sk = NULL;
+	int		 rc;
+
+	if (ca->ra_sign == NULL) {
+		/* RFC 8894 4.2.1.1: a CA without RA: one DER certificate. */
+		*type = "application/x-x509-ca-cert";
+		return cert_der_dup(out, len, ca->cert, ASN1_ITEM_rptr(X509),
+		    "the CA certificate", e);
+	}
+	/* 4.2.1.2: with an RA, a degenerate PKCS#7 of the CA and the RA. */
+	if ((rc = ca_bundle(&sk, ca, 0, e)) == 0)
+		rc = scep_degenerate_build(out, len, sk, NULL, e);
+	*type = "application/x-x509-ca-ra-cert";
+	sk_X509_pop_free(sk, X509_free);
+	return rc;
+}
+
 int
 scep_server_init(struct scep_server *s, const struct ca *ca, struct err *e)
 {
-	STACK_OF(X509)	*sk = NULL;
-	int		 rc = 0;
+	int	 rc;
 
 	s->ca = ca;
 	if ((rc = scep_server_nextca(s, ca, e)) != 0)
 		return rc;
-	if (ca->ra_sign == NULL) {
-		/* RFC 8894 4.2.1.1: a CA without RA: one DER certificate. */
-		s->cacert_type = "application/x-x509-ca-cert";
-		return cert_der_dup(&s->cacert, &s->cacert_len, ca->cert,
-		    ASN1_ITEM_rptr(X509), "the CA certificate", e);
-	}
-	/* 4.2.1.2: with an RA, a degenerate PKCS#7 of the CA and the RA. */
-	if ((rc = ca_bundle(&sk, ca, 0, e)) == 0)
-		rc = scep_degenerate_build(&s->cacert, &s->cacert_len, sk, NULL,
-		    e);
-	s->cacert_type = "application/x-x509-ca-ra-cert";
-	sk_X509_pop_free(sk, X509_free);
-	return rc;
+	return scep_cacert_build(&s->cacert, &s->cacert_len, &s->cacert_type,
+	    ca, e);
 }
 
 void
@@ -173,8 +183,11 @@ scep_nextca_build(unsigned char **out, size_t *outlen, const struct ca *cur,
 	BIO			*in = NULL;
 	int			 rc;
 
+	/* 4.7.1: the new CA and its RA certificates, then the link. */
 	if ((sk = sk_X509_new_null()) == NULL || !sk_X509_push(sk,
-	    next->cert) || !sk_X509_push(sk, next->link_new)) {
+	    next->cert) || (next->ra_sign != NULL && (!sk_X509_push(sk,
+	    next->ra_sign) || !sk_X509_push(sk, next->ra_enc))) ||
+	    !sk_X509_push(sk, next->link_new)) {
 		rc = err_nomem(e);
 		goto out;
 	}
@@ -232,13 +245,12 @@ scep_server_getcacert(const struct scep_server *s, struct db *db,
 
 	if (scep_gens(s, db, &cur, &next, r) != 0)
 		return scep_text(r, 503, "text/plain", "CA unavailable\n");
-	/* After a switch-over: the new CA (rollover refuses an RA). */
+	/* After a switch-over: the new CA (and the RA it certified). */
 	if (cur != s->ca) {
-		if (cert_der_dup(&r->body, &r->len, cur->cert,
-		    ASN1_ITEM_rptr(X509), "the CA certificate", &e) != 0)
+		if (scep_cacert_build(&r->body, &r->len, &r->type, cur,
+		    &e) != 0)
 			return -1;
 		r->http = 200;
-		r->type = "application/x-x509-ca-cert";
 		return 0;
 	}
 	r->http = 200;

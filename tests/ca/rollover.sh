@@ -194,6 +194,39 @@ expect 0 "$SCEPREQ" enroll "$URL" --key k5.pem --cn r5 --challenge pw --out c5.p
 verify c5.pem "$CA/ca-3.crt" || fail "generation 3 after a restart"
 ca_stop
 
+# --- with an RA: the same RA keys, certified anew by the next CA, which
+# may then be EC (requests are encrypted to the RA).  (micromdm's
+# scepclient encrypts to the EC CA certificate too, and panics: not here.)
+export NETPKI_NOW=$T0
+CA=$WORK/ra
+ca_init --ra
+expect 0 ca rollover --at +1d --key ec:p256
+contains "$OUT" "CA generation 2 created"
+for r in sign enc; do
+	verify "$CA/ra-$r-2.crt" "$CA/ca-2.crt" || fail "ra-$r-2.crt is not certified by the new CA"
+	cmp -s <(openssl x509 -in "$CA/ra-$r.crt" -pubkey -noout) <(openssl x509 -in "$CA/ra-$r-2.crt" -pubkey -noout) ||
+		fail "ra-$r-2.crt: another key"
+done
+export NETPKI_NOW=$((T0 + 3600))
+ca_start --challenge pw
+curl -sf -o ranext.p7 "$URL?operation=GetNextCACert" || fail "RA: GetNextCACert"
+openssl cms -verify -inform DER -in ranext.p7 -CAfile "$CA/ca.crt" -binary -out rainner.der \
+	-attime "$NETPKI_NOW" 2> /dev/null || fail "RA: GetNextCACert is not signed by the current CA"
+[ "$(openssl pkcs7 -inform DER -in rainner.der -print_certs | grep -c BEGIN)" = 4 ] ||
+	fail "RA: GetNextCACert does not carry the CA, two RA certificates and the link"
+ca_stop
+export NETPKI_NOW=$((T0 + 86400 + 60))
+ca_start --challenge pw
+curl -sf -D ra.hdr -o racacert.p7 "$URL?operation=GetCACert" || fail "RA: GetCACert"
+grep -qi '^Content-Type: application/x-x509-ca-ra-cert' ra.hdr || fail "RA: GetCACert type"
+openssl pkcs7 -inform DER -in racacert.p7 -print_certs > racerts.pem
+for f in ca-2.crt ra-sign-2.crt ra-enc-2.crt; do
+	grep -qF "$(sed -n 2p "$CA/$f")" racerts.pem || fail "RA: GetCACert lacks $f"
+done
+expect 0 "$SCEPREQ" enroll "$URL" --key kra.pem --cn ra1 --challenge pw --out cra.pem
+verify cra.pem "$CA/ca-2.crt" || fail "RA: after the switch-over, not issued by the new CA"
+ca_stop
+
 # --- schema upgrade: a directory from before version 2
 CA=$WORK/old
 ca_init
