@@ -72,6 +72,10 @@ ca_free(struct ca *ca)
 	EVP_PKEY_free(ca->ra_sign_key);
 	X509_free(ca->ra_enc);
 	EVP_PKEY_free(ca->ra_enc_key);
+	X509_free(ca->link_new);
+	X509_free(ca->link_old);
+	/* At most CA_GENMAX deep; before the key process that serves them. */
+	ca_free(ca->next);
 	/* After the keys that use it. */
 	keyop_peer_free(ca->keys);
 	free(ca);
@@ -147,7 +151,7 @@ ca_parse_dn(X509_NAME **out, const char *s, struct err *e)
 	return rc;
 }
 
-static int
+int
 ca_keygen(EVP_PKEY **out, const char *spec, struct err *e)
 {
 	if (strcmp(spec, "rsa:2048") == 0)
@@ -158,16 +162,18 @@ ca_keygen(EVP_PKEY **out, const char *spec, struct err *e)
 		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
 	else if (strcmp(spec, "ec:p256") == 0)
 		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(spec, "ec:p384") == 0)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
 	else
 		return err_set(e, ERR_INVAL, "key %s: use rsa:2048, rsa:3072, "
-		    "rsa:4096 or ec:p256", spec);
+		    "rsa:4096, ec:p256 or ec:p384", spec);
 	if (*out == NULL)
 		return err_openssl(e, ERR_CRYPTO, "key generation failed");
 	return 0;
 }
 
 /* A certificate for key, signed by issuer (NULL: self-signed). */
-static int
+int
 ca_make_cert(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
     X509 *issuer, EVP_PKEY *ikey, int days, const char *bc, const char *ku,
     struct err *e)
@@ -215,7 +221,7 @@ ca_make_cert(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
 	return rc;
 }
 
-static int
+int
 ca_write_pair(const char *dir, const char *name, EVP_PKEY *key, X509 *x,
     struct err *e)
 {
@@ -341,8 +347,8 @@ ca_db_unused(struct db **out, const char *uri, struct err *e)
  * both find no CA and write one over the other.  Not waiting: the one
  * that loses is refused (the other one is making the CA).
  */
-static int
-ca_init_lock(int *fd, const char *dir, struct err *e)
+int
+ca_lock(int *fd, const char *dir, struct err *e)
 {
 	int	 rc;
 
@@ -369,7 +375,7 @@ ca_init(const char *dir, const struct ca_init_opts *o, struct err *e)
 	struct stat	 sb;
 	int		 fd = -1, rc, made = stat(dir, &sb) != 0;
 
-	if ((rc = ca_init_lock(&fd, dir, e)) != 0)
+	if ((rc = ca_lock(&fd, dir, e)) != 0)
 		return rc;
 	rc = ca_init_locked(dir, o, e);
 	/* A refused init leaves no directory it made (if still empty). */
@@ -479,6 +485,188 @@ ca_read_key(EVP_PKEY **out, const char *dir, const char *name, X509 *x,
 	return rc;
 }
 
+/*
+ * With an RA: the same RA keys, certified anew by each generation
+ * (ra-sign-N.crt, ra-enc-N.crt), so that GetCACert's RA chains to the
+ * CA it names.  The keys are generation 1's, shared (up_ref).
+ */
+static int
+ca_open_gen_ra(struct ca *g, const struct ca *root, struct err *e)
+{
+	char	 name[64];
+	int	 rc;
+
+	if (root->ra_sign == NULL)
+		return 0;
+	snprintf(name, sizeof(name), "ra-sign-%d.crt", g->gen);
+	if ((rc = ca_read_cert(&g->ra_sign, g->dir, name, e)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), "ra-enc-%d.crt", g->gen);
+	if ((rc = ca_read_cert(&g->ra_enc, g->dir, name, e)) != 0)
+		return rc;
+	if (X509_cmp(g->ra_sign, root->ra_sign) == 0 ||
+	    EVP_PKEY_eq(X509_get0_pubkey(g->ra_sign),
+	    X509_get0_pubkey(root->ra_sign)) != 1 ||
+	    EVP_PKEY_eq(X509_get0_pubkey(g->ra_enc),
+	    X509_get0_pubkey(root->ra_enc)) != 1)
+		return err_set(e, ERR_INVAL, "%s/ra-*-%d.crt: not the RA's keys",
+		    g->dir, g->gen);
+	return ca_gen_ra_keys(g, root);
+}
+
+/* Generation 1's RA keys, for a later generation (remote or from files). */
+int
+ca_gen_ra_keys(struct ca *g, const struct ca *root)
+{
+	if (root->ra_sign_key == NULL || g->ra_sign_key != NULL)
+		return 0;
+	if (!EVP_PKEY_up_ref(root->ra_sign_key))
+		return ERR_NOMEM;
+	g->ra_sign_key = root->ra_sign_key;
+	if (!EVP_PKEY_up_ref(root->ra_enc_key))
+		return ERR_NOMEM;
+	g->ra_enc_key = root->ra_enc_key;
+	return 0;
+}
+
+/* One generation N > 1 from DIR/ca-N.* and its link certificates. */
+static int
+ca_open_gen(struct ca *g, const struct ca *root, int keys, struct err *e)
+{
+	char	 name[64];
+	int	 n = g->gen, rc;
+
+	snprintf(name, sizeof(name), "ca-%d.crt", n);
+	if ((rc = ca_read_cert(&g->cert, g->dir, name, e)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), "ca-%d.key", n);
+	if (keys && (rc = ca_read_key(&g->key, g->dir, name, g->cert, e)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), "link-%d-%d.crt", n - 1, n);
+	if ((rc = ca_read_cert(&g->link_new, g->dir, name, e)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), "link-%d-%d.crt", n, n - 1);
+	if ((rc = ca_read_cert(&g->link_old, g->dir, name, e)) != 0)
+		return rc;
+	return ca_open_gen_ra(g, root, e);
+}
+
+/* The generations rollover made, while DIR/ca-N.crt exists. */
+static int
+ca_open_gens(struct ca *ca, int keys, struct err *e)
+{
+	struct ca	*prev = ca, *g;
+	char		 path[4096];
+	struct stat	 sb;
+	int		 n, rc;
+
+	ca->gen = 1;
+	ca->in_db = 1;
+	for (n = 2; n <= CA_GENMAX; n++) {
+		snprintf(path, sizeof(path), "%s/ca-%d.crt", ca->dir, n);
+		if (stat(path, &sb) != 0)
+			return 0;
+		if ((g = calloc(1, sizeof(*g))) == NULL)
+			return err_nomem(e);
+		/* Linked first: ca_free(ca) frees it on a failure. */
+		prev->next = g;
+		g->gen = n;
+		if ((g->dir = strdup(ca->dir)) == NULL)
+			return err_nomem(e);
+		if ((rc = ca_open_gen(g, ca, keys, e)) != 0)
+			return rc;
+		prev = g;
+	}
+	return 0;
+}
+
+const struct ca *
+ca_gen(const struct ca *ca, int n)
+{
+	for (; ca != NULL; ca = ca->next)
+		if (ca->gen == n)
+			return ca;
+	return NULL;
+}
+
+struct ca_sync {
+	struct ca	*ca;
+	int		 bad;		/* the generation that differs */
+};
+
+static int
+ca_gens_sync_one(const struct db_cagen *row, void *arg)
+{
+	struct ca_sync	*cs = arg;
+	struct ca	*ca = cs->ca, *g;
+	unsigned char	*der = NULL;
+	int		 len, same;
+
+	for (g = ca; g != NULL && g->gen != row->gen; g = g->next)
+		;
+	if (g == NULL)
+		return 0;
+	if ((len = i2d_X509(g->cert, &der)) < 0)
+		return ERR_NOMEM;
+	same = (size_t)len == row->cert_len && memcmp(der, row->cert,
+	    row->cert_len) == 0;
+	OPENSSL_free(der);
+	if (!same) {
+		cs->bad = row->gen;
+		return ERR_INVAL;
+	}
+	g->in_db = 1;
+	g->switch_at = row->switch_at;
+	return 0;
+}
+
+int
+ca_gens_sync(struct ca *ca, struct db *db, struct err *e)
+{
+	struct ca_sync	 cs = { ca, 0 };
+	struct err	 dbe;
+	int		 rc;
+
+	err_clear(&dbe);
+	rc = db_cagen_list(db, ca_gens_sync_one, &cs, &dbe);
+	if (rc == ERR_INVAL && cs.bad != 0)
+		return err_set(e, rc, "%s/ca-%d.crt is not the database's CA "
+		    "generation %d (a rollover the database does not know): "
+		    "copy ca-%d.* and link-*.crt from the directory that made "
+		    "it", ca->dir, cs.bad, cs.bad, cs.bad);
+	if (rc != 0 && dbe.msg[0] != '\0')
+		*e = dbe;
+	else if (rc != 0)
+		err_nomem(e);
+	return rc;
+}
+
+int
+ca_gens_now(const struct ca **cur, const struct ca **next,
+    const struct ca *ca, struct db *db, time_t now, struct err *e)
+{
+	const struct ca	*g;
+	int		 c = 1, n = 0, rc;
+
+	*cur = *next = NULL;
+	if (db != NULL && (rc = db_cagen_state(db, now, &c, &n, e)) != 0)
+		return rc;
+	if (db == NULL)
+		for (g = ca->next; g != NULL; g = g->next) {
+			if (g->in_db && g->switch_at <= now)
+				c = g->gen;
+			else if (g->in_db && n == 0)
+				n = g->gen;
+		}
+	if ((*cur = ca_gen(ca, c)) == NULL || !(*cur)->in_db)
+		return err_set(e, ERR_NOTFOUND, "CA generation %d is in force "
+		    "but not loaded: copy DIR/ca-%d.*, link-*.crt from the "
+		    "directory that made it and restart", c, c);
+	if (n != 0 && (g = ca_gen(ca, n)) != NULL && g->in_db)
+		*next = g;
+	return 0;
+}
+
 /* keys 0: the certificates only (serve: the keys are the key process's). */
 static int
 ca_open(struct ca **out, const char *dir, int keys, struct err *e)
@@ -508,6 +696,8 @@ ca_open(struct ca **out, const char *dir, int keys, struct err *e)
 		    "ra-enc.key", ca->ra_enc, e)) != 0))
 			goto out;
 	}
+	if ((rc = ca_open_gens(ca, keys, e)) != 0)
+		goto out;
 	*out = ca;
 	ca = NULL;
  out:

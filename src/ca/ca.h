@@ -10,6 +10,11 @@
  *	ca.db				SQLite (WAL): requests, certificates
  *	database			or: a postgresql:// URI (init --db)
  *	crl.der				the current CRL
+ *	ca-N.key ca-N.crt		CA generation N > 1 (rollover)
+ *	link-M-N.crt			generation N's key certified by M
+ *					(N-1 and N, both ways)
+ *	crl-N.der			generation N's CRL
+ *	ra-sign-N.crt ra-enc-N.crt	the RA's keys, certified by N
  *	bundle/				extra PEM/DER certificates for /bundle.*
  */
 #ifndef NETPKI_CA_CA_H
@@ -17,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -33,6 +39,7 @@ struct policy;
 #define CA_MAXBUNDLE		256	/* certificates in DIR/bundle */
 #define CA_SERIAL_TRIES		8	/* fresh serials after collisions */
 #define CA_DBURIMAX		4096	/* DIR/database */
+#define CA_GENMAX		6	/* CA generations (key process slots) */
 
 /*
  * Loaded once; read-only afterwards, so threads share it.  The keys are
@@ -49,6 +56,18 @@ struct ca {
 	X509		*ra_enc;
 	EVP_PKEY	*ra_enc_key;
 	struct keyop_peer *keys;	/* serve: the key process; or NULL */
+	/*
+	 * Generations (rollover): this struct is generation 1 and owns the
+	 * next ones, which share its directory, key process and RA keys
+	 * (with RA certificates of their own).  in_db and switch_at come from the database (ca_gens_sync):
+	 * a generation whose files have no row yet is never used.
+	 */
+	int		 gen;		/* 1, 2 ... */
+	int		 in_db;		/* the database lists this generation */
+	time_t		 switch_at;	/* issuance moves to it then */
+	X509		*link_new;	/* N > 1: this key certified by N-1 */
+	X509		*link_old;	/* N > 1: N-1's key certified by this */
+	struct ca	*next;		/* generation N+1, or NULL */
 };
 
 struct ca_init_opts {
@@ -83,6 +102,48 @@ int		 ca_db_open(struct db **, const struct ca *, struct err *);
  */
 int		 ca_bundle(STACK_OF(X509) **, const struct ca *, int,
 		    struct err *);
+/* Shared with rollover.c. */
+int		 ca_keygen(EVP_PKEY **, const char *, struct err *);
+int		 ca_make_cert(X509 **, EVP_PKEY *, const X509_NAME *, X509 *,
+		    EVP_PKEY *, int, const char *, const char *, struct err *);
+int		 ca_write_pair(const char *, const char *, EVP_PKEY *, X509 *,
+		    struct err *);
+int		 ca_lock(int *, const char *, struct err *);
+/* Give generation g generation 1's RA keys (once they are set). */
+int		 ca_gen_ra_keys(struct ca *, const struct ca *);
+/* Generation n (1 is the CA itself), or NULL when not loaded. */
+const struct ca	*ca_gen(const struct ca *, int);
+/*
+ * Check the loaded generations against the database's rows (the same
+ * certificate, or refused) and take their switch-over times.  Before
+ * the struct is shared between threads.
+ */
+int		 ca_gens_sync(struct ca *, struct db *, struct err *);
+/*
+ * At now, from the database (NULL: from what ca_gens_sync read): *cur
+ * the generation that issues, *next the one announced by GetNextCACert
+ * or NULL.  ERR_NOTFOUND when the database's current generation is not
+ * loaded (made elsewhere or after this process started).
+ */
+int		 ca_gens_now(const struct ca **, const struct ca **,
+		    const struct ca *, struct db *, time_t, struct err *);
+
+/* rollover.c */
+struct ca_rollover_opts {
+	const char	*keyspec;	/* NULL: the current CA's kind */
+	const char	*subject;	/* NULL: the current CA's subject */
+	int		 days;		/* 0: CA_DEFAULT_DAYS */
+	time_t		 at;		/* the switch-over; 0: now */
+};
+/*
+ * Make generation N+1 (key, self-signed certificate, link certificates)
+ * and record it with its switch-over time.  *gen: its number.
+ */
+int		 ca_rollover(int *, const struct ca *, struct db *,
+		    const struct policy *, const struct ca_rollover_opts *,
+		    struct err *);
+/* "2026-12-05T10:00:00Z", or "+90s", "+15m", "+1h", "+7d" from now. */
+int		 ca_rollover_time(time_t *, const char *, time_t);
 
 /* issue.c */
 struct issue_opts {

@@ -21,6 +21,7 @@
 
 struct cacrl_fill {
 	X509_CRL	*crl;
+	int		 gen;		/* the CA generation signing it */
 	struct err	*e;
 };
 
@@ -34,6 +35,9 @@ cacrl_add_entry(const struct db_cert *c, void *arg)
 	ASN1_ENUMERATED		*reason = NULL;
 	int			 rc = 0;
 
+	/* Each generation's CRL lists the certificates it issued. */
+	if ((c->gen > 1 ? c->gen : 1) != f->gen)
+		return 0;
 	if ((rc = issue_serial_parse(&sn, c->serial, f->e)) != 0)
 		return rc;
 	if ((r = X509_REVOKED_new()) == NULL ||
@@ -104,6 +108,7 @@ cacrl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
 		goto out;
 	}
 	f.crl = crl;
+	f.gen = ca->gen > 1 ? ca->gen : 1;
 	f.e = e;
 	if ((rc = db_cert_list(db, 1, cacrl_add_entry, &f, e)) != 0)
 		goto out;
@@ -122,6 +127,19 @@ cacrl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
 	return rc;
 }
 
+/* crl.der for generation 1, as always; crl-N.der for the later ones. */
+static void
+cacrl_path(char *path, size_t sz, const struct ca *ca)
+{
+	char	 name[32];
+
+	if (ca->gen > 1)
+		snprintf(name, sizeof(name), "crl-%d.der", ca->gen);
+	else
+		snprintf(name, sizeof(name), "crl.der");
+	ca_path(path, sz, ca, name);
+}
+
 int
 cacrl_update(const struct ca *ca, struct db *db, struct err *e)
 {
@@ -136,7 +154,7 @@ cacrl_update(const struct ca *ca, struct db *db, struct err *e)
 	if ((rc = cert_der_dup(&der, &n, crl, ASN1_ITEM_rptr(X509_CRL), "CRL",
 	    e)) != 0)
 		goto out;
-	ca_path(path, sizeof(path), ca, "crl.der");
+	cacrl_path(path, sizeof(path), ca);
 	rc = store_file_write(path, der, n, STORE_PUBLIC, e);
  out:
 	free(der);
@@ -181,9 +199,10 @@ cacrl_current(unsigned char **out, size_t *outlen, const struct ca *ca,
 	int	 rc;
 
 	*out = NULL;
-	if ((rc = db_cert_revoked_count(db, &revoked, e)) != 0)
+	if ((rc = db_cert_revoked_count_gen(db, ca->gen > 1 ? ca->gen : 1,
+	    &revoked, e)) != 0)
 		return rc;
-	ca_path(path, sizeof(path), ca, "crl.der");
+	cacrl_path(path, sizeof(path), ca);
 	rc = store_file_read(path, &buf, &len, CRL_MAXSIZE, e);
 	if (rc == 0 && cacrl_fresh((unsigned char *)buf, len, revoked)) {
 		*out = (unsigned char *)buf;

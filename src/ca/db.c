@@ -88,6 +88,47 @@ db_cert_clear(struct db_cert *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void
+db_cagen_clear(struct db_cagen *g)
+{
+	if (g == NULL)
+		return;
+	free(g->cert);
+	memset(g, 0, sizeof(*g));
+}
+
+int
+db_cagen_add(struct db *db, const struct db_cagen *g, time_t now,
+    struct err *e)
+{
+	int	 rc = db->ops->cagen_add(db, g, now, e);
+
+	/* A primary key refusing the row: the same race, one message. */
+	if (rc == ERR_EXISTS)
+		err_set(e, rc, "CA generation %d: another rollover is pending "
+		    "or was made meanwhile", g->gen);
+	return rc;
+}
+
+int
+db_cagen_state(struct db *db, time_t now, int *cur, int *next,
+    struct err *e)
+{
+	return db->ops->cagen_state(db, now, cur, next, e);
+}
+
+int
+db_cagen_list(struct db *db, db_cagen_cb cb, void *arg, struct err *e)
+{
+	return db->ops->cagen_list(db, cb, arg, e);
+}
+
+int
+db_cert_revoked_count_gen(struct db *db, int gen, int64_t *n, struct err *e)
+{
+	return db->ops->revoked_count_gen(db, gen, n, e);
+}
+
 int
 db_request_add(struct db *db, const struct db_request *r, int64_t *id,
     struct err *e)

@@ -54,6 +54,7 @@ struct db_cert {
 	time_t		 revoked;	/* 0: not revoked */
 	int		 reason;	/* CRL reason code when revoked */
 	int64_t		 request_id;	/* 0: none (sign-csr) */
+	int		 gen;		/* CA generation that issued it (0: 1) */
 	unsigned char	*der;
 	size_t		 der_len;
 };
@@ -141,7 +142,7 @@ int	 db_crl_number(struct db *, int64_t *, struct err *);
  * One-time enrollment challenges (challenge.c): the store keeps a salted
  * hash, never the secret.  Schema version DB_SCHEMA_VERSION added them.
  */
-#define DB_SCHEMA_VERSION	1
+#define DB_SCHEMA_VERSION	2
 struct db_challenge {
 	char		 id[17];	/* 16 hex digits */
 	char		 salt[33];	/* hex */
@@ -169,6 +170,37 @@ typedef int (*db_challenge_cb)(const struct db_challenge *, void *);
 int	 db_challenge_list(struct db *, db_challenge_cb, void *, struct err *);
 /* Requests in a state (DB_PENDING ...), for /metrics. */
 int	 db_request_count(struct db *, const char *, int64_t *, struct err *);
+
+/*
+ * CA generations (schema version 2; `netpki-ca rollover`): generation 1
+ * is DIR/ca.crt and has no row; each rollover adds the next one, with the
+ * time new issuance moves to it.  The rows are the one truth every serve
+ * instance reads: they never change once added.
+ */
+struct db_cagen {
+	int		 gen;		/* 2, 3 ... */
+	unsigned char	*cert;		/* its self-signed certificate, DER */
+	size_t		 cert_len;
+	time_t		 switch_at;	/* issuance moves to it at this time */
+	time_t		 created;
+};
+/*
+ * Add generation c->gen, which must follow the newest, in one statement:
+ * ERR_EXISTS when a rollover is still pending at now (switch_at > now)
+ * or another one took the number meanwhile.
+ */
+int	 db_cagen_add(struct db *, const struct db_cagen *, time_t,
+	    struct err *);
+/*
+ * At now: *cur the generation in force (1 before any rollover), *next
+ * the one waiting for its switch-over, or 0.
+ */
+int	 db_cagen_state(struct db *, time_t, int *, int *, struct err *);
+typedef int (*db_cagen_cb)(const struct db_cagen *, void *);
+int	 db_cagen_list(struct db *, db_cagen_cb, void *, struct err *);
+void	 db_cagen_clear(struct db_cagen *);
+/* Revoked certificates issued by one CA generation (its CRL's size). */
+int	 db_cert_revoked_count_gen(struct db *, int, int64_t *, struct err *);
 
 /* Small settings shared by serve and the admin commands ("crl_url"). */
 int	 db_meta_set(struct db *, const char *, const char *, struct err *);

@@ -62,6 +62,13 @@ struct db_ops {
 		    struct err *);
 	int	(*request_count)(struct db *, const char *, int64_t *,
 		    struct err *);
+	int	(*cagen_add)(struct db *, const struct db_cagen *, time_t,
+		    struct err *);
+	int	(*cagen_state)(struct db *, time_t, int *, int *,
+		    struct err *);
+	int	(*cagen_list)(struct db *, db_cagen_cb, void *, struct err *);
+	int	(*revoked_count_gen)(struct db *, int, int64_t *,
+		    struct err *);
 };
 
 struct db {

@@ -104,7 +104,14 @@ static const char pg_schema[] =
 	" revoked bigint NOT NULL DEFAULT 0);"
 	"ALTER TABLE requests ADD COLUMN IF NOT EXISTS reqhash text;"
 	"CREATE INDEX IF NOT EXISTS requests_reqhash ON requests (reqhash);"
-	"INSERT INTO meta (key, value) VALUES ('schema_version', '1')"
+	/* Version 2: CA generations (rollover); NULL ca_gen is 1. */
+	"ALTER TABLE certs ADD COLUMN IF NOT EXISTS ca_gen bigint;"
+	"CREATE TABLE IF NOT EXISTS ca_generations ("
+	" gen bigint PRIMARY KEY NOT NULL,"
+	" cert bytea NOT NULL,"
+	" switch_at bigint NOT NULL,"
+	" created bigint NOT NULL);"
+	"INSERT INTO meta (key, value) VALUES ('schema_version', '2')"
 	" ON CONFLICT (key) DO UPDATE SET value = excluded.value;";
 
 static void
@@ -494,7 +501,7 @@ pg_request_row(PGresult *res, int i, struct db_request *r, struct err *e)
 
 #define PG_CERT_COLS "serial, subject, not_before, not_after, issued, " \
 	"COALESCE(request_id, 0), COALESCE(revoked, 0), " \
-	"COALESCE(reason, 0)::bigint, der"
+	"COALESCE(reason, 0)::bigint, der, COALESCE(ca_gen, 1)"
 
 static int
 pg_cert_row(PGresult *res, int i, struct db_cert *c, struct err *e)
@@ -509,6 +516,7 @@ pg_cert_row(PGresult *res, int i, struct db_cert *c, struct err *e)
 	c->revoked = (time_t)pg_get_int(res, i, 6);
 	c->reason = (int)pg_get_int(res, i, 7);
 	c->der = pg_get_bytes(res, i, 8, &c->der_len);
+	c->gen = (int)pg_get_int(res, i, 9);
 	if (c->subject == NULL || c->der == NULL) {
 		db_cert_clear(c);
 		return err_nomem(e);
@@ -688,9 +696,10 @@ pg_cert_insert(struct db_pg *db, const struct db_cert *c, int64_t reqid,
 	else
 		pg_text(&p, NULL);
 	pg_bytes(&p, c->der, c->der_len);
+	pg_int(&p, c->gen > 1 ? c->gen : 1);
 	return pg_query(db, NULL, "INSERT INTO certs (serial, subject, "
-	    "not_before, not_after, issued, request_id, der) VALUES ($1, $2, "
-	    "$3, $4, $5, $6, $7)", &p, "insert certificate", e);
+	    "not_before, not_after, issued, request_id, der, ca_gen) VALUES "
+	    "($1, $2, $3, $4, $5, $6, $7, $8)", &p, "insert certificate", e);
 }
 
 /*
@@ -1029,6 +1038,105 @@ pg_request_count(struct db *d, const char *state, int64_t *out,
 	    "WHERE state = $1", &p, "count requests", out, e);
 }
 
+/*
+ * One statement: the check and the row together.  Two rollovers at once
+ * both find the same next number, and the primary key refuses the
+ * second (ERR_EXISTS).
+ */
+static int
+pg_cagen_add(struct db *d, const struct db_cagen *g, time_t now,
+    struct err *e)
+{
+	struct db_pg		*db = (struct db_pg *)d;
+	struct pg_params	 p = { 0 };
+	PGresult		*res = NULL;
+	int			 rc, n;
+
+	pg_int(&p, g->gen);
+	pg_bytes(&p, g->cert, g->cert_len);
+	pg_int(&p, g->switch_at);
+	pg_int(&p, now);
+	if ((rc = pg_query(db, &res, "INSERT INTO ca_generations (gen, cert, "
+	    "switch_at, created) SELECT $1::bigint, $2::bytea, $3::bigint, "
+	    "$4::bigint WHERE NOT EXISTS (SELECT 1 FROM ca_generations WHERE "
+	    "switch_at > $4::bigint) AND $1::bigint = (SELECT "
+	    "COALESCE(MAX(gen), 1) + 1 FROM ca_generations)", &p,
+	    "add CA generation", e)) != 0)
+		return rc;
+	n = pg_changed(res);
+	PQclear(res);
+	if (n != 1)
+		return err_set(e, ERR_EXISTS, "CA generation %d: another "
+		    "rollover is pending or was made meanwhile", g->gen);
+	return 0;
+}
+
+static int
+pg_cagen_state(struct db *d, time_t now, int *cur, int *next,
+    struct err *e)
+{
+	struct db_pg		*db = (struct db_pg *)d;
+	struct pg_params	 p = { 0 };
+	PGresult		*res = NULL;
+	int			 rc;
+
+	pg_int(&p, now);
+	if ((rc = pg_query(db, &res, "SELECT COALESCE(MAX(CASE WHEN "
+	    "switch_at <= $1::bigint THEN gen END), 1), COALESCE(MIN(CASE "
+	    "WHEN switch_at > $1::bigint THEN gen END), 0) FROM "
+	    "ca_generations", &p, "CA generations", e)) != 0)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = err_set(e, ERR_IO, "database %s: CA generations: no "
+		    "result", db->name);
+	else {
+		*cur = (int)pg_get_int(res, 0, 0);
+		*next = (int)pg_get_int(res, 0, 1);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* A handful of rows: one result. */
+static int
+pg_cagen_list(struct db *d, db_cagen_cb cb, void *arg, struct err *e)
+{
+	struct db_pg		*db = (struct db_pg *)d;
+	struct pg_params	 p = { 0 };
+	struct db_cagen		 g;
+	PGresult		*res = NULL;
+	int			 i, rc;
+
+	if ((rc = pg_query(db, &res, "SELECT gen, cert, switch_at, created "
+	    "FROM ca_generations ORDER BY gen", &p, "list CA generations",
+	    e)) != 0)
+		return rc;
+	for (i = 0; i < PQntuples(res) && rc == 0; i++) {
+		memset(&g, 0, sizeof(g));
+		g.gen = (int)pg_get_int(res, i, 0);
+		g.switch_at = (time_t)pg_get_int(res, i, 2);
+		g.created = (time_t)pg_get_int(res, i, 3);
+		if ((g.cert = pg_get_bytes(res, i, 1, &g.cert_len)) == NULL)
+			rc = err_nomem(e);
+		else
+			rc = cb(&g, arg);
+		db_cagen_clear(&g);
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_revoked_count_gen(struct db *d, int gen, int64_t *out, struct err *e)
+{
+	struct pg_params	 p = { 0 };
+
+	pg_int(&p, gen);
+	return pg_one_int((struct db_pg *)d, "SELECT count(*) FROM certs "
+	    "WHERE revoked IS NOT NULL AND COALESCE(ca_gen, 1) = $1::bigint",
+	    &p, "count revocations", out, e);
+}
+
 static const struct db_ops pg_ops = {
 	.close = pg_close,
 	.begin = pg_begin,
@@ -1053,6 +1161,10 @@ static const struct db_ops pg_ops = {
 	.challenge_update = pg_challenge_update,
 	.challenge_list = pg_challenge_list,
 	.request_count = pg_request_count,
+	.cagen_add = pg_cagen_add,
+	.cagen_state = pg_cagen_state,
+	.cagen_list = pg_cagen_list,
+	.revoked_count_gen = pg_revoked_count_gen,
 };
 
 /*
@@ -1072,11 +1184,11 @@ pg_schema_ready(struct db_pg *db, int *ready, struct err *e)
 	*ready = 0;
 	if ((rc = pg_one_int(db, "SELECT count(*) FROM unnest(ARRAY["
 	    "'requests', 'requests_transid', 'requests_state', 'certs', "
-	    "'certs_revoked', 'meta', 'challenges', 'requests_reqhash']) AS "
-	    "t(name) WHERE "
+	    "'certs_revoked', 'meta', 'challenges', 'requests_reqhash', "
+	    "'ca_generations']) AS t(name) WHERE "
 	    "to_regclass(name) IS NOT NULL", &p, "schema", &n, e)) != 0)
 		return rc;
-	if (n != 8)
+	if (n != 9)
 		return 0;
 	/* Version DB_SCHEMA_VERSION, or a newer one this binary refuses. */
 	if ((rc = pg_one_int(db, "SELECT COALESCE((SELECT value::bigint FROM "

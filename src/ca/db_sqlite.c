@@ -81,6 +81,15 @@ static const char db_schema_v1[] =
 	"ALTER TABLE requests ADD COLUMN reqhash TEXT;"
 	"CREATE INDEX IF NOT EXISTS requests_reqhash ON requests (reqhash);";
 
+/* Version 1 to 2: CA generations (rollover); NULL ca_gen is 1. */
+static const char db_schema_v2[] =
+	"ALTER TABLE certs ADD COLUMN ca_gen INTEGER;"
+	"CREATE TABLE IF NOT EXISTS ca_generations ("
+	" gen INTEGER PRIMARY KEY NOT NULL,"
+	" cert BLOB NOT NULL,"
+	" switch_at INTEGER NOT NULL,"
+	" created INTEGER NOT NULL);";
+
 static int
 sq_fail(struct db_sqlite *db, struct err *e, const char *what)
 {
@@ -249,7 +258,7 @@ sq_request_row(sqlite3_stmt *st, struct db_request *r, struct err *e)
 
 #define DB_CERT_COLS "serial, subject, not_before, not_after, issued, " \
 	"COALESCE(request_id, 0), COALESCE(revoked, 0), COALESCE(reason, 0), " \
-	"der"
+	"der, COALESCE(ca_gen, 1)"
 
 static int
 sq_cert_row(sqlite3_stmt *st, struct db_cert *c, struct err *e)
@@ -264,6 +273,7 @@ sq_cert_row(sqlite3_stmt *st, struct db_cert *c, struct err *e)
 	c->revoked = (time_t)sqlite3_column_int64(st, 6);
 	c->reason = sqlite3_column_int(st, 7);
 	c->der = sq_blobdup(st, 8, &c->der_len);
+	c->gen = sqlite3_column_int(st, 9);
 	if (c->subject == NULL || c->der == NULL) {
 		db_cert_clear(c);
 		return err_nomem(e);
@@ -431,8 +441,8 @@ sq_cert_insert(struct db_sqlite *db, const struct db_cert *c, int64_t reqid,
 	int		 rc;
 
 	if ((rc = sq_prepare(db, &st, "INSERT INTO certs (serial, subject, "
-	    "not_before, not_after, issued, request_id, der) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?)", e)) != 0)
+	    "not_before, not_after, issued, request_id, der, ca_gen) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?)", e)) != 0)
 		return rc;
 	sqlite3_bind_text(st, 1, c->serial, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->subject ? c->subject : "", -1,
@@ -445,6 +455,7 @@ sq_cert_insert(struct db_sqlite *db, const struct db_cert *c, int64_t reqid,
 	else
 		sqlite3_bind_null(st, 6);
 	sqlite3_bind_blob(st, 7, c->der, (int)c->der_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, c->gen > 1 ? c->gen : 1);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = sq_fail(db, e, "insert certificate");
 	sq_release(db, st);
@@ -847,8 +858,9 @@ sq_user_version(struct db_sqlite *db, int *v, struct err *e)
 
 /*
  * Make or upgrade the schema to DB_SCHEMA_VERSION in one transaction: a
- * CA directory made before version 1 (user_version 0) gains the tables
- * added since, its rows untouched.  A newer schema is refused.
+ * CA directory made before version 1 (user_version 0) or 2 gains the
+ * tables and columns added since, its rows untouched.  A newer schema
+ * is refused.
  */
 static int
 sq_schema(struct db_sqlite *db, struct err *e)
@@ -869,11 +881,110 @@ sq_schema(struct db_sqlite *db, struct err *e)
 	    DB_SCHEMA_VERSION);
 	if (rc == 0 && v < 1 && (rc = sq_exec_multi(db, db_schema, e)) == 0)
 		rc = sq_exec_multi(db, db_schema_v1, e);
+	if (rc == 0 && v < 2)
+		rc = sq_exec_multi(db, db_schema_v2, e);
 	if (rc == 0 && v < DB_SCHEMA_VERSION)
 		rc = sq_exec_multi(db, set, e);
 	if (rc == 0)
 		return sq_exec_multi(db, "COMMIT", e);
 	sqlite3_exec(db->sq, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int
+sq_cagen_add(struct db *d, const struct db_cagen *g, time_t now,
+    struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	/* One statement: the check and the row under one write lock. */
+	if ((rc = sq_prepare(db, &st, "INSERT INTO ca_generations (gen, cert, "
+	    "switch_at, created) SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS "
+	    "(SELECT 1 FROM ca_generations WHERE switch_at > ?4) AND ?1 = "
+	    "(SELECT COALESCE(MAX(gen), 1) + 1 FROM ca_generations)", e)) != 0)
+		return rc;
+	sqlite3_bind_int(st, 1, g->gen);
+	sqlite3_bind_blob(st, 2, g->cert, (int)g->cert_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)g->switch_at);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sq_fail(db, e, "add CA generation");
+	else if (sqlite3_changes(db->sq) != 1)
+		rc = err_set(e, ERR_EXISTS, "CA generation %d: another rollover "
+		    "is pending or was made meanwhile", g->gen);
+	sq_release(db, st);
+	return rc;
+}
+
+static int
+sq_cagen_state(struct db *d, time_t now, int *cur, int *next,
+    struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	if ((rc = sq_prepare(db, &st, "SELECT COALESCE(MAX(CASE WHEN "
+	    "switch_at <= ?1 THEN gen END), 1), COALESCE(MIN(CASE WHEN "
+	    "switch_at > ?1 THEN gen END), 0) FROM ca_generations", e)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		rc = sq_fail(db, e, "CA generations");
+	else {
+		*cur = sqlite3_column_int(st, 0);
+		*next = sqlite3_column_int(st, 1);
+	}
+	sq_release(db, st);
+	return rc;
+}
+
+static int
+sq_cagen_list(struct db *d, db_cagen_cb cb, void *arg, struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	sqlite3_stmt		*st = NULL;
+	struct db_cagen		 g;
+	int			 rc, s;
+
+	if ((rc = sq_prepare(db, &st, "SELECT gen, cert, switch_at, created "
+	    "FROM ca_generations ORDER BY gen", e)) != 0)
+		return rc;
+	while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&g, 0, sizeof(g));
+		g.gen = sqlite3_column_int(st, 0);
+		g.switch_at = (time_t)sqlite3_column_int64(st, 2);
+		g.created = (time_t)sqlite3_column_int64(st, 3);
+		if ((g.cert = sq_blobdup(st, 1, &g.cert_len)) == NULL)
+			rc = err_nomem(e);
+		else
+			rc = cb(&g, arg);
+		db_cagen_clear(&g);
+	}
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = sq_fail(db, e, "list CA generations");
+	sq_release(db, st);
+	return rc;
+}
+
+static int
+sq_revoked_count_gen(struct db *d, int gen, int64_t *out, struct err *e)
+{
+	struct db_sqlite	*db = (struct db_sqlite *)d;
+	sqlite3_stmt		*st = NULL;
+	int			 rc;
+
+	if ((rc = sq_prepare(db, &st, "SELECT COUNT(*) FROM certs WHERE "
+	    "revoked IS NOT NULL AND COALESCE(ca_gen, 1) = ?", e)) != 0)
+		return rc;
+	sqlite3_bind_int(st, 1, gen);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		rc = sq_fail(db, e, "count revocations");
+	else
+		*out = sqlite3_column_int64(st, 0);
+	sq_release(db, st);
 	return rc;
 }
 
@@ -901,6 +1012,10 @@ static const struct db_ops sq_ops = {
 	.challenge_update = sq_challenge_update,
 	.challenge_list = sq_challenge_list,
 	.request_count = sq_request_count,
+	.cagen_add = sq_cagen_add,
+	.cagen_state = sq_cagen_state,
+	.cagen_list = sq_cagen_list,
+	.revoked_count_gen = sq_revoked_count_gen,
 };
 
 int

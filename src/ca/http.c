@@ -326,16 +326,44 @@ http_job(struct work_job *j, struct db *db, const struct err *dberr)
 	http_done(hr);
 }
 
+/* Rollover: what the store says, and whether this instance can follow. */
+static void
+http_gen_gauges(struct metrics_gauges *g, const struct ca *ca,
+    struct db *db, time_t now)
+{
+	const struct ca	*c, *nx = NULL;
+	struct err	 e;
+	int		 cur = 0, next = 0;
+
+	g->ca_gen = 0;
+	g->gen_unloaded = 0;
+	g->next_switch = -1;
+	if (db == NULL || db_cagen_state(db, now, &cur, &next, &e) != 0)
+		return;
+	g->ca_gen = cur;
+	c = ca_gen(ca, cur);
+	if (next != 0)
+		nx = ca_gen(ca, next);
+	g->gen_unloaded = c == NULL || !c->in_db || (next != 0 &&
+	    (nx == NULL || !nx->in_db));
+	if (nx != NULL && nx->in_db)
+		g->next_switch = difftime(nx->switch_at, now);
+}
+
 /* The gauges that are read, not counted. */
 static void
 http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
 {
-	const struct ca	*ca = h->srv->ca;
+	const struct ca	*ca = h->srv->ca, *cur, *next;
 	struct stat	 sb;
 	struct err	 e;
 	char		 path[4096];
 	int		 days = 0, secs = 0;
 	time_t		 now = clock_now();
+
+	/* The expiry of the CA in force: after a rollover, the new one's. */
+	if (ca_gens_now(&cur, &next, ca, NULL, now, &e) != 0)
+		cur = ca;
 
 	/* One COUNT(*), not every pending row (and its CSR) read. */
 	if (db == NULL || db_request_count(db, DB_PENDING, &g->pending,
@@ -344,9 +372,10 @@ http_gauges(struct metrics_gauges *g, struct http *h, struct db *db)
 	pthread_mutex_lock(&h->mu);
 	g->connections = h->nconn;
 	pthread_mutex_unlock(&h->mu);
-	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(ca->cert));
+	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cur->cert));
 	/* ASN1_TIME_diff measures from the system clock: move to clock_now. */
 	g->ca_expiry = (double)days * 86400 + secs - (double)(now - time(NULL));
+	http_gen_gauges(g, ca, db, now);
 	g->crl_age = -1;
 	if (ca_path(path, sizeof(path), ca, "crl.der") == 0 &&
 	    stat(path, &sb) == 0)
@@ -429,13 +458,22 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
 	hr->op = op;
 	if (op == NULL)
 		return http_text(r, 400, "missing operation\n");
+	/*
+	 * The CA generations as the store listed them at start (rollover):
+	 * an unauthenticated GET costs the store nothing.  PKIOperation
+	 * asks the store each time.
+	 */
 	if (strcmp(op, "GetCACaps") == 0) {
 		hr->mtype = METRICS_T_GETCACAPS;
-		return scep_server_getcacaps(h->srv, r);
+		return scep_server_getcacaps(h->srv, NULL, r);
 	}
 	if (strcmp(op, "GetCACert") == 0) {
 		hr->mtype = METRICS_T_GETCACERT;
-		return scep_server_getcacert(h->srv, r);
+		return scep_server_getcacert(h->srv, NULL, r);
+	}
+	if (strcmp(op, "GetNextCACert") == 0) {
+		hr->mtype = METRICS_T_GETCACERT;
+		return scep_server_getnextcacert(h->srv, NULL, r);
 	}
 	if (strcmp(op, "PKIOperation") != 0)
 		return http_text(r, 400, "unsupported operation\n");
@@ -457,17 +495,28 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
 	return http_queue(h, c, hr, http_job);
 }
 
+/*
+ * /crl is CA generation 1's CRL, /crl/N generation N's (rollover): each
+ * is published as long as its certificates are about.
+ */
 static int
-http_crl(struct http *h, struct http_req *hr, struct scep_reply *r)
+http_crl(struct http *h, const char *url, struct http_req *hr,
+    struct scep_reply *r)
 {
+	const struct ca	*ca = h->srv->ca;
 	unsigned char	*der = NULL;
 	size_t		 len;
 	struct db	*db;
 	struct err	 e;
+	char		 tail;
+	int		 gen = 1;
 
 	hr->mtype = METRICS_T_CRL;
+	if (url[4] != '\0' && (sscanf(url + 4, "/%2d%c", &gen, &tail) != 1 ||
+	    gen < 2 || (ca = ca_gen(ca, gen)) == NULL || !ca->in_db))
+		return http_text(r, 404, "no such CRL\n");
 	if ((db = http_db(h, &e)) == NULL ||
-	    cacrl_current(&der, &len, h->srv->ca, db, &e) != 0) {
+	    cacrl_current(&der, &len, ca, db, &e) != 0) {
 		snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
 		return http_text(r, 503, "CRL unavailable\n");
 	}
@@ -478,16 +527,21 @@ http_crl(struct http *h, struct http_req *hr, struct scep_reply *r)
 	return 0;
 }
 
+/* The CA generation in force (rollover), as GetCACert answers it. */
 static int
 http_cacrt(struct http *h, struct scep_reply *r)
 {
-	BIO	*b;
-	char	*p;
-	long	 n;
-	int	 rc;
+	const struct ca	*cur, *next;
+	struct err	 e;
+	BIO		*b;
+	char		*p;
+	long		 n;
+	int		 rc;
 
+	if (ca_gens_now(&cur, &next, h->srv->ca, NULL, clock_now(), &e) != 0)
+		return http_text(r, 503, "CA unavailable\n");
 	if ((b = BIO_new(BIO_s_mem())) == NULL ||
-	    !PEM_write_bio_X509(b, h->srv->ca->cert)) {
+	    !PEM_write_bio_X509(b, cur->cert)) {
 		BIO_free(b);
 		return -1;
 	}
@@ -513,8 +567,8 @@ http_route(struct http *h, struct MHD_Connection *c, const char *url,
 		return http_scep(h, c, method, hr, r);
 	if (strcmp(method, "POST") == 0)
 		return http_text(r, 405, "method not allowed\n");
-	if (strcmp(url, "/crl") == 0)
-		return http_crl(h, hr, r);
+	if (strncmp(url, "/crl", 4) == 0 && (url[4] == '\0' || url[4] == '/'))
+		return http_crl(h, url, hr, r);
 	if (strcmp(url, "/metrics") == 0) {
 		hr->mtype = METRICS_T_METRICS;
 		return http_queue(h, c, hr, http_job_metrics);

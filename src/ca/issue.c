@@ -311,7 +311,12 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 	    NID_authority_key_identifier, "keyid:always", e)) != 0)
 		goto out;
 	if (o->crl_url != NULL && o->crl_url[0] != '\0') {
-		snprintf(cdp, sizeof(cdp), "URI:%s", o->crl_url);
+		/* Generation N > 1 publishes its CRL at /crl/N (http.c). */
+		if (ca->gen > 1)
+			snprintf(cdp, sizeof(cdp), "URI:%s/%d", o->crl_url,
+			    ca->gen);
+		else
+			snprintf(cdp, sizeof(cdp), "URI:%s", o->crl_url);
 		if ((rc = issue_ext(x, ca->cert, NID_crl_distribution_points,
 		    cdp, e)) != 0)
 			goto out;
@@ -329,7 +334,7 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 }
 
 static int
-issue_row(struct db_cert *c, X509 *x, struct err *e)
+issue_row(struct db_cert *c, X509 *x, int gen, struct err *e)
 {
 	char		*hex;
 	int		 rc;
@@ -345,6 +350,7 @@ issue_row(struct db_cert *c, X509 *x, struct err *e)
 	cert_asn1_time(X509_get0_notBefore(x), &c->not_before);
 	cert_asn1_time(X509_get0_notAfter(x), &c->not_after);
 	c->issued = clock_now();
+	c->gen = gen;
 	/* db_cert_clear frees der with free(): cert_der_dup's allocator. */
 	if ((rc = cert_der_dup(&c->der, &c->der_len, x, ASN1_ITEM_rptr(X509),
 	    "the certificate", e)) != 0)
@@ -362,7 +368,7 @@ issue_start(struct issue_pending *p, const struct ca *ca, X509_REQ *req,
 	p->req = r;
 	p->group = o->group;
 	if ((rc = issue_build(&p->cert, ca, req, o, e)) != 0 ||
-	    (rc = issue_row(&p->row, p->cert, e)) != 0 ||
+	    (rc = issue_row(&p->row, p->cert, ca->gen, e)) != 0 ||
 	    (p->group != NULL && (rc = db_group_submit(p->group, &p->row, r,
 	    &p->queued, e)) != 0)) {
 		issue_pending_clear(p);

@@ -24,6 +24,9 @@
 #include "keyop.h"
 #include "keyproc.h"
 
+_Static_assert(KEYPROC_SLOT_GEN(CA_GENMAX) < KEYOP_SLOTS,
+    "a key process slot for every CA generation");
+
 static int
 keyproc_intcmp(const void *a, const void *b)
 {
@@ -64,7 +67,30 @@ keyproc_load(struct keyop_holder *h, const char *dir, unsigned int slot,
 	return rc;
 }
 
-/* The keys ca_load would read: the CA's, and the RA's when it has one. */
+/* The generations' keys, as ca_load finds them (ca_open_gens). */
+static int
+keyproc_gens(struct keyop_holder *h, const char *dir, struct err *e)
+{
+	char		 path[4096], name[64];
+	struct stat	 sb;
+	int		 n, rc;
+
+	for (n = 2; n <= CA_GENMAX; n++) {
+		snprintf(path, sizeof(path), "%s/ca-%d.crt", dir, n);
+		if (stat(path, &sb) != 0)
+			return 0;
+		snprintf(name, sizeof(name), "ca-%d.key", n);
+		if ((rc = keyproc_load(h, dir, KEYPROC_SLOT_GEN(n), name,
+		    e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The keys ca_load would read: the CA's (every generation), and the
+ * RA's when it has one.
+ */
 static int
 keyproc_keys(struct keyop_holder *h, const char *dir, struct err *e)
 {
@@ -72,7 +98,8 @@ keyproc_keys(struct keyop_holder *h, const char *dir, struct err *e)
 	struct stat	 sb;
 	int		 rc;
 
-	if ((rc = keyproc_load(h, dir, KEYPROC_SLOT_CA, "ca.key", e)) != 0)
+	if ((rc = keyproc_load(h, dir, KEYPROC_SLOT_CA, "ca.key", e)) != 0 ||
+	    (rc = keyproc_gens(h, dir, e)) != 0)
 		return rc;
 	snprintf(path, sizeof(path), "%s/ra-sign.crt", dir);
 	if (stat(path, &sb) != 0)
@@ -194,6 +221,7 @@ keyproc_attach(struct ca *ca, struct keyop_peer *peer, struct err *e)
 	X509		*cert[] = { ca->cert, ca->ra_sign, ca->ra_enc };
 	unsigned int	 slot[] = { KEYPROC_SLOT_CA, KEYPROC_SLOT_RA_SIGN,
 	    KEYPROC_SLOT_RA_ENC };
+	struct ca	*g;
 	size_t		 i;
 	int		 rc;
 
@@ -201,6 +229,14 @@ keyproc_attach(struct ca *ca, struct keyop_peer *peer, struct err *e)
 		if ((rc = keyop_remote_new(key[i], peer, slot[i],
 		    X509_get0_pubkey(cert[i]), e)) != 0)
 			return err_prefix(e, "%s/%s", ca->dir, files[i]);
+	for (g = ca->next; g != NULL; g = g->next) {
+		if ((rc = keyop_remote_new(&g->key, peer,
+		    KEYPROC_SLOT_GEN(g->gen), X509_get0_pubkey(g->cert), e)) !=
+		    0)
+			return err_prefix(e, "%s/ca-%d.key", ca->dir, g->gen);
+		if ((rc = ca_gen_ra_keys(g, ca)) != 0)
+			return err_nomem(e);
+	}
 	return 0;
 }
 

@@ -24,6 +24,8 @@ struct err;
 #define KEYPROC_SLOT_CA		0
 #define KEYPROC_SLOT_RA_SIGN	1
 #define KEYPROC_SLOT_RA_ENC	2
+/* CA generation n > 1 (rollover), n <= CA_GENMAX: slots 3 to 7. */
+#define KEYPROC_SLOT_GEN(n)	(KEYPROC_SLOT_RA_ENC + (n) - 1)
 #define KEYPROC_CONN_MAX	128
 
 /*

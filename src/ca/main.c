@@ -53,6 +53,8 @@ struct opts {
 	/* requests, revoke */
 	int		 pending;
 	const char	*reason;
+	/* rollover */
+	const char	*at;
 	/* the command's name and its operands (nargs counts all of them) */
 	const char	*cmd, *arg, *arg2;
 	int		 nargs;
@@ -108,6 +110,7 @@ static const struct opt_def opt_defs[] = {
 	{ "ttl",		OPT_TTL,  O(ttl), 0, 0 },
 	{ "uses",		OPT_NUM,  O(uses), 1, CHALLENGE_USESMAX },
 	{ "reason",		OPT_STR,  O(reason), 0, 0 },
+	{ "at",			OPT_STR,  O(at), 0, 0 },
 };
 #undef O
 #define NOPTS	(sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -262,6 +265,8 @@ print_cert(const struct db_cert *c, void *arg)
 	json_str(is);
 	if (c->request_id != 0)
 		printf(", \"request\": %lld", (long long)c->request_id);
+	/* Which CA generation issued it (rollover). */
+	printf(", \"ca_generation\": %d", c->gen > 1 ? c->gen : 1);
 	if (c->revoked != 0) {
 		printf(", \"revoked\": ");
 		json_str(rv);
@@ -375,17 +380,29 @@ check_id(const struct opts *o, const struct cmd *c)
 	return 0;
 }
 
+/* The CA generation that issues now (rollover). */
+static int
+issuing_ca(const struct ca **out, const struct cadir *cd, struct err *e)
+{
+	const struct ca	*next;
+
+	return ca_gens_now(out, &next, cd->ca, cd->db, clock_now(), e);
+}
+
 static int
 cmd_approve(const struct opts *o, struct cadir *cd)
 {
+	const struct ca		*ca = NULL;
 	struct issue_opts	 io;
 	struct err		 e;
 	char			 serial[64] = "", *url = NULL;
 	int			 rc;
 
 	issue_settings(&io, &url, cd, o);
-	rc = scep_server_approve(cd->ca, cd->db, strtoll(o->arg, NULL, 10),
-	    &io, serial, sizeof(serial), &e);
+	rc = issuing_ca(&ca, cd, &e);
+	if (rc == 0)
+		rc = scep_server_approve(ca, cd->db, strtoll(o->arg, NULL, 10),
+		    &io, serial, sizeof(serial), &e);
 	if (rc == 0)
 		printf("request %s approved: serial %s\n", o->arg, serial);
 	free(url);
@@ -417,6 +434,25 @@ check_revoke(const struct opts *o, const struct cmd *c)
 	return 0;
 }
 
+/* The CRL of the generation that issued the certificate. */
+static int
+revoke_crl(const struct cadir *cd, const char *serial, struct err *e)
+{
+	const struct ca	*g;
+	struct db_cert	 c;
+	int		 rc, gen;
+
+	if ((rc = db_cert_by_serial(cd->db, serial, &c, e)) != 0)
+		return rc;
+	gen = c.gen > 1 ? c.gen : 1;
+	db_cert_clear(&c);
+	if ((g = ca_gen(cd->ca, gen)) == NULL || g->key == NULL)
+		return err_set(e, ERR_NOTFOUND, "CA generation %d that issued "
+		    "%s is not in %s: its CRL is not updated", gen, serial,
+		    cd->ca->dir);
+	return cacrl_update(g, cd->db, e);
+}
+
 static int
 cmd_revoke(const struct opts *o, struct cadir *cd)
 {
@@ -433,7 +469,7 @@ cmd_revoke(const struct opts *o, struct cadir *cd)
 	if (hex == NULL)
 		rc = err_nomem(&e);
 	else if ((rc = db_cert_revoke(cd->db, hex, clock_now(), reason,
-	    &e)) == 0 && (rc = cacrl_update(cd->ca, cd->db, &e)) == 0)
+	    &e)) == 0 && (rc = revoke_crl(cd, hex, &e)) == 0)
 		printf("certificate %s revoked (%s); CRL updated\n", hex,
 		    cert_reason_name(reason));
 	free(hex);
@@ -443,17 +479,70 @@ cmd_revoke(const struct opts *o, struct cadir *cd)
 static int
 cmd_crl(const struct opts *o, struct cadir *cd)
 {
+	const struct ca	*g, *cur, *next;
 	struct err	 e;
 
-	if (cacrl_update(cd->ca, cd->db, &e) != 0)
+	if (ca_gens_now(&cur, &next, cd->ca, cd->db, clock_now(), &e) != 0)
 		return fail(&e);
-	printf("CRL written to %s/crl.der\n", o->dir);
+	/* Every generation up to the current one (rollover). */
+	for (g = cd->ca; g != NULL && g->gen <= cur->gen; g = g->next) {
+		if (cacrl_update(g, cd->db, &e) != 0)
+			return fail(&e);
+		if (g->gen == 1)
+			printf("CRL written to %s/crl.der\n", o->dir);
+		else
+			printf("CRL written to %s/crl-%d.der\n", o->dir,
+			    g->gen);
+	}
+	return 0;
+}
+
+static int
+check_rollover(const struct opts *o, const struct cmd *c)
+{
+	time_t	 at;
+
+	(void)c;
+	if (o->at != NULL && ca_rollover_time(&at, o->at, clock_now()) != 0) {
+		fprintf(stderr, "netpki-ca: --at %.64s: a UTC time such as "
+		    "2027-01-31T00:00:00Z, or +90s, +15m, +1h, +7d from now, is "
+		    "expected\n", o->at);
+		return 2;
+	}
+	return 0;
+}
+
+static int
+cmd_rollover(const struct opts *o, struct cadir *cd)
+{
+	struct ca_rollover_opts	 ro = { o->keyspec, o->subject, o->days, 0 };
+	struct ca		*ca = NULL;
+	char			 when[32];
+	struct err		 e;
+	int			 gen, rc;
+
+	if (o->at != NULL)
+		(void)ca_rollover_time(&ro.at, o->at, clock_now());
+	if (ca_rollover(&gen, cd->ca, cd->db, &cd->pol, &ro, &e) != 0)
+		return fail(&e);
+	/* Its first (empty) CRL, signed by the new key. */
+	if ((rc = ca_load(&ca, o->dir, &e)) == 0 &&
+	    (rc = ca_gens_sync(ca, cd->db, &e)) == 0)
+		rc = cacrl_update(ca_gen(ca, gen), cd->db, &e);
+	ca_free(ca);
+	if (rc != 0)
+		return fail(&e);
+	fmt_time(when, sizeof(when), ro.at != 0 ? ro.at : clock_now());
+	printf("CA generation %d created: %s/ca-%d.crt, link-%d-%d.crt, "
+	    "link-%d-%d.crt\nswitch-over at %s\n", gen, o->dir, gen, gen - 1,
+	    gen, gen, gen - 1, when);
 	return 0;
 }
 
 static int
 cmd_sign_csr(const struct opts *o, struct cadir *cd)
 {
+	const struct ca		*ca = NULL;
 	struct issue_opts	 io;
 	X509_REQ		*req = NULL;
 	X509			*x = NULL;
@@ -467,7 +556,8 @@ cmd_sign_csr(const struct opts *o, struct cadir *cd)
 		issue_settings(&io, &url, cd, o);
 		/* The administrator vouches for the subject and its names. */
 		io.trusted = 1;
-		if ((rc = issue_cert(&x, cd->ca, cd->db, req, NULL, NULL, &io,
+		if ((rc = issuing_ca(&ca, cd, &e)) == 0 &&
+		    (rc = issue_cert(&x, ca, cd->db, req, NULL, NULL, &io,
 		    &e)) == 0)
 			PEM_write_X509(stdout, x);
 	}
@@ -783,7 +873,15 @@ static const struct cmd cmds[] = {
 	    "Revoke a certificate and sign a new CRL." },
 	{ "crl", NULL, cmd_crl, NEED_KEYS | NEED_DB, 0, 0,
 	    "crl",
-	    "Sign a new CRL into DIR/crl.der." },
+	    "Sign a new CRL into DIR/crl.der (and crl-N.der, after a "
+	    "rollover)." },
+	{ "rollover", check_rollover, cmd_rollover, NEED_POLICY | NEED_KEYS |
+	    NEED_DB, 0, 0,
+	    "rollover [--key rsa:2048|rsa:3072|rsa:4096|ec:p256|ec:p384] "
+	    "[--days N]\n"
+	    "           [--at 2027-01-31T00:00:00Z|+7d] [--subject DN]",
+	    "Create the next CA generation (key, certificate, link "
+	    "certificates); issuance moves to it at --at (default: now)." },
 	{ "sign-csr", NULL, cmd_sign_csr, NEED_POLICY | NEED_KEYS | NEED_DB,
 	    1, 1,
 	    "sign-csr FILE [--cert-days N]",
@@ -864,6 +962,9 @@ cadir_open(struct cadir *cd, int need, const struct opts *o, struct err *e)
 		rc = ca_load_public(&cd->ca, o->dir, e);
 	if (rc == 0 && (need & NEED_DB))
 		rc = ca_db_open(&cd->db, cd->ca, e);
+	/* Before serve's threads share the CA. */
+	if (rc == 0 && (need & NEED_DB))
+		rc = ca_gens_sync(cd->ca, cd->db, e);
 	return rc;
 }
 

@@ -182,6 +182,27 @@ metrics_counters(FILE *f, const struct metrics *m)
 	metrics_hist_print(f, &m->hist[METRICS_H_OTHER], "other");
 }
 
+/* CA rollover: the generation in force, the next switch-over. */
+static void
+metrics_gen_print(FILE *f, const struct metrics_gauges *g)
+{
+	if (g->ca_gen <= 0)
+		return;
+	metrics_head(f, "netpki_ca_generation", "gauge",
+	    "The CA generation that issues now (1 before any rollover).");
+	fprintf(f, "netpki_ca_generation %d\n", g->ca_gen);
+	if (g->next_switch >= 0) {
+		metrics_head(f, "netpki_ca_rollover_switch_seconds", "gauge",
+		    "Seconds until issuance moves to the next CA generation.");
+		fprintf(f, "netpki_ca_rollover_switch_seconds %.0f\n",
+		    g->next_switch);
+	}
+	metrics_head(f, "netpki_ca_generation_unloaded", "gauge",
+	    "1: the store names a CA generation this instance has not "
+	    "loaded (restart it).");
+	fprintf(f, "netpki_ca_generation_unloaded %d\n", g->gen_unloaded);
+}
+
 static void
 metrics_gauges_print(FILE *f, const struct metrics_gauges *g)
 {
@@ -206,6 +227,7 @@ metrics_gauges_print(FILE *f, const struct metrics_gauges *g)
 		    "Seconds since DIR/crl.der was last written.");
 		fprintf(f, "netpki_ca_crl_age_seconds %.0f\n", g->crl_age);
 	}
+	metrics_gen_print(f, g);
 }
 
 int

@@ -64,6 +64,10 @@ struct metrics_gauges {
 	int64_t		 connections;	/* open now */
 	double		 ca_expiry;	/* seconds until the CA's notAfter */
 	double		 crl_age;	/* seconds since crl.der was written */
+	/* rollover: from the store; ca_gen 0 when it did not answer */
+	int		 ca_gen;	/* the CA generation in force */
+	double		 next_switch;	/* seconds to the switch-over, or -1 */
+	int		 gen_unloaded;	/* in force or next, not loaded here */
 };
 
 int	 metrics_new(struct metrics **, struct err *);

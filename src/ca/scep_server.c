@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/cms.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -25,10 +26,12 @@
 #include "scep_server.h"
 
 #define TYPE_PKIMSG	"application/x-pki-message"
+#define TYPE_NEXTCA	"application/x-x509-next-ca-cert"
 
 /* One PKIOperation in progress. */
 struct scep_op {
 	const struct scep_server	*srv;
+	const struct ca			*ca;	/* the generation in force */
 	struct db			*db;
 	struct scep_msg			*msg;
 	struct scep_reply		*rep;
@@ -70,26 +73,55 @@ scep_text(struct scep_reply *r, int http, const char *type, const char *s)
 	return 0;
 }
 
-int
-scep_server_init(struct scep_server *s, const struct ca *ca, struct err *e)
+static int	scep_nextca_build(unsigned char **, size_t *,
+		    const struct ca *, const struct ca *, struct err *);
+
+/* Each loaded generation's GetNextCACert answer, from the one before. */
+static int
+scep_server_nextca(struct scep_server *s, const struct ca *ca, struct err *e)
+{
+	const struct ca	*g;
+	int		 rc;
+
+	for (g = ca; g != NULL && g->next != NULL; g = g->next)
+		if ((rc = scep_nextca_build(&s->nextca[g->next->gen],
+		    &s->nextca_len[g->next->gen], g, g->next, e)) != 0)
+			return rc;
+	return 0;
+}
+
+/* GetCACert's body for one CA generation. */
+static int
+scep_cacert_build(unsigned char **out, size_t *len, const char **type,
+    const struct ca *ca, struct err *e)
 {
 	STACK_OF(X509)	*sk = NULL;
-	int		 rc = 0;
+	int		 rc;
 
-	s->ca = ca;
 	if (ca->ra_sign == NULL) {
 		/* RFC 8894 4.2.1.1: a CA without RA: one DER certificate. */
-		s->cacert_type = "application/x-x509-ca-cert";
-		return cert_der_dup(&s->cacert, &s->cacert_len, ca->cert,
-		    ASN1_ITEM_rptr(X509), "the CA certificate", e);
+		*type = "application/x-x509-ca-cert";
+		return cert_der_dup(out, len, ca->cert, ASN1_ITEM_rptr(X509),
+		    "the CA certificate", e);
 	}
 	/* 4.2.1.2: with an RA, a degenerate PKCS#7 of the CA and the RA. */
 	if ((rc = ca_bundle(&sk, ca, 0, e)) == 0)
-		rc = scep_degenerate_build(&s->cacert, &s->cacert_len, sk, NULL,
-		    e);
-	s->cacert_type = "application/x-x509-ca-ra-cert";
+		rc = scep_degenerate_build(out, len, sk, NULL, e);
+	*type = "application/x-x509-ca-ra-cert";
 	sk_X509_pop_free(sk, X509_free);
 	return rc;
+}
+
+int
+scep_server_init(struct scep_server *s, const struct ca *ca, struct err *e)
+{
+	int	 rc;
+
+	s->ca = ca;
+	if ((rc = scep_server_nextca(s, ca, e)) != 0)
+		return rc;
+	return scep_cacert_build(&s->cacert, &s->cacert_len, &s->cacert_type,
+	    ca, e);
 }
 
 void
@@ -99,19 +131,128 @@ scep_server_clear(struct scep_server *s)
 		OPENSSL_cleanse(s->challenge, s->challenge_len);
 	free(s->challenge);
 	free(s->cacert);
+	for (size_t i = 0; i <= CA_GENMAX; i++)
+		free(s->nextca[i]);
 	memset(s, 0, sizeof(*s));
 }
 
-int
-scep_server_getcacaps(const struct scep_server *s, struct scep_reply *r)
+/* The generations in force and next now (outside PKIOperation). */
+static int
+scep_gens(const struct scep_server *s, struct db *db, const struct ca **cur,
+    const struct ca **next, struct scep_reply *r)
 {
-	(void)s;
-	return scep_text(r, 200, "text/plain", SCEP_SERVER_CAPS);
+	struct err	 e;
+
+	if (ca_gens_now(cur, next, s->ca, db, clock_now(), &e) == 0)
+		return 0;
+	/* A store that does not answer: the generations read at start. */
+	if (e.code != ERR_NOTFOUND && ca_gens_now(cur, next, s->ca, NULL,
+	    clock_now(), &e) == 0)
+		return 0;
+	snprintf(r->note, sizeof(r->note), " %.300s", e.msg);
+	return -1;
 }
 
 int
-scep_server_getcacert(const struct scep_server *s, struct scep_reply *r)
+scep_server_getcacaps(const struct scep_server *s, struct db *db,
+    struct scep_reply *r)
 {
+	const struct ca	*cur, *next;
+
+	if (scep_gens(s, db, &cur, &next, r) != 0)
+		return scep_text(r, 503, "text/plain", "CA unavailable\n");
+	return scep_text(r, 200, "text/plain", next != NULL ?
+	    "GetNextCACert\n" SCEP_SERVER_CAPS : SCEP_SERVER_CAPS);
+}
+
+/*
+ * RFC 8894 4.7.1: the content is a degenerate certificates-only
+ * SignedData; the signature is the current CA's, made through the key
+ * seam (in serve, by the key process).
+ */
+static int
+scep_nextca_build(unsigned char **out, size_t *outlen, const struct ca *cur,
+    const struct ca *next, struct err *e)
+{
+	const unsigned int	 flags = CMS_BINARY | CMS_PARTIAL |
+	    CMS_NOSMIMECAP;
+	STACK_OF(X509)		*sk = NULL;
+	CMS_ContentInfo		*cms = NULL;
+	unsigned char		*inner = NULL;
+	size_t			 innerlen = 0;
+	BIO			*in = NULL;
+	int			 rc;
+
+	/* 4.7.1: the new CA and its RA certificates, then the link. */
+	if ((sk = sk_X509_new_null()) == NULL || !sk_X509_push(sk,
+	    next->cert) || (next->ra_sign != NULL && (!sk_X509_push(sk,
+	    next->ra_sign) || !sk_X509_push(sk, next->ra_enc))) ||
+	    !sk_X509_push(sk, next->link_new)) {
+		rc = err_nomem(e);
+		goto out;
+	}
+	if ((rc = scep_degenerate_build(&inner, &innerlen, sk, NULL, e)) != 0)
+		goto out;
+	if ((in = BIO_new_mem_buf(inner, (int)innerlen)) == NULL ||
+	    (cms = CMS_sign(NULL, NULL, NULL, NULL, flags)) == NULL ||
+	    CMS_add1_signer(cms, cur->cert, cur->key, EVP_sha256(),
+	    flags) == NULL || CMS_final(cms, in, NULL, CMS_BINARY) != 1) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot sign the next CA "
+		    "certificate");
+		goto out;
+	}
+	rc = cert_der_dup(out, outlen, cms, ASN1_ITEM_rptr(CMS_ContentInfo),
+	    "GetNextCACert", e);
+ out:
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	free(inner);
+	sk_X509_free(sk);
+	return rc;
+}
+
+int
+scep_server_getnextcacert(const struct scep_server *s, struct db *db,
+    struct scep_reply *r)
+{
+	const struct ca	*cur, *next;
+
+	if (scep_gens(s, db, &cur, &next, r) != 0)
+		return scep_text(r, 503, "text/plain", "CA unavailable\n");
+	if (next == NULL)
+		return scep_text(r, 404, "text/plain", "no next CA "
+		    "certificate\n");
+	/* One pending at a time: next follows cur, whose key signed it. */
+	if (next->gen != cur->gen + 1 || s->nextca[next->gen] == NULL)
+		return scep_text(r, 500, "text/plain", "no signed next CA "
+		    "certificate\n");
+	if ((r->body = malloc(s->nextca_len[next->gen])) == NULL)
+		return -1;
+	memcpy(r->body, s->nextca[next->gen], s->nextca_len[next->gen]);
+	r->len = s->nextca_len[next->gen];
+	snprintf(r->note, sizeof(r->note), " next=%d", next->gen);
+	r->http = 200;
+	r->type = TYPE_NEXTCA;
+	return 0;
+}
+
+int
+scep_server_getcacert(const struct scep_server *s, struct db *db,
+    struct scep_reply *r)
+{
+	const struct ca	*cur, *next;
+	struct err	 e;
+
+	if (scep_gens(s, db, &cur, &next, r) != 0)
+		return scep_text(r, 503, "text/plain", "CA unavailable\n");
+	/* After a switch-over: the new CA (and the RA it certified). */
+	if (cur != s->ca) {
+		if (scep_cacert_build(&r->body, &r->len, &r->type, cur,
+		    &e) != 0)
+			return -1;
+		r->http = 200;
+		return 0;
+	}
 	r->http = 200;
 	r->type = s->cacert_type;
 	if ((r->body = malloc(s->cacert_len)) == NULL)
@@ -149,7 +290,7 @@ static int
 scep_certrep(struct scep_op *op, int status, int failinfo, const char *text,
     X509 *cert, X509_CRL *crl)
 {
-	const struct ca		*ca = op->srv->ca;
+	const struct ca		*ca = op->ca;
 	struct scep_build	 b;
 	STACK_OF(X509)		*certs = NULL;
 	unsigned char		 nonce[SCEP_NONCE_LEN], *inner = NULL;
@@ -268,21 +409,34 @@ scep_success_serial(struct scep_op *op, const char *serial)
  * Was x issued by this CA, valid now and not revoked?  1 yes, 0 no, -1
  * the store did not answer (*e says why).
  */
+/*
+ * Issued by a generation of this CA up to the one in force: after a
+ * switch-over, the old CA's certificates still renew (with the new one).
+ */
+static int
+scep_issued_by_us(const struct scep_op *op, X509 *x)
+{
+	const struct ca	*g;
+
+	for (g = op->srv->ca; g != NULL && g->gen <= op->ca->gen; g = g->next)
+		if (g->in_db && X509_NAME_cmp(X509_get_issuer_name(x),
+		    X509_get_subject_name(g->cert)) == 0 &&
+		    X509_verify(x, X509_get0_pubkey(g->cert)) == 1)
+			return 1;
+	ERR_clear_error();
+	return 0;
+}
+
 static int
 scep_ours(struct scep_op *op, X509 *x, struct err *e)
 {
-	const struct ca	*ca = op->srv->ca;
 	struct db_cert	 c;
 	time_t		 now = clock_now();
 	char		*serial;
 	int		 ok;
 
-	if (X509_NAME_cmp(X509_get_issuer_name(x),
-	    X509_get_subject_name(ca->cert)) != 0 ||
-	    X509_verify(x, X509_get0_pubkey(ca->cert)) != 1) {
-		ERR_clear_error();
+	if (!scep_issued_by_us(op, x))
 		return 0;
-	}
 	if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0 ||
 	    X509_cmp_time(X509_get0_notAfter(x), &now) < 0)
 		return 0;
@@ -577,7 +731,7 @@ scep_issue(struct scep_op *op, X509_REQ *req, const struct db_request *r)
 	    tries++) {
 		scep_reply_discard(op->rep, notelen);
 		signing = 1;
-		if ((rc = issue_start(&p, op->srv->ca, req, r, &op->srv->issue,
+		if ((rc = issue_start(&p, op->ca, req, r, &op->srv->issue,
 		    &e)) != 0)
 			break;
 		signing = 0;
@@ -787,10 +941,37 @@ scep_poll(struct scep_op *op)
 	return rc;
 }
 
+/*
+ * The generation whose CRL GetCRL answers: the one that issued the
+ * certificate named, else the one in force.  NULL when issuer is none
+ * of this CA's names.
+ */
+static const struct ca *
+scep_crl_gen(struct scep_op *op, const X509_NAME *iss, const char *serial)
+{
+	const struct ca	*g, *byname = NULL;
+	struct db_cert	 c;
+	struct err	 e;
+
+	for (g = op->srv->ca; g != NULL && g->gen <= op->ca->gen; g = g->next)
+		if (g->in_db && X509_NAME_cmp(iss,
+		    X509_get_subject_name(g->cert)) == 0)
+			byname = g;
+	if (byname == NULL)
+		return NULL;
+	if (db_cert_by_serial(op->db, serial, &c, &e) == 0 &&
+	    (g = ca_gen(op->srv->ca, c.gen > 1 ? c.gen : 1)) != NULL &&
+	    g->in_db && g->gen <= op->ca->gen && X509_NAME_cmp(iss,
+	    X509_get_subject_name(g->cert)) == 0)
+		byname = g;
+	db_cert_clear(&c);
+	return byname;
+}
+
 static int
 scep_getcert(struct scep_op *op, int crl)
 {
-	const struct ca	*ca = op->srv->ca;
+	const struct ca	*ca;
 	X509_NAME	*iss = NULL;
 	ASN1_INTEGER	*sn = NULL;
 	X509_CRL	*x = NULL;
@@ -804,12 +985,12 @@ scep_getcert(struct scep_op *op, int crl)
 	if (scep_issuer_and_serial_parse(&iss, &sn, op->msg->content,
 	    op->msg->content_len, &e) != 0)
 		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
-	if (X509_NAME_cmp(iss, X509_get_subject_name(ca->cert)) != 0) {
-		rc = scep_fail(op, SCEP_FAIL_BADCERTID, "issuer is not this CA");
-		goto out;
-	}
 	if ((hex = issue_serial_hex(sn)) == NULL) {
 		rc = -1;
+		goto out;
+	}
+	if ((ca = scep_crl_gen(op, iss, hex)) == NULL) {
+		rc = scep_fail(op, SCEP_FAIL_BADCERTID, "issuer is not this CA");
 		goto out;
 	}
 	if (!crl) {
@@ -835,20 +1016,53 @@ scep_getcert(struct scep_op *op, int crl)
 	return rc;
 }
 
+/*
+ * With the key of the generation in force, else an earlier one's: a
+ * client that fetched the CA certificate just before a switch-over
+ * encrypts to the old key.
+ */
+static int
+scep_decrypt(struct scep_op *op, struct err *e)
+{
+	const struct ca	*g;
+
+	if (scep_msg_decrypt(op->msg, ca_decrypt_key(op->ca),
+	    ca_decrypt_cert(op->ca), e) == 0)
+		return 0;
+	for (g = op->srv->ca; g != NULL && g->gen < op->ca->gen; g = g->next)
+		if (g->in_db && scep_msg_decrypt(op->msg, ca_decrypt_key(g),
+		    ca_decrypt_cert(g), e) == 0) {
+			scep_note(op->rep, " (to CA generation %d)", g->gen);
+			return 0;
+		}
+	return -1;
+}
+
 int
 scep_server_pkiop(const struct scep_server *s, struct db *db,
     const unsigned char *der, size_t len, struct scep_reply *rep)
 {
-	const struct ca	*ca = s->ca;
-	struct scep_op	 op = { s, db, NULL, rep };
+	const struct ca	*next;
+	struct scep_op	 op = { s, NULL, db, NULL, rep };
 	struct err	 e;
 	int		 rc;
 
 	err_clear(&e);
-	if (ca_keys_down(ca)) {
+	if (ca_keys_down(s->ca)) {
 		rep->outcome = SCEP_OUT_UNAVAILABLE;
 		scep_note(rep, " key process is not answering");
 		return scep_text(rep, 503, "text/plain", "CA key unavailable\n");
+	}
+	/* Per request: every instance switches at the database's time. */
+	if (ca_gens_now(&op.ca, &next, s->ca, db, clock_now(), &e) != 0) {
+		rep->outcome = SCEP_OUT_UNAVAILABLE;
+		if (e.code != ERR_NOTFOUND) {
+			scep_note(rep, " store: %s", e.msg);
+			return scep_text(rep, 503, "text/plain", "database "
+			    "unavailable\n");
+		}
+		scep_note(rep, " %s", e.msg);
+		return scep_text(rep, 503, "text/plain", "CA unavailable\n");
 	}
 	if (scep_msg_parse(&op.msg, der, len, NULL, NULL, NULL, &e) != 0) {
 		scep_note(rep, " bad pkiMessage: %s", e.msg);
@@ -865,8 +1079,7 @@ scep_server_pkiop(const struct scep_server *s, struct db *db,
 		return scep_text(rep, 400, "text/plain", "a CertRep is not a "
 		    "request\n");
 	}
-	if (scep_msg_decrypt(op.msg, ca_decrypt_key(ca), ca_decrypt_cert(ca),
-	    &e) != 0)
+	if (scep_decrypt(&op, &e) != 0)
 		rc = scep_fail(&op, SCEP_FAIL_BADMESSAGECHECK, "cannot decrypt "
 		    "the pkcsPKIEnvelope with this CA's key");
 	else {

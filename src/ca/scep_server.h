@@ -27,6 +27,12 @@ struct scep_server {
 	unsigned char		*cacert;	/* GetCACert body */
 	size_t			 cacert_len;
 	const char		*cacert_type;
+	/*
+	 * GetNextCACert bodies by the next generation's number, signed
+	 * once at start (a request costs the key process nothing).
+	 */
+	unsigned char		*nextca[CA_GENMAX + 1];
+	size_t			 nextca_len[CA_GENMAX + 1];
 };
 
 /*
@@ -61,9 +67,22 @@ int	 scep_server_init(struct scep_server *, const struct ca *,
 void	 scep_server_clear(struct scep_server *);
 void	 scep_reply_clear(struct scep_reply *);
 
-int	 scep_server_getcacaps(const struct scep_server *,
+/*
+ * db: the store, read for the CA generation in force (rollover); NULL:
+ * the generations as read at start (serve's HTTP GETs).  GetCACaps adds
+ * GetNextCACert while a next CA waits for its switch-over; GetCACert
+ * answers the CA in force.
+ */
+int	 scep_server_getcacaps(const struct scep_server *, struct db *,
 	    struct scep_reply *);
-int	 scep_server_getcacert(const struct scep_server *,
+int	 scep_server_getcacert(const struct scep_server *, struct db *,
+	    struct scep_reply *);
+/*
+ * RFC 8894 4.7: the next CA certificate (and the link certificate that
+ * certifies its key with the current one) in a degenerate PKCS#7, inside
+ * a SignedData signed by the current CA's key; HTTP 404 without one.
+ */
+int	 scep_server_getnextcacert(const struct scep_server *, struct db *,
 	    struct scep_reply *);
 /* Always fills the reply (HTTP 400 or a CertRep); returns 0 or -1 on OOM. */
 int	 scep_server_pkiop(const struct scep_server *, struct db *,

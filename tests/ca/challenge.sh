@@ -73,15 +73,16 @@ ca_init
 openssl req -new -newkey rsa:2048 -nodes -keyout old.key -subj /CN=old -out old.csr 2>/dev/null
 ca sign-csr old.csr > old.pem || fail "sign-csr"
 sqlite3 "$CA/ca.db" "DROP TABLE challenges; DROP INDEX requests_reqhash;
-    ALTER TABLE requests DROP COLUMN reqhash; PRAGMA user_version = 0;"
+    ALTER TABLE requests DROP COLUMN reqhash; ALTER TABLE certs DROP COLUMN ca_gen;
+    DROP TABLE ca_generations; PRAGMA user_version = 0;"
 expect 0 ca list
 contains "$OUT" "valid	CN=old"
-[ "$(sqlite3 "$CA/ca.db" 'PRAGMA user_version')" = 1 ] || fail "user_version not upgraded"
+[ "$(sqlite3 "$CA/ca.db" 'PRAGMA user_version')" = 2 ] || fail "user_version not upgraded"
 expect 0 ca challenge new
 expect 0 ca challenge list
 sqlite3 "$CA/ca.db" "PRAGMA user_version = 7;"
 expect 1 ca list
-contains "$OUT" "schema version 7 is newer than this netpki-ca's (1)"
+contains "$OUT" "schema version 7 is newer than this netpki-ca's (2)"
 
 # --- init twice at once on one directory: exactly one succeeds
 for r in 1 2 3 4 5; do

@@ -50,7 +50,7 @@ pglib_sql -d netpki -c "SET client_min_messages = warning" -c "DROP TABLE challe
 expect 0 "$NETPKI_CA" --dir "$DA" list
 [ "$(echo "$OUT" | grep -vc '^#')" = $((rounds + 1)) ] || fail "rows lost in the upgrade: $OUT"
 expect 0 "$NETPKI_CA" --dir "$DA" challenge list
-[ "$(pglib_sql -d netpki -Atc "SELECT value FROM meta WHERE key = 'schema_version'")" = 1 ] ||
+[ "$(pglib_sql -d netpki -Atc "SELECT value FROM meta WHERE key = 'schema_version'")" = 2 ] ||
 	fail "schema_version not set"
 pglib_sql -d netpki -c "UPDATE meta SET value = '9' WHERE key = 'schema_version'" > /dev/null
 expect 1 "$NETPKI_CA" --dir "$DA" list

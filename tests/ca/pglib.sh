@@ -84,7 +84,7 @@ pglib_start() {
 # Empty the database between runs (the tables are made again on open).
 pglib_reset() {
 	pglib_sql -d netpki -c "SET client_min_messages = warning" \
-		-c "DROP TABLE IF EXISTS requests, certs, meta, challenges" > /dev/null
+		-c "DROP TABLE IF EXISTS requests, certs, meta, challenges, ca_generations" > /dev/null
 }
 
 pglib_stop() {

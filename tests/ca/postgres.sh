@@ -209,5 +209,5 @@ stop B
 
 # --- the store's own cases against PostgreSQL
 NETPKI_TEST_PG_URI=$URI "$TEST_CA_DB" > test_db.out 2>&1 || { cat test_db.out; fail "test_ca_db on PostgreSQL"; }
-grep -q "PASSED.*3 test" test_db.out && grep -q "PASSED.*4 test" test_db.out || { cat test_db.out; fail "test_ca_db did not run its PostgreSQL cases"; }
+grep -q "PASSED.*4 test" test_db.out && grep -q "PASSED.*5 test" test_db.out || { cat test_db.out; fail "test_ca_db did not run its PostgreSQL cases"; }
 echo "ok: test_ca_db on SQLite and PostgreSQL"

@@ -9,6 +9,7 @@
  *                   [--get] [--cipher aes|aes256|3des] [--renew-cert C]
  *                   [--transid TID] [--ext NAME=VALUE]...
  *                   [--subject /A=v/B=w (instead of --cn's name)]
+ *                   [--ca FILE (CA certificates instead of GetCACert's)]
  *   scepreq poll    URL --key K --cn CN [--out CERT]
  *   scepreq getcert URL --key K --serial HEX [--out CERT]
  *   scepreq getcrl  URL --key K [--out CRL]
@@ -65,6 +66,9 @@ die(const struct err *e, const char *what)
 	exit(1);
 }
 
+/* --ca FILE: these CA certificates instead of GetCACert's (rollover). */
+static const char *the_cafile;
+
 static void
 ca_fetch(struct ca_info *ci, const char *url)
 {
@@ -74,6 +78,14 @@ ca_fetch(struct ca_info *ci, const char *url)
 	int			 i;
 
 	memset(ci, 0, sizeof(*ci));
+	memset(&r, 0, sizeof(r));
+	if (the_cafile != NULL) {
+		if (store_file_read(the_cafile, &r.body, &r.len, 1 << 20,
+		    &e) != 0)
+			die(&e, "--ca");
+		r.status = 200;
+		goto parse;
+	}
 	snprintf(u, sizeof(u), "%s?operation=GetCACert", url);
 	if (fetch_get(&r, u, NULL, &e) != 0)
 		die(&e, "GetCACert");
@@ -81,6 +93,7 @@ ca_fetch(struct ca_info *ci, const char *url)
 		fprintf(stderr, "scepreq: GetCACert: HTTP %ld\n", r.status);
 		exit(1);
 	}
+ parse:
 	if (cert_parse_any(&ci->certs, (unsigned char *)r.body, r.len, 16,
 	    &e) != 0)
 		die(&e, "GetCACert");
@@ -846,6 +859,8 @@ main(int argc, char *argv[])
 			a.transid = argv[++i];
 		else if (strcmp(o, "--subject") == 0)
 			the_subject = argv[++i];
+		else if (strcmp(o, "--ca") == 0)
+			the_cafile = argv[++i];
 		else if (strcmp(o, "--ext") == 0 && a.next < 8)
 			a.ext[a.next++] = argv[++i];
 		else if (strcmp(o, "--cipher") == 0) {

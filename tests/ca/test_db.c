@@ -58,7 +58,7 @@ setup_pg(void **state)
 	c = PQconnectdb(uri);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	res = PQexec(c, "SET client_min_messages = warning; "
-	    "DROP TABLE IF EXISTS requests, certs, meta");
+	    "DROP TABLE IF EXISTS requests, certs, meta, ca_generations");
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
 	PQfinish(c);
@@ -440,6 +440,77 @@ test_pg_deadlock_retry(void **state)
 	db_close(db);
 }
 
+static int
+cagen_count(const struct db_cagen *g, void *arg)
+{
+	assert_int_equal(g->cert_len, 3);
+	assert_memory_equal(g->cert, "\x30\x01\x00", 3);
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * CA generations (rollover): one pending at a time, numbers in order,
+ * the state at a time, and the certificates' generation with their own
+ * revocation counts.
+ */
+static void
+test_cagen(void **state)
+{
+	struct fixture	*f = *state;
+	struct db	*db;
+	struct db_cagen	 g = { 2, (unsigned char *)"\x30\x01\x00", 3, 200,
+	    100 };
+	struct db_cert	 c, got;
+	struct err	 e;
+	int64_t		 n;
+	int		 cur, next, rows = 0;
+
+	assert_int_equal(db_open(&db, f->path, &e), 0);
+	assert_int_equal(db_cagen_state(db, 100, &cur, &next, &e), 0);
+	assert_int_equal(cur, 1);
+	assert_int_equal(next, 0);
+	assert_int_equal(db_cagen_add(db, &g, 100, &e), 0);
+	g.gen = 3;
+	assert_int_equal(db_cagen_add(db, &g, 150, &e), ERR_EXISTS);
+	assert_int_equal(db_cagen_state(db, 150, &cur, &next, &e), 0);
+	assert_int_equal(cur, 1);
+	assert_int_equal(next, 2);
+	assert_int_equal(db_cagen_state(db, 200, &cur, &next, &e), 0);
+	assert_int_equal(cur, 2);
+	assert_int_equal(next, 0);
+	/* Past the switch-over: 2 again, or 4, is not the next one. */
+	g.gen = 2;
+	assert_int_equal(db_cagen_add(db, &g, 250, &e), ERR_EXISTS);
+	g.gen = 4;
+	assert_int_equal(db_cagen_add(db, &g, 250, &e), ERR_EXISTS);
+	g.gen = 3;
+	g.switch_at = 250;
+	assert_int_equal(db_cagen_add(db, &g, 250, &e), 0);
+	assert_int_equal(db_cagen_state(db, 250, &cur, &next, &e), 0);
+	assert_int_equal(cur, 3);
+	assert_int_equal(db_cagen_list(db, cagen_count, &rows, &e), 0);
+	assert_int_equal(rows, 2);
+
+	mkcert(&c, "BB01");
+	assert_int_equal(db_cert_add(db, &c, NULL, NULL, &e), 0);
+	mkcert(&c, "BB02");
+	c.gen = 2;
+	assert_int_equal(db_cert_add(db, &c, NULL, NULL, &e), 0);
+	assert_int_equal(db_cert_by_serial(db, "BB01", &got, &e), 0);
+	assert_int_equal(got.gen, 1);
+	db_cert_clear(&got);
+	assert_int_equal(db_cert_by_serial(db, "BB02", &got, &e), 0);
+	assert_int_equal(got.gen, 2);
+	db_cert_clear(&got);
+	assert_int_equal(db_cert_revoke(db, "BB02", 260, 0, &e), 0);
+	assert_int_equal(db_cert_revoked_count_gen(db, 2, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_cert_revoked_count_gen(db, 1, &n, &e), 0);
+	assert_int_equal(n, 0);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -450,6 +521,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_group_queue, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_cagen, setup, teardown),
 	};
 	const struct CMUnitTest pg[] = {
 		cmocka_unit_test_setup_teardown(test_collision_and_pending,
@@ -460,6 +532,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pg_deadlock_retry,
 		    setup_pg, teardown),
+		cmocka_unit_test_setup_teardown(test_cagen, setup_pg, teardown),
 	};
 	int	 rc;
 
