@@ -31,6 +31,7 @@
 #include "shell_session.h"
 #include "store.h"
 #include "transport.h"
+#include "tp_rollover.h"
 #include "trustpoint.h"
 #include "trustpool.h"
 
@@ -426,6 +427,14 @@ agent_trial(struct shell *sh, struct store *st)
 	return deadline;
 }
 
+/* The library's events (CA rollover) to syslog. */
+static void
+agent_log(void *arg, int prio, const char *msg)
+{
+	(void)arg;
+	syslog(prio, "%s", msg);
+}
+
 /* One round: everything due at now.  Returns when to wake next. */
 static time_t
 agent_round(struct agent *ag, time_t now)
@@ -449,6 +458,9 @@ agent_round(struct agent *ag, time_t now)
 	if ((t = agent_pool(sh, st, now)) < next)
 		next = t;
 	if ((t = agent_enroll_poll(ag, sh, st, now)) != 0 && t < next)
+		next = t;
+	if ((t = tp_rollover_all(st, shell_running(sh), now, agent_log,
+	    NULL)) != 0 && t < next)
 		next = t;
  out:
 	shell_free(sh);

@@ -818,7 +818,7 @@ tp_rollover_all(struct store *st, const struct config *cfg, time_t now,
 	size_t			 i, n = 0;
 	time_t			 next = 0;
 
-	if (config_list(cfg, prefix, &blocks, &n) != 0)
+	if (cfg == NULL || config_list(cfg, prefix, &blocks, &n) != 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (tp_load(&tp, cfg, blocks[i] + sizeof(prefix) - 1, &e) != 0)
