@@ -684,6 +684,12 @@ tp_rollover_percent(const struct trustpoint *tp)
 	return 0;
 }
 
+time_t
+tp_rollover_window(const struct trustpoint *tp, X509 *ca)
+{
+	return tp_rollover_start(ca, tp_rollover_percent(tp));
+}
+
 /* Ask when due, and remember the outcome for the next round. */
 static int
 tp_rollover_ask_memo(struct tp_rollover *r, struct store *st,
@@ -737,7 +743,7 @@ tp_rollover_run(struct tp_rollover *r, struct store *st,
 	if (tc.ca == NULL ||
 	    cert_asn1_time(X509_get0_notAfter(tc.ca), &cna) != 0)
 		goto out;
-	r->start = tp_rollover_start(tc.ca, tp_rollover_percent(tp));
+	r->start = tp_rollover_window(tp, tc.ca);
 	if (store_exists(st, rel)) {
 		if (now < cna)
 			r->next = cna;

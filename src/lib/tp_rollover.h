@@ -77,6 +77,9 @@ int		 tp_ca_next_store(struct store *, const char *, X509 *,
  */
 time_t		 tp_rollover_start(X509 *, int);
 
+/* tp_rollover_start with the trustpoint's auto-enroll percent, if any. */
+time_t		 tp_rollover_window(const struct trustpoint *, X509 *);
+
 /*
  * Push the shadow CA (if any) onto anchors, a trustpoint's ca.pem chain
  * used as verification anchors, so that certificates of either CA verify
