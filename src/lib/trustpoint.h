@@ -33,6 +33,7 @@ struct store;
 #define TP_DEFAULT_PATH		"/cgi-bin/pkiclient.exe"
 #define TP_CHAINMAX		16	/* certificates in ca.pem */
 #define TP_CLOCK_SKEW		300	/* seconds a notBefore may be ahead */
+#define TP_AUTO_PERCENT		80	/* auto-enroll without PERCENT */
 
 enum tp_method {
 	TP_METHOD_NONE = 0,	/* no enrollment statement */
@@ -73,6 +74,8 @@ struct trustpoint {
 	char		*description;	/* or NULL */
 	/* fingerprint pin: uppercase hex without spaces, or NULL */
 	char		*fingerprint;
+	int		 auto_enroll;	/* renew at this percent, 0: off */
+	int		 auto_regenerate; /* auto-enroll ... regenerate */
 };
 
 /* The configuration block key of a trustpoint ("crypto ca trustpoint X"). */
@@ -184,5 +187,15 @@ enum tp_cert_state tp_cert_state(struct store *, const char *, enum tp_kind,
 		    X509 *, X509 *, time_t);
 /* "Available", "Key missing", "Key mismatch", "Revoked", ... */
 const char	*tp_cert_state_name(enum tp_cert_state);
+
+/*
+ * The shadow certificate (renew.h): a renewed router certificate waiting
+ * for its switch-over, trustpoints/<tp>/shadow-<kind>.pem (tp_shadow.c).
+ * ERR_NOTFOUND when none.
+ */
+int		 tp_shadow_load(X509 **, struct store *, const char *,
+		    enum tp_kind, struct err *);
+int		 tp_shadow_store(struct store *, const char *, enum tp_kind,
+		    X509 *, struct err *);
 
 #endif
