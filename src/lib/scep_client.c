@@ -518,8 +518,11 @@ scep_enroll_cert(struct scep_enroll *s, STACK_OF(X509) *certs,
 		    "holds no certificate for the requested key (%d "
 		    "certificate%s)", certs ? sk_X509_num(certs) : 0,
 		    certs && sk_X509_num(certs) == 1 ? "" : "s");
+	/* During a CA rollover the CA may already issue from its next CA. */
 	if ((rc = tp_check_issued(mine, s->ca, s->now, "the issued "
-	    "certificate", e)) != 0)
+	    "certificate", e)) != 0 && (s->ca_next == NULL ||
+	    tp_check_issued(mine, s->ca_next, s->now, "the issued "
+	    "certificate", NULL) != 0))
 		return rc;
 	if (!X509_up_ref(mine))
 		return err_nomem(e);

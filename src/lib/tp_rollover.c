@@ -676,12 +676,11 @@ tp_rollover_state_save(struct store *st, const char *name,
 	return rc;
 }
 
+/* The router certificate's renewal percentage applies to the CA too. */
 static int
 tp_rollover_percent(const struct trustpoint *tp)
 {
-	(void)tp;
-	/* auto-enroll PERCENT, once the trustpoint has it (renewal). */
-	return 0;
+	return tp->auto_enroll;
 }
 
 time_t

@@ -25,6 +25,8 @@
  *   /nextcarogue/, /nextcanotca/, /nextcatwo/, /nextcabig/
  *                     the same signed by another key, holding a non-CA,
  *                     holding two candidate CAs, 128 KiB of zeros
+ *   /nextcaissue/     like /nextca, but CertReps are signed and the
+ *                     certificate issued by the next CA (it has switched)
  *
  *   scep_badserver DATADIR PORT   (binds 127.0.0.1 only; runs until killed)
  *
@@ -246,6 +248,7 @@ bad_issue(struct bad_server *s, const unsigned char *csr, size_t len,
 	X509_REQ		*req;
 	X509			*x = NULL;
 	EVP_PKEY		*pk;
+	struct bad_id		*iss = &s->ca;
 	time_t			 now = clock_now();
 	long			 off = 0;
 
@@ -256,16 +259,21 @@ bad_issue(struct bad_server *s, const unsigned char *csr, size_t len,
 		pk = s->other.key;
 	if (strcmp(mode, "expiredcert") == 0)
 		off = -2L * 365 * 86400;
+	if (strcmp(mode, "nextcaissue") == 0)
+		iss = &s->next;
 	if ((x = X509_new()) == NULL ||
 	    !X509_set_version(x, X509_VERSION_3) ||
 	    !ASN1_INTEGER_set(X509_get_serialNumber(x), ++s->serial) ||
 	    !X509_set_subject_name(x, X509_REQ_get_subject_name(req)) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(s->ca.cert)) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(iss->cert)) ||
 	    X509_time_adj_ex(X509_getm_notBefore(x), 0, off - 3600, &now) ==
 	    NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), 365, off, &now) == NULL ||
+	    (iss == &s->next && (!X509_set1_notBefore(x,
+	    X509_get0_notBefore(iss->cert)) || !X509_set1_notAfter(x,
+	    X509_get0_notAfter(iss->cert)))) ||
 	    !X509_set_pubkey(x, pk) || !bad_add_cdp(x) ||
-	    X509_sign(x, s->ca.key, EVP_sha256()) <= 0) {
+	    X509_sign(x, iss->key, EVP_sha256()) <= 0) {
 		X509_free(x);
 		x = NULL;
 	}
@@ -393,7 +401,8 @@ bad_pkiop(struct bad_server *s, struct MHD_Connection *conn,
 		return ret;
 	dec = strcmp(mode, "ra") == 0 ? &s->ra_encr : &s->ca;
 	sig = strcmp(mode, "ra") == 0 ? &s->ra_sign :
-	    strcmp(mode, "otherkey") == 0 ? &s->other : &s->ca;
+	    strcmp(mode, "otherkey") == 0 ? &s->other :
+	    strcmp(mode, "nextcaissue") == 0 ? &s->next : &s->ca;
 	if (scep_msg_parse(&req, body, blen, NULL, dec->key, dec->cert,
 	    &e) != 0) {
 		fprintf(stderr, "scep_badserver: %s\n", e.msg);
