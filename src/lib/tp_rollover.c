@@ -483,6 +483,21 @@ tp_anchors_add_next(STACK_OF(X509) *anchors, struct store *st,
 	return 0;
 }
 
+int
+tp_rollover_renew_now(struct store *st, const char *name, X509 *cur,
+    X509 *shadow)
+{
+	X509	*next = NULL;
+	int	 due;
+
+	if (cur == NULL || tp_ca_next_load(&next, st, name, NULL) != 0)
+		return 0;
+	due = !tp_signed_by(cur, next) && (shadow == NULL ||
+	    !tp_signed_by(shadow, next));
+	X509_free(next);
+	return due;
+}
+
 /*
  * A new subordinate CA keeps the current chain's upper part: append the
  * certificates of old (ca.pem) from the one that issued chain's last.

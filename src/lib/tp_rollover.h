@@ -89,6 +89,15 @@ int		 tp_anchors_add_next(STACK_OF(X509) *, struct store *,
 		    const char *, struct err *);
 
 /*
+ * Re-enrollment under the next CA: 1 when a next CA is kept and neither
+ * the router certificate cur nor its renewal shadow (may be NULL) was
+ * issued by it, so the renewal should run now rather than at its percent;
+ * 0 otherwise (also when cur is NULL).
+ */
+int		 tp_rollover_renew_now(struct store *, const char *, X509 *,
+		    X509 *);
+
+/*
  * At or after the current CA's notAfter, make the shadow CA the CA: ca.pem
  * and the RA files from ca-next.pem, ca-next.pem removed, device
  * certificates the new CA did not issue dropped (tp_store_ca), one batch

@@ -77,6 +77,8 @@ mk(const char *cn, EVP_PKEY *key, const struct pair *iss, int ca, long nb,
 	ext(p.x, iss ? iss->x : p.x, NID_key_usage, ca ?
 	    "critical,keyCertSign,cRLSign" : "digitalSignature");
 	ext(p.x, iss ? iss->x : p.x, NID_subject_key_identifier, "hash");
+	if (iss != NULL)
+		ext(p.x, iss->x, NID_authority_key_identifier, "keyid:always");
 	assert_true(X509_sign(p.x, iss ? iss->k : p.k, EVP_sha256()) > 0);
 	X509_NAME_free(n);
 	return p;
@@ -371,6 +373,70 @@ test_store_switch(void **state)
 	pfree(&newleaf);
 }
 
+/* A next CA under the same name, with a link: anchors told apart by key. */
+static void
+test_same_name(void **state)
+{
+	char		*dir = th_tmpdir();
+	struct pair	 cur = mk("CA", NULL, NULL, 1, -300 * DAY, 60 * DAY, 1);
+	struct pair	 nxt = mk("CA", NULL, NULL, 1, -DAY, 700 * DAY, 2);
+	struct pair	 link = mk("CA", nxt.k, &cur, 1, -DAY, 60 * DAY, 3);
+	struct pair	 back = mk("CA", cur.k, &nxt, 1, -DAY, 60 * DAY, 4);
+	struct pair	 oldleaf = mk("old", NULL, &cur, 0, -DAY, 59 * DAY, 5);
+	struct pair	 newleaf = mk("new", NULL, &nxt, 0, -DAY, 300 * DAY, 6);
+	STACK_OF(X509)	*chain = sk_X509_new_null(), *sk;
+	struct tp_nextca n;
+	struct store	*st;
+	struct err	 e;
+	unsigned char	*der;
+	size_t		 len;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	sk_X509_push(chain, cur.x);
+	assert_int_equal(tp_store_ca(st, "tp", chain, NULL, NULL, &e), 0);
+	/* Unsigned with the link; a link alone does not outlive the CA. */
+	der = answer(&len, NULL, nxt.x, link.x);
+	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e), 0);
+	assert_int_equal(X509_cmp(n.ca, nxt.x), 0);
+	assert_int_equal(X509_cmp(n.link, link.x), 0);
+	tp_nextca_clear(&n);
+	free(der);
+	der = answer(&len, NULL, link.x, back.x);
+	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e),
+	    ERR_REFUSED);
+	assert_non_null(strstr(e.msg, "no later than the current CA"));
+	free(der);
+	/* Signed, with the new-signed-old link (the current CA's key). */
+	der = answer(&len, &cur, nxt.x, back.x);
+	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e), 0);
+	assert_int_equal(X509_cmp(n.ca, nxt.x), 0);
+	assert_int_equal(sk_X509_num(n.certs), 1);
+	assert_int_equal(tp_ca_next_store(st, "tp", cur.x, &n, &e), 0);
+	sk = anchors(st, 1);
+	assert_true(verifies(sk, oldleaf.x, T0));
+	assert_true(verifies(sk, newleaf.x, T0));
+	sk_X509_pop_free(sk, X509_free);
+	/* Renew now: the router certificate is the old CA's, no shadow yet. */
+	assert_true(tp_rollover_renew_now(st, "tp", oldleaf.x, NULL));
+	assert_false(tp_rollover_renew_now(st, "tp", oldleaf.x, newleaf.x));
+	assert_false(tp_rollover_renew_now(st, "tp", newleaf.x, NULL));
+	assert_false(tp_rollover_renew_now(st, "tp", NULL, NULL));
+	assert_false(tp_rollover_renew_now(st, "other", oldleaf.x, NULL));
+	tp_nextca_clear(&n);
+	free(der);
+	sk_X509_free(chain);
+	store_free(st);
+	th_rmtree(dir);
+	free(dir);
+	pfree(&cur);
+	pfree(&nxt);
+	pfree(&link);
+	pfree(&back);
+	pfree(&oldleaf);
+	pfree(&newleaf);
+}
+
 int
 main(void)
 {
@@ -379,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_rogue),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_store_switch),
+		cmocka_unit_test(test_same_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
