@@ -305,10 +305,36 @@ anchors(struct store *st, int next)
 	return sk;
 }
 
+/* A state directory whose trustpoint tp is authenticated to ca. */
+static struct store *
+with_ca(char **dir, X509 *ca)
+{
+	STACK_OF(X509)	*chain = sk_X509_new_null();
+	struct store	*st;
+	struct err	 e;
+
+	*dir = th_tmpdir();
+	assert_int_equal(store_open(&st, *dir, &e), 0);
+	sk_X509_push(chain, ca);
+	assert_int_equal(tp_store_ca(st, "tp", chain, NULL, NULL, &e), 0);
+	sk_X509_free(chain);
+	return st;
+}
+
+static void
+done(struct store *st, char *dir, struct tp_nextca *n, unsigned char *der)
+{
+	tp_nextca_clear(n);
+	free(der);
+	store_free(st);
+	th_rmtree(dir);
+	free(dir);
+}
+
 static void
 test_store_switch(void **state)
 {
-	char		*dir = th_tmpdir();
+	char		*dir;
 	struct pair	 cur = mk("Old CA", NULL, NULL, 1, -300 * DAY, 60 * DAY,
 			    1);
 	struct pair	 nxt = mk("New CA", NULL, NULL, 1, -DAY, 700 * DAY, 2);
@@ -316,19 +342,16 @@ test_store_switch(void **state)
 			    3);
 	struct pair	 newleaf = mk("new peer", NULL, &nxt, 0, -DAY, 300 * DAY,
 			    4);
-	STACK_OF(X509)	*chain = sk_X509_new_null(), *sk;
+	STACK_OF(X509)	*sk;
 	struct tp_nextca n;
 	struct tp_certs	 tc;
-	struct store	*st;
+	struct store	*st = with_ca(&dir, cur.x);
 	struct err	 e;
 	unsigned char	*der;
 	size_t		 len;
 	X509		*x;
 
 	(void)state;
-	assert_int_equal(store_open(&st, dir, &e), 0);
-	sk_X509_push(chain, cur.x);
-	assert_int_equal(tp_store_ca(st, "tp", chain, NULL, NULL, &e), 0);
 	assert_int_equal(tp_ca_next_load(&x, st, "tp", &e), ERR_NOTFOUND);
 	der = answer(&len, &cur, nxt.x, NULL);
 	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e), 0);
@@ -361,12 +384,7 @@ test_store_switch(void **state)
 	assert_true(verifies(sk, newleaf.x, T0 + 61 * DAY));
 	assert_false(verifies(sk, oldleaf.x, T0 + 58 * DAY));
 	sk_X509_pop_free(sk, X509_free);
-	tp_nextca_clear(&n);
-	free(der);
-	sk_X509_free(chain);
-	store_free(st);
-	th_rmtree(dir);
-	free(dir);
+	done(st, dir, &n, der);
 	pfree(&cur);
 	pfree(&nxt);
 	pfree(&oldleaf);
@@ -377,24 +395,21 @@ test_store_switch(void **state)
 static void
 test_same_name(void **state)
 {
-	char		*dir = th_tmpdir();
+	char		*dir;
 	struct pair	 cur = mk("CA", NULL, NULL, 1, -300 * DAY, 60 * DAY, 1);
 	struct pair	 nxt = mk("CA", NULL, NULL, 1, -DAY, 700 * DAY, 2);
 	struct pair	 link = mk("CA", nxt.k, &cur, 1, -DAY, 60 * DAY, 3);
 	struct pair	 back = mk("CA", cur.k, &nxt, 1, -DAY, 60 * DAY, 4);
 	struct pair	 oldleaf = mk("old", NULL, &cur, 0, -DAY, 59 * DAY, 5);
 	struct pair	 newleaf = mk("new", NULL, &nxt, 0, -DAY, 300 * DAY, 6);
-	STACK_OF(X509)	*chain = sk_X509_new_null(), *sk;
+	STACK_OF(X509)	*sk;
 	struct tp_nextca n;
-	struct store	*st;
+	struct store	*st = with_ca(&dir, cur.x);
 	struct err	 e;
 	unsigned char	*der;
 	size_t		 len;
 
 	(void)state;
-	assert_int_equal(store_open(&st, dir, &e), 0);
-	sk_X509_push(chain, cur.x);
-	assert_int_equal(tp_store_ca(st, "tp", chain, NULL, NULL, &e), 0);
 	/* Unsigned with the link; a link alone does not outlive the CA. */
 	der = answer(&len, NULL, nxt.x, link.x);
 	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e), 0);
@@ -423,12 +438,7 @@ test_same_name(void **state)
 	assert_false(tp_rollover_renew_now(st, "tp", newleaf.x, NULL));
 	assert_false(tp_rollover_renew_now(st, "tp", NULL, NULL));
 	assert_false(tp_rollover_renew_now(st, "other", oldleaf.x, NULL));
-	tp_nextca_clear(&n);
-	free(der);
-	sk_X509_free(chain);
-	store_free(st);
-	th_rmtree(dir);
-	free(dir);
+	done(st, dir, &n, der);
 	pfree(&cur);
 	pfree(&nxt);
 	pfree(&link);
