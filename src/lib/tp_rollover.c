@@ -620,6 +620,16 @@ tp_rollover_ask(struct tp_rollover *r, struct store *st,
 
 	memset(&n, 0, sizeof(n));
 	r->next = now + TP_ROLLOVER_RETRY;
+	/*
+	 * An expired CA's key vouches for nothing: a key that leaked after
+	 * its certificate's end must not bring in a CA of its choosing.
+	 */
+	if (tp_check_validity(sk_X509_value(chain, 0), now, "", NULL) != 0) {
+		r->next = now + TP_ROLLOVER_NOCAP;
+		return err_set(e, ERR_REFUSED, "the CA certificate is not "
+		    "valid now and no next CA was kept: its key vouches for "
+		    "none; authenticate the new CA (crypto ca authenticate)");
+	}
 	if ((rc = scep_getcacaps(&caps, tp->url, fo, e)) != 0)
 		return rc;
 	if ((caps & SCEP_CAP_NEXTCA) == 0) {
