@@ -91,17 +91,32 @@ pfree(struct pair *p)
 	EVP_PKEY_free(p->k);
 }
 
+/* The DER of cms, which is freed. */
+static unsigned char *
+der_of(CMS_ContentInfo *cms, size_t *len)
+{
+	unsigned char	*out, *p;
+	int		 n;
+
+	assert_non_null(cms);
+	n = i2d_CMS_ContentInfo(cms, NULL);
+	out = p = malloc((size_t)n);
+	i2d_CMS_ContentInfo(cms, &p);
+	*len = (size_t)n;
+	CMS_ContentInfo_free(cms);
+	return out;
+}
+
 /* The answer: certs in a degenerate PKCS#7, signed by signer (or not). */
 static unsigned char *
 answer(size_t *len, const struct pair *signer, X509 *a, X509 *b)
 {
 	STACK_OF(X509)	*sk = sk_X509_new_null();
 	CMS_ContentInfo	*cms;
-	unsigned char	*inner = NULL, *out = NULL, *p;
+	unsigned char	*inner = NULL, *out = NULL;
 	size_t		 ilen;
 	BIO		*bio;
 	struct err	 e;
-	int		 n;
 
 	sk_X509_push(sk, a);
 	if (b != NULL)
@@ -115,12 +130,32 @@ answer(size_t *len, const struct pair *signer, X509 *a, X509 *b)
 		cms = CMS_sign(signer->x, signer->k, NULL, bio, CMS_BINARY);
 		BIO_free(bio);
 	}
+	out = der_of(cms, len);
+	sk_X509_free(sk);
+	free(inner);
+	return out;
+}
+
+/* A SignedData over the next CA with two signers. */
+static unsigned char *
+answer2(size_t *len, const struct pair *s1, const struct pair *s2, X509 *a)
+{
+	STACK_OF(X509)	*sk = sk_X509_new_null();
+	CMS_ContentInfo	*cms;
+	unsigned char	*inner = NULL, *out;
+	size_t		 ilen;
+	BIO		*bio;
+	struct err	 e;
+
+	sk_X509_push(sk, a);
+	assert_int_equal(scep_degenerate_build(&inner, &ilen, sk, NULL, &e), 0);
+	bio = BIO_new_mem_buf(inner, (int)ilen);
+	cms = CMS_sign(s1->x, s1->k, NULL, NULL, CMS_BINARY | CMS_PARTIAL);
 	assert_non_null(cms);
-	n = i2d_CMS_ContentInfo(cms, NULL);
-	out = p = malloc((size_t)n);
-	i2d_CMS_ContentInfo(cms, &p);
-	*len = (size_t)n;
-	CMS_ContentInfo_free(cms);
+	assert_non_null(CMS_add1_signer(cms, s2->x, s2->k, NULL, 0));
+	assert_int_equal(CMS_final(cms, bio, NULL, CMS_BINARY), 1);
+	out = der_of(cms, len);
+	BIO_free(bio);
 	sk_X509_free(sk);
 	free(inner);
 	return out;
@@ -210,6 +245,7 @@ test_rogue(void **state)
 	struct tp_nextca n;
 	struct err	 e;
 	unsigned char	*big;
+	size_t		 len;
 
 	(void)state;
 	X509_set_issuer_name(fake.x, X509_get_subject_name(cur.x));
@@ -234,6 +270,11 @@ test_rogue(void **state)
 	    "key"), ERR_REFUSED);
 	assert_int_equal(judge(&cur, NULL, fake.x, NULL, "signed by another "
 	    "key"), ERR_REFUSED);
+	big = answer2(&len, &cur, &other, nxt.x);
+	assert_int_equal(tp_nextca_parse(&n, big, len, cur.x, T0, &e),
+	    ERR_REFUSED);
+	assert_non_null(strstr(e.msg, "2 signers, not one"));
+	free(big);
 	/* Oversized and malformed answers. */
 	big = calloc(1, TP_NEXTCA_MAX + 1);
 	assert_int_equal(tp_nextca_parse(&n, big, TP_NEXTCA_MAX + 1, cur.x, T0,
