@@ -36,6 +36,7 @@
 #include "running.h"
 #include "store.h"
 #include "transport.h"
+#include "tp_rollover.h"
 #include "trustpoint.h"
 #include "trustpool.h"
 
@@ -449,7 +450,7 @@ agent_trial(const struct running_grammar *g, struct store *st)
 	return deadline;
 }
 
-/* The library's events (auto-enroll) to syslog. */
+/* The library's events (auto-enroll, CA rollover) to syslog. */
 static void
 agent_log(void *arg, int prio, const char *msg)
 {
@@ -511,6 +512,9 @@ agent_round(struct agent *ag, time_t now)
 		next = t;
 	if ((t = renew_round(st, cfg, running_hostname(cfg),
 	    running_domain(cfg), now, agent_log, NULL)) != 0 && t < next)
+		next = t;
+	if ((t = tp_rollover_all(st, cfg, now, agent_log,
+	    NULL)) != 0 && t < next)
 		next = t;
  out:
 	config_free(cfg);

@@ -34,6 +34,7 @@
 #include "text.h"
 #include "tftp_enroll.h"
 #include "transport.h"
+#include "tp_rollover.h"
 #include "trustpoint.h"
 #include "trustpool.h"
 
@@ -796,6 +797,23 @@ tpc_show_cert(struct shell *sh, const char *title, const char *usage,
 	json_end(j);
 }
 
+/* The shadow CA (tp_rollover.h), only while one is kept. */
+static void
+tpc_show_next(struct shell *sh, struct store *st, const char *name)
+{
+	struct json	*j = shell_json(sh);
+	X509		*x = NULL;
+
+	if (tp_ca_next_load(&x, st, name, NULL) != 0)
+		return;
+	shell_printf(sh, "CA certificate (rollover)\n");
+	json_begin(j, "ca_certificate_rollover");
+	tpc_print_cert(sh, x);
+	tpc_print_crldp(sh, x);
+	json_end(j);
+	X509_free(x);
+}
+
 /* The trustpoint's key pair: rsakeypair, else the default. */
 static const char *
 tpc_keylabel(struct shell *sh, const char *name)
@@ -827,6 +845,7 @@ tpc_show_one(struct shell *sh, struct store *st, const char *name)
 		tpc_show_cert(sh, "CA certificate", NULL, tc.ca, 1);
 	else
 		json_null(j, "ca_certificate");
+	tpc_show_next(sh, st, name);
 	json_list(j, "ra_certificates");
 	if (tc.ra_sign != NULL && tc.ra_encr != NULL &&
 	    X509_cmp(tc.ra_sign, tc.ra_encr) == 0)
@@ -1082,6 +1101,49 @@ tpc_status_state(struct shell *sh, struct tpc *c, X509 *router, int usage)
 	json_end(j);
 }
 
+/* The shadow CA and the rollover's schedule, once there is something. */
+static void
+tpc_status_next(struct shell *sh, struct tpc *c)
+{
+	struct json		*j = shell_json(sh);
+	struct tp_rollover_state rs;
+	X509			*x = NULL;
+	char			 t[64];
+	time_t			 start, na = 0;
+	int			 asked;
+
+	if (c->certs.ca == NULL)
+		return;
+	start = tp_rollover_window(c->tp, c->certs.ca);
+	asked = tp_rollover_state_load(&rs, c->st, c->tp->name, NULL) == 0;
+	/* GetNextCACert is SCEP's: other methods have no window to show. */
+	if (tp_ca_next_load(&x, c->st, c->tp->name, NULL) != 0 && !asked &&
+	    (clock_now() < start || c->tp->method != TP_METHOD_URL))
+		return;
+	json_begin(j, "ca_rollover");
+	if (x != NULL) {
+		json_begin(j, "ca_certificate_rollover");
+		tpc_status_cert(sh, "CA certificate (rollover)", x);
+		json_end(j);
+		cert_asn1_time(X509_get0_notAfter(c->certs.ca), &na);
+		cert_fmt_time(t, sizeof(t), na);
+		shell_printf(sh, "    Becomes the issuing CA: %s\n", t);
+		json_time(j, "switch_at", na);
+	}
+	cert_fmt_time(t, sizeof(t), start);
+	shell_printf(sh, "  CA rollover window opens: %s\n", t);
+	json_time(j, "window_start", start);
+	if (asked) {
+		cert_fmt_time(t, sizeof(t), rs.last);
+		shell_printf(sh, "  CA rollover last asked: %s (%s)\n", t,
+		    rs.error[0] ? rs.error : "ok");
+		json_time(j, "last_attempt", rs.last);
+		json_str(j, "last_error", rs.error[0] ? rs.error : NULL);
+	}
+	json_end(j);
+	X509_free(x);
+}
+
 static int
 tpc_status_one(struct shell *sh, struct store *st, const char *name)
 {
@@ -1107,6 +1169,7 @@ tpc_status_one(struct shell *sh, struct store *st, const char *name)
 		json_end(j);
 	} else
 		json_null(j, "issuing_ca_certificate");
+	tpc_status_next(sh, &c);
 	json_list(j, "router_certificates");
 	for (k = 0; k < TP_KIND__MAX; k++) {
 		if (c.certs.dev[k] == NULL)

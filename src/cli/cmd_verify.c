@@ -23,6 +23,7 @@
 #include "shell.h"
 #include "store.h"
 #include "text.h"
+#include "tp_rollover.h"
 #include "trustpoint.h"
 #include "transport.h"
 #include "trustpool.h"
@@ -66,6 +67,9 @@ vcli_add_trustpoint(struct shell *sh, struct vcli_anchors *va,
 	if (va->n >= VCLI_MAXSETS || tp_load(&tp, cfg, name, NULL) != 0 ||
 	    tp_certs_load(&certs, shell_store(sh), name, NULL) != 0 ||
 	    certs.chain == NULL)
+		goto out;
+	/* The shadow CA anchors it too until the switch (tp_rollover.h). */
+	if (tp_anchors_add_next(certs.chain, shell_store(sh), name, NULL) != 0)
 		goto out;
 	snprintf(label, sizeof(label), "trustpoint %s", name);
 	snprintf(va->labels[va->n], sizeof(va->labels[va->n]), "%s", label);

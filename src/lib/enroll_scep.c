@@ -16,6 +16,7 @@
 #include "err.h"
 #include "scep_client.h"
 #include "scep_msg.h"
+#include "tp_rollover.h"
 #include "trustpoint.h"
 
 #define ENROLL_SCEP_SIGNERDAYS	30	/* covers 100 polls an hour apart */
@@ -24,6 +25,7 @@
 struct enroll_scep_run {
 	unsigned	 caps;		/* GetCACaps */
 	STACK_OF(X509)	*trusted;	/* CA and RA: may sign CertReps */
+	STACK_OF(X509)	*next;		/* CA rollover: next CA, its RAs */
 };
 
 static void
@@ -34,8 +36,32 @@ enroll_scep_close(struct enroll *en)
 	if (r == NULL)
 		return;
 	sk_X509_free(r->trusted);
+	sk_X509_pop_free(r->next, X509_free);
 	free(r);
 	en->pstate = NULL;
+}
+
+/*
+ * A next CA kept for a CA rollover (tp_rollover.h) was vouched for by the
+ * CA: it and its RAs may sign CertReps and issue, since the CA may switch
+ * its issuance before the device switches its trust.
+ */
+static int
+enroll_scep_next(struct enroll_scep_run *r, struct enroll *en, struct err *e)
+{
+	int	 i, rc;
+
+	if ((rc = tp_ca_next_load_all(&r->next, en->st, en->tp->name, e)) ==
+	    ERR_NOTFOUND) {
+		err_clear(e);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < sk_X509_num(r->next); i++)
+		if (!sk_X509_push(r->trusted, sk_X509_value(r->next, i)))
+			return err_nomem(e);
+	return 0;
 }
 
 static int
@@ -56,6 +82,8 @@ enroll_scep_open(struct enroll *en, struct err *e)
 	for (i = 0; i < 3; i++)
 		if (v[i] != NULL && !sk_X509_push(r->trusted, v[i]))
 			return err_nomem(e);
+	if ((i = enroll_scep_next(r, en, e)) != 0)
+		return i;
 	if ((i = scep_getcacaps(&r->caps, en->tp->url, en->fo, e)) != 0)
 		return i;
 	(void)scep_pick_cipher(r->caps, &weak);
@@ -102,6 +130,7 @@ enroll_scep_setup(struct enroll *en, struct enroll_job *job, struct err *e)
 	s->fopts = en->fo;
 	s->trusted = r->trusted;
 	s->ca = en->certs->ca;
+	s->ca_next = sk_X509_value(r->next, 0);
 	s->recipient = en->certs->ra_encr ? en->certs->ra_encr :
 	    en->certs->ca;
 	s->key = job->key;

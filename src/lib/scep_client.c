@@ -525,8 +525,11 @@ scep_enroll_cert(struct scep_enroll *s, STACK_OF(X509) *certs,
 	if (s->type == SCEP_MT_RENEWALREQ && cert_asn1_time(
 	    X509_get0_notBefore(mine), &nb) == 0 && nb > now)
 		now = nb;
+	/* During a CA rollover the CA may already issue from its next CA. */
 	if ((rc = tp_check_issued(mine, s->ca, now, "the issued "
-	    "certificate", e)) != 0)
+	    "certificate", e)) != 0 && (s->ca_next == NULL ||
+	    tp_check_issued(mine, s->ca_next, now, "the issued "
+	    "certificate", NULL) != 0))
 		return rc;
 	if (!X509_up_ref(mine))
 		return err_nomem(e);

@@ -104,6 +104,8 @@ struct scep_enroll {
 	const struct fetch_opts	*fopts;
 	STACK_OF(X509)		*trusted;	/* CA and RA: may sign CertReps */
 	X509			*ca;		/* the issuing CA */
+	X509			*ca_next;	/* CA rollover: the next CA
+						   may issue too, or NULL */
 	X509			*recipient;	/* RA encryption cert or the CA */
 	EVP_PKEY		*key;		/* the device key */
 	X509			*signer;	/* self-signed, for key; or

@@ -483,6 +483,21 @@ tp_anchors_add_next(STACK_OF(X509) *anchors, struct store *st,
 	return 0;
 }
 
+int
+tp_rollover_renew_now(struct store *st, const char *name, X509 *cur,
+    X509 *shadow)
+{
+	X509	*next = NULL;
+	int	 due;
+
+	if (cur == NULL || tp_ca_next_load(&next, st, name, NULL) != 0)
+		return 0;
+	due = !tp_signed_by(cur, next) && (shadow == NULL ||
+	    !tp_signed_by(shadow, next));
+	X509_free(next);
+	return due;
+}
+
 /*
  * A new subordinate CA keeps the current chain's upper part: append the
  * certificates of old (ca.pem) from the one that issued chain's last.
@@ -605,6 +620,16 @@ tp_rollover_ask(struct tp_rollover *r, struct store *st,
 
 	memset(&n, 0, sizeof(n));
 	r->next = now + TP_ROLLOVER_RETRY;
+	/*
+	 * An expired CA's key vouches for nothing: a key that leaked after
+	 * its certificate's end must not bring in a CA of its choosing.
+	 */
+	if (tp_check_validity(sk_X509_value(chain, 0), now, "", NULL) != 0) {
+		r->next = now + TP_ROLLOVER_NOCAP;
+		return err_set(e, ERR_REFUSED, "the CA certificate is not "
+		    "valid now and no next CA was kept: its key vouches for "
+		    "none; authenticate the new CA (crypto ca authenticate)");
+	}
 	if ((rc = scep_getcacaps(&caps, tp->url, fo, e)) != 0)
 		return rc;
 	if ((caps & SCEP_CAP_NEXTCA) == 0) {
@@ -676,12 +701,17 @@ tp_rollover_state_save(struct store *st, const char *name,
 	return rc;
 }
 
+/* The router certificate's renewal percentage applies to the CA too. */
 static int
 tp_rollover_percent(const struct trustpoint *tp)
 {
-	(void)tp;
-	/* auto-enroll PERCENT, once the trustpoint has it (renewal). */
-	return 0;
+	return tp->auto_enroll;
+}
+
+time_t
+tp_rollover_window(const struct trustpoint *tp, X509 *ca)
+{
+	return tp_rollover_start(ca, tp_rollover_percent(tp));
 }
 
 /* Ask when due, and remember the outcome for the next round. */
@@ -737,7 +767,7 @@ tp_rollover_run(struct tp_rollover *r, struct store *st,
 	if (tc.ca == NULL ||
 	    cert_asn1_time(X509_get0_notAfter(tc.ca), &cna) != 0)
 		goto out;
-	r->start = tp_rollover_start(tc.ca, tp_rollover_percent(tp));
+	r->start = tp_rollover_window(tp, tc.ca);
 	if (store_exists(st, rel)) {
 		if (now < cna)
 			r->next = cna;
@@ -818,7 +848,7 @@ tp_rollover_all(struct store *st, const struct config *cfg, time_t now,
 	size_t			 i, n = 0;
 	time_t			 next = 0;
 
-	if (config_list(cfg, prefix, &blocks, &n) != 0)
+	if (cfg == NULL || config_list(cfg, prefix, &blocks, &n) != 0)
 		return 0;
 	for (i = 0; i < n; i++) {
 		if (tp_load(&tp, cfg, blocks[i] + sizeof(prefix) - 1, &e) != 0)

@@ -77,6 +77,9 @@ int		 tp_ca_next_store(struct store *, const char *, X509 *,
  */
 time_t		 tp_rollover_start(X509 *, int);
 
+/* tp_rollover_start with the trustpoint's auto-enroll percent, if any. */
+time_t		 tp_rollover_window(const struct trustpoint *, X509 *);
+
 /*
  * Push the shadow CA (if any) onto anchors, a trustpoint's ca.pem chain
  * used as verification anchors, so that certificates of either CA verify
@@ -84,6 +87,15 @@ time_t		 tp_rollover_start(X509 *, int);
  */
 int		 tp_anchors_add_next(STACK_OF(X509) *, struct store *,
 		    const char *, struct err *);
+
+/*
+ * Re-enrollment under the next CA: 1 when a next CA is kept and neither
+ * the router certificate cur nor its renewal shadow (may be NULL) was
+ * issued by it, so the renewal should run now rather than at its percent;
+ * 0 otherwise (also when cur is NULL).
+ */
+int		 tp_rollover_renew_now(struct store *, const char *, X509 *,
+		    X509 *);
 
 /*
  * At or after the current CA's notAfter, make the shadow CA the CA: ca.pem

@@ -19,6 +19,7 @@
 #include "fetch.h"
 #include "store.h"
 #include "transport.h"
+#include "tp_rollover.h"
 #include "trustpoint.h"
 #include "trustpool.h"
 
@@ -116,6 +117,10 @@ transport_anchor_list(STACK_OF(X509) **out, struct store *st,
 			rc = err_nomem(e);
 			goto out;
 		}
+	/* During a CA rollover the next CA anchors the trustpoint too. */
+	if (tc.chain != NULL && (rc = tp_anchors_add_next(sk, st, tpname,
+	    e)) != 0)
+		goto out;
 	while (sk_X509_num(pk) > 0)
 		if (!sk_X509_push(sk, sk_X509_value(pk, 0)) ||
 		    sk_X509_shift(pk) == NULL) {

@@ -539,6 +539,7 @@ tp_remove_all(struct store *st, const char *name, struct err *e)
 		"shadow-sign.pem", "shadow-encr.pem", "shadow-key-general.pem",
 		"shadow-key-sign.pem", "shadow-key-encr.pem",
 		"renewal-general", "renewal-sign", "renewal-encr", "ca-next.pem",
+		"rollover",
 	};
 	char			 rel[256];
 	struct store_batch	*b = NULL;

@@ -103,8 +103,10 @@ for suite in micromdm badserver; do
 			continue
 		fi
 		if [ -f "${t%.in}.check" ]; then
-			if ! (STATE=$KEEP DEPOT=$DEPOT DATA=$DATA; set -e; \
-			    . "${t%.in}.check"); then
+			# Not in an if: set -e is ignored in a condition.
+			(STATE=$KEEP DEPOT=$DEPOT DATA=$DATA; set -e; \
+			    . "${t%.in}.check")
+			if [ $? != 0 ]; then
 				echo "FAIL: $suite/$name (check)"
 				fail=1
 				continue

@@ -20,10 +20,18 @@
  *   /wrongcert/       SUCCESS with a certificate for another key
  *   /expiredcert/     SUCCESS with a certificate that has expired
  *   /notca/, /expiredca/, /cahtml/  bad GetCACert answers
+ *   /nextca/          GetCACaps lists GetNextCACert; GetNextCACert is the
+ *                     next CA (next-ca.pem) signed by the CA (RFC 8894 4.7)
+ *   /nextcarogue/, /nextcanotca/, /nextcatwo/, /nextcabig/
+ *                     the same signed by another key, holding a non-CA,
+ *                     holding two candidate CAs, 128 KiB of zeros
+ *   /nextcaissue/     like /nextca, but CertReps are signed and the
+ *                     certificate issued by the next CA (it has switched)
  *
  *   scep_badserver DATADIR PORT   (binds 127.0.0.1 only; runs until killed)
  *
- * DATADIR holds ca, ra-sign, ra-encr, other, notca, expired-ca .pem/.key.
+ * DATADIR holds ca, ra-sign, ra-encr, other, notca, expired-ca, next-ca
+ * .pem/.key.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -39,6 +47,7 @@
 #include <microhttpd.h>
 
 #include <openssl/bio.h>
+#include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -71,6 +80,7 @@ struct bad_pending {
 
 struct bad_server {
 	struct bad_id		 ca, ra_sign, ra_encr, other, notca, expired;
+	struct bad_id		 next;
 	long			 serial;
 	struct bad_pending	 pend[BAD_PENDMAX];
 	int			 npend;
@@ -168,6 +178,50 @@ bad_getcacert(struct bad_server *s, struct MHD_Connection *conn,
 	return ret;
 }
 
+/* GetNextCACert: a degenerate PKCS#7 in a SignedData (RFC 8894 4.7). */
+static enum MHD_Result
+bad_getnextcacert(struct bad_server *s, struct MHD_Connection *conn,
+    const char *mode)
+{
+	static const char	 ctype[] = "application/x-x509-next-ca-cert";
+	STACK_OF(X509)		*sk = sk_X509_new_null();
+	struct bad_id		*sig = &s->ca;
+	CMS_ContentInfo		*cms = NULL;
+	unsigned char		*inner = NULL, *der = NULL;
+	size_t			 len = 0;
+	struct err		 e;
+	BIO			*bio = NULL;
+	enum MHD_Result		 ret;
+	int			 n = 0;
+
+	if (strcmp(mode, "nextcabig") == 0) {
+		der = calloc(1, 128 * 1024);
+		ret = bad_reply(conn, 200, ctype, der, 128 * 1024);
+		free(der);
+		sk_X509_free(sk);
+		return ret;
+	}
+	sk_X509_push(sk, strcmp(mode, "nextcanotca") == 0 ? s->notca.cert :
+	    s->next.cert);
+	if (strcmp(mode, "nextcatwo") == 0)
+		sk_X509_push(sk, s->other.cert);
+	if (strcmp(mode, "nextcarogue") == 0)
+		sig = &s->other;
+	if (scep_degenerate_build(&inner, &len, sk, NULL, &e) == 0 &&
+	    (bio = BIO_new_mem_buf(inner, (int)len)) != NULL &&
+	    (cms = CMS_sign(sig->cert, sig->key, NULL, bio, CMS_BINARY)) !=
+	    NULL)
+		n = i2d_CMS_ContentInfo(cms, &der);
+	ret = n > 0 ? bad_reply(conn, 200, ctype, der, (size_t)n) :
+	    bad_reply(conn, 500, "text/plain", "error", 5);
+	OPENSSL_free(der);
+	CMS_ContentInfo_free(cms);
+	BIO_free(bio);
+	free(inner);
+	sk_X509_free(sk);
+	return ret;
+}
+
 /* Two CRL distribution points, for show crypto ca certificates. */
 static int
 bad_add_cdp(X509 *x)
@@ -194,6 +248,7 @@ bad_issue(struct bad_server *s, const unsigned char *csr, size_t len,
 	X509_REQ		*req;
 	X509			*x = NULL;
 	EVP_PKEY		*pk;
+	struct bad_id		*iss = &s->ca;
 	time_t			 now = clock_now();
 	long			 off = 0;
 
@@ -204,16 +259,21 @@ bad_issue(struct bad_server *s, const unsigned char *csr, size_t len,
 		pk = s->other.key;
 	if (strcmp(mode, "expiredcert") == 0)
 		off = -2L * 365 * 86400;
+	if (strcmp(mode, "nextcaissue") == 0)
+		iss = &s->next;
 	if ((x = X509_new()) == NULL ||
 	    !X509_set_version(x, X509_VERSION_3) ||
 	    !ASN1_INTEGER_set(X509_get_serialNumber(x), ++s->serial) ||
 	    !X509_set_subject_name(x, X509_REQ_get_subject_name(req)) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(s->ca.cert)) ||
+	    !X509_set_issuer_name(x, X509_get_subject_name(iss->cert)) ||
 	    X509_time_adj_ex(X509_getm_notBefore(x), 0, off - 3600, &now) ==
 	    NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), 365, off, &now) == NULL ||
+	    (iss == &s->next && (!X509_set1_notBefore(x,
+	    X509_get0_notBefore(iss->cert)) || !X509_set1_notAfter(x,
+	    X509_get0_notAfter(iss->cert)))) ||
 	    !X509_set_pubkey(x, pk) || !bad_add_cdp(x) ||
-	    X509_sign(x, s->ca.key, EVP_sha256()) <= 0) {
+	    X509_sign(x, iss->key, EVP_sha256()) <= 0) {
 		X509_free(x);
 		x = NULL;
 	}
@@ -341,7 +401,8 @@ bad_pkiop(struct bad_server *s, struct MHD_Connection *conn,
 		return ret;
 	dec = strcmp(mode, "ra") == 0 ? &s->ra_encr : &s->ca;
 	sig = strcmp(mode, "ra") == 0 ? &s->ra_sign :
-	    strcmp(mode, "otherkey") == 0 ? &s->other : &s->ca;
+	    strcmp(mode, "otherkey") == 0 ? &s->other :
+	    strcmp(mode, "nextcaissue") == 0 ? &s->next : &s->ca;
 	if (scep_msg_parse(&req, body, blen, NULL, dec->key, dec->cert,
 	    &e) != 0) {
 		fprintf(stderr, "scep_badserver: %s\n", e.msg);
@@ -437,9 +498,15 @@ bad_handler(void *arg, struct MHD_Connection *conn, const char *url,
 	if (strcmp(op, "GetCACaps") == 0) {
 		if (strcmp(mode, "nocaps") == 0)
 			return bad_reply(conn, 404, "text/plain", "not found", 9);
+		if (strncmp(mode, "nextca", 6) == 0)
+			return bad_reply(conn, 200, "text/plain",
+			    "POSTPKIOperation\nAES\nSHA-256\nSCEPStandard\n"
+			    "GetNextCACert\n", 56);
 		return bad_reply(conn, 200, "text/plain",
 		    "POSTPKIOperation\nAES\nSHA-256\nSCEPStandard\n", 43);
 	}
+	if (strcmp(op, "GetNextCACert") == 0)
+		return bad_getnextcacert(s, conn, mode);
 	if (strcmp(op, "GetCACert") == 0)
 		return bad_getcacert(s, conn, mode);
 	if (strcmp(op, "PKIOperation") != 0)
@@ -503,7 +570,8 @@ main(int argc, char *argv[])
 	    bad_load(&s.ra_encr, argv[1], "ra-encr") != 0 ||
 	    bad_load(&s.other, argv[1], "other") != 0 ||
 	    bad_load(&s.notca, argv[1], "notca") != 0 ||
-	    bad_load(&s.expired, argv[1], "expired-ca") != 0) {
+	    bad_load(&s.expired, argv[1], "expired-ca") != 0 ||
+	    bad_load(&s.next, argv[1], "next-ca") != 0) {
 		fprintf(stderr, "scep_badserver: cannot load %s\n", argv[1]);
 		return 1;
 	}

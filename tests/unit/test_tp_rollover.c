@@ -77,6 +77,8 @@ mk(const char *cn, EVP_PKEY *key, const struct pair *iss, int ca, long nb,
 	ext(p.x, iss ? iss->x : p.x, NID_key_usage, ca ?
 	    "critical,keyCertSign,cRLSign" : "digitalSignature");
 	ext(p.x, iss ? iss->x : p.x, NID_subject_key_identifier, "hash");
+	if (iss != NULL)
+		ext(p.x, iss->x, NID_authority_key_identifier, "keyid:always");
 	assert_true(X509_sign(p.x, iss ? iss->k : p.k, EVP_sha256()) > 0);
 	X509_NAME_free(n);
 	return p;
@@ -89,17 +91,32 @@ pfree(struct pair *p)
 	EVP_PKEY_free(p->k);
 }
 
+/* The DER of cms, which is freed. */
+static unsigned char *
+der_of(CMS_ContentInfo *cms, size_t *len)
+{
+	unsigned char	*out, *p;
+	int		 n;
+
+	assert_non_null(cms);
+	n = i2d_CMS_ContentInfo(cms, NULL);
+	out = p = malloc((size_t)n);
+	i2d_CMS_ContentInfo(cms, &p);
+	*len = (size_t)n;
+	CMS_ContentInfo_free(cms);
+	return out;
+}
+
 /* The answer: certs in a degenerate PKCS#7, signed by signer (or not). */
 static unsigned char *
 answer(size_t *len, const struct pair *signer, X509 *a, X509 *b)
 {
 	STACK_OF(X509)	*sk = sk_X509_new_null();
 	CMS_ContentInfo	*cms;
-	unsigned char	*inner = NULL, *out = NULL, *p;
+	unsigned char	*inner = NULL, *out = NULL;
 	size_t		 ilen;
 	BIO		*bio;
 	struct err	 e;
-	int		 n;
 
 	sk_X509_push(sk, a);
 	if (b != NULL)
@@ -113,12 +130,32 @@ answer(size_t *len, const struct pair *signer, X509 *a, X509 *b)
 		cms = CMS_sign(signer->x, signer->k, NULL, bio, CMS_BINARY);
 		BIO_free(bio);
 	}
+	out = der_of(cms, len);
+	sk_X509_free(sk);
+	free(inner);
+	return out;
+}
+
+/* A SignedData over the next CA with two signers. */
+static unsigned char *
+answer2(size_t *len, const struct pair *s1, const struct pair *s2, X509 *a)
+{
+	STACK_OF(X509)	*sk = sk_X509_new_null();
+	CMS_ContentInfo	*cms;
+	unsigned char	*inner = NULL, *out;
+	size_t		 ilen;
+	BIO		*bio;
+	struct err	 e;
+
+	sk_X509_push(sk, a);
+	assert_int_equal(scep_degenerate_build(&inner, &ilen, sk, NULL, &e), 0);
+	bio = BIO_new_mem_buf(inner, (int)ilen);
+	cms = CMS_sign(s1->x, s1->k, NULL, NULL, CMS_BINARY | CMS_PARTIAL);
 	assert_non_null(cms);
-	n = i2d_CMS_ContentInfo(cms, NULL);
-	out = p = malloc((size_t)n);
-	i2d_CMS_ContentInfo(cms, &p);
-	*len = (size_t)n;
-	CMS_ContentInfo_free(cms);
+	assert_non_null(CMS_add1_signer(cms, s2->x, s2->k, NULL, 0));
+	assert_int_equal(CMS_final(cms, bio, NULL, CMS_BINARY), 1);
+	out = der_of(cms, len);
+	BIO_free(bio);
 	sk_X509_free(sk);
 	free(inner);
 	return out;
@@ -208,6 +245,7 @@ test_rogue(void **state)
 	struct tp_nextca n;
 	struct err	 e;
 	unsigned char	*big;
+	size_t		 len;
 
 	(void)state;
 	X509_set_issuer_name(fake.x, X509_get_subject_name(cur.x));
@@ -232,6 +270,11 @@ test_rogue(void **state)
 	    "key"), ERR_REFUSED);
 	assert_int_equal(judge(&cur, NULL, fake.x, NULL, "signed by another "
 	    "key"), ERR_REFUSED);
+	big = answer2(&len, &cur, &other, nxt.x);
+	assert_int_equal(tp_nextca_parse(&n, big, len, cur.x, T0, &e),
+	    ERR_REFUSED);
+	assert_non_null(strstr(e.msg, "2 signers, not one"));
+	free(big);
 	/* Oversized and malformed answers. */
 	big = calloc(1, TP_NEXTCA_MAX + 1);
 	assert_int_equal(tp_nextca_parse(&n, big, TP_NEXTCA_MAX + 1, cur.x, T0,
@@ -303,10 +346,36 @@ anchors(struct store *st, int next)
 	return sk;
 }
 
+/* A state directory whose trustpoint tp is authenticated to ca. */
+static struct store *
+with_ca(char **dir, X509 *ca)
+{
+	STACK_OF(X509)	*chain = sk_X509_new_null();
+	struct store	*st;
+	struct err	 e;
+
+	*dir = th_tmpdir();
+	assert_int_equal(store_open(&st, *dir, &e), 0);
+	sk_X509_push(chain, ca);
+	assert_int_equal(tp_store_ca(st, "tp", chain, NULL, NULL, &e), 0);
+	sk_X509_free(chain);
+	return st;
+}
+
+static void
+done(struct store *st, char *dir, struct tp_nextca *n, unsigned char *der)
+{
+	tp_nextca_clear(n);
+	free(der);
+	store_free(st);
+	th_rmtree(dir);
+	free(dir);
+}
+
 static void
 test_store_switch(void **state)
 {
-	char		*dir = th_tmpdir();
+	char		*dir;
 	struct pair	 cur = mk("Old CA", NULL, NULL, 1, -300 * DAY, 60 * DAY,
 			    1);
 	struct pair	 nxt = mk("New CA", NULL, NULL, 1, -DAY, 700 * DAY, 2);
@@ -314,19 +383,16 @@ test_store_switch(void **state)
 			    3);
 	struct pair	 newleaf = mk("new peer", NULL, &nxt, 0, -DAY, 300 * DAY,
 			    4);
-	STACK_OF(X509)	*chain = sk_X509_new_null(), *sk;
+	STACK_OF(X509)	*sk;
 	struct tp_nextca n;
 	struct tp_certs	 tc;
-	struct store	*st;
+	struct store	*st = with_ca(&dir, cur.x);
 	struct err	 e;
 	unsigned char	*der;
 	size_t		 len;
 	X509		*x;
 
 	(void)state;
-	assert_int_equal(store_open(&st, dir, &e), 0);
-	sk_X509_push(chain, cur.x);
-	assert_int_equal(tp_store_ca(st, "tp", chain, NULL, NULL, &e), 0);
 	assert_int_equal(tp_ca_next_load(&x, st, "tp", &e), ERR_NOTFOUND);
 	der = answer(&len, &cur, nxt.x, NULL);
 	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e), 0);
@@ -359,14 +425,65 @@ test_store_switch(void **state)
 	assert_true(verifies(sk, newleaf.x, T0 + 61 * DAY));
 	assert_false(verifies(sk, oldleaf.x, T0 + 58 * DAY));
 	sk_X509_pop_free(sk, X509_free);
-	tp_nextca_clear(&n);
-	free(der);
-	sk_X509_free(chain);
-	store_free(st);
-	th_rmtree(dir);
-	free(dir);
+	done(st, dir, &n, der);
 	pfree(&cur);
 	pfree(&nxt);
+	pfree(&oldleaf);
+	pfree(&newleaf);
+}
+
+/* A next CA under the same name, with a link: anchors told apart by key. */
+static void
+test_same_name(void **state)
+{
+	char		*dir;
+	struct pair	 cur = mk("CA", NULL, NULL, 1, -300 * DAY, 60 * DAY, 1);
+	struct pair	 nxt = mk("CA", NULL, NULL, 1, -DAY, 700 * DAY, 2);
+	struct pair	 link = mk("CA", nxt.k, &cur, 1, -DAY, 60 * DAY, 3);
+	struct pair	 back = mk("CA", cur.k, &nxt, 1, -DAY, 60 * DAY, 4);
+	struct pair	 oldleaf = mk("old", NULL, &cur, 0, -DAY, 59 * DAY, 5);
+	struct pair	 newleaf = mk("new", NULL, &nxt, 0, -DAY, 300 * DAY, 6);
+	STACK_OF(X509)	*sk;
+	struct tp_nextca n;
+	struct store	*st = with_ca(&dir, cur.x);
+	struct err	 e;
+	unsigned char	*der;
+	size_t		 len;
+
+	(void)state;
+	/* Unsigned with the link; a link alone does not outlive the CA. */
+	der = answer(&len, NULL, nxt.x, link.x);
+	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e), 0);
+	assert_int_equal(X509_cmp(n.ca, nxt.x), 0);
+	assert_int_equal(X509_cmp(n.link, link.x), 0);
+	tp_nextca_clear(&n);
+	free(der);
+	der = answer(&len, NULL, link.x, back.x);
+	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e),
+	    ERR_REFUSED);
+	assert_non_null(strstr(e.msg, "no later than the current CA"));
+	free(der);
+	/* Signed, with the new-signed-old link (the current CA's key). */
+	der = answer(&len, &cur, nxt.x, back.x);
+	assert_int_equal(tp_nextca_parse(&n, der, len, cur.x, T0, &e), 0);
+	assert_int_equal(X509_cmp(n.ca, nxt.x), 0);
+	assert_int_equal(sk_X509_num(n.certs), 1);
+	assert_int_equal(tp_ca_next_store(st, "tp", cur.x, &n, &e), 0);
+	sk = anchors(st, 1);
+	assert_true(verifies(sk, oldleaf.x, T0));
+	assert_true(verifies(sk, newleaf.x, T0));
+	sk_X509_pop_free(sk, X509_free);
+	/* Renew now: the router certificate is the old CA's, no shadow yet. */
+	assert_true(tp_rollover_renew_now(st, "tp", oldleaf.x, NULL));
+	assert_false(tp_rollover_renew_now(st, "tp", oldleaf.x, newleaf.x));
+	assert_false(tp_rollover_renew_now(st, "tp", newleaf.x, NULL));
+	assert_false(tp_rollover_renew_now(st, "tp", NULL, NULL));
+	assert_false(tp_rollover_renew_now(st, "other", oldleaf.x, NULL));
+	done(st, dir, &n, der);
+	pfree(&cur);
+	pfree(&nxt);
+	pfree(&link);
+	pfree(&back);
 	pfree(&oldleaf);
 	pfree(&newleaf);
 }
@@ -379,6 +496,7 @@ main(void)
 		cmocka_unit_test(test_rogue),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_store_switch),
+		cmocka_unit_test(test_same_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
