@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "db.h"
 #include "err.h"
+#include "est_server.h"
 #include "http.h"
 #include "keyproc.h"
 #include "policy.h"
@@ -46,6 +47,8 @@ struct opts {
 	/* serve */
 	const char	*listen, *challenge, *challenge_file, *approve, *url;
 	int		 cert_days, threads, onetime;
+	const char	*est_listen, *tls_cert, *tls_key;
+	int		 est_binding;
 	/* challenge new */
 	const char	*cn;
 	int		 ttl, uses;
@@ -103,6 +106,10 @@ static const struct opt_def opt_defs[] = {
 	{ "challenge-failures",	OPT_NUM,  O(lim.challenge_failures), 0, 1000 },
 	{ "challenge-cooldown",	OPT_NUM,  O(lim.challenge_cooldown), 1, 86400 },
 	{ "one-time-challenges", OPT_FLAG, O(onetime), 0, 0 },
+	{ "est-listen",		OPT_STR,  O(est_listen), 0, 0 },
+	{ "tls-cert",		OPT_STR,  O(tls_cert), 0, 0 },
+	{ "tls-key",		OPT_STR,  O(tls_key), 0, 0 },
+	{ "est-channel-binding", OPT_FLAG, O(est_binding), 0, 0 },
 	{ "pending",		OPT_FLAG, O(pending), 0, 0 },
 	{ "cn",			OPT_STR,  O(cn), 0, 0 },
 	{ "ttl",		OPT_TTL,  O(ttl), 0, 0 },
@@ -632,6 +639,12 @@ check_serve(const struct opts *o, const struct cmd *c)
 		fprintf(stderr, "netpki-ca: serve needs --listen ADDR:PORT\n");
 		return 2;
 	}
+	if (o->est_listen != NULL && (o->tls_cert == NULL ||
+	    o->tls_key == NULL)) {
+		fprintf(stderr, "netpki-ca: --est-listen needs --tls-cert FILE "
+		    "and --tls-key FILE\n");
+		return 2;
+	}
 	if (o->approve != NULL && strcmp(o->approve, "auto") != 0 &&
 	    strcmp(o->approve, "manual") != 0) {
 		fprintf(stderr, "netpki-ca: --approve auto|manual\n");
@@ -642,6 +655,7 @@ check_serve(const struct opts *o, const struct cmd *c)
 
 struct serve {
 	struct scep_server	 s;
+	struct est_server	 est;
 	struct http		*h;
 	int			 fd, port;	/* the listening socket */
 	char			 host[300];
@@ -674,6 +688,42 @@ serve_listen(struct serve *sv, const struct opts *o, struct db *db,
 	snprintf(days, sizeof(days), "%d", sv->s.issue.days);
 	if ((rc = db_meta_set(db, "crl_url", sv->url, e)) == 0)
 		rc = db_meta_set(db, "cert_days", days, e);
+	return rc;
+}
+
+/*
+ * EST over HTTPS (--est-listen): the TLS certificate and key are read
+ * here, in the network process (the CA's key stays in the key process).
+ */
+static int
+serve_est(struct serve *sv, const struct opts *o, struct err *e)
+{
+	char	*cert = NULL, *key = NULL;
+	size_t	 clen = 0, klen = 0;
+	int	 fd = -1, port, rc;
+
+	if (o->est_listen == NULL)
+		return 0;
+	if ((rc = est_server_init(&sv->est, &sv->s, e)) != 0 ||
+	    (rc = store_file_read(o->tls_cert, &cert, &clen, 256 * 1024,
+	    e)) != 0 ||
+	    (rc = store_file_read(o->tls_key, &key, &klen, 64 * 1024, e)) !=
+	    0 || (rc = http_listen(&fd, &port, o->est_listen, e)) != 0)
+		goto out;
+	sv->est.binding = o->est_binding;
+	if ((rc = http_est_start(sv->h, &sv->est, fd, cert, key, e)) != 0)
+		goto out;
+	fd = -1;
+	fprintf(stderr, "netpki-ca: EST on %.*s:%d (TLS 1.2, 1.3%s)\n",
+	    (int)(strrchr(o->est_listen, ':') - o->est_listen), o->est_listen,
+	    port, o->est_binding ? ", channel binding required" : "");
+ out:
+	if (fd != -1)
+		close(fd);
+	if (key != NULL)
+		OPENSSL_cleanse(key, klen);
+	free(key);
+	free(cert);
 	return rc;
 }
 
@@ -724,6 +774,10 @@ cmd_serve(const struct opts *o, struct cadir *cd)
 	    &o->lim, &e)) != 0)
 		goto out;
 	sv.fd = -1;
+	if ((rc = serve_est(&sv, o, &e)) != 0) {
+		http_stop(sv.h);
+		goto out;
+	}
 	fprintf(stderr, "netpki-ca: serving %s on %s:%d (%s approval%s%s)\n",
 	    o->dir, sv.host, sv.port, sv.s.manual ? "manual" : "automatic",
 	    cd->ca->ra_sign ? ", RA" : "", sv.s.challenge ?
@@ -736,6 +790,7 @@ cmd_serve(const struct opts *o, struct cadir *cd)
 	if (sv.fd != -1)
 		close(sv.fd);
 	db_group_free(sv.s.issue.group);
+	est_server_clear(&sv.est);
 	scep_server_clear(&sv.s);
 	return rc != 0 ? fail(&e) : 0;
 }
@@ -761,9 +816,11 @@ static const struct cmd cmds[] = {
 	    "        [--max-conn N] [--max-conn-per-ip N] [--request-timeout "
 	    "SECONDS]\n"
 	    "        [--challenge-failures N] [--challenge-cooldown SECONDS]\n"
-	    "        [--one-time-challenges]",
-	    "Answer SCEP, /crl, the trust bundle and /metrics over HTTP until "
-	    "SIGTERM or SIGINT." },
+	    "        [--one-time-challenges]\n"
+	    "        [--est-listen ADDR:PORT --tls-cert FILE --tls-key FILE "
+	    "[--est-channel-binding]]",
+	    "Answer SCEP, /crl, the trust bundle and /metrics over HTTP (and "
+	    "EST over HTTPS) until SIGTERM or SIGINT." },
 	{ "requests", NULL, cmd_requests, NEED_CERTS | NEED_DB, 0, 0,
 	    "requests [--pending]",
 	    "List the requests (--pending: those waiting for approve or "

@@ -20,9 +20,13 @@ enum metrics_type {
 	METRICS_T_CERTPOLL,
 	METRICS_T_GETCERT,
 	METRICS_T_GETCRL,
+	METRICS_T_SIMPLEENROLL,	/* EST (RFC 7030 4.2) */
+	METRICS_T_SIMPLEREENROLL,
 	METRICS_T_PKIOP,	/* a PKIOperation not parsed far enough */
 	METRICS_T_GETCACAPS,
 	METRICS_T_GETCACERT,
+	METRICS_T_CACERTS,	/* EST /cacerts */
+	METRICS_T_CSRATTRS,	/* EST /csrattrs */
 	METRICS_T_CRL,		/* GET /crl */
 	METRICS_T_FILE,		/* /ca.crt, /bundle.p7b, /bundle.pem */
 	METRICS_T_METRICS,

@@ -1,0 +1,183 @@
+#!/bin/bash
+# EST (RFC 7030) on netpki-ca, with curl and openssl as independent
+# clients: /cacerts, /csrattrs, /simpleenroll with HTTP basic (static and
+# one-time challenges), /simplereenroll with a TLS client certificate,
+# the channel binding (tls-unique, from estbind.py), manual approval
+# (202, Retry-After, the same CSR re-posted), and the bad input of the
+# issue: each gets its status, a log line, and nothing is issued.
+. "$(dirname "$0")/lib.sh"
+ESTBIND=$(dirname "$(realpath "$0")")/estbind.py
+cd "$WORK" || exit 1
+ca_init
+
+# The HTTPS listener's certificate: issued by the CA itself (sign-csr).
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout tls.key -subj /CN=127.0.0.1 -out tls.csr 2>/dev/null || fail "tls csr"
+ca sign-csr tls.csr > tls.crt || fail "sign-csr tls"
+
+# est_start [serve options]: sets PORT, URL, EST (the EST base URL).
+est_start() {
+	ca_start --est-listen 127.0.0.1:0 --tls-cert tls.crt --tls-key tls.key "$@"
+	EPORT=$(grep 'EST on' "$LOG" | tail -n 1 | sed -n 's/.*EST on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
+	[ -n "$EPORT" ] || fail "no EST port in the log"
+	EST=https://127.0.0.1:$EPORT/.well-known/est
+}
+
+# est_curl WANT_STATUS PATH [curl options]: the status must be WANT;
+# the body is in $BODY, the headers in $HDR.
+est_curl() {
+	local want=$1 path=$2 code
+	shift 2
+	code=$(curl -s --cacert "$CA/ca.crt" -D hdr.txt -o body.txt \
+		-w '%{http_code}' "$@" "$EST/$path")
+	BODY=$(cat body.txt)
+	HDR=$(cat hdr.txt)
+	[ "$code" = "$want" ] || fail "$path: HTTP $code, expected $want: $BODY"
+}
+
+# csr NAME CN: NAME.key and NAME.b64 (base64 DER PKCS#10).
+csr() {
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -subj "/CN=$2" \
+		-outform DER -out "$1.der" 2>/dev/null || fail "csr $1"
+	openssl base64 -in "$1.der" > "$1.b64"
+}
+
+# enroll WANT NAME [curl options]: POST NAME.b64 to simpleenroll; a 200
+# leaves NAME.crt.
+enroll() {
+	local want=$1 name=$2 op=${OP:-simpleenroll}
+	shift 2
+	est_curl "$want" "$op" -H "Content-Type: ${CTYPE:-application/pkcs10}" \
+		--data-binary "@$name.b64" "$@"
+	[ "$want" = 200 ] || return 0
+	contains "$HDR" "application/pkcs7-mime; smime-type=certs-only"
+	openssl base64 -d -in body.txt | openssl pkcs7 -inform DER -print_certs \
+		> "$name.crt" || fail "$name: not a certs-only PKCS#7"
+	openssl verify -CAfile "$CA/ca.crt" "$name.crt" > /dev/null || fail "$name: verify"
+}
+
+ncerts() { ca list | grep -vc '^#'; }
+
+est_start --challenge s3cret
+
+# /cacerts: the CA certificate, decoded by openssl.
+est_curl 200 cacerts
+contains "$HDR" "Content-Type: application/pkcs7-mime; smime-type=certs-only"
+openssl base64 -d -in body.txt | openssl pkcs7 -inform DER -print_certs > cacerts.pem || fail "cacerts"
+[ "$(openssl x509 -in cacerts.pem -noout -fingerprint -sha256)" = \
+  "$(openssl x509 -in "$CA/ca.crt" -noout -fingerprint -sha256)" ] || fail "cacerts: not the CA"
+# EST is not served over plain HTTP.
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/.well-known/est/cacerts")" = 404 ] ||
+	fail "EST over plain HTTP"
+est_curl 404 nosuchop
+est_curl 404 nolabel/cacerts
+est_curl 405 simpleenroll
+# /csrattrs: DER CsrAttrs with the policy's curves, EKUs and hash.
+est_curl 200 csrattrs
+contains "$HDR" "application/csrattrs"
+openssl base64 -d -in body.txt | openssl asn1parse -inform DER > attrs.txt || fail "csrattrs DER"
+contains "$(cat attrs.txt)" ":id-ecPublicKey"
+contains "$(cat attrs.txt)" ":prime256v1"
+contains "$(cat attrs.txt)" ":TLS Web Client Authentication"
+
+# simpleenroll with HTTP basic: the static challenge.
+csr d1 dev1.example.com
+enroll 200 d1 -u any:s3cret
+[ "$(openssl x509 -in d1.crt -noout -subject)" = "subject=CN = dev1.example.com" ] || fail "d1 subject"
+grep -q 'POST /.well-known/est/simpleenroll 200 .* issued subject="CN=dev1.example.com" request=1 serial=' "$LOG" ||
+	fail "no log line for the issue"
+grep -q s3cret "$LOG" && fail "the challenge reached the log"
+n=$(ncerts)
+
+# Credentials missing or wrong: 401 with WWW-Authenticate, nothing issued.
+csr d2 dev2.example.com
+enroll 401 d2
+contains "$HDR" 'WWW-Authenticate: Basic realm="EST"'
+enroll 401 d2 -u any:wrong
+grep -q 'simpleenroll 401 .* bad_challenge' "$LOG" || fail "no bad_challenge log line"
+# Wrong media type, malformed base64, a body that is no CSR, oversize.
+CTYPE=text/plain enroll 415 d2 -u any:s3cret
+echo 'not base64 at all!' > bad.b64
+enroll 400 bad -u any:s3cret
+head -c 300 /dev/urandom | openssl base64 > bad.b64
+enroll 400 bad -u any:s3cret
+head -c 70000 /dev/zero | openssl base64 > big.b64
+enroll 413 big -u any:s3cret
+[ "$(ncerts)" = "$n" ] || fail "bad input was issued"
+
+# The channel binding (RFC 7030 3.5) over TLS 1.2: tls-unique in
+# challengePassword; a wrong one is refused.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out b.key 2>/dev/null
+OUT=$(python3 "$ESTBIND" 127.0.0.1 "$EPORT" "$CA/ca.crt" b.key bind1 any:s3cret right)
+contains "$OUT" "HTTP/1.1 200"
+grep -q 'subject="CN=bind1".*channel-binding=ok\|channel-binding=ok.*subject="CN=bind1"' "$LOG" ||
+	fail "channel binding not checked"
+OUT=$(python3 "$ESTBIND" 127.0.0.1 "$EPORT" "$CA/ca.crt" b.key bind2 any:s3cret wrong)
+contains "$OUT" "HTTP/1.1 403"
+grep -q "challengePassword is not this TLS session's tls-unique" "$LOG" || fail "binding mismatch log"
+
+# simplereenroll with the issued certificate as TLS client certificate:
+# the same subject, a new certificate.
+cp d1.key d1r.key
+openssl req -new -key d1.key -subj /CN=dev1.example.com -outform DER -out d1r.der 2>/dev/null
+openssl base64 -in d1r.der > d1r.b64
+OP=simplereenroll enroll 200 d1r --cert d1.crt --key d1.key
+[ "$(openssl x509 -in d1r.crt -noout -subject)" = "subject=CN = dev1.example.com" ] || fail "d1r subject"
+[ "$(openssl x509 -in d1r.crt -noout -serial)" != "$(openssl x509 -in d1.crt -noout -serial)" ] ||
+	fail "re-enroll: the same certificate"
+# ... but not without a certificate, not for another subject.
+OP=simplereenroll enroll 403 d1r -u any:s3cret
+OP=simplereenroll enroll 403 d2 --cert d1.crt --key d1.key
+grep -q 'simplereenroll 403 .*renewal-of-another-subject' "$LOG" || fail "another subject"
+# A client certificate from another CA.
+"$NETPKI_CA" --dir "$WORK/other" init > /dev/null 2>&1 || fail "other init"
+openssl req -new -key d1.key -subj /CN=dev1.example.com -out o.csr 2>/dev/null
+"$NETPKI_CA" --dir "$WORK/other" sign-csr o.csr > o.crt || fail "other sign"
+OP=simplereenroll enroll 403 d1r --cert o.crt --key d1.key
+grep -q 'simplereenroll 403 .*client-cert=not-acceptable' "$LOG" || fail "other CA accepted"
+# A revoked client certificate.
+ca revoke "$(openssl x509 -in d1r.crt -noout -serial | cut -d= -f2)" > /dev/null || fail "revoke"
+OP=simplereenroll enroll 403 d1r --cert d1r.crt --key d1.key
+n=$(ncerts)
+ca_stop
+
+# An expired client certificate: the server's clock 400 days on.
+NETPKI_NOW=$(( $(date +%s) + 400 * 86400 )) est_start --challenge s3cret
+OP=simplereenroll enroll 403 d1r --cert d1.crt --key d1.key
+[ "$(ncerts)" = "$n" ] || fail "a refused client certificate got one"
+ca_stop
+
+# One-time challenges: user = the challenge's ID, password = the secret
+# (or the whole challenge); used once.
+est_start --one-time-challenges
+ch=$(ca challenge new --cn 'dev3*' | grep -o '[0-9A-F]\{16\}-[0-9A-F]\{32\}')
+[ -n "$ch" ] || fail "challenge new"
+csr d3 dev3.example.com
+enroll 200 d3 -u "${ch%%-*}:${ch#*-}"
+grep -q "challenge=${ch%%-*}" "$LOG" || fail "challenge ID not logged"
+grep -q "${ch#*-}" "$LOG" && fail "the challenge's secret reached the log"
+csr d4 dev3b.example.com
+enroll 401 d4 -u "${ch%%-*}:${ch#*-}"
+ch=$(ca challenge new --cn 'dev4*' | grep -o '[0-9A-F]\{16\}-[0-9A-F]\{32\}')
+csr d5 dev4.example.com
+enroll 200 d5 -u "${ch%%-*}:$ch"
+ca_stop
+
+# Manual approval: 202 with Retry-After, approve, the same CSR again: 200.
+est_start --approve manual --challenge s3cret
+csr d6 dev6.example.com
+enroll 202 d6 -u any:s3cret
+contains "$HDR" "Retry-After: 60"
+enroll 202 d6 -u any:s3cret
+expect 0 ca requests --pending
+id=$(echo "$OUT" | awk '!/^#/{print $1}')
+[ -n "$id" ] || fail "no pending request"
+expect 0 ca approve "$id"
+enroll 200 d6 -u any:s3cret
+grep -q "request=$id (again) serial=" "$LOG" || fail "poll: not the approved certificate"
+# The metrics count EST like SCEP.
+M=$(curl -s "http://127.0.0.1:$PORT/metrics")
+contains "$M" 'netpki_ca_requests_total{type="simpleenroll",outcome="pending"} 2'
+contains "$M" 'netpki_ca_requests_total{type="simpleenroll",outcome="resent"} 1'
+ca_stop
+echo ok
