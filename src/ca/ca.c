@@ -215,7 +215,7 @@ ca_make_cert(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
 	return rc;
 }
 
-static int
+int
 ca_write_pair(const char *dir, const char *name, EVP_PKEY *key, X509 *x,
     struct err *e)
 {

@@ -14,6 +14,7 @@
 
 #include <openssl/x509.h>
 
+struct ca;
 struct db;
 struct err;
 struct policy;
@@ -90,6 +91,22 @@ int	 est_server_get(const struct est_server *, const struct est_req *,
 /* POST /simpleenroll, /simplereenroll: the same; in a worker. */
 int	 est_server_enroll(const struct est_server *, struct db *,
 	    const struct est_req *, struct scep_reply *);
+
+/*
+ * serve --est-listen without --tls-cert: the CA's own TLS server
+ * certificate for CN=name (an IP address or DNS name, which the policy
+ * turns into the subjectAltName), DIR/est-tls.crt and DIR/est-tls.key
+ * (0600): reused while it is this CA's, names name and has more than
+ * EST_TLS_RENEW seconds left; else a new P-256 key and a certificate
+ * issued as sign-csr issues (in the store: `list` shows it, `revoke`
+ * works).  *cert, *key: PEM text, malloc'd.
+ */
+#define EST_TLS_FILE	"est-tls"
+#define EST_TLS_RENEW	(30 * 86400)
+struct issue_opts;
+int	 est_server_tls_self(char **, char **, const struct ca *,
+	    struct db *, const char *, const struct issue_opts *,
+	    struct err *);
 
 /* The parsers, for the fuzz target. */
 /*

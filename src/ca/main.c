@@ -47,7 +47,7 @@ struct opts {
 	/* serve */
 	const char	*listen, *challenge, *challenge_file, *approve, *url;
 	int		 cert_days, threads, onetime;
-	const char	*est_listen, *tls_cert, *tls_key;
+	const char	*est_listen, *tls_cert, *tls_key, *tls_name;
 	int		 est_binding;
 	/* challenge new */
 	const char	*cn;
@@ -109,6 +109,7 @@ static const struct opt_def opt_defs[] = {
 	{ "est-listen",		OPT_STR,  O(est_listen), 0, 0 },
 	{ "tls-cert",		OPT_STR,  O(tls_cert), 0, 0 },
 	{ "tls-key",		OPT_STR,  O(tls_key), 0, 0 },
+	{ "tls-name",		OPT_STR,  O(tls_name), 0, 0 },
 	{ "est-channel-binding", OPT_FLAG, O(est_binding), 0, 0 },
 	{ "pending",		OPT_FLAG, O(pending), 0, 0 },
 	{ "cn",			OPT_STR,  O(cn), 0, 0 },
@@ -639,10 +640,9 @@ check_serve(const struct opts *o, const struct cmd *c)
 		fprintf(stderr, "netpki-ca: serve needs --listen ADDR:PORT\n");
 		return 2;
 	}
-	if (o->est_listen != NULL && (o->tls_cert == NULL ||
-	    o->tls_key == NULL)) {
-		fprintf(stderr, "netpki-ca: --est-listen needs --tls-cert FILE "
-		    "and --tls-key FILE\n");
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		fprintf(stderr, "netpki-ca: --tls-cert and --tls-key go "
+		    "together\n");
 		return 2;
 	}
 	if (o->approve != NULL && strcmp(o->approve, "auto") != 0 &&
@@ -656,6 +656,7 @@ check_serve(const struct opts *o, const struct cmd *c)
 struct serve {
 	struct scep_server	 s;
 	struct est_server	 est;
+	char			*tls_cert, *tls_key;	/* PEM */
 	struct http		*h;
 	int			 fd, port;	/* the listening socket */
 	char			 host[300];
@@ -692,38 +693,66 @@ serve_listen(struct serve *sv, const struct opts *o, struct db *db,
 }
 
 /*
- * EST over HTTPS (--est-listen): the TLS certificate and key are read
- * here, in the network process (the CA's key stays in the key process).
+ * EST's TLS certificate and key, in the network process (the CA's key
+ * stays in the key process): --tls-cert and --tls-key, or the CA's own
+ * (est_server_tls_self), made before the store goes to the commit
+ * thread.
  */
+static int
+serve_tls(struct serve *sv, const struct opts *o, struct db *db,
+    struct err *e)
+{
+	char	 name[300] = "";
+	size_t	 len;
+	int	 rc;
+
+	if (o->est_listen == NULL)
+		return 0;
+	if (o->tls_cert != NULL) {
+		if ((rc = store_file_read(o->tls_cert, &sv->tls_cert, &len,
+		    256 * 1024, e)) != 0)
+			return rc;
+		return store_file_read(o->tls_key, &sv->tls_key, &len,
+		    64 * 1024, e);
+	}
+	if (o->tls_name != NULL)
+		snprintf(name, sizeof(name), "%s", o->tls_name);
+	else if (strrchr(o->est_listen, ':') != NULL)
+		snprintf(name, sizeof(name), "%.*s", (int)(strrchr(
+		    o->est_listen, ':') - o->est_listen), o->est_listen);
+	/* "[::1]:443": the address without its brackets. */
+	if (name[0] == '[' && (len = strlen(name)) > 2 &&
+	    name[len - 1] == ']') {
+		memmove(name, name + 1, len - 2);
+		name[len - 2] = '\0';
+	}
+	return est_server_tls_self(&sv->tls_cert, &sv->tls_key, sv->s.ca, db,
+	    name, &sv->s.issue, e);
+}
+
+/* EST over HTTPS (--est-listen) beside the HTTP listener. */
 static int
 serve_est(struct serve *sv, const struct opts *o, struct err *e)
 {
-	char	*cert = NULL, *key = NULL;
-	size_t	 clen = 0, klen = 0;
 	int	 fd = -1, port, rc;
 
 	if (o->est_listen == NULL)
 		return 0;
 	if ((rc = est_server_init(&sv->est, &sv->s, e)) != 0 ||
-	    (rc = store_file_read(o->tls_cert, &cert, &clen, 256 * 1024,
-	    e)) != 0 ||
-	    (rc = store_file_read(o->tls_key, &key, &klen, 64 * 1024, e)) !=
-	    0 || (rc = http_listen(&fd, &port, o->est_listen, e)) != 0)
+	    (rc = http_listen(&fd, &port, o->est_listen, e)) != 0)
 		goto out;
 	sv->est.binding = o->est_binding;
-	if ((rc = http_est_start(sv->h, &sv->est, fd, cert, key, e)) != 0)
+	if ((rc = http_est_start(sv->h, &sv->est, fd, sv->tls_cert,
+	    sv->tls_key, e)) != 0)
 		goto out;
 	fd = -1;
-	fprintf(stderr, "netpki-ca: EST on %.*s:%d (TLS 1.2, 1.3%s)\n",
+	fprintf(stderr, "netpki-ca: EST on %.*s:%d (TLS 1.2, 1.3%s%s)\n",
 	    (int)(strrchr(o->est_listen, ':') - o->est_listen), o->est_listen,
-	    port, o->est_binding ? ", channel binding required" : "");
+	    port, o->tls_cert == NULL ? ", certificate " EST_TLS_FILE ".crt" :
+	    "", o->est_binding ? ", channel binding required" : "");
  out:
 	if (fd != -1)
 		close(fd);
-	if (key != NULL)
-		OPENSSL_cleanse(key, klen);
-	free(key);
-	free(cert);
 	return rc;
 }
 
@@ -765,7 +794,8 @@ cmd_serve(const struct opts *o, struct cadir *cd)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = serve_listen(&sv, o, cd->db, &e)) != 0)
+	if ((rc = serve_listen(&sv, o, cd->db, &e)) != 0 ||
+	    (rc = serve_tls(&sv, o, cd->db, &e)) != 0)
 		goto out;
 	/* The commit thread takes the connection. */
 	rc = db_group_new(&sv.s.issue.group, cd->db, &e);
@@ -790,6 +820,10 @@ cmd_serve(const struct opts *o, struct cadir *cd)
 	if (sv.fd != -1)
 		close(sv.fd);
 	db_group_free(sv.s.issue.group);
+	if (sv.tls_key != NULL)
+		OPENSSL_cleanse(sv.tls_key, strlen(sv.tls_key));
+	free(sv.tls_key);
+	free(sv.tls_cert);
 	est_server_clear(&sv.est);
 	scep_server_clear(&sv.s);
 	return rc != 0 ? fail(&e) : 0;
@@ -817,8 +851,9 @@ static const struct cmd cmds[] = {
 	    "SECONDS]\n"
 	    "        [--challenge-failures N] [--challenge-cooldown SECONDS]\n"
 	    "        [--one-time-challenges]\n"
-	    "        [--est-listen ADDR:PORT --tls-cert FILE --tls-key FILE "
-	    "[--est-channel-binding]]",
+	    "        [--est-listen ADDR:PORT [--tls-cert FILE --tls-key FILE | "
+	    "--tls-name NAME]\n"
+	    "         [--est-channel-binding]]",
 	    "Answer SCEP, /crl, the trust bundle and /metrics over HTTP (and "
 	    "EST over HTTPS) until SIGTERM or SIGINT." },
 	{ "requests", NULL, cmd_requests, NEED_CERTS | NEED_DB, 0, 0,

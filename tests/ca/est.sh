@@ -16,8 +16,11 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 ca sign-csr tls.csr > tls.crt || fail "sign-csr tls"
 
 # est_start [serve options]: sets PORT, URL, EST (the EST base URL).
+# TLSOPTS: the listener's certificate options (empty: the CA's own).
+TLSOPTS="--tls-cert tls.crt --tls-key tls.key"
 est_start() {
-	ca_start --est-listen 127.0.0.1:0 --tls-cert tls.crt --tls-key tls.key "$@"
+	# shellcheck disable=SC2086
+	ca_start --est-listen 127.0.0.1:0 $TLSOPTS "$@"
 	EPORT=$(grep 'EST on' "$LOG" | tail -n 1 | sed -n 's/.*EST on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
 	[ -n "$EPORT" ] || fail "no EST port in the log"
 	EST=https://127.0.0.1:$EPORT/.well-known/est
@@ -148,8 +151,13 @@ OP=simplereenroll enroll 403 d1r --cert d1.crt --key d1.key
 ca_stop
 
 # One-time challenges: user = the challenge's ID, password = the secret
-# (or the whole challenge); used once.
-est_start --one-time-challenges
+# (or the whole challenge); used once.  The listener's certificate is the
+# CA's own, made at the first serve (DIR/est-tls.*), reused afterwards.
+TLSOPTS= est_start --one-time-challenges
+[ "$(stat -c %a "$CA/est-tls.key")" = 600 ] || fail "est-tls.key is not 0600"
+openssl x509 -in "$CA/est-tls.crt" -noout -ext subjectAltName | grep -q 'IP Address:127.0.0.1' ||
+	fail "est-tls.crt: no subjectAltName for 127.0.0.1"
+grep -q 'EST on 127.0.0.1:[0-9]* (TLS 1.2, 1.3, certificate est-tls.crt)' "$LOG" || fail "self TLS log line"
 ch=$(ca challenge new --cn 'dev3*' | grep -o '[0-9A-F]\{16\}-[0-9A-F]\{32\}')
 [ -n "$ch" ] || fail "challenge new"
 csr d3 dev3.example.com
@@ -164,7 +172,10 @@ enroll 200 d5 -u "${ch%%-*}:$ch"
 ca_stop
 
 # Manual approval: 202 with Retry-After, approve, the same CSR again: 200.
-est_start --approve manual --challenge s3cret
+fp=$(openssl x509 -in "$CA/est-tls.crt" -noout -fingerprint)
+TLSOPTS= est_start --approve manual --challenge s3cret
+[ "$(openssl x509 -in "$CA/est-tls.crt" -noout -fingerprint)" = "$fp" ] ||
+	fail "est-tls.crt was not reused"
 csr d6 dev6.example.com
 enroll 202 d6 -u any:s3cret
 contains "$HDR" "Retry-After: 60"
