@@ -189,7 +189,6 @@ est_server_path(enum est_op *op, const struct policy **pol,
 {
 	const char	*slash = strchr(path, '/');
 	size_t		 n;
-	int		 i;
 
 	*op = EST_OP_NONE;
 	*pol = NULL;
@@ -198,15 +197,10 @@ est_server_path(enum est_op *op, const struct policy **pol,
 		return *op == EST_OP_NONE ? ERR_NOTFOUND : 0;
 	}
 	n = (size_t)(slash - path);
-	if (n == 0 || n > EST_LABELMAX || strchr(slash + 1, '/') != NULL)
+	if (n == 0 || n > EST_LABELMAX || strchr(slash + 1, '/') != NULL ||
+	    s->scep->issue.policy == NULL ||
+	    (*pol = policy_label(s->scep->issue.policy, path, n)) == NULL)
 		return ERR_NOTFOUND;
-	for (i = 0; i < s->nlabels; i++)
-		if (strlen(s->labels[i].name) == n &&
-		    memcmp(s->labels[i].name, path, n) == 0)
-			break;
-	if (i == s->nlabels)
-		return ERR_NOTFOUND;
-	*pol = s->labels[i].policy;
 	*op = est_op_name(slash + 1);
 	return *op == EST_OP_NONE ? ERR_NOTFOUND : 0;
 }

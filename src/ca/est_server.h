@@ -45,19 +45,11 @@ enum est_cb {
 	EST_CB_TLS_EXPORTER,	/* TLS 1.3: RFC 9266 tls-exporter */
 };
 
-/* A label and its policy (policy.conf's `label NAME` sections). */
-struct est_label {
-	const char		*name;
-	const struct policy	*policy;
-};
-
 /* Read-only while serving: threads share it. */
 struct est_server {
 	const struct scep_server *scep;	/* CA, challenges, approval, issue */
 	unsigned char		*cacerts;	/* base64 certs-only PKCS#7 */
 	size_t			 cacerts_len;
-	const struct est_label	*labels;
-	int			 nlabels;
 	int			 binding;	/* the CSR must carry it */
 };
 
@@ -80,8 +72,8 @@ int	 est_server_init(struct est_server *, const struct scep_server *,
 void	 est_server_clear(struct est_server *);
 /*
  * The path after EST_PREFIX: "OP" or "LABEL/OP".  0 and *op, *policy
- * (the label's, NULL for the default); ERR_NOTFOUND: no such label or
- * operation.
+ * (the label's, from policy.conf's `label NAME` sections; NULL for the
+ * default); ERR_NOTFOUND: no such label or operation.
  */
 int	 est_server_path(enum est_op *, const struct policy **,
 	    const struct est_server *, const char *);

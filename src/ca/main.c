@@ -965,6 +965,7 @@ cadir_close(struct cadir *cd)
 	db_close(cd->db);
 	ca_free(cd->ca);
 	keyproc_wait(cd->kpid);
+	policy_free(&cd->pol);
 	memset(cd, 0, sizeof(*cd));
 }
 

@@ -61,6 +61,11 @@ enroll() {
 
 ncerts() { ca list | grep -vc '^#'; }
 
+# An EST label with its own policy (policy.conf's label section).
+printf 'label lab\nsubject CN=*.lab.example\ncurves P-384\n' > "$CA/policy.conf"
+expect 0 ca policy
+contains "$OUT" "label lab
+subject CN=*.lab.example"
 est_start --challenge s3cret
 
 # /cacerts: the CA certificate, decoded by openssl.
@@ -83,11 +88,23 @@ contains "$(cat attrs.txt)" ":id-ecPublicKey"
 contains "$(cat attrs.txt)" ":prime256v1"
 contains "$(cat attrs.txt)" ":TLS Web Client Authentication"
 
+# The label: its csrattrs and its policy.
+est_curl 200 lab/csrattrs
+openssl base64 -d -in body.txt | openssl asn1parse -inform DER > attrs.txt || fail "lab csrattrs DER"
+contains "$(cat attrs.txt)" ":secp384r1"
+grep -q prime256v1 attrs.txt && fail "lab csrattrs: P-256 is not the label's"
+csr l1 a.lab.example
+OP=lab/simpleenroll enroll 200 l1 -u any:s3cret
+csr l2 dev9.example.com
+OP=lab/simpleenroll enroll 403 l2 -u any:s3cret
+grep -q 'POST /.well-known/est/lab/simpleenroll 403 .* policy ' "$LOG" || fail "label policy not applied"
+enroll 200 l2 -u any:s3cret
+
 # simpleenroll with HTTP basic: the static challenge.
 csr d1 dev1.example.com
 enroll 200 d1 -u any:s3cret
 [ "$(openssl x509 -in d1.crt -noout -subject)" = "subject=CN = dev1.example.com" ] || fail "d1 subject"
-grep -q 'POST /.well-known/est/simpleenroll 200 .* issued subject="CN=dev1.example.com" request=1 serial=' "$LOG" ||
+grep -q 'POST /.well-known/est/simpleenroll 200 .* issued subject="CN=dev1.example.com" request=3 serial=' "$LOG" ||
 	fail "no log line for the issue"
 grep -q s3cret "$LOG" && fail "the challenge reached the log"
 n=$(ncerts)
