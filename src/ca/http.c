@@ -1101,11 +1101,13 @@ http_daemon(struct http *h, int fd, int tls)
 		{ MHD_OPTION_HTTPS_MEM_TRUST, 0, h->tls_trust },
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
 		    (void *)(uintptr_t)HTTP_TLS_PRIORITIES },
+		/* Handshakes cost CPU: one polling thread per core. */
+		{ MHD_OPTION_THREAD_POOL_SIZE, http_workers() / 2, NULL },
 		{ MHD_OPTION_END, 0, NULL },
 	};
 
 	if (!tls)	/* END where the TLS options begin */
-		o[6] = o[10];
+		o[6] = o[11];
 	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 	    (tls ? MHD_USE_TLS : 0), 0, http_accept, h, http_handler, h,
