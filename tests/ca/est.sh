@@ -2,11 +2,12 @@
 # EST (RFC 7030) on netpki-ca, with curl and openssl as independent
 # clients: /cacerts, /csrattrs, /simpleenroll with HTTP basic (static and
 # one-time challenges), /simplereenroll with a TLS client certificate,
-# the channel binding (tls-unique, from estbind.py), manual approval
+# the channel binding (tls-unique on TLS 1.2, tls-exporter on 1.3, from
+# estload bind, an OpenSSL client), manual approval
 # (202, Retry-After, the same CSR re-posted), and the bad input of the
 # issue: each gets its status, a log line, and nothing is issued.
 . "$(dirname "$0")/lib.sh"
-ESTBIND=$(dirname "$(realpath "$0")")/estbind.py
+ESTLOAD=$(dirname "$SCEPREQ")/estload
 cd "$WORK" || exit 1
 ca_init
 
@@ -125,16 +126,18 @@ head -c 70000 /dev/zero | openssl base64 > big.b64
 enroll 413 big -u any:s3cret
 [ "$(ncerts)" = "$n" ] || fail "bad input was issued"
 
-# The channel binding (RFC 7030 3.5) over TLS 1.2: tls-unique in
-# challengePassword; a wrong one is refused.
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out b.key 2>/dev/null
-OUT=$(python3 "$ESTBIND" 127.0.0.1 "$EPORT" "$CA/ca.crt" b.key bind1 any:s3cret right)
-contains "$OUT" "HTTP/1.1 200"
-grep -q 'subject="CN=bind1".*channel-binding=ok\|channel-binding=ok.*subject="CN=bind1"' "$LOG" ||
-	fail "channel binding not checked"
-OUT=$(python3 "$ESTBIND" 127.0.0.1 "$EPORT" "$CA/ca.crt" b.key bind2 any:s3cret wrong)
-contains "$OUT" "HTTP/1.1 403"
-grep -q "challengePassword is not this TLS session's tls-unique" "$LOG" || fail "binding mismatch log"
+# The channel binding (RFC 7030 3.5) in challengePassword: tls-unique on
+# TLS 1.2, tls-exporter (RFC 9266) on TLS 1.3; a wrong one is refused.
+for v in 1.2 1.3; do
+	expect 0 "$ESTLOAD" bind 127.0.0.1 "$EPORT" "$CA/ca.crt" "bind$v" any:s3cret right "$v"
+	[ "$OUT" = "TLSv$v HTTP/1.1 200 OK" ] || fail "binding on TLS $v: $OUT"
+	grep -q "channel-binding=ok subject=\"CN=bind$v\"" "$LOG" || fail "TLS $v: binding not checked"
+	expect 0 "$ESTLOAD" bind 127.0.0.1 "$EPORT" "$CA/ca.crt" "nobind$v" any:s3cret wrong "$v"
+	[ "$OUT" = "TLSv$v HTTP/1.1 403 Forbidden" ] || fail "wrong binding on TLS $v: $OUT"
+done
+grep -q "challengePassword is not this TLS session's tls-unique" "$LOG" || fail "tls-unique mismatch log"
+grep -q "challengePassword is not this TLS session's tls-exporter" "$LOG" || fail "tls-exporter mismatch log"
+ca list | grep -q nobind && fail "a wrong binding was issued"
 
 # simplereenroll with the issued certificate as TLS client certificate:
 # the same subject, a new certificate.

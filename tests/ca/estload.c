@@ -6,6 +6,7 @@
  *   estload load URL CAFILE DIR CONNS MODE [--user U:P]
  *                [--cert F --key F]
  *   estload hs URL CAFILE CONNS SECONDS
+ *   estload bind HOST PORT CAFILE CN USER:PW right|wrong 1.2|1.3
  *
  * load posts DIR's requests to URL (.../simpleenroll or simplereenroll)
  * over CONNS threads; MODE keepalive: one TLS connection per thread;
@@ -14,7 +15,10 @@
  * the server allows; bench/ca-throughput asks openssl s_client whether
  * it does).  A 200 counts.  hs: connections per second for SECONDS
  * (connect, handshake, one GET of URL, close), to compare HTTPS servers.
- * Prints "... rate=R ..." like scepreq.
+ * Prints "... rate=R ..." like scepreq.  bind: one simpleenroll whose
+ * CSR carries the session's channel binding in challengePassword (RFC
+ * 7030 3.5): tls-unique (the client's Finished) on TLS 1.2, tls-exporter
+ * (RFC 9266) on 1.3; prints the answer's status line.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -23,8 +27,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #define EL_MAX	100000
@@ -273,6 +283,98 @@ el_hs(struct el *l, int conns, double secs)
 	return l->hs > 0 ? 0 : 1;
 }
 
+/* The session's channel binding, base64 (wrong: 32 bytes of 'x'). */
+static void
+el_binding(char *out, SSL *ssl, int wrong)
+{
+	unsigned char	 cb[64];
+	size_t		 n;
+
+	memset(cb, 'x', sizeof(cb));
+	if (SSL_version(ssl) == TLS1_3_VERSION) {
+		n = 32;
+		if (!wrong && SSL_export_keying_material(ssl, cb, n,
+		    "EXPORTER-Channel-Binding", 24, NULL, 0, 0) != 1)
+			exit(1);
+	} else {
+		n = 12;
+		if (!wrong)
+			n = SSL_get_finished(ssl, cb, sizeof(cb));
+	}
+	EVP_EncodeBlock((unsigned char *)out, cb, (int)n);
+}
+
+/* A CSR for CN with challengePassword pw, base64 DER. */
+static void
+el_bind_csr(char *out, const char *cn, const char *pw)
+{
+	EVP_PKEY	*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509_REQ	*r = X509_REQ_new();
+	X509_NAME	*nm = X509_NAME_new();
+	unsigned char	*der = NULL;
+	int		 len;
+
+	if (k == NULL || r == NULL || nm == NULL ||
+	    !X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0) ||
+	    !X509_REQ_set_subject_name(r, nm) || !X509_REQ_set_pubkey(r, k) ||
+	    !X509_REQ_add1_attr_by_NID(r, NID_pkcs9_challengePassword,
+	    MBSTRING_ASC, (const unsigned char *)pw, -1) ||
+	    X509_REQ_sign(r, k, EVP_sha256()) <= 0 ||
+	    (len = i2d_X509_REQ(r, &der)) <= 0 || len > 3000)
+		exit(1);
+	EVP_EncodeBlock((unsigned char *)out, der, len);
+	OPENSSL_free(der);
+	X509_NAME_free(nm);
+	X509_REQ_free(r);
+	EVP_PKEY_free(k);
+}
+
+static int
+el_bind(char **argv)
+{
+	struct sockaddr_in	 sin;
+	SSL_CTX			*ctx = SSL_CTX_new(TLS_client_method());
+	SSL			*ssl;
+	char			 cb[128], csr[4096], auth[512], req[8192], rep[512];
+	int			 fd, n, v13 = strcmp(argv[8], "1.3") == 0;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)atoi(argv[3]));
+	if (ctx == NULL || inet_pton(AF_INET, argv[2], &sin.sin_addr) != 1 ||
+	    SSL_CTX_load_verify_locations(ctx, argv[4], NULL) != 1 ||
+	    (fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		return 1;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_min_proto_version(ctx, v13 ? TLS1_3_VERSION :
+	    TLS1_2_VERSION);
+	SSL_CTX_set_max_proto_version(ctx, v13 ? TLS1_3_VERSION :
+	    TLS1_2_VERSION);
+	if ((ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(ssl, fd) ||
+	    SSL_connect(ssl) != 1)
+		return 1;
+	el_binding(cb, ssl, strcmp(argv[7], "wrong") == 0);
+	el_bind_csr(csr, argv[5], cb);
+	EVP_EncodeBlock((unsigned char *)auth, (const unsigned char *)argv[6],
+	    (int)strlen(argv[6]));
+	n = snprintf(req, sizeof(req), "POST /.well-known/est/simpleenroll "
+	    "HTTP/1.1\r\nHost: %s\r\nContent-Type: application/pkcs10\r\n"
+	    "Authorization: Basic %s\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n%s", argv[2], auth, strlen(csr), csr);
+	if (SSL_write(ssl, req, n) != n || (n = SSL_read(ssl, rep,
+	    sizeof(rep) - 1)) <= 0)
+		return 1;
+	rep[n] = '\0';
+	rep[strcspn(rep, "\r\n")] = '\0';
+	printf("%s %s\n", SSL_get_version(ssl), rep);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	close(fd);
+	return 0;
+}
+
 static void
 el_opts(struct el *l, int argc, char **argv, int i)
 {
@@ -305,6 +407,8 @@ main(int argc, char **argv)
 		return el_load(&l, argv[4], conns < 1 || conns > 64 ? 1 :
 		    conns);
 	}
+	if (argc == 9 && strcmp(argv[1], "bind") == 0)
+		return el_bind(argv);
 	if (argc >= 6 && strcmp(argv[1], "hs") == 0) {
 		l.url = argv[2];
 		l.cafile = argv[3];
@@ -315,6 +419,7 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: estload gen DIR N CN | load URL CAFILE DIR "
 	    "CONNS keepalive|new|resume [--user U:P] [--cert F --key F] | "
-	    "hs URL CAFILE CONNS SECONDS\n");
+	    "hs URL CAFILE CONNS SECONDS | bind HOST PORT CAFILE CN USER:PW "
+	    "right|wrong 1.2|1.3\n");
 	return 2;
 }
