@@ -155,10 +155,7 @@ csr d6 dev6.example.com
 enroll 202 d6 -u any:s3cret
 contains "$HDR" "Retry-After: 60"
 enroll 202 d6 -u any:s3cret
-expect 0 ca requests --pending
-id=$(echo "$OUT" | awk '!/^#/{print $1}')
-[ -n "$id" ] || fail "no pending request"
-expect 0 ca approve "$id"
+est_approve
 enroll 200 d6 -u any:s3cret
 grep -q "request=$id (again) serial=" "$LOG" || fail "poll: not the approved certificate"
 # The metrics count EST like SCEP.

@@ -48,3 +48,11 @@ enroll() {
 }
 
 ncerts() { ca list | grep -vc '^#'; }
+
+# est_approve: approve the one pending request; its ID in $id.
+est_approve() {
+	expect 0 ca requests --pending
+	id=$(echo "$OUT" | awk '!/^#/{print $1}')
+	[ -n "$id" ] || fail "no pending request"
+	expect 0 ca approve "$id"
+}

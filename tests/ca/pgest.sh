@@ -37,10 +37,7 @@ ca_stop
 est_start --approve manual --challenge pw
 csr p3 pg3.example.com
 enroll 202 p3 -u any:pw
-expect 0 ca requests --pending
-id=$(echo "$OUT" | awk '!/^#/{print $1}')
-[ -n "$id" ] || fail "no pending request"
-expect 0 ca approve "$id"
+est_approve
 enroll 200 p3 -u any:pw
 [ "$(ncerts)" = 4 ] || fail "PostgreSQL holds $(ncerts) certificates, expected 4 (with est-tls)"
 ca_stop
