@@ -119,10 +119,20 @@ OP=simplereenroll enroll 403 d1r --cert d1r.crt --key d1.key
 n=$(ncerts)
 ca_stop
 
-# An expired client certificate: the server's clock 400 days on.
-NETPKI_NOW=$(( $(date +%s) + 400 * 86400 )) est_start --challenge s3cret
+# An expired client certificate: the server's clock 400 days on.  And
+# --est-channel-binding: csrattrs asks for it, a CSR without it is refused.
+NETPKI_NOW=$(( $(date +%s) + 400 * 86400 )) est_start --challenge s3cret --est-channel-binding
 OP=simplereenroll enroll 403 d1r --cert d1.crt --key d1.key
 [ "$(ncerts)" = "$n" ] || fail "a refused client certificate got one"
+grep -q 'channel binding required' "$LOG" || fail "binding flag not in the log"
+est_curl 200 csrattrs
+openssl base64 -d -in body.txt | openssl asn1parse -inform DER | grep -q ':challengePassword' ||
+	fail "csrattrs: no challengePassword with --est-channel-binding"
+csr d7 dev7.example.com
+enroll 403 d7 -u any:s3cret
+contains "$BODY" "RFC 7030 3.5: the CSR must carry the TLS channel binding"
+expect 0 "$ESTLOAD" bind 127.0.0.1 "$EPORT" "$CA/ca.crt" bind3 any:s3cret right 1.3
+[ "$OUT" = "TLSv1.3 HTTP/1.1 200 OK" ] || fail "binding required, given: $OUT"
 ca_stop
 
 # One-time challenges: user = the challenge's ID, password = the secret
