@@ -173,4 +173,15 @@ M=$(curl -s "http://127.0.0.1:$PORT/metrics")
 contains "$M" 'netpki_ca_requests_total{type="simpleenroll",outcome="pending"} 2'
 contains "$M" 'netpki_ca_requests_total{type="simpleenroll",outcome="resent"} 1'
 ca_stop
+
+# Wrong basic passwords count towards the failed-challenge cool-down,
+# which then refuses even the right one (429, Retry-After).
+est_start --challenge s3cret --challenge-failures 2 --challenge-cooldown 600
+csr d8 dev8.example.com
+enroll 401 d8 -u any:wrong1
+enroll 401 d8 -u any:wrong2
+grep -q 'simpleenroll 401 .* cool-down begins' "$LOG" || fail "no cool-down"
+enroll 429 d8 -u any:s3cret
+contains "$HDR" "Retry-After: "
+ca_stop
 echo ok
