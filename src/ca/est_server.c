@@ -36,6 +36,7 @@
 #include "challenge.h"
 #include "clock.h"
 #include "db.h"
+#include "buf.h"
 #include "err.h"
 #include "est_server.h"
 #include "http.h"
@@ -82,6 +83,7 @@ struct est_enr {
 	int			 taken;		/* a one-time use taken */
 	struct db_request	 r;		/* the row to store */
 	struct issue_opts	 io;		/* with the label's policy */
+	EVP_PKEY		*key;		/* serverkeygen's new key */
 };
 
 /* A text/plain answer; the outcome for metrics and throttling. */
@@ -180,6 +182,8 @@ est_op_name(const char *s)
 		return EST_OP_ENROLL;
 	if (strcmp(s, "simplereenroll") == 0)
 		return EST_OP_REENROLL;
+	if (strcmp(s, "serverkeygen") == 0)
+		return EST_OP_SERVERKEYGEN;
 	return EST_OP_NONE;
 }
 
@@ -441,6 +445,7 @@ static void
 est_enr_clear(struct est_enr *en)
 {
 	OPENSSL_cleanse(en->pw, sizeof(en->pw));
+	EVP_PKEY_free(en->key);
 	free(en->r.csr);
 	free(en->r.subject);
 	X509_REQ_free(en->req);
@@ -695,6 +700,120 @@ est_prior(struct est_enr *en, int *done)
 	return rc;
 }
 
+/* A key of the template's type: the same curve, or RSA of its size. */
+static EVP_PKEY *
+est_keygen_like(EVP_PKEY *t)
+{
+	char	 group[64];
+	size_t	 n;
+	int	 bits = EVP_PKEY_get_bits(t);
+
+	if (EVP_PKEY_is_a(t, "EC") && EVP_PKEY_get_utf8_string_param(t,
+	    "group", group, sizeof(group), &n) == 1)
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);
+	if (EVP_PKEY_is_a(t, "ED25519"))
+		return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (EVP_PKEY_is_a(t, "RSA"))
+		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)(bits < 2048 ? 2048 : bits > 4096 ? 4096 : bits));
+	return NULL;
+}
+
+/*
+ * RFC 7030 4.4: the CSR is a template; the request to issue is the same
+ * with a new key the server makes (and signs it, so that it is a valid
+ * PKCS#10 like any other).
+ */
+static int
+est_keygen(struct est_enr *en, int *done)
+{
+	X509_REQ	*req;
+	const EVP_MD	*md;
+
+	*done = 0;
+	if (en->rq->op != EST_OP_SERVERKEYGEN)
+		return 0;
+	*done = 1;
+	if ((en->key = est_keygen_like(X509_REQ_get0_pubkey(en->req))) ==
+	    NULL)
+		return est_refuse(en, 400, SCEP_OUT_MALFORMED, "RFC 7030 4.4: "
+		    "serverkeygen makes RSA, EC (named curve) or Ed25519 keys "
+		    "like the request's");
+	md = EVP_PKEY_is_a(en->key, "ED25519") ? NULL : EVP_sha256();
+	if ((req = X509_REQ_dup(en->req)) == NULL ||
+	    !X509_REQ_set_pubkey(req, en->key) ||
+	    X509_REQ_sign(req, en->key, md) <= 0) {
+		X509_REQ_free(req);
+		return -1;
+	}
+	X509_REQ_free(en->req);
+	en->req = req;
+	scep_reply_note(en->rep, " serverkeygen");
+	*done = 0;
+	return 0;
+}
+
+/* One base64 part of the multipart answer. */
+static int
+est_part(struct buf *b, const char *type, const unsigned char *der,
+    size_t len)
+{
+	struct scep_reply	 r;
+	int			 rc;
+
+	memset(&r, 0, sizeof(r));
+	if (est_base64(&r, type, der, len) != 0) {
+		free(r.body);
+		return -1;
+	}
+	buf_addf(b, "--" EST_BOUNDARY "\r\nContent-Type: %s\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n", type);
+	buf_add(b, r.body, r.len);
+	rc = buf_adds(b, "\r\n");
+	OPENSSL_cleanse(r.body, r.len);
+	free(r.body);
+	return rc;
+}
+
+/* The key (PKCS#8, unencrypted: TLS protects it) and the certificate. */
+static int
+est_keygen_reply(struct est_enr *en, X509 *x)
+{
+	PKCS8_PRIV_KEY_INFO	*p8 = NULL;
+	STACK_OF(X509)		*sk = NULL;
+	unsigned char		*k = NULL, *c = NULL;
+	struct buf		 b;
+	struct err		 e;
+	size_t			 clen = 0;
+	int			 klen = 0, rc = -1;
+
+	buf_init(&b, HTTP_BODYMAX * 4);
+	if ((p8 = EVP_PKEY2PKCS8(en->key)) == NULL ||
+	    (klen = i2d_PKCS8_PRIV_KEY_INFO(p8, &k)) <= 0 ||
+	    (sk = sk_X509_new_null()) == NULL || !sk_X509_push(sk, x) ||
+	    scep_degenerate_build(&c, &clen, sk, NULL, &e) != 0 ||
+	    est_part(&b, "application/pkcs8", k, (size_t)klen) != 0 ||
+	    est_part(&b, EST_TYPE_CERTS, c, clen) != 0 ||
+	    buf_adds(&b, "--" EST_BOUNDARY "--\r\n") != 0)
+		goto out;
+	free(en->rep->body);
+	en->rep->http = 200;
+	en->rep->type = EST_TYPE_MULTI;
+	en->rep->body = (unsigned char *)buf_take(&b, &en->rep->len);
+	rc = en->rep->body != NULL ? 0 : -1;
+ out:
+	if (k != NULL)
+		OPENSSL_cleanse(k, (size_t)klen);
+	OPENSSL_free(k);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	sk_X509_free(sk);
+	free(c);
+	if (b.ptr != NULL)
+		OPENSSL_cleanse(b.ptr, b.len);
+	buf_free(&b);
+	return rc;
+}
+
 /* Queue for approval (202) or issue (200); the challenge's use taken. */
 static int
 est_issue(struct est_enr *en)
@@ -706,6 +825,10 @@ est_issue(struct est_enr *en)
 	int64_t		 id = 0;
 	int		 rc, done;
 
+	if (en->key != NULL && en->est->scep->manual)
+		return est_refuse(en, 403, SCEP_OUT_FAILED, "RFC 7030 4.4: no "
+		    "serverkeygen under manual approval (the key would wait "
+		    "on disk)");
 	if ((rc = est_authn_basic(en, 1, &done)) != 0 || done)
 		return rc;
 	if (en->est->scep->manual) {
@@ -732,7 +855,8 @@ est_issue(struct est_enr *en)
 	else {
 		scep_reply_note(en->rep, " request=%lld serial=%s",
 		    (long long)id, hex);
-		rc = est_cert_reply(en, x);
+		rc = en->key != NULL ? est_keygen_reply(en, x) :
+		    est_cert_reply(en, x);
 	}
 	free(hex);
 	if (rc == 0)
@@ -789,6 +913,7 @@ est_server_enroll(const struct est_server *s, struct db *db,
 	    (rc = est_authn_cert(&en, &done)) != 0 || done ||
 	    (rc = est_authn_basic(&en, 0, &done)) != 0 || done ||
 	    (rc = est_binding(&en, &done)) != 0 || done ||
+	    (rc = est_keygen(&en, &done)) != 0 || done ||
 	    (rc = est_row(&en, &done)) != 0 || done ||
 	    (rc = est_prior(&en, &done)) != 0 || done)
 		goto out;

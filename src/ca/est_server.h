@@ -29,6 +29,8 @@ struct scep_server;
 #define EST_TYPE_CERTS	"application/pkcs7-mime; smime-type=certs-only"
 #define EST_TYPE_PKCS10	"application/pkcs10"
 #define EST_TYPE_ATTRS	"application/csrattrs"
+#define EST_BOUNDARY	"netpki-est-serverkeygen"
+#define EST_TYPE_MULTI	"multipart/mixed; boundary=" EST_BOUNDARY
 
 enum est_op {
 	EST_OP_NONE = 0,
@@ -36,6 +38,7 @@ enum est_op {
 	EST_OP_CSRATTRS,
 	EST_OP_ENROLL,
 	EST_OP_REENROLL,
+	EST_OP_SERVERKEYGEN,	/* 4.4: the server makes the key */
 };
 
 /* What the channel binding in a CSR's challengePassword is made of. */
@@ -80,7 +83,14 @@ int	 est_server_path(enum est_op *, const struct policy **,
 /* GET /cacerts, /csrattrs: always fills the reply; -1 on OOM. */
 int	 est_server_get(const struct est_server *, const struct est_req *,
 	    struct scep_reply *);
-/* POST /simpleenroll, /simplereenroll: the same; in a worker. */
+/*
+ * POST /simpleenroll, /simplereenroll, /serverkeygen: the same; in a
+ * worker.  serverkeygen (RFC 7030 4.4): a new key of the CSR's type (the
+ * CSR is the template: subject, extensions), never stored or logged,
+ * returned with its certificate as multipart/mixed (application/pkcs8,
+ * then the certs-only PKCS#7); refused under manual approval, which would
+ * have to keep the key until `approve`.
+ */
 int	 est_server_enroll(const struct est_server *, struct db *,
 	    const struct est_req *, struct scep_reply *);
 

@@ -550,6 +550,7 @@ static const enum metrics_type http_est_mtype[] = {
 	[EST_OP_CSRATTRS] = METRICS_T_CSRATTRS,
 	[EST_OP_ENROLL] = METRICS_T_SIMPLEENROLL,
 	[EST_OP_REENROLL] = METRICS_T_SIMPLEREENROLL,
+	[EST_OP_SERVERKEYGEN] = METRICS_T_SERVERKEYGEN,
 };
 
 /* /.well-known/est/[LABEL/]OP: over TLS only (RFC 7030 3.2). */
@@ -566,7 +567,8 @@ http_est(struct http *h, struct MHD_Connection *c, const char *path,
 	if (est_server_path(&q->op, &q->policy, h->est, path) != 0)
 		return http_text(r, 404, "not found\n");
 	hr->mtype = http_est_mtype[q->op];
-	post = q->op == EST_OP_ENROLL || q->op == EST_OP_REENROLL;
+	post = q->op == EST_OP_ENROLL || q->op == EST_OP_REENROLL ||
+	    q->op == EST_OP_SERVERKEYGEN;
 	if (strcmp(method, post ? "POST" : "GET") != 0)
 		return http_text(r, 405, "method not allowed\n");
 	if (!post)

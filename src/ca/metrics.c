@@ -18,9 +18,9 @@ static const double metrics_le[] = {
 
 static const char *const metrics_types[METRICS_NTYPES] = {
 	"PKCSReq", "RenewalReq", "CertPoll", "GetCert", "GetCRL",
-	"simpleenroll", "simplereenroll", "PKIOperation", "GetCACaps",
-	"GetCACert", "cacerts", "csrattrs", "crl", "file", "metrics",
-	"healthz", "other",
+	"simpleenroll", "simplereenroll", "serverkeygen", "PKIOperation",
+	"GetCACaps", "GetCACert", "cacerts", "csrattrs", "crl", "file",
+	"metrics", "healthz", "other",
 };
 
 static const char *const metrics_outcomes[METRICS_NOUTCOMES] = {
@@ -152,14 +152,16 @@ metrics_counters(FILE *f, const struct metrics *m)
 	    (unsigned long long)(m->req[METRICS_T_PKCSREQ][METRICS_O_ISSUED] +
 	    m->req[METRICS_T_RENEWALREQ][METRICS_O_ISSUED] +
 	    m->req[METRICS_T_SIMPLEENROLL][METRICS_O_ISSUED] +
-	    m->req[METRICS_T_SIMPLEREENROLL][METRICS_O_ISSUED]));
+	    m->req[METRICS_T_SIMPLEREENROLL][METRICS_O_ISSUED] +
+	    m->req[METRICS_T_SERVERKEYGEN][METRICS_O_ISSUED]));
 	metrics_head(f, "netpki_ca_policy_refusals_total", "counter",
 	    "Requests refused by the request policy.");
 	fprintf(f, "netpki_ca_policy_refusals_total %llu\n",
 	    (unsigned long long)(m->req[METRICS_T_PKCSREQ][METRICS_O_POLICY] +
 	    m->req[METRICS_T_RENEWALREQ][METRICS_O_POLICY] +
 	    m->req[METRICS_T_SIMPLEENROLL][METRICS_O_POLICY] +
-	    m->req[METRICS_T_SIMPLEREENROLL][METRICS_O_POLICY]));
+	    m->req[METRICS_T_SIMPLEREENROLL][METRICS_O_POLICY] +
+	    m->req[METRICS_T_SERVERKEYGEN][METRICS_O_POLICY]));
 	metrics_head(f, "netpki_ca_throttled_total", "counter",
 	    "PKIOperations refused (HTTP 429) during a failed-challenge "
 	    "cool-down.");

@@ -2,6 +2,7 @@
 # EST (RFC 7030) on netpki-ca, with curl and openssl as independent
 # clients: /cacerts, /csrattrs, /simpleenroll with HTTP basic (static and
 # one-time challenges), /simplereenroll with a TLS client certificate,
+# /serverkeygen,
 # the channel binding (tls-unique on TLS 1.2, tls-exporter on 1.3, from
 # estload bind, an OpenSSL client), manual approval
 # (202, Retry-After, the same CSR re-posted), and the bad input of the
@@ -63,6 +64,24 @@ enroll 200 d1 -u any:s3cret
 grep -q 'POST /.well-known/est/simpleenroll 200 .* issued subject="CN=dev1.example.com" request=3 serial=' "$LOG" ||
 	fail "no log line for the issue"
 grep -q s3cret "$LOG" && fail "the challenge reached the log"
+n=$(ncerts)
+
+# serverkeygen (RFC 7030 4.4): a new key like the template's (P-384) and
+# its certificate, multipart/mixed; the key is neither logged nor stored.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout kgt.key \
+	-subj /CN=kg1.example.com -outform DER 2>/dev/null | openssl base64 > kg.b64
+est_curl 200 serverkeygen -u any:s3cret -H 'Content-Type: application/pkcs10' --data-binary @kg.b64
+contains "$HDR" "Content-Type: multipart/mixed; boundary=netpki-est-serverkeygen"
+part() { awk -v t="$1" 'index($0, "Content-Type: " t) == 1 {p = 1; next} /^--/ {p = 0}
+	p && !/^Content-/' body.txt | tr -d '\r' | openssl base64 -d; }
+part application/pkcs8 | openssl pkey -inform DER -pubout > kg.pub || fail "serverkeygen: no PKCS#8 key"
+part application/pkcs7-mime | openssl pkcs7 -inform DER -print_certs > kg.crt || fail "serverkeygen: no certificate"
+openssl x509 -in kg.crt -noout -pubkey | cmp -s - kg.pub || fail "serverkeygen: the certificate is not the key's"
+openssl pkey -in kgt.key -pubout | cmp -s - kg.pub && fail "serverkeygen: the template's key was kept"
+openssl pkey -pubin -in kg.pub -noout -text | grep -q 'NIST CURVE: P-384' || fail "serverkeygen: not P-384"
+k=$(part application/pkcs8 | openssl base64 | head -n 1)
+grep -rqF "$k" "$CA" "$LOG" && fail "serverkeygen: the key reached the disk or the log"
+grep -q 'serverkeygen 200 .* issued .*serverkeygen subject="CN=kg1.example.com"' "$LOG" || fail "serverkeygen log"
 n=$(ncerts)
 
 # Credentials missing or wrong: 401 with WWW-Authenticate, nothing issued.
@@ -164,6 +183,7 @@ TLSOPTS= est_start --approve manual --challenge s3cret
 csr d6 dev6.example.com
 enroll 202 d6 -u any:s3cret
 contains "$HDR" "Retry-After: 60"
+est_curl 403 serverkeygen -u any:s3cret -H 'Content-Type: application/pkcs10' --data-binary @kg.b64
 enroll 202 d6 -u any:s3cret
 est_approve
 enroll 200 d6 -u any:s3cret
