@@ -95,7 +95,7 @@ int	 est_server_enroll(const struct est_server *, struct db *,
 	    const struct est_req *, struct scep_reply *);
 
 /*
- * serve --est-listen without --tls-cert: the CA's own TLS server
+ * est_tls.c.  serve --est-listen without --tls-cert: the CA's own TLS server
  * certificate for CN=name (an IP address or DNS name, which the policy
  * turns into the subjectAltName), DIR/est-tls.crt and DIR/est-tls.key
  * (0600): reused while it is this CA's, names name and has more than
@@ -106,7 +106,7 @@ int	 est_server_enroll(const struct est_server *, struct db *,
 #define EST_TLS_FILE	"est-tls"
 #define EST_TLS_RENEW	(30 * 86400)
 struct issue_opts;
-int	 est_server_tls_self(char **, char **, const struct ca *,
+int	 est_tls_self(char **, char **, const struct ca *,
 	    struct db *, const char *, const struct issue_opts *,
 	    struct err *);
 

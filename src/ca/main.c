@@ -695,7 +695,7 @@ serve_listen(struct serve *sv, const struct opts *o, struct db *db,
 /*
  * EST's TLS certificate and key, in the network process (the CA's key
  * stays in the key process): --tls-cert and --tls-key, or the CA's own
- * (est_server_tls_self), made before the store goes to the commit
+ * (est_tls_self), made before the store goes to the commit
  * thread.
  */
 static int
@@ -726,7 +726,7 @@ serve_tls(struct serve *sv, const struct opts *o, struct db *db,
 		memmove(name, name + 1, len - 2);
 		name[len - 2] = '\0';
 	}
-	return est_server_tls_self(&sv->tls_cert, &sv->tls_key, sv->s.ca, db,
+	return est_tls_self(&sv->tls_cert, &sv->tls_key, sv->s.ca, db,
 	    name, &sv->s.issue, e);
 }
 

@@ -265,8 +265,9 @@ policy_label(const struct policy *p, const char *name, size_t n)
 /*
  * "label NAME": the lines that follow, up to the next label line, make
  * label NAME's policy, from the built-in defaults (so that a printed
- * policy, whose "none" lists are comments, parses back the same).  A label is a path
- * segment of EST's URLs (RFC 7030 3.2.2): letters, digits, "-._~".
+ * policy, whose "none" lists are comments, parses back the same).  A
+ * label is a path segment of EST's URLs (RFC 7030 3.2.2): letters,
+ * digits, "-._~".
  */
 static int
 policy_label_begin(struct policy *p, struct policy **cur,
