@@ -549,8 +549,26 @@ est_authn_basic(struct est_enr *en, int consume, int *done)
 }
 
 /*
+ * A challengePassword that is not the channel binding, in a request with
+ * no other credentials, is the enrollment challenge as in SCEP (clients
+ * such as ArubaOS-CX send it so when no username is configured), unless
+ * --est-channel-binding asks for the binding.
+ */
+static int
+est_csr_challenge(struct est_enr *en, char *cpw)
+{
+	if (en->est->binding || en->bycert || en->rq->authz != NULL ||
+	    snprintf(en->pw, sizeof(en->pw), "%s", cpw) >= (int)sizeof(en->pw))
+		return 0;
+	en->haspw = 1;
+	scep_reply_note(en->rep, " challenge-in-csr");
+	return 1;
+}
+
+/*
  * RFC 7030 3.5: a challengePassword in the CSR is the channel binding,
- * base64: tls-unique on TLS 1.2, tls-exporter (RFC 9266) on TLS 1.3.
+ * base64: tls-unique on TLS 1.2, tls-exporter (RFC 9266) on TLS 1.3
+ * (or the challenge: est_csr_challenge).
  */
 static int
 est_binding(struct est_enr *en, int *done)
@@ -558,7 +576,7 @@ est_binding(struct est_enr *en, int *done)
 	const struct est_req	*rq = en->rq;
 	char			 want[EST_CBMAX * 2], *cpw = NULL;
 	struct err		 e;
-	int			 same;
+	int			 same, legacy = 0;
 
 	*done = 1;
 	if (issue_csr_challenge(&cpw, en->req, &e) != 0)
@@ -576,15 +594,18 @@ est_binding(struct est_enr *en, int *done)
 		EVP_EncodeBlock((unsigned char *)want, rq->cb, (int)rq->cblen);
 	same = rq->cblen > 0 && strlen(cpw) == strlen(want) &&
 	    CRYPTO_memcmp(cpw, want, strlen(want)) == 0;
+	if (!same)
+		legacy = est_csr_challenge(en, cpw);
 	OPENSSL_cleanse(cpw, strlen(cpw));
 	free(cpw);
-	if (!same)
+	if (!same && !legacy)
 		return est_refuse(en, 403, SCEP_OUT_FAILED, rq->cbtype ==
 		    EST_CB_TLS_EXPORTER ? "RFC 7030 3.5, RFC 9266: "
 		    "challengePassword is not this TLS session's tls-exporter" :
 		    "RFC 7030 3.5: challengePassword is not this TLS "
 		    "session's tls-unique");
-	scep_reply_note(en->rep, " channel-binding=ok");
+	if (same)
+		scep_reply_note(en->rep, " channel-binding=ok");
 	*done = 0;
 	return 0;
 }
@@ -908,8 +929,8 @@ est_server_enroll(const struct est_server *s, struct db *db,
 	}
 	if ((rc = est_csr(&en, &done)) != 0 || done ||
 	    (rc = est_authn_cert(&en, &done)) != 0 || done ||
-	    (rc = est_authn_basic(&en, 0, &done)) != 0 || done ||
 	    (rc = est_binding(&en, &done)) != 0 || done ||
+	    (rc = est_authn_basic(&en, 0, &done)) != 0 || done ||
 	    (rc = est_keygen(&en, &done)) != 0 || done ||
 	    (rc = est_row(&en, &done)) != 0 || done ||
 	    (rc = est_prior(&en, &done)) != 0 || done)

@@ -100,6 +100,24 @@ head -c 70000 /dev/zero | openssl base64 > big.b64
 enroll 413 big -u any:s3cret
 [ "$(ncerts)" = "$n" ] || fail "bad input was issued"
 
+# Without other credentials, a challengePassword that is not the channel
+# binding is the challenge, as in SCEP (ArubaOS-CX without a username);
+# it is stripped before the request is stored.
+cpcsr() {
+	printf '[req]\ndistinguished_name=dn\nattributes=at\nprompt=no\n[dn]\nCN=%s\n[at]\nchallengePassword=%s\n' \
+		"$2" "$3" > "$1.cnf"
+	openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -config "$1.cnf" \
+		-outform DER 2>/dev/null | openssl base64 > "$1.b64"
+}
+cpcsr c9 dev9.example.com s3cret
+enroll 200 c9
+grep -q 'simpleenroll 200 .* issued challenge-in-csr subject="CN=dev9.example.com"' "$LOG" ||
+	fail "challenge in the CSR: log"
+cpcsr c10 dev10.example.com nope
+enroll 401 c10
+grep -rqa s3cret "$CA" && fail "the challenge reached the store"
+n=$(ncerts)
+
 # The channel binding (RFC 7030 3.5) in challengePassword: tls-unique on
 # TLS 1.2, tls-exporter (RFC 9266) on TLS 1.3; a wrong one is refused.
 for v in 1.2 1.3; do
