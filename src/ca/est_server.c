@@ -6,7 +6,10 @@
  * only to renew its own identity (scep_server_same_identity, SCEP's
  * renewal rule); otherwise HTTP basic carries the CA's challenge, static
  * or one-time (username the challenge's ID), checked by SCEP's code and
- * consumed when the certificate is issued or the request queued.
+ * consumed when the certificate is issued or the request queued; without
+ * an Authorization header, a CSR challengePassword that is not the
+ * channel binding may carry it (est_csr_challenge).  serverkeygen (4.4)
+ * issues for a key made here, returned once and never stored.
  *
  * Statuses: 400 malformed body or CSR; 401 credentials missing or wrong
  * (with WWW-Authenticate); 403 a client certificate that is not
