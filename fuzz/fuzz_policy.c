@@ -26,6 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(p);
 		return 0;
 	}
+	policy_default(q);
 	if (policy_parse(p, (const char *)data, size, &e) == 0) {
 		if ((t1 = policy_format(p)) == NULL)
 			abort();
@@ -39,6 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(t1);
 	free(t2);
+	policy_free(p);
+	policy_free(q);
 	free(p);
 	free(q);
 	return 0;

@@ -96,6 +96,9 @@ EVP_PKEY	*ca_decrypt_key(const struct ca *);
 int		 ca_path(char *, size_t, const struct ca *, const char *);
 int		 ca_parse_dn(X509_NAME **, const char *, struct err *);
 int		 ca_db_open(struct db **, const struct ca *, struct err *);
+/* DIR/NAME.key (0600) and DIR/NAME.crt, each replaced atomically. */
+int		 ca_write_pair(const char *, const char *, EVP_PKEY *, X509 *,
+		    struct err *);
 /*
  * bundle 0: what GetCACert serves (the CA, then the RA certificates);
  * bundle 1: the trust bundle (the CA, then DIR/bundle/'s certificates).

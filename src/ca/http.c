@@ -28,7 +28,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -37,6 +39,7 @@
 #include "clock.h"
 #include "db.h"
 #include "err.h"
+#include "est_server.h"
 #include "http.h"
 #include "metrics.h"
 #include "scep_msg.h"
@@ -57,6 +60,10 @@ struct http_conn {
 
 struct http {
 	struct MHD_Daemon		*mhd;
+	struct MHD_Daemon		*tls;		/* EST, or NULL */
+	const struct est_server		*est;
+	char				*tls_cert, *tls_key, *tls_trust;
+	size_t				 tls_key_len;
 	const struct scep_server	*srv;
 	struct work			*work;
 	pthread_key_t			 dbkey;
@@ -102,6 +109,7 @@ struct http_req {
 	long			 retry;		/* 429: Retry-After */
 	int			 quiet;		/* no log line */
 	int			 cooldown;	/* its failure began one */
+	struct est_req		 est;		/* EST: the request, its TLS */
 	struct scep_reply	 reply;
 };
 
@@ -229,6 +237,11 @@ http_send(struct MHD_Connection *c, struct scep_reply *r, long retry)
 	if (r->type != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    r->type);
+	if (r->authn != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    r->authn);
+	if (retry <= 0)
+		retry = r->retry;
 	if (retry > 0) {
 		snprintf(ra, sizeof(ra), "%ld", retry);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
@@ -262,30 +275,15 @@ http_text(struct scep_reply *r, int status, const char *s)
 static int
 http_unbase64(unsigned char **out, size_t *outlen, const char *s)
 {
-	EVP_ENCODE_CTX	*ctx = NULL;
-	unsigned char	*buf = NULL;
-	char		*t = NULL, *p;
-	size_t		 n = strlen(s);
-	int		 a = 0, b = 0, rc = -1;
+	char	*t, *p;
+	int	 rc;
 
-	if (n == 0 || n > HTTP_BODYMAX * 4 / 3 + 4 || (t = strdup(s)) == NULL)
-		goto out;
+	if ((t = strdup(s)) == NULL)
+		return -1;
 	for (p = t; *p != '\0'; p++)
 		if (*p == ' ')
 			*p = '+';
-	if ((buf = malloc(n)) == NULL || (ctx = EVP_ENCODE_CTX_new()) == NULL)
-		goto out;
-	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, buf, &a, (unsigned char *)t, (int)n) < 0 ||
-	    EVP_DecodeFinal(ctx, buf + a, &b) != 1)
-		goto out;
-	*out = buf;
-	*outlen = (size_t)(a + b);
-	buf = NULL;
-	rc = 0;
- out:
-	EVP_ENCODE_CTX_free(ctx);
-	free(buf);
+	rc = est_base64_decode(out, outlen, (unsigned char *)t, strlen(t));
 	free(t);
 	return rc;
 }
@@ -298,7 +296,10 @@ http_done(struct http_req *hr)
 	MHD_resume_connection(hr->c);
 }
 
-/* In a worker: the PKIOperation; a wrong challenge counts for throttling. */
+/*
+ * In a worker: the PKIOperation, or EST's simpleenroll/simplereenroll;
+ * a wrong challenge counts for throttling.
+ */
 static void
 http_job(struct work_job *j, struct db *db, const struct err *dberr)
 {
@@ -313,7 +314,9 @@ http_job(struct work_job *j, struct db *db, const struct err *dberr)
 		snprintf(r->note, sizeof(r->note), " %.300s", dberr->msg);
 		if (http_text(r, 503, "database unavailable\n") != 0)
 			scep_reply_clear(r);
-	} else if (scep_server_pkiop(hr->h->srv, db, der, len, r) != 0) {
+	} else if ((hr->est.op != EST_OP_NONE ? est_server_enroll(hr->h->est,
+	    db, &hr->est, r) : scep_server_pkiop(hr->h->srv, db, der, len, r))
+	    != 0) {
 		scep_reply_clear(r);
 		if (http_text(r, 500, "internal error\n") != 0)
 			scep_reply_clear(r);
@@ -552,6 +555,93 @@ http_cacrt(struct http *h, struct scep_reply *r)
 	return rc;
 }
 
+/*
+ * The TLS session's peer certificate (GnuTLS checked only that the peer
+ * holds its key; est_server.c decides with OpenSSL whether it is
+ * acceptable) and channel binding: tls-unique on TLS 1.2, tls-exporter
+ * (RFC 9266) on TLS 1.3, where tls-unique does not exist.
+ */
+static int
+http_tls_info(struct est_req *q, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo	*ci;
+	const gnutls_datum_t		*peers;
+	const unsigned char		*p;
+	gnutls_session_t		 s;
+	gnutls_datum_t			 cb;
+	unsigned int			 n = 0;
+	int				 tls13;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || (s = ci->tls_session) == NULL)
+		return -1;
+	if ((peers = gnutls_certificate_get_peers(s, &n)) != NULL && n > 0 &&
+	    peers[0].size < HTTP_BODYMAX) {
+		p = peers[0].data;
+		q->peer = d2i_X509(NULL, &p, (long)peers[0].size);
+		if (q->peer != NULL && p != peers[0].data + peers[0].size) {
+			X509_free(q->peer);
+			q->peer = NULL;
+		}
+	}
+	tls13 = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
+	if (gnutls_session_channel_binding(s, tls13 ? GNUTLS_CB_TLS_EXPORTER :
+	    GNUTLS_CB_TLS_UNIQUE, &cb) == GNUTLS_E_SUCCESS) {
+		if (cb.size > 0 && cb.size <= sizeof(q->cb)) {
+			memcpy(q->cb, cb.data, cb.size);
+			q->cblen = cb.size;
+			q->cbtype = tls13 ? EST_CB_TLS_EXPORTER :
+			    EST_CB_TLS_UNIQUE;
+		}
+		gnutls_free(cb.data);
+	}
+	return 0;
+}
+
+static const enum metrics_type http_est_mtype[] = {
+	[EST_OP_NONE] = METRICS_T_OTHER,
+	[EST_OP_CACERTS] = METRICS_T_CACERTS,
+	[EST_OP_CSRATTRS] = METRICS_T_CSRATTRS,
+	[EST_OP_ENROLL] = METRICS_T_SIMPLEENROLL,
+	[EST_OP_REENROLL] = METRICS_T_SIMPLEREENROLL,
+	[EST_OP_SERVERKEYGEN] = METRICS_T_SERVERKEYGEN,
+};
+
+/* /.well-known/est/[LABEL/]OP: over TLS only (RFC 7030 3.2). */
+static int
+http_est(struct http *h, struct MHD_Connection *c, const char *path,
+    const char *method, struct http_req *hr, struct scep_reply *r)
+{
+	struct est_req	*q = &hr->est;
+	int		 post, first;
+
+	if (h->est == NULL || http_tls_info(q, c) != 0)
+		return http_text(r, 404, "not found: EST is served over "
+		    "HTTPS (serve --est-listen)\n");
+	if (est_server_path(&q->op, &q->policy, h->est, path) != 0)
+		return http_text(r, 404, "not found\n");
+	hr->mtype = http_est_mtype[q->op];
+	post = q->op == EST_OP_ENROLL || q->op == EST_OP_REENROLL ||
+	    q->op == EST_OP_SERVERKEYGEN;
+	if (strcmp(method, post ? "POST" : "GET") != 0)
+		return http_text(r, 405, "method not allowed\n");
+	if (!post)
+		return est_server_get(h->est, q, r);
+	if ((hr->retry = throttle_check(h->thr, &hr->addr, clock_now(),
+	    &first)) > 0) {
+		hr->quiet = !first;
+		return http_text(r, 429, "too many failed challenges from this "
+		    "address: retry later\n");
+	}
+	q->ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	q->authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	hr->est.body = buf_uptr(&hr->body);
+	hr->est.len = buf_len(&hr->body);
+	return http_queue(h, c, hr, http_job);
+}
+
 static int
 http_route(struct http *h, struct MHD_Connection *c, const char *url,
     const char *method, struct http_req *hr, struct scep_reply *r)
@@ -565,6 +655,8 @@ http_route(struct http *h, struct MHD_Connection *c, const char *url,
 	if (strcmp(url, "/cgi-bin/pkiclient.exe") == 0 ||
 	    strcmp(url, "/scep") == 0)
 		return http_scep(h, c, method, hr, r);
+	if (strncmp(url, EST_PREFIX, strlen(EST_PREFIX)) == 0)
+		return http_est(h, c, url + strlen(EST_PREFIX), method, hr, r);
 	if (strcmp(method, "POST") == 0)
 		return http_text(r, 405, "method not allowed\n");
 	if (strncmp(url, "/crl", 4) == 0 && (url[4] == '\0' || url[4] == '/'))
@@ -764,6 +856,7 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (hr != NULL) {
 		scep_reply_clear(&hr->reply);
 		buf_free(&hr->body);
+		X509_free(hr->est.peer);
 		free(hr->msg);
 		free(hr);
 		*con_cls = NULL;
@@ -1044,6 +1137,39 @@ http_guards(struct http *h, const struct http_limits *lim, struct err *e)
 	return 0;
 }
 
+/*
+ * The plain HTTP daemon, or (tls) the HTTPS one for EST: the same
+ * handlers, limits and connection accounting.  With TLS, the trust list
+ * makes GnuTLS ask for (not require) a client certificate.
+ */
+static struct MHD_Daemon *
+http_daemon(struct http *h, int fd, int tls)
+{
+	struct MHD_OptionItem	 o[] = {
+		{ MHD_OPTION_LISTEN_SOCKET, fd, NULL },
+		{ MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT, NULL },
+		{ MHD_OPTION_CONNECTION_LIMIT, h->lim.max_conn, NULL },
+		{ MHD_OPTION_CONNECTION_MEMORY_LIMIT, 128 * 1024, NULL },
+		{ MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)http_completed, h },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)http_notify, h },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key },
+		{ MHD_OPTION_HTTPS_MEM_TRUST, 0, h->tls_trust },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		    (void *)(uintptr_t)HTTP_TLS_PRIORITIES },
+		/* Handshakes cost CPU: one polling thread per core. */
+		{ MHD_OPTION_THREAD_POOL_SIZE, http_workers() / 2, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+
+	if (!tls)	/* END where the TLS options begin */
+		o[6] = o[11];
+	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+	    (tls ? MHD_USE_TLS : 0), 0, http_accept, h, http_handler, h,
+	    MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+}
+
 int
 http_start(struct http **out, const struct scep_server *srv, int fd,
     int threads, const struct http_limits *lim, struct err *e)
@@ -1066,16 +1192,7 @@ http_start(struct http **out, const struct scep_server *srv, int fd,
 	if ((rc = work_new(&h->work, srv->ca, threads > 0 ? threads :
 	    http_workers(), e)) != 0)
 		goto fail;
-	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
-	    http_accept, h, http_handler, h,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_TIMEOUT,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)h->lim.max_conn,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
-	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, h,
-	    MHD_OPTION_END);
+	h->mhd = http_daemon(h, fd, 0);
 	if (h->mhd == NULL) {
 		rc = err_set(e, ERR_NET, "libmicrohttpd did not start");
 		goto fail;
@@ -1085,6 +1202,42 @@ http_start(struct http **out, const struct scep_server *srv, int fd,
  fail:
 	http_stop(h);
 	return rc;
+}
+
+/* The CA certificate as PEM: the issuer TLS client certificates name. */
+static char *
+http_ca_pem(const struct ca *ca)
+{
+	BIO	*b;
+	char	*p, *out = NULL;
+	long	 n;
+
+	if ((b = BIO_new(BIO_s_mem())) != NULL &&
+	    PEM_write_bio_X509(b, ca->cert) &&
+	    (n = BIO_get_mem_data(b, &p)) > 0 &&
+	    (out = malloc((size_t)n + 1)) != NULL) {
+		memcpy(out, p, (size_t)n);
+		out[n] = '\0';
+	}
+	BIO_free(b);
+	return out;
+}
+
+int
+http_est_start(struct http *h, const struct est_server *est, int fd,
+    const char *cert, const char *key, struct err *e)
+{
+	h->est = est;
+	if ((h->tls_cert = strdup(cert)) == NULL ||
+	    (h->tls_key = strdup(key)) == NULL ||
+	    (h->tls_trust = http_ca_pem(h->srv->ca)) == NULL)
+		return err_nomem(e);
+	h->tls_key_len = strlen(h->tls_key);
+	h->tls = http_daemon(h, fd, 1);
+	if (h->tls == NULL)
+		return err_set(e, ERR_NET, "libmicrohttpd did not start the "
+		    "HTTPS listener (certificate and key do not match?)");
+	return 0;
 }
 
 void
@@ -1099,6 +1252,8 @@ http_stop(struct http *h)
 	work_stop(h->work);
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
+	if (h->tls != NULL)
+		MHD_stop_daemon(h->tls);
 	work_free(h->work);
 	if (h->hasreaper) {
 		pthread_mutex_lock(&h->mu);
@@ -1117,5 +1272,10 @@ http_stop(struct http *h)
 		pthread_key_delete(h->dbkey);
 	free(h->p7b);
 	free(h->pem);
+	if (h->tls_key != NULL)
+		OPENSSL_cleanse(h->tls_key, h->tls_key_len);
+	free(h->tls_key);
+	free(h->tls_cert);
+	free(h->tls_trust);
 	free(h);
 }

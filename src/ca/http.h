@@ -46,6 +46,16 @@ int	 http_listen(int *, int *, const char *, struct err *);
  */
 int	 http_start(struct http **, const struct scep_server *, int, int,
 	    const struct http_limits *, struct err *);
+/*
+ * EST (est_server.h) over HTTPS on a second listening socket (from
+ * http_listen), after http_start: the server's certificate (chain) and
+ * key as PEM.  Client certificates are asked for, not required; TLS 1.2
+ * and 1.3 only.
+ */
+struct est_server;
+#define HTTP_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+int	 http_est_start(struct http *, const struct est_server *, int,
+	    const char *, const char *, struct err *);
 /* The default number of workers. */
 int	 http_workers(void);
 void	 http_stop(struct http *);

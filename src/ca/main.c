@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "db.h"
 #include "err.h"
+#include "est_server.h"
 #include "http.h"
 #include "keyproc.h"
 #include "policy.h"
@@ -46,6 +47,8 @@ struct opts {
 	/* serve */
 	const char	*listen, *challenge, *challenge_file, *approve, *url;
 	int		 cert_days, threads, onetime;
+	const char	*est_listen, *tls_cert, *tls_key, *tls_name;
+	int		 est_binding;
 	/* challenge new */
 	const char	*cn;
 	int		 ttl, uses;
@@ -105,6 +108,11 @@ static const struct opt_def opt_defs[] = {
 	{ "challenge-failures",	OPT_NUM,  O(lim.challenge_failures), 0, 1000 },
 	{ "challenge-cooldown",	OPT_NUM,  O(lim.challenge_cooldown), 1, 86400 },
 	{ "one-time-challenges", OPT_FLAG, O(onetime), 0, 0 },
+	{ "est-listen",		OPT_STR,  O(est_listen), 0, 0 },
+	{ "tls-cert",		OPT_STR,  O(tls_cert), 0, 0 },
+	{ "tls-key",		OPT_STR,  O(tls_key), 0, 0 },
+	{ "tls-name",		OPT_STR,  O(tls_name), 0, 0 },
+	{ "est-channel-binding", OPT_FLAG, O(est_binding), 0, 0 },
 	{ "pending",		OPT_FLAG, O(pending), 0, 0 },
 	{ "cn",			OPT_STR,  O(cn), 0, 0 },
 	{ "ttl",		OPT_TTL,  O(ttl), 0, 0 },
@@ -722,6 +730,11 @@ check_serve(const struct opts *o, const struct cmd *c)
 		fprintf(stderr, "netpki-ca: serve needs --listen ADDR:PORT\n");
 		return 2;
 	}
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		fprintf(stderr, "netpki-ca: --tls-cert and --tls-key go "
+		    "together\n");
+		return 2;
+	}
 	if (o->approve != NULL && strcmp(o->approve, "auto") != 0 &&
 	    strcmp(o->approve, "manual") != 0) {
 		fprintf(stderr, "netpki-ca: --approve auto|manual\n");
@@ -732,6 +745,8 @@ check_serve(const struct opts *o, const struct cmd *c)
 
 struct serve {
 	struct scep_server	 s;
+	struct est_server	 est;
+	char			*tls_cert, *tls_key;	/* PEM */
 	struct http		*h;
 	int			 fd, port;	/* the listening socket */
 	char			 host[300];
@@ -764,6 +779,70 @@ serve_listen(struct serve *sv, const struct opts *o, struct db *db,
 	snprintf(days, sizeof(days), "%d", sv->s.issue.days);
 	if ((rc = db_meta_set(db, "crl_url", sv->url, e)) == 0)
 		rc = db_meta_set(db, "cert_days", days, e);
+	return rc;
+}
+
+/*
+ * EST's TLS certificate and key, in the network process (the CA's key
+ * stays in the key process): --tls-cert and --tls-key, or the CA's own
+ * (est_tls_self), made before the store goes to the commit
+ * thread.
+ */
+static int
+serve_tls(struct serve *sv, const struct opts *o, struct db *db,
+    struct err *e)
+{
+	char	 name[300] = "";
+	size_t	 len;
+	int	 rc;
+
+	if (o->est_listen == NULL)
+		return 0;
+	if (o->tls_cert != NULL) {
+		if ((rc = store_file_read(o->tls_cert, &sv->tls_cert, &len,
+		    256 * 1024, e)) != 0)
+			return rc;
+		return store_file_read(o->tls_key, &sv->tls_key, &len,
+		    64 * 1024, e);
+	}
+	if (o->tls_name != NULL)
+		snprintf(name, sizeof(name), "%s", o->tls_name);
+	else if (strrchr(o->est_listen, ':') != NULL)
+		snprintf(name, sizeof(name), "%.*s", (int)(strrchr(
+		    o->est_listen, ':') - o->est_listen), o->est_listen);
+	/* "[::1]:443": the address without its brackets. */
+	if (name[0] == '[' && (len = strlen(name)) > 2 &&
+	    name[len - 1] == ']') {
+		memmove(name, name + 1, len - 2);
+		name[len - 2] = '\0';
+	}
+	return est_tls_self(&sv->tls_cert, &sv->tls_key, sv->s.ca, db,
+	    name, &sv->s.issue, e);
+}
+
+/* EST over HTTPS (--est-listen) beside the HTTP listener. */
+static int
+serve_est(struct serve *sv, const struct opts *o, struct err *e)
+{
+	int	 fd = -1, port, rc;
+
+	if (o->est_listen == NULL)
+		return 0;
+	if ((rc = est_server_init(&sv->est, &sv->s, e)) != 0 ||
+	    (rc = http_listen(&fd, &port, o->est_listen, e)) != 0)
+		goto out;
+	sv->est.binding = o->est_binding;
+	if ((rc = http_est_start(sv->h, &sv->est, fd, sv->tls_cert,
+	    sv->tls_key, e)) != 0)
+		goto out;
+	fd = -1;
+	fprintf(stderr, "netpki-ca: EST on %.*s:%d (TLS 1.2, 1.3%s%s)\n",
+	    (int)(strrchr(o->est_listen, ':') - o->est_listen), o->est_listen,
+	    port, o->tls_cert == NULL ? ", certificate " EST_TLS_FILE ".crt" :
+	    "", o->est_binding ? ", channel binding required" : "");
+ out:
+	if (fd != -1)
+		close(fd);
 	return rc;
 }
 
@@ -805,7 +884,8 @@ cmd_serve(const struct opts *o, struct cadir *cd)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = serve_listen(&sv, o, cd->db, &e)) != 0)
+	if ((rc = serve_listen(&sv, o, cd->db, &e)) != 0 ||
+	    (rc = serve_tls(&sv, o, cd->db, &e)) != 0)
 		goto out;
 	/* The commit thread takes the connection. */
 	rc = db_group_new(&sv.s.issue.group, cd->db, &e);
@@ -814,6 +894,10 @@ cmd_serve(const struct opts *o, struct cadir *cd)
 	    &o->lim, &e)) != 0)
 		goto out;
 	sv.fd = -1;
+	if ((rc = serve_est(&sv, o, &e)) != 0) {
+		http_stop(sv.h);
+		goto out;
+	}
 	fprintf(stderr, "netpki-ca: serving %s on %s:%d (%s approval%s%s)\n",
 	    o->dir, sv.host, sv.port, sv.s.manual ? "manual" : "automatic",
 	    cd->ca->ra_sign ? ", RA" : "", sv.s.challenge ?
@@ -826,6 +910,11 @@ cmd_serve(const struct opts *o, struct cadir *cd)
 	if (sv.fd != -1)
 		close(sv.fd);
 	db_group_free(sv.s.issue.group);
+	if (sv.tls_key != NULL)
+		OPENSSL_cleanse(sv.tls_key, strlen(sv.tls_key));
+	free(sv.tls_key);
+	free(sv.tls_cert);
+	est_server_clear(&sv.est);
 	scep_server_clear(&sv.s);
 	return rc != 0 ? fail(&e) : 0;
 }
@@ -851,9 +940,12 @@ static const struct cmd cmds[] = {
 	    "        [--max-conn N] [--max-conn-per-ip N] [--request-timeout "
 	    "SECONDS]\n"
 	    "        [--challenge-failures N] [--challenge-cooldown SECONDS]\n"
-	    "        [--one-time-challenges]",
-	    "Answer SCEP, /crl, the trust bundle and /metrics over HTTP until "
-	    "SIGTERM or SIGINT." },
+	    "        [--one-time-challenges]\n"
+	    "        [--est-listen ADDR:PORT [--tls-cert FILE --tls-key FILE | "
+	    "--tls-name NAME]\n"
+	    "         [--est-channel-binding]]",
+	    "Answer SCEP, /crl, the trust bundle and /metrics over HTTP (and "
+	    "EST over HTTPS) until SIGTERM or SIGINT." },
 	{ "requests", NULL, cmd_requests, NEED_CERTS | NEED_DB, 0, 0,
 	    "requests [--pending]",
 	    "List the requests (--pending: those waiting for approve or "
@@ -974,6 +1066,7 @@ cadir_close(struct cadir *cd)
 	db_close(cd->db);
 	ca_free(cd->ca);
 	keyproc_wait(cd->kpid);
+	policy_free(&cd->pol);
 	memset(cd, 0, sizeof(*cd));
 }
 

@@ -18,8 +18,9 @@ static const double metrics_le[] = {
 
 static const char *const metrics_types[METRICS_NTYPES] = {
 	"PKCSReq", "RenewalReq", "CertPoll", "GetCert", "GetCRL",
-	"PKIOperation", "GetCACaps", "GetCACert", "crl", "file", "metrics",
-	"healthz", "other",
+	"simpleenroll", "simplereenroll", "serverkeygen", "PKIOperation",
+	"GetCACaps", "GetCACert", "cacerts", "csrattrs", "crl", "file",
+	"metrics", "healthz", "other",
 };
 
 static const char *const metrics_outcomes[METRICS_NOUTCOMES] = {
@@ -145,16 +146,22 @@ metrics_counters(FILE *f, const struct metrics *m)
 				    metrics_outcomes[o],
 				    (unsigned long long)m->req[t][o]);
 	metrics_head(f, "netpki_ca_certificates_issued_total", "counter",
-	    "Certificates issued to SCEP requests (manual approvals "
+	    "Certificates issued to SCEP and EST requests (manual approvals "
 	    "excluded).");
 	fprintf(f, "netpki_ca_certificates_issued_total %llu\n",
 	    (unsigned long long)(m->req[METRICS_T_PKCSREQ][METRICS_O_ISSUED] +
-	    m->req[METRICS_T_RENEWALREQ][METRICS_O_ISSUED]));
+	    m->req[METRICS_T_RENEWALREQ][METRICS_O_ISSUED] +
+	    m->req[METRICS_T_SIMPLEENROLL][METRICS_O_ISSUED] +
+	    m->req[METRICS_T_SIMPLEREENROLL][METRICS_O_ISSUED] +
+	    m->req[METRICS_T_SERVERKEYGEN][METRICS_O_ISSUED]));
 	metrics_head(f, "netpki_ca_policy_refusals_total", "counter",
 	    "Requests refused by the request policy.");
 	fprintf(f, "netpki_ca_policy_refusals_total %llu\n",
 	    (unsigned long long)(m->req[METRICS_T_PKCSREQ][METRICS_O_POLICY] +
-	    m->req[METRICS_T_RENEWALREQ][METRICS_O_POLICY]));
+	    m->req[METRICS_T_RENEWALREQ][METRICS_O_POLICY] +
+	    m->req[METRICS_T_SIMPLEENROLL][METRICS_O_POLICY] +
+	    m->req[METRICS_T_SIMPLEREENROLL][METRICS_O_POLICY] +
+	    m->req[METRICS_T_SERVERKEYGEN][METRICS_O_POLICY]));
 	metrics_head(f, "netpki_ca_throttled_total", "counter",
 	    "PKIOperations refused (HTTP 429) during a failed-challenge "
 	    "cool-down.");

@@ -241,9 +241,72 @@ policy_line(struct policy *p, struct policy_seen *s, char *line)
 	return -1;
 }
 
+void
+policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->label);
+	policy_default(p);
+}
+
+const struct policy *
+policy_label(const struct policy *p, const char *name, size_t n)
+{
+	int	 i;
+
+	for (i = 0; i < p->nlabel; i++)
+		if (strlen(p->label_name[i]) == n &&
+		    memcmp(p->label_name[i], name, n) == 0)
+			return &p->label[i];
+	return NULL;
+}
+
+/*
+ * "label NAME": the lines that follow, up to the next label line, make
+ * label NAME's policy, from the built-in defaults (so that a printed
+ * policy, whose "none" lists are comments, parses back the same).  A
+ * label is a path segment of EST's URLs (RFC 7030 3.2.2): letters,
+ * digits, "-._~".
+ */
+static int
+policy_label_begin(struct policy *p, struct policy **cur,
+    struct policy_seen *s, const char *line)
+{
+	const char	*name = line + strspn(line, " \t") + 5;
+	size_t		 n;
+
+	name += strspn(name, " \t");
+	n = strlen(name);
+	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n > POLICY_LABELMAX || p->nlabel == POLICY_LABELS ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-._~") < n || policy_label(p, name, n) != NULL)
+		return -1;
+	if (p->label == NULL &&
+	    (p->label = calloc(POLICY_LABELS, sizeof(*p->label))) == NULL)
+		return -1;
+	*cur = &p->label[p->nlabel];
+	policy_default(*cur);
+	memcpy(p->label_name[p->nlabel], name, n);
+	p->label_name[p->nlabel++][n] = '\0';
+	memset(s, 0, sizeof(*s));
+	return 0;
+}
+
+static int
+policy_is_label(const char *line)
+{
+	line += strspn(line, " \t");
+	return strncmp(line, "label", 5) == 0 && (line[5] == ' ' ||
+	    line[5] == '\t' || line[5] == '\0');
+}
+
 int
 policy_parse(struct policy *p, const char *buf, size_t len, struct err *e)
 {
+	struct policy		*cur = p;
 	struct policy_seen	 s;
 	char			 line[POLICY_LINEMAX], copy[POLICY_LINEMAX];
 	char			 esc[128];
@@ -267,10 +330,13 @@ policy_parse(struct policy *p, const char *buf, size_t len, struct err *e)
 		if (line[strspn(line, " \t")] == '\0')
 			continue;
 		memcpy(copy, line, sizeof(copy));
-		if (policy_line(p, &s, line) != 0)
+		if (policy_is_label(line) ? policy_label_begin(p, &cur, &s,
+		    line) != 0 : policy_line(cur, &s, line) != 0) {
+			policy_free(p);
 			return err_set(e, ERR_INVAL, "%s line %d: bad rule or "
 			    "value: %s", POLICY_FILE, lineno, text_esc(esc,
 			    sizeof(esc), copy + strspn(copy, " \t")));
+		}
 	}
 	return 0;
 }
@@ -332,15 +398,12 @@ policy_format_lists(char *b, size_t sz, const struct policy *p)
 	policy_cat(b, sz, "%s\n", p->ed25519 ? " ed25519" : "");
 }
 
-char *
-policy_format(const struct policy *p)
+/* One policy's rules into b (sz bytes, a string). */
+static void
+policy_format_one(char *b, size_t sz, const struct policy *p)
 {
-	size_t	 sz = (size_t)POLICY_MAX * POLICY_PATMAX * 3 + 4096;
-	char	*b;
 	int	 i;
 
-	if ((b = calloc(1, sz)) == NULL)
-		return NULL;
 	if (p->nsubject == 0)
 		policy_cat(b, sz, "subject *\n");
 	for (i = 0; i < p->nsubject; i++)
@@ -350,6 +413,27 @@ policy_format(const struct policy *p)
 	    "renewal-window %d%s\n", p->ca ? "allow" : "deny", p->rsa_min,
 	    p->max_days, p->renew_days, p->renew_days ? "" :
 	    " # any time of a certificate's life");
+}
+
+char *
+policy_format(const struct policy *p)
+{
+	size_t	 one = (size_t)POLICY_MAX * POLICY_PATMAX * 3 + 4096, sz, n;
+	size_t	 per = one + POLICY_LABELMAX + 16;
+	char	*b;
+	int	 i;
+
+	sz = per * (size_t)(p->nlabel + 1);
+	if ((b = calloc(1, sz)) == NULL)
+		return NULL;
+	policy_format_one(b, one, p);
+	for (i = 0; i < p->nlabel; i++) {
+		n = strlen(b);
+		snprintf(b + n, sz - n, "label %s\n", p->label_name[i]);
+		n = strlen(b);
+		policy_format_one(b + n, sz - n < one ? sz - n : one,
+		    &p->label[i]);
+	}
 	return b;
 }
 

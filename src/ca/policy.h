@@ -25,6 +25,8 @@ struct err;
 #define POLICY_MAX		32	/* entries of each rule */
 #define POLICY_PATMAX		256	/* a pattern or domain */
 #define POLICY_DEFAULT_DAYS	3650
+#define POLICY_LABELS		16	/* EST labels */
+#define POLICY_LABELMAX		64	/* a label's length */
 
 struct policy_net {
 	int		 af;		/* AF_INET or AF_INET6 */
@@ -49,10 +51,22 @@ struct policy {
 	int		 ed25519;	/* Ed25519 keys allowed */
 	int		 max_days;	/* validity cap */
 	int		 renew_days;	/* renewal only in the last N days; 0 any */
+	/*
+	 * EST labels (`label NAME` sections): their policies, each starting
+	 * from the built-in defaults; malloc'd, policy_free.
+	 */
+	struct policy	*label;		/* POLICY_LABELS of them, or NULL */
+	char		 label_name[POLICY_LABELS][POLICY_LABELMAX + 1];
+	int		 nlabel;
 };
 
 /* The built-in defaults (above). */
 void	 policy_default(struct policy *);
+/* The labels' policies; the struct is the defaults again.  NULL ok. */
+void	 policy_free(struct policy *);
+/* The policy of EST label name, or NULL. */
+const struct policy *policy_label(const struct policy *, const char *,
+	    size_t);
 /* Parse the text of a policy file; *e names the line and the rule. */
 int	 policy_parse(struct policy *, const char *, size_t, struct err *);
 /* DIR/policy.conf, or the defaults when there is none. */

@@ -44,12 +44,11 @@ scep_reply_clear(struct scep_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void
-scep_note(struct scep_reply *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* SCEP's and EST's notes for the log line (est_server.c). */
+#define scep_note scep_reply_note
 
-static void
-scep_note(struct scep_reply *r, const char *fmt, ...)
+void
+scep_reply_note(struct scep_reply *r, const char *fmt, ...)
 {
 	va_list	 ap;
 	size_t	 n = strlen(r->note);
@@ -372,7 +371,7 @@ scep_unavailable(struct scep_op *op, const struct err *e)
 }
 
 /* Store errors that mean "no answer", as opposed to "no such row". */
-static int
+int
 scep_store_down(const struct err *e)
 {
 	return e->code == ERR_IO || e->code == ERR_NET ||
@@ -406,19 +405,17 @@ scep_success_serial(struct scep_op *op, const char *serial)
 }
 
 /*
- * Was x issued by this CA, valid now and not revoked?  1 yes, 0 no, -1
- * the store did not answer (*e says why).
- */
-/*
- * Issued by a generation of this CA up to the one in force: after a
- * switch-over, the old CA's certificates still renew (with the new one).
+ * Issued by a generation of this CA up to cur, the one in force (NULL: any
+ * the database lists): after a switch-over, the old CA's certificates still
+ * renew (with the new one).
  */
 static int
-scep_issued_by_us(const struct scep_op *op, X509 *x)
+scep_issued_by_us(const struct ca *root, const struct ca *cur, X509 *x)
 {
 	const struct ca	*g;
 
-	for (g = op->srv->ca; g != NULL && g->gen <= op->ca->gen; g = g->next)
+	for (g = root; g != NULL && (cur == NULL || g->gen <= cur->gen);
+	    g = g->next)
 		if (g->in_db && X509_NAME_cmp(X509_get_issuer_name(x),
 		    X509_get_subject_name(g->cert)) == 0 &&
 		    X509_verify(x, X509_get0_pubkey(g->cert)) == 1)
@@ -427,28 +424,36 @@ scep_issued_by_us(const struct scep_op *op, X509 *x)
 	return 0;
 }
 
-static int
-scep_ours(struct scep_op *op, X509 *x, struct err *e)
+int
+scep_server_cert_ok(const struct ca *root, const struct ca *cur,
+    struct db *db, X509 *x, struct err *e)
 {
 	struct db_cert	 c;
 	time_t		 now = clock_now();
 	char		*serial;
 	int		 ok;
 
-	if (!scep_issued_by_us(op, x))
+	if (!scep_issued_by_us(root, cur, x))
 		return 0;
 	if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0 ||
 	    X509_cmp_time(X509_get0_notAfter(x), &now) < 0)
 		return 0;
 	if ((serial = issue_serial_hex(X509_get0_serialNumber(x))) == NULL)
 		return 0;
-	if (db_cert_by_serial(op->db, serial, &c, e) == 0)
+	memset(&c, 0, sizeof(c));
+	if (db_cert_by_serial(db, serial, &c, e) == 0)
 		ok = c.revoked == 0;
 	else
 		ok = scep_store_down(e) ? -1 : 0;
 	db_cert_clear(&c);
 	free(serial);
 	return ok;
+}
+
+static int
+scep_ours(struct scep_op *op, X509 *x, struct err *e)
+{
+	return scep_server_cert_ok(op->srv->ca, op->ca, op->db, x, e);
 }
 
 /* An enrollment (PKCSReq, RenewalReq) in progress. */
@@ -487,38 +492,46 @@ scep_static_ok(const struct scep_server *s, const char *pw)
 }
 
 /*
- * May this request be issued without the certificate that signed it
- * standing in?  With a valid challenge: the static one, or a one-time
- * one (consume: a use is taken now, en->taken; otherwise, for a resend,
- * one this request used up counts).  No challenge configured: anyone
- * (the demo, or manual approval).  1 yes, 0 no, -1 the store did not
- * answer (*e).
+ * May this request be issued without a certificate standing in?  With a
+ * valid challenge pw: the static one, or a one-time one (consume: a use
+ * is taken now, *taken; otherwise, for a resend, one this request used
+ * up counts).  No challenge configured: anyone (the demo, or manual
+ * approval).  1 yes, 0 no, -1 the store did not answer (*e).  Shared by
+ * SCEP and EST (HTTP basic: the password).
  */
-static int
-scep_challenge_ok(struct scep_op *op, struct scep_enr *en, int consume,
-    struct err *e)
+int
+scep_server_challenge_ok(const struct scep_server *s, struct db *db,
+    struct scep_reply *rep, const char *pw, X509_NAME *subject, int consume,
+    int *taken, struct err *e)
 {
-	const struct scep_server	*s = op->srv;
-	char				 id[CHALLENGE_IDLEN + 1];
-	int				 rc;
+	char	 id[CHALLENGE_IDLEN + 1];
+	int	 rc;
 
+	*taken = 0;
 	if (s->challenge == NULL && !s->onetime)
 		return 1;
-	if (scep_static_ok(s, en->pw))
+	if (scep_static_ok(s, pw))
 		return 1;
-	if (!s->onetime || !challenge_form(en->pw, id, sizeof(id)))
+	if (!s->onetime || !challenge_form(pw, id, sizeof(id)))
 		return 0;
-	rc = challenge_check(op->db, en->pw, X509_REQ_get_subject_name(
-	    en->req), consume, e);
+	rc = challenge_check(db, pw, subject, consume, e);
 	if (rc == 0) {
-		scep_note(op->rep, " challenge=%s", id);
-		en->taken = consume;
+		scep_note(rep, " challenge=%s", id);
+		*taken = consume;
 		return 1;
 	}
 	if (rc != ERR_REFUSED)
 		return -1;
-	scep_note(op->rep, " (%s)", e->msg);
+	scep_note(rep, " (%s)", e->msg);
 	return 0;
+}
+
+static int
+scep_challenge_ok(struct scep_op *op, struct scep_enr *en, int consume,
+    struct err *e)
+{
+	return scep_server_challenge_ok(op->srv, op->db, op->rep, en->pw,
+	    X509_REQ_get_subject_name(en->req), consume, &en->taken, e);
 }
 
 /* Answer a request whose challenge did not open (or -1: store down). */
@@ -560,12 +573,13 @@ scep_req_san(X509_REQ *req)
 /*
  * RFC 8894 3.3.1.2: a certificate stands in for the challenge only to
  * renew itself: the same subject and subjectAltNames, inside the
- * policy's renewal window.  1 yes, 0 no (the note says why).
+ * policy's renewal window.  1 yes, 0 no (the note says why).  EST's
+ * simplereenroll asks the same of the TLS client certificate.
  */
-static int
-scep_same_identity(struct scep_op *op, X509 *signer, X509_REQ *req)
+int
+scep_server_same_identity(const struct policy *pol, struct scep_reply *rep,
+    X509 *signer, X509_REQ *req)
 {
-	const struct policy	*pol = op->srv->issue.policy;
 	unsigned char		*a = NULL, *b = NULL;
 	struct err		 e;
 	time_t			 na;
@@ -573,7 +587,7 @@ scep_same_identity(struct scep_op *op, X509 *signer, X509_REQ *req)
 
 	if (X509_NAME_cmp(X509_get_subject_name(signer),
 	    X509_REQ_get_subject_name(req)) != 0) {
-		scep_note(op->rep, " renewal-of-another-subject");
+		scep_note(rep, " renewal-of-another-subject");
 		return 0;
 	}
 	la = scep_san_der(&a, X509_get_ext_d2i(signer, NID_subject_alt_name,
@@ -583,12 +597,12 @@ scep_same_identity(struct scep_op *op, X509 *signer, X509_REQ *req)
 	OPENSSL_free(a);
 	OPENSSL_free(b);
 	if (!same) {
-		scep_note(op->rep, " renewal-with-other-subjectAltNames");
+		scep_note(rep, " renewal-with-other-subjectAltNames");
 		return 0;
 	}
 	if (pol != NULL && cert_asn1_time(X509_get0_notAfter(signer), &na) ==
 	    0 && policy_renew_ok(pol, clock_now(), na, &e) != 0) {
-		scep_note(op->rep, " renewal-outside-window");
+		scep_note(rep, " renewal-outside-window");
 		return 0;
 	}
 	return 1;
@@ -781,21 +795,25 @@ scep_enroll_signer(struct scep_op *op, struct scep_enr *en, int *answered)
 		return scep_fail(op, SCEP_FAIL_BADMESSAGECHECK, "RFC 8894 "
 		    "3.3.1: PKCSReq is not signed with the requested key");
 	if (en->ours)
-		en->bycert = scep_same_identity(op, m->signer, en->req);
+		en->bycert = scep_server_same_identity(op->srv->issue.policy,
+		    op->rep, m->signer, en->req);
 	*answered = 0;
 	return 0;
 }
 
-/* hex SHA-256 of the stored request and the message's signer. */
-static int
-scep_reqhash(char *out, const struct db_request *r, X509 *signer)
+/*
+ * hex SHA-256 of the stored request and the message's signer (EST: the
+ * TLS client certificate, or NULL: none).
+ */
+int
+scep_server_reqhash(char *out, const struct db_request *r, X509 *signer)
 {
 	EVP_MD_CTX	*ctx;
 	unsigned char	 md[32], *der = NULL;
 	unsigned int	 n = 0;
-	int		 len, ok;
+	int		 len = 0, ok;
 
-	if ((len = i2d_X509(signer, &der)) <= 0 ||
+	if ((signer != NULL && (len = i2d_X509(signer, &der)) <= 0) ||
 	    (ctx = EVP_MD_CTX_new()) == NULL) {
 		OPENSSL_free(der);
 		return -1;
@@ -829,7 +847,7 @@ scep_enroll_request(struct scep_op *op, struct scep_enr *en, int *answered)
 	en->r.msgtype = op->msg->type;
 	if (issue_csr_strip(&en->r.csr, &en->r.csr_len, en->req, &e) != 0)
 		return scep_fail(op, SCEP_FAIL_BADREQUEST, e.msg);
-	if (scep_reqhash(en->r.reqhash, &en->r, op->msg->signer) != 0)
+	if (scep_server_reqhash(en->r.reqhash, &en->r, op->msg->signer) != 0)
 		return -1;
 	/* http.c escapes the note and bounds it, keeping the outcome. */
 	scep_note(op->rep, " subject=\"%s\"", en->r.subject);

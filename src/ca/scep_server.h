@@ -60,7 +60,15 @@ struct scep_reply {
 	unsigned char	*body;		/* malloc'd */
 	size_t		 len;
 	char		 note[4096];	/* what the log line says; no secrets */
+	long		 retry;		/* Retry-After (EST 202), or 0 */
+	const char	*authn;		/* WWW-Authenticate (401), or NULL */
 };
+
+/* Append to the reply's note (printf). */
+void	 scep_reply_note(struct scep_reply *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Store errors that mean "no answer", as opposed to "no such row". */
+int	 scep_store_down(const struct err *);
 
 int	 scep_server_init(struct scep_server *, const struct ca *,
 	    struct err *);
@@ -87,6 +95,24 @@ int	 scep_server_getnextcacert(const struct scep_server *, struct db *,
 /* Always fills the reply (HTTP 400 or a CertRep); returns 0 or -1 on OOM. */
 int	 scep_server_pkiop(const struct scep_server *, struct db *,
 	    const unsigned char *, size_t, struct scep_reply *);
+
+/*
+ * The authorisation rules SCEP and EST (est_server.c) share.
+ * cert_ok: was x issued by a generation of this CA (root's list, up to
+ * cur, the one in force; NULL: any), valid now and not revoked?  1 yes,
+ * 0 no, -1 the store did not answer (*e).
+ */
+int	 scep_server_cert_ok(const struct ca *, const struct ca *,
+	    struct db *, X509 *, struct err *);
+/* A certificate renews only its own identity (RFC 8894 3.3.1.2). */
+int	 scep_server_same_identity(const struct policy *, struct scep_reply *,
+	    X509 *, X509_REQ *);
+/* The challenge (static or one-time) opens: 1, 0, -1 (store down). */
+int	 scep_server_challenge_ok(const struct scep_server *, struct db *,
+	    struct scep_reply *, const char *, X509_NAME *, int, int *,
+	    struct err *);
+/* The request's hash for resends: CSR and signer (or NULL). */
+int	 scep_server_reqhash(char *, const struct db_request *, X509 *);
 
 /* Issue the certificate of a pending request (`approve`). */
 int	 scep_server_approve(const struct ca *, struct db *, int64_t,
