@@ -1,0 +1,350 @@
+/*
+ * enroll_est: EST (RFC 7030) behind the enrollment engine's protocol
+ * interface (enroll.h).  Once per run: the TLS client certificate (the
+ * router certificate for simplereenroll, else the enrollment credential's)
+ * and, before the first request, /csrattrs.  A request is built on the
+ * connection that carries it (its challengePassword is that connection's
+ * tls-unique when a password is used, RFC 7030 3.5), posted to
+ * /simpleenroll or /simplereenroll; a 202 is pending, polled by sending
+ * the request again (RFC 7030 4.2.3) on the trustpoint's retry schedule.
+ * The exchange itself is est_client.c's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "clock.h"
+#include "enroll.h"
+#include "err.h"
+#include "est_client.h"
+#include "keystore.h"
+#include "scep_msg.h"
+#include "trustpoint.h"
+
+#define ENROLL_EST_SIGNERDAYS	30	/* the pending record's signer */
+
+struct enroll_est_run {
+	struct est_conn		 conn;
+	struct est_csrattrs	 attrs;
+	int			 attrs_done;
+	int			 renew_only;
+	const char		*op;		/* simpleenroll, simplereenroll */
+	X509			*cert;		/* TLS client certificate */
+	EVP_PKEY		*key;
+	STACK_OF(X509)		*chain;
+};
+
+/* One request: what the body callback needs. */
+struct enroll_est_req {
+	struct enroll		*en;
+	struct enroll_job	*job;
+};
+
+static int
+enroll_est_check(struct enroll *en, struct err *e)
+{
+	const struct trustpoint	*tp = en->tp;
+
+	if (strncasecmp(tp->url, "https://", 8) != 0)
+		return err_set(e, ERR_INVAL, "Trustpoint %s: EST needs an "
+		    "https:// enrollment url (RFC 7030 3.3)", tp->name);
+	if (tp->est_label != NULL && !est_label_ok(tp->est_label))
+		return err_set(e, ERR_INVAL, "Trustpoint %s: est-label must be "
+		    "1-%d letters, digits, '.', '_', '~' or '-'", tp->name,
+		    EST_LABELMAX);
+	return 0;
+}
+
+static void
+enroll_est_close(struct enroll *en)
+{
+	struct enroll_est_run	*r = en->pstate;
+
+	if (r == NULL)
+		return;
+	X509_free(r->cert);
+	EVP_PKEY_free(r->key);
+	sk_X509_pop_free(r->chain, X509_free);
+	free(r);
+	en->pstate = NULL;
+}
+
+/* A router certificate usable as TLS client certificate, with its key. */
+static int
+enroll_est_client(struct enroll_est_run *r, struct store *st,
+    const char *keylabel, const struct tp_certs *tc, struct err *e)
+{
+	enum tp_kind	 k = tc->dev[TP_KIND_GENERAL] ? TP_KIND_GENERAL :
+			    TP_KIND_SIGN;
+	X509		*x = tc->dev[k];
+	int		 rc;
+
+	if (x == NULL || tp_cert_state(st, keylabel, k, x, tc->ca,
+	    clock_now()) != TP_CERT_AVAILABLE)
+		return ERR_NOTFOUND;
+	if ((rc = keystore_load(&r->key, st, keylabel, tp_keystore_kind(k),
+	    e)) != 0)
+		return rc;
+	if (!X509_up_ref(x))
+		return err_nomem(e);
+	r->cert = x;
+	if (tc->chain != NULL && (r->chain = X509_chain_up_ref(tc->chain)) ==
+	    NULL)
+		return err_nomem(e);
+	return 0;
+}
+
+/* The enrollment credential: another trustpoint's router certificate. */
+static int
+enroll_est_cred(struct enroll *en, struct enroll_est_run *r, struct err *e)
+{
+	struct tp_certs	 tc;
+	int		 rc;
+
+	if ((rc = tp_certs_load(&tc, en->st, en->tp->est_cred, e)) != 0)
+		return rc;
+	rc = enroll_est_client(r, en->st, en->tp->est_cred_key, &tc, e);
+	tp_certs_clear(&tc);
+	if (rc == ERR_NOTFOUND)
+		return err_set(e, ERR_NOTFOUND, "Trustpoint %s: enrollment "
+		    "credential %s has no valid router certificate with its key "
+		    "pair", en->tp->name, en->tp->est_cred);
+	return rc;
+}
+
+static int
+enroll_est_open(struct enroll *en, struct err *e)
+{
+	struct enroll_est_run	*r;
+	int			 rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return err_nomem(e);
+	en->pstate = r;
+	r->renew_only = en->proto == &enroll_est_renew;
+	r->conn.base = en->tp->url;
+	r->conn.label = en->tp->est_label;
+	r->conn.fo = en->fo;
+	r->conn.user = en->tp->est_user;
+	r->op = "simpleenroll";
+	/* RFC 7030 4.2.2: re-enrollment is authenticated by the certificate. */
+	rc = enroll_est_client(r, en->st, en->tp->keylabel, en->certs, e);
+	if (rc == 0)
+		r->op = "simplereenroll";
+	else if (rc != ERR_NOTFOUND)
+		return rc;
+	else if (r->renew_only)
+		return err_set(e, ERR_NOTFOUND, "Trustpoint %s: no valid router "
+		    "certificate to re-enroll with", en->tp->name);
+	else if (en->tp->est_cred != NULL &&
+	    (rc = enroll_est_cred(en, r, e)) != 0)
+		return rc;
+	r->conn.cert = r->cert;
+	r->conn.key = r->key;
+	r->conn.chain = r->chain;
+	return 0;
+}
+
+/* RSA, or EC on a NIST curve: EST returns the certificate in the clear. */
+static int
+enroll_est_key_ok(struct enroll *en, EVP_PKEY *key, struct err *e)
+{
+	char	 curve[64];
+
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA)
+		return 0;
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
+	    EVP_PKEY_get_group_name(key, curve, sizeof(curve), NULL) == 1 &&
+	    (strcmp(curve, "prime256v1") == 0 ||
+	    strcmp(curve, "secp384r1") == 0 || strcmp(curve, "secp521r1") == 0))
+		return 0;
+	return err_set(e, ERR_INVAL, "Key pair %s is neither RSA nor ECDSA on "
+	    "P-256, P-384 or P-521", en->tp->keylabel);
+}
+
+static const char *
+enroll_est_curve(int nid)
+{
+	return nid == NID_secp384r1 ? "nistp384" : nid == NID_secp521r1 ?
+	    "nistp521" : "nistp256";
+}
+
+/* What /csrattrs asks of the key pair (RFC 7030 4.5.2). */
+static int
+enroll_est_attrs_key(struct enroll *en, const struct est_csrattrs *a,
+    EVP_PKEY *key, struct err *e)
+{
+	int	 id = EVP_PKEY_get_base_id(key);
+	char	 curve[64];
+
+	if (a->key_nid == NID_rsaEncryption && id != EVP_PKEY_RSA)
+		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
+		    "asks for an RSA key (csrattrs, RFC 7030 4.5.2); key pair "
+		    "%s is not RSA", en->tp->name, en->tp->keylabel);
+	if (a->key_nid != NID_X9_62_id_ecPublicKey)
+		return 0;
+	if (id != EVP_PKEY_EC)
+		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
+		    "asks for an ECDSA key (csrattrs, RFC 7030 4.5.2); key pair "
+		    "%s is RSA: generate one with 'crypto key generate ecdsa "
+		    "%s LABEL' and name it with 'rsakeypair LABEL'",
+		    en->tp->name, en->tp->keylabel,
+		    enroll_est_curve(a->curve_nid));
+	if (a->curve_nid != NID_undef && (EVP_PKEY_get_group_name(key, curve,
+	    sizeof(curve), NULL) != 1 || OBJ_sn2nid(curve) != a->curve_nid))
+		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
+		    "asks for an ECDSA key on %s (csrattrs, RFC 7030 4.5.2); key "
+		    "pair %s is on %s", en->tp->name,
+		    enroll_est_curve(a->curve_nid), en->tp->keylabel, curve);
+	return 0;
+}
+
+/* Once per run, before the first request: GET /csrattrs, honoured. */
+static int
+enroll_est_attrs(struct enroll *en, struct enroll_est_run *r,
+    EVP_PKEY *key, struct err *e)
+{
+	int	 rc;
+
+	if (!r->attrs_done) {
+		if ((rc = est_csrattrs(&r->attrs, &r->conn, e)) != 0)
+			return rc;
+		r->attrs_done = 1;
+		en->req_md = r->attrs.md_nid == NID_sha384 ? EVP_sha384() :
+		    r->attrs.md_nid == NID_sha512 ? EVP_sha512() : NULL;
+	}
+	return enroll_est_attrs_key(en, &r->attrs, key, e);
+}
+
+/*
+ * The request, on the connection that carries it: its challengePassword
+ * is the connection's tls-unique when a password authenticates the
+ * device or the server asks for it (RFC 7030 3.5); otherwise none.
+ */
+static int
+enroll_est_csr(void *arg, SSL *ssl, X509_REQ **req, struct err *e)
+{
+	struct enroll_est_req	*q = arg;
+	struct enroll_est_run	*r = q->en->pstate;
+	struct enroll_job	*job = q->job;
+	char			 tu[EST_TLSUNIQUE_B64];
+	int			 rc, bind;
+
+	tu[0] = '\0';
+	bind = r->conn.user != NULL || (r->attrs.challenge && ssl != NULL &&
+	    SSL_version(ssl) < TLS1_3_VERSION);
+	if (bind && (rc = est_tls_unique(tu, sizeof(tu), ssl, e)) != 0)
+		return rc;
+	if ((rc = enroll_csr(req, q->en, job->key, job->kind, job->usage,
+	    bind ? tu : NULL, e)) != 0)
+		return rc;
+	X509_REQ_free(job->req);
+	if ((job->req = X509_REQ_dup(*req)) == NULL)
+		return err_nomem(e);
+	return 0;
+}
+
+/* The issued certificate: for the request's key, from the trustpoint's CA. */
+static int
+enroll_est_pick(struct enroll *en, struct enroll_job *job,
+    STACK_OF(X509) *certs, const char *op, struct err *e)
+{
+	X509	*x, *mine = NULL;
+	int	 i;
+
+	for (i = 0; i < sk_X509_num(certs) && mine == NULL; i++) {
+		x = sk_X509_value(certs, i);
+		if (EVP_PKEY_eq(X509_get0_pubkey(x), job->key) == 1)
+			mine = x;
+	}
+	if (mine == NULL)
+		return err_set(e, ERR_PROTO, "RFC 7030 4.2.3: %s: no certificate "
+		    "in the reply holds the request's public key: nothing "
+		    "stored", op);
+	if (tp_check_issued(mine, en->certs->ca, clock_now(), "the issued "
+	    "certificate", e) != 0)
+		return ERR_REFUSED;
+	if (!X509_up_ref(mine))
+		return err_nomem(e);
+	X509_free(job->cert);
+	job->cert = mine;
+	return 0;
+}
+
+/* What a pending request needs on disk: no request, no password. */
+static int
+enroll_est_pending(struct enroll_job *job, struct err *e)
+{
+	X509_NAME	*subj;
+	int		 rc;
+
+	if (job->pend.transid[0] == '\0' && (rc = scep_transid(
+	    job->pend.transid, sizeof(job->pend.transid), job->key, e)) != 0)
+		return rc;
+	if (job->pend.subject == NULL && job->req != NULL) {
+		subj = X509_REQ_get_subject_name(job->req);
+		if ((job->pend.subject = X509_NAME_dup(subj)) == NULL)
+			return err_nomem(e);
+	}
+	if (job->pend.signer == NULL && (rc = scep_signer_selfsigned(
+	    &job->pend.signer, job->key, NULL, ENROLL_EST_SIGNERDAYS, e)) != 0)
+		return rc;
+	return ERR_PENDING;
+}
+
+static int
+enroll_est_send(struct enroll *en, struct enroll_job *job, struct err *e)
+{
+	struct enroll_est_run	*r = en->pstate;
+	struct enroll_est_req	 q = { en, job };
+	STACK_OF(X509)		*certs = NULL;
+	long			 retry;
+	int			 rc, said_no;
+
+	if (r->conn.user != NULL && en->password == NULL)
+		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
+		    "needs the http-auth password: enter 'crypto ca enroll %s'",
+		    en->tp->name, en->tp->name);
+	r->conn.password = en->password;
+	if ((rc = enroll_est_attrs(en, r, job->key, e)) != 0)
+		return rc;
+	snprintf(job->sent_to, sizeof(job->sent_to), "%s", en->tp->url);
+	rc = est_enroll(&certs, &retry, &said_no, &r->conn, r->op,
+	    enroll_est_csr, &q, e);
+	r->conn.password = NULL;
+	job->ca_failed = said_no;
+	if (rc == 0)
+		rc = enroll_est_pick(en, job, certs, r->op, e);
+	else if (rc == ERR_PENDING)
+		rc = enroll_est_pending(job, e);
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
+}
+
+static int
+enroll_est_need_password(struct enroll *en, int fresh)
+{
+	(void)fresh;
+	/* Every EST request, polls too, carries the credentials. */
+	return en->tp->est_user != NULL;
+}
+
+/* Both tables: enroll_est_open tells them apart by address. */
+#define ENROLL_EST_OPS							\
+	.name = "EST",							\
+	.flags = ENROLL_PROTO_RESUMABLE | ENROLL_PROTO_OWN_CSR,		\
+	.check = enroll_est_check,					\
+	.open = enroll_est_open,					\
+	.close = enroll_est_close,					\
+	.key_ok = enroll_est_key_ok,					\
+	.request = enroll_est_send,					\
+	.poll = enroll_est_send,					\
+	.need_password = enroll_est_need_password
+
+const struct enroll_proto enroll_est = { ENROLL_EST_OPS };
+const struct enroll_proto enroll_est_renew = { ENROLL_EST_OPS };

@@ -1,0 +1,311 @@
+/*
+ * est_msg: EST (RFC 7030) message encoding and decoding (est_msg.h).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "err.h"
+#include "est_msg.h"
+
+int
+est_b64_decode(unsigned char **out, size_t *outlen, const char *in,
+    size_t len, const char *what, struct err *e)
+{
+	EVP_ENCODE_CTX	*ctx = NULL;
+	unsigned char	*buf = NULL;
+	size_t		 i;
+	int		 n = 0, m = 0, rc = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len == 0 || len > EST_RESPMAX)
+		return err_set(e, ERR_PROTO, "RFC 7030 4.1.3: %s: %s body",
+		    what, len == 0 ? "empty" : "oversized");
+	/* OpenSSL's decoder skips more than line breaks (a '-' ends it). */
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)in[i]) && in[i] != '+' &&
+		    in[i] != '/' && in[i] != '=' && in[i] != '\r' &&
+		    in[i] != '\n' && in[i] != ' ' && in[i] != '\t')
+			return err_set(e, ERR_PROTO, "RFC 7030 4.1.3: %s: the "
+			    "body is not base64 (byte 0x%02x at offset %zu)",
+			    what, (unsigned char)in[i], i);
+	if ((ctx = EVP_ENCODE_CTX_new()) == NULL ||
+	    (buf = malloc(len / 4 * 3 + 3)) == NULL) {
+		rc = err_nomem(e);
+		goto out;
+	}
+	EVP_DecodeInit(ctx);
+	if (EVP_DecodeUpdate(ctx, buf, &n, (const unsigned char *)in,
+	    (int)len) < 0 || EVP_DecodeFinal(ctx, buf + n, &m) != 1 ||
+	    n + m == 0) {
+		rc = err_set(e, ERR_PROTO, "RFC 7030 4.1.3: %s: malformed "
+		    "base64", what);
+		goto out;
+	}
+	*out = buf;
+	*outlen = (size_t)(n + m);
+	buf = NULL;
+ out:
+	free(buf);
+	EVP_ENCODE_CTX_free(ctx);
+	return rc;
+}
+
+int
+est_certs_parse(STACK_OF(X509) **out, const unsigned char *der, size_t len,
+    const char *what, struct err *e)
+{
+	PKCS7			*p7 = NULL;
+	const unsigned char	*p = der;
+	STACK_OF(X509)		*certs;
+	int			 rc = 0;
+
+	*out = NULL;
+	if (len > EST_RESPMAX || (p7 = d2i_PKCS7(NULL, &p, (long)len)) ==
+	    NULL || p != der + len) {
+		rc = err_set(e, ERR_PROTO, "RFC 7030 4.1.3: %s: not a PKCS#7 "
+		    "structure%s", what, p7 != NULL ? " (trailing data)" : "");
+		goto out;
+	}
+	if (!PKCS7_type_is_signed(p7) || p7->d.sign == NULL ||
+	    sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info) != 0) {
+		rc = err_set(e, ERR_PROTO, "RFC 7030 4.1.3: %s: not a "
+		    "certs-only PKCS#7 (a SignedData without signers)", what);
+		goto out;
+	}
+	certs = p7->d.sign->cert;
+	if (sk_X509_num(certs) < 1 || sk_X509_num(certs) > EST_CERTSMAX) {
+		rc = err_set(e, ERR_PROTO, "RFC 7030 4.1.3: %s: %d "
+		    "certificates (1 to %d expected)", what, sk_X509_num(certs),
+		    EST_CERTSMAX);
+		goto out;
+	}
+	if ((*out = X509_chain_up_ref(certs)) == NULL)
+		rc = err_nomem(e);
+ out:
+	PKCS7_free(p7);
+	return rc;
+}
+
+int
+est_certs_b64(STACK_OF(X509) **out, const char *body, size_t len,
+    const char *what, struct err *e)
+{
+	unsigned char	*der = NULL;
+	size_t		 dlen;
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = est_b64_decode(&der, &dlen, body, len, what, e)) == 0)
+		rc = est_certs_parse(out, der, dlen, what, e);
+	free(der);
+	return rc;
+}
+
+/* CsrAttrs ::= SEQUENCE SIZE (0..MAX) OF AttrOrOID (RFC 7030 4.5.2). */
+typedef struct {
+	int	 type;
+	union {
+		ASN1_OBJECT	*oid;
+		X509_ATTRIBUTE	*attr;
+	} value;
+} EST_ATTR_OR_OID;
+
+DEFINE_STACK_OF(EST_ATTR_OR_OID)
+typedef STACK_OF(EST_ATTR_OR_OID) EST_CSRATTRS;
+
+ASN1_CHOICE(EST_ATTR_OR_OID) = {
+	ASN1_SIMPLE(EST_ATTR_OR_OID, value.oid, ASN1_OBJECT),
+	ASN1_SIMPLE(EST_ATTR_OR_OID, value.attr, X509_ATTRIBUTE)
+} static_ASN1_CHOICE_END(EST_ATTR_OR_OID)
+
+ASN1_ITEM_TEMPLATE(EST_CSRATTRS) =
+	ASN1_EX_TEMPLATE_TYPE(ASN1_TFLG_SEQUENCE_OF, 0, EST_CSRATTRS,
+	    EST_ATTR_OR_OID)
+static_ASN1_ITEM_TEMPLATE_END(EST_CSRATTRS)
+
+static void
+est_attr_free(EST_ATTR_OR_OID *a)
+{
+	ASN1_item_free((ASN1_VALUE *)a, ASN1_ITEM_rptr(EST_ATTR_OR_OID));
+}
+
+/* The digest of a signature algorithm OID, or NID_undef. */
+static int
+est_sig_md(int nid)
+{
+	int	 md = NID_undef, pk = NID_undef;
+
+	if (!OBJ_find_sigid_algs(nid, &md, &pk))
+		return NID_undef;
+	return md == NID_sha256 || md == NID_sha384 || md == NID_sha512 ?
+	    md : NID_undef;
+}
+
+static void
+est_csrattrs_oid(struct est_csrattrs *ca, int nid)
+{
+	if (nid == NID_pkcs9_challengePassword)
+		ca->challenge = 1;
+	else if (nid == NID_rsaEncryption || nid == NID_X9_62_id_ecPublicKey)
+		ca->key_nid = nid;
+	else if (nid == NID_serialNumber)
+		ca->serial = 1;
+	else if (est_sig_md(nid) != NID_undef)
+		ca->md_nid = est_sig_md(nid);
+	else
+		ca->other++;
+}
+
+/* An attribute: the key type with its curve (RFC 7030 4.5.2's example). */
+static int
+est_csrattrs_attr(struct est_csrattrs *ca, X509_ATTRIBUTE *a, struct err *e)
+{
+	ASN1_TYPE	*t;
+	int		 nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a));
+
+	if (nid != NID_X9_62_id_ecPublicKey) {
+		est_csrattrs_oid(ca, nid);
+		return 0;
+	}
+	ca->key_nid = nid;
+	if (X509_ATTRIBUTE_count(a) != 1 ||
+	    (t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL ||
+	    t->type != V_ASN1_OBJECT)
+		return err_set(e, ERR_PROTO, "RFC 7030 4.5.2: csrattrs: the "
+		    "ecPublicKey attribute does not hold one curve OID");
+	ca->curve_nid = OBJ_obj2nid(t->value.object);
+	if (ca->curve_nid != NID_X9_62_prime256v1 &&
+	    ca->curve_nid != NID_secp384r1 && ca->curve_nid != NID_secp521r1)
+		return err_set(e, ERR_PROTO, "RFC 7030 4.5.2: csrattrs: "
+		    "unsupported EC curve requested");
+	return 0;
+}
+
+int
+est_csrattrs_parse(struct est_csrattrs *ca, const unsigned char *der,
+    size_t len, struct err *e)
+{
+	EST_CSRATTRS		*sk = NULL;
+	EST_ATTR_OR_OID		*a;
+	const unsigned char	*p = der;
+	int			 i, rc = 0;
+
+	memset(ca, 0, sizeof(*ca));
+	if (len == 0)
+		return 0;
+	if (len > EST_RESPMAX || (sk = (EST_CSRATTRS *)ASN1_item_d2i(NULL,
+	    &p, (long)len, ASN1_ITEM_rptr(EST_CSRATTRS))) == NULL ||
+	    p != der + len) {
+		rc = err_set(e, ERR_PROTO, "RFC 7030 4.5.2: csrattrs: not a "
+		    "CsrAttrs sequence%s", sk != NULL ? " (trailing data)" : "");
+		goto out;
+	}
+	if (sk_EST_ATTR_OR_OID_num(sk) > EST_ATTRSMAX) {
+		rc = err_set(e, ERR_PROTO, "RFC 7030 4.5.2: csrattrs: %d "
+		    "entries (at most %d)", sk_EST_ATTR_OR_OID_num(sk),
+		    EST_ATTRSMAX);
+		goto out;
+	}
+	for (i = 0; i < sk_EST_ATTR_OR_OID_num(sk); i++) {
+		a = sk_EST_ATTR_OR_OID_value(sk, i);
+		if (a->type == 0)
+			est_csrattrs_oid(ca, OBJ_obj2nid(a->value.oid));
+		else if ((rc = est_csrattrs_attr(ca, a->value.attr, e)) != 0)
+			goto out;
+	}
+ out:
+	sk_EST_ATTR_OR_OID_pop_free(sk, est_attr_free);
+	return rc;
+}
+
+long
+est_retry_after(const char *s, time_t now)
+{
+	struct tm	 tm;
+	const char	*end;
+	long		 v = 0;
+	time_t		 t;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (isdigit((unsigned char)*s)) {
+		for (; isdigit((unsigned char)*s); s++)
+			if ((v = v * 10 + (*s - '0')) > EST_RETRYMAX)
+				v = EST_RETRYMAX + 1;
+		return *s == '\0' ? (v > EST_RETRYMAX ? EST_RETRYMAX : v) : -1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm)) == NULL ||
+	    *end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	if (t <= now)
+		return 0;
+	return t - now > EST_RETRYMAX ? EST_RETRYMAX : (long)(t - now);
+}
+
+int
+est_tls_unique(char *out, size_t sz, SSL *ssl, struct err *e)
+{
+	unsigned char	 fin[EVP_MAX_MD_SIZE];
+	size_t		 n;
+
+	if (ssl == NULL)
+		return err_set(e, ERR_PROTO, "RFC 7030 3.5: no TLS connection "
+		    "to bind the request to");
+	if (SSL_version(ssl) >= TLS1_3_VERSION || SSL_version(ssl) <
+	    TLS1_VERSION)
+		return err_set(e, ERR_PROTO, "RFC 7030 3.5: %s has no "
+		    "tls-unique channel binding", SSL_get_version(ssl));
+	/* RFC 5929 3.1: the first Finished of the latest handshake. */
+	n = SSL_session_reused(ssl) ? SSL_get_peer_finished(ssl, fin,
+	    sizeof(fin)) : SSL_get_finished(ssl, fin, sizeof(fin));
+	if (n == 0 || n > sizeof(fin) || sz < 4 * ((n + 2) / 3) + 1)
+		return err_set(e, ERR_PROTO, "RFC 7030 3.5: no Finished message "
+		    "on the connection");
+	EVP_EncodeBlock((unsigned char *)out, fin, (int)n);
+	OPENSSL_cleanse(fin, sizeof(fin));
+	return 0;
+}
+
+int
+est_label_ok(const char *s)
+{
+	size_t	 i, n = strlen(s);
+
+	if (n == 0 || n > EST_LABELMAX || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._~-", s[i]) ==
+		    NULL)
+			return 0;
+	return 1;
+}
+
+char *
+est_url(const char *base, const char *label, const char *op)
+{
+	size_t	 n = strlen(base), sz;
+	char	*out;
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	sz = n + (label ? strlen(label) + 1 : 0) + strlen(op) + 2;
+	if ((out = malloc(sz)) == NULL)
+		return NULL;
+	snprintf(out, sz, "%.*s/%s%s%s", (int)n, base, label ? label : "",
+	    label ? "/" : "", op);
+	return out;
+}
