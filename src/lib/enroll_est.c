@@ -111,9 +111,9 @@ enroll_est_cred(struct enroll *en, struct enroll_est_run *r, struct err *e)
 	rc = enroll_est_client(r, en->st, en->tp->est_cred_key, &tc, e);
 	tp_certs_clear(&tc);
 	if (rc == ERR_NOTFOUND)
-		return err_set(e, ERR_NOTFOUND, "Trustpoint %s: enrollment "
-		    "credential %s has no valid router certificate with its key "
-		    "pair", en->tp->name, en->tp->est_cred);
+		return err_set(e, ERR_NOTFOUND, "enrollment credential %s has "
+		    "no valid router certificate with its key pair",
+		    en->tp->est_cred);
 	return rc;
 }
 
@@ -139,8 +139,8 @@ enroll_est_open(struct enroll *en, struct err *e)
 	else if (rc != ERR_NOTFOUND)
 		return rc;
 	else if (r->renew_only)
-		return err_set(e, ERR_NOTFOUND, "Trustpoint %s: no valid router "
-		    "certificate to re-enroll with", en->tp->name);
+		return err_set(e, ERR_NOTFOUND, "no valid router certificate "
+		    "to re-enroll with");
 	else if (en->tp->est_cred != NULL &&
 	    (rc = enroll_est_cred(en, r, e)) != 0)
 		return rc;
@@ -200,7 +200,8 @@ enroll_est_attrs_key(struct enroll *en, const struct est_csrattrs *a,
 		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
 		    "asks for an ECDSA key on %s (csrattrs, RFC 7030 4.5.2); key "
 		    "pair %s is on %s", en->tp->name,
-		    enroll_est_curve(a->curve_nid), en->tp->keylabel, curve);
+		    enroll_est_curve(a->curve_nid), en->tp->keylabel,
+		    enroll_est_curve(OBJ_sn2nid(curve)));
 	return 0;
 }
 
