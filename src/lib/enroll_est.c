@@ -307,10 +307,11 @@ enroll_est_send(struct enroll *en, struct enroll_job *job, struct err *e)
 	long			 retry;
 	int			 rc, said_no;
 
+	/* The agent has no password: the request stays, as for the network. */
 	if (r->conn.user != NULL && en->password == NULL)
-		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
-		    "needs the http-auth password: enter 'crypto ca enroll %s'",
-		    en->tp->name, en->tp->name);
+		return err_set(e, ERR_NET, "the EST server needs the http-auth "
+		    "password: enter 'crypto ca enroll %s' to poll",
+		    en->tp->name);
 	r->conn.password = en->password;
 	if ((rc = enroll_est_attrs(en, r, job->key, e)) != 0)
 		return rc;
