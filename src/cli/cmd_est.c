@@ -122,9 +122,9 @@ estc_authenticate(struct tpc *c)
 	if (estc_select(c, &cc, certs) != 0)
 		goto out;
 	if (implicit)
-		shell_printf(c->sh, "%% The EST server's TLS certificate is "
-		    "trusted by the trust pool (RFC 7030 4.1.1: implicit trust "
-		    "anchor)\n");
+		shell_printf(c->sh, "%% The EST server's TLS certificate "
+		    "verified against the trust pool and the trustpoint's CA "
+		    "(RFC 7030 4.1.1: implicit trust anchor)\n");
 	c->implicit_ta = implicit;
 	rc = tpc_ca_accept(c, &cc);
  out:

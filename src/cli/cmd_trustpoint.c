@@ -358,8 +358,8 @@ tpc_ca_accept(struct tpc *c, struct scep_cacert *cc)
 		if (tpc_pin_check(c, cc->ca) != 0)
 			return -1;
 	} else if (c->implicit_ta) {
-		shell_printf(c->sh, "%% Certificate accepted: the trust pool "
-		    "vouches for the EST server that sent it\n");
+		shell_printf(c->sh, "%% Certificate accepted: the EST server "
+		    "that sent it is already trusted\n");
 	} else {
 		if (shell_confirm_trust(c->sh, "Do you accept this "
 		    "certificate?? [yes/no]:", &yes) != 0)
