@@ -31,7 +31,7 @@ est_http(struct fetch_http *h, const struct est_conn *conn)
 	h->tls12 = conn->user != NULL;
 }
 
-static int
+static void
 est_fopts(struct fetch_opts *o, const struct est_conn *conn)
 {
 	if (conn->fo != NULL)
@@ -39,7 +39,6 @@ est_fopts(struct fetch_opts *o, const struct est_conn *conn)
 	else
 		memset(o, 0, sizeof(*o));
 	o->maxsize = EST_RESPMAX;
-	return 0;
 }
 
 /* The media type without parameters matches want. */
