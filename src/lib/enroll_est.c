@@ -167,11 +167,20 @@ enroll_est_key_ok(struct enroll *en, EVP_PKEY *key, struct err *e)
 	    "P-256, P-384 or P-521", en->tp->keylabel);
 }
 
+/* "nistp256 or nistp384": the curves of a set of EST_CURVE_* bits. */
 static const char *
-enroll_est_curve(int nid)
+enroll_est_curves(char *buf, size_t sz, unsigned set)
 {
-	return nid == NID_secp384r1 ? "nistp384" : nid == NID_secp521r1 ?
-	    "nistp521" : "nistp256";
+	static const char	*names[] = { "nistp256", "nistp384", "nistp521" };
+	size_t			 i;
+	int			 n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < 3; i++)
+		if (set & (1u << i))
+			n += snprintf(buf + strlen(buf), sz - strlen(buf), "%s%s",
+			    n ? " or " : "", names[i]) > 0;
+	return buf;
 }
 
 /* What /csrattrs asks of the key pair (RFC 7030 4.5.2). */
@@ -180,7 +189,8 @@ enroll_est_attrs_key(struct enroll *en, const struct est_csrattrs *a,
     EVP_PKEY *key, struct err *e)
 {
 	int	 id = EVP_PKEY_get_base_id(key);
-	char	 curve[64];
+	char	 curve[64], want[64], have[64];
+	unsigned bit = 0;
 
 	if (a->key_nid == NID_rsaEncryption && id != EVP_PKEY_RSA)
 		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
@@ -193,15 +203,17 @@ enroll_est_attrs_key(struct enroll *en, const struct est_csrattrs *a,
 		    "asks for an ECDSA key (csrattrs, RFC 7030 4.5.2); key pair "
 		    "%s is RSA: generate one with 'crypto key generate ecdsa "
 		    "%s LABEL' and name it with 'rsakeypair LABEL'",
-		    en->tp->name, en->tp->keylabel,
-		    enroll_est_curve(a->curve_nid));
-	if (a->curve_nid != NID_undef && (EVP_PKEY_get_group_name(key, curve,
-	    sizeof(curve), NULL) != 1 || OBJ_sn2nid(curve) != a->curve_nid))
+		    en->tp->name, en->tp->keylabel, enroll_est_curves(want,
+		    sizeof(want), a->curves ? a->curves & -a->curves :
+		    EST_CURVE_P256));
+	if (EVP_PKEY_get_group_name(key, curve, sizeof(curve), NULL) == 1)
+		bit = est_curve_bit(OBJ_sn2nid(curve));
+	if (a->curves != 0 && (a->curves & bit) == 0)
 		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
 		    "asks for an ECDSA key on %s (csrattrs, RFC 7030 4.5.2); key "
-		    "pair %s is on %s", en->tp->name,
-		    enroll_est_curve(a->curve_nid), en->tp->keylabel,
-		    enroll_est_curve(OBJ_sn2nid(curve)));
+		    "pair %s is on %s", en->tp->name, enroll_est_curves(want,
+		    sizeof(want), a->curves), en->tp->keylabel,
+		    bit ? enroll_est_curves(have, sizeof(have), bit) : curve);
 	return 0;
 }
 

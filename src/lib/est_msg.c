@@ -141,16 +141,25 @@ est_attr_free(EST_ATTR_OR_OID *a)
 	ASN1_item_free((ASN1_VALUE *)a, ASN1_ITEM_rptr(EST_ATTR_OR_OID));
 }
 
-/* The digest of a signature algorithm OID, or NID_undef. */
+/* The digest of a digest or signature algorithm OID, or NID_undef. */
 static int
 est_sig_md(int nid)
 {
-	int	 md = NID_undef, pk = NID_undef;
+	int	 md = nid, pk = NID_undef;
 
-	if (!OBJ_find_sigid_algs(nid, &md, &pk))
+	if (nid != NID_sha256 && nid != NID_sha384 && nid != NID_sha512 &&
+	    !OBJ_find_sigid_algs(nid, &md, &pk))
 		return NID_undef;
 	return md == NID_sha256 || md == NID_sha384 || md == NID_sha512 ?
 	    md : NID_undef;
+}
+
+unsigned
+est_curve_bit(int nid)
+{
+	return nid == NID_X9_62_prime256v1 ? EST_CURVE_P256 :
+	    nid == NID_secp384r1 ? EST_CURVE_P384 :
+	    nid == NID_secp521r1 ? EST_CURVE_P521 : 0;
 }
 
 static void
@@ -173,21 +182,26 @@ static int
 est_csrattrs_attr(struct est_csrattrs *ca, X509_ATTRIBUTE *a, struct err *e)
 {
 	ASN1_TYPE	*t;
-	int		 nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a));
+	int		 i, n, nid = OBJ_obj2nid(X509_ATTRIBUTE_get0_object(a));
 
 	if (nid != NID_X9_62_id_ecPublicKey) {
 		est_csrattrs_oid(ca, nid);
 		return 0;
 	}
 	ca->key_nid = nid;
-	if (X509_ATTRIBUTE_count(a) != 1 ||
-	    (t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL ||
-	    t->type != V_ASN1_OBJECT)
+	n = X509_ATTRIBUTE_count(a);
+	if (n < 1 || n > EST_ATTRSMAX)
 		return err_set(e, ERR_PROTO, "RFC 7030 4.5.2: csrattrs: the "
-		    "ecPublicKey attribute does not hold one curve OID");
-	ca->curve_nid = OBJ_obj2nid(t->value.object);
-	if (ca->curve_nid != NID_X9_62_prime256v1 &&
-	    ca->curve_nid != NID_secp384r1 && ca->curve_nid != NID_secp521r1)
+		    "ecPublicKey attribute holds %d values", n);
+	/* Its values: the curves the server takes (any of them). */
+	for (i = 0; i < n; i++) {
+		if ((t = X509_ATTRIBUTE_get0_type(a, i)) == NULL ||
+		    t->type != V_ASN1_OBJECT)
+			return err_set(e, ERR_PROTO, "RFC 7030 4.5.2: csrattrs: "
+			    "an ecPublicKey value is not a curve OID");
+		ca->curves |= est_curve_bit(OBJ_obj2nid(t->value.object));
+	}
+	if (ca->curves == 0)
 		return err_set(e, ERR_PROTO, "RFC 7030 4.5.2: csrattrs: "
 		    "unsupported EC curve requested");
 	return 0;

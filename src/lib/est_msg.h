@@ -43,13 +43,20 @@ int	 est_certs_parse(STACK_OF(X509) **, const unsigned char *, size_t,
 int	 est_certs_b64(STACK_OF(X509) **, const char *, size_t, const char *,
 	    struct err *);
 
+#define EST_CURVE_P256	0x01
+#define EST_CURVE_P384	0x02
+#define EST_CURVE_P521	0x04
+/* EST_CURVE_* of a curve NID, 0 for one netpki does not generate. */
+unsigned est_curve_bit(int);
+
 /* What a CsrAttrs (RFC 7030 4.5.2) asks of the request, as far as known. */
 struct est_csrattrs {
 	int	 challenge;	/* challengePassword: the tls-unique */
 	int	 key_nid;	/* NID_rsaEncryption, NID_X9_62_id_ecPublicKey,
 				   or NID_undef: any */
-	int	 curve_nid;	/* EC: the curve asked for, or NID_undef */
-	int	 md_nid;	/* a signature algorithm's digest, or
+	unsigned curves;	/* EC: the curves allowed (EST_CURVE_*), 0:
+				   any */
+	int	 md_nid;	/* a (signature algorithm's) digest, or
 				   NID_undef (SHA-256) */
 	int	 serial;	/* serialNumber in the subject */
 	int	 other;		/* entries netpki does not act on */

@@ -139,6 +139,16 @@ static const unsigned char t_attrs[] = {
 	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x07,
 };
 
+/* ecPublicKey with P-256 and P-384, serverAuth's EKU OID, sha256. */
+static const unsigned char t_attrs2[] = {
+	0x30, 0x33,
+	0x30, 0x1c, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+	0x01, 0x31, 0x11, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+	0x03, 0x01, 0x07, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22,
+	0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01,
+	0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+};
+
 static void
 test_csrattrs(void **state)
 {
@@ -150,7 +160,7 @@ test_csrattrs(void **state)
 	assert_int_equal(est_csrattrs_parse(&ca, t_attrs, sizeof(t_attrs),
 	    &e), 0);
 	assert_int_equal(ca.key_nid, NID_X9_62_id_ecPublicKey);
-	assert_int_equal(ca.curve_nid, NID_secp384r1);
+	assert_int_equal(ca.curves, EST_CURVE_P384);
 	assert_int_equal(ca.md_nid, NID_sha384);
 	assert_true(ca.challenge);
 	assert_int_equal(ca.other, 0);
@@ -167,6 +177,13 @@ test_csrattrs(void **state)
 	assert_int_equal(est_csrattrs_parse(&ca, buf, sizeof(t_attrs), &e),
 	    ERR_PROTO);
 	assert_non_null(strstr(e.msg, "unsupported EC curve"));
+	/* netpki-ca's kind: several curves, a bare hash OID, EKU OIDs. */
+	assert_int_equal(est_csrattrs_parse(&ca, t_attrs2, sizeof(t_attrs2),
+	    &e), 0);
+	assert_int_equal(ca.curves, EST_CURVE_P256 | EST_CURVE_P384);
+	assert_int_equal(ca.md_nid, NID_sha256);
+	assert_int_equal(ca.other, 1);
+	assert_false(ca.challenge);
 	/* An INTEGER where an AttrOrOID belongs. */
 	assert_int_equal(est_csrattrs_parse(&ca, (const unsigned char *)
 	    "\x30\x03\x02\x01\x05", 5, &e), ERR_PROTO);
