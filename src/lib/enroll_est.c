@@ -236,8 +236,10 @@ enroll_est_attrs(struct enroll *en, struct enroll_est_run *r,
 
 /*
  * The request, on the connection that carries it: its challengePassword
- * is the connection's tls-unique when a password authenticates the
- * device or the server asks for it (RFC 7030 3.5); otherwise none.
+ * is the connection's channel binding when a password authenticates the
+ * device (tls-unique: the password holds TLS at 1.2, RFC 7030 3.5) or
+ * the server asks for it in csrattrs (tls-unique, or on TLS 1.3 the
+ * tls-exporter of RFC 9266); otherwise none.
  */
 static int
 enroll_est_csr(void *arg, SSL *ssl, X509_REQ **req, struct err *e)
@@ -249,9 +251,8 @@ enroll_est_csr(void *arg, SSL *ssl, X509_REQ **req, struct err *e)
 	int			 rc, bind;
 
 	tu[0] = '\0';
-	bind = r->conn.user != NULL || (r->attrs.challenge && ssl != NULL &&
-	    SSL_version(ssl) < TLS1_3_VERSION);
-	if (bind && (rc = est_tls_unique(tu, sizeof(tu), ssl, e)) != 0)
+	bind = r->conn.user != NULL || r->attrs.challenge;
+	if (bind && (rc = est_channel_binding(tu, sizeof(tu), ssl, e)) != 0)
 		return rc;
 	if ((rc = enroll_csr(req, q->en, job->key, job->kind, job->usage,
 	    bind ? tu : NULL, e)) != 0)

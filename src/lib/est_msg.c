@@ -293,6 +293,26 @@ est_tls_unique(char *out, size_t sz, SSL *ssl, struct err *e)
 	return 0;
 }
 
+#define EST_EXPORTER_LABEL	"EXPORTER-Channel-Binding"
+#define EST_EXPORTER_LEN	32
+
+int
+est_channel_binding(char *out, size_t sz, SSL *ssl, struct err *e)
+{
+	unsigned char	 cb[EST_EXPORTER_LEN];
+
+	if (ssl == NULL || SSL_version(ssl) < TLS1_3_VERSION)
+		return est_tls_unique(out, sz, ssl, e);
+	if (sz < 4 * ((sizeof(cb) + 2) / 3) + 1 ||
+	    SSL_export_keying_material(ssl, cb, sizeof(cb),
+	    EST_EXPORTER_LABEL, strlen(EST_EXPORTER_LABEL), NULL, 0, 0) != 1)
+		return err_set(e, ERR_PROTO, "RFC 9266: no tls-exporter on the "
+		    "connection");
+	EVP_EncodeBlock((unsigned char *)out, cb, (int)sizeof(cb));
+	OPENSSL_cleanse(cb, sizeof(cb));
+	return 0;
+}
+
 int
 est_label_ok(const char *s)
 {

@@ -76,6 +76,12 @@ long	 est_retry_after(const char *, time_t);
  */
 int	 est_tls_unique(char *, size_t, SSL *, struct err *);
 /*
+ * The channel binding a connection has, in base64: tls-unique on TLS 1.2,
+ * tls-exporter (RFC 9266: 32 bytes of "EXPORTER-Channel-Binding", no
+ * context) on TLS 1.3, which netpki-ca checks where RFC 7030 has none.
+ */
+int	 est_channel_binding(char *, size_t, SSL *, struct err *);
+/*
  * base/[label/]op; base is the trustpoint's EST URL (trailing '/'
  * ignored).  Caller frees.
  */

@@ -287,6 +287,13 @@ test_tls_unique(void **state)
 	t_handshake(&cl, &sv, TLS1_3_VERSION);
 	assert_int_equal(est_tls_unique(tu, sizeof(tu), cl, &e), ERR_PROTO);
 	assert_non_null(strstr(e.msg, "TLSv1.3 has no tls-unique"));
+	/* RFC 9266 tls-exporter instead: the server derives the same. */
+	assert_int_equal(est_channel_binding(tu, sizeof(tu), cl, &e), 0);
+	assert_int_equal(SSL_export_keying_material(sv, fin, 32,
+	    "EXPORTER-Channel-Binding", 24, NULL, 0, 0), 1);
+	EVP_EncodeBlock((unsigned char *)peer, fin, 32);
+	assert_string_equal(tu, peer);
+	assert_int_equal(strlen(tu), 44);
 	SSL_free(cl);
 	SSL_free(sv);
 	assert_int_equal(est_tls_unique(tu, sizeof(tu), NULL, &e), ERR_PROTO);
