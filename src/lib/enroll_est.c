@@ -254,9 +254,21 @@ enroll_est_csr(void *arg, SSL *ssl, X509_REQ **req, struct err *e)
 	bind = r->conn.user != NULL || r->attrs.challenge;
 	if (bind && (rc = est_channel_binding(tu, sizeof(tu), ssl, e)) != 0)
 		return rc;
-	if ((rc = enroll_csr(req, q->en, job->key, job->kind, job->usage,
-	    bind ? tu : NULL, e)) != 0)
+	/*
+	 * An unbound request is sent again byte for byte (RFC 7030 4.2.3):
+	 * an ECDSA signature differs each time, and the server finds its
+	 * pending request by the bytes.
+	 */
+	if (!bind && job->pstate != NULL)
+		*req = X509_REQ_dup(job->pstate);
+	else if ((rc = enroll_csr(req, q->en, job->key, job->kind,
+	    job->usage, bind ? tu : NULL, e)) != 0)
 		return rc;
+	if (*req == NULL)
+		return err_nomem(e);
+	if (!bind && job->pstate == NULL &&
+	    (job->pstate = X509_REQ_dup(*req)) == NULL)
+		return err_nomem(e);
 	X509_REQ_free(job->req);
 	if ((job->req = X509_REQ_dup(*req)) == NULL)
 		return err_nomem(e);
@@ -341,6 +353,13 @@ enroll_est_send(struct enroll *en, struct enroll_job *job, struct err *e)
 	return rc;
 }
 
+static void
+enroll_est_job_clear(struct enroll_job *job)
+{
+	X509_REQ_free(job->pstate);
+	job->pstate = NULL;
+}
+
 static int
 enroll_est_need_password(struct enroll *en, int fresh)
 {
@@ -359,6 +378,7 @@ enroll_est_need_password(struct enroll *en, int fresh)
 	.key_ok = enroll_est_key_ok,					\
 	.request = enroll_est_send,					\
 	.poll = enroll_est_send,					\
+	.job_clear = enroll_est_job_clear,				\
 	.need_password = enroll_est_need_password
 
 const struct enroll_proto enroll_est = { ENROLL_EST_OPS };
