@@ -183,38 +183,34 @@ enroll_est_curves(char *buf, size_t sz, unsigned set)
 	return buf;
 }
 
-/* What /csrattrs asks of the key pair (RFC 7030 4.5.2). */
+/*
+ * What /csrattrs asks of the key pair (RFC 7030 4.5.2).  Its key
+ * attribute constrains keys of that type: an ECDSA key pair on a curve
+ * it does not list is refused before anything is sent.  A key pair of
+ * another type goes, and the server decides: netpki-ca, like others,
+ * lists the curves it takes for ECDSA and takes RSA as well.
+ */
 static int
 enroll_est_attrs_key(struct enroll *en, const struct est_csrattrs *a,
     EVP_PKEY *key, struct err *e)
 {
-	int	 id = EVP_PKEY_get_base_id(key);
-	char	 curve[64], want[64], have[64];
-	unsigned bit = 0;
+	char		 curve[64], want[64], have[64], first[64];
+	unsigned	 bit = 0;
 
-	if (a->key_nid == NID_rsaEncryption && id != EVP_PKEY_RSA)
-		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
-		    "asks for an RSA key (csrattrs, RFC 7030 4.5.2); key pair "
-		    "%s is not RSA", en->tp->name, en->tp->keylabel);
-	if (a->key_nid != NID_X9_62_id_ecPublicKey)
+	if (a->key_nid != NID_X9_62_id_ecPublicKey || a->curves == 0 ||
+	    EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
 		return 0;
-	if (id != EVP_PKEY_EC)
-		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
-		    "asks for an ECDSA key (csrattrs, RFC 7030 4.5.2); key pair "
-		    "%s is RSA: generate one with 'crypto key generate ecdsa "
-		    "%s LABEL' and name it with 'rsakeypair LABEL'",
-		    en->tp->name, en->tp->keylabel, enroll_est_curves(want,
-		    sizeof(want), a->curves ? a->curves & -a->curves :
-		    EST_CURVE_P256));
 	if (EVP_PKEY_get_group_name(key, curve, sizeof(curve), NULL) == 1)
 		bit = est_curve_bit(OBJ_sn2nid(curve));
-	if (a->curves != 0 && (a->curves & bit) == 0)
-		return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server "
-		    "asks for an ECDSA key on %s (csrattrs, RFC 7030 4.5.2); key "
-		    "pair %s is on %s", en->tp->name, enroll_est_curves(want,
-		    sizeof(want), a->curves), en->tp->keylabel,
-		    bit ? enroll_est_curves(have, sizeof(have), bit) : curve);
-	return 0;
+	if ((a->curves & bit) != 0)
+		return 0;
+	return err_set(e, ERR_REFUSED, "Trustpoint %s: the EST server takes "
+	    "ECDSA keys on %s only (csrattrs, RFC 7030 4.5.2); key pair %s is "
+	    "on %s: generate one with 'crypto key generate ecdsa %s LABEL' "
+	    "and name it with 'rsakeypair LABEL'", en->tp->name,
+	    enroll_est_curves(want, sizeof(want), a->curves), en->tp->keylabel,
+	    bit ? enroll_est_curves(have, sizeof(have), bit) : curve,
+	    enroll_est_curves(first, sizeof(first), a->curves & -a->curves));
 }
 
 /* Once per run, before the first request: GET /csrattrs, honoured. */
