@@ -4,7 +4,7 @@
 # binding (tls-unique, TLS 1.2), a wrong password, re-enroll with the
 # router certificate (simplereenroll), a first enrollment with another
 # trustpoint's certificate (TLS 1.3, tls-exporter for csrattrs'
-# challengePassword), an ECDSA P-384 key, and a request pending until the
+# challengePassword), ECDSA P-384 and RSA keys, and a request pending until the
 # operator approves it, polled with the same bytes.  Skipped (77) while
 # netpki-ca has no EST listener.
 #   netpki_est.sh NETPKI_CA SCEPREQ NETPKI
@@ -80,7 +80,12 @@ printf 'crypto ca authenticate est4\ncrypto ca enroll est4\n' | np > e4.got 2>&1
 grep -q 'Certificate successfully received' e4.got || fail "P-384: $(cat e4.got)"
 openssl x509 -in s/trustpoints/est4/cert-general.pem -noout -text |
 	grep -q 'NIST CURVE: P-384' || fail "not the P-384 key"
-n=$(ncerts)
+# The default key pair (RSA, generated on first use): csrattrs lists
+# curves only, netpki-ca's policy takes RSA too.
+tp est6 'enrollment credential est1'
+printf 'crypto ca authenticate est6\ncrypto ca enroll est6\n' | np > e6.got 2>&1
+grep -q 'generating a 2048-bit RSA key pair' e6.got || fail "RSA: $(cat e6.got)"
+grep -q 'Certificate successfully received' e6.got || fail "RSA: $(cat e6.got)"
 ca_stop
 
 # Pending until approved: the shell polls (a "minute" of 1.5 s here) and
