@@ -1,8 +1,8 @@
 /*
  * fuzz_est_reply: EST's response parsers (est_msg.h) on arbitrary bytes:
  * the base64 certs-only body of /cacerts and /simpleenroll, the DER
- * certs-only PKCS#7, the CsrAttrs of /csrattrs (base64 and DER) and
- * Retry-After.
+ * certs-only PKCS#7, the CsrAttrs of /csrattrs (base64 and DER), the
+ * multipart/mixed reply of /serverkeygen (boundary "est") and Retry-After.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +35,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    &e) == 0) {
 		(void)est_csrattrs_parse(&ca, der, len, &e);
 		free(der);
+	}
+	{
+		EVP_PKEY	*k = NULL;
+
+		if (est_skg_parse(&k, &certs, "multipart/mixed; boundary=est",
+		    (const char *)data, size, &e) == 0) {
+			EVP_PKEY_free(k);
+			sk_X509_pop_free(certs, X509_free);
+		}
 	}
 	len = size < sizeof(ra) - 1 ? size : sizeof(ra) - 1;
 	memcpy(ra, data, len);

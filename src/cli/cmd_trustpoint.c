@@ -1274,6 +1274,12 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 	    "Request certificates for the trustpoint's key pairs\n"
 	    "Trustpoint name",
 	  .fn = tpc_enroll },
+	{ .mode = MODE_EXEC, .syntax = "crypto ca enroll NAME serverkeygen",
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
+	    "Request certificates for the trustpoint's key pairs\n"
+	    "Trustpoint name\n"
+	    "EST: the server generates the key pair (RFC 7030 4.4)",
+	  .fn = estc_serverkeygen },
 	{ .mode = MODE_EXEC, .syntax = "crypto ca cancel-enroll NAME",
 	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Forget a pending enrollment request\n"

@@ -89,6 +89,7 @@ int		 estc_cmd_user(struct shell *, const struct cmd_args *);
 int		 estc_cmd_cred(struct shell *, const struct cmd_args *);
 int		 estc_authenticate(struct tpc *);
 int		 estc_password(struct tpc *, char *, size_t);
+int		 estc_serverkeygen(struct shell *, const struct cmd_args *);
 /* cmd_tftp.c: enrollment url tftp://... (tftp_enroll.h). */
 int		 tftpc_authenticate(struct tpc *);
 int		 tftpc_enroll(struct tpc *);

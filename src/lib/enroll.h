@@ -119,6 +119,13 @@ extern const struct enroll_proto enroll_est;
 /* EST's renewal: simplereenroll only, the current certificate as TLS
    client certificate. */
 extern const struct enroll_proto enroll_est_renew;
+/*
+ * crypto ca enroll NAME serverkeygen (RFC 7030 4.4): the EST server makes
+ * the key pair; it is stored under the trustpoint's key label (which must
+ * not exist yet) with the certificate, as one change.  en: an EST
+ * trustpoint, en->password set when it uses http-auth.
+ */
+int	 enroll_est_serverkeygen(struct enroll *, struct err *);
 
 /* What the engine tells the user. */
 enum enroll_event {

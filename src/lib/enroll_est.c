@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "clock.h"
@@ -24,6 +25,7 @@
 #include "est_client.h"
 #include "keystore.h"
 #include "scep_msg.h"
+#include "store.h"
 #include "trustpoint.h"
 
 #define ENROLL_EST_SIGNERDAYS	30	/* the pending record's signer */
@@ -227,7 +229,7 @@ enroll_est_attrs(struct enroll *en, struct enroll_est_run *r,
 		en->req_md = r->attrs.md_nid == NID_sha384 ? EVP_sha384() :
 		    r->attrs.md_nid == NID_sha512 ? EVP_sha512() : NULL;
 	}
-	return enroll_est_attrs_key(en, &r->attrs, key, e);
+	return key != NULL ? enroll_est_attrs_key(en, &r->attrs, key, e) : 0;
 }
 
 /*
@@ -362,6 +364,90 @@ enroll_est_need_password(struct enroll *en, int fresh)
 	(void)fresh;
 	/* Every EST request, polls too, carries the credentials. */
 	return en->tp->est_user != NULL;
+}
+
+/* The server's key pair and certificate stored as one change. */
+static int
+enroll_est_skg_store(struct enroll *en, EVP_PKEY *key, X509 *x,
+    struct err *e)
+{
+	struct store_batch	*b = NULL;
+	BIO			*bio = NULL;
+	char			 rel[256], *data;
+	long			 n;
+	int			 rc;
+
+	if ((rc = store_lock(en->st, e)) != 0)
+		return rc;
+	if ((bio = BIO_new(BIO_s_mem())) == NULL || !PEM_write_bio_X509(bio,
+	    x)) {
+		rc = err_openssl(e, ERR_CRYPTO, "encoding the certificate");
+		goto out;
+	}
+	n = BIO_get_mem_data(bio, &data);
+	if ((rc = store_batch_new(&b, en->st, e)) != 0 ||
+	    (rc = keystore_batch_put(b, en->st, en->tp->keylabel, key,
+	    KEYSTORE_GENERAL, e)) != 0 ||
+	    (rc = tp_path(rel, sizeof(rel), en->tp->name,
+	    "cert-general.pem")) != 0 ||
+	    (rc = store_batch_write(b, rel, data, (size_t)n, STORE_PUBLIC, 0,
+	    e)) != 0)
+		goto out;
+	rc = store_batch_commit(b, e);
+ out:
+	store_batch_free(b);
+	BIO_free(bio);
+	store_unlock(en->st);
+	return rc;
+}
+
+int
+enroll_est_serverkeygen(struct enroll *en, struct err *e)
+{
+	struct enroll_job	 job;
+	struct enroll_est_req	 q = { en, &job };
+	struct enroll_est_run	*r;
+	STACK_OF(X509)		*certs = NULL;
+	EVP_PKEY		*key = NULL;
+	int			 rc;
+
+	memset(&job, 0, sizeof(job));
+	if (keystore_exists(en->st, en->tp->keylabel, NULL))
+		return err_set(e, ERR_EXISTS, "Key pair %s exists: the EST "
+		    "server's key pair would replace it; name another with "
+		    "'rsakeypair LABEL'", en->tp->keylabel);
+	if ((rc = enroll_est_check(en, e)) != 0 ||
+	    (rc = enroll_need_ca(en, e)) != 0 ||
+	    (!en->opened && (rc = enroll_est_open(en, e)) != 0))
+		goto out;
+	en->opened = 1;
+	r = en->pstate;
+	r->conn.password = en->password;
+	/* RFC 7030 4.4.1: the server ignores the request's key. */
+	if ((job.key = EVP_EC_gen("P-256")) == NULL) {
+		rc = err_openssl(e, ERR_CRYPTO, "placeholder key");
+		goto out;
+	}
+	if ((rc = enroll_est_attrs(en, r, NULL, e)) != 0 ||
+	    (rc = est_serverkeygen(&key, &certs, &r->conn, enroll_est_csr, &q,
+	    e)) != 0 || (rc = enroll_est_key_ok(en, key, e)) != 0)
+		goto out;
+	EVP_PKEY_free(job.key);
+	job.key = key;
+	key = NULL;
+	if ((rc = enroll_est_pick(en, &job, certs, "serverkeygen", e)) == 0)
+		rc = enroll_est_skg_store(en, job.key, job.cert, e);
+ out:
+	r = en->pstate;
+	if (r != NULL)
+		r->conn.password = NULL;
+	enroll_est_job_clear(&job);
+	EVP_PKEY_free(job.key);
+	EVP_PKEY_free(key);
+	X509_free(job.cert);
+	X509_REQ_free(job.req);
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
 }
 
 /* Both tables: enroll_est_open tells them apart by address. */

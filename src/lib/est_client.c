@@ -274,21 +274,17 @@ est_post_body(void *arg, SSL *ssl, struct buf *b, struct err *e)
 	return rc;
 }
 
-int
-est_enroll(STACK_OF(X509) **out, long *retry, int *ca_said_no,
-    const struct est_conn *conn, const char *op, est_csr_fn fn, void *arg,
-    struct err *e)
+/* POST base/[label/]op with the request fn makes on the connection. */
+static int
+est_post(struct fetch_result *r, const struct est_conn *conn, const char *op,
+    est_csr_fn fn, void *arg, struct err *e)
 {
 	struct fetch_http	 h;
 	struct fetch_opts	 o;
-	struct fetch_result	 r;
 	struct est_post		 p = { fn, arg };
 	char			*url;
 	int			 rc;
 
-	*out = NULL;
-	*retry = -1;
-	*ca_said_no = 0;
 	est_http(&h, conn);
 	h.content_type = "application/pkcs10";
 	h.body_cb = est_post_body;
@@ -296,9 +292,23 @@ est_enroll(STACK_OF(X509) **out, long *retry, int *ca_said_no,
 	est_fopts(&o, conn);
 	if ((url = est_url(conn->base, conn->label, op)) == NULL)
 		return err_nomem(e);
-	rc = fetch_http(&r, url, &h, &o, e);
+	rc = fetch_http(r, url, &h, &o, e);
 	free(url);
-	if (rc != 0)
+	return rc;
+}
+
+int
+est_enroll(STACK_OF(X509) **out, long *retry, int *ca_said_no,
+    const struct est_conn *conn, const char *op, est_csr_fn fn, void *arg,
+    struct err *e)
+{
+	struct fetch_result	 r;
+	int			 rc;
+
+	*out = NULL;
+	*retry = -1;
+	*ca_said_no = 0;
+	if ((rc = est_post(&r, conn, op, fn, arg, e)) != 0)
 		return rc;
 	if (r.status == 202) {
 		*retry = est_retry_after(r.retry_after, clock_now());
@@ -308,6 +318,32 @@ est_enroll(STACK_OF(X509) **out, long *retry, int *ca_said_no,
 		rc = est_status(&r, op, ca_said_no, e);
 	else if ((rc = est_ctype(&r, "application/pkcs7-mime", op, e)) == 0)
 		rc = est_certs_b64(out, r.body, r.len, op, e);
+	fetch_result_free(&r);
+	return rc;
+}
+
+int
+est_serverkeygen(EVP_PKEY **key, STACK_OF(X509) **certs,
+    const struct est_conn *conn, est_csr_fn fn, void *arg, struct err *e)
+{
+	struct fetch_result	 r;
+	int			 rc;
+
+	*key = NULL;
+	*certs = NULL;
+	if ((rc = est_post(&r, conn, "serverkeygen", fn, arg, e)) != 0)
+		return rc;
+	if (r.status == 202)
+		rc = err_set(e, ERR_PENDING, "serverkeygen: pending (HTTP 202): "
+		    "enter the command again once the CA has approved it");
+	else if (r.status != 200)
+		rc = est_status(&r, "serverkeygen", NULL, e);
+	else
+		rc = est_skg_parse(key, certs, r.content_type, r.body, r.len,
+		    e);
+	/* The body held the private key. */
+	if (r.body != NULL)
+		OPENSSL_cleanse(r.body, r.len);
 	fetch_result_free(&r);
 	return rc;
 }

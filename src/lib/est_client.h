@@ -55,4 +55,14 @@ typedef int (*est_csr_fn)(void *, SSL *, X509_REQ **, struct err *);
 int	 est_enroll(STACK_OF(X509) **, long *, int *, const struct est_conn *,
 	    const char *, est_csr_fn, void *, struct err *);
 
+/*
+ * POST /serverkeygen (RFC 7030 4.4): the server generates the key pair;
+ * the request (from csr_fn, signed with any key: the server ignores it)
+ * only names the subject.  0 with *key and *certs (the caller checks that
+ * they belong together); a 202 is ERR_PENDING (not polled: the reply
+ * would carry a private key to a request that is not kept).
+ */
+int	 est_serverkeygen(EVP_PKEY **, STACK_OF(X509) **,
+	    const struct est_conn *, est_csr_fn, void *, struct err *);
+
 #endif

@@ -343,3 +343,160 @@ est_url(const char *base, const char *label, const char *op)
 	    label ? "/" : "", op);
 	return out;
 }
+
+/* ---- /serverkeygen: multipart/mixed (RFC 2046 5.1) ---------------------- */
+
+#define EST_BOUNDARYMAX	70	/* RFC 2046 5.1.1 */
+
+/* The boundary parameter of a multipart/mixed Content-Type. */
+static int
+est_boundary(char *out, size_t sz, const char *ctype, struct err *e)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (strncasecmp(ctype, "multipart/mixed", 15) != 0 ||
+	    (p = strcasestr(ctype, "boundary=")) == NULL)
+		return err_set(e, ERR_PROTO, "RFC 7030 4.4.2: serverkeygen: the "
+		    "reply is not multipart/mixed with a boundary");
+	p += 9;
+	if (*p == '"')
+		p++;
+	n = strcspn(p, "\"; \t");
+	if (n == 0 || n > EST_BOUNDARYMAX || n >= sz)
+		return err_set(e, ERR_PROTO, "RFC 2046 5.1.1: serverkeygen: bad "
+		    "multipart boundary");
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* One part: its Content-Type (base type) and body, inside [p, end). */
+static int
+est_part(const char *p, const char *end, char *ctype, size_t csz,
+    const char **body, size_t *blen)
+{
+	const char	*h, *eol;
+	size_t		 n;
+
+	ctype[0] = '\0';
+	for (h = p; h < end; h = eol + 1) {
+		if ((eol = memchr(h, '\n', (size_t)(end - h))) == NULL)
+			return -1;
+		n = (size_t)(eol - h);
+		if (n > 0 && h[n - 1] == '\r')
+			n--;
+		if (n == 0) {
+			*body = eol + 1;
+			*blen = (size_t)(end - *body);
+			return 0;
+		}
+		if (n > 13 && strncasecmp(h, "Content-Type:", 13) == 0) {
+			h += 13;
+			n -= 13;
+			while (n > 0 && (*h == ' ' || *h == '\t')) {
+				h++;
+				n--;
+			}
+			n = strcspn(h, ";\r\n") < n ? strcspn(h, ";\r\n") : n;
+			snprintf(ctype, csz, "%.*s", (int)n, h);
+		}
+	}
+	return -1;
+}
+
+/* The parts between "--boundary" lines; at most 2 wanted, 3 refused. */
+static int
+est_parts(const char *body, size_t len, const char *bnd, const char *pb[3],
+    const char *pe[3], struct err *e)
+{
+	char		 delim[EST_BOUNDARYMAX + 5];
+	const char	*p, *end = body + len, *q;
+	size_t		 dl;
+	int		 n = 0;
+
+	dl = (size_t)snprintf(delim, sizeof(delim), "--%s", bnd);
+	p = body;
+	while ((q = memmem(p, (size_t)(end - p), delim, dl)) != NULL) {
+		if (n > 0) {
+			pe[n - 1] = q;
+			/* The CRLF before the delimiter belongs to it. */
+			if (pe[n - 1] > pb[n - 1] && pe[n - 1][-1] == '\n')
+				pe[n - 1]--;
+			if (pe[n - 1] > pb[n - 1] && pe[n - 1][-1] == '\r')
+				pe[n - 1]--;
+		}
+		q += dl;
+		if ((size_t)(end - q) >= 2 && q[0] == '-' && q[1] == '-')
+			return n == 2 ? 0 : err_set(e, ERR_PROTO, "RFC 7030 "
+			    "4.4.2: serverkeygen: %d parts, 2 expected", n);
+		if (n == 3)
+			break;
+		if ((q = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			break;
+		pb[n++] = p = q + 1;
+	}
+	return err_set(e, ERR_PROTO, "RFC 7030 4.4.2: serverkeygen: a "
+	    "malformed or unterminated multipart body");
+}
+
+static int
+est_skg_key(EVP_PKEY **out, const char *b64, size_t len, struct err *e)
+{
+	PKCS8_PRIV_KEY_INFO	*p8 = NULL;
+	unsigned char		*der = NULL;
+	const unsigned char	*p;
+	size_t			 dlen = 0;
+	int			 rc;
+
+	if ((rc = est_b64_decode(&der, &dlen, b64, len, "serverkeygen key",
+	    e)) != 0)
+		return rc;
+	p = der;
+	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)dlen)) == NULL ||
+	    p != der + dlen || (*out = EVP_PKCS82PKEY(p8)) == NULL)
+		rc = err_set(e, ERR_PROTO, "RFC 7030 4.4.2: serverkeygen: the "
+		    "key part is not an unencrypted PKCS#8 private key");
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	OPENSSL_clear_free(der, dlen);
+	return rc;
+}
+
+int
+est_skg_parse(EVP_PKEY **key, STACK_OF(X509) **certs, const char *ctype,
+    const char *body, size_t len, struct err *e)
+{
+	const char	*pb[3], *pe[3], *b;
+	char		 bnd[EST_BOUNDARYMAX + 1], pt[64];
+	size_t		 bl;
+	int		 i, rc;
+
+	*key = NULL;
+	*certs = NULL;
+	if (len > EST_RESPMAX)
+		return err_set(e, ERR_PROTO, "serverkeygen: oversized body");
+	if ((rc = est_boundary(bnd, sizeof(bnd), ctype, e)) != 0 ||
+	    (rc = est_parts(body, len, bnd, pb, pe, e)) != 0)
+		return rc;
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (est_part(pb[i], pe[i], pt, sizeof(pt), &b, &bl) != 0)
+			rc = err_set(e, ERR_PROTO, "RFC 7030 4.4.2: serverkeygen: "
+			    "part %d has no header end", i + 1);
+		else if (strcasecmp(pt, "application/pkcs8") == 0 &&
+		    *key == NULL)
+			rc = est_skg_key(key, b, bl, e);
+		else if (strcasecmp(pt, "application/pkcs7-mime") == 0 &&
+		    *certs == NULL)
+			rc = est_certs_b64(certs, b, bl, "serverkeygen", e);
+		else
+			rc = err_set(e, ERR_PROTO, "RFC 7030 4.4.2: serverkeygen: "
+			    "part %d is not the key or the certificate", i + 1);
+	}
+	if (rc != 0) {
+		EVP_PKEY_free(*key);
+		sk_X509_pop_free(*certs, X509_free);
+		*key = NULL;
+		*certs = NULL;
+	}
+	return rc;
+}

@@ -49,6 +49,16 @@ int	 est_certs_b64(STACK_OF(X509) **, const char *, size_t, const char *,
 /* EST_CURVE_* of a curve NID, 0 for one netpki does not generate. */
 unsigned est_curve_bit(int);
 
+/*
+ * A /serverkeygen reply (RFC 7030 4.4.2): multipart/mixed (ctype is the
+ * reply's Content-Type, with its boundary) of exactly two parts, the
+ * private key as base64 PKCS#8 (application/pkcs8, unencrypted: TLS
+ * protects it) and the certificate as base64 certs-only PKCS#7.  The
+ * caller checks that they belong together.  Caller frees both.
+ */
+int	 est_skg_parse(EVP_PKEY **, STACK_OF(X509) **, const char *,
+	    const char *, size_t, struct err *);
+
 /* What a CsrAttrs (RFC 7030 4.5.2) asks of the request, as far as known. */
 struct est_csrattrs {
 	int	 challenge;	/* challengePassword: the tls-unique */

@@ -20,6 +20,8 @@
  *   /retryabuse/OP  202 with Retry-After: 99999999999 forever
  *   /badb64/OP, /notp7/OP, /ctype/OP, /big/OP
  *                   broken simpleenroll answers
+ *   /skg/serverkeygen  a key pair made here; /skgother/: the
+ *                   certificate is for another key; /skg3/: three parts
  *   /cabad/OP, /caleaf/OP
  *                   broken cacerts: malformed base64, a non-CA certificate
  *
@@ -486,6 +488,67 @@ t_enroll(struct t_srv *s, SSL *ssl, struct t_req *r)
 	X509_REQ_free(req);
 }
 
+/*
+ * serverkeygen: a P-256 key pair made here, sent as multipart/mixed with
+ * its certificate (skg); skgother: the certificate is for another key;
+ * skg3: three parts.
+ */
+static void
+t_skg(struct t_srv *s, SSL *ssl, struct t_req *r)
+{
+	PKCS7		*p7 = PKCS7_new();
+	EVP_PKEY	*k = EVP_EC_gen("P-256");
+	X509_REQ	*req;
+	X509		*x;
+	unsigned char	*kder = NULL, *cder = NULL;
+	char		*kb, *cb, *body;
+	size_t		 kl, cl, n;
+	int		 kn, cn;
+
+	if ((req = t_csr(r)) == NULL) {
+		t_send(ssl, 400, "Bad Request", "text/plain", NULL, "bad", 3);
+		goto out;
+	}
+	x = t_issue(&s->ca, X509_REQ_get_subject_name(req),
+	    strcmp(r->mode, "skgother") == 0 ? s->other.key : k);
+	PKCS7_set_type(p7, NID_pkcs7_signed);
+	PKCS7_content_new(p7, NID_pkcs7_data);
+	PKCS7_add_certificate(p7, x);
+	cn = i2d_PKCS7(p7, &cder);
+	{
+		BIO	*m = BIO_new(BIO_s_mem());
+		char	*p;
+
+		i2d_PKCS8PrivateKey_bio(m, k, NULL, NULL, 0, NULL, NULL);
+		kn = (int)BIO_get_mem_data(m, &p);
+		kder = malloc((size_t)kn);
+		memcpy(kder, p, (size_t)kn);
+		BIO_free(m);
+	}
+	kb = t_b64(kder, kn, &kl);
+	cb = t_b64(cder, cn, &cl);
+	body = malloc(kl + 2 * cl + 512);
+	n = (size_t)sprintf(body, "--est\r\nContent-Type: application/pkcs8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--est\r\n"
+	    "Content-Type: application/pkcs7-mime; smime-type=certs-only\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n", kb, cb);
+	if (strcmp(r->mode, "skg3") == 0)
+		n += (size_t)sprintf(body + n, "--est\r\nContent-Type: "
+		    "application/pkcs7-mime\r\n\r\n%s\r\n", cb);
+	n += (size_t)sprintf(body + n, "--est--\r\n");
+	t_send(ssl, 200, "OK", "multipart/mixed; boundary=est", NULL, body, n);
+	free(body);
+	free(kb);
+	free(cb);
+	free(kder);
+	OPENSSL_free(cder);
+	X509_free(x);
+	X509_REQ_free(req);
+ out:
+	EVP_PKEY_free(k);
+	PKCS7_free(p7);
+}
+
 static void
 t_serve(struct t_srv *s, int fd)
 {
@@ -502,6 +565,8 @@ t_serve(struct t_srv *s, int fd)
 		t_cacerts(s, ssl, &r);
 	else if (strcmp(r.op, "csrattrs") == 0)
 		t_csrattrs(ssl, &r);
+	else if (strcmp(r.op, "serverkeygen") == 0)
+		t_skg(s, ssl, &r);
 	else if (strcmp(r.op, "simpleenroll") == 0 ||
 	    strcmp(r.op, "simplereenroll") == 0)
 		t_enroll(s, ssl, &r);

@@ -299,6 +299,66 @@ test_tls_unique(void **state)
 	assert_int_equal(est_tls_unique(tu, sizeof(tu), NULL, &e), ERR_PROTO);
 }
 
+/* base64 of DER, one line. */
+static char *
+t_b64line(const unsigned char *der, int n)
+{
+	char	*out = malloc(4 * (((size_t)n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, der, n);
+	return out;
+}
+
+static void
+test_serverkeygen(void **state)
+{
+	EVP_PKEY		*k, *got;
+	X509			*x = t_cert(&k, "dev");
+	STACK_OF(X509)		*certs;
+	PKCS8_PRIV_KEY_INFO	*p8 = EVP_PKEY2PKCS8(k);
+	unsigned char		*kder = NULL, *cder;
+	char			*kb, *cb, body[8192];
+	const char		*ct = "multipart/mixed; boundary=\"b1\"";
+	int			 kn, cn, n;
+	struct err		 e;
+
+	(void)state;
+	kn = i2d_PKCS8_PRIV_KEY_INFO(p8, &kder);
+	cder = t_p7(x, 1, &cn);
+	kb = t_b64line(kder, kn);
+	cb = t_b64line(cder, cn);
+	n = snprintf(body, sizeof(body), "preamble\r\n--b1\r\nContent-Type: "
+	    "application/pkcs8\r\n\r\n%s\r\n--b1\r\nContent-Type: "
+	    "application/pkcs7-mime; smime-type=certs-only\r\n\r\n%s\r\n"
+	    "--b1--\r\n", kb, cb);
+	assert_int_equal(est_skg_parse(&got, &certs, ct, body, (size_t)n, &e),
+	    0);
+	assert_int_equal(EVP_PKEY_eq(got, k), 1);
+	assert_int_equal(X509_cmp(sk_X509_value(certs, 0), x), 0);
+	EVP_PKEY_free(got);
+	sk_X509_pop_free(certs, X509_free);
+	/* Not multipart, cut before the closing delimiter, two keys. */
+	assert_int_equal(est_skg_parse(&got, &certs, "application/pkcs8",
+	    body, (size_t)n, &e), ERR_PROTO);
+	assert_int_equal(est_skg_parse(&got, &certs, ct, body, (size_t)n - 8,
+	    &e), ERR_PROTO);
+	assert_non_null(strstr(e.msg, "unterminated"));
+	n = snprintf(body, sizeof(body), "--b1\r\nContent-Type: "
+	    "application/pkcs8\r\n\r\n%s\r\n--b1\r\nContent-Type: "
+	    "application/pkcs8\r\n\r\n%s\r\n--b1--\r\n", kb, kb);
+	assert_int_equal(est_skg_parse(&got, &certs, ct, body, (size_t)n, &e),
+	    ERR_PROTO);
+	assert_null(got);
+	assert_null(certs);
+	free(kb);
+	free(cb);
+	OPENSSL_free(kder);
+	OPENSSL_free(cder);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -309,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_url_label),
 		cmocka_unit_test(test_tls_unique),
+		cmocka_unit_test(test_serverkeygen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
