@@ -11,6 +11,7 @@
  *   /cert/OP        simple(re)enroll needs a TLS client certificate from
  *                   the CA
  *   /pending/OP     202 with Retry-After twice, then the certificate
+ *   /authpending/OP the same behind HTTP basic dev1:secret1
  *   /ec384/OP       csrattrs asks for an EC P-384 key and ECDSA-SHA384;
  *                   other keys are refused (400)
  *   /otherkey/OP    a certificate for another key
@@ -63,6 +64,7 @@ struct t_srv {
 	struct t_ca	 ca, other;
 	SSL_CTX		*ctx;
 	int		 pending;	/* 202s answered so far */
+	int		 apending;	/* the same for authpending */
 };
 
 struct t_req {
@@ -396,6 +398,13 @@ t_early(struct t_srv *s, SSL *ssl, struct t_req *r)
 		    "Retry-After: 99999999999\r\n", "", 0);
 	else if (strcmp(r->mode, "pending") == 0 && s->pending < 2) {
 		s->pending++;
+		t_send(ssl, 202, "Accepted", "text/plain", "Retry-After: 1\r\n",
+		    "", 0);
+	} else if (strcmp(r->mode, "authpending") == 0 &&
+	    strcmp(r->auth, "Basic ZGV2MTpzZWNyZXQx") != 0)
+		t_send(ssl, 401, "Unauthorized", "text/plain", NULL, "", 0);
+	else if (strcmp(r->mode, "authpending") == 0 && s->apending < 2) {
+		s->apending++;
 		t_send(ssl, 202, "Accepted", "text/plain", "Retry-After: 1\r\n",
 		    "", 0);
 	} else
