@@ -32,7 +32,9 @@ grep -q 'No certificate after 1 polls' "$WORK/shell.log"
 [ -e "$STATE/trustpoints/est1/pending/general" ]
 [ ! -e "$STATE/trustpoints/est1/cert-general.pem" ]
 # The pending record holds no request and no password.
-! grep -q 'REQUEST' "$STATE/trustpoints/est1/pending/general"
+if grep -q 'REQUEST' "$STATE/trustpoints/est1/pending/general"; then
+	echo "the pending record holds the request"; exit 1
+fi
 NETPKI_NOW=$((t0 + 61)) "$NETPKI" agent --once --state "$STATE" --stderr \
     2> "$WORK/agent.log"
 grep -q 'trustpoint est1: certificate for the general purpose key received' \
@@ -64,7 +66,9 @@ NETPKI_NOW=$((t0 + 61)) "$NETPKI" agent --once --state "$STATE" --stderr \
 grep -q "trustpoint est2: poll 1 of 1 for the general purpose key: the EST server needs the http-auth password" \
     "$WORK/agent2.log"
 [ -e "$STATE/trustpoints/est2/pending/general" ]
-! grep -rq secret1 "$STATE"
+if grep -rq secret1 "$STATE"; then
+	echo "the password reached the state directory"; exit 1
+fi
 NETPKI_MINUTE=0 "$NETPKI" --state "$STATE" > "$WORK/shell3.log" <<EOF2
 crypto ca enroll est2
 secret1
