@@ -287,9 +287,11 @@ enroll_est_pick(struct enroll *en, struct enroll_job *job,
 			mine = x;
 	}
 	if (mine == NULL)
-		return err_set(e, ERR_PROTO, "RFC 7030 4.2.3: %s: no certificate "
-		    "in the reply holds the request's public key: nothing "
-		    "stored", op);
+		return err_set(e, ERR_PROTO, "RFC 7030 %s: %s: no certificate "
+		    "in the reply holds %s public key: nothing stored",
+		    strcmp(op, "serverkeygen") == 0 ? "4.4.2" : "4.2.3", op,
+		    strcmp(op, "serverkeygen") == 0 ? "the key pair's" :
+		    "the request's");
 	if (tp_check_issued(mine, en->certs->ca, clock_now(), "the issued "
 	    "certificate", e) != 0)
 		return ERR_REFUSED;
