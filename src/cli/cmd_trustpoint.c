@@ -65,7 +65,8 @@ tpc_open(struct tpc *c, struct shell *sh, const char *name)
 	/* The engine borrows what is loaded here and talks through tpc_ui. */
 	c->ui = tpc_ui;
 	c->ui.arg = c;
-	enroll_init(&c->en, c->st, c->tp, &c->certs, &c->fo, &enroll_scep,
+	enroll_init(&c->en, c->st, c->tp, &c->certs, &c->fo,
+	    c->tp->method == TP_METHOD_EST ? &enroll_est : &enroll_scep,
 	    &c->ui);
 	c->en.hostname = shell_hostname(sh);
 	c->en.domain = shell_domain(sh);
@@ -74,7 +75,13 @@ tpc_open(struct tpc *c, struct shell *sh, const char *name)
 	c->fo.maxsize = SCEP_RESPMAX;
 	/* VRF, http-proxy and, for https, the anchors: transport.h. */
 	if (transport_opts(&c->fo, shell_running(sh), c->st, c->tp->vrf, name,
-	    c->tp->method == TP_METHOD_URL ? c->tp->url : "", &e) != 0)
+	    c->tp->method == TP_METHOD_URL || c->tp->method == TP_METHOD_EST ?
+	    c->tp->url : "", &e) == 0)
+		return 0;
+	/* EST without any anchor yet: authenticate bootstraps (RFC 7030). */
+	if (c->tp->method != TP_METHOD_EST || e.code != ERR_NOTFOUND ||
+	    transport_opts(&c->fo, shell_running(sh), c->st, c->tp->vrf, name,
+	    "", &e) != 0)
 		return shell_err(sh, &e);
 	return 0;
 }
@@ -82,7 +89,7 @@ tpc_open(struct tpc *c, struct shell *sh, const char *name)
 static int
 tpc_need_url(struct tpc *c)
 {
-	if (c->tp->method == TP_METHOD_URL)
+	if (c->tp->method == TP_METHOD_URL || c->tp->method == TP_METHOD_EST)
 		return 0;
 	return shell_error(c->sh, "Trustpoint %s has no enrollment url",
 	    c->tp->name);
@@ -351,6 +358,9 @@ tpc_ca_accept(struct tpc *c, struct scep_cacert *cc)
 	if (c->tp->fingerprint != NULL) {
 		if (tpc_pin_check(c, cc->ca) != 0)
 			return -1;
+	} else if (c->implicit_ta) {
+		shell_printf(c->sh, "%% Certificate accepted: the EST server "
+		    "that sent it is already trusted\n");
 	} else {
 		if (shell_confirm_trust(c->sh, "Do you accept this "
 		    "certificate?? [yes/no]:", &yes) != 0)
@@ -382,6 +392,10 @@ tpc_authenticate(struct shell *sh, const struct cmd_args *a)
 	}
 	if (c.tp->method == TP_METHOD_TFTP) {
 		rc = tftpc_authenticate(&c);
+		goto out;
+	}
+	if (c.tp->method == TP_METHOD_EST) {
+		rc = estc_authenticate(&c);
 		goto out;
 	}
 	if (tpc_need_url(&c) != 0)
@@ -537,6 +551,8 @@ tpc_ui_password(void *arg, char *pw, size_t sz)
 {
 	struct tpc	*c = arg;
 
+	if (c->tp->method == TP_METHOD_EST)
+		return estc_password(c, pw, sz);
 	return tpc_password(c->sh, pw, sz);
 }
 
@@ -1229,7 +1245,7 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 	  .keylen = 1 },
 	{ .mode = MODE_TRUSTP, .syntax = "enrollment url URL",
 	  .help = "Enrollment parameters\n"
-	    "CA server enrollment URL (SCEP or TFTP)\n"
+	    "CA server enrollment URL (SCEP, EST with method-est, or TFTP)\n"
 	    "http(s):// URL (SCEP; /cgi-bin/pkiclient.exe when no path), "
 	    "tftp://HOST[/PATH] or tftp-address;vrf-name/ca-name",
 	  .fn = tpc_cmd_url, .keylen = 2, .key = "enrollment method" },
@@ -1249,6 +1265,25 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 	    "Minutes between polls\n"
 	    "Minutes (default 1)",
 	  .keylen = 3 },
+	{ .mode = MODE_TRUSTP, .syntax = "method-est",
+	  .help = "Enroll by EST (RFC 7030) at the https enrollment url",
+	  .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "est-label WORD",
+	  .help = "EST label: /.well-known/est/LABEL/... on the server\n"
+	    "Label (letters, digits, '.', '_', '~', '-')",
+	  .fn = estc_cmd_label, .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "enrollment credential NAME",
+	  .help = "Enrollment parameters\n"
+	    "TLS client certificate for EST enrollment\n"
+	    "Trustpoint whose router certificate and key pair to present",
+	  .fn = estc_cmd_cred, .keylen = 2 },
+	{ .mode = MODE_TRUSTP,
+	  .syntax = "enrollment http-auth username WORD",
+	  .help = "Enrollment parameters\n"
+	    "HTTP basic authentication to the EST server\n"
+	    "User name (the password is asked at enrollment, never stored)\n"
+	    "User name",
+	  .fn = estc_cmd_user, .keylen = 2 },
 	{ .mode = MODE_TRUSTP, .syntax = "query url URL",
 	  .help = "Query parameters\n"
 	    "LDAP URL of the CA's directory\n"
@@ -1301,6 +1336,12 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 	    "Request certificates for the trustpoint's key pairs\n"
 	    "Trustpoint name",
 	  .fn = tpc_enroll },
+	{ .mode = MODE_EXEC, .syntax = "crypto ca enroll NAME serverkeygen",
+	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
+	    "Request certificates for the trustpoint's key pairs\n"
+	    "Trustpoint name\n"
+	    "EST: the server generates the key pair (RFC 7030 4.4)",
+	  .fn = estc_serverkeygen },
 	{ .mode = MODE_EXEC, .syntax = "crypto ca cancel-enroll NAME",
 	  .help = CMD_HELP_CRYPTO CMD_HELP_CA
 	    "Forget a pending enrollment request\n"

@@ -31,6 +31,8 @@ struct tpc {
 	struct tp_certs		 certs;
 	struct fetch_opts	 fo;
 	unsigned		 caps;
+	int			 implicit_ta;	/* EST: the server is vouched
+						   for by the trust pool */
 	struct enroll_ui	 ui;		/* the shell's side, arg: this */
 	struct enroll		 en;		/* borrows the fields above */
 };
@@ -82,6 +84,14 @@ void		 tpc_ui_note(void *, const struct enroll_note *);
 /* cmd_paste.c: the enrollment terminal side of authenticate and enroll. */
 int		 pastec_authenticate(struct tpc *);
 int		 pastec_enroll(struct tpc *);
+/* cmd_est.c: EST (method-est) statements, authenticate, password. */
+struct cmd_args;
+int		 estc_cmd_label(struct shell *, const struct cmd_args *);
+int		 estc_cmd_user(struct shell *, const struct cmd_args *);
+int		 estc_cmd_cred(struct shell *, const struct cmd_args *);
+int		 estc_authenticate(struct tpc *);
+int		 estc_password(struct tpc *, char *, size_t);
+int		 estc_serverkeygen(struct shell *, const struct cmd_args *);
 /* cmd_tftp.c: enrollment url tftp://... (tftp_enroll.h). */
 int		 tftpc_authenticate(struct tpc *);
 int		 tftpc_enroll(struct tpc *);

@@ -261,7 +261,7 @@ csr_build(X509_REQ **out, EVP_PKEY *key, const struct csr_opts *o,
 	}
 	if ((rc = csr_add_usage(req, o->usage, e)) != 0)
 		goto out;
-	if (X509_REQ_sign(req, key, EVP_sha256()) <= 0) {
+	if (X509_REQ_sign(req, key, o->md ? o->md : EVP_sha256()) <= 0) {
 		rc = err_openssl(e, ERR_CRYPTO, "signing the request");
 		goto out;
 	}

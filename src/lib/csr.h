@@ -31,6 +31,7 @@ struct csr_opts {
 	const char	*ip_address;	/* unstructuredAddress, or NULL */
 	const char	*challenge;	/* challengePassword, or NULL */
 	enum csr_usage	 usage;
+	const EVP_MD	*md;		/* signature digest; NULL: SHA-256 */
 };
 
 /* A signed request for key.  Caller frees with X509_REQ_free. */

@@ -49,15 +49,17 @@ enroll_open(struct enroll *en, struct store *st, const struct config *cfg,
 	en->tp = en->own_tp;
 	en->certs = &en->own_certs;
 	en->fo = &en->own_fo;
-	if (en->tp->method != TP_METHOD_URL)
+	if (en->tp->method == TP_METHOD_EST)
+		en->proto = &enroll_est;
+	else if (en->tp->method != TP_METHOD_URL)
 		return err_set(e, ERR_NOTFOUND, "trustpoint %s does not enroll "
-		    "by SCEP", name);
+		    "by SCEP or EST", name);
 	if ((rc = tp_certs_load(&en->own_certs, st, name, e)) != 0)
 		return rc;
 	if (en->certs->ca == NULL)
 		return err_set(e, ERR_NOTFOUND, "trustpoint %s is not "
 		    "authenticated", name);
-	en->own_fo.maxsize = SCEP_RESPMAX;
+	en->own_fo.maxsize = SCEP_RESPMAX;	/* EST's requests set theirs */
 	/* VRF, http-proxy and https anchors, as the shell's enroll has. */
 	return transport_opts(&en->own_fo, cfg, st, en->tp->vrf, name,
 	    en->tp->url, e);
@@ -190,6 +192,7 @@ enroll_csr(X509_REQ **req, const struct enroll *en, EVP_PKEY *key,
 	o.ip_address = en->tp->ip_address && strcmp(en->tp->ip_address,
 	    "none") != 0 ? en->tp->ip_address : NULL;
 	o.challenge = pw;
+	o.md = en->req_md;
 	o.usage = !usage ? CSR_USAGE_NONE : kind == TP_KIND_SIGN ?
 	    CSR_USAGE_SIGN : CSR_USAGE_ENCR;
 	/* The device's serial number: its hostname stands in for it. */
@@ -497,22 +500,26 @@ static int
 enroll_send(struct enroll *en, struct enroll_job *job, char *pw, int last)
 {
 	struct err	 e;
-	int		 rc;
+	int		 rc, own = (en->proto->flags & ENROLL_PROTO_OWN_CSR) != 0;
 
 	if ((rc = keystore_load(&job->key, en->st, en->tp->keylabel,
 	    tp_keystore_kind(job->kind), &e)) != 0 ||
 	    (en->proto->key_ok != NULL &&
 	    (rc = en->proto->key_ok(en, job->key, &e)) != 0) ||
-	    (rc = enroll_csr(&job->req, en, job->key, job->kind, job->usage,
-	    pw, &e)) != 0) {
+	    (!own && (rc = enroll_csr(&job->req, en, job->key, job->kind,
+	    job->usage, pw, &e)) != 0)) {
 		job->state = ENROLL_FAILED;
 		enroll_note(en, ENROLL_EV_ERROR, job, 0, &e);
 		return -1;
 	}
-	if (last)
+	if (last && !own)
 		OPENSSL_cleanse(pw, strlen(pw));
-	enroll_note(en, ENROLL_EV_CSR, job, 0, NULL);
+	if (!own)
+		enroll_note(en, ENROLL_EV_CSR, job, 0, NULL);
 	rc = en->proto->request(en, job, &e);
+	/* The request as it went: known only once it was on its way. */
+	if (own && job->req != NULL)
+		enroll_note(en, ENROLL_EV_CSR, job, 0, NULL);
 	X509_REQ_free(job->req);
 	job->req = NULL;
 	if (rc == ERR_PENDING) {
@@ -615,17 +622,21 @@ enroll_run(struct enroll *en)
 		enroll_note(en, ENROLL_EV_ERROR, NULL, 0, &e);
 		goto out;
 	}
-	if (fresh > 0) {
+	if (en->proto->need_password != NULL ? en->proto->need_password(en,
+	    fresh) : fresh > 0) {
 		if (en->ui == NULL || en->ui->password == NULL ||
 		    en->ui->password(en->ui->arg, pw, sizeof(pw)) != 0)
 			goto out;
 		enroll_note(en, ENROLL_EV_REQUEST_WEAK, NULL, 0, NULL);
+		if (en->proto->flags & ENROLL_PROTO_OWN_CSR)
+			en->password = pw;
 	}
 	if (en->proto->flags & ENROLL_PROTO_BATCH)
 		rc = enroll_batch(en, kinds, nk, usage, pw);
 	else
 		rc = enroll_each(en, kinds, nk, usage, pw, fresh);
  out:
+	en->password = NULL;
 	OPENSSL_cleanse(pw, sizeof(pw));
 	return rc;
 }

@@ -98,6 +98,11 @@ struct enroll_proto {
 					   later by the shell or the agent */
 #define ENROLL_PROTO_BATCH	0x02	/* every request goes before the first
 					   poll (the CA sees them together) */
+#define ENROLL_PROTO_OWN_CSR	0x04	/* request and poll build job->req
+					   themselves (EST: bound to the TLS
+					   connection); the password is a
+					   credential (en->password), not a
+					   challengePassword */
 	/* Optional, first of all: local checks (TFTP: the URL). */
 	int		(*check)(struct enroll *, struct err *);
 	/* Once per run, before any request (SCEP: GetCACaps). */
@@ -116,10 +121,24 @@ struct enroll_proto {
 	 * renewal needs an operator.  NULL: the protocol cannot renew.
 	 */
 	int		(*renew_ok)(struct enroll *);
+	/* Optional: ask the user for a password (NULL: when fresh > 0). */
+	int		(*need_password)(struct enroll *, int);
 };
 
 extern const struct enroll_proto enroll_scep;
 extern const struct enroll_proto enroll_tftp;
+/* EST (enroll_est.c): simplereenroll over a valid router certificate. */
+extern const struct enroll_proto enroll_est;
+/* EST's renewal: simplereenroll only, the current certificate as TLS
+   client certificate. */
+extern const struct enroll_proto enroll_est_renew;
+/*
+ * crypto ca enroll NAME serverkeygen (RFC 7030 4.4): the EST server makes
+ * the key pair; it is stored under the trustpoint's key label (which must
+ * not exist yet) with the certificate, as one change.  en: an EST
+ * trustpoint, en->password set when it uses http-auth.
+ */
+int	 enroll_est_serverkeygen(struct enroll *, struct err *);
 
 /* What the engine tells the user. */
 enum enroll_event {
@@ -179,6 +198,10 @@ struct enroll {
 	/* Set by proto->open: what a request will use, if weak. */
 	const char		*req_weak_cipher;
 	const char		*req_weak_md;
+	/* Set by proto->open: the requests' digest (NULL: SHA-256). */
+	const EVP_MD		*req_md;
+	/* During enroll_run: the password asked (OWN_CSR), else NULL. */
+	const char		*password;
 	/* enroll_open's own copies (the borrowed pointers point here). */
 	struct trustpoint	*own_tp;
 	struct tp_certs		 own_certs;

@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "buf.h"
 #include "err.h"
@@ -246,7 +247,7 @@ fetch_setup(const struct fetch_api *api, CURL *c, const char *url,
 static int
 fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
     const struct fetch_opts *o, struct buf *b, const char *errbuf,
-    long *status, struct err *e)
+    long *status, int any_status, struct err *e)
 {
 	const char	*proxy = fetch_proxy(url, o);
 	CURLcode	 cc;
@@ -277,7 +278,7 @@ fetch_perform(const struct fetch_api *api, CURL *c, const char *url,
 		    *errbuf ? errbuf : api->easy_strerror(cc));
 	api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 	api->easy_getinfo(c, CURLINFO_SCHEME, &scheme);
-	if (scheme != NULL && (strcasecmp(scheme, "http") == 0 ||
+	if (!any_status && scheme != NULL && (strcasecmp(scheme, "http") == 0 ||
 	    strcasecmp(scheme, "https") == 0) && (*status < 200 ||
 	    *status >= 300))
 		return err_set(e, ERR_NET, "%s: HTTP status %ld", url,
@@ -343,7 +344,7 @@ fetch_do(struct fetch_result *r, const char *url, const void *body,
 		api->easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	}
 	if ((rc = fetch_perform(api, c, url, o, &b, errbuf,
-	    &r->status, e)) != 0)
+	    &r->status, 0, e)) != 0)
 		goto out;
 	if (api->easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
 	    ct != NULL)
@@ -415,7 +416,7 @@ fetch_put(const char *url, const void *body, size_t len,
 	api->easy_setopt(c, CURLOPT_READFUNCTION, fetch_read_cb);
 	api->easy_setopt(c, CURLOPT_READDATA, &u);
 	api->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	rc = fetch_perform(api, c, url, o, NULL, errbuf, &status, e);
+	rc = fetch_perform(api, c, url, o, NULL, errbuf, &status, 0, e);
 	api->easy_cleanup(c);
 	return rc;
 }
@@ -435,6 +436,8 @@ fetch_result_free(struct fetch_result *r)
 	free(r->body);
 	r->body = NULL;
 	r->len = 0;
+	sk_X509_pop_free(r->peer_chain, X509_free);
+	r->peer_chain = NULL;
 }
 
 /* URL-escape (RFC 3986 unreserved kept); caller frees. */
@@ -570,5 +573,261 @@ fetch_peer_chain_pem(char **out, size_t *outlen, const char *url,
 	buf_free(&b);
 	if (c != NULL)
 		api->easy_cleanup(c);
+	return rc;
+}
+
+/* ---- fetch_http: EST's requests ----------------------------------------- */
+
+struct fetch_http_ctx {
+	const struct fetch_api	*api;
+	CURL			*c;
+	const struct fetch_http	*h;
+	const struct fetch_opts	*o;
+	struct fetch_result	*r;
+	struct buf		 body;		/* body_cb's */
+	size_t			 off;
+	int			 cb_rc;		/* a callback's failure */
+	struct err		 cb_err;
+};
+
+/*
+ * The anchors (as fetch_sslctx_cb) and the client certificate with the
+ * key seam's EVP_PKEY: OpenSSL signs the handshake through it, so a key
+ * held elsewhere (keyop) works unchanged and no PEM copy of it is made.
+ */
+static CURLcode
+fetch_http_sslctx_cb(CURL *c, void *sslctx, void *arg)
+{
+	struct fetch_http_ctx	*x = arg;
+	SSL_CTX			*ctx = sslctx;
+	const struct fetch_http	*h = x->h;
+	int			 i;
+
+	(void)c;
+	if (!h->unverified && x->o != NULL && x->o->ca_store != NULL)
+		SSL_CTX_set1_cert_store(ctx, x->o->ca_store);
+	if (h->client_cert == NULL)
+		return CURLE_OK;
+	if (SSL_CTX_use_certificate(ctx, h->client_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, h->client_key) != 1)
+		return CURLE_SSL_CERTPROBLEM;
+	for (i = 0; i < sk_X509_num(h->client_chain); i++)
+		if (SSL_CTX_add1_chain_cert(ctx,
+		    sk_X509_value(h->client_chain, i)) != 1)
+			return CURLE_SSL_CERTPROBLEM;
+	return CURLE_OK;
+}
+
+static SSL *
+fetch_http_ssl(struct fetch_http_ctx *x)
+{
+	struct curl_tlssessioninfo	*ti = NULL;
+
+	if (x->api->easy_getinfo(x->c, CURLINFO_TLS_SSL_PTR, &ti) !=
+	    CURLE_OK || ti == NULL || ti->backend != CURLSSLBACKEND_OPENSSL)
+		return NULL;
+	return ti->internals;
+}
+
+/* The server's chain, as sent, for a bootstrap caller to verify. */
+static int
+fetch_http_chain(struct fetch_http_ctx *x, SSL *ssl)
+{
+	STACK_OF(X509)	*sk;
+
+	if (ssl == NULL || (sk = SSL_get_peer_cert_chain(ssl)) == NULL)
+		return err_set(&x->cb_err, ERR_PROTO, "no certificate in the "
+		    "TLS handshake");
+	sk_X509_pop_free(x->r->peer_chain, X509_free);
+	if ((x->r->peer_chain = X509_chain_up_ref(sk)) == NULL)
+		return err_nomem(&x->cb_err);
+	return 0;
+}
+
+/*
+ * After the handshake, before the request: libcurl calls this for the
+ * connection the request is about to use, so a body built here is bound
+ * to that very connection (no other one can carry it).
+ */
+static int
+fetch_http_prereq(void *arg, char *pip, char *lip, int pport, int lport)
+{
+	struct fetch_http_ctx	*x = arg;
+	SSL			*ssl = fetch_http_ssl(x);
+
+	(void)pip;
+	(void)lip;
+	(void)pport;
+	(void)lport;
+	if (x->h->unverified && (x->cb_rc = fetch_http_chain(x, ssl)) != 0)
+		return CURL_PREREQFUNC_ABORT;
+	if (x->h->body_cb == NULL)
+		return CURL_PREREQFUNC_OK;
+	buf_reset(&x->body);
+	x->off = 0;
+	if ((x->cb_rc = x->h->body_cb(x->h->arg, ssl, &x->body,
+	    &x->cb_err)) != 0)
+		return CURL_PREREQFUNC_ABORT;
+	return CURL_PREREQFUNC_OK;
+}
+
+static size_t
+fetch_http_read(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch_http_ctx	*x = arg;
+	size_t			 n = size * nmemb, left;
+
+	left = buf_len(&x->body) - x->off;
+	if (n > left)
+		n = left;
+	if (n > 0)
+		memcpy(ptr, buf_ptr(&x->body) + x->off, n);
+	x->off += n;
+	return n;
+}
+
+/* Retry-After of the last response (a redirect's is not the answer's). */
+static size_t
+fetch_http_header(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct fetch_http_ctx	*x = arg;
+	size_t			 n = size * nmemb, i, j;
+	char			*ra = x->r->retry_after;
+
+	if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0)
+		ra[0] = '\0';
+	else if (n > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0) {
+		for (i = 12; i < n && (ptr[i] == ' ' || ptr[i] == '\t'); i++)
+			;
+		for (j = 0; i < n && ptr[i] != '\r' && ptr[i] != '\n' &&
+		    j + 1 < sizeof(x->r->retry_after); i++)
+			ra[j++] = ptr[i];
+		ra[j] = '\0';
+	}
+	return n;
+}
+
+static struct curl_slist *
+fetch_http_opts(struct fetch_http_ctx *x)
+{
+	const struct fetch_api	*api = x->api;
+	const struct fetch_http	*h = x->h;
+	struct curl_slist	*hdrs = NULL;
+	char			 hdr[256];
+
+	api->easy_setopt(x->c, CURLOPT_FOLLOWLOCATION, 0L);
+	api->easy_setopt(x->c, CURLOPT_HEADERFUNCTION, fetch_http_header);
+	api->easy_setopt(x->c, CURLOPT_HEADERDATA, x);
+	api->easy_setopt(x->c, CURLOPT_PREREQFUNCTION, fetch_http_prereq);
+	api->easy_setopt(x->c, CURLOPT_PREREQDATA, x);
+	api->easy_setopt(x->c, CURLOPT_SSL_CTX_FUNCTION, fetch_http_sslctx_cb);
+	api->easy_setopt(x->c, CURLOPT_SSL_CTX_DATA, x);
+	if (h->tls12)
+		api->easy_setopt(x->c, CURLOPT_SSLVERSION, (long)
+		    (CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2));
+	if (h->unverified) {
+		api->easy_setopt(x->c, CURLOPT_SSL_VERIFYPEER, 0L);
+		api->easy_setopt(x->c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->user != NULL) {
+		api->easy_setopt(x->c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		api->easy_setopt(x->c, CURLOPT_USERNAME, h->user);
+		api->easy_setopt(x->c, CURLOPT_PASSWORD, h->password ?
+		    h->password : "");
+	}
+	if (h->body == NULL && h->body_cb == NULL)
+		return NULL;
+	api->easy_setopt(x->c, CURLOPT_POST, 1L);
+	if (h->body_cb != NULL) {
+		/* Its length is known only once the connection is up. */
+		api->easy_setopt(x->c, CURLOPT_READFUNCTION, fetch_http_read);
+		api->easy_setopt(x->c, CURLOPT_READDATA, x);
+		hdrs = api->slist_append(hdrs, "Transfer-Encoding: chunked");
+	} else {
+		api->easy_setopt(x->c, CURLOPT_POSTFIELDS, h->body);
+		api->easy_setopt(x->c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)h->len);
+	}
+	snprintf(hdr, sizeof(hdr), "Content-Type: %s", h->content_type ?
+	    h->content_type : "application/octet-stream");
+	hdrs = api->slist_append(hdrs, hdr);
+	return api->slist_append(hdrs, "Expect:");
+}
+
+static int
+fetch_http_finish(struct fetch_http_ctx *x, struct buf *b, struct err *e)
+{
+	char	*ct = NULL;
+
+	if (x->api->easy_getinfo(x->c, CURLINFO_CONTENT_TYPE, &ct) ==
+	    CURLE_OK && ct != NULL)
+		snprintf(x->r->content_type, sizeof(x->r->content_type), "%s",
+		    ct);
+	ct = NULL;
+	if (x->api->easy_getinfo(x->c, CURLINFO_SCHEME, &ct) == CURLE_OK &&
+	    ct != NULL) {
+		size_t	 i;
+
+		for (i = 0; ct[i] != '\0' && i + 1 < sizeof(x->r->scheme); i++)
+			x->r->scheme[i] = (char)tolower((unsigned char)ct[i]);
+		x->r->scheme[i] = '\0';
+	}
+	if ((x->r->body = buf_take(b, &x->r->len)) == NULL)
+		return err_nomem(e);
+	return 0;
+}
+
+int
+fetch_http(struct fetch_result *r, const char *url, const struct fetch_http *h,
+    const struct fetch_opts *o, struct err *e)
+{
+	struct fetch_http_ctx	 x;
+	struct fetch_opts	 mo;
+	struct curl_slist	*hdrs = NULL;
+	struct buf		 b;
+	char			 errbuf[CURL_ERROR_SIZE];
+	int			 rc;
+
+	memset(r, 0, sizeof(*r));
+	memset(&x, 0, sizeof(x));
+	x.h = h;
+	x.o = o;
+	x.r = r;
+	buf_init(&x.body, FETCH_MAXDEFAULT);
+	buf_init(&b, o && o->maxsize ? o->maxsize : FETCH_MAXDEFAULT);
+	errbuf[0] = '\0';
+	/* Bootstrap: no anchors needed, the caller verifies the chain. */
+	if (o != NULL)
+		mo = *o;
+	else
+		memset(&mo, 0, sizeof(mo));
+	if (h->unverified && mo.ca_pem == NULL)
+		mo.ca_pem = "";
+	if ((rc = fetch_open(&x.api, &x.c, url, &mo, errbuf, e)) != 0)
+		goto out;
+	x.api->easy_setopt(x.c, CURLOPT_WRITEFUNCTION, fetch_write_cb);
+	x.api->easy_setopt(x.c, CURLOPT_WRITEDATA, &b);
+	hdrs = fetch_http_opts(&x);
+	if (hdrs != NULL)
+		x.api->easy_setopt(x.c, CURLOPT_HTTPHEADER, hdrs);
+	rc = fetch_perform(x.api, x.c, url, &mo, &b, errbuf, &r->status, 1, e);
+	if (x.cb_rc != 0) {
+		if (e != NULL)
+			*e = x.cb_err;
+		rc = x.cb_rc;
+		err_prefix(e, "%s", url);
+	}
+	if (rc == 0)
+		rc = fetch_http_finish(&x, &b, e);
+ out:
+	if (rc != 0)
+		fetch_result_free(r);
+	buf_free(&b);
+	buf_free(&x.body);
+	if (x.api != NULL) {
+		x.api->slist_free_all(hdrs);
+		if (x.c != NULL)
+			x.api->easy_cleanup(x.c);
+	}
 	return rc;
 }

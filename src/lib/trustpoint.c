@@ -21,6 +21,7 @@
 #include "keystore.h"
 #include "store.h"
 #include "tftp_enroll.h"
+#include "est_msg.h"
 #include "trustpoint.h"
 
 static const char *const tp_kinds[TP_KIND__MAX] = {
@@ -82,6 +83,10 @@ tp_free(struct trustpoint *tp)
 	free(tp->ip_address);
 	free(tp->description);
 	free(tp->fingerprint);
+	free(tp->est_label);
+	free(tp->est_user);
+	free(tp->est_cred);
+	free(tp->est_cred_key);
 	free(tp);
 }
 
@@ -146,6 +151,27 @@ tp_url_default_path(const char *url)
 	return out;
 }
 
+/* EST: RFC 7030 3.2.2's /.well-known/est when the URL names no path. */
+static int
+tp_url_est(char **out, const char *url)
+{
+	const char	*host;
+	size_t		 n;
+
+	n = strlen(url);
+	if ((host = strstr(url, "://")) != NULL &&
+	    ((host = strchr(host + 3, '/')) == NULL || strcmp(host, "/") == 0)) {
+		if (host != NULL)
+			n--;
+		if ((*out = malloc(n + sizeof(EST_PATH))) == NULL)
+			return ERR_NOMEM;
+		snprintf(*out, n + sizeof(EST_PATH), "%.*s%s", (int)n, url,
+		    EST_PATH);
+		return 0;
+	}
+	return (*out = strdup(url)) == NULL ? ERR_NOMEM : 0;
+}
+
 static int
 tp_load_method(struct trustpoint *tp, const struct config *c,
     const char *block)
@@ -169,6 +195,10 @@ tp_load_method(struct trustpoint *tp, const struct config *c,
 			return ERR_NOMEM;
 		return 0;
 	}
+	if (config_get(c, block, "method-est") != NULL) {
+		tp->method = TP_METHOD_EST;
+		return tp_url_est(&tp->url, tp_after(line, 2));
+	}
 	tp->method = TP_METHOD_URL;
 	if ((tp->url = tp_url_default_path(tp_after(line, 2))) == NULL)
 		return ERR_NOMEM;
@@ -189,6 +219,23 @@ tp_load_int(const struct config *c, const char *block, const char *key,
 	if (end == v || *end != '\0' || n < lo || n > hi)
 		return def;
 	return (int)n;
+}
+
+/* The key pair of the trustpoint named by enrollment credential. */
+static int
+tp_load_cred_key(struct trustpoint *tp, const struct config *c,
+    struct err *e)
+{
+	const char	*v = NULL;
+	char		 block[128];
+
+	if (tp_name_ok(tp->est_cred) &&
+	    tp_block(block, sizeof(block), tp->est_cred) == 0)
+		v = tp_stmt(c, block, "rsakeypair", 1);
+	if ((tp->est_cred_key = strdup(v != NULL && *v != '\0' ? v :
+	    TP_DEFAULT_KEY)) == NULL)
+		return err_nomem(e);
+	return 0;
 }
 
 /* "auto-enroll [PERCENT] [regenerate]": the words after auto-enroll. */
@@ -234,10 +281,17 @@ tp_load(struct trustpoint **out, const struct config *c, const char *name,
 	    (rc = tp_dupval(&tp->subject, c, block, "subject-name", 1)) != 0 ||
 	    (rc = tp_dupval(&tp->ip_address, c, block, "ip-address", 1)) != 0 ||
 	    (rc = tp_dupval(&tp->description, c, block, "description",
-	    1)) != 0) {
+	    1)) != 0 ||
+	    (rc = tp_dupval(&tp->est_label, c, block, "est-label", 1)) != 0 ||
+	    (rc = tp_dupval(&tp->est_user, c, block, "enrollment http-auth",
+	    3)) != 0 ||
+	    (rc = tp_dupval(&tp->est_cred, c, block, "enrollment credential",
+	    2)) != 0) {
 		rc = err_nomem(e);
 		goto out;
 	}
+	if (tp->est_cred != NULL && (rc = tp_load_cred_key(tp, c, e)) != 0)
+		goto out;
 	tp->retry_period = tp_load_int(c, block, "enrollment retry period",
 	    TP_DEFAULT_PERIOD, 1, 60);
 	tp->retry_count = tp_load_int(c, block, "enrollment retry count",

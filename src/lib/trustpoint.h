@@ -40,6 +40,7 @@ enum tp_method {
 	TP_METHOD_URL,		/* enrollment url: SCEP */
 	TP_METHOD_TERMINAL,	/* enrollment terminal: cut-and-paste */
 	TP_METHOD_TFTP,		/* enrollment url tftp://...: tftp_enroll.h */
+	TP_METHOD_EST,		/* enrollment url + method-est: RFC 7030 */
 };
 
 /* Which device key a certificate or a request belongs to. */
@@ -60,7 +61,9 @@ struct trustpoint {
 	char		*name;
 	enum tp_method	 method;
 	char		*url;		/* SCEP URL with the default path added;
-					   TFTP: the URL as configured */
+					   TFTP: the URL as configured; EST:
+					   with /.well-known/est when it has
+					   no path */
 	char		*query_url;	/* LDAP URL, or NULL */
 	int		 retry_period;	/* minutes, 1-60 */
 	int		 retry_count;	/* 1-100 */
@@ -74,6 +77,13 @@ struct trustpoint {
 	char		*description;	/* or NULL */
 	/* fingerprint pin: uppercase hex without spaces, or NULL */
 	char		*fingerprint;
+	/* EST: est-label, the http-auth username (its password is asked at
+	   enroll time, never stored) and the trustpoint whose router
+	   certificate is the TLS client certificate; each NULL when unset */
+	char		*est_label;
+	char		*est_user;
+	char		*est_cred;
+	char		*est_cred_key;	/* est_cred's key pair label */
 	int		 auto_enroll;	/* renew at this percent, 0: off */
 	int		 auto_regenerate; /* auto-enroll ... regenerate */
 };

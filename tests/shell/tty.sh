@@ -31,7 +31,12 @@ $T send-keys -t t 'crypto ca trustpoint t' Enter
 $T send-keys -t t 'auto-enroll 70 re' Tab
 check "TAB completes auto-enroll's regenerate" \
     wait_for 'router(config-trustp)#auto-enroll 70 regenerate'
-$T send-keys -t t Enter 'exit' Enter
+$T send-keys -t t Enter 'meth' Tab
+check "TAB completes method-est" wait_for 'router(config-trustp)#method-est'
+$T send-keys -t t Enter 'enrollment http' Tab 'u' Tab
+check "TAB completes enrollment http-auth username" \
+    wait_for 'router(config-trustp)#enrollment http-auth username'
+$T send-keys -t t C-u 'exit' Enter
 $T send-keys -t t 'do sh'
 $T send-keys -t t Tab
 check "TAB after do completes EXEC words" wait_for 'do show'

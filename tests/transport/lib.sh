@@ -110,6 +110,35 @@ tls_front() {
 	echo "socat did not start"; cat "$WORK/socat.log"; exit 1
 }
 
+# start_proxy: tinyproxy on a free port, logging to $PLOG; sets
+# PROXY_PORT, PROXY_PID (proxy.sh, est_proxy.sh).
+PLOG=$WORK/tinyproxy.log
+start_proxy() {
+	for _ in 1 2 3 4 5; do
+		PROXY_PORT=$(free_port) || exit 1
+		cat > "$WORK/tinyproxy.conf" <<CONF
+Port $PROXY_PORT
+Listen 127.0.0.1
+Timeout 30
+LogFile "$PLOG"
+LogLevel Connect
+MaxClients 10
+Allow 127.0.0.1
+User nobody
+Group nogroup
+CONF
+		: > "$PLOG"
+		chmod 666 "$PLOG"
+		tinyproxy -d -c "$WORK/tinyproxy.conf" > "$WORK/tinyproxy.out" 2>&1 &
+		PROXY_PID=$!
+		if wait_tcp "$PROXY_PORT"; then
+			PIDS="$PIDS $PROXY_PID"
+			return 0
+		fi
+		kill "$PROXY_PID" 2>/dev/null
+	done
+	echo "tinyproxy did not start"; cat "$WORK/tinyproxy.out"; exit 1
+}
 # np [netpki options]: the shell on state $WORK/s, script on stdin.
 np() { ${NS_EXEC:-} "$NETPKI" --state "$WORK/s" "$@"; }
 

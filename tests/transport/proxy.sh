@@ -19,34 +19,6 @@ server_cert srv 127.0.0.1 127.0.0.1
 tls_front TLS "$CA_PORT" "$WORK/srv.pem"
 H=http://127.0.0.1:$CA_PORT
 
-# start_proxy: tinyproxy on a free port; sets PROXY_PORT, PROXY_PID.
-PLOG=$WORK/tinyproxy.log
-start_proxy() {
-	for _ in 1 2 3 4 5; do
-		PROXY_PORT=$(free_port) || exit 1
-		cat > "$WORK/tinyproxy.conf" <<CONF
-Port $PROXY_PORT
-Listen 127.0.0.1
-Timeout 30
-LogFile "$PLOG"
-LogLevel Connect
-MaxClients 10
-Allow 127.0.0.1
-User nobody
-Group nogroup
-CONF
-		: > "$PLOG"
-		chmod 666 "$PLOG"
-		tinyproxy -d -c "$WORK/tinyproxy.conf" > "$WORK/tinyproxy.out" 2>&1 &
-		PROXY_PID=$!
-		if wait_tcp "$PROXY_PORT"; then
-			PIDS="$PIDS $PROXY_PID"
-			return 0
-		fi
-		kill "$PROXY_PID" 2>/dev/null
-	done
-	echo "tinyproxy did not start"; cat "$WORK/tinyproxy.out"; exit 1
-}
 start_proxy
 
 # 1. The statement: bad host refused, round trip, no form.
