@@ -22,7 +22,10 @@
  * dependencies it is 30 shared libraries, which doubled the shell's
  * start-up time and added about 3 MB to every command that never opens a
  * URL (show running-config, key generation).  The table is written once,
- * under pthread_once, and only read after that.
+ * under pthread_once, and only read after that.  RTLD_LAZY: libcurl and
+ * the half of its libraries that are not linked with -z now bind each
+ * function on its first call instead of all ~8,800 relocations up front
+ * (2.8M instructions of one enrollment's 77M).
  */
 struct fetch_api {
 	CURL			*(*easy_init)(void);
@@ -53,7 +56,7 @@ fetch_curl_load(void)
 {
 	void	*h;
 
-	if ((h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((h = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL)) == NULL) {
 		snprintf(fetch_curl_err, sizeof(fetch_curl_err), "%s",
 		    dlerror());
 		return;
