@@ -166,6 +166,12 @@ struct enroll {
 	/* Set by proto->open: what a request will use, if weak. */
 	const char		*req_weak_cipher;
 	const char		*req_weak_md;
+	/*
+	 * The key enroll_keys loaded to check it: the first request of its
+	 * keystore kind takes it instead of reading the file again.
+	 */
+	EVP_PKEY		*checked_key;
+	int			 checked_kind;	/* enum keystore_kind */
 	/* enroll_open's own copies (the borrowed pointers point here). */
 	struct trustpoint	*own_tp;
 	struct tp_certs		 own_certs;
