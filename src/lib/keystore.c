@@ -394,23 +394,17 @@ keystore_store(struct store *st, const char *label, EVP_PKEY *pk, int type,
 	const char		*other = NULL;
 	int			 rc;
 
-	if ((rc = store_lock(st, e)) != 0)
-		return rc;
 	if (kind == KEYSTORE_SIGN)
 		other = "keys/rsa-encr";
 	else if (kind == KEYSTORE_ENCR)
 		other = "keys/rsa-sign";
-	if ((rc = store_batch_new(&b, st, e)) != 0 ||
-	    (rc = keystore_put(b, st, label, pk, type, kind, other, e)) != 0)
-		goto out;
-	if (encr != NULL && (rc = keystore_put(b, st, label, encr,
-	    EVP_PKEY_RSA, KEYSTORE_ENCR, "keys/rsa-sign", e)) != 0)
-		goto out;
-	rc = store_batch_commit(b, e);
- out:
-	store_batch_free(b);
-	store_unlock(st);
-	return rc;
+	if ((rc = store_change_begin(&b, st, e)) != 0)
+		return rc;
+	if ((rc = keystore_put(b, st, label, pk, type, kind, other, e)) == 0 &&
+	    encr != NULL)
+		rc = keystore_put(b, st, label, encr, EVP_PKEY_RSA,
+		    KEYSTORE_ENCR, "keys/rsa-sign", e);
+	return store_change_end(b, rc, e);
 }
 
 int
