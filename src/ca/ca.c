@@ -185,12 +185,10 @@ ca_make_cert(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
 	}
 	if ((rc = issue_ext(x, issuer ? issuer : x, NID_basic_constraints, bc,
 	    e)) != 0 ||
-	    (rc = issue_ext(x, issuer ? issuer : x, NID_key_usage, ku, e)) != 0 ||
-	    (rc = issue_cert_sign(x, issuer ? issuer : x, ikey ? ikey : key,
-	    NULL, e)) != 0)
+	    (rc = issue_ext(x, issuer ? issuer : x, NID_key_usage, ku, e)) != 0)
 		goto out;
-	*out = x;
-	x = NULL;
+	return issue_cert_sign(out, x, issuer ? issuer : x, ikey ? ikey : key,
+	    NULL, e);
  out:
 	X509_free(x);
 	return rc;

@@ -144,12 +144,13 @@ void		 issue_pending_clear(struct issue_pending *);
  * subject and issuer name, valid from now for days (the caller sets the
  * key and its own extensions); then issue_cert_sign, the key identifiers
  * (issuer: the issuer's certificate, x itself when self-signed), the CRL
- * distribution point when crl_url is set, and the SHA-256 signature.
+ * distribution point when crl_url is set, and the SHA-256 signature; it
+ * takes x: the signed certificate goes to *out, or x is freed.
  */
 int		 issue_cert_new(X509 **, const X509_NAME *, const X509_NAME *,
 		    int, struct err *);
-int		 issue_cert_sign(X509 *, X509 *, EVP_PKEY *, const char *,
-		    struct err *);
+int		 issue_cert_sign(X509 **, X509 *, X509 *, EVP_PKEY *,
+		    const char *, struct err *);
 int		 issue_ext(X509 *, X509 *, int, const char *, struct err *);
 
 /*

@@ -230,25 +230,32 @@ issue_cert_new(X509 **out, const X509_NAME *subject, const X509_NAME *issuer,
 }
 
 int
-issue_cert_sign(X509 *x, X509 *issuer, EVP_PKEY *key, const char *crl_url,
-    struct err *e)
+issue_cert_sign(X509 **out, X509 *x, X509 *issuer, EVP_PKEY *key,
+    const char *crl_url, struct err *e)
 {
 	char	 cdp[600];
 	int	 rc;
 
+	*out = NULL;
 	if ((rc = issue_ext(x, issuer, NID_subject_key_identifier, "hash",
 	    e)) != 0 || (rc = issue_ext(x, issuer,
 	    NID_authority_key_identifier, "keyid:always", e)) != 0)
-		return rc;
+		goto out;
 	if (crl_url != NULL && crl_url[0] != '\0') {
 		snprintf(cdp, sizeof(cdp), "URI:%s", crl_url);
 		if ((rc = issue_ext(x, issuer, NID_crl_distribution_points,
 		    cdp, e)) != 0)
-			return rc;
+			goto out;
 	}
-	if (X509_sign(x, key, EVP_sha256()) <= 0)
-		return err_openssl(e, ERR_CRYPTO, "cannot sign certificate");
-	return 0;
+	if (X509_sign(x, key, EVP_sha256()) <= 0) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot sign certificate");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+ out:
+	X509_free(x);
+	return rc;
 }
 
 int
@@ -349,10 +356,7 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 	/* The extensions the policy grants, not what the request says. */
 	if ((rc = policy_apply(pol, req, x, ca->cert, o->trusted, e)) != 0)
 		goto out;
-	if ((rc = issue_cert_sign(x, ca->cert, ca->key, o->crl_url, e)) != 0)
-		goto out;
-	*out = x;
-	x = NULL;
+	return issue_cert_sign(out, x, ca->cert, ca->key, o->crl_url, e);
  out:
 	X509_free(x);
 	return rc;
