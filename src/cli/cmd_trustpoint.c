@@ -1221,6 +1221,12 @@ const struct cmd_def cmd_trustpoint_defs[] = {
 	  .help = "Pin the CA certificate's fingerprint\n"
 	    "MD5, SHA-1 or SHA-256 in hex, spaces allowed",
 	  .fn = tpc_cmd_fingerprint, .keylen = 1 },
+	{ .mode = MODE_TRUSTP, .syntax = "auto-enroll [<1-100>] [regenerate]",
+	  .help = "Renew the router certificate automatically\n"
+	    "Percent of the certificate's lifetime after which to renew "
+	    "(default 80)\n"
+	    "Generate a new key pair for the renewal",
+	  .keylen = 1 },
 
 	/* EXEC */
 	{ .mode = MODE_EXEC, .syntax = "crypto ca authenticate NAME",

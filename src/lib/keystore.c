@@ -408,6 +408,19 @@ keystore_store(struct store *st, const char *label, EVP_PKEY *pk, int type,
 }
 
 int
+keystore_batch_put(struct store_batch *b, struct store *st,
+    const char *label, EVP_PKEY *pk, enum keystore_kind kind, struct err *e)
+{
+	int	 rc;
+
+	if ((rc = keystore_check_label(label, e)) != 0)
+		return rc;
+	return keystore_put(b, st, label, pk, EVP_PKEY_get_base_id(pk), kind,
+	    kind == KEYSTORE_SIGN ? "keys/rsa-encr" : kind == KEYSTORE_ENCR ?
+	    "keys/rsa-sign" : NULL, e);
+}
+
+int
 keystore_generate_rsa(struct store *st, const char *label,
     enum keystore_kind kind, int bits, struct err *e)
 {

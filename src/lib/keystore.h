@@ -77,6 +77,14 @@ int	 keystore_created(time_t *, struct store *, const char *,
  */
 int	 keystore_generate_rsa(struct store *, const char *,
 	    enum keystore_kind, int, struct err *);
+/*
+ * Add pk as label's key of kind to the change b (the label's other files
+ * of that kind removed, an old private key scrubbed when b commits): a key
+ * that must change together with other files (a renewal's switch-over).
+ */
+struct store_batch;
+int	 keystore_batch_put(struct store_batch *, struct store *, const char *,
+	    EVP_PKEY *, enum keystore_kind, struct err *);
 /* Both halves of a special-usage pair, generated before anything is written. */
 int	 keystore_generate_rsa_usage(struct store *, const char *, int, int,
 	    struct err *);

@@ -191,6 +191,22 @@ tp_load_int(const struct config *c, const char *block, const char *key,
 	return (int)n;
 }
 
+/* "auto-enroll [PERCENT] [regenerate]": the words after auto-enroll. */
+static void
+tp_load_auto(struct trustpoint *tp, const char *v)
+{
+	char	*end;
+	long	 n;
+
+	if (v == NULL)
+		return;
+	tp->auto_enroll = TP_AUTO_PERCENT;
+	n = strtol(v, &end, 10);
+	if (end != v && n >= 1 && n <= 100)
+		tp->auto_enroll = (int)n;
+	tp->auto_regenerate = strstr(v, "regenerate") != NULL;
+}
+
 int
 tp_load(struct trustpoint **out, const struct config *c, const char *name,
     struct err *e)
@@ -236,6 +252,7 @@ tp_load(struct trustpoint **out, const struct config *c, const char *name,
 		tp->serial = strcmp(v, "none") == 0 ? TP_SERIAL_NONE :
 		    TP_SERIAL_YES;
 	tp->crl_optional = config_get(c, block, "crl") != NULL;
+	tp_load_auto(tp, tp_stmt(c, block, "auto-enroll", 1));
 	if ((v = tp_stmt(c, block, "fingerprint", 1)) != NULL &&
 	    (rc = tp_fingerprint_norm(&tp->fingerprint, v, e)) != 0) {
 		err_prefix(e, "Trustpoint %s: fingerprint", name);
@@ -373,7 +390,7 @@ tp_certs_load(struct tp_certs *tc, struct store *st, const char *name,
 	return rc;
 }
 
-static int
+int
 tp_pem(char **out, size_t *outlen, STACK_OF(X509) *sk, X509 *one,
     struct err *e)
 {
@@ -454,7 +471,8 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 	    (rc = tp_batch_x509(b, name, "ra-sign.pem", NULL, ra_sign,
 	    e)) != 0 ||
 	    (rc = tp_batch_x509(b, name, "ra-encr.pem", NULL, ra_encr,
-	    e)) != 0)
+	    e)) != 0 ||
+	    (rc = tp_batch_x509(b, name, "ca-next.pem", NULL, NULL, e)) != 0)
 		goto out;
 	/*
 	 * A device certificate from another CA would never verify.  Names
@@ -508,16 +526,23 @@ tp_remove_all(struct store *st, const char *name, struct err *e)
 	static const char *const files[] = {
 		"ca.pem", "ra-sign.pem", "ra-encr.pem", "cert-general.pem",
 		"cert-sign.pem", "cert-encr.pem", "pending/general",
-		"pending/sign", "pending/encr",
+		"pending/sign", "pending/encr", "shadow-general.pem",
+		"shadow-sign.pem", "shadow-encr.pem", "shadow-key-general.pem",
+		"shadow-key-sign.pem", "shadow-key-encr.pem",
+		"renewal-general", "renewal-sign", "renewal-encr", "ca-next.pem",
 	};
+	char			 rel[256];
 	struct store_batch	*b = NULL;
 	size_t			 i;
 	int			 rc = 0;
 
 	if ((rc = store_change_begin(&b, st, e)) != 0)
 		return rc;
+	/* Only what is there: the list is longer than one change holds. */
 	for (i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++)
-		rc = tp_batch_x509(b, name, files[i], NULL, NULL, e);
+		if (tp_path(rel, sizeof(rel), name, files[i]) == 0 &&
+		    store_exists(st, rel))
+			rc = tp_batch_x509(b, name, files[i], NULL, NULL, e);
 	return store_change_end(b, rc, e);
 }
 

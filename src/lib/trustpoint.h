@@ -33,6 +33,7 @@ struct store;
 #define TP_DEFAULT_PATH		"/cgi-bin/pkiclient.exe"
 #define TP_CHAINMAX		16	/* certificates in ca.pem */
 #define TP_CLOCK_SKEW		300	/* seconds a notBefore may be ahead */
+#define TP_AUTO_PERCENT		80	/* auto-enroll without PERCENT */
 
 enum tp_method {
 	TP_METHOD_NONE = 0,	/* no enrollment statement */
@@ -73,6 +74,8 @@ struct trustpoint {
 	char		*description;	/* or NULL */
 	/* fingerprint pin: uppercase hex without spaces, or NULL */
 	char		*fingerprint;
+	int		 auto_enroll;	/* renew at this percent, 0: off */
+	int		 auto_regenerate; /* auto-enroll ... regenerate */
 };
 
 /* The configuration block key of a trustpoint ("crypto ca trustpoint X"). */
@@ -111,13 +114,17 @@ int		 tp_certs_load(struct tp_certs *, struct store *,
 void		 tp_certs_clear(struct tp_certs *);
 /*
  * Store the CA chain (ca first) and the RA certificates (either may be
- * NULL), replacing what authenticate stored before.  Device certificates
+ * NULL), replacing what authenticate stored before, and the shadow CA
+ * (ca-next.pem, tp_rollover.h) with it.  Device certificates
  * stay unless they no longer chain to the new CA (they are then removed).
  */
 int		 tp_store_ca(struct store *, const char *, STACK_OF(X509) *,
 		    X509 *, X509 *, struct err *);
 int		 tp_store_cert(struct store *, const char *, enum tp_kind,
 		    X509 *, struct err *);
+/* PEM of sk's certificates, then one (either may be NULL); caller frees. */
+int		 tp_pem(char **, size_t *, STACK_OF(X509) *, X509 *,
+		    struct err *);
 /* Forget everything stored for a trustpoint (no crypto ca trustpoint). */
 int		 tp_remove_all(struct store *, const char *, struct err *);
 /* trustpoints/<name>/<file> into buf. */
@@ -180,5 +187,15 @@ enum tp_cert_state tp_cert_state(struct store *, const char *, enum tp_kind,
 		    X509 *, X509 *, time_t);
 /* "Available", "Key missing", "Key mismatch", "Revoked", ... */
 const char	*tp_cert_state_name(enum tp_cert_state);
+
+/*
+ * The shadow certificate (renew.h): a renewed router certificate waiting
+ * for its switch-over, trustpoints/<tp>/shadow-<kind>.pem (tp_shadow.c).
+ * ERR_NOTFOUND when none.
+ */
+int		 tp_shadow_load(X509 **, struct store *, const char *,
+		    enum tp_kind, struct err *);
+int		 tp_shadow_store(struct store *, const char *, enum tp_kind,
+		    X509 *, struct err *);
 
 #endif

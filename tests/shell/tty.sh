@@ -27,6 +27,11 @@ check "config prompt" wait_for 'router(config)#'
 $T send-keys -t t 'hostname ?'
 check "? lists the parameter with its help" wait_for 'HOSTNAME  This system'"'"'s network name'
 $T send-keys -t t 'tty1' Enter
+$T send-keys -t t 'crypto ca trustpoint t' Enter
+$T send-keys -t t 'auto-enroll 70 re' Tab
+check "TAB completes auto-enroll's regenerate" \
+    wait_for 'router(config-trustp)#auto-enroll 70 regenerate'
+$T send-keys -t t Enter 'exit' Enter
 $T send-keys -t t 'do sh'
 $T send-keys -t t Tab
 check "TAB after do completes EXEC words" wait_for 'do show'
