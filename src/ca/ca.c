@@ -179,44 +179,23 @@ ca_make_cert(X509 **out, EVP_PKEY *key, const X509_NAME *subject,
     struct err *e)
 {
 	X509		*x = NULL;
-	ASN1_INTEGER	*sn = NULL;
-	time_t		 now = clock_now();
 	int		 rc;
 
 	*out = NULL;
-	if ((x = X509_new()) == NULL) {
-		rc = err_nomem(e);
-		goto out;
-	}
-	if ((rc = issue_serial_random(&sn, e)) != 0)
-		goto out;
-	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !X509_set_serialNumber(x, sn) ||
-	    !X509_set_subject_name(x, subject) ||
-	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) :
-	    subject) ||
-	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &now) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), days, 0, &now) == NULL ||
-	    !X509_set_pubkey(x, key)) {
+	if ((rc = issue_cert_new(&x, subject, issuer ?
+	    X509_get_subject_name(issuer) : subject, days, e)) != 0)
+		return rc;
+	if (!X509_set_pubkey(x, key)) {
 		rc = err_openssl(e, ERR_CRYPTO, "cannot make certificate");
 		goto out;
 	}
 	if ((rc = issue_ext(x, issuer ? issuer : x, NID_basic_constraints, bc,
 	    e)) != 0 ||
-	    (rc = issue_ext(x, issuer ? issuer : x, NID_key_usage, ku, e)) != 0 ||
-	    (rc = issue_ext(x, issuer ? issuer : x, NID_subject_key_identifier,
-	    "hash", e)) != 0 ||
-	    (rc = issue_ext(x, issuer ? issuer : x,
-	    NID_authority_key_identifier, "keyid:always", e)) != 0)
+	    (rc = issue_ext(x, issuer ? issuer : x, NID_key_usage, ku, e)) != 0)
 		goto out;
-	if (X509_sign(x, ikey ? ikey : key, EVP_sha256()) <= 0) {
-		rc = err_openssl(e, ERR_CRYPTO, "cannot sign certificate");
-		goto out;
-	}
-	*out = x;
-	x = NULL;
+	return issue_cert_sign(out, x, issuer ? issuer : x, ikey ? ikey : key,
+	    NULL, e);
  out:
-	ASN1_INTEGER_free(sn);
 	X509_free(x);
 	return rc;
 }

@@ -202,9 +202,20 @@ int		 issue_start(struct issue_pending *, const struct ca *,
 int		 issue_finish(struct issue_pending *, struct db *, int64_t *,
 		    struct err *);
 void		 issue_pending_clear(struct issue_pending *);
-/* Extensions and signing shared with ca.c's CA and RA certificates. */
+/*
+ * Every certificate this CA makes (issued ones, ca.c's CA and RA ones):
+ * issue_cert_new, a version 3 certificate with a random 128-bit serial,
+ * subject and issuer name, valid from now for days (the caller sets the
+ * key and its own extensions); then issue_cert_sign, the key identifiers
+ * (issuer: the issuer's certificate, x itself when self-signed), the CRL
+ * distribution point when crl_url is set, and the SHA-256 signature; it
+ * takes x: the signed certificate goes to *out, or x is freed.
+ */
+int		 issue_cert_new(X509 **, const X509_NAME *, const X509_NAME *,
+		    int, struct err *);
+int		 issue_cert_sign(X509 **, X509 *, X509 *, EVP_PKEY *,
+		    const char *, struct err *);
 int		 issue_ext(X509 *, X509 *, int, const char *, struct err *);
-int		 issue_serial_random(ASN1_INTEGER **, struct err *);
 
 /*
  * crl.c: cacrl_, the CRL this CA signs (the library's crl_ checks other

@@ -183,7 +183,7 @@ issue_serial_parse(ASN1_INTEGER **out, const char *s, struct err *e)
 	return rc;
 }
 
-int
+static int
 issue_serial_random(ASN1_INTEGER **out, struct err *e)
 {
 	BIGNUM	*bn;
@@ -195,6 +195,66 @@ issue_serial_random(ASN1_INTEGER **out, struct err *e)
 	    (*out = BN_to_ASN1_INTEGER(bn, NULL)) == NULL)
 		rc = err_openssl(e, ERR_CRYPTO, "no random serial");
 	BN_free(bn);
+	return rc;
+}
+
+int
+issue_cert_new(X509 **out, const X509_NAME *subject, const X509_NAME *issuer,
+    int days, struct err *e)
+{
+	X509		*x = NULL;
+	ASN1_INTEGER	*sn = NULL;
+	time_t		 now = clock_now();
+	int		 rc;
+
+	*out = NULL;
+	if ((x = X509_new()) == NULL)
+		return err_nomem(e);
+	if ((rc = issue_serial_random(&sn, e)) != 0)
+		goto out;
+	if (!X509_set_version(x, X509_VERSION_3) ||
+	    !X509_set_serialNumber(x, sn) ||
+	    !X509_set_subject_name(x, subject) ||
+	    !X509_set_issuer_name(x, issuer) ||
+	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(x), days, 0, &now) == NULL) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot make certificate");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+ out:
+	ASN1_INTEGER_free(sn);
+	X509_free(x);
+	return rc;
+}
+
+int
+issue_cert_sign(X509 **out, X509 *x, X509 *issuer, EVP_PKEY *key,
+    const char *crl_url, struct err *e)
+{
+	char	 cdp[600];
+	int	 rc;
+
+	*out = NULL;
+	if ((rc = issue_ext(x, issuer, NID_subject_key_identifier, "hash",
+	    e)) != 0 || (rc = issue_ext(x, issuer,
+	    NID_authority_key_identifier, "keyid:always", e)) != 0)
+		goto out;
+	if (crl_url != NULL && crl_url[0] != '\0') {
+		snprintf(cdp, sizeof(cdp), "URI:%s", crl_url);
+		if ((rc = issue_ext(x, issuer, NID_crl_distribution_points,
+		    cdp, e)) != 0)
+			goto out;
+	}
+	if (X509_sign(x, key, EVP_sha256()) <= 0) {
+		rc = err_openssl(e, ERR_CRYPTO, "cannot sign certificate");
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+ out:
+	X509_free(x);
 	return rc;
 }
 
@@ -269,11 +329,10 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
     const struct issue_opts *o, struct err *e)
 {
 	X509		*x = NULL;
-	ASN1_INTEGER	*sn = NULL;
-	time_t		 now = clock_now();
 	struct policy	 defpol;
 	const struct policy *pol = o->policy;
-	char		 cdp[600];
+	const char	*crl = o->crl_url;
+	char		 cdp[560];
 	int		 rc;
 
 	*out = NULL;
@@ -281,18 +340,11 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 		policy_default(&defpol);
 		pol = &defpol;
 	}
-	if ((x = X509_new()) == NULL)
-		return err_nomem(e);
-	if ((rc = issue_serial_random(&sn, e)) != 0)
-		goto out;
-	if (!X509_set_version(x, X509_VERSION_3) ||
-	    !X509_set_serialNumber(x, sn) ||
-	    !X509_set_subject_name(x, X509_REQ_get_subject_name(req)) ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) ||
-	    X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &now) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), policy_days(pol,
-	    o->days > 0 ? o->days : CA_CERT_DAYS), 0, &now) == NULL ||
-	    !issue_copy_pubkey(x, req)) {
+	if ((rc = issue_cert_new(&x, X509_REQ_get_subject_name(req),
+	    X509_get_subject_name(ca->cert), policy_days(pol, o->days > 0 ?
+	    o->days : CA_CERT_DAYS), e)) != 0)
+		return rc;
+	if (!issue_copy_pubkey(x, req)) {
 		rc = err_openssl(e, ERR_CRYPTO, "cannot make certificate");
 		goto out;
 	}
@@ -306,29 +358,13 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 	/* The extensions the policy grants, not what the request says. */
 	if ((rc = policy_apply(pol, req, x, ca->cert, o->trusted, e)) != 0)
 		goto out;
-	if ((rc = issue_ext(x, ca->cert, NID_subject_key_identifier, "hash",
-	    e)) != 0 || (rc = issue_ext(x, ca->cert,
-	    NID_authority_key_identifier, "keyid:always", e)) != 0)
-		goto out;
-	if (o->crl_url != NULL && o->crl_url[0] != '\0') {
-		/* Generation N > 1 publishes its CRL at /crl/N (http.c). */
-		if (ca->gen > 1)
-			snprintf(cdp, sizeof(cdp), "URI:%s/%d", o->crl_url,
-			    ca->gen);
-		else
-			snprintf(cdp, sizeof(cdp), "URI:%s", o->crl_url);
-		if ((rc = issue_ext(x, ca->cert, NID_crl_distribution_points,
-		    cdp, e)) != 0)
-			goto out;
+	/* Generation N > 1 publishes its CRL at /crl/N (http.c). */
+	if (o->crl_url != NULL && o->crl_url[0] != '\0' && ca->gen > 1) {
+		snprintf(cdp, sizeof(cdp), "%s/%d", o->crl_url, ca->gen);
+		crl = cdp;
 	}
-	if (X509_sign(x, ca->key, EVP_sha256()) <= 0) {
-		rc = err_openssl(e, ERR_CRYPTO, "cannot sign certificate");
-		goto out;
-	}
-	*out = x;
-	x = NULL;
+	return issue_cert_sign(out, x, ca->cert, ca->key, crl, e);
  out:
-	ASN1_INTEGER_free(sn);
 	X509_free(x);
 	return rc;
 }

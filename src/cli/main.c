@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "agent.h"
 #include "err.h"
 #include "shell_priv.h"
@@ -185,6 +187,17 @@ main(int argc, char *argv[])
 
 	if (main_nodump() != 0)
 		return 1;
+	/*
+	 * Before any other OpenSSL call: a command runs once and exits, so
+	 * OpenSSL's exit handler, which freed its tables one object at a time
+	 * (1.35M of an enrollment's 71.5M instructions), is not installed.
+	 * Keys are freed and cleansed by their owners before; the agent does
+	 * not exit until it is told to.
+	 */
+	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL)) {
+		fprintf(stderr, "netpki: cannot initialise OpenSSL\n");
+		return 1;
+	}
 	if (argc > 1 && strcmp(argv[1], "agent") == 0)
 		return agent_main(argc - 1, argv + 1);
 	if ((rc = main_opts_parse(&o, argc, argv)) != -1)

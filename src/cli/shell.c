@@ -14,8 +14,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <histedit.h>
-
 #include "buf.h"
 #include "cert.h"
 #include "cfgparse.h"
@@ -25,6 +23,7 @@
 #include "commands.h"
 #include "commitlog.h"
 #include "config.h"
+#include "edit.h"
 #include "err.h"
 #include "json.h"
 #include "pipe.h"
@@ -59,6 +58,7 @@ struct shell {
 	int			 nlines, lineidx;
 	int			 tty;		/* interactive terminal */
 	int			 echo;		/* echo input like a console */
+	const struct edit_api	*ed;	/* libedit, when el is set */
 	EditLine		*el;
 	History			*hist;
 	volatile sig_atomic_t	*intr;
@@ -109,9 +109,9 @@ shell_free(struct shell *sh)
 	if (sh == NULL)
 		return;
 	if (sh->el != NULL)
-		el_end(sh->el);
+		sh->ed->el_end(sh->el);
 	if (sh->hist != NULL)
-		history_end(sh->hist);
+		sh->ed->history_end(sh->hist);
 	cmdtree_free(sh->tree);
 	store_free(sh->store);
 	config_free(sh->running);
@@ -1433,7 +1433,8 @@ shell_of(EditLine *el)
 {
 	void	*p = NULL;
 
-	el_get(el, EL_CLIENTDATA, &p);
+	/* Called back by libedit, so edit_api() was loaded. */
+	edit_api(NULL)->el_get(el, EL_CLIENTDATA, &p);
 	return p;
 }
 
@@ -1446,7 +1447,7 @@ shell_el_prompt(EditLine *el)
 static char *
 shell_el_before_cursor(EditLine *el)
 {
-	const LineInfo	*li = el_line(el);
+	const LineInfo	*li = shell_of(el)->ed->el_line(el);
 
 	return strndup(li->buffer, (size_t)(li->cursor - li->buffer));
 }
@@ -1484,7 +1485,7 @@ shell_el_complete(EditLine *el, int ch)
 	}
 	free(line);
 	if (add != NULL && *add != '\0')
-		el_insertstr(el, add);
+		sh->ed->el_insertstr(el, add);
 	free(add);
 	if (choices != NULL) {
 		printf("\n%s\n", choices);
@@ -1498,12 +1499,13 @@ shell_el_complete(EditLine *el, int ch)
 static unsigned char
 shell_el_ctrlz(EditLine *el, int ch)
 {
-	const LineInfo	*li = el_line(el);
+	const struct edit_api	*ed = shell_of(el)->ed;
+	const LineInfo		*li = ed->el_line(el);
 
 	(void)ch;
-	el_cursor(el, (int)(li->lastchar - li->cursor));
-	el_deletestr(el, (int)(li->lastchar - li->buffer));
-	el_insertstr(el, "end");
+	ed->el_cursor(el, (int)(li->lastchar - li->cursor));
+	ed->el_deletestr(el, (int)(li->lastchar - li->buffer));
+	ed->el_insertstr(el, "end");
 	printf("\n");
 	return CC_NEWLINE;
 }
@@ -1511,34 +1513,38 @@ shell_el_ctrlz(EditLine *el, int ch)
 int
 shell_run_tty(struct shell *sh)
 {
-	HistEvent	 ev;
-	const char	*line;
-	char		*copy;
-	int		 count;
+	const struct edit_api	*ed;
+	struct err		 e;
+	HistEvent		 ev;
+	const char		*line;
+	char			*copy;
+	int			 count;
 
 	sh->tty = 1;
-	if ((sh->el = el_init("netpki", stdin, stdout, stderr)) == NULL ||
-	    (sh->hist = history_init()) == NULL)
+	if ((ed = sh->ed = edit_api(&e)) == NULL)
+		return shell_error(sh, "%s", e.msg), 1;
+	if ((sh->el = ed->el_init("netpki", stdin, stdout, stderr)) == NULL ||
+	    (sh->hist = ed->history_init()) == NULL)
 		return shell_error(sh, "cannot initialise line editing"), 1;
-	history(sh->hist, &ev, H_SETSIZE, 500);
-	el_set(sh->el, EL_CLIENTDATA, sh);
-	el_set(sh->el, EL_PROMPT, shell_el_prompt);
-	el_set(sh->el, EL_EDITOR, "emacs");
-	el_set(sh->el, EL_HIST, history, sh->hist);
-	el_set(sh->el, EL_ADDFN, "np-help", "list possible words",
+	ed->history(sh->hist, &ev, H_SETSIZE, 500);
+	ed->el_set(sh->el, EL_CLIENTDATA, sh);
+	ed->el_set(sh->el, EL_PROMPT, shell_el_prompt);
+	ed->el_set(sh->el, EL_EDITOR, "emacs");
+	ed->el_set(sh->el, EL_HIST, ed->history, sh->hist);
+	ed->el_set(sh->el, EL_ADDFN, "np-help", "list possible words",
 	    shell_el_help);
-	el_set(sh->el, EL_ADDFN, "np-complete", "complete a word",
+	ed->el_set(sh->el, EL_ADDFN, "np-complete", "complete a word",
 	    shell_el_complete);
-	el_set(sh->el, EL_ADDFN, "np-end", "end configuration mode",
+	ed->el_set(sh->el, EL_ADDFN, "np-end", "end configuration mode",
 	    shell_el_ctrlz);
-	el_set(sh->el, EL_BIND, "?", "np-help", NULL);
-	el_set(sh->el, EL_BIND, "^I", "np-complete", NULL);
-	el_set(sh->el, EL_BIND, "^Z", "np-end", NULL);
+	ed->el_set(sh->el, EL_BIND, "?", "np-help", NULL);
+	ed->el_set(sh->el, EL_BIND, "^I", "np-complete", NULL);
+	ed->el_set(sh->el, EL_BIND, "^Z", "np-end", NULL);
 	/* Deliver ^Z as a key while editing instead of stopping the shell. */
-	el_set(sh->el, EL_SETTY, "-d", "-isig", NULL);
-	el_set(sh->el, EL_SIGNAL, 1);
+	ed->el_set(sh->el, EL_SETTY, "-d", "-isig", NULL);
+	ed->el_set(sh->el, EL_SIGNAL, 1);
 	while (!sh->quit) {
-		if ((line = el_gets(sh->el, &count)) == NULL) {
+		if ((line = ed->el_gets(sh->el, &count)) == NULL) {
 			printf("\n");
 			break;
 		}
@@ -1554,7 +1560,7 @@ shell_run_tty(struct shell *sh)
 			continue;
 		}
 		if (copy[0] != '\0')
-			history(sh->hist, &ev, H_ENTER, copy);
+			ed->history(sh->hist, &ev, H_ENTER, copy);
 		shell_exec(sh, copy);
 		free(copy);
 	}

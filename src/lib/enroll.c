@@ -72,6 +72,7 @@ enroll_close(struct enroll *en)
 		return;
 	if (en->proto != NULL && en->proto->close != NULL)
 		en->proto->close(en);
+	EVP_PKEY_free(en->checked_key);
 	tp_free(en->own_tp);
 	tp_certs_clear(&en->own_certs);
 	transport_opts_clear(&en->own_fo);
@@ -150,17 +151,24 @@ int
 enroll_keys(struct enroll *en, int *usage, const struct enroll_proto *proto,
     struct err *e)
 {
-	EVP_PKEY	*k = NULL;
-	int		 rc;
+	EVP_PKEY		*k = NULL;
+	enum keystore_kind	 kind;
+	int			 rc;
 
 	if (keystore_exists(en->st, en->tp->keylabel, usage)) {
 		if (proto == NULL || proto->key_ok == NULL)
 			return 0;
 		/* Before the password prompt. */
-		if ((rc = keystore_load(&k, en->st, en->tp->keylabel, *usage ?
-		    KEYSTORE_SIGN : KEYSTORE_GENERAL, e)) != 0)
+		kind = *usage ? KEYSTORE_SIGN : KEYSTORE_GENERAL;
+		if ((rc = keystore_load(&k, en->st, en->tp->keylabel, kind,
+		    e)) != 0)
 			return rc;
-		rc = proto->key_ok(en, k, e);
+		if ((rc = proto->key_ok(en, k, e)) == 0) {
+			EVP_PKEY_free(en->checked_key);
+			en->checked_key = k;
+			en->checked_kind = (int)kind;
+			k = NULL;
+		}
 		EVP_PKEY_free(k);
 		return rc;
 	}
@@ -490,6 +498,20 @@ enroll_pending(struct enroll *en, struct enroll_job *job, struct err *e)
 	return 0;
 }
 
+/* A new request's key: the one enroll_keys checked, or the store's. */
+static int
+enroll_new_key(struct enroll *en, struct enroll_job *job, struct err *e)
+{
+	enum keystore_kind	 kind = tp_keystore_kind(job->kind);
+
+	if (en->checked_key != NULL && en->checked_kind == (int)kind) {
+		job->key = en->checked_key;
+		en->checked_key = NULL;
+		return 0;
+	}
+	return keystore_load(&job->key, en->st, en->tp->keylabel, kind, e);
+}
+
 /*
  * Build and send one request.  last: no request after this one needs the
  * challenge password, so it is wiped as soon as the request is encoded,
@@ -502,8 +524,7 @@ enroll_send(struct enroll *en, struct enroll_job *job, char *pw, int last)
 	struct err	 e;
 	int		 rc, own = (en->proto->flags & ENROLL_PROTO_OWN_CSR) != 0;
 
-	if ((rc = keystore_load(&job->key, en->st, en->tp->keylabel,
-	    tp_keystore_kind(job->kind), &e)) != 0 ||
+	if ((rc = enroll_new_key(en, job, &e)) != 0 ||
 	    (en->proto->key_ok != NULL &&
 	    (rc = en->proto->key_ok(en, job->key, &e)) != 0) ||
 	    (!own && (rc = enroll_csr(&job->req, en, job->key, job->kind,

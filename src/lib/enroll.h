@@ -202,6 +202,12 @@ struct enroll {
 	const EVP_MD		*req_md;
 	/* During enroll_run: the password asked (OWN_CSR), else NULL. */
 	const char		*password;
+	/*
+	 * The key enroll_keys loaded to check it: the first request of its
+	 * keystore kind takes it instead of reading the file again.
+	 */
+	EVP_PKEY		*checked_key;
+	int			 checked_kind;	/* enum keystore_kind */
 	/* enroll_open's own copies (the borrowed pointers point here). */
 	struct trustpoint	*own_tp;
 	struct tp_certs		 own_certs;

@@ -394,23 +394,17 @@ keystore_store(struct store *st, const char *label, EVP_PKEY *pk, int type,
 	const char		*other = NULL;
 	int			 rc;
 
-	if ((rc = store_lock(st, e)) != 0)
-		return rc;
 	if (kind == KEYSTORE_SIGN)
 		other = "keys/rsa-encr";
 	else if (kind == KEYSTORE_ENCR)
 		other = "keys/rsa-sign";
-	if ((rc = store_batch_new(&b, st, e)) != 0 ||
-	    (rc = keystore_put(b, st, label, pk, type, kind, other, e)) != 0)
-		goto out;
-	if (encr != NULL && (rc = keystore_put(b, st, label, encr,
-	    EVP_PKEY_RSA, KEYSTORE_ENCR, "keys/rsa-sign", e)) != 0)
-		goto out;
-	rc = store_batch_commit(b, e);
- out:
-	store_batch_free(b);
-	store_unlock(st);
-	return rc;
+	if ((rc = store_change_begin(&b, st, e)) != 0)
+		return rc;
+	if ((rc = keystore_put(b, st, label, pk, type, kind, other, e)) == 0 &&
+	    encr != NULL)
+		rc = keystore_put(b, st, label, encr, EVP_PKEY_RSA,
+		    KEYSTORE_ENCR, "keys/rsa-sign", e);
+	return store_change_end(b, rc, e);
 }
 
 int
@@ -689,36 +683,46 @@ keystore_zeroize_dir(struct store *st, const char *dir, const char *label,
 	return rc;
 }
 
+/*
+ * Remove label (every key when NULL) from each of dirs under the lock;
+ * *count: how many files went, also when a removal failed.
+ */
+static int
+keystore_zeroize_in(struct store *st, const char *const *dirs, size_t ndirs,
+    const char *label, size_t *count, struct err *e)
+{
+	size_t	 i;
+	int	 rc;
+
+	*count = 0;
+	if (label != NULL && (rc = keystore_check_label(label, e)) != 0)
+		return rc;
+	if ((rc = store_lock(st, e)) != 0)
+		return rc;
+	for (i = 0; rc == 0 && i < ndirs; i++)
+		rc = keystore_zeroize_dir(st, dirs[i], label, count, e);
+	store_unlock(st);
+	return rc;
+}
+
 int
 keystore_zeroize(struct store *st, const char *label, int type,
     size_t *count, struct err *e)
 {
-	size_t	 i, n = 0;
-	int	 rc = 0, locked = 0;
+	const char	*dirs[KEYSTORE_NDIRS];
+	size_t		 i, nd = 0, n;
+	int		 rc;
 
-	if (count != NULL)
-		*count = 0;
-	if (label != NULL && (rc = keystore_check_label(label, e)) != 0)
-		goto out;
-	if ((rc = store_lock(st, e)) != 0)
-		goto out;
-	locked = 1;
-	for (i = 0; i < KEYSTORE_NDIRS; i++) {
-		if (type != 0 && keystore_dirs[i].type != type)
-			continue;
-		if ((rc = keystore_zeroize_dir(st, keystore_dirs[i].dir, label,
-		    &n, e)) != 0)
-			goto out;
-	}
-	if (n == 0)
+	for (i = 0; i < KEYSTORE_NDIRS; i++)
+		if (type == 0 || keystore_dirs[i].type == type)
+			dirs[nd++] = keystore_dirs[i].dir;
+	if ((rc = keystore_zeroize_in(st, dirs, nd, label, &n, e)) == 0 &&
+	    n == 0)
 		rc = err_set(e, ERR_NOTFOUND, "no %s keys%s%s",
 		    type == EVP_PKEY_RSA ? "RSA" : type == EVP_PKEY_EC ?
 		    "ECDSA" : "", label ? " named " : "", label ? label : "");
- out:
 	if (count != NULL)
 		*count = n;
-	if (locked)
-		store_unlock(st);
 	return rc;
 }
 
@@ -1064,25 +1068,15 @@ int
 keystore_auth_zeroize(struct store *st, const char *label, size_t *count,
     struct err *e)
 {
-	size_t	 n = 0;
-	int	 rc = 0, locked = 0;
+	static const char *const dirs[] = { KEYSTORE_AUTHDIR };
+	size_t	 n;
+	int	 rc;
 
-	if (count != NULL)
-		*count = 0;
-	if (label != NULL && (rc = keystore_check_label(label, e)) != 0)
-		goto out;
-	if ((rc = store_lock(st, e)) != 0)
-		goto out;
-	locked = 1;
-	if ((rc = keystore_zeroize_dir(st, KEYSTORE_AUTHDIR, label, &n, e)))
-		goto out;
-	if (n == 0)
+	if ((rc = keystore_zeroize_in(st, dirs, 1, label, &n, e)) == 0 &&
+	    n == 0)
 		rc = err_set(e, ERR_NOTFOUND, "no authentication keys%s%s",
 		    label ? " named " : "", label ? label : "");
- out:
 	if (count != NULL)
 		*count = n;
-	if (locked)
-		store_unlock(st);
 	return rc;
 }

@@ -336,16 +336,10 @@ renew_switch(struct store *st, const char *name, const char *label,
 	struct store_batch	*b = NULL;
 	int			 rc;
 
-	if ((rc = store_lock(st, e)) != 0)
+	if ((rc = store_change_begin(&b, st, e)) != 0)
 		return rc;
-	if ((rc = store_batch_new(&b, st, e)) != 0 ||
-	    (rc = renew_switch_batch(b, st, name, label, kind, e)) != 0)
-		goto out;
-	rc = store_batch_commit(b, e);
- out:
-	store_batch_free(b);
-	store_unlock(st);
-	return rc;
+	rc = renew_switch_batch(b, st, name, label, kind, e);
+	return store_change_end(b, rc, e);
 }
 
 time_t

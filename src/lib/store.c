@@ -704,6 +704,35 @@ store_batch_new(struct store_batch **out, struct store *st, struct err *e)
 	return 0;
 }
 
+int
+store_change_begin(struct store_batch **out, struct store *st,
+    struct err *e)
+{
+	int	 rc;
+
+	*out = NULL;
+	if ((rc = store_lock(st, e)) != 0)
+		return rc;
+	if ((rc = store_batch_new(out, st, e)) != 0)
+		store_unlock(st);
+	return rc;
+}
+
+int
+store_change_end(struct store_batch *b, int rc, struct err *e)
+{
+	struct store	*st;
+
+	if (b == NULL)
+		return rc;
+	st = b->st;
+	if (rc == 0)
+		rc = store_batch_commit(b, e);
+	store_batch_free(b);
+	store_unlock(st);
+	return rc;
+}
+
 void
 store_batch_free(struct store_batch *b)
 {

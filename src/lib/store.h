@@ -69,6 +69,15 @@ int		 store_batch_remove(struct store_batch *, const char *, int,
 int		 store_batch_commit(struct store_batch *, struct err *);
 /* Removes the temporary files of a change that was not committed. */
 void		 store_batch_free(struct store_batch *);
+/*
+ * A batch under the lock, the way most changes are made: begin takes the
+ * lock and a new batch (no lock kept when it fails); end commits the
+ * batch when rc is 0, frees it, releases the lock and returns rc or the
+ * commit's error.  end accepts NULL (returns rc).
+ */
+int		 store_change_begin(struct store_batch **, struct store *,
+		    struct err *);
+int		 store_change_end(struct store_batch *, int, struct err *);
 
 /* The same operations on absolute paths, for files outside a store. */
 int		 store_file_write(const char *, const void *, size_t, mode_t,

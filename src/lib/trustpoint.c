@@ -516,13 +516,12 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 	if (chain == NULL || sk_X509_num(chain) < 1)
 		return err_set(e, ERR_INVAL, "no CA certificate");
 	ca = sk_X509_value(chain, 0);
-	if ((rc = store_lock(st, e)) != 0)
+	if ((rc = store_change_begin(&b, st, e)) != 0)
 		return rc;
 	/* A failure to read old state is not a reason to keep the new CA out. */
 	if (tp_certs_load(&old, st, name, e) != 0)
 		err_clear(e);
-	if ((rc = store_batch_new(&b, st, e)) != 0 ||
-	    (rc = tp_batch_x509(b, name, "ca.pem", chain, NULL, e)) != 0 ||
+	if ((rc = tp_batch_x509(b, name, "ca.pem", chain, NULL, e)) != 0 ||
 	    (rc = tp_batch_x509(b, name, "ra-sign.pem", NULL, ra_sign,
 	    e)) != 0 ||
 	    (rc = tp_batch_x509(b, name, "ra-encr.pem", NULL, ra_encr,
@@ -543,12 +542,9 @@ tp_store_ca(struct store *st, const char *name, STACK_OF(X509) *chain,
 		if ((rc = tp_batch_x509(b, name, file, NULL, NULL, e)) != 0)
 			goto out;
 	}
-	rc = store_batch_commit(b, e);
  out:
-	store_batch_free(b);
 	tp_certs_clear(&old);
-	store_unlock(st);
-	return rc;
+	return store_change_end(b, rc, e);
 }
 
 int
@@ -562,25 +558,20 @@ tp_store_cert(struct store *st, const char *name, enum tp_kind kind,
 	if ((unsigned)kind >= TP_KIND__MAX)
 		return err_set(e, ERR_INVAL, "bad key kind");
 	snprintf(file, sizeof(file), "cert-%s.pem", tp_kinds[kind]);
-	if ((rc = store_lock(st, e)) != 0)
+	if ((rc = store_change_begin(&b, st, e)) != 0)
 		return rc;
-	if ((rc = store_batch_new(&b, st, e)) != 0 ||
-	    (rc = tp_batch_x509(b, name, file, NULL, x, e)) != 0)
+	if ((rc = tp_batch_x509(b, name, file, NULL, x, e)) != 0)
 		goto out;
 	/* General purpose and usage certificates exclude each other. */
 	if (kind == TP_KIND_GENERAL) {
 		if ((rc = tp_batch_x509(b, name, "cert-sign.pem", NULL, NULL,
-		    e)) != 0 || (rc = tp_batch_x509(b, name, "cert-encr.pem",
-		    NULL, NULL, e)) != 0)
-			goto out;
-	} else if ((rc = tp_batch_x509(b, name, "cert-general.pem", NULL,
-	    NULL, e)) != 0)
-		goto out;
-	rc = store_batch_commit(b, e);
+		    e)) == 0)
+			rc = tp_batch_x509(b, name, "cert-encr.pem", NULL,
+			    NULL, e);
+	} else
+		rc = tp_batch_x509(b, name, "cert-general.pem", NULL, NULL, e);
  out:
-	store_batch_free(b);
-	store_unlock(st);
-	return rc;
+	return store_change_end(b, rc, e);
 }
 
 int
@@ -600,21 +591,14 @@ tp_remove_all(struct store *st, const char *name, struct err *e)
 	size_t			 i;
 	int			 rc = 0;
 
-	if ((rc = store_lock(st, e)) != 0)
+	if ((rc = store_change_begin(&b, st, e)) != 0)
 		return rc;
-	if ((rc = store_batch_new(&b, st, e)) != 0)
-		goto out;
 	/* Only what is there: the list is longer than one change holds. */
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+	for (i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++)
 		if (tp_path(rel, sizeof(rel), name, files[i]) == 0 &&
-		    store_exists(st, rel) && (rc = tp_batch_x509(b, name,
-		    files[i], NULL, NULL, e)) != 0)
-			goto out;
-	rc = store_batch_commit(b, e);
- out:
-	store_batch_free(b);
-	store_unlock(st);
-	return rc;
+		    store_exists(st, rel))
+			rc = tp_batch_x509(b, name, files[i], NULL, NULL, e);
+	return store_change_end(b, rc, e);
 }
 
 int

@@ -936,6 +936,42 @@ httpd_stop(struct httpd *h)
 }
 
 /*
+ * A CA whose CRL distribution point is a local server serving its CRL
+ * (this and next: the CRL's times), and an empty cache in a new directory.
+ */
+struct dpfx {
+	struct pki		 p;
+	struct httpd		 h;
+	struct crl_cache	*cache;
+	char			*dir;
+	char			 url[128];
+};
+
+static void
+dpfx_start(struct dpfx *f, time_t this, time_t next)
+{
+	f->dir = th_tmpdir();
+	/* The port must be in the certificate: start, then make the PKI. */
+	httpd_start(&f->h, NULL, 0);
+	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d/root.crl",
+	    f->h.port);
+	pki_make(&f->p, f->url, this, next);
+	f->h.body = f->p.der;
+	f->h.len = f->p.len;
+	assert_int_equal(crl_cache_open(&f->cache, f->dir, NULL), 0);
+}
+
+static void
+dpfx_stop(struct dpfx *f)
+{
+	httpd_stop(&f->h);
+	crl_cache_free(f->cache);
+	pki_free(&f->p);
+	th_rmtree(f->dir);
+	free(f->dir);
+}
+
+/*
  * First verification fetches the CRL from the certificate's distribution
  * point and indexes it; the second answers from the cache without the
  * network; the listing shows it; clear empties the cache.
@@ -943,57 +979,44 @@ httpd_stop(struct httpd *h)
 static void
 test_fetch_dp(void **state)
 {
-	struct pki		 p;
-	struct httpd		 h;
-	struct crl_cache	*cache;
+	struct dpfx		 f;
 	struct verify_result	 res;
 	struct crl_info		*v;
 	size_t			 n;
-	char			*dir = th_tmpdir(), url[128];
-	int			 port;
 
 	(void)state;
-	/* The port must be in the certificate: start, then make the PKI. */
-	httpd_start(&h, NULL, 0);
-	port = h.port;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/root.crl", port);
-	pki_make(&p, url, NOW - DAY, NOW + DAY);
-	h.body = p.der;
-	h.len = p.len;
-	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
-	assert_int_equal(run(&res, p.root, 0, cache, p.good, NULL, 0, NOW), 0);
+	dpfx_start(&f, NOW - DAY, NOW + DAY);
+	assert_int_equal(run(&res, f.p.root, 0, f.cache, f.p.good, NULL, 0,
+	    NOW), 0);
 	assert_int_equal(res.rev[0].status, VERIFY_REV_GOOD);
-	assert_string_equal(res.rev[0].url, url);
+	assert_string_equal(res.rev[0].url, f.url);
 	verify_result_free(&res);
-	assert_int_equal(h.hits, 1);
-	assert_int_equal(run(&res, p.root, 0, cache, p.bad, NULL, 0, NOW),
-	    ERR_REFUSED);
+	assert_int_equal(f.h.hits, 1);
+	assert_int_equal(run(&res, f.p.root, 0, f.cache, f.p.bad, NULL, 0,
+	    NOW), ERR_REFUSED);
 	assert_int_equal(res.error, X509_V_ERR_CERT_REVOKED);
 	verify_result_free(&res);
-	assert_int_equal(h.hits, 1);
+	assert_int_equal(f.h.hits, 1);
 
-	assert_int_equal(crl_cache_list(cache, &v, &n, NULL), 0);
+	assert_int_equal(crl_cache_list(f.cache, &v, &n, NULL), 0);
 	assert_int_equal(n, 1);
-	assert_string_equal(v[0].url, url);
+	assert_string_equal(v[0].url, f.url);
 	assert_string_equal(v[0].issuer, "cn=Test Root");
 	assert_int_equal(v[0].count, 1);
 	assert_int_equal(v[0].next_update, NOW + DAY);
 	free(v);
-	assert_int_equal(crl_cache_clear(cache, &n, NULL), 0);
+	assert_int_equal(crl_cache_clear(f.cache, &n, NULL), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(crl_cache_list(cache, &v, &n, NULL), 0);
+	assert_int_equal(crl_cache_list(f.cache, &v, &n, NULL), 0);
 	assert_int_equal(n, 0);
 	free(v);
 	/* Gone from the cache: fetched again. */
-	assert_int_equal(run(&res, p.root, 0, cache, p.good, NULL, 0, NOW), 0);
+	assert_int_equal(run(&res, f.p.root, 0, f.cache, f.p.good, NULL, 0,
+	    NOW), 0);
 	verify_result_free(&res);
-	assert_int_equal(h.hits, 2);
+	assert_int_equal(f.h.hits, 2);
 
-	httpd_stop(&h);
-	crl_cache_free(cache);
-	pki_free(&p);
-	th_rmtree(dir);
-	free(dir);
+	dpfx_stop(&f);
 }
 
 /*
@@ -1004,42 +1027,32 @@ test_fetch_dp(void **state)
 static void
 test_fetch_fresh(void **state)
 {
-	struct pki		 p;
-	struct httpd		 h;
-	struct crl_cache	*cache;
+	struct dpfx		 f;
 	struct verify_result	 res;
 	struct crl_info		 info;
-	char			*dir = th_tmpdir(), url[128], later[32];
+	char			 later[32];
 	int			 verified;
 
 	(void)state;
-	httpd_start(&h, NULL, 0);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/root.crl", h.port);
-	pki_make(&p, url, NOW + 2, NOW + DAY);
-	h.body = p.der;
-	h.len = p.len;
+	dpfx_start(&f, NOW + 2, NOW + DAY);
 	snprintf(later, sizeof(later), "%d", NOW + 3);
-	h.now = later;
+	f.h.now = later;
 	setenv("NETPKI_NOW", "1700000000", 1);
-	assert_int_equal(crl_cache_open(&cache, dir, NULL), 0);
-	assert_int_equal(run(&res, p.root, 0, cache, p.good, NULL, 0, 0), 0);
+	assert_int_equal(run(&res, f.p.root, 0, f.cache, f.p.good, NULL, 0, 0),
+	    0);
 	assert_int_equal(res.rev[0].status, VERIFY_REV_GOOD);
 	verify_result_free(&res);
-	assert_int_equal(h.hits, 1);
-	assert_int_equal(crl_cache_clear(cache, NULL, NULL), 0);
+	assert_int_equal(f.h.hits, 1);
+	assert_int_equal(crl_cache_clear(f.cache, NULL, NULL), 0);
 	setenv("NETPKI_NOW", "1700000000", 1);
-	assert_int_equal(crl_cache_request(cache, url, NULL, NULL, 0, &info,
-	    &verified, NULL), 0);
+	assert_int_equal(crl_cache_request(f.cache, f.url, NULL, NULL, 0,
+	    &info, &verified, NULL), 0);
 	assert_int_equal(info.this_update, NOW + 2);
 	/* A time given by the caller stays: then the CRL is in the future. */
-	assert_int_equal(crl_cache_fetch(cache, url, p.root, NULL, NOW, NULL),
-	    ERR_REFUSED);
+	assert_int_equal(crl_cache_fetch(f.cache, f.url, f.p.root, NULL, NOW,
+	    NULL), ERR_REFUSED);
 	unsetenv("NETPKI_NOW");
-	httpd_stop(&h);
-	crl_cache_free(cache);
-	pki_free(&p);
-	th_rmtree(dir);
-	free(dir);
+	dpfx_stop(&f);
 }
 
 /*

@@ -162,6 +162,57 @@ test_lock_excludes(void **state)
 	free(dir);
 }
 
+/* 1 when nobody holds the store's lock (flock: per open file). */
+static int
+lock_free(const char *dir)
+{
+	char	 path[512];
+	int	 fd, ok;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	if ((fd = open(path, O_RDWR)) == -1)
+		return 0;
+	ok = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return ok;
+}
+
+/* A change under the lock: committed on 0, dropped on an error, unlocked. */
+static void
+test_change(void **state)
+{
+	struct store		*st;
+	struct store_batch	*b;
+	struct err		 e;
+	char			*dir = th_tmpdir(), *buf;
+	size_t			 len;
+
+	(void)state;
+	assert_int_equal(store_open(&st, dir, &e), 0);
+	assert_int_equal(store_change_begin(&b, st, &e), 0);
+	assert_false(lock_free(dir));
+	assert_int_equal(store_batch_write(b, "a", "1", 1, STORE_PUBLIC, 0,
+	    &e), 0);
+	assert_int_equal(store_change_end(b, 0, &e), 0);
+	assert_true(lock_free(dir));
+	assert_int_equal(store_read(st, "a", &buf, &len, 0, &e), 0);
+	assert_memory_equal(buf, "1", 1);
+	free(buf);
+	/* The caller's error: nothing written, the error comes back. */
+	assert_int_equal(store_change_begin(&b, st, &e), 0);
+	assert_int_equal(store_batch_write(b, "a", "2", 1, STORE_PUBLIC, 0,
+	    &e), 0);
+	assert_int_equal(store_change_end(b, ERR_INVAL, &e), ERR_INVAL);
+	assert_true(lock_free(dir));
+	assert_int_equal(store_read(st, "a", &buf, &len, 0, &e), 0);
+	assert_memory_equal(buf, "1", 1);
+	free(buf);
+	assert_int_equal(store_change_end(NULL, ERR_IO, &e), ERR_IO);
+	store_free(st);
+	th_rmtree(dir);
+	free(dir);
+}
+
 /*
  * Kill a writer at random points while it replaces a 1 MiB file again and
  * again with all-'a' or all-'b' content: the file must always be whole.
@@ -543,6 +594,7 @@ main(void)
 		cmocka_unit_test(test_read_cap),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_lock_excludes),
+		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_kill_mid_write),
 		cmocka_unit_test(test_batch_commit),
 		cmocka_unit_test(test_batch_single),
