@@ -46,6 +46,9 @@ round $((C - 30 * DAY))		# 30 days
 # The CA's next certificate (tp_rollover.h) silences it.
 cat "$DATA/sub-next.pem" > "$T/tp1/ca-next.pem"
 round $((C - 14 * DAY))
+# Gone again before the CA's expiry, so the agent does not switch to it
+# (tp_rollover.h; a switch would drop tp1's certificates of the old CA).
+rm "$T/tp1/ca-next.pem"
 round $((P - 60 * DAY))		# the trust-pool root above tp2's chain
 round $((P - DAY + 3600))	# less than a day: daemon.err
 round $((P + 60))		# expired
