@@ -20,7 +20,9 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-}:abort_on_error=0:detect_leaks=1
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-}:halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS UBSAN_OPTIONS
 # -timeout: one input may take 10 s (a 64 MiB CRL under ASan) before it
-# counts as a hang; -rss_limit_mb: the cap a device would care about.
+# counts as a hang; -rss_limit_mb: the cap a device would care about;
+# -error_exitcode: libFuzzer's default, 77, is what meson counts as a skip.
 "$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -print_final_stats=1 -artifact_prefix="$crashes/$name-" \
     "$scratch" "$corpus"

@@ -11,6 +11,7 @@
  * overwrites and nothing ever used.  The row carries the switch-over
  * time, which every serve instance sharing the database reads.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@
 int
 ca_rollover_time(time_t *out, const char *s, time_t now)
 {
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
 	struct tm	 tm, want;
 	char		 unit, tail;
 	long		 n;
@@ -53,6 +55,12 @@ ca_rollover_time(time_t *out, const char *s, time_t now)
 		*out = now + n;
 		return 0;
 	}
+	/* sscanf alone would take " 1" or "+1" for a field. */
+	for (len = 0; shape[len] != '\0'; len++)
+		if (shape[len] == 'd' ? !isdigit((unsigned char)s[len]) :
+		    s[len] != shape[len])
+			return -1;
+	len = 0;
 	memset(&tm, 0, sizeof(tm));
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
 	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &len) != 6 ||
