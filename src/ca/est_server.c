@@ -76,6 +76,7 @@ struct est_enr {
 	const struct est_req	*rq;
 	struct db		*db;
 	struct scep_reply	*rep;
+	const struct ca		*ca;		/* the generation in force */
 	X509_REQ		*req;
 	char			 pw[EST_BASICMAX];	/* basic's challenge */
 	int			 haspw;
@@ -143,25 +144,55 @@ est_certs_reply(struct scep_reply *r, STACK_OF(X509) *sk)
 	return rc;
 }
 
+/*
+ * RFC 7030 4.1.3: the CA generation cur; after a rollover, while the
+ * previous CA is valid, also the "Root CA Key Update" certificates
+ * (RFC 5272 4.4: OldWithOld, OldWithNew, NewWithOld), so that a client
+ * holding the old root reaches the new one.  cur comes first: it is the
+ * one a client takes as the CA (no certificate here issued by no other).
+ */
+static int
+est_cacerts_build(struct scep_reply *r, const struct ca *root,
+    const struct ca *cur)
+{
+	STACK_OF(X509)	*sk;
+	const struct ca	*prev = NULL, *g;
+	time_t		 now = clock_now();
+	int		 rc = -1;
+
+	for (g = root; g != NULL && g != cur; g = g->next)
+		prev = g;
+	if (prev != NULL && (!prev->in_db || cur->link_old == NULL ||
+	    cur->link_new == NULL ||
+	    X509_cmp_time(X509_get0_notAfter(prev->cert), &now) < 0))
+		prev = NULL;
+	if ((sk = sk_X509_new_null()) == NULL || !sk_X509_push(sk, cur->cert))
+		goto out;
+	if (prev != NULL && (!sk_X509_push(sk, prev->cert) ||
+	    !sk_X509_push(sk, cur->link_old) ||
+	    !sk_X509_push(sk, cur->link_new)))
+		goto out;
+	rc = est_certs_reply(r, sk);
+ out:
+	sk_X509_free(sk);
+	return rc;
+}
+
 int
 est_server_init(struct est_server *s, const struct scep_server *scep,
     struct err *e)
 {
-	STACK_OF(X509)		*sk;
 	struct scep_reply	 r;
-	int			 rc = 0;
 
 	memset(s, 0, sizeof(*s));
 	memset(&r, 0, sizeof(r));
 	s->scep = scep;
-	/* RFC 7030 4.1.3: the CA certificate (no RA: EST needs none). */
-	if ((sk = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(sk, scep->ca->cert) || est_certs_reply(&r, sk) != 0)
-		rc = err_nomem(e);
-	sk_X509_free(sk);
+	/* Generation 1's answer, made once: the case with no rollover. */
+	if (est_cacerts_build(&r, scep->ca, scep->ca) != 0)
+		return err_nomem(e);
 	s->cacerts = r.body;
 	s->cacerts_len = r.len;
-	return rc;
+	return 0;
 }
 
 void
@@ -414,12 +445,20 @@ est_server_get(const struct est_server *s, const struct est_req *rq,
 {
 	struct policy	 def;
 	const struct policy *p = rq->policy;
+	const struct ca	*cur, *next;
 	unsigned char	*der = NULL;
 	size_t		 len;
 	struct err	 e;
 	int		 rc;
 
 	if (rq->op == EST_OP_CACERTS) {
+		/* The generations as read at start (no store here). */
+		if (ca_gens_now(&cur, &next, s->scep->ca, NULL, clock_now(),
+		    &e) != 0)
+			return est_text(r, 503, SCEP_OUT_UNAVAILABLE, "CA "
+			    "unavailable\n");
+		if (cur != s->scep->ca)
+			return est_cacerts_build(r, s->scep->ca, cur);
 		if ((r->body = malloc(s->cacerts_len)) == NULL)
 			return -1;
 		memcpy(r->body, s->cacerts, s->cacerts_len);
@@ -494,8 +533,8 @@ est_authn_cert(struct est_enr *en, int *done)
 
 	*done = 1;
 	if (rq->peer != NULL) {
-		if ((ok = scep_server_cert_ok(en->est->scep->ca, NULL, en->db,
-		    rq->peer, &e)) < 0)
+		if ((ok = scep_server_cert_ok(en->est->scep->ca, en->ca,
+		    en->db, rq->peer, &e)) < 0)
 			return est_down(en, &e);
 		scep_reply_note(en->rep, ok ? " client-cert=this-ca" :
 		    " client-cert=not-acceptable");
@@ -839,7 +878,6 @@ est_keygen_reply(struct est_enr *en, X509 *x)
 static int
 est_issue(struct est_enr *en)
 {
-	const struct ca	*ca = en->est->scep->ca;
 	X509		*x = NULL;
 	char		*hex;
 	struct err	 e;
@@ -864,7 +902,7 @@ est_issue(struct est_enr *en)
 		return est_text(en->rep, 202, SCEP_OUT_PENDING, "pending "
 		    "approval: post the same request again later\n");
 	}
-	if (issue_cert(&x, ca, en->db, en->req, &en->r, &id, &en->io,
+	if (issue_cert(&x, en->ca, en->db, en->req, &en->r, &id, &en->io,
 	    &e) != 0) {
 		if (en->taken)
 			challenge_release(en->db, en->pw);
@@ -914,7 +952,9 @@ int
 est_server_enroll(const struct est_server *s, struct db *db,
     const struct est_req *rq, struct scep_reply *rep)
 {
+	const struct ca	*next;
 	struct est_enr	 en;
+	struct err	 e;
 	int		 rc, done;
 
 	memset(&en, 0, sizeof(en));
@@ -928,6 +968,15 @@ est_server_enroll(const struct est_server *s, struct db *db,
 	if (ca_keys_down(s->scep->ca)) {
 		scep_reply_note(rep, " key process is not answering");
 		return est_text(rep, 503, SCEP_OUT_UNAVAILABLE, "CA key "
+		    "unavailable\n");
+	}
+	/* Per request: every instance switches at the database's time. */
+	if (ca_gens_now(&en.ca, &next, s->scep->ca, db, clock_now(), &e) !=
+	    0) {
+		if (e.code != ERR_NOTFOUND)
+			return est_down(&en, &e);
+		scep_reply_note(rep, " %s", e.msg);
+		return est_text(rep, 503, SCEP_OUT_UNAVAILABLE, "CA "
 		    "unavailable\n");
 	}
 	if ((rc = est_csr(&en, &done)) != 0 || done ||

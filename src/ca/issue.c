@@ -355,6 +355,14 @@ issue_build(X509 **out, const struct ca *ca, X509_REQ *req,
 		rc = err_openssl(e, ERR_CRYPTO, "cannot set notAfter");
 		goto out;
 	}
+	/* A CA at its end would issue certificates that are never valid. */
+	if (ASN1_TIME_compare(X509_get0_notAfter(x),
+	    X509_get0_notBefore(x)) <= 0) {
+		rc = err_set(e, ERR_INVAL, "the CA certificate (generation %d) "
+		    "has expired: nothing can be issued under it (netpki-ca "
+		    "rollover makes the next CA)", ca->gen);
+		goto out;
+	}
 	/* The extensions the policy grants, not what the request says. */
 	if ((rc = policy_apply(pol, req, x, ca->cert, o->trusted, e)) != 0)
 		goto out;
