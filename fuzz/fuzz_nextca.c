@@ -1,7 +1,8 @@
 /*
  * fuzz_nextca: the GetNextCACert answer parser and its judgement
  * (tp_nextca_parse) on arbitrary bytes, against a fixed current CA whose
- * key signed the corpus' good answers (fuzz/corpus/nextca/).
+ * key signed the corpus' good answers (fuzz/corpus/nextca/); the same
+ * bytes' certificates as an EST /cacerts answer (tp_nextca_from_cacerts).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "cert.h"
 #include "err.h"
 #include "tp_rollover.h"
 
@@ -35,6 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct tp_nextca n;
 	struct err	 e;
+	STACK_OF(X509)	*certs = NULL, *chain = NULL;
 	BIO		*bio;
 	X509		*ca;
 
@@ -47,6 +50,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* 2027-01-15: both the current and the corpus' next CA are valid. */
 	if (tp_nextca_parse(&n, data, size, ca, 1800000000, &e) == 0)
 		tp_nextca_clear(&n);
+	if (cert_parse_any(&certs, data, size, TP_NEXTCA_CERTMAX, &e) == 0 &&
+	    (chain = sk_X509_new_null()) != NULL && sk_X509_push(chain, ca) &&
+	    tp_nextca_from_cacerts(&n, certs, chain, 1800000000, &e) == 0)
+		tp_nextca_clear(&n);
+	sk_X509_free(chain);
+	sk_X509_pop_free(certs, X509_free);
 	X509_free(ca);
 	return 0;
 }

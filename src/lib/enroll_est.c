@@ -26,6 +26,7 @@
 #include "keystore.h"
 #include "scep_msg.h"
 #include "store.h"
+#include "tp_rollover.h"
 #include "trustpoint.h"
 
 #define ENROLL_EST_SIGNERDAYS	30	/* the pending record's signer */
@@ -273,7 +274,39 @@ enroll_est_csr(void *arg, SSL *ssl, X509_REQ **req, struct err *e)
 	return 0;
 }
 
-/* The issued certificate: for the request's key, from the trustpoint's CA. */
+/*
+ * After the CA's switch-over the certificate comes from the next CA: the
+ * one kept (tp_rollover.h), else the one /cacerts offers now if the
+ * current CA's link certificate vouches for it (then kept).  0: x is the
+ * next CA's.
+ */
+static int
+enroll_est_next_ok(struct enroll *en, X509 *x, time_t now, struct err *e)
+{
+	X509		*next = NULL;
+	struct err	 why, first;
+	int		 rc;
+
+	if ((rc = tp_ca_next_load(&next, en->st, en->tp->name, &why)) ==
+	    ERR_NOTFOUND && (rc = tp_rollover_est(en->st, en->tp, en->fo,
+	    en->certs->chain, now, &why)) == 0)
+		rc = tp_ca_next_load(&next, en->st, en->tp->name, &why);
+	if (rc == 0)
+		rc = tp_check_issued(x, next, now, "", &why);
+	/* Why no next CA could be the issuer, when the server offered one. */
+	if (rc != 0 && rc != ERR_NOTFOUND) {
+		first = *e;
+		err_set(e, ERR_REFUSED, "%.400s; nor by a next CA: %.400s",
+		    first.msg, why.msg);
+	}
+	X509_free(next);
+	return rc;
+}
+
+/*
+ * The issued certificate: for the request's key, from the trustpoint's CA
+ * (or its next CA).
+ */
 static int
 enroll_est_pick(struct enroll *en, struct enroll_job *job,
     STACK_OF(X509) *certs, const char *op, struct err *e)
@@ -293,8 +326,10 @@ enroll_est_pick(struct enroll *en, struct enroll_job *job,
 		    strcmp(op, "serverkeygen") == 0 ? "the key pair's" :
 		    "the request's");
 	if (tp_check_issued(mine, en->certs->ca, clock_now(), "the issued "
-	    "certificate", e) != 0)
+	    "certificate", e) != 0 && enroll_est_next_ok(en, mine,
+	    clock_now(), e) != 0)
 		return ERR_REFUSED;
+	err_clear(e);
 	if (!X509_up_ref(mine))
 		return err_nomem(e);
 	X509_free(job->cert);

@@ -18,6 +18,7 @@
 #include "cert.h"
 #include "config.h"
 #include "err.h"
+#include "est_client.h"
 #include "fetch.h"
 #include "scep_client.h"
 #include "store.h"
@@ -380,6 +381,50 @@ tp_nextca_parse(struct tp_nextca *n, const unsigned char *der, size_t len,
 	return rc;
 }
 
+/*
+ * EST (RFC 7030 4.1.3): the answer is unsigned, so only NewWithOld, the
+ * link certificate the current CA signed for the new key, vouches for the
+ * next CA.  The current chain's own keys (OldWithOld, OldWithNew, its
+ * intermediates) are set aside first: what remains is the next CA or
+ * nothing (ERR_NOTFOUND).
+ */
+int
+tp_nextca_from_cacerts(struct tp_nextca *n, STACK_OF(X509) *certs,
+    STACK_OF(X509) *chain, time_t now, struct err *e)
+{
+	STACK_OF(X509)	*bag = NULL;
+	X509		*x;
+	int		 i, j, mine, rc = 0;
+
+	memset(n, 0, sizeof(*n));
+	if (sk_X509_num(chain) < 1)
+		return err_set(e, ERR_INVAL, "no current CA certificate");
+	if (sk_X509_num(certs) > TP_NEXTCA_CERTMAX)
+		return err_set(e, ERR_TOOBIG, "RFC 7030 4.1.3: cacerts: more "
+		    "than %d certificates", TP_NEXTCA_CERTMAX);
+	if ((bag = sk_X509_new_null()) == NULL)
+		return err_nomem(e);
+	for (i = 0; i < sk_X509_num(certs) && rc == 0; i++) {
+		x = sk_X509_value(certs, i);
+		for (mine = 0, j = 0; j < sk_X509_num(chain) && !mine; j++)
+			mine = EVP_PKEY_eq(X509_get0_pubkey(x),
+			    X509_get0_pubkey(sk_X509_value(chain, j))) == 1;
+		if (!mine && !sk_X509_push(bag, x))
+			rc = err_nomem(e);
+	}
+	ERR_clear_error();
+	if (rc == 0 && sk_X509_num(bag) == 0)
+		rc = err_set(e, ERR_NOTFOUND, "RFC 7030 4.1.3: cacerts holds "
+		    "no CA certificate besides the current one");
+	else if (rc == 0 && (rc = tp_nextca_judge(n, bag, chain, now, e)) !=
+	    0)
+		err_prefix(e, "RFC 7030 4.1.3: cacerts");
+	sk_X509_free(bag);
+	if (rc != 0)
+		tp_nextca_clear(n);
+	return rc;
+}
+
 int
 tp_ca_next_load_all(STACK_OF(X509) **out, struct store *st, const char *name,
     struct err *e)
@@ -608,6 +653,53 @@ tp_rollover_fetch(struct tp_nextca *n, const char *url,
 	return rc;
 }
 
+int
+tp_rollover_est(struct store *st, const struct trustpoint *tp,
+    const struct fetch_opts *fo, STACK_OF(X509) *chain, time_t now,
+    struct err *e)
+{
+	struct est_conn		 conn;
+	struct tp_nextca	 n;
+	STACK_OF(X509)		*certs = NULL;
+	int			 implicit, rc;
+
+	memset(&conn, 0, sizeof(conn));
+	memset(&n, 0, sizeof(n));
+	conn.base = tp->url;
+	conn.label = tp->est_label;
+	conn.fo = fo;
+	if ((rc = est_cacerts(&certs, &implicit, &conn, e)) != 0)
+		goto out;
+	if ((rc = tp_nextca_from_cacerts(&n, certs, chain, now, e)) == 0)
+		rc = tp_ca_next_store(st, tp->name, sk_X509_value(chain, 0),
+		    &n, e);
+ out:
+	tp_nextca_clear(&n);
+	sk_X509_pop_free(certs, X509_free);
+	return rc;
+}
+
+/* EST: a server that offers no next CA yet is asked again the next day. */
+static int
+tp_rollover_ask_est(struct tp_rollover *r, struct store *st,
+    const struct trustpoint *tp, const struct fetch_opts *fo,
+    STACK_OF(X509) *chain, time_t now, struct err *e)
+{
+	int	 rc;
+
+	r->est = 1;
+	if ((rc = tp_rollover_est(st, tp, fo, chain, now, e)) == ERR_NOTFOUND) {
+		r->nocap = 1;
+		r->next = now + TP_ROLLOVER_NOCAP;
+		return 0;
+	}
+	if (rc == 0) {
+		r->fetched = 1;
+		r->next = 0;
+	}
+	return rc;
+}
+
 /* The window is open and no shadow CA is kept: ask the CA for one. */
 static int
 tp_rollover_ask(struct tp_rollover *r, struct store *st,
@@ -630,6 +722,8 @@ tp_rollover_ask(struct tp_rollover *r, struct store *st,
 		    "valid now and no next CA was kept: its key vouches for "
 		    "none; authenticate the new CA (crypto ca authenticate)");
 	}
+	if (tp->method == TP_METHOD_EST)
+		return tp_rollover_ask_est(r, st, tp, fo, chain, now, e);
 	if ((rc = scep_getcacaps(&caps, tp->url, fo, e)) != 0)
 		return rc;
 	if ((caps & SCEP_CAP_NEXTCA) == 0) {
@@ -742,8 +836,9 @@ tp_rollover_ask_memo(struct tp_rollover *r, struct store *st,
 	if (rc != 0)
 		text_esc(s.error, sizeof(s.error), e->msg);
 	else if (r->nocap)
-		snprintf(s.error, sizeof(s.error), "the CA does not list "
-		    "GetNextCACert");
+		snprintf(s.error, sizeof(s.error), "%s", r->est ? "the EST "
+		    "server's cacerts offers no next CA" : "the CA does not "
+		    "list GetNextCACert");
 	if (tp_rollover_state_save(st, tp->name, &s, &e2) != 0 && rc == 0)
 		rc = err_set(e, e2.code, "%s", e2.msg);
 	return rc;
@@ -779,7 +874,8 @@ tp_rollover_run(struct tp_rollover *r, struct store *st,
 	}
 	if (now < r->start)
 		r->next = r->start;
-	else if (tp->method == TP_METHOD_URL && tp->url != NULL)
+	else if ((tp->method == TP_METHOD_URL || tp->method ==
+	    TP_METHOD_EST) && tp->url != NULL)
 		rc = tp_rollover_ask_memo(r, st, cfg, tp, tc.chain, now, e);
  out:
 	tp_certs_clear(&tc);
@@ -812,7 +908,9 @@ tp_rollover_tell(struct store *st, const char *name,
 	if (r->asked && r->nocap)
 		tp_rollover_notef(note, arg, LOG_WARNING, "trustpoint %s: CA "
 		    "rollover: the CA certificate is in its rollover window "
-		    "and the CA does not list GetNextCACert", name);
+		    "and %s", name, r->est ? "the EST server's cacerts "
+		    "offers no next CA (RFC 7030 4.1.3)" : "the CA does not "
+		    "list GetNextCACert");
 	if (!r->fetched && !r->switched)
 		return;
 	if (tp_ca_next_load(&x, st, name, NULL) != 0) {

@@ -1,5 +1,6 @@
 /*
- * tp_rollover: CA rollover, the client side (RFC 8894 3.5.2, 4.7).
+ * tp_rollover: CA rollover, the client side (RFC 8894 3.5.2, 4.7; over
+ * EST, RFC 7030 4.1.3's Root CA Key Update certificates in /cacerts).
  *
  * When a trustpoint's CA lists GetNextCACert and its certificate is in the
  * rollover window, the CA's next certificate is fetched and kept as the
@@ -56,6 +57,14 @@ struct tp_nextca {
 int		 tp_nextca_parse(struct tp_nextca *, const unsigned char *,
 		    size_t, X509 *, time_t, struct err *);
 void		 tp_nextca_clear(struct tp_nextca *);
+/*
+ * The same judgement of an EST /cacerts answer (RFC 7030 4.1.3, unsigned:
+ * a link certificate signed by chain's first certificate must vouch)
+ * against the current chain; ERR_NOTFOUND when it holds no key but the
+ * chain's (no rollover offered).
+ */
+int		 tp_nextca_from_cacerts(struct tp_nextca *, STACK_OF(X509) *,
+		    STACK_OF(X509) *, time_t, struct err *);
 
 /* The shadow CA; ERR_NOTFOUND when none.  Caller frees *out. */
 int		 tp_ca_next_load(X509 **, struct store *, const char *,
@@ -106,11 +115,22 @@ int		 tp_rollover_renew_now(struct store *, const char *, X509 *,
 int		 tp_rollover_switch(struct store *, const char *, time_t,
 		    struct err *);
 
+/*
+ * EST: GET /cacerts from tp's server (transport fo), judged against the
+ * current chain and stored as the shadow CA; ERR_NOTFOUND when the server
+ * offers no next CA.  The agent's round and an EST enrollment whose
+ * certificate a CA the device does not know yet issued both call it.
+ */
+int		 tp_rollover_est(struct store *, const struct trustpoint *,
+		    const struct fetch_opts *, STACK_OF(X509) *, time_t,
+		    struct err *);
+
 /* What tp_rollover_run did for a trustpoint. */
 struct tp_rollover {
 	int	 fetched;	/* a next CA was stored */
 	int	 switched;	/* the shadow CA became the CA */
 	int	 nocap;		/* in the window, the CA lacks GetNextCACert */
+	int	 est;		/* ... or, over EST, /cacerts offers none */
 	int	 asked;		/* the CA was asked this round */
 	time_t	 start;		/* the window's start, 0: not authenticated */
 	time_t	 next;		/* when to run again, 0: nothing to wait for */
@@ -133,7 +153,8 @@ int		 tp_rollover_state_load(struct tp_rollover_state *,
  * One round for trustpoint tp at now: switch when due; else, in the
  * window, without a shadow CA, with a SCEP enrollment url, and not asked
  * since the last attempt's retry time: GetCACaps and, when it lists
- * GetNextCACert, fetch, judge and store the next CA.  cfg gives the
+ * GetNextCACert, fetch, judge and store the next CA; with an EST one,
+ * the same from /cacerts (tp_rollover_est).  cfg gives the
  * transport (VRF, proxy, https anchors; NULL: defaults).  The outcome is
  * kept for the next round (tp_rollover_state); an error leaves the
  * certificates as they were.

@@ -11,8 +11,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/estlib.sh"
 cd "$WORK" || exit 1
-T0=$(date +%s)
-DAY=86400
 fpr() { openssl x509 -in "$1" -noout -fingerprint -sha256; }
 # verify CERT TRUST [UNTRUSTED]: at the server's clock.
 verify() {

@@ -1,10 +1,13 @@
 # shellcheck shell=bash
 # Shared by the netpki-ca tests: a fresh CA in a temp dir, the server on
 # 127.0.0.1 (port chosen by the kernel), and helpers that fail loudly.
-#   source lib.sh NETPKI_CA SCEPREQ
+#   source lib.sh NETPKI_CA SCEPREQ [NETPKI]
 set -u
 NETPKI_CA=$(realpath "$1")
 SCEPREQ=$(realpath "$2")
+# The tests of netpki's client against netpki-ca take it third.
+NETPKI=${3:+$(realpath "$3")}
+T0=$(date +%s)
 WORK=$(mktemp -d /tmp/netpki-ca-test.XXXXXX)
 CA=$WORK/ca
 LOG=$WORK/server.log
@@ -28,6 +31,11 @@ fail() {
 }
 
 ca() { "$NETPKI_CA" --dir "$CA" "$@"; }
+# np: the netpki shell on WORK/s (the tests of the client take NETPKI).
+np() { "$NETPKI" --state "$WORK/s" "$@"; }
+# iso T: the UTC time netpki-ca's --at takes, T in seconds.
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+DAY=86400
 
 ca_init() { ca init "$@" > "$WORK/init.out" 2>&1 || fail "init: $(cat "$WORK/init.out")"; }
 

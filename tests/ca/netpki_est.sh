@@ -5,13 +5,9 @@
 # router certificate (simplereenroll), a first enrollment with another
 # trustpoint's certificate (TLS 1.3, tls-exporter for csrattrs'
 # challengePassword), ECDSA P-384 and RSA keys, and a request pending until the
-# operator approves it, polled with the same bytes.  Skipped (77) while
-# netpki-ca has no EST listener.
+# operator approves it, polled with the same bytes.
 #   netpki_est.sh NETPKI_CA SCEPREQ NETPKI
 . "$(dirname "$0")/lib.sh"
-NETPKI=$(realpath "$3")
-"$NETPKI_CA" serve --help 2>&1 | grep -q -- --est-listen ||
-	{ echo "netpki-ca has no EST: skipped"; exit 77; }
 cd "$WORK" || exit 1
 ca_init
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -23,7 +19,6 @@ est_start() {
 	EPORT=$(grep 'EST on' "$LOG" | tail -n 1 | sed -n 's/.*EST on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
 	[ -n "$EPORT" ] || fail "no EST port in the log"
 }
-np() { "$NETPKI" --state "$WORK/s" "$@"; }
 ncerts() { ca list | grep -vc '^#'; }
 # tp NAME LINE...: configure trustpoint NAME at the EST server.
 tp() {

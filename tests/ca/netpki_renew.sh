@@ -5,11 +5,8 @@
 # earlier one returned as a "resend".
 #   netpki_renew.sh NETPKI_CA SCEPREQ NETPKI
 . "$(dirname "$0")/lib.sh"
-NETPKI=$(realpath "$3")
 ca_init
 cd "$WORK" || exit 1
-np() { "$NETPKI" --state "$WORK/s" "$@"; }
-T0=$(date +%s)
 NETPKI_NOW=$T0 ca_start --challenge pw
 url() {
 	printf 'configure\ncrypto ca trustpoint tp\nenrollment url %s\ncommit\nend\n' "$URL" |

@@ -7,16 +7,8 @@
 # peers do.  Time is the test clock (NETPKI_NOW), servers restarted.
 #   netpki_rollover.sh NETPKI_CA SCEPREQ NETPKI
 . "$(dirname "$0")/lib.sh"
-NETPKI=$(realpath "$3")
-# Until netpki-ca's rollover is in the tree (branch h22-carollover-ca).
-"$NETPKI_CA" rollover --help > /dev/null 2>&1 ||
-    { echo "SKIP: netpki-ca has no rollover command"; exit 77; }
 cd "$WORK" || exit 1
-DAY=86400
-T0=$(date +%s)
 export NETPKI_NOW=$T0
-np() { "$NETPKI" --state "$WORK/s" "$@"; }
-iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 # at T: a server started at the test time T, the trustpoint pointed at it.
 at() {
 	[ -n "$SERVER_PID" ] && ca_stop

@@ -8,8 +8,6 @@
 # NETPKI_NOW (a server restarted at a later time), never by sleeping.
 . "$(dirname "$0")/lib.sh"
 cd "$WORK" || exit 1
-T0=$(date +%s)
-DAY=86400
 export NETPKI_NOW=$T0
 
 serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
