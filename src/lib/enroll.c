@@ -421,6 +421,25 @@ enroll_step(struct enroll *en, struct enroll_job *job, struct err *e)
 }
 
 /*
+ * The wait before the next poll, in ms: the retry period, or longer when
+ * the server asked for more (RFC 7030 4.2.3: the client MUST wait at
+ * least Retry-After), up to ENROLL_RETRY_AFTER_MAX; seconds are scaled
+ * as the period's minutes are.
+ */
+static long
+enroll_wait_ms(const struct enroll *en, const struct enroll_job *job)
+{
+	long	 s = (long)en->tp->retry_period * 60, ra = job->retry_after;
+
+	if (ra > ENROLL_RETRY_AFTER_MAX)
+		ra = ENROLL_RETRY_AFTER_MAX;
+	if (ra > s)
+		s = ra;
+	return s * (enroll_minute_ms() / 60) + s * (enroll_minute_ms() % 60) /
+	    60;
+}
+
+/*
  * Poll a pending job by the trustpoint's retry period and count.  A
  * network error is one more poll gone, not the end.
  */
@@ -433,8 +452,7 @@ enroll_wait(struct enroll *en, struct enroll_job *job)
 	enroll_note(en, ENROLL_EV_WAITING, job, 0, NULL);
 	for (i = 1; i <= en->tp->retry_count; i++) {
 		if (en->ui != NULL && en->ui->wait != NULL &&
-		    en->ui->wait(en->ui->arg, en->tp->retry_period *
-		    enroll_minute_ms())) {
+		    en->ui->wait(en->ui->arg, enroll_wait_ms(en, job))) {
 			job->state = ENROLL_CANCELLED;
 			enroll_note(en, ENROLL_EV_STOPPED, job, i, NULL);
 			return -1;

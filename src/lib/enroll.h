@@ -66,6 +66,7 @@ struct enroll_job {
 	struct tp_pending	 pend;		/* transid, key label, created,
 						   subject, signer */
 	int			 polls;		/* polls sent so far */
+	long			 retry_after;	/* server's wait, s (EST); 0 */
 	/* What the CA answered (set by the protocol). */
 	X509			*cert;		/* issued */
 	int			 ca_failed;	/* the CA said FAILURE */
@@ -225,6 +226,12 @@ void	 enroll_init(struct enroll *, struct store *, const struct trustpoint *,
 int	 enroll_open(struct enroll *, struct store *, const struct config *,
 	    const char *, const struct enroll_ui *, struct err *);
 void	 enroll_close(struct enroll *);
+
+/*
+ * The longest wait a server's Retry-After gets (a day): polls stay
+ * bounded in time by the retry count whatever a server asks.
+ */
+#define ENROLL_RETRY_AFTER_MAX	86400L
 
 /* A "minute" of retry period in ms (NETPKI_MINUTE shortens it in tests). */
 long	 enroll_minute_ms(void);

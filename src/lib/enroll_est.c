@@ -380,6 +380,7 @@ enroll_est_send(struct enroll *en, struct enroll_job *job, struct err *e)
 	    enroll_est_csr, &q, e);
 	r->conn.password = NULL;
 	job->ca_failed = said_no;
+	job->retry_after = rc == ERR_PENDING && retry > 0 ? retry : 0;
 	if (rc == 0)
 		rc = enroll_est_pick(en, job, certs, r->op, e);
 	else if (rc == ERR_PENDING)

@@ -41,6 +41,7 @@ struct fake {
 	int			 opens, requests, polls;
 	int			 open_fails;	/* opens that fail first */
 	int			 swap_at;	/* poll that sees a new request */
+	long			 retry_after;	/* a pending answer's, s */
 	X509			*cert;		/* handed out when issued */
 	X509			*signer;
 	/* user */
@@ -96,8 +97,10 @@ fake_answer(struct fake *f, struct enroll_job *job, struct err *e)
 	}
 	if (rc == ERR_NET)
 		return err_set(e, rc, "connection refused");
-	if (rc == ERR_PENDING)
+	if (rc == ERR_PENDING) {
+		job->retry_after = f->retry_after;
 		return err_set(e, rc, "pending");
+	}
 	return err_set(e, rc, "broken reply");
 }
 
@@ -370,6 +373,43 @@ test_pending_poll_issued(void **state)
 	assert_false(tp_pending_exists(f->st, "myca", TP_KIND_GENERAL));
 }
 
+/*
+ * RFC 7030 4.2.3: a server's Retry-After longer than the retry period (2
+ * minutes here) is waited for; a shorter one is not; an absurd one only
+ * up to ENROLL_RETRY_AFTER_MAX.  Returns the ms waited for two polls.
+ */
+static long
+retry_after_waited(struct fake *f, long retry_after)
+{
+	f->retry_after = retry_after;
+	script(f, 3, ERR_PENDING, ERR_PENDING, 0);
+	assert_int_equal(enroll_run(&f->en), 0);
+	assert_int_equal(f->waits, 2);
+	assert_true(has_cert(f));
+	return f->waited_ms;
+}
+
+static void
+test_retry_after_longer(void **state)
+{
+	assert_int_equal(retry_after_waited(*state, 600),
+	    2 * 10 * enroll_minute_ms());
+}
+
+static void
+test_retry_after_shorter(void **state)
+{
+	assert_int_equal(retry_after_waited(*state, 30),
+	    2 * 2 * enroll_minute_ms());
+}
+
+static void
+test_retry_after_capped(void **state)
+{
+	assert_int_equal(retry_after_waited(*state, 99999999999L),
+	    2 * ENROLL_RETRY_AFTER_MAX / 60 * enroll_minute_ms());
+}
+
 static void
 test_retries_exhausted(void **state)
 {
@@ -562,6 +602,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_issued_at_once, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pending_poll_issued, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retry_after_longer, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_retry_after_shorter,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_after_capped, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_retries_exhausted, setup,
 		    teardown),
