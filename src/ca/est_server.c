@@ -148,8 +148,9 @@ est_certs_reply(struct scep_reply *r, STACK_OF(X509) *sk)
  * RFC 7030 4.1.3: the CA generation cur; after a rollover, while the
  * previous CA is valid, also the "Root CA Key Update" certificates
  * (RFC 5272 4.4: OldWithOld, OldWithNew, NewWithOld), so that a client
- * holding the old root reaches the new one.  cur comes first: it is the
- * one a client takes as the CA (no certificate here issued by no other).
+ * holding the old root reaches the new one.  cur comes first: every
+ * certificate here issued another one, so a client that looks for the
+ * one that issued none finds no answer and takes the first (netpki does).
  */
 static int
 est_cacerts_build(struct scep_reply *r, const struct ca *root,
