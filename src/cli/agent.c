@@ -508,13 +508,14 @@ agent_round(struct agent *ag, time_t now)
 		next = t;
 	if ((t = agent_enroll_poll(ag, cfg, st, now)) != 0 && t < next)
 		next = t;
-	if ((t = agent_watch(ag, cfg, st, now)) != 0 && t < next)
-		next = t;
 	if ((t = renew_round(st, cfg, running_hostname(cfg),
 	    running_domain(cfg), now, agent_log, NULL)) != 0 && t < next)
 		next = t;
 	if ((t = tp_rollover_all(st, cfg, now, agent_log,
 	    NULL)) != 0 && t < next)
+		next = t;
+	/* Last: alarms and metrics see this round's switch-overs. */
+	if ((t = agent_watch(ag, cfg, st, now)) != 0 && t < next)
 		next = t;
  out:
 	config_free(cfg);

@@ -68,6 +68,9 @@ NOW=$((T0 + 10 * DAY + 60))
 agent a || fail "agent a: $(cat agent.log)"
 grep -q "is now active" agent.log || fail "a: no switch: $(cat agent.log)"
 [ "$(serial "$D/cert-general.pem")" != "$s1" ] || fail "a: old certificate"
+# The round's metrics are of the certificate it made active.
+left=$(awk 'index($0, "netpki_cert_expiry_seconds{trustpoint=\"tp\",kind=\"router\",") == 1 { print $2 }' "$WORK/a.prom")
+[ "${left:-0}" -gt 0 ] || fail "a: metrics after the switch-over: $(cat "$WORK/a.prom")"
 [ -e "$D/shadow-general.pem" ] && fail "a: shadow left behind"
 pair_ok a tp the_default || fail "a: key does not match the certificate"
 agent b || fail "agent b: $(cat agent.log)"

@@ -11,12 +11,13 @@ DAY=86400
 
 # np STATE ARGS...: the shell on a state directory, at $NOW.
 np() { local s=$1; shift; NETPKI_NOW=$NOW "$NETPKI" --state "$WORK/$s" "$@"; }
-# agent STATE [env...]: one round of the agent at $NOW, its log kept.
+# agent STATE [env...]: one round of the agent at $NOW, its log kept and
+# its metrics in $WORK/STATE.prom.
 agent() {
 	local s=$1
 	shift
 	env NETPKI_NOW="$NOW" "$@" "$NETPKI" agent --state "$WORK/$s" --once \
-	    --stderr > "$WORK/agent.log" 2>&1
+	    --stderr --metrics-file "$WORK/$s.prom" > "$WORK/agent.log" 2>&1
 }
 # serve [options]: (re)start netpki-ca at $NOW with 10-day certificates.
 serve() {
