@@ -223,6 +223,12 @@ int		 issue_ext(X509 *, X509 *, int, const char *, struct err *);
  */
 /* Sign a new CRL from the store and write DIR/crl.der. */
 int		 cacrl_update(const struct ca *, struct db *, struct err *);
+/*
+ * 1 when generation g's CRL has ended: a rollover superseded g (cur, the
+ * generation in force, is later) and g's certificate has expired, so has
+ * every certificate it issued (issue_cert caps them at its notAfter).
+ */
+int		 cacrl_ended(const struct ca *g, const struct ca *cur, time_t);
 /* The current CRL (DER), made first when missing or past nextUpdate. */
 int		 cacrl_current(unsigned char **, size_t *, const struct ca *,
 		    struct db *, struct err *);

@@ -127,6 +127,13 @@ cacrl_sign(X509_CRL **out, const struct ca *ca, struct db *db, struct err *e)
 	return rc;
 }
 
+int
+cacrl_ended(const struct ca *g, const struct ca *cur, time_t now)
+{
+	return g->gen < cur->gen &&
+	    X509_cmp_time(X509_get0_notAfter(g->cert), &now) < 0;
+}
+
 /* crl.der for generation 1, as always; crl-N.der for the later ones. */
 static void
 cacrl_path(char *path, size_t sz, const struct ca *ca)

@@ -500,13 +500,13 @@ http_scep(struct http *h, struct MHD_Connection *c, const char *method,
 
 /*
  * /crl is CA generation 1's CRL, /crl/N generation N's (rollover): each
- * is published as long as its certificates are about.
+ * is published as long as its certificates are about (cacrl_ended).
  */
 static int
 http_crl(struct http *h, const char *url, struct http_req *hr,
     struct scep_reply *r)
 {
-	const struct ca	*ca = h->srv->ca;
+	const struct ca	*ca = h->srv->ca, *cur, *next;
 	unsigned char	*der = NULL;
 	size_t		 len;
 	struct db	*db;
@@ -518,6 +518,10 @@ http_crl(struct http *h, const char *url, struct http_req *hr,
 	if (url[4] != '\0' && (sscanf(url + 4, "/%2d%c", &gen, &tail) != 1 ||
 	    gen < 2 || (ca = ca_gen(ca, gen)) == NULL || !ca->in_db))
 		return http_text(r, 404, "no such CRL\n");
+	if (ca_gens_now(&cur, &next, h->srv->ca, NULL, clock_now(), &e) == 0 &&
+	    cacrl_ended(ca, cur, clock_now()))
+		return http_text(r, 404, "no CRL: this CA generation has "
+		    "expired, and every certificate it issued with it\n");
 	if ((db = http_db(h, &e)) == NULL ||
 	    cacrl_current(&der, &len, ca, db, &e) != 0) {
 		snprintf(r->note, sizeof(r->note), " %.300s", e.msg);

@@ -494,6 +494,11 @@ cmd_crl(const struct opts *o, struct cadir *cd)
 		return fail(&e);
 	/* Every generation up to the current one (rollover). */
 	for (g = cd->ca; g != NULL && g->gen <= cur->gen; g = g->next) {
+		if (cacrl_ended(g, cur, clock_now())) {
+			printf("CA generation %d has expired, and every "
+			    "certificate it issued: no CRL\n", g->gen);
+			continue;
+		}
 		if (cacrl_update(g, cd->db, &e) != 0)
 			return fail(&e);
 		if (g->gen == 1)

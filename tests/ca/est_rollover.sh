@@ -5,7 +5,8 @@
 # "Root CA Key Update" certificates (RFC 7030 4.1.3, RFC 5272 4.4:
 # OldWithOld, OldWithNew, NewWithOld) while the old CA is valid, a TLS
 # client certificate of the old CA re-enrolls under the new one, and
-# once the old CA has expired /cacerts is the new CA alone.  The server's
+# once the old CA has expired /cacerts is the new CA alone and its CRL is
+# no longer published.  The server's
 # clock is moved with NETPKI_NOW, never by sleeping; curl and openssl are
 # the clients.
 . "$(dirname "$0")/lib.sh"
@@ -93,6 +94,16 @@ est_start --challenge pw
 csr e3 e3.example.com
 est_enroll 200 e3 -u any:pw
 verify e3.crt "$CA/ca-2.crt" || fail "after the old CA expired: e3"
+# The old CA's CRL ends with it (no certificate it issued outlives it).
+[ "$(curl -s -o crl.txt -w '%{http_code}' "http://127.0.0.1:$PORT/crl")" = 404 ] ||
+	fail "the expired old CA's CRL is still published"
+contains "$(cat crl.txt)" "no CRL: this CA generation has expired"
+curl -sf -o crl2.der "http://127.0.0.1:$PORT/crl/2" || fail "/crl/2"
+openssl crl -inform der -in crl2.der -CAfile "$CA/ca-2.crt" -noout 2>&1 | grep -q "verify OK" ||
+	fail "/crl/2 is not the new CA's"
+expect 0 ca crl
+contains "$OUT" "CA generation 1 has expired, and every certificate it issued: no CRL"
+contains "$OUT" "CRL written to $CA/crl-2.der"
 ca_stop
 NETPKI_NOW=$T0 expect 0 "$NETPKI_CA" --dir "$WORK/ending" init --days 1
 NETPKI_NOW=$((T0 + 2 * DAY)) expect 1 "$NETPKI_CA" --dir "$WORK/ending" sign-csr e3.der
