@@ -98,10 +98,11 @@ int	 est_server_enroll(const struct est_server *, struct db *,
  * est_tls.c.  serve --est-listen without --tls-cert: the CA's own TLS server
  * certificate for CN=name (an IP address or DNS name, which the policy
  * turns into the subjectAltName), DIR/est-tls.crt and DIR/est-tls.key
- * (0600): reused while it is this CA's, names name and has more than
- * EST_TLS_RENEW seconds left; else a new P-256 key and a certificate
- * issued as sign-csr issues (in the store: `list` shows it, `revoke`
- * works).  *cert, *key: PEM text, malloc'd.
+ * (0600): reused while a generation of this CA issued it, it names name
+ * and has more than EST_TLS_RENEW seconds left; else a new P-256 key and
+ * a certificate the generation in force issues as sign-csr issues (in
+ * the store: `list` shows it, `revoke` works).  *cert, *key: PEM text,
+ * malloc'd.
  */
 #define EST_TLS_FILE	"est-tls"
 #define EST_TLS_RENEW	(30 * 86400)

@@ -18,20 +18,28 @@
 #include "est_server.h"
 #include "store.h"
 
-/* The reusable certificate: this CA's, naming name, not due for renewal. */
+/*
+ * The reusable certificate: naming name, not due for renewal, and issued
+ * by a generation of this CA (after a rollover the earlier one's stays
+ * until due: clients that have not learned the new CA yet verify it).
+ */
 static int
 est_tls_reusable(X509 *x, const struct ca *ca, const char *name)
 {
-	char	 cn[256];
-	time_t	 t = clock_now() + EST_TLS_RENEW;
-	int	 ok;
+	const struct ca	*g;
+	char		 cn[256];
+	time_t		 t = clock_now() + EST_TLS_RENEW;
+	int		 ok = 0;
 
-	ok = X509_NAME_get_text_by_NID(X509_get_subject_name(x),
-	    NID_commonName, cn, sizeof(cn)) > 0 && strcmp(cn, name) == 0 &&
-	    X509_NAME_cmp(X509_get_issuer_name(x),
-	    X509_get_subject_name(ca->cert)) == 0 &&
-	    X509_verify(x, X509_get0_pubkey(ca->cert)) == 1 &&
-	    X509_cmp_time(X509_get0_notAfter(x), &t) > 0;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, cn, sizeof(cn)) <= 0 || strcmp(cn, name) != 0 ||
+	    X509_cmp_time(X509_get0_notAfter(x), &t) <= 0)
+		goto out;
+	for (g = ca; g != NULL && !ok; g = g->next)
+		ok = g->in_db && X509_NAME_cmp(X509_get_issuer_name(x),
+		    X509_get_subject_name(g->cert)) == 0 &&
+		    X509_verify(x, X509_get0_pubkey(g->cert)) == 1;
+ out:
 	ERR_clear_error();
 	return ok;
 }
@@ -120,6 +128,7 @@ est_tls_self(char **cert, char **key, const struct ca *ca,
     struct err *e)
 {
 	struct issue_opts	 o = *io;
+	const struct ca		*cur, *next;
 	X509_REQ		*req = NULL;
 	EVP_PKEY		*pk = NULL;
 	X509			*x = NULL;
@@ -131,8 +140,9 @@ est_tls_self(char **cert, char **key, const struct ca *ca,
 	/* Issued as sign-csr issues: the administrator's own request. */
 	o.trusted = 1;
 	o.group = NULL;
-	if ((rc = est_tls_request(&req, &pk, name, e)) != 0 ||
-	    (rc = issue_cert(&x, ca, db, req, NULL, NULL, &o, e)) != 0 ||
+	if ((rc = ca_gens_now(&cur, &next, ca, db, clock_now(), e)) != 0 ||
+	    (rc = est_tls_request(&req, &pk, name, e)) != 0 ||
+	    (rc = issue_cert(&x, cur, db, req, NULL, NULL, &o, e)) != 0 ||
 	    (rc = ca_write_pair(ca->dir, EST_TLS_FILE, pk, x, e)) != 0)
 		goto out;
 	if (est_tls_read(cert, key, ca, name) != 0)

@@ -514,8 +514,11 @@ agent_round(struct agent *ag, time_t now)
 	if ((t = tp_rollover_all(st, cfg, now, agent_log,
 	    NULL)) != 0 && t < next)
 		next = t;
-	/* Last: alarms and metrics see this round's switch-overs. */
-	if ((t = agent_watch(ag, cfg, st, now)) != 0 && t < next)
+	/*
+	 * Last, at the time it is now: alarms and metrics see this round's
+	 * switch-overs, after whatever the network took.
+	 */
+	if ((t = agent_watch(ag, cfg, st, clock_now())) != 0 && t < next)
 		next = t;
  out:
 	config_free(cfg);

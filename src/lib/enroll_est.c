@@ -293,11 +293,14 @@ enroll_est_next_ok(struct enroll *en, X509 *x, time_t now, struct err *e)
 		rc = tp_ca_next_load(&next, en->st, en->tp->name, &why);
 	if (rc == 0)
 		rc = tp_check_issued(x, next, now, "", &why);
-	/* Why no next CA could be the issuer, when the server offered one. */
+	/*
+	 * Why no next CA could be the issuer, when the server offered one;
+	 * the network or a busy store may let a later attempt through.
+	 */
 	if (rc != 0 && rc != ERR_NOTFOUND) {
 		first = *e;
-		err_set(e, ERR_REFUSED, "%.400s; nor by a next CA: %.400s",
-		    first.msg, why.msg);
+		err_set(e, rc == ERR_NET || rc == ERR_BUSY ? rc : ERR_REFUSED,
+		    "%.400s; nor by a next CA: %.400s", first.msg, why.msg);
 	}
 	X509_free(next);
 	return rc;
@@ -328,7 +331,8 @@ enroll_est_pick(struct enroll *en, struct enroll_job *job,
 	if (tp_check_issued(mine, en->certs->ca, clock_now(), "the issued "
 	    "certificate", e) != 0 && enroll_est_next_ok(en, mine,
 	    clock_now(), e) != 0)
-		return ERR_REFUSED;
+		return e->code == ERR_NET || e->code == ERR_BUSY ? e->code :
+		    ERR_REFUSED;
 	err_clear(e);
 	if (!X509_up_ref(mine))
 		return err_nomem(e);

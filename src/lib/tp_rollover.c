@@ -381,20 +381,56 @@ tp_nextca_parse(struct tp_nextca *n, const unsigned char *der, size_t len,
 	return rc;
 }
 
+/* x's key is one of sk's. */
+static int
+tp_key_in(X509 *x, STACK_OF(X509) *sk)
+{
+	int	 i, in = 0;
+
+	for (i = 0; i < sk_X509_num(sk) && !in; i++)
+		in = EVP_PKEY_eq(X509_get0_pubkey(x),
+		    X509_get0_pubkey(sk_X509_value(sk, i))) == 1;
+	ERR_clear_error();
+	return in;
+}
+
+/*
+ * An earlier CA's certificates: self-signed ones in certs that end no
+ * later than cur (a device that trusts the new CA already still gets
+ * OldWithOld and OldWithNew, which its CA signed, during the overlap).
+ */
+static int
+tp_older_cas(STACK_OF(X509) **out, STACK_OF(X509) *certs, X509 *cur)
+{
+	X509	*x;
+	int	 i;
+
+	if ((*out = sk_X509_new_null()) == NULL)
+		return -1;
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		x = sk_X509_value(certs, i);
+		if (cert_is_self_signed(x) && ASN1_TIME_compare(
+		    X509_get0_notAfter(x), X509_get0_notAfter(cur)) <= 0 &&
+		    !sk_X509_push(*out, x))
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * EST (RFC 7030 4.1.3): the answer is unsigned, so only NewWithOld, the
  * link certificate the current CA signed for the new key, vouches for the
- * next CA.  The current chain's own keys (OldWithOld, OldWithNew, its
- * intermediates) are set aside first: what remains is the next CA or
- * nothing (ERR_NOTFOUND).
+ * next CA.  The keys of the current chain (OldWithOld, OldWithNew, its
+ * intermediates) and of an earlier CA are set aside first: what remains
+ * is the next CA or nothing (ERR_NOTFOUND).
  */
 int
 tp_nextca_from_cacerts(struct tp_nextca *n, STACK_OF(X509) *certs,
     STACK_OF(X509) *chain, time_t now, struct err *e)
 {
-	STACK_OF(X509)	*bag = NULL;
+	STACK_OF(X509)	*bag = NULL, *older = NULL;
 	X509		*x;
-	int		 i, j, mine, rc = 0;
+	int		 i, rc = 0;
 
 	memset(n, 0, sizeof(*n));
 	if (sk_X509_num(chain) < 1)
@@ -402,23 +438,25 @@ tp_nextca_from_cacerts(struct tp_nextca *n, STACK_OF(X509) *certs,
 	if (sk_X509_num(certs) > TP_NEXTCA_CERTMAX)
 		return err_set(e, ERR_TOOBIG, "RFC 7030 4.1.3: cacerts: more "
 		    "than %d certificates", TP_NEXTCA_CERTMAX);
-	if ((bag = sk_X509_new_null()) == NULL)
-		return err_nomem(e);
+	if ((bag = sk_X509_new_null()) == NULL ||
+	    tp_older_cas(&older, certs, sk_X509_value(chain, 0)) != 0) {
+		rc = err_nomem(e);
+		goto out;
+	}
 	for (i = 0; i < sk_X509_num(certs) && rc == 0; i++) {
 		x = sk_X509_value(certs, i);
-		for (mine = 0, j = 0; j < sk_X509_num(chain) && !mine; j++)
-			mine = EVP_PKEY_eq(X509_get0_pubkey(x),
-			    X509_get0_pubkey(sk_X509_value(chain, j))) == 1;
-		if (!mine && !sk_X509_push(bag, x))
+		if (!tp_key_in(x, chain) && !tp_key_in(x, older) &&
+		    !sk_X509_push(bag, x))
 			rc = err_nomem(e);
 	}
-	ERR_clear_error();
 	if (rc == 0 && sk_X509_num(bag) == 0)
 		rc = err_set(e, ERR_NOTFOUND, "RFC 7030 4.1.3: cacerts holds "
 		    "no CA certificate besides the current one");
 	else if (rc == 0 && (rc = tp_nextca_judge(n, bag, chain, now, e)) !=
 	    0)
 		err_prefix(e, "RFC 7030 4.1.3: cacerts");
+ out:
+	sk_X509_free(older);
 	sk_X509_free(bag);
 	if (rc != 0)
 		tp_nextca_clear(n);
@@ -653,6 +691,20 @@ tp_rollover_fetch(struct tp_nextca *n, const char *url,
 	return rc;
 }
 
+/*
+ * An expired CA's key vouches for nothing: a key that leaked after its
+ * certificate's end must not bring in a CA of its choosing.
+ */
+static int
+tp_rollover_vouches(STACK_OF(X509) *chain, time_t now, struct err *e)
+{
+	if (tp_check_validity(sk_X509_value(chain, 0), now, "", NULL) == 0)
+		return 0;
+	return err_set(e, ERR_REFUSED, "the CA certificate is not valid now "
+	    "and no next CA was kept: its key vouches for none; authenticate "
+	    "the new CA (crypto ca authenticate)");
+}
+
 int
 tp_rollover_est(struct store *st, const struct trustpoint *tp,
     const struct fetch_opts *fo, STACK_OF(X509) *chain, time_t now,
@@ -668,8 +720,16 @@ tp_rollover_est(struct store *st, const struct trustpoint *tp,
 	conn.base = tp->url;
 	conn.label = tp->est_label;
 	conn.fo = fo;
-	if ((rc = est_cacerts(&certs, &implicit, &conn, e)) != 0)
+	if ((rc = tp_rollover_vouches(chain, now, e)) != 0 ||
+	    (rc = est_cacerts(&certs, &implicit, &conn, e)) != 0)
 		goto out;
+	/* Unattended: from a server the device's anchors verify (4.1.1). */
+	if (!implicit) {
+		rc = err_set(e, ERR_REFUSED, "RFC 7030 4.1.1: the EST server's "
+		    "TLS certificate is not verified by the trustpoint's CA or "
+		    "the trust pool: no next CA is taken from it");
+		goto out;
+	}
 	if ((rc = tp_nextca_from_cacerts(&n, certs, chain, now, e)) == 0)
 		rc = tp_ca_next_store(st, tp->name, sk_X509_value(chain, 0),
 		    &n, e);
@@ -712,15 +772,9 @@ tp_rollover_ask(struct tp_rollover *r, struct store *st,
 
 	memset(&n, 0, sizeof(n));
 	r->next = now + TP_ROLLOVER_RETRY;
-	/*
-	 * An expired CA's key vouches for nothing: a key that leaked after
-	 * its certificate's end must not bring in a CA of its choosing.
-	 */
-	if (tp_check_validity(sk_X509_value(chain, 0), now, "", NULL) != 0) {
+	if ((rc = tp_rollover_vouches(chain, now, e)) != 0) {
 		r->next = now + TP_ROLLOVER_NOCAP;
-		return err_set(e, ERR_REFUSED, "the CA certificate is not "
-		    "valid now and no next CA was kept: its key vouches for "
-		    "none; authenticate the new CA (crypto ca authenticate)");
+		return rc;
 	}
 	if (tp->method == TP_METHOD_EST)
 		return tp_rollover_ask_est(r, st, tp, fo, chain, now, e);

@@ -7,7 +7,8 @@
 # CA's expiry; an enrollment that receives a certificate of the new CA
 # before the agent asked learns the new CA the same way; a server whose
 # CA the current one does not vouch for (with a TLS certificate of the
-# right CA: hostile and well-formed) gets nothing stored.  Time is the
+# right CA: hostile and well-formed) gets nothing stored, and neither
+# does a server whose TLS certificate the device cannot verify.  Time is the
 # test clock (NETPKI_NOW), servers restarted.
 #   netpki_est_rollover.sh NETPKI_CA SCEPREQ NETPKI
 . "$(dirname "$0")/lib.sh"
@@ -18,13 +19,20 @@ tp() {
 	printf 'configure\ncrypto ca trustpoint %s\nenrollment url https://127.0.0.1:%s\nmethod-est\nenrollment http-auth username any\ncrl optional\ncommit\nend\n' \
 		"$1" "$2" | np > "cfg-$1.got" 2>&1 || fail "configure $1: $(cat "cfg-$1.got")"
 }
+# est_serve DIR LOG CERT: DIR's CA serving EST with TLS certificate CERT
+# (key tls.key); sets SERVER_PID, PORT and EPORT.
+est_serve() {
+	ca_serve "$1" "$2" --est-listen 127.0.0.1:0 --tls-cert "$3" --tls-key tls.key --challenge pw
+	SERVER_PID=$SERVE_PID
+	PORT=$SERVE_PORT
+	EPORT=$(grep 'EST on' "$2" | tail -n 1 | sed -n 's/.*EST on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
+	[ -n "$EPORT" ] || fail "no EST port in $2"
+}
 # at T: the server restarted at test time T, the trustpoints pointed at it.
 at() {
 	[ -n "$SERVER_PID" ] && ca_stop
 	export NETPKI_NOW=$1
-	ca_start --est-listen 127.0.0.1:0 --tls-cert tls.crt --tls-key tls.key --challenge pw
-	EPORT=$(grep 'EST on' "$LOG" | tail -n 1 | sed -n 's/.*EST on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
-	[ -n "$EPORT" ] || fail "no EST port in the log"
+	est_serve "$CA" "$LOG" tls.crt
 	tp tp "$EPORT"
 	tp tp2 "$EPORT"
 }
@@ -80,21 +88,32 @@ ca_stop
 
 # A hostile server: another CA, with a TLS certificate of this one.
 "$NETPKI_CA" --dir "$WORK/rogue" init > rogue.out 2>&1 || fail "rogue init: $(cat rogue.out)"
-ca_serve "$WORK/rogue" "$WORK/rogue.log" --est-listen 127.0.0.1:0 --tls-cert tls.crt \
-	--tls-key tls.key --challenge pw
-SERVER_PID=$SERVE_PID
-RPORT=$(grep 'EST on' "$WORK/rogue.log" | tail -n 1 | sed -n 's/.*EST on 127\.0\.0\.1:\([0-9]*\) .*/\1/p')
-printf 'configure\ncrypto ca trustpoint tp3\nenrollment url https://127.0.0.1:%s\nmethod-est\nenrollment http-auth username any\ncrl optional\ncommit\nend\n' \
-	"$RPORT" | np > cfg-tp3.got 2>&1
+est_serve "$WORK/rogue" "$WORK/rogue.log" tls.crt
+tp tp3 "$EPORT"
 mkdir -p s/trustpoints/tp3
 cp s/trustpoints/tp/ca.pem s/trustpoints/tp3/ca.pem
-before=$(find s/trustpoints/tp3 -type f | sort | xargs md5sum)
 printf 'crypto ca enroll tp3\npw\n' | np > r-tp3.got 2>&1
 grep -q "Certificate successfully received" r-tp3.got && fail "tp3: a rogue CA's certificate stored"
 contains "$(cat r-tp3.got)" "% Certificate enrollment failed: RFC 5280 6.1.3: the issued certificate: signature does not verify with the CA's key; nor by a next CA: RFC 7030 4.1.3: cacerts: RFC 8894 4.7: the current CA does not vouch for the next CA certificate"
 grep -q 'GET /.well-known/est/cacerts 200' "$WORK/rogue.log" || fail "tp3: the rogue's cacerts was not asked"
 [ ! -e s/trustpoints/tp3/ca-next.pem ] || fail "tp3: the rogue CA was kept"
 [ ! -e s/trustpoints/tp3/cert-general.pem ] || fail "tp3: a certificate stored"
+ca_stop
+
+# A server in the path with the CA's own answers (a copy of its
+# directory) but a TLS certificate the device's anchors do not verify:
+# the agent takes no next CA from it, however well it is vouched for
+# (tp_rollover_est also refuses any answer not from a verified server).
+cp -r "$CA" "$WORK/mitm"
+"$NETPKI_CA" --dir "$WORK/rogue" sign-csr tls.csr > mitm-tls.crt || fail "mitm tls"
+est_serve "$WORK/mitm" "$WORK/mitm.log" mitm-tls.crt
+tp tp4 "$EPORT"
+mkdir -p s/trustpoints/tp4
+cp s/trustpoints/tp3/ca.pem s/trustpoints/tp4/ca.pem
+agent mitm
+grep -q "trustpoint tp4: CA rollover: RFC 7030 4.1.1: the EST server's TLS certificate is not issued by the CA certificates it sent" mitm.log ||
+	fail "tp4: $(cat mitm.log)"
+[ ! -e s/trustpoints/tp4/ca-next.pem ] || fail "tp4: a next CA from an unverified server"
 ca_stop
 
 # The old CA has expired: the agent switches; the old CA is gone.

@@ -222,6 +222,52 @@ test_accept(void **state)
 	pfree(&ra);
 }
 
+/* An EST /cacerts bag (RFC 7030 4.1.3) judged against chain = { cur }. */
+static int
+cacerts(struct tp_nextca *n, X509 *cur, X509 **bag, int nbag)
+{
+	STACK_OF(X509)	*certs = sk_X509_new_null(), *chain = sk_X509_new_null();
+	struct err	 e;
+	int		 i, rc;
+
+	for (i = 0; i < nbag; i++)
+		assert_true(sk_X509_push(certs, bag[i]) > 0);
+	assert_true(sk_X509_push(chain, cur) > 0);
+	rc = tp_nextca_from_cacerts(n, certs, chain, T0, &e);
+	sk_X509_free(certs);
+	sk_X509_free(chain);
+	return rc;
+}
+
+/*
+ * The four certificates of a rollover: a device of the old CA takes the
+ * new one (NewWithOld vouches); a device of the new CA finds nothing to
+ * take (not the old CA again); without NewWithOld nothing vouches.
+ */
+static void
+test_est_cacerts(void **state)
+{
+	struct pair	 old = mk("CA", NULL, NULL, 1, -300 * DAY, 60 * DAY, 1);
+	struct pair	 new = mk("CA", NULL, NULL, 1, -DAY, 700 * DAY, 2);
+	struct pair	 nwo = mk("CA", new.k, &old, 1, -DAY, 60 * DAY, 3);
+	struct pair	 own = mk("CA", old.k, &new, 1, -DAY, 60 * DAY, 4);
+	X509		*bag[4] = { new.x, old.x, own.x, nwo.x };
+	struct tp_nextca n;
+
+	(void)state;
+	assert_int_equal(cacerts(&n, old.x, bag, 4), 0);
+	assert_int_equal(X509_cmp(n.ca, new.x), 0);
+	assert_int_equal(X509_cmp(n.link, nwo.x), 0);
+	tp_nextca_clear(&n);
+	assert_int_equal(cacerts(&n, new.x, bag, 4), ERR_NOTFOUND);
+	assert_int_equal(cacerts(&n, old.x, bag, 1), ERR_REFUSED);
+	assert_int_equal(cacerts(&n, old.x, bag + 1, 1), ERR_NOTFOUND);
+	pfree(&old);
+	pfree(&new);
+	pfree(&nwo);
+	pfree(&own);
+}
+
 static void
 test_rogue(void **state)
 {
@@ -494,6 +540,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_rogue),
+		cmocka_unit_test(test_est_cacerts),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_store_switch),
 		cmocka_unit_test(test_same_name),
