@@ -435,8 +435,7 @@ enroll_wait_ms(const struct enroll *en, const struct enroll_job *job)
 		ra = ENROLL_RETRY_AFTER_MAX;
 	if (ra > s)
 		s = ra;
-	return s * (enroll_minute_ms() / 60) + s * (enroll_minute_ms() % 60) /
-	    60;
+	return (long)((long long)s * enroll_minute_ms() / 60);
 }
 
 /*
