@@ -50,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct commitlog_trial	 t;
 	struct store		*st = NULL;
 	struct err		 e;
-	char			 path[128], *text = NULL;
+	char			 path[128], *text = NULL, *str;
 	size_t			 n = 0;
 
 	if (fc_top[0] == '\0') {
@@ -73,7 +73,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 	if (commitlog_trial_get(st, &t, &e) == 0)
 		commitlog_trial_clear(&t);
-	(void)commitlog_generation((const char *)data);
+	/* The generation is read from a file's text, which is terminated. */
+	if ((str = malloc(size + 1)) == NULL)
+		abort();
+	memcpy(str, data, size);
+	str[size] = '\0';
+	(void)commitlog_generation(str);
+	free(str);
 	store_free(st);
 	return 0;
 }

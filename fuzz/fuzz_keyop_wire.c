@@ -7,6 +7,7 @@
  */
 #include <sys/socket.h>
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,8 +21,14 @@
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* Small enough that the replies fit the socket buffer unread. */
+/* Replies are read while the holder answers: many short frames each get
+ * a reply, and a socket's buffer holds only so many unread. */
 #define FUZZ_KEYOP_MAX	2048
+
+struct fuzz_keyop_serve {
+	struct keyop_holder	*h;
+	int			 fd;
+};
 
 static struct keyop_holder *
 fuzz_keyop_holder(void)
@@ -40,17 +47,32 @@ fuzz_keyop_holder(void)
 	return h;
 }
 
+static void *
+fuzz_keyop_serve(void *v)
+{
+	struct fuzz_keyop_serve	*s = v;
+	struct err		 e;
+
+	keyop_holder_serve(s->h, s->fd, &e);
+	close(s->fd);
+	return NULL;
+}
+
 /* The replies: each 4-byte length, then a status byte 0 or 1. */
 static size_t
 fuzz_keyop_replies(int fd)
 {
-	static unsigned char	 buf[1 << 18];
+	/* Room for a full reply to every frame the input can hold. */
+	static unsigned char	 buf[(FUZZ_KEYOP_MAX / 4 + 1) *
+				    (4 + KEYOP_FRAME_MAX) + 1];
 	size_t			 len = 0, off, n, frames = 0;
 	ssize_t			 r;
 
 	while (len < sizeof(buf) && (r = read(fd, buf + len,
 	    sizeof(buf) - len)) > 0)
 		len += (size_t)r;
+	if (len == sizeof(buf))
+		__builtin_trap();
 	for (off = 0; off < len; off += 4 + n, frames++) {
 		if (len - off < 5)
 			__builtin_trap();
@@ -67,7 +89,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct keyop_holder	*h = fuzz_keyop_holder();
+	struct fuzz_keyop_serve	 s;
 	struct keyop_req	 r;
+	pthread_t		 t;
 	unsigned char		 out[KEYOP_FRAME_MAX];
 	size_t			 n, asked = 0, off, len;
 	struct err		 e;
@@ -92,10 +116,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (write(sv[0], data, size) != (ssize_t)size)
 		abort();
 	shutdown(sv[0], SHUT_WR);
-	keyop_holder_serve(h, sv[1], &e);
-	close(sv[1]);
+	s.h = h;
+	s.fd = sv[1];
+	if (pthread_create(&t, NULL, fuzz_keyop_serve, &s) != 0)
+		abort();
 	if (fuzz_keyop_replies(sv[0]) > asked)
 		__builtin_trap();
+	pthread_join(t, NULL);
 	close(sv[0]);
 	return 0;
 }
