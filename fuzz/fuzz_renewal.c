@@ -1,7 +1,7 @@
 /*
  * Fuzz target: the renewal files of a trustpoint (renew.h), read by the
  * agent's round and the show commands: renewal-<kind> (the schedule's
- * memory), pending/<kind> with its optional renewal line, the shadow
+ * memory), pending/<kind> with its optional renewal and not-before lines, the shadow
  * certificate and the shadow key.  They are on disk, so they may be
  * damaged or edited: whatever they say, reading them gives a value or an
  * error, never a crash.

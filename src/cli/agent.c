@@ -59,6 +59,7 @@ struct agent_poll {
 	char		 transid[129];
 	long		 boundary;	/* k: polled at created + k * period */
 	int		 gave_up;	/* logged that the retry count ran out */
+	time_t		 said;		/* the not-before logged, or 0 */
 };
 
 struct agent {
@@ -146,9 +147,34 @@ agent_kind(enum tp_kind k)
 }
 
 /*
+ * The server asked not to be polled before p->not_before (EST's
+ * Retry-After, longer than the retry period): nothing is sent until then,
+ * said once.  Returns that time, or 0 once it has passed.
+ */
+static time_t
+agent_poll_held(struct agent_poll *m, const struct enroll *c,
+    const struct tp_pending *p, enum tp_kind kind, time_t now)
+{
+	char	 when[64];
+
+	if (p->not_before <= now)
+		return 0;
+	if (m->said != p->not_before) {
+		agent_fmt(when, sizeof(when), p->not_before);
+		syslog(LOG_INFO, "trustpoint %s: the server asked to wait: the "
+		    "%s key's request is polled again at %s", c->tp->name,
+		    agent_kind(kind), when);
+		m->said = p->not_before;
+	}
+	return p->not_before;
+}
+
+/*
  * Poll one pending request if a retry boundary (created + k * period,
- * k = 1 .. retry count) has passed since the last poll.  Returns when the
- * next boundary is due, or 0 when none is.
+ * k = 1 .. retry count) has passed since the last poll, and not before
+ * the server's Retry-After: a boundary that falls earlier is deferred to
+ * then, the last one too.  Returns when the next poll is due, or 0 when
+ * none is.
  */
 static time_t
 agent_poll_one(struct agent *ag, struct enroll *c, enum tp_kind kind,
@@ -158,7 +184,7 @@ agent_poll_one(struct agent *ag, struct enroll *c, enum tp_kind kind,
 	struct agent_poll	*m;
 	struct err		 e;
 	time_t			 period, next = 0;
-	long			 k;
+	long			 k, due;
 	int			 rc;
 
 	if (tp_pending_load(&p, c->st, c->tp->name, kind, &e) != 0) {
@@ -166,9 +192,13 @@ agent_poll_one(struct agent *ag, struct enroll *c, enum tp_kind kind,
 		return 0;
 	}
 	m = agent_poll_memo(ag, c->tp->name, kind, p.transid);
+	if ((next = agent_poll_held(m, c, &p, kind, now)) != 0)
+		goto out;
 	period = (time_t)c->tp->retry_period * 60;
 	k = now > p.created ? (long)((now - p.created) / period) : 0;
-	if (k > c->tp->retry_count) {
+	due = k > c->tp->retry_count ? c->tp->retry_count : k;
+	if (k > c->tp->retry_count && (p.not_before == 0 ||
+	    m->boundary >= due)) {
 		if (!m->gave_up)
 			syslog(LOG_WARNING, "trustpoint %s: no certificate for "
 			    "the %s key after %d polls; the request stays "
@@ -178,8 +208,8 @@ agent_poll_one(struct agent *ag, struct enroll *c, enum tp_kind kind,
 		m->gave_up = 1;
 		goto out;
 	}
-	if (k >= 1 && m->boundary < k) {
-		m->boundary = k;
+	if (due >= 1 && m->boundary < due) {
+		m->boundary = due;
 		rc = enroll_poll_once(c, kind, &e);
 		if (rc == 0) {
 			syslog(LOG_NOTICE, "trustpoint %s: certificate for the "
@@ -195,7 +225,7 @@ agent_poll_one(struct agent *ag, struct enroll *c, enum tp_kind kind,
 		}
 		syslog(rc == ERR_PENDING ? LOG_INFO : LOG_WARNING,
 		    "trustpoint %s: poll %ld of %d for the %s key: %s",
-		    c->tp->name, k, c->tp->retry_count, agent_kind(kind),
+		    c->tp->name, due, c->tp->retry_count, agent_kind(kind),
 		    rc == ERR_PENDING ? "still pending" : e.msg);
 	}
 	if (k + 1 <= c->tp->retry_count)

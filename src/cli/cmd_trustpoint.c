@@ -767,6 +767,7 @@ tpc_show_router(struct shell *sh, struct store *st, const char *name,
 	struct tp_pending	 p;
 	struct err		 e;
 	const char		*state;
+	char			 when[64];
 
 	if (x == NULL && !tp_pending_exists(st, name, kind))
 		return;
@@ -789,6 +790,12 @@ tpc_show_router(struct shell *sh, struct store *st, const char *name,
 	if (tp_pending_load(&p, st, name, kind, &e) == 0) {
 		shell_printf(sh, "Transaction ID :%s\n", p.transid);
 		json_str(j, "transaction_id", p.transid);
+		/* Why the agent is quiet: the server asked it to wait. */
+		if (p.not_before > clock_now()) {
+			cert_fmt_time(when, sizeof(when), p.not_before);
+			shell_printf(sh, "Next poll not before :%s\n", when);
+			json_str(j, "next_poll_not_before", when);
+		}
 		tp_pending_clear(&p);
 	}
 	json_end(j);

@@ -402,6 +402,41 @@ enroll_renew_record(struct enroll *en, const struct enroll_job *job, int rc,
 }
 
 /* One poll of a pending job, its answer acted on. */
+/*
+ * Until when the server asked to be left alone, when that is longer than
+ * the retry period (EST's Retry-After, RFC 7030 4.2.3: the client MUST
+ * wait at least that long), capped at ENROLL_RETRY_AFTER_MAX; else 0.
+ * The pending record keeps it for the agent's polls.
+ */
+static time_t
+enroll_not_before(const struct enroll *en, const struct enroll_job *job)
+{
+	long	 ra = job->retry_after;
+
+	if (ra > ENROLL_RETRY_AFTER_MAX)
+		ra = ENROLL_RETRY_AFTER_MAX;
+	return ra > (long)en->tp->retry_period * 60 ? clock_now() + ra : 0;
+}
+
+/*
+ * A poll answered "pending" again: its Retry-After replaces the record's.
+ * Not saved, the record keeps the earlier time and the agent polls on
+ * its own schedule, which is all a lost write can cost.
+ */
+static void
+enroll_repend(struct enroll *en, struct enroll_job *job)
+{
+	struct err	 e;
+	time_t		 nb = enroll_not_before(en, job);
+
+	if ((en->proto->flags & ENROLL_PROTO_RESUMABLE) == 0 ||
+	    job->pend.signer == NULL || nb == job->pend.not_before)
+		return;
+	job->pend.not_before = nb;
+	(void)tp_pending_save(en->st, en->tp->name, job->kind, &job->pend,
+	    &e);
+}
+
 static int
 enroll_step(struct enroll *en, struct enroll_job *job, struct err *e)
 {
@@ -415,6 +450,8 @@ enroll_step(struct enroll *en, struct enroll_job *job, struct err *e)
 		    ENROLL_PROTO_RESUMABLE ? job->pend.transid : NULL, e);
 	job->state = rc == 0 ? ENROLL_ISSUED : rc == ERR_PENDING ||
 	    rc == ERR_NET ? ENROLL_PENDING : ENROLL_FAILED;
+	if (rc == ERR_PENDING)
+		enroll_repend(en, job);
 	if (job->renew && job->state != ENROLL_PENDING)
 		enroll_renew_record(en, job, rc, e, 0);
 	return rc;
@@ -507,6 +544,7 @@ enroll_pending(struct enroll *en, struct enroll_job *job, struct err *e)
 	snprintf(job->pend.keylabel, sizeof(job->pend.keylabel), "%s",
 	    en->tp->keylabel);
 	job->pend.created = clock_now();
+	job->pend.not_before = enroll_not_before(en, job);
 	job->pend.renewal = !job->renew ? 0 : job->newkey != NULL ?
 	    TP_RENEWAL_NEWKEY : TP_RENEWAL_SAMEKEY;
 	if ((rc = tp_pending_save(en->st, en->tp->name, job->kind, &job->pend,

@@ -727,6 +727,8 @@ tp_pending_save(struct store *st, const char *name, enum tp_kind kind,
 	    "subject %s\n", p->transid, p->keylabel, (long long)p->created,
 	    dlen ? hex : "-") <= 0 || (p->renewal != 0 &&
 	    BIO_printf(bio, "renewal %d\n", p->renewal) <= 0) ||
+	    (p->not_before != 0 && BIO_printf(bio, "not-before %lld\n",
+	    (long long)p->not_before) <= 0) ||
 	    !PEM_write_bio_X509(bio, p->signer)) {
 		rc = err_openssl(e, ERR_CRYPTO, "encoding the pending request");
 		goto out;
@@ -792,6 +794,12 @@ tp_pending_load(struct tp_pending *p, struct store *st, const char *name,
 	/* Optional: a renewal (older files have no such line). */
 	if (tp_pending_field(&cur, "renewal", created, sizeof(created)) == 0)
 		p->renewal = (int)strtol(created, NULL, 10);
+	/* Optional: the server's Retry-After, as a time. */
+	if (tp_pending_field(&cur, "not-before", created, sizeof(created)) ==
+	    0)
+		p->not_before = (time_t)strtoll(created, NULL, 10);
+	if (p->not_before < 0)
+		p->not_before = 0;
 	if (strcmp(subj, "-") == 0)
 		p->subject = X509_NAME_new();
 	else if ((der = OPENSSL_hexstr2buf(subj, &dlen)) != NULL) {

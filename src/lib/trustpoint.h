@@ -161,6 +161,8 @@ struct tp_pending {
 	X509		*signer;	/* the self-signed signer certificate,
 					   or a renewal's current one */
 	int		 renewal;	/* TP_RENEWAL_*: a RenewalReq */
+	time_t		 not_before;	/* no poll before (the server's
+					   Retry-After), or 0 */
 };
 #define TP_RENEWAL_SAMEKEY	1	/* for the current key pair */
 #define TP_RENEWAL_NEWKEY	2	/* for the shadow key pair (renew.h) */

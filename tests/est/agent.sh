@@ -76,4 +76,41 @@ EOF2
 grep -q 'Resuming the pending General Purpose key request' "$WORK/shell3.log"
 grep -q 'Certificate successfully received' "$WORK/shell3.log"
 [ ! -e "$STATE/trustpoints/est2/pending/general" ]
+# A server that asks for two hours (Retry-After: 7200, longer than the
+# retry period): the pending record says until when; the agent does not
+# poll at the first boundary (this server would answer that poll with the
+# certificate) and polls at the time the server gave, past the last
+# boundary, and gets it.
+NETPKI_MINUTE=0 "$NETPKI" --state "$STATE" > "$WORK/shell4.log" <<EOF2 || true
+configure
+crypto ca trustpoint est3
+enrollment url https://127.0.0.1:$ESTPORT
+method-est
+est-label slowpending
+enrollment retry count 1
+commit
+end
+crypto ca authenticate est3
+yes
+crypto ca enroll est3
+EOF2
+grep -q 'No certificate after 1 polls' "$WORK/shell4.log"
+grep -qx "not-before $((t0 + 7200))" "$STATE/trustpoints/est3/pending/general"
+"$NETPKI" --state "$STATE" -c 'show crypto ca certificates est3' \
+    > "$WORK/show4.log"
+grep -q '^Next poll not before :' "$WORK/show4.log"
+NETPKI_NOW=$((t0 + 61)) "$NETPKI" agent --once --state "$STATE" --stderr \
+    2> "$WORK/agent4.log"
+grep -q "trustpoint est3: the server asked to wait: the general purpose key's request is polled again at " \
+    "$WORK/agent4.log"
+if grep -q 'trustpoint est3: \(poll\|certificate\)' "$WORK/agent4.log"; then
+	echo "the agent polled before the server's Retry-After"; exit 1
+fi
+[ ! -e "$STATE/trustpoints/est3/cert-general.pem" ]
+NETPKI_NOW=$((t0 + 7200)) "$NETPKI" agent --once --state "$STATE" --stderr \
+    2> "$WORK/agent5.log"
+grep -q 'trustpoint est3: certificate for the general purpose key received' \
+    "$WORK/agent5.log"
+[ -e "$STATE/trustpoints/est3/cert-general.pem" ]
+[ ! -e "$STATE/trustpoints/est3/pending/general" ]
 echo "est agent: ok"

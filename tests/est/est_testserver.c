@@ -12,6 +12,7 @@
  *                   the CA
  *   /pending/OP     202 with Retry-After twice, then the certificate
  *   /authpending/OP the same behind HTTP basic dev1:secret1
+ *   /slowpending/OP 202 with Retry-After: 7200 twice, then the certificate
  *   /ec384/OP       csrattrs asks for an EC P-384 key and ECDSA-SHA384;
  *                   other keys are refused (400)
  *   /otherkey/OP    a certificate for another key
@@ -65,6 +66,7 @@ struct t_srv {
 	SSL_CTX		*ctx;
 	int		 pending;	/* 202s answered so far */
 	int		 apending;	/* the same for authpending */
+	int		 spending;	/* the same for slowpending */
 };
 
 struct t_req {
@@ -400,6 +402,10 @@ t_early(struct t_srv *s, SSL *ssl, struct t_req *r)
 		s->pending++;
 		t_send(ssl, 202, "Accepted", "text/plain", "Retry-After: 1\r\n",
 		    "", 0);
+	} else if (strcmp(r->mode, "slowpending") == 0 && s->spending < 2) {
+		s->spending++;
+		t_send(ssl, 202, "Accepted", "text/plain",
+		    "Retry-After: 7200\r\n", "", 0);
 	} else if (strcmp(r->mode, "authpending") == 0 &&
 	    strcmp(r->auth, "Basic ZGV2MTpzZWNyZXQx") != 0)
 		t_send(ssl, 401, "Unauthorized", "text/plain", NULL, "", 0);

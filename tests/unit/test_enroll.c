@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "helpers.h"
+#include "clock.h"
 #include "config.h"
 #include "enroll.h"
 #include "err.h"
@@ -410,6 +411,44 @@ test_retry_after_capped(void **state)
 	    2 * ENROLL_RETRY_AFTER_MAX / 60 * enroll_minute_ms());
 }
 
+static time_t
+pending_not_before(struct fake *f)
+{
+	struct tp_pending	 p;
+	struct err		 e;
+	time_t			 t;
+
+	assert_int_equal(tp_pending_load(&p, f->st, "myca", TP_KIND_GENERAL,
+	    &e), 0);
+	t = p.not_before;
+	tp_pending_clear(&p);
+	return t;
+}
+
+/*
+ * The pending record keeps a long Retry-After as a time, for the agent's
+ * polls; a later answer without one (or a shorter one) clears it.
+ */
+static void
+test_retry_after_recorded(void **state)
+{
+	struct fake	*f = *state;
+	time_t		 t0, t1, nb;
+
+	f->retry_after = 600;
+	script(f, 5, ERR_PENDING, ERR_PENDING, ERR_PENDING, ERR_PENDING,
+	    ERR_PENDING);
+	t0 = clock_now();
+	assert_int_equal(enroll_run(&f->en), -1);
+	t1 = clock_now();
+	nb = pending_not_before(f);
+	assert_true(nb >= t0 + 600 && nb <= t1 + 600);
+	f->retry_after = 30;
+	assert_int_equal(enroll_poll_once(&f->en, TP_KIND_GENERAL,
+	    &(struct err){ 0 }), ERR_PENDING);
+	assert_int_equal(pending_not_before(f), 0);
+}
+
 static void
 test_retries_exhausted(void **state)
 {
@@ -606,6 +645,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry_after_longer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_retry_after_shorter,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_after_recorded,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_after_capped, setup,
 		    teardown),
