@@ -25,9 +25,9 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
  * a reply, and a socket's buffer holds only so many unread. */
 #define FUZZ_KEYOP_MAX	2048
 
-struct fuzz_keyop_serve {
-	struct keyop_holder	*h;
+struct fuzz_keyop_read {
 	int			 fd;
+	size_t			 frames;
 };
 
 static struct keyop_holder *
@@ -45,17 +45,6 @@ fuzz_keyop_holder(void)
 	    (size_t)2048), &e) != 0)
 		abort();
 	return h;
-}
-
-static void *
-fuzz_keyop_serve(void *v)
-{
-	struct fuzz_keyop_serve	*s = v;
-	struct err		 e;
-
-	keyop_holder_serve(s->h, s->fd, &e);
-	close(s->fd);
-	return NULL;
 }
 
 /* The replies: each 4-byte length, then a status byte 0 or 1. */
@@ -85,11 +74,20 @@ fuzz_keyop_replies(int fd)
 	return frames;
 }
 
+static void *
+fuzz_keyop_reader(void *v)
+{
+	struct fuzz_keyop_read	*rd = v;
+
+	rd->frames = fuzz_keyop_replies(rd->fd);
+	return NULL;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct keyop_holder	*h = fuzz_keyop_holder();
-	struct fuzz_keyop_serve	 s;
+	struct fuzz_keyop_read	 rd;
 	struct keyop_req	 r;
 	pthread_t		 t;
 	unsigned char		 out[KEYOP_FRAME_MAX];
@@ -116,13 +114,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (write(sv[0], data, size) != (ssize_t)size)
 		abort();
 	shutdown(sv[0], SHUT_WR);
-	s.h = h;
-	s.fd = sv[1];
-	if (pthread_create(&t, NULL, fuzz_keyop_serve, &s) != 0)
+	rd.fd = sv[0];
+	if (pthread_create(&t, NULL, fuzz_keyop_reader, &rd) != 0)
 		abort();
-	if (fuzz_keyop_replies(sv[0]) > asked)
-		__builtin_trap();
+	/* Serves sv[1] on the library's own thread, then closes it. */
+	keyop_holder_serve_all(h, &sv[1], 1, &e);
 	pthread_join(t, NULL);
+	if (rd.frames > asked)
+		__builtin_trap();
 	close(sv[0]);
 	return 0;
 }

@@ -401,21 +401,31 @@ enroll_renew_record(struct enroll *en, const struct enroll_job *job, int rc,
 	    clock_now(), &e2);
 }
 
-/* One poll of a pending job, its answer acted on. */
+/*
+ * The wait before the next poll, in seconds: the retry period, or longer
+ * when the server asked for more (RFC 7030 4.2.3: the client MUST wait at
+ * least Retry-After), up to ENROLL_RETRY_AFTER_MAX.
+ */
+static long
+enroll_wait_s(const struct enroll *en, const struct enroll_job *job)
+{
+	long	 s = (long)en->tp->retry_period * 60, ra = job->retry_after;
+
+	if (ra > ENROLL_RETRY_AFTER_MAX)
+		ra = ENROLL_RETRY_AFTER_MAX;
+	return ra > s ? ra : s;
+}
+
 /*
  * Until when the server asked to be left alone, when that is longer than
- * the retry period (EST's Retry-After, RFC 7030 4.2.3: the client MUST
- * wait at least that long), capped at ENROLL_RETRY_AFTER_MAX; else 0.
- * The pending record keeps it for the agent's polls.
+ * the retry period; else 0.  The pending record keeps it for the agent.
  */
 static time_t
 enroll_not_before(const struct enroll *en, const struct enroll_job *job)
 {
-	long	 ra = job->retry_after;
+	long	 s = enroll_wait_s(en, job);
 
-	if (ra > ENROLL_RETRY_AFTER_MAX)
-		ra = ENROLL_RETRY_AFTER_MAX;
-	return ra > (long)en->tp->retry_period * 60 ? clock_now() + ra : 0;
+	return s > (long)en->tp->retry_period * 60 ? clock_now() + s : 0;
 }
 
 /*
@@ -437,6 +447,7 @@ enroll_repend(struct enroll *en, struct enroll_job *job)
 	    &e);
 }
 
+/* One poll of a pending job, its answer acted on. */
 static int
 enroll_step(struct enroll *en, struct enroll_job *job, struct err *e)
 {
@@ -457,22 +468,12 @@ enroll_step(struct enroll *en, struct enroll_job *job, struct err *e)
 	return rc;
 }
 
-/*
- * The wait before the next poll, in ms: the retry period, or longer when
- * the server asked for more (RFC 7030 4.2.3: the client MUST wait at
- * least Retry-After), up to ENROLL_RETRY_AFTER_MAX; seconds are scaled
- * as the period's minutes are.
- */
+/* enroll_wait_s in ms, its seconds scaled as the period's minutes are. */
 static long
 enroll_wait_ms(const struct enroll *en, const struct enroll_job *job)
 {
-	long	 s = (long)en->tp->retry_period * 60, ra = job->retry_after;
-
-	if (ra > ENROLL_RETRY_AFTER_MAX)
-		ra = ENROLL_RETRY_AFTER_MAX;
-	if (ra > s)
-		s = ra;
-	return (long)((long long)s * enroll_minute_ms() / 60);
+	return (long)((long long)enroll_wait_s(en, job) * enroll_minute_ms() /
+	    60);
 }
 
 /*
